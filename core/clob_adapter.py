@@ -1,0 +1,359 @@
+"""The one adapter between core and py-clob-client (0.34.6): core's Exchange port over a ClobClient.
+
+This is the ONLY module in core that imports py_clob_client / py_order_utils. It uses nothing but
+ClobClient's public methods, so a fast-mode look-alike with the same methods can stand in for it.
+
+Error mapping (design.md, clob-reference.md), always chained with ``raise ... from exc``:
+
+- no HTTP status (``PolyApiException`` "Request exception!": timeout, connection drop) on a WRITE
+  (post, cancel, drop notifications) -> OutcomeUnknown: the request may have been applied. A post
+  carries the locally computed order id, a cancel the order id, so reconciliation can look it up.
+  On a READ it is Transient instead: nothing can have been applied and a retry is harmless.
+- 425, 429, 5xx -> Transient.  404 -> NotFound (get_order answers None instead: failure mode 2).
+  Other 4xx -> Rejected with the venue's message (JSON ``error`` or a one-line excerpt of a text or
+  HTML body).  Any other status (a 201, a redirect) is treated like a malformed answer.
+- Errors the client raises before sending anything (missing credentials, its own order
+  validation) -> Rejected.  Anything else unexpected (a malformed answer: KeyError, TypeError,
+  ValueError, ...) -> OutcomeUnknown for writes, Transient for reads.
+
+Quantities become Decimals through core.model.dec from the venue's decimal strings (exact; no
+float arithmetic). They are not re-quantized here: a maker fill against a market order can carry
+more than 2 decimals and rounding it here would lose shares.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+
+from eth_utils import keccak
+from poly_eip712_structs import make_domain
+from py_clob_client.clob_types import (AssetType, BalanceAllowanceParams, DropNotificationParams,
+                                       OpenOrderParams, OrderArgs, OrderType,
+                                       PartialCreateOrderOptions, TradeParams)
+from py_clob_client.config import get_contract_config
+from py_clob_client.constants import POLYGON
+from py_clob_client.exceptions import PolyApiException, PolyException
+from py_order_utils.builders.exception import ValidationException
+from py_order_utils.utils import normalize_address
+
+from .errors import ExchangeError, NotFound, OutcomeUnknown, Rejected, Transient
+from .model import (ZERO, BookTop, CancelAck, MakerFill, MarketResolution, Notification,
+                    NotificationKind, OrderSnapshot, Placement, PlaceOrder, PreparedOrder, Side,
+                    TradeSnapshot, dec, size_q)
+
+ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
+TICK_SIZES = ("0.1", "0.01", "0.001", "0.0001")  # the client's ROUNDING_CONFIG keys
+BASE_UNITS = Decimal(10) ** 6  # USDC and conditional tokens both have 6 decimals
+# The client floors size*100 in binary floats, so 4.35 would be signed as 4.34 (about 1 size in
+# 20). Sending a millionth more survives that floor and still rounds down to the same cent.
+_SIZE_NUDGE = Decimal("0.000001")
+_NOTIFICATION_KINDS = {1: NotificationKind.CANCEL, 2: NotificationKind.FILL,
+                       4: NotificationKind.RESOLVED}
+_MESSAGE_LIMIT = 200
+
+
+class ClobExchange:
+    """core's Exchange port over a py-clob-client ``ClobClient`` (or a look-alike)."""
+
+    def __init__(self, client, *, chain_id: int | None = None):
+        self._client = client
+        self._chain_id = int(chain_id or getattr(client, "chain_id", None) or POLYGON)
+        get_address = getattr(client, "get_address", None)
+        self._address = get_address() if callable(get_address) else None
+        self._domains: dict[bool, object] = {}
+
+    # ---- placing ---------------------------------------------------------------------------
+
+    def prepare_order(self, command: PlaceOrder) -> PreparedOrder:
+        """Sign locally and compute the order id before anything is posted.
+
+        Passing tick_size and neg_risk spares the client its /neg-risk GET only when neg_risk is
+        True; it always resolves /tick-size (cached 300 s) and /fee-rate (cached per token). The
+        id assumes command.neg_risk is the market's: with False the client asks /neg-risk and
+        would sign for the neg-risk exchange if the venue said True (post_order then reports the
+        venue's id, see there). The size is sent a millionth high (see _SIZE_NUDGE): a look-alike
+        client must floor sizes to 2 decimals as the real one does.
+        """
+        _validate(command)
+        args = OrderArgs(token_id=command.token_id, price=float(command.price),
+                         size=float(size_q(command.size) + _SIZE_NUDGE),
+                         side=command.side.value, expiration=command.expiration)
+        options = PartialCreateOrderOptions(tick_size=command.tick_size, neg_risk=command.neg_risk)
+        with self._boundary("prepare order", local_rejects=True):
+            signed = self._client.create_order(args, options)
+            order_id = self._order_id(signed, command.neg_risk)
+        return PreparedOrder(order_id=order_id, command=command, signed=signed)
+
+    def post_order(self, prepared: PreparedOrder) -> Placement:
+        """Post a prepared order.
+
+        A 200 with success false or an errorMsg is a rejection. Decision: when the venue's orderID
+        differs from the locally computed one, the Placement carries the VENUE's id (the one every
+        later read and audit line uses); the local id stays on prepared.order_id for the caller to
+        compare.
+        """
+        command = prepared.command
+        with self._boundary("post order", write=True, order_id=prepared.order_id):
+            answer = self._client.post_order(prepared.signed,
+                                             orderType=getattr(OrderType, command.order_type),
+                                             post_only=command.post_only)
+            if not isinstance(answer, dict):
+                raise TypeError(f"post answer is not an object: {answer!r}")
+            error = _one_line(answer.get("errorMsg") or "")
+            if answer.get("success") is False or error:
+                raise Rejected(error or "order not accepted", status=200,
+                               order_id=prepared.order_id)
+            return Placement(order_id=str(answer.get("orderID") or prepared.order_id),
+                             status=str(answer.get("status") or "").lower(),
+                             taking_amount=dec(answer.get("takingAmount")),
+                             making_amount=dec(answer.get("makingAmount")))
+
+    def cancel_order(self, order_id: str) -> CancelAck:
+        """The answer never says how much matched: callers read the order afterwards."""
+        with self._boundary("cancel order", write=True, order_id=order_id):
+            return _cancel_ack(order_id, self._client.cancel(order_id))
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    def get_order(self, order_id: str) -> OrderSnapshot | None:
+        """None for a null/empty body or a 404: an immediately matched order can vanish from
+        this endpoint (failure mode 2), so None never proves the order does not exist."""
+        try:
+            with self._boundary("get order", order_id=order_id):
+                raw = self._client.get_order(order_id)
+                return _order_snapshot(raw) if raw else None
+        except NotFound:
+            return None
+
+    def open_orders(self, asset_id: str = "") -> list[OrderSnapshot]:
+        with self._boundary("list open orders"):  # the client follows next_cursor to "LTE="
+            raw = self._client.get_orders(OpenOrderParams(asset_id=asset_id or None))
+            return [_order_snapshot(item) for item in raw or ()]
+
+    def trades(self, asset_id: str = "") -> list[TradeSnapshot]:
+        params = TradeParams(asset_id=asset_id or None, maker_address=self._address)
+        with self._boundary("list trades"):
+            return [_trade_snapshot(item) for item in self._client.get_trades(params) or ()]
+
+    def notifications(self) -> list[Notification]:
+        with self._boundary("get notifications"):
+            raw = self._client.get_notifications()
+            if raw is not None and not isinstance(raw, list):
+                raise TypeError(f"notifications answer is not a list: {raw!r}")
+            return [_notification(item) for item in raw or () if isinstance(item, dict)]
+
+    def drop_notifications(self, notification_ids: list[str]) -> None:
+        if not notification_ids:
+            return  # the client would send a bare "?" query: nothing to drop
+        with self._boundary("drop notifications", write=True):
+            self._client.drop_notifications(
+                DropNotificationParams(ids=[str(i) for i in notification_ids]))
+
+    def balance(self, token_id: str | None = None) -> Decimal:
+        if token_id is None:
+            params = BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)
+        else:
+            params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token_id)
+        with self._boundary("get balance"):
+            return dec(self._client.get_balance_allowance(params)["balance"]) / BASE_UNITS
+
+    def book(self, token_id: str) -> BookTop:
+        with self._boundary("get book"):
+            return _book_top(token_id, self._client.get_order_book(token_id))
+
+    def resolution(self, market: str) -> MarketResolution:
+        with self._boundary("get market"):
+            return _market_resolution(market, self._client.get_market(market))
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _order_id(self, signed, neg_risk: bool) -> str:
+        """EIP-712 struct hash of the signed order, the recipe of py_order_utils' BaseBuilder."""
+        domain = self._domains.get(neg_risk)
+        if domain is None:
+            exchange = get_contract_config(self._chain_id, neg_risk).exchange
+            domain = make_domain(name="Polymarket CTF Exchange", version="1",
+                                 chainId=str(self._chain_id),
+                                 verifyingContract=normalize_address(exchange))
+            self._domains[neg_risk] = domain
+        return "0x" + keccak(signed.order.signable_bytes(domain=domain)).hex()
+
+    @contextmanager
+    def _boundary(self, action: str, *, write: bool = False, order_id: str | None = None,
+                  local_rejects: bool = False):
+        """Map whatever escapes the client (or our parsing of its answer) into core's errors."""
+        try:
+            yield
+        except ExchangeError:
+            raise
+        except PolyApiException as exc:
+            raise _api_error(action, exc, write=write, order_id=order_id) from exc
+        except Exception as exc:
+            # The client reports its own validation with bare Exception (price range, tick
+            # size, fee rate) and missing credentials with PolyException, before any request.
+            local = isinstance(exc, (PolyException, ValidationException)) or (
+                local_rejects and type(exc) is Exception)
+            message = f"{action}: {type(exc).__name__}: {_one_line(str(exc))}"
+            if local:
+                raise Rejected(_one_line(str(exc)) or message, order_id=order_id) from exc
+            kind = OutcomeUnknown if write else Transient
+            raise kind(message, order_id=order_id) from exc
+
+
+# ---- mapping helpers: one per venue shape ---------------------------------------------------
+
+def _validate(command: PlaceOrder) -> None:
+    """Checks the client would otherwise make in different places (or a look-alike might skip)."""
+    if command.order_type not in ORDER_TYPES:
+        raise Rejected(f"unknown order type {command.order_type!r}")
+    if command.post_only and command.order_type not in ("GTC", "GTD"):
+        raise Rejected("post_only orders can only be of type GTC or GTD")
+    if command.tick_size not in TICK_SIZES:
+        raise Rejected(f"unsupported tick size {command.tick_size!r}")
+
+
+def _api_error(action: str, exc: PolyApiException, *, write: bool,
+               order_id: str | None) -> ExchangeError:
+    status = exc.status_code
+    message = _venue_message(exc.error_msg, status)
+    if status is None:  # "Request exception!": the request may have reached the venue
+        if write:
+            return OutcomeUnknown(f"{action}: no answer ({message}); it may have been applied",
+                                  order_id=order_id)
+        return Transient(f"{action}: no answer ({message})", order_id=order_id)
+    if status in (425, 429) or 500 <= status <= 599:
+        return Transient(message, status=status, order_id=order_id)
+    if status == 404:
+        return NotFound(message, status=status, order_id=order_id)
+    if 400 <= status <= 499:
+        return Rejected(message, status=status, order_id=order_id)
+    kind = OutcomeUnknown if write else Transient
+    return kind(f"{action}: unexpected HTTP {status}: {message}", status=status, order_id=order_id)
+
+
+def _venue_message(error_msg, status: int | None) -> str:
+    """A short single-line message from a JSON error, a text body or a CDN's HTML page."""
+    if isinstance(error_msg, dict):
+        text = error_msg.get("error") or error_msg.get("errorMsg") or json.dumps(error_msg)
+    else:
+        text = "" if error_msg is None else str(error_msg)
+    if re.search(r"<\s*(!doctype|html|head|body|title)\b", text, re.IGNORECASE):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        text = title.group(1) if title else re.sub(r"<[^>]*>", " ", text)
+        text = html.unescape(text)
+    return _one_line(text) or (f"HTTP {status}" if status is not None else "no answer")
+
+
+def _one_line(text) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT - 3] + "..."
+
+
+def _side(value) -> Side:
+    return Side(str(value).upper())
+
+
+def _cancel_ack(order_id: str, answer) -> CancelAck:
+    answer = answer or {}
+    if order_id in (answer.get("canceled") or ()):
+        return CancelAck(order_id, canceled=True)
+    reason = (answer.get("not_canceled") or {}).get(order_id)
+    return CancelAck(order_id, canceled=False,
+                     reason=_one_line(reason) if reason else "not in the venue's cancel answer")
+
+
+def _order_snapshot(raw: dict) -> OrderSnapshot:
+    return OrderSnapshot(
+        order_id=str(raw["id"]),
+        status=str(raw.get("status") or "").upper(),
+        asset_id=str(raw.get("asset_id") or ""),
+        side=_side(raw["side"]),
+        price=dec(raw.get("price")),
+        original_size=dec(raw.get("original_size")),
+        size_matched=dec(raw.get("size_matched")),
+        associate_trades=tuple(str(t) for t in raw.get("associate_trades") or ()),
+    )
+
+
+def _trade_snapshot(raw: dict) -> TradeSnapshot:
+    makers = tuple(MakerFill(order_id=str(m["order_id"]),
+                             matched_amount=dec(m.get("matched_amount")), price=dec(m.get("price")))
+                   for m in raw.get("maker_orders") or ())
+    return TradeSnapshot(
+        trade_id=str(raw["id"]),
+        status=str(raw.get("status") or "").upper(),
+        asset_id=str(raw.get("asset_id") or ""),
+        side=_side(raw["side"]),
+        size=dec(raw.get("size")),
+        price=dec(raw.get("price")),
+        taker_order_id=str(raw.get("taker_order_id") or ""),
+        maker_orders=makers,
+        match_time=int(dec(raw.get("match_time"))),  # the venue sends unix seconds as a string
+    )
+
+
+def _notification(raw: dict) -> Notification:
+    """Lenient on purpose (the payload is undocumented, docs/venue-shapes.md): unknown fields are
+    ignored, missing or unparsable ones default, an unknown type becomes OTHER. For a
+    cancellation, ``size`` is the order's original_size."""
+    payload = raw.get("payload")
+    if isinstance(payload, str):  # tolerate a double-encoded payload
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            payload = None
+    if not isinstance(payload, dict):
+        payload = {}
+
+    def text(key: str) -> str:
+        value = payload.get(key)
+        return "" if value is None or isinstance(value, (dict, list)) else str(value)
+
+    try:
+        kind = _NOTIFICATION_KINDS.get(int(raw.get("type")), NotificationKind.OTHER)
+    except (TypeError, ValueError):
+        kind = NotificationKind.OTHER
+    size = payload.get("size", payload.get("original_size"))
+    return Notification(
+        notification_id=str(raw.get("id", "")),
+        kind=kind,
+        order_id=text("order_id"),
+        trade_id=text("trade_id"),
+        asset_id=text("asset_id"),
+        size=_lenient_dec(size),
+        price=_lenient_dec(payload.get("price")),
+        status=text("status").upper(),
+        size_matched=_lenient_dec(payload.get("size_matched")),
+        market=text("market"),
+        winning_asset_id=text("winning_asset_id"),
+    )
+
+
+def _lenient_dec(value) -> Decimal:
+    try:
+        number = dec(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return ZERO
+    return number if number.is_finite() else ZERO
+
+
+def _book_top(token_id: str, book) -> BookTop:
+    # The venue lists bids ascending and asks descending (best LAST); take max/min rather than
+    # trusting any order.
+    bids = [dec(level.price) for level in book.bids or ()]
+    asks = [dec(level.price) for level in book.asks or ()]
+    return BookTop(token_id=token_id, best_bid=max(bids) if bids else None,
+                   best_ask=min(asks) if asks else None)
+
+
+def _market_resolution(market: str, raw: dict) -> MarketResolution:
+    closed = bool(raw["closed"])  # required: a default would read as "not resolved yet"
+    winners = [str(t["token_id"]) for t in raw.get("tokens") or () if t.get("winner") is True]
+    # Only a closed market with exactly one winner is resolved; anything else is "not yet".
+    winner = winners[0] if closed and len(winners) == 1 else None
+    return MarketResolution(market=str(raw.get("condition_id") or market), closed=closed,
+                            winning_token_id=winner)

@@ -1,0 +1,27 @@
+"""What every part of the position manager shares: the two ports, the ledger, the audit log and
+the strategy config. Passed explicitly; there is no global state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .audit import AuditLog
+from .config import StrategyConfig
+from .ledger import Ledger, TradeRecord
+from .ports import Clock, Exchange
+
+
+@dataclass
+class BotContext:
+    clock: Clock
+    exchange: Exchange
+    ledger: Ledger
+    audit: AuditLog
+    config: StrategyConfig
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def emit_for(self, trade: TradeRecord, kind: str, **fields) -> None:
+        """An audit event scoped to a trade (trade and exit scopes need its context)."""
+        self.audit.emit(kind, **trade.context, **fields)

@@ -1,0 +1,245 @@
+"""The position monitor: one cycle per interval over every active trade.
+
+Exit plan: a limit SELL at exit_price (0.99) for the whole position, sized from the LEDGER, not
+from the token balance (the balance lags fills by seconds: failure mode 6), and resized after a
+scale-in fill. When the exit plan fills, the pending scale-in order is cancelled race-safely and
+whatever filled meanwhile is accounted for (a late scale-in fill reopens a position, which gets
+an exit of its own). Before the window ends, leftovers are cancelled; at resolution the trade
+is settled.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .context import BotContext
+from .errors import ExchangeError, OutcomeUnknown
+from .ledger import OrderRecord, TradeRecord
+from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, size_q
+from .reconciliation import Reconciler
+from .scale import ScaleIn
+
+BALANCE_ERROR = "not enough balance"
+
+
+class Monitor:
+    def __init__(self, ctx: BotContext, reconciler: Reconciler, scale: ScaleIn):
+        self.ctx = ctx
+        self.recon = reconciler
+        self.scale = scale
+        self.resolutions: dict[str, str] = {}  # market -> winning token id (from notifications)
+        self._exit_caps: dict[int, Decimal] = {}  # trade -> sellable shares the venue reported
+        self._next_resolution_poll: dict[int, float] = {}
+
+    def cycle(self) -> None:
+        self.recon.cleanup()
+        for trade in self.ctx.ledger.trades(active_only=True):
+            self.step(trade)
+
+    def step(self, trade: TradeRecord) -> None:
+        ledger = self.ctx.ledger
+        if trade.state is TradeState.CLOSING:
+            self.try_settle(trade)
+            return
+        self.scale.track(trade)
+        self.track_exits(trade)
+        trade = ledger.trade(trade.trade_id)
+        if trade.window_end - self.ctx.now() <= self.ctx.config.cancel_before_end:
+            self.close_window(trade)
+            return
+        if trade.state is TradeState.OPEN and self.exit_plan_filled(trade):
+            self.on_exit_filled(trade)
+        elif trade.state is TradeState.EXITED:
+            for order in ledger.orders(trade.trade_id, Role.SCALE_IN, open_only=True):
+                if order.state is OrderState.LIVE:
+                    self.cancel_scale_in(trade, order)  # an earlier attempt failed: try again
+        trade = ledger.trade(trade.trade_id)
+        self.ensure_exit(trade)
+        if trade.state is TradeState.OPEN:
+            self.scale.maybe_scale_in(trade)
+
+    # ---- the exit order ----------------------------------------------------------------------
+
+    def track_exits(self, trade: TradeRecord) -> None:
+        ctx = self.ctx
+        for order in ctx.ledger.orders(trade.trade_id, Role.EXIT, open_only=True):
+            try:
+                if order.state in (OrderState.UNKNOWN, OrderState.PREPARED):
+                    self.recon.reconcile("exit outcome unknown", [order])
+                    continue
+                snapshot = ctx.exchange.get_order(order.order_id)
+                if snapshot is None:
+                    self.recon.sync_fills(order)
+                else:
+                    self.recon.observe(order, snapshot)
+            except ExchangeError as exc:
+                ctx.audit.emit("recon.error", error=f"exit {order.order_id}: {exc.describe()}")
+
+    def exit_plan_filled(self, trade: TradeRecord) -> bool:
+        exits = self.ctx.ledger.orders(trade.trade_id, Role.EXIT)
+        return bool(exits) and exits[-1].state is OrderState.FILLED
+
+    def exit_size(self, trade: TradeRecord, position: Decimal) -> Decimal:
+        cap = self._exit_caps.get(trade.trade_id)
+        return size_q(min(position, cap) if cap is not None else position)
+
+    def ensure_exit(self, trade: TradeRecord) -> None:
+        ctx, cfg = self.ctx, self.ctx.config
+        position = ctx.ledger.position(trade.trade_id)
+        open_exits = ctx.ledger.orders(trade.trade_id, Role.EXIT, open_only=True)
+        if any(o.state is not OrderState.LIVE for o in open_exits):
+            return  # an exit in an unknown or cancelling state: reconciliation decides first
+        target = self.exit_size(trade, position)
+        if open_exits:
+            current = open_exits[-1]
+            remaining = current.size - ctx.ledger.filled(current.order_id)
+            if remaining == target:
+                return
+            ctx.emit_for(trade, "exit.resize", order_id=current.order_id, old_size=remaining,
+                         new_size=target)
+            result = self.recon.safe_cancel(current, "exit")
+            if not result.cancelled and ctx.ledger.order(current.order_id).state is OrderState.LIVE:
+                return  # still resting: never stack a second exit on top of it
+            position = ctx.ledger.position(trade.trade_id)
+            target = self.exit_size(trade, position)
+        if trade.exit_failures >= cfg.exit_retry_limit or target < cfg.min_order_size:
+            return  # dust below the venue minimum is held to resolution
+        self.place_exit(trade, target)
+
+    def place_exit(self, trade: TradeRecord, size: Decimal) -> None:
+        ctx, cfg = self.ctx, self.ctx.config
+        command = PlaceOrder(token_id=trade.token_id, side=Side.SELL, price=cfg.exit_price,
+                             size=size, order_type="GTC", tick_size=cfg.tick_size)
+        try:
+            prepared = ctx.exchange.prepare_order(command)
+        except ExchangeError as exc:
+            ctx.ledger.count_exit_failure(trade.trade_id)
+            ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
+            return
+        order_id = prepared.order_id
+        ctx.ledger.record_order(order_id, trade.trade_id, Role.EXIT, command, ctx.now())
+        try:
+            placement = ctx.exchange.post_order(prepared)
+        except OutcomeUnknown as exc:
+            ctx.ledger.set_order_state(order_id, OrderState.UNKNOWN, ctx.now())
+            ctx.emit_for(trade, "exit.outcome_unknown", error=exc.message, order_id=order_id)
+            return
+        except ExchangeError as exc:
+            ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now())
+            ctx.ledger.count_exit_failure(trade.trade_id)
+            ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
+            if BALANCE_ERROR in exc.message:
+                self._learn_sellable(trade)
+            return
+        ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), placement.status.upper())
+        ctx.emit_for(trade, "exit.placed", size=size, price=cfg.exit_price, order_id=order_id)
+        if placement.status.lower() == "matched":
+            try:
+                self.recon.sync_fills(ctx.ledger.order(order_id), source="placement")
+            except ExchangeError as exc:
+                ctx.audit.emit("recon.error", error=f"exit {order_id}: {exc.describe()}")
+
+    def _learn_sellable(self, trade: TradeRecord) -> None:
+        """After a balance rejection, cap the exit at the shares actually held.
+
+        size_matched can exceed the shares received (fees/rounding: failure mode 7); a balance
+        still at zero is a lagging balance (mode 6), not a cap: the next cycle simply retries.
+        """
+        try:
+            held = self.ctx.exchange.balance(trade.token_id)
+        except ExchangeError:
+            return
+        if held > ZERO:
+            self._exit_caps[trade.trade_id] = size_q(held)
+
+    # ---- exit filled: cancel the pending scale-in, race-safely -------------------------------
+
+    def on_exit_filled(self, trade: TradeRecord) -> None:
+        ctx = self.ctx
+        ctx.emit_for(trade, "exit.complete", price=ctx.config.exit_price)
+        for order in ctx.ledger.orders(trade.trade_id, Role.SCALE_IN, open_only=True):
+            self.cancel_scale_in(trade, order)
+        ctx.ledger.set_trade_state(trade.trade_id, TradeState.EXITED)
+
+    def cancel_scale_in(self, trade: TradeRecord, order: OrderRecord, reason: str = "exit plan filled") -> None:
+        ctx = self.ctx
+        oid = order.order_id
+        ctx.emit_for(trade, "exit.cancel_start", order_id=oid)
+        try:
+            snapshot = ctx.exchange.get_order(oid)
+            ctx.emit_for(trade, "exit.status", order_id=oid,
+                         status=snapshot.status if snapshot is not None else "UNKNOWN (no record)")
+            if snapshot is not None:
+                self.recon.observe(order, snapshot)
+        except ExchangeError as exc:
+            ctx.emit_for(trade, "exit.status", order_id=oid, status=f"UNKNOWN ({exc.describe()})")
+        order = ctx.ledger.order(oid)
+        filled = ctx.ledger.filled(oid)
+        # The tracker is consulted before the status: a LIVE answer can be stale while a fill
+        # seen through another path (a notification) says the order is done.
+        recent = self.recon.recently_filled(oid)
+        if recent is not None:
+            if filled >= order.size:
+                ctx.emit_for(trade, "exit.race_recent_fill", order_id=oid, size=filled)
+                return
+            ctx.emit_for(trade, "exit.race_partial", order_id=oid, size=filled, original=order.size)
+        if order.is_terminal:
+            ctx.emit_for(trade, "exit.nothing_to_cancel", order_id=oid, state=order.state.value.lower())
+            return
+        result = self.recon.safe_cancel(order, "scale-in")
+        late = ctx.ledger.filled(oid) - filled
+        if late > ZERO:
+            ctx.emit_for(trade, "exit.race_during_cancel", order_id=oid, size=late)
+        if result.cancelled:
+            ctx.emit_for(trade, "exit.cancelled", order_id=oid)
+            self.recon.announce_terminal(oid, "scale_in.cancelled", reason)
+        elif ctx.ledger.order(oid).state is not OrderState.FILLED:
+            ctx.emit_for(trade, "exit.cancel_failed", order_id=oid,
+                         error=f"venue status {result.venue_status}")
+
+    # ---- end of window and settlement --------------------------------------------------------
+
+    def close_window(self, trade: TradeRecord) -> None:
+        ctx = self.ctx
+        ctx.emit_for(trade, "exit.window_end", time_left=max(0, int(trade.window_end - ctx.now())))
+        self.cancel_leftovers(trade)
+        ctx.ledger.set_trade_state(trade.trade_id, TradeState.CLOSING)
+
+    def cancel_leftovers(self, trade: TradeRecord) -> None:
+        ctx = self.ctx
+        for order in ctx.ledger.orders(trade.trade_id, open_only=True):
+            if order.state in (OrderState.UNKNOWN, OrderState.PREPARED):
+                self.recon.reconcile("window ending", [order])
+                order = ctx.ledger.order(order.order_id)
+            if order.is_terminal:
+                continue
+            label = "scale-in" if order.role is Role.SCALE_IN else "exit"
+            result = self.recon.safe_cancel(order, label)
+            if result.cancelled:
+                self.recon.announce_terminal(order.order_id, "scale_in.cancelled", "window ending")
+
+    def try_settle(self, trade: TradeRecord) -> None:
+        ctx = self.ctx
+        if any(o.state is OrderState.LIVE for o in ctx.ledger.orders(trade.trade_id, open_only=True)):
+            self.cancel_leftovers(trade)  # a cancel failed before (e.g. engine restart): retry
+        winner = self.resolutions.get(trade.market)
+        if winner is None:
+            if ctx.now() < self._next_resolution_poll.get(trade.trade_id, 0.0):
+                return
+            self._next_resolution_poll[trade.trade_id] = ctx.now() + ctx.config.resolution_poll_interval
+            try:
+                resolution = ctx.exchange.resolution(trade.market)
+            except ExchangeError:
+                return
+            if not resolution.closed or resolution.winning_token_id is None:
+                return
+            winner = resolution.winning_token_id
+        # Last look before the books close: fills of cancelled orders still count.
+        self.recon.reconcile("settlement", ctx.ledger.orders(trade.trade_id))
+        position = ctx.ledger.position(trade.trade_id)
+        cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
+        payout = position if winner == trade.token_id else ZERO
+        pnl = proceeds + payout - cost
+        ctx.ledger.settle(trade.trade_id, winner, pnl)
+        ctx.emit_for(trade, "trade.settled", winner="WIN" if winner == trade.token_id else "LOSS",
+                     position=position, payout=payout, pnl=pnl)

@@ -1,0 +1,81 @@
+"""Notifications: retrieve, process, drop.
+
+Fill notifications feed the one fill path (so a duplicate, a replay after a crash, or a fill
+already seen by polling changes nothing); cancellation notifications move the order's state and
+send the bot to the trades listing for any size_matched not yet counted; market-resolved
+notifications let settlement skip a poll. Notifications are dropped only after processing: a
+crash in between means they are delivered again, which idempotency makes harmless.
+"""
+
+from __future__ import annotations
+
+from .context import BotContext
+from .errors import ExchangeError
+from .fills import FillPath
+from .model import FillSeen, Notification, NotificationKind, OrderState
+from .monitor import Monitor
+from .reconciliation import Reconciler
+
+
+class NotificationProcessor:
+    def __init__(self, ctx: BotContext, fills: FillPath, reconciler: Reconciler, monitor: Monitor):
+        self.ctx = ctx
+        self.fills = fills
+        self.recon = reconciler
+        self.monitor = monitor
+
+    def poll(self) -> int:
+        ctx = self.ctx
+        ctx.audit.emit("notif.retrieve_start")
+        try:
+            notes = ctx.exchange.notifications()
+        except ExchangeError as exc:
+            ctx.audit.emit("notif.error", step="retrieval", error=exc.describe())
+            return 0
+        if not notes:
+            return 0
+        count = len(notes)
+        ctx.audit.emit("notif.retrieved", count=count)
+        for index, note in enumerate(notes, 1):
+            try:
+                self.process(note)
+            except ExchangeError as exc:
+                ctx.audit.emit("notif.error", step=f"processing {note.notification_id}",
+                               error=exc.describe())
+            ctx.audit.emit("notif.processed", index=index, count=count, type=note.kind.value,
+                           order_id=note.order_id or "-")
+        ctx.audit.emit("notif.success", count=count)
+        ids = [n.notification_id for n in notes]
+        try:
+            ctx.exchange.drop_notifications(ids)
+        except ExchangeError as exc:
+            ctx.audit.emit("notif.error", step="drop", error=exc.describe())
+        else:
+            ctx.audit.emit("notif.dropped", count=len(ids))
+        return count
+
+    def process(self, note: Notification) -> None:
+        ctx = self.ctx
+        ctx.ledger.mark_notification_seen(note.notification_id, ctx.now())
+        if note.kind is NotificationKind.FILL and note.trade_id:
+            fill = FillSeen(note.trade_id, note.order_id, note.size, note.price, note.status or "MATCHED")
+            self.fills.apply(fill, source="notification")
+        elif note.kind is NotificationKind.CANCEL:
+            self._cancelled(note)
+        elif note.kind is NotificationKind.RESOLVED and note.market and note.winning_asset_id:
+            self.monitor.resolutions[note.market] = note.winning_asset_id
+
+    def _cancelled(self, note: Notification) -> None:
+        ctx = self.ctx
+        order = ctx.ledger.order(note.order_id)
+        if order is None:
+            return
+        ctx.ledger.note_venue_matched(order.order_id, note.size_matched)
+        if note.size_matched > ctx.ledger.filled(order.order_id):
+            # CANCELED with size_matched > 0: the fills behind it are in the trades listing
+            self.recon.sync_fills(order, source="notification")
+        if order.state is OrderState.CANCEL_PENDING:
+            return  # our own cancel: the safe-cancel flow finishes the story
+        if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "CANCELED"):
+            self.recon.announce_terminal(order.order_id, "scale_in.expired",
+                                         "cancelled by the venue (notification)")

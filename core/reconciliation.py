@@ -1,0 +1,252 @@
+"""Reconciliation: the recent-fill tracker, race-free cancellation, verification with retries,
+and the pass that converges local state to the exchange's.
+
+Safe cancellation is "cancel first, then read": the cancel answer never says how much matched,
+and checking the status before cancelling leaves a window in which a fill lands unseen (the
+classic check-then-cancel race). So the order is cancelled, then its final size_matched is read
+and every fill behind it is fetched by trade id and fed to the one fill path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .context import BotContext
+from .errors import ExchangeError, OutcomeUnknown, Transient
+from .fills import FillPath
+from .ledger import OrderRecord
+from .model import OrderSnapshot, OrderState, Role, TradeSnapshot
+
+# venue statuses after which nothing more can match
+FINAL_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELED_MARKET_RESOLVED", "UNMATCHED", "INVALID"})
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    order_id: str
+    cancelled: bool  # the venue confirmed the cancel (or a final read shows it no longer rests)
+    verified: bool  # the final size_matched was read
+    size_matched: Decimal  # as counted in the ledger after the fills were fetched
+    venue_status: str
+
+
+class Reconciler:
+    def __init__(self, ctx: BotContext, fills: FillPath):
+        self.ctx = ctx
+        self.fills = fills
+
+    # ---- recent-fill tracker ---------------------------------------------------------------
+
+    def recently_filled(self, order_id: str):
+        """The tracker's record when the order filled within the window, else None."""
+        ctx = self.ctx
+        record = ctx.ledger.recent_fill(order_id)
+        if record is None:
+            return None
+        age = ctx.now() - record.at
+        if age > ctx.config.recent_fill_window:
+            return None
+        ctx.audit.emit("recon.recent_fill", order_id=order_id, age=int(age),
+                       threshold=ctx.config.recent_fill_window)
+        return record
+
+    def cleanup(self) -> int:
+        ctx = self.ctx
+        count = ctx.ledger.cleanup_recent_fills(ctx.now() - ctx.config.recent_fill_cleanup)
+        if count:
+            ctx.audit.emit("recon.cleanup", count=count, age=ctx.config.recent_fill_cleanup)
+        return count
+
+    # ---- reading the venue -----------------------------------------------------------------
+
+    def sync_fills(self, order: OrderRecord, *, detection: str = "Delayed", source: str = "trades",
+                   trades: list[TradeSnapshot] | None = None) -> int:
+        """Fetch the trades of the order's token and apply this order's fills."""
+        if trades is None:
+            trades = self.ctx.exchange.trades(order.token_id)
+        return self.fills.apply_trades(order.order_id, trades, source=source, detection=detection)
+
+    def observe(self, order: OrderRecord, snapshot: OrderSnapshot) -> None:
+        """Take in a venue snapshot of one of our orders: fills first, then the state label."""
+        ctx = self.ctx
+        ctx.ledger.note_venue_matched(order.order_id, snapshot.size_matched)
+        if snapshot.size_matched > ctx.ledger.filled(order.order_id):
+            self.sync_fills(order)
+        current = ctx.ledger.order(order.order_id)
+        status = snapshot.status
+        if status in FINAL_STATUSES and status != "MATCHED":
+            if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), status):
+                self.announce_terminal(order.order_id, "scale_in.expired",
+                                       f"cancelled by the venue (status {status})")
+        elif current.state in (OrderState.UNKNOWN, OrderState.PREPARED, OrderState.NOT_PLACED):
+            # LIVE, DELAYED, or MATCHED with fills not yet visible in trades: it reached the book
+            ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now(), status)
+
+    def announce_terminal(self, order_id: str, kind: str, reason: str = "") -> None:
+        """Write a scale-in's terminal audit line, once (lifecycle-complete)."""
+        ctx = self.ctx
+        order = ctx.ledger.order(order_id)
+        if order.role is not Role.SCALE_IN or not order.is_terminal:
+            return
+        if not ctx.ledger.mark_terminal_logged(order_id):
+            return
+        trade = ctx.ledger.trade(order.trade_id)
+        if kind == "scale_in.not_placed":
+            ctx.emit_for(trade, kind, waited=int(ctx.now() - order.created_at), order_id=order_id)
+        else:
+            ctx.emit_for(trade, kind, reason=reason, filled=ctx.ledger.filled(order_id),
+                         original=order.size, order_id=order_id)
+
+    def verify(self, order: OrderRecord) -> OrderSnapshot | None:
+        """Read the order until a final status shows, at most verify_attempts times."""
+        ctx = self.ctx
+        attempts = ctx.config.verify_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                snapshot = ctx.exchange.get_order(order.order_id)
+            except ExchangeError as exc:
+                ctx.audit.emit("recon.verify_miss", attempt=attempt, attempts=attempts,
+                               order_id=order.order_id, error=exc.describe())
+                snapshot = None
+            else:
+                if snapshot is None:
+                    ctx.audit.emit("recon.verify_miss", attempt=attempt, attempts=attempts,
+                                   order_id=order.order_id, error="no record (null/404)")
+                else:
+                    ctx.audit.emit("recon.verify", attempt=attempt, attempts=attempts,
+                                   order_id=order.order_id, status=snapshot.status,
+                                   size_matched=snapshot.size_matched)
+                    if snapshot.status in FINAL_STATUSES:
+                        return snapshot
+            if attempt < attempts:
+                ctx.clock.sleep(ctx.config.verify_delay)
+        return None
+
+    # ---- safe cancellation -----------------------------------------------------------------
+
+    def safe_cancel(self, order: OrderRecord, label: str) -> CancelResult:
+        ctx = self.ctx
+        ctx.audit.emit("recon.safe_cancel_start", label=label, order_id=order.order_id)
+        ctx.ledger.set_order_state(order.order_id, OrderState.CANCEL_PENDING, ctx.now())
+        attempts = ctx.config.cancel_attempts
+        acked = False
+        for attempt in range(1, attempts + 1):
+            try:
+                ack = ctx.exchange.cancel_order(order.order_id)
+            except Transient as exc:
+                ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
+                               order_id=order.order_id, error=exc.describe())
+                if attempt < attempts:
+                    ctx.clock.sleep(exc.retry_after or ctx.config.verify_delay)
+                continue
+            except OutcomeUnknown as exc:
+                # The cancel may or may not have landed: the read below decides.
+                ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
+                               order_id=order.order_id, error=exc.describe())
+                break
+            except ExchangeError as exc:
+                ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
+                               order_id=order.order_id, error=exc.describe())
+                break
+            acked = ack.canceled
+            answer = "canceled" if ack.canceled else f"not canceled ({ack.reason})"
+            ctx.audit.emit("recon.cancel_ack", label=label, order_id=order.order_id, answer=answer)
+            break
+
+        snapshot = self.verify(order)
+        if snapshot is None:
+            # Assume unfilled only for the purpose of moving on: the order stays subject to trade
+            # syncing (venue_matched unknown), so a fill that did land is still counted later.
+            ctx.audit.emit("recon.inconclusive", order_id=order.order_id, attempts=ctx.config.verify_attempts)
+            self._sync_quietly(order)
+            if acked:
+                ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "UNVERIFIED")
+            else:
+                ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now())
+            return CancelResult(order.order_id, acked, False, ctx.ledger.filled(order.order_id),
+                                "UNVERIFIED")
+
+        ctx.ledger.note_venue_matched(order.order_id, snapshot.size_matched)
+        self._sync_quietly(order)
+        matched = ctx.ledger.filled(order.order_id)
+        cancelled = snapshot.status != "MATCHED"
+        if cancelled:
+            ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), snapshot.status)
+        ctx.audit.emit("recon.safe_cancel_done", label=label, order_id=order.order_id,
+                       size_matched=snapshot.size_matched)
+        return CancelResult(order.order_id, cancelled, True, matched, snapshot.status)
+
+    def _sync_quietly(self, order: OrderRecord) -> None:
+        try:
+            self.sync_fills(order)
+        except ExchangeError as exc:
+            self.ctx.audit.emit("recon.error", error=f"trades for {order.order_id}: {exc.describe()}")
+
+    # ---- the reconcile pass ----------------------------------------------------------------
+
+    def reconcile(self, reason: str, orders: list[OrderRecord] | None = None) -> None:
+        """Converge local state to the exchange's: after an unknown outcome, and at start-up."""
+        ctx = self.ctx
+        if orders is None:
+            orders = self.orders_to_check()
+        ctx.audit.emit("recon.pass_start", reason=reason, count=len(orders))
+        recovered = voided = 0
+        trades_by_token: dict[str, list[TradeSnapshot]] = {}
+        open_ids_by_token: dict[str, set[str]] = {}
+        for order in orders:
+            try:
+                if order.token_id not in trades_by_token:
+                    trades_by_token[order.token_id] = ctx.exchange.trades(order.token_id)
+                    open_ids_by_token[order.token_id] = {
+                        o.order_id for o in ctx.exchange.open_orders(order.token_id)}
+                trades = trades_by_token[order.token_id]
+                before = ctx.ledger.fills(order.order_id)
+                recovered += self.sync_fills(order, source="reconciliation", trades=trades)
+                voided += sum(1 for f in ctx.ledger.fills(order.order_id) if f["void"]) - \
+                    sum(1 for f in before if f["void"])
+                self._settle_state(order, open_ids_by_token[order.token_id], trades)
+            except ExchangeError as exc:
+                ctx.audit.emit("recon.error", error=f"{order.order_id}: {exc.describe()}")
+        ctx.audit.emit("recon.pass_done", orders=len(orders), recovered=recovered, voided=voided)
+
+    def orders_to_check(self) -> list[OrderRecord]:
+        """Non-terminal orders, and terminal ones whose venue fills are not all counted yet."""
+        ledger = self.ctx.ledger
+        result = []
+        for order in ledger.orders():
+            if not order.is_terminal or order.venue_matched > ledger.filled(order.order_id) \
+                    or order.venue_status == "UNVERIFIED":
+                result.append(order)
+        return result
+
+    def _settle_state(self, order: OrderRecord, open_ids: set[str], trades: list[TradeSnapshot]) -> None:
+        ctx = self.ctx
+        current = ctx.ledger.order(order.order_id)
+        if current.is_terminal and current.state is not OrderState.NOT_PLACED:
+            return
+        snapshot = None
+        try:
+            snapshot = ctx.exchange.get_order(order.order_id)
+        except ExchangeError as exc:
+            ctx.audit.emit("recon.error", error=f"{order.order_id}: {exc.describe()}")
+        if snapshot is not None:
+            ctx.audit.emit("recon.order_found", order_id=order.order_id, status=snapshot.status,
+                           size_matched=snapshot.size_matched)
+            self.observe(current, snapshot)
+            return
+        if order.order_id in open_ids:
+            ctx.audit.emit("recon.order_found", order_id=order.order_id, status="LIVE",
+                           size_matched=ctx.ledger.filled(order.order_id))
+            ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now(), "LIVE")
+            return
+        if any(t.fill_of(order.order_id) for t in trades):
+            # get_order may answer null for an order that matched on arrival (failure mode 2)
+            if ctx.ledger.filled(order.order_id) >= order.size:
+                ctx.ledger.set_order_state(order.order_id, OrderState.FILLED, ctx.now(), "MATCHED")
+            return
+        waited = ctx.now() - order.created_at
+        ctx.audit.emit("recon.order_missing", order_id=order.order_id, waited=int(waited))
+        if current.state in (OrderState.UNKNOWN, OrderState.PREPARED) and waited >= ctx.config.unknown_grace:
+            ctx.ledger.set_order_state(order.order_id, OrderState.NOT_PLACED, ctx.now(), "NOT_FOUND")
+            self.announce_terminal(order.order_id, "scale_in.not_placed")
