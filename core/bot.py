@@ -55,13 +55,14 @@ class Bot:
         return self.ctx.audit
 
     def open_trade(self, *, symbol: str, side: str, market: str, token_id: str, window_slug: str,
-                   window_end: float, entry_price, entry_size, confidence) -> int:
+                   window_end: float, entry_price, entry_size, confidence,
+                   trade_id: int | None = None) -> int:
         """Record a position the strategy opened (entry fills are outside this component)."""
         ctx = self.ctx
         trade_id = ctx.ledger.open_trade(
             symbol=symbol, side=side, market=market, token_id=token_id, window_slug=window_slug,
             window_end=window_end, entry_price=dec(entry_price), entry_size=dec(entry_size),
-            confidence=dec(confidence), now=ctx.now())
+            confidence=dec(confidence), now=ctx.now(), trade_id=trade_id)
         trade = ctx.ledger.trade(trade_id)
         ctx.emit_for(trade, "trade.opened", size=trade.entry_size, price=trade.entry_price,
                      confidence=trade.confidence, window_end=int(window_end))

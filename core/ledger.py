@@ -154,13 +154,14 @@ class Ledger:
 
     def open_trade(self, *, symbol: str, side: str, market: str, token_id: str, window_slug: str,
                    window_end: float, entry_price: Decimal, entry_size: Decimal,
-                   confidence: Decimal, now: float) -> int:
+                   confidence: Decimal, now: float, trade_id: int | None = None) -> int:
+        """Record a trade; `trade_id` keeps the strategy's own trade number when it has one."""
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO trades (symbol, side, market, token_id, window_slug, window_end,"
+                "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
                 " entry_price, entry_size, confidence, state, opened_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (symbol, side, market, token_id, window_slug, window_end, str(entry_price),
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (trade_id, symbol, side, market, token_id, window_slug, window_end, str(entry_price),
                  str(entry_size), str(confidence), TradeState.OPEN.value, now))
             return int(cur.lastrowid)
 

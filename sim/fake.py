@@ -55,8 +55,10 @@ class FakeOrder:
 
 
 class FakeExchange:
-    def __init__(self, clock: ManualClock, *, collateral: Decimal = Decimal("1000")):
+    def __init__(self, clock: ManualClock, *, collateral: Decimal = Decimal("1000"),
+                 order_ids: list[str] | None = None):
         self.clock = clock
+        self.order_ids = list(order_ids or [])  # ids handed out first, in order
         self.orders: dict[str, FakeOrder] = {}
         self.order_seq: list[str] = []
         self.trades_list: list[TradeSnapshot] = []
@@ -152,7 +154,10 @@ class FakeExchange:
     def prepare_order(self, command: PlaceOrder) -> PreparedOrder:
         self._enter("prepare_order")
         self._n_orders += 1
-        order_id = "0x" + hashlib.sha256(f"fake-order-{self._n_orders}".encode()).hexdigest()
+        if self.order_ids:
+            order_id = self.order_ids.pop(0)
+        else:
+            order_id = "0x" + hashlib.sha256(f"fake-order-{self._n_orders}".encode()).hexdigest()
         return PreparedOrder(order_id, command, signed=command)
 
     def post_order(self, prepared: PreparedOrder) -> Placement:
