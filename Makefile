@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m sim.demo
+	$(PY) -m sim.demo --out reports/demo
 
 test: $(STAMP)
 	$(PY) -m pytest
