@@ -1,0 +1,140 @@
+"""Virtual time: one simpy Environment per run; the bot's tasks run as greenlets on it.
+
+The bot is plain synchronous code (it sleeps, it calls the exchange and blocks). Each of its
+tasks runs in a greenlet driven by a simpy process: when the task sleeps or waits for an
+exchange answer, its greenlet switches back to the driver, which yields the corresponding simpy
+event; when the event fires, the driver switches back into the task with the event's value.
+Everything else (market flow, fills, notification delivery, settlement, in-flight requests)
+is ordinary simpy processes, so they interleave with the bot's calls exactly as latency says.
+
+The environment owns the clock: nothing in a run reads any other time. simpy orders events at
+the same instant by scheduling order (a counter), so a run is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import greenlet
+import simpy
+
+
+class TaskKilled(greenlet.GreenletExit):
+    """Thrown into a task's greenlet when the simulation kills it (bot_crash)."""
+
+
+@dataclass
+class Task:
+    name: str
+    glet: greenlet.greenlet
+    process: simpy.Process | None = None
+    error: BaseException | None = None
+    error_text: str = ""
+    killed: bool = False
+    finished: bool = False
+    trace: list = field(default_factory=list)
+
+
+class Kernel:
+    """Runs greenlet tasks on a simpy Environment."""
+
+    def __init__(self, env: simpy.Environment, on_resume: Callable[[float], None] | None = None):
+        self.env = env
+        self.tasks: list[Task] = []
+        self._current: Task | None = None
+        # Called with env.now each time a task resumes: wire mode moves freezegun's clock here,
+        # so third-party wall-clock reads inside the task see virtual time.
+        self.on_resume = on_resume
+
+    # ---- called from inside a task -----------------------------------------------------------
+
+    def wait(self, event: simpy.Event) -> Any:
+        """Suspend the calling task until `event` fires; return its value (or raise its error)."""
+        task = self._current
+        if task is None:
+            raise RuntimeError("Kernel.wait called outside a simulated task")
+        outcome = task.glet.parent.switch(event)
+        return outcome
+
+    def sleep(self, seconds: float) -> None:
+        self.wait(self.env.timeout(max(0.0, seconds)))
+
+    @property
+    def in_task(self) -> bool:
+        return self._current is not None
+
+    # ---- called by the harness ---------------------------------------------------------------
+
+    def spawn(self, name: str, fn: Callable[[], None], delay: float = 0.0) -> Task:
+        task = Task(name, greenlet.greenlet(fn))
+        task.process = self.env.process(self._drive(task, delay))
+        self.tasks.append(task)
+        return task
+
+    def kill(self, task: Task) -> None:
+        """Stop a task where it stands (a crash). Its in-flight requests still reach the venue."""
+        if task.finished or task.killed:
+            return
+        task.killed = True
+        if task.process is not None and task.process.is_alive:
+            task.process.interrupt("killed")
+
+    def _switch(self, task: Task, value: Any = None, throw: BaseException | None = None) -> Any:
+        previous, self._current = self._current, task
+        if self.on_resume is not None:
+            self.on_resume(self.env.now)
+        try:
+            if throw is not None:
+                return task.glet.throw(throw)
+            if not task.glet:  # not started yet: the first switch would pass `value` as an argument
+                return task.glet.switch()
+            return task.glet.switch(value)
+        finally:
+            self._current = previous
+
+    def _drive(self, task: Task, delay: float):
+        if delay:
+            yield self.env.timeout(delay)
+        value: Any = None
+        throw: BaseException | None = None
+        while True:
+            try:
+                request = self._switch(task, value, throw)
+            except TaskKilled:
+                task.finished = True
+                return
+            except Exception as exc:  # a bug in the bot: the no-crash invariant reports it
+                task.error = exc
+                task.error_text = f"{type(exc).__name__}: {exc}"
+                task.finished = True
+                return
+            if task.glet.dead:
+                task.finished = True
+                return
+            value, throw = None, None
+            try:
+                value = yield request
+            except simpy.Interrupt:
+                # killed while suspended: unwind the greenlet so it cannot run again
+                try:
+                    self._switch(task, throw=TaskKilled())
+                except TaskKilled:
+                    pass
+                task.finished = True
+                return
+            except Exception as exc:  # the awaited event failed: raise it inside the task
+                throw = exc
+
+
+class SimClock:
+    """core's Clock port on virtual time."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+
+    def now(self) -> float:
+        return float(self.kernel.env.now)
+
+    def sleep(self, seconds: float) -> None:
+        self.kernel.sleep(seconds)
