@@ -1,0 +1,315 @@
+"""Scenario files: YAML in, a validated Scenario out, or ONE clear error naming the culprit.
+
+Validation has two layers. The JSON Schema (`schema()`, also written to
+scenarios/scenario.schema.json for editor completion) catches structure: unknown keys, wrong
+types, negative times, prices outside (0, 1). Semantic checks then catch what a schema cannot:
+a time after the window's end, a fault naming a trade the scenario does not open, a regex that
+does not compile. Every error is `ScenarioError(file, path, message)` with a field path such as
+`faults[2].at`; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+import jsonschema
+import yaml
+
+from core.config import StrategyConfig
+
+from .faults import CATALOGUE, Fault
+
+DEFAULT_WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC, a 15-minute boundary
+_PRICE = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+_T = {"type": "number", "minimum": 0}
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+
+
+class ScenarioError(Exception):
+    def __init__(self, file: str, path: str, message: str):
+        self.file, self.path, self.message = file, path, message
+        where = f"{file}: {path}" if path else file
+        super().__init__(f"{where}: {message}")
+
+
+def _config_keys() -> list[str]:
+    return [f.name for f in fields(StrategyConfig)]
+
+
+def schema() -> dict:
+    fault_kinds = sorted(CATALOGUE)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "clobsim scenario",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "trades"],
+        "properties": {
+            "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
+            "description": {"type": "string"},
+            "seed": {"type": "integer", "minimum": 0},
+            "market": {
+                "type": "object", "additionalProperties": False,
+                "properties": {
+                    "symbol": {"type": "string", "pattern": "^[A-Z0-9]{2,10}$"},
+                    "window_start": {"type": "integer", "minimum": 0},
+                    "window_length": {"type": "integer", "minimum": 60},
+                    "tick_size": {"enum": ["0.1", "0.01", "0.001", "0.0001"]},
+                    "min_size": _POSITIVE,
+                    "resolution": {"enum": ["auto", "UP", "DOWN"]},
+                    "resolution_delay": _T,
+                    "price_model": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {
+                            "kind": {"enum": ["random_walk", "scripted"]},
+                            "start": _PRICE,
+                            "drift": {"type": "number"},
+                            "volatility": {"type": "number", "minimum": 0},
+                            "step": _POSITIVE,
+                            "spread": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.2},
+                            "depth": _POSITIVE,
+                            "points": {"type": "array", "items": {
+                                "type": "object", "additionalProperties": False,
+                                "required": ["at", "price"],
+                                "properties": {"at": _T, "price": _PRICE}}},
+                        },
+                    },
+                    "taker_flow": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {"rate": {"type": "number", "minimum": 0},
+                                       "min_size": _POSITIVE, "max_size": _POSITIVE},
+                    },
+                },
+            },
+            "bot": {"type": "object", "propertyNames": {"enum": _config_keys()}},
+            "trades": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["at", "side", "price", "size"],
+                "properties": {"id": {"type": "integer", "minimum": 1}, "at": _T,
+                               "side": {"enum": ["UP", "DOWN"]}, "price": _PRICE, "size": _POSITIVE,
+                               "confidence": {"type": "number", "minimum": 0, "maximum": 1}}}},
+            "events": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["at", "kind"],
+                "properties": {"at": _T, "kind": {"enum": ["take", "set_price"]},
+                               "token": {"enum": ["UP", "DOWN"]}, "side": {"enum": ["BUY", "SELL"]},
+                               "size": _POSITIVE, "price": _PRICE}}},
+            "faults": {"type": "array", "items": {
+                "type": "object", "required": ["kind"],
+                "properties": {"kind": {"enum": fault_kinds}}}},
+            "expect": {
+                "type": "object", "additionalProperties": False,
+                "properties": {
+                    "audit_in_order": {"type": "array", "items": {"type": "string"}},
+                    "audit_absent": {"type": "array", "items": {"type": "string"}},
+                    "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+                    "outcomes": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {
+                            "open_orders": {"type": "integer", "minimum": 0},
+                            "trades": {"type": "object", "additionalProperties": {
+                                "type": "object", "additionalProperties": False,
+                                "properties": {"position": {"type": "number"},
+                                               "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
+                                               "pnl": {"type": "number"},
+                                               "scale_ins": {"type": "integer", "minimum": 0},
+                                               "winner": {"enum": ["WIN", "LOSS"]}}}},
+                        },
+                    },
+                },
+            },
+        },
+        "$defs": {"faults": {k: CATALOGUE[k].schema() for k in fault_kinds}},
+    }
+
+
+@dataclass(frozen=True)
+class TradeSpec:
+    id: int
+    at: float
+    side: str
+    price: Decimal
+    size: Decimal
+    confidence: Decimal
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    seed: int
+    market: dict[str, Any]
+    bot: dict[str, Any]
+    trades: tuple[TradeSpec, ...]
+    events: tuple[dict[str, Any], ...]
+    faults: tuple[Fault, ...]
+    expect: dict[str, Any]
+    source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def window_start(self) -> int:
+        return int(self.market.get("window_start", DEFAULT_WINDOW_START))
+
+    @property
+    def window_length(self) -> int:
+        return int(self.market.get("window_length", 900))
+
+    @property
+    def symbol(self) -> str:
+        return self.market.get("symbol", "BTC")
+
+
+def _path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """(field path, human message) for the first schema violation."""
+    path = _path(error.absolute_path)
+    v, value = error.validator, error.instance
+    if v == "additionalProperties":
+        extra = sorted(set(value) - set(error.schema.get("properties", {})))
+        return _path([*error.absolute_path, extra[0]]), "unknown key"
+    if v == "propertyNames":
+        return _path([*error.absolute_path, value]), "unknown key"
+    if v == "required":
+        missing = error.message.split("'")[1]
+        return path or "(top level)", f"missing required key {missing!r}"
+    if v == "type":
+        return path, f"must be of type {error.validator_value}, got {type(value).__name__} {value!r}"
+    if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[v]
+        rule = f"must be {op} {error.validator_value}"
+        if error.schema is _PRICE or (error.schema.get("exclusiveMinimum") == 0 and error.schema.get("exclusiveMaximum") == 1):
+            rule = "must be a price strictly between 0 and 1"
+        return path, f"{rule}, got {value!r}"
+    if "propertyNames" in error.schema_path:
+        return _path([*error.absolute_path, value]), "unknown key"
+    if v in ("enum", "const"):
+        allowed = error.validator_value if v == "enum" else [error.validator_value]
+        return path, f"must be one of {', '.join(map(str, allowed))}; got {value!r}"
+    if v == "pattern":
+        return path, f"must match {error.validator_value!r}, got {value!r}"
+    return path, error.message
+
+
+def _check(instance: Any, sub_schema: dict, file: str, prefix: list) -> None:
+    validator = jsonschema.Draft202012Validator(sub_schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if errors:
+        error = errors[0]
+        error.absolute_path.extendleft(reversed(prefix))
+        path, message = _message(error)
+        raise ScenarioError(file, path, message)
+
+
+def load(path: str) -> Scenario:
+    if not os.path.exists(path):
+        raise ScenarioError(path, "", "no such file")
+    if os.path.isdir(path):
+        raise ScenarioError(path, "", "is a directory, not a scenario file")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(path, where, f"malformed YAML: {problem}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", "not a UTF-8 text file") from None
+    return from_dict(data, path)
+
+
+def from_dict(data: Any, file: str = "<scenario>") -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(file, "", f"must be a mapping of scenario fields, got {type(data).__name__}")
+    full = schema()
+    _check(data, {k: v for k, v in full.items() if k != "$defs"}, file, [])
+    for i, fault in enumerate(data.get("faults", [])):
+        _check(fault, CATALOGUE[fault["kind"]].schema(), file, ["faults", i])
+    scenario = _build(data, file)
+    _semantic_checks(scenario, file)
+    return scenario
+
+
+def _build(data: dict, file: str) -> Scenario:
+    trades = []
+    for i, t in enumerate(data["trades"]):
+        trades.append(TradeSpec(int(t.get("id", i + 1)), float(t["at"]), t["side"], Decimal(str(t["price"])),
+                                Decimal(str(t["size"])), Decimal(str(t.get("confidence", 0.85)))))
+    faults = tuple(Fault(f["kind"], {k: v for k, v in f.items() if k != "kind"}) for f in data.get("faults", []))
+    return Scenario(name=data["name"], description=data.get("description", ""), seed=int(data.get("seed", 0)),
+                    market=dict(data.get("market", {})), bot=dict(data.get("bot", {})), trades=tuple(trades),
+                    events=tuple(data.get("events", [])), faults=faults, expect=dict(data.get("expect", {})),
+                    source=file, raw=data)
+
+
+def _semantic_checks(s: Scenario, file: str) -> None:
+    end = s.window_length
+    ids = [t.id for t in s.trades]
+    for i, trade in enumerate(s.trades):
+        if ids.count(trade.id) > 1:
+            raise ScenarioError(file, f"trades[{i}].id", f"duplicate trade id {trade.id}")
+        if trade.at >= end:
+            raise ScenarioError(file, f"trades[{i}].at", f"{trade.at:g} is at or after the window's end ({end} s)")
+    for i, event in enumerate(s.events):
+        if event["at"] > end:
+            raise ScenarioError(file, f"events[{i}].at", f"{event['at']:g} is after the window's end ({end} s)")
+    for i, fault in enumerate(s.faults):
+        for key in ("at", "from", "to"):
+            value = fault.params.get(key)
+            if value is not None and value > end:
+                raise ScenarioError(file, f"faults[{i}].{key}", f"{value:g} is after the window's end ({end} s)")
+        if "from" in fault.params and "to" in fault.params and fault.params["to"] < fault.params["from"]:
+            raise ScenarioError(file, f"faults[{i}].to", "must not be before `from`")
+        if "trade" in fault.params and fault.params["trade"] not in ids:
+            raise ScenarioError(file, f"faults[{i}].trade",
+                                f"names trade {fault.params['trade']}, but the scenario opens trades {ids}")
+    points = s.market.get("price_model", {}).get("points", [])
+    for i, point in enumerate(points):
+        if point["at"] > end:
+            raise ScenarioError(file, f"market.price_model.points[{i}].at",
+                                f"{point['at']:g} is after the window's end ({end} s)")
+    try:
+        StrategyConfig().with_overrides(s.bot)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ScenarioError(file, "bot", str(exc)) from None
+    expect = s.expect
+    for key in ("audit_in_order", "audit_absent"):
+        for i, pattern in enumerate(expect.get(key, [])):
+            _compile(pattern, file, f"expect.{key}[{i}]")
+    for pattern in expect.get("counts", {}):
+        _compile(pattern, file, f"expect.counts[{json.dumps(pattern, ensure_ascii=False)}]")
+    for trade_id in expect.get("outcomes", {}).get("trades", {}):
+        if not str(trade_id).isdigit() or int(trade_id) not in ids:
+            raise ScenarioError(file, f"expect.outcomes.trades.{trade_id}",
+                                f"names trade {trade_id}, but the scenario opens trades {ids}")
+
+
+def _compile(pattern: str, file: str, path: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ScenarioError(file, path, f"not a valid regular expression: {exc}") from None
+
+
+def discover(paths: list[str]) -> list[str]:
+    """Scenario files under the given files and folders, in a stable order."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith((".yaml", ".yml")))
+        else:
+            found.append(path)
+    return found
