@@ -34,7 +34,7 @@ TEMPLATES: dict[str, tuple[int, str, str, str]] = {
     "scale_in.filled_delayed": (logging.INFO, "trade", "🎯", "SCALE-IN FILLED (Delayed): +{size:.2f} shares @ ${price:.4f} | OrderID: {order_id}"),
     "scale_in.partial": (logging.INFO, "trade", "⏰", "SCALE-IN PARTIAL FILL ({detection}): +{size:.2f} shares @ ${price:.4f} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}"),
     "scale_in.cancelled": (logging.INFO, "trade", "🧹", "SCALE-IN CANCELLED: {reason} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}"),
-    "scale_in.expired": (logging.INFO, "trade", "🧹", "SCALE-IN EXPIRED: {reason} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}"),
+    "scale_in.venue_cancelled": (logging.INFO, "trade", "🧹", "SCALE-IN CANCELLED BY VENUE: {reason} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}"),
     "scale_in.failed": (logging.ERROR, "trade", "❌", "SCALE-IN PLACEMENT FAILED: {error} | kind={error_kind}"),
     "scale_in.outcome_unknown": (logging.WARNING, "trade", "⏳", "SCALE-IN PENDING: placement outcome unknown ({error}), awaiting reconciliation | OrderID: {order_id}"),
     "scale_in.not_placed": (logging.WARNING, "trade", "❌", "SCALE-IN FAILED: order never reached the book (no trace after {waited}s) | OrderID: {order_id}"),

@@ -39,6 +39,11 @@ class FillPath:
         complete = filled >= order.size
         if complete:
             ctx.ledger.set_order_state(fill.order_id, OrderState.FILLED, ctx.now())
+        elif order.state in (OrderState.NOT_PLACED, OrderState.UNKNOWN, OrderState.PREPARED):
+            # A fill proves the order reached the book (stale reads may have hid it, even past
+            # unknown_grace: race edge NOT_PLACED -> LIVE): it is tracked and cancelled like any
+            # other resting order.
+            ctx.ledger.set_order_state(fill.order_id, OrderState.LIVE, ctx.now())
         if order.role is Role.SCALE_IN:
             self._scale_in_filled(trade, order, fill, filled, complete, detection)
         else:

@@ -28,7 +28,8 @@ class Monitor:
         self.recon = reconciler
         self.scale = scale
         self.resolutions: dict[str, str] = {}  # market -> winning token id (from notifications)
-        self._exit_caps: dict[int, Decimal] = {}  # trade -> sellable shares the venue reported
+        # trade -> shares the ledger counts but the venue never delivered (size shortfall)
+        self._exit_shortfall: dict[int, Decimal] = {}
         self._next_resolution_poll: dict[int, float] = {}
 
     def cycle(self) -> None:
@@ -43,6 +44,7 @@ class Monitor:
             return
         self.scale.track(trade)
         self.track_exits(trade)
+        self.recon.catch_up(trade.trade_id)
         trade = ledger.trade(trade.trade_id)
         if trade.window_end - self.ctx.now() <= self.ctx.config.cancel_before_end:
             self.close_window(trade)
@@ -80,8 +82,9 @@ class Monitor:
         return bool(exits) and exits[-1].state is OrderState.FILLED
 
     def exit_size(self, trade: TradeRecord, position: Decimal) -> Decimal:
-        cap = self._exit_caps.get(trade.trade_id)
-        return size_q(min(position, cap) if cap is not None else position)
+        # The shortfall, not an absolute cap: the exit still grows with later scale-in fills.
+        shortfall = self._exit_shortfall.get(trade.trade_id, ZERO)
+        return size_q(max(ZERO, position - shortfall))
 
     def ensure_exit(self, trade: TradeRecord) -> None:
         ctx, cfg = self.ctx, self.ctx.config
@@ -144,13 +147,16 @@ class Monitor:
 
         size_matched can exceed the shares received (fees/rounding: failure mode 7); a balance
         still at zero is a lagging balance (mode 6), not a cap: the next cycle simply retries.
+        The cap is kept as the shortfall (ledger position - shares held), so that the exit is
+        still resized to the whole position after a later scale-in fill.
         """
         try:
             held = self.ctx.exchange.balance(trade.token_id)
         except ExchangeError:
             return
-        if held > ZERO:
-            self._exit_caps[trade.trade_id] = size_q(held)
+        position = self.ctx.ledger.position(trade.trade_id)
+        if ZERO < held < position:
+            self._exit_shortfall[trade.trade_id] = position - size_q(held)
 
     # ---- exit filled: cancel the pending scale-in, race-safely -------------------------------
 
@@ -236,6 +242,9 @@ class Monitor:
             winner = resolution.winning_token_id
         # Last look before the books close: fills of cancelled orders still count.
         self.recon.reconcile("settlement", ctx.ledger.orders(trade.trade_id))
+        if any(o.state in (OrderState.UNKNOWN, OrderState.PREPARED)
+               for o in ctx.ledger.orders(trade.trade_id)):
+            return  # a placement outcome still unknown: settle once reconciliation has decided
         position = ctx.ledger.position(trade.trade_id)
         cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
         payout = position if winner == trade.token_id else ZERO

@@ -77,5 +77,5 @@ class NotificationProcessor:
         if order.state is OrderState.CANCEL_PENDING:
             return  # our own cancel: the safe-cancel flow finishes the story
         if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "CANCELED"):
-            self.recon.announce_terminal(order.order_id, "scale_in.expired",
-                                         "cancelled by the venue (notification)")
+            self.recon.announce_terminal(order.order_id, "scale_in.venue_cancelled",
+                                         "cancel notification")

@@ -77,8 +77,7 @@ class Reconciler:
         status = snapshot.status
         if status in FINAL_STATUSES and status != "MATCHED":
             if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), status):
-                self.announce_terminal(order.order_id, "scale_in.expired",
-                                       f"cancelled by the venue (status {status})")
+                self.announce_terminal(order.order_id, "scale_in.venue_cancelled", f"status {status}")
         elif current.state in (OrderState.UNKNOWN, OrderState.PREPARED, OrderState.NOT_PLACED):
             # LIVE, DELAYED, or MATCHED with fills not yet visible in trades: it reached the book
             ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now(), status)
@@ -128,7 +127,13 @@ class Reconciler:
     def safe_cancel(self, order: OrderRecord, label: str) -> CancelResult:
         ctx = self.ctx
         ctx.audit.emit("recon.safe_cancel_start", label=label, order_id=order.order_id)
-        ctx.ledger.set_order_state(order.order_id, OrderState.CANCEL_PENDING, ctx.now())
+        # An order whose placement outcome is still unknown keeps that state: if nothing proves
+        # it reached the book, reconciliation declares it not placed after unknown_grace; moving
+        # it to CANCEL_PENDING (and back to LIVE below) would make a maybe-order "live" forever.
+        placement_unknown = ctx.ledger.order(order.order_id).state in (OrderState.UNKNOWN,
+                                                                      OrderState.PREPARED)
+        if not placement_unknown:
+            ctx.ledger.set_order_state(order.order_id, OrderState.CANCEL_PENDING, ctx.now())
         attempts = ctx.config.cancel_attempts
         acked = False
         for attempt in range(1, attempts + 1):
@@ -162,7 +167,7 @@ class Reconciler:
             self._sync_quietly(order)
             if acked:
                 ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "UNVERIFIED")
-            else:
+            elif not placement_unknown:
                 ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now())
             return CancelResult(order.order_id, acked, False, ctx.ledger.filled(order.order_id),
                                 "UNVERIFIED")
@@ -201,14 +206,30 @@ class Reconciler:
                     open_ids_by_token[order.token_id] = {
                         o.order_id for o in ctx.exchange.open_orders(order.token_id)}
                 trades = trades_by_token[order.token_id]
-                before = ctx.ledger.fills(order.order_id)
-                recovered += self.sync_fills(order, source="reconciliation", trades=trades)
-                voided += sum(1 for f in ctx.ledger.fills(order.order_id) if f["void"]) - \
-                    sum(1 for f in before if f["void"])
+                before = {f["trade_key"]: f["void"] for f in ctx.ledger.fills(order.order_id)}
+                self.sync_fills(order, source="reconciliation", trades=trades)
+                after = {f["trade_key"]: f["void"] for f in ctx.ledger.fills(order.order_id)}
+                # a void is not a recovered fill: count new live fills and new voids apart
+                recovered += sum(1 for key, void in after.items() if key not in before and not void)
+                voided += sum(1 for key, void in after.items() if void and not before.get(key, 0))
                 self._settle_state(order, open_ids_by_token[order.token_id], trades)
             except ExchangeError as exc:
                 ctx.audit.emit("recon.error", error=f"{order.order_id}: {exc.describe()}")
         ctx.audit.emit("recon.pass_done", orders=len(orders), recovered=recovered, voided=voided)
+
+    def catch_up(self, trade_id: int) -> None:
+        """Fetch fills the venue reported (size_matched) but trades had not shown yet, for orders
+        that are already terminal locally, and for cancels whose verification was inconclusive.
+
+        Without this, a fill behind a cancelled order whose trade lags the order object would
+        only be counted at settlement, and the exit plan would not cover those shares meanwhile.
+        """
+        ledger = self.ctx.ledger
+        for order in ledger.orders(trade_id):
+            if not order.is_terminal:
+                continue  # open orders are followed by the scale-in and exit tracking
+            if order.venue_matched > ledger.filled(order.order_id) or order.venue_status == "UNVERIFIED":
+                self._sync_quietly(order)
 
     def orders_to_check(self) -> list[OrderRecord]:
         """Non-terminal orders, and terminal ones whose venue fills are not all counted yet."""

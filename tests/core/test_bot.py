@@ -1,0 +1,245 @@
+"""The bot: its tasks, restart from the database, and how its loops treat errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from decimal import Decimal
+
+import pytest
+
+from core.audit import render
+from core.bot import Bot
+from core.errors import Transient
+from core.ledger import Ledger
+from core.model import OrderState, PlaceOrder, Role, Side, TradeState
+from core.monitor import Monitor
+from sim.fake import ManualClock
+
+from .conftest import TOKEN, WINDOW, Rig, lose_answer_once
+
+D = Decimal
+
+
+class StopAfter(ManualClock):
+    """A manual clock that stops the bot after a number of sleeps (one per loop iteration)."""
+
+    def __init__(self, start: float, sleeps: int):
+        super().__init__(start)
+        self.left = sleeps
+        self.bot: Bot | None = None
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.left -= 1
+        if self.left <= 0:
+            self.bot.stop()
+
+
+def test_the_bot_runs_a_monitor_task_and_a_notification_task(rig):
+    tasks = rig.bot.tasks()
+    assert [name for name, _ in tasks] == ["monitor", "notifications"]
+    assert [fn.__name__ for _, fn in tasks] == ["monitor_loop", "notification_loop"]
+    assert all(fn.__self__ is rig.bot for _, fn in tasks)
+
+
+def test_start_with_an_empty_ledger_does_not_touch_the_exchange(rig):
+    rig.bot.start()
+    assert rig.fake.calls == []
+    assert rig.events == []
+
+
+def test_a_restart_on_the_same_database_reconciles_and_loses_nothing(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Rig(ledger=path)
+    trade_id = first.open_trade()
+    first.fake.set_book(TOKEN, "0.75", "0.77")
+    first.at(WINDOW - 420)
+    first.bot.monitor.cycle()
+    exit_id = first.exit(trade_id).order_id
+    scale_id = first.ledger.orders(trade_id, Role.SCALE_IN)[0].order_id
+    first.fake.fill(exit_id, "4.00")
+    first.bot.notifications.poll()
+    assert first.ledger.position(trade_id) == D("6.50")
+    # the bot dies; meanwhile the scale-in fills and its notification waits unread
+    first.fake.fill(scale_id, "10.50")
+    first.clock.advance(30)
+
+    second = Rig(ledger=Ledger(path), clock=first.clock, fake=first.fake)
+    try:
+        second.bot.start()
+        trade = second.trade(trade_id)
+        assert (trade.state, trade.scale_in_attempted) == (TradeState.OPEN, True)
+        assert [o.order_id for o in second.ledger.orders()] == [o.order_id for o in first.ledger.orders()]
+        assert second.ledger.order(scale_id).state is OrderState.FILLED
+        assert second.ledger.position(trade_id) == D("17.00")  # 10.50 - 4.00 + 10.50
+        assert second.lines("recon.pass_start") == [
+            "🔍 RECONCILIATION AUDIT: Starting reconciliation pass (start-up) | orders to check=2"]
+        assert second.lines("recon.pass_done") == [
+            "✅ RECONCILIATION AUDIT: Reconciliation pass complete | orders=2, fills recovered=1, voided=0"]
+        # the unread notification arrives after the restart: nothing is counted twice
+        second.bot.notifications.poll()
+        second.clock.advance(5)
+        second.bot.monitor.cycle()
+        assert len(second.ledger.fills(scale_id)) == 1
+        assert second.ledger.position(trade_id) == D("17.00")
+        assert second.exit(trade_id).size == D("17.00")  # resized to the recovered position
+        assert len(second.ledger.orders(trade_id, Role.SCALE_IN)) == 1  # and no second scale-in
+    finally:
+        first.ledger.close()
+        second.ledger.close()
+
+
+def test_a_restart_after_a_timed_out_placement_finds_the_order_and_never_reposts_it(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Rig(ledger=path)
+    trade_id = first.open_trade()
+    lose_answer_once(first.fake, "post_order")
+    scale_id = first.bot.scale.place(first.trade(trade_id), D("10.50"), D("0.75"), 420)
+    assert first.ledger.order(scale_id).state is OrderState.UNKNOWN
+    first.ledger.close()  # crash before any reconciliation
+
+    second = Rig(ledger=path, clock=first.clock, fake=first.fake)
+    try:
+        second.bot.start()
+        assert second.ledger.order(scale_id).state is OrderState.LIVE
+        posts = second.calls("post_order")
+        second.at(WINDOW - 400)
+        second.fake.set_book(TOKEN, "0.75", "0.77")
+        for _ in range(5):
+            second.clock.advance(5)
+            second.bot.monitor.cycle()
+        assert len(second.ledger.orders(trade_id, Role.SCALE_IN)) == 1
+        assert posts == 1  # the fake is shared: that is the timed-out placement itself
+        assert second.calls("post_order") == 2  # plus the exit; the scale-in never again
+        assert [o.side.value for o in second.fake.orders.values()] == ["BUY", "SELL"]
+    finally:
+        second.ledger.close()
+
+
+def test_a_scale_in_recorded_but_never_posted_before_a_crash_is_declared_not_placed_after_the_grace(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Rig(ledger=path)
+    trade_id = first.open_trade()
+    command = PlaceOrder(token_id=TOKEN, side=Side.BUY, price=D("0.75"), size=D("10.50"))
+    prepared = first.fake.prepare_order(command)
+    first.ledger.record_order(prepared.order_id, trade_id, Role.SCALE_IN, command, first.clock.now())
+    first.ledger.close()  # the crash: recorded (write-ahead), never posted
+
+    second = Rig(ledger=path, clock=first.clock, fake=first.fake)
+    try:
+        assert second.ledger.order(prepared.order_id).state is OrderState.PREPARED
+        second.bot.start()
+        assert second.ledger.order(prepared.order_id).state is OrderState.PREPARED  # too early to tell
+        second.clock.advance(second.bot.ctx.config.unknown_grace)
+        second.fake.set_book(TOKEN, "0.75", "0.77")
+        second.at(WINDOW - 420)
+        second.bot.monitor.cycle()
+        assert second.ledger.order(prepared.order_id).state is OrderState.NOT_PLACED
+        assert len(second.of("scale_in.not_placed")) == 1
+        assert second.trade(trade_id).scale_in_attempted is True
+        assert second.ledger.orders(trade_id, Role.SCALE_IN)[-1].order_id == prepared.order_id
+        assert [o.side for o in second.fake.orders.values()] == [Side.SELL]  # the exit only
+    finally:
+        second.ledger.close()
+
+
+class FlakyMonitor(Monitor):
+    """A monitor whose first cycle meets an exchange error that nothing below caught."""
+
+    failures = 1
+
+    def cycle(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise Transient("service unavailable", status=503)
+        super().cycle()
+
+
+class FlakyBot(Bot):
+    monitor_class = FlakyMonitor
+
+
+def test_an_exchange_error_escaping_a_cycle_becomes_a_task_error_line_and_the_loop_goes_on():
+    clock = StopAfter(1_764_028_800.0, sleeps=3)
+    rig = Rig(clock=clock, bot_class=FlakyBot)
+    clock.bot = rig.bot
+    trade_id = rig.open_trade()
+    rig.bot.monitor_loop()  # returns once stopped: three iterations
+    assert rig.lines("bot.task_error") == [
+        "❌ RECONCILIATION AUDIT: Task monitor error: transient (HTTP 503): service unavailable"]
+    assert rig.of("bot.task_error")[0].fields["task"] == "monitor"
+    assert len(rig.exits(trade_id)) == 1  # the later iterations did their work
+    assert rig.calls("post_order") == 1
+
+
+def test_an_exchange_error_in_the_notification_loop_also_becomes_a_line():
+    clock = StopAfter(1_764_028_800.0, sleeps=2)
+    rig = Rig(clock=clock)
+    clock.bot = rig.bot
+    original = rig.bot.notifications.poll
+    calls = []
+
+    def poll():
+        calls.append(1)
+        if len(calls) == 1:
+            raise Transient("bad gateway", status=502)
+        return original()
+
+    rig.bot.notifications.poll = poll
+    rig.bot.notification_loop()
+    assert len(calls) == 2
+    assert [e.fields["task"] for e in rig.of("bot.task_error")] == ["notifications"]
+
+
+def test_a_programming_error_escapes_the_loop():
+    clock = StopAfter(1_764_028_800.0, sleeps=10)
+    rig = Rig(clock=clock)
+    clock.bot = rig.bot
+    rig.open_trade()
+    rig.bot.monitor.cycle()
+
+    def bug():
+        raise ZeroDivisionError("division by zero")
+
+    rig.fake.before("get_order", bug)
+    with pytest.raises(ZeroDivisionError):
+        rig.bot.monitor_loop()
+    assert rig.of("bot.task_error") == []
+
+
+def test_audit_lines_reach_the_logger_through_standard_logging(rig, caplog):
+    caplog.set_level(logging.INFO, logger="clobsim.test.core")
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    messages = [r.getMessage() for r in caplog.records if r.name == "clobsim.test.core"]
+    assert messages == [render(e) for e in rig.events if e.level >= logging.INFO]
+    placed = [r for r in caplog.records if "Exit order placed" in r.getMessage()]
+    assert len(placed) == 1 and placed[0].levelno == logging.INFO
+    assert placed[0].audit_event.kind == "exit.placed"
+    assert placed[0].audit_event.fields["trade"] == trade_id
+
+
+def test_run_live_starts_one_named_thread_per_task_and_they_stop():
+    class TinySleepClock(ManualClock):
+        def sleep(self, seconds):
+            super().sleep(seconds)
+            time.sleep(0.001)
+
+    live = Rig(clock=TinySleepClock(1_764_028_800.0))
+    threads = live.bot.run_live()
+    try:
+        assert [t.name for t in threads] == ["bot-monitor", "bot-notifications"]
+        assert all(t.daemon and t.is_alive() for t in threads)
+    finally:
+        live.bot.stop()
+        for t in threads:
+            t.join(timeout=5)
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_the_bot_is_idle_once_every_trade_is_settled(rig):
+    trade_id = rig.open_trade()
+    assert not rig.bot.idle
+    rig.ledger.settle(trade_id, TOKEN, D("0"))
+    assert rig.bot.idle

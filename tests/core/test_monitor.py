@@ -1,0 +1,444 @@
+"""The position monitor: the exit plan at 0.99, the race-safe cancellation of the pending
+scale-in when it fills, the end of the window and settlement."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.errors import OutcomeUnknown, Rejected
+from core.model import OrderState, Role, Side, TradeState
+
+from .conftest import MARKET, TOKEN, WINDOW, Rig, in_order, lose_answer_once
+
+D = Decimal
+BALANCE_REJECTION = "not enough balance / allowance"
+
+
+def cycle(rig: Rig, seconds: float = 5) -> None:
+    rig.clock.advance(seconds)
+    rig.bot.monitor.cycle()
+
+
+def with_exit_and_scale_in(rig: Rig) -> tuple[int, str, str]:
+    """A trade 420 s before the end of its window: exit plan resting, scale-in resting."""
+    trade_id = rig.open_trade()
+    rig.fake.set_book(TOKEN, "0.75", "0.77")
+    rig.at(WINDOW - 420)
+    rig.bot.monitor.cycle()
+    exit_id = rig.exit(trade_id).order_id
+    scale_id = rig.ledger.orders(trade_id, Role.SCALE_IN)[-1].order_id
+    assert rig.ledger.order(scale_id).state is OrderState.LIVE
+    return trade_id, exit_id, scale_id
+
+
+def test_the_exit_plan_is_a_sell_of_the_whole_position_at_0_99(rig):
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    exit_order = rig.exit(trade_id)
+    assert (exit_order.side, exit_order.price, exit_order.size) == (Side.SELL, D("0.99"), D("10.50"))
+    venue = rig.fake.orders[exit_order.order_id]
+    assert (venue.side, venue.price, venue.size, venue.status) == (Side.SELL, D("0.99"), D("10.50"), "LIVE")
+    assert rig.lines("exit.placed") == [
+        f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 10.50 shares @ $0.99 | OrderID: {exit_order.order_id}"]
+    for _ in range(3):
+        cycle(rig)
+    assert rig.calls("post_order") == 1  # one exit, not one per cycle
+
+
+def test_the_exit_is_resized_to_the_whole_position_after_a_scale_in_fill(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(scale_id, "10.50", notify=False)
+    rig.clear()
+    cycle(rig)
+    new_exit = rig.exit(trade_id)
+    assert new_exit.order_id != exit_id
+    assert new_exit.size == D("21.00")
+    assert rig.ledger.order(exit_id).state is OrderState.CANCELLED
+    assert rig.fake.orders[exit_id].status == "CANCELED"
+    assert rig.fake.orders[new_exit.order_id].size == D("21.00")
+    assert in_order(rig.lines(), [
+        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {scale_id}",
+        f"🔁 [BTC] #{trade_id} EXIT AUDIT: Resizing exit order {exit_id}: 10.50 -> 21.00 shares",
+        f"🔍 RECONCILIATION AUDIT: [exit] Starting safe cancellation for order {exit_id}",
+        f"✅ RECONCILIATION AUDIT: [exit] Safe cancellation complete for order {exit_id} | final size_matched=0.00",
+        f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 21.00 shares @ $0.99 | OrderID: {new_exit.order_id}",
+    ])
+    cycle(rig)
+    assert len(rig.exits(trade_id)) == 2  # no further resizing once it matches
+
+
+def test_a_partly_filled_exit_is_not_resized_for_its_own_fills(rig):
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    exit_id = rig.exit(trade_id).order_id
+    rig.fake.fill(exit_id, "4.00", notify=False)
+    cycle(rig)
+    cycle(rig)
+    assert rig.ledger.position(trade_id) == D("6.50")
+    assert rig.of("exit.resize") == []
+    assert len(rig.exits(trade_id)) == 1
+
+
+def test_an_exit_plan_fill_cancels_the_pending_scale_in_safely_with_the_exit_audit_lines(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    rig.clear()
+    cycle(rig)
+    lines = rig.lines()
+    expected = [
+        f"✅ [BTC] #{trade_id} EXIT AUDIT: Exit order filled: +10.50 shares @ $0.9900 | sold=10.50/10.50 | OrderID: {exit_id}",
+        f"🏁 [BTC] #{trade_id} EXIT AUDIT: Exit plan complete: position closed at $0.99",
+        f"🧹 [BTC] #{trade_id} EXIT AUDIT: Starting scale-in order cancellation process for order {scale_id}",
+        f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
+        f"🔍 RECONCILIATION AUDIT: [scale-in] Starting safe cancellation for order {scale_id}",
+        f"🔍 RECONCILIATION AUDIT: [scale-in] Cancel answer for order {scale_id}: canceled",
+        f"🔍 RECONCILIATION AUDIT: Verification attempt 1/2 for order {scale_id}: status=CANCELED, size_matched=0.00",
+        f"✅ RECONCILIATION AUDIT: [scale-in] Safe cancellation complete for order {scale_id} | final size_matched=0.00",
+        f"✅ [BTC] #{trade_id} EXIT AUDIT: Successfully cancelled scale-in order {scale_id}",
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: exit plan filled | filled=0.00/10.50 | OrderID: {scale_id}",
+    ]
+    assert lines == expected
+    assert rig.trade(trade_id).state is TradeState.EXITED
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert rig.fake.orders[scale_id].status == "CANCELED"
+    assert rig.ledger.position(trade_id) == D("0")
+    assert rig.fake.open_orders() == []
+
+
+def test_a_scale_in_filling_during_the_status_check_is_detected_as_a_race_and_counted_once(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.clock.advance(5)
+    rig.fake.fill(exit_id, "10.50")
+
+    def fill_during_status_check():
+        before_fill = rig.fake.orders[scale_id].snapshot()
+        rig.fake.fill(scale_id, "10.50")
+        rig.bot.notifications.poll()  # the notification task sees the fill first...
+        rig.fake.stale(scale_id, before_fill)  # ...and the monitor's read answers the old LIVE
+
+    rig.fake.before("get_order", lambda: None)  # the scale-in's own tracking read
+    rig.fake.before("get_order", lambda: None)  # the exit order's tracking read
+    rig.fake.before("get_order", fill_during_status_check)  # the exit process's status check
+    rig.clear()
+    rig.bot.monitor.cycle()
+    assert in_order(rig.lines(), [
+        f"🧹 [BTC] #{trade_id} EXIT AUDIT: Starting scale-in order cancellation process for order {scale_id}",
+        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {scale_id}",
+        f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
+        f"🔍 RECONCILIATION AUDIT: Order {scale_id} recently filled 0s ago (within 300s threshold)",
+        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} was recently filled"
+        " (size: 10.50), skipping cancellation",
+    ])
+    assert rig.calls("cancel_order") == 0
+    assert len(rig.ledger.fills(scale_id)) == 1
+    assert rig.ledger.position(trade_id) == D("10.50")  # 10.50 - 10.50 sold + 10.50 bought
+    assert rig.of("exit.cancelled") == [] and rig.of("exit.cancel_failed") == []
+    # the late scale-in fill reopened a position: it gets an exit of its own
+    assert rig.exit(trade_id).size == D("10.50") and rig.exit(trade_id).order_id != exit_id
+    rig.bot.notifications.poll()
+    cycle(rig)
+    assert len(rig.ledger.fills(scale_id)) == 1
+    assert len(rig.of("scale_in.filled_delayed")) == 1
+
+
+def test_a_fill_landing_between_the_status_check_and_the_cancel_is_accounted(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "10.50", notify=False))
+    rig.clear()
+    cycle(rig)
+    assert in_order(rig.lines(), [
+        f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
+        f"🔍 RECONCILIATION AUDIT: [scale-in] Cancel answer for order {scale_id}:"
+        " not canceled (order can't be found - already canceled or matched)",
+        f"🔍 RECONCILIATION AUDIT: Verification attempt 1/2 for order {scale_id}: status=MATCHED, size_matched=10.50",
+        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {scale_id}",
+        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} filled before the cancel"
+        " took effect (size: 10.50), fill accounted",
+    ])
+    assert rig.of("exit.cancelled") == [] and rig.of("exit.cancel_failed") == []
+    assert rig.of("scale_in.cancelled") == []
+    assert rig.ledger.order(scale_id).state is OrderState.FILLED
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert rig.exit(trade_id).size == D("10.50") and rig.exit(trade_id).order_id != exit_id
+
+
+def test_a_partial_fill_landing_before_the_cancel_is_accounted_and_the_rest_cancelled(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "6.00", notify=False))
+    cycle(rig)
+    assert rig.lines("exit.race_during_cancel") == [
+        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} filled before the cancel"
+        " took effect (size: 6.00), fill accounted"]
+    assert rig.lines("scale_in.cancelled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: exit plan filled | filled=6.00/10.50 | OrderID: {scale_id}"]
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert rig.ledger.position(trade_id) == D("6.00")
+    assert rig.exit(trade_id).size == D("6.00")
+
+
+def test_a_partial_fill_seen_just_before_the_exit_process_is_flagged_and_the_rest_cancelled(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(scale_id, "4.00")
+    rig.bot.notifications.poll()
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    cycle(rig)
+    assert rig.lines("exit.race_partial") == [
+        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} was recently partially"
+        " filled (size: 4.00 of 10.50), cancelling the remainder safely"]
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert len(rig.of("exit.cancelled")) == 1
+
+
+def test_a_failed_scale_in_cancellation_is_retried_on_the_next_cycle(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))  # did not land
+    cycle(rig)
+    assert rig.lines("exit.cancel_failed")[0].startswith(
+        f"❌ [BTC] #{trade_id} EXIT AUDIT: Failed to cancel scale-in order {scale_id}: venue status")
+    assert rig.ledger.order(scale_id).state is OrderState.LIVE
+    cycle(rig)  # the monitor tries again (EXITED trade, scale-in still LIVE)
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert len(rig.of("scale_in.cancelled")) == 1
+
+
+def test_the_end_of_the_window_cancels_leftover_orders(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 10)
+    rig.clear()
+    rig.bot.monitor.cycle()
+    assert rig.lines()[0] == f"⌛ [BTC] #{trade_id} EXIT AUDIT: Window ending in 10s: cancelling leftover orders"
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert rig.ledger.order(exit_id).state is OrderState.CANCELLED
+    assert rig.fake.open_orders() == []
+    assert rig.lines("scale_in.cancelled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=0.00/10.50 | OrderID: {scale_id}"]
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    assert rig.calls("post_order") == 0  # no new exit, no scale-in
+
+
+def test_an_unknown_order_at_the_end_of_the_window_is_reconciled_then_cancelled(rig):
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    lose_answer_once(rig.fake, "post_order")
+    oid = rig.bot.scale.place(rig.trade(trade_id), D("10.50"), D("0.75"), 420)
+    rig.at(WINDOW - 10)
+    rig.bot.monitor.cycle()
+    assert rig.ledger.order(oid).state is OrderState.CANCELLED
+    assert rig.fake.orders[oid].status == "CANCELED"
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+
+
+def settle_setup(rig: Rig) -> tuple[int, str]:
+    trade_id = rig.open_trade(entry="10", price="0.70")
+    rig.bot.monitor.cycle()
+    exit_id = rig.exit(trade_id).order_id
+    rig.fake.fill(exit_id, "5", notify=False)
+    rig.at(WINDOW - 10)
+    rig.bot.monitor.cycle()
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    return trade_id, exit_id
+
+
+def test_settlement_of_a_winning_trade_pays_the_remaining_position(rig):
+    trade_id, _ = settle_setup(rig)
+    cycle(rig)  # not resolved yet: nothing happens
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    rig.fake.resolve(MARKET, TOKEN)
+    cycle(rig, 15)
+    trade = rig.trade(trade_id)
+    assert trade.state is TradeState.SETTLED
+    assert trade.pnl == D("2.95")  # 5 x 0.99 sold + 5 x 1.00 paid - 10 x 0.70 cost
+    assert rig.lines("trade.settled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=5.00, payout=$5.00, pnl=$+2.95"]
+    assert rig.bot.idle
+
+
+def test_settlement_of_a_losing_trade_pays_nothing(rig):
+    trade_id, _ = settle_setup(rig)
+    rig.fake.resolve(MARKET, "btc-down")
+    cycle(rig, 15)
+    assert rig.trade(trade_id).pnl == D("-2.05")
+    assert rig.lines("trade.settled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=LOSS, position=5.00, payout=$0.00, pnl=$-2.05"]
+
+
+def test_the_resolution_is_polled_at_most_every_poll_interval(rig):
+    settle_setup(rig)
+    for _ in range(6):
+        cycle(rig)  # 30 s at 5 s a cycle, the resolution poll interval is 15 s
+    assert rig.calls("resolution") == 2
+
+
+def test_settlement_counts_a_late_fill_of_a_cancelled_order(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 10)
+    rig.bot.monitor.cycle()
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    rig.fake.fill(scale_id, "3.00", notify=False)  # reported after the cancel
+    rig.fake.resolve(MARKET, TOKEN)
+    cycle(rig)
+    trade = rig.trade(trade_id)
+    assert trade.state is TradeState.SETTLED
+    assert rig.ledger.position(trade_id) == D("13.50")
+    # 13.50 paid - (10.50 x 0.70 + 3 x 0.75) cost
+    assert trade.pnl == D("13.50") - D("7.35") - D("2.25")
+
+
+def test_a_fill_behind_a_cancelled_order_whose_trade_lags_is_counted_on_a_later_cycle(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(scale_id, "6.00", notify=False)
+    lagging = rig.fake.trades_list.pop()  # the order object shows the match, trades do not yet
+    rig.fake.fill(exit_id, "10.50")
+    cycle(rig)
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert rig.ledger.order(scale_id).venue_matched == D("6.00")
+    assert rig.ledger.filled(scale_id) == D("0")
+    rig.fake.trades_list.append(lagging)  # the trade shows up
+    cycle(rig)
+    assert rig.ledger.filled(scale_id) == D("6.00")
+    assert rig.ledger.position(trade_id) == D("6.00")
+    assert rig.trade(trade_id).state is TradeState.EXITED
+    assert rig.exit(trade_id).size == D("6.00")  # the late shares get an exit of their own (>= 5-share minimum)
+    cycle(rig)
+    assert rig.ledger.filled(scale_id) == D("6.00")  # and are never counted twice
+
+
+def test_a_balance_rejected_exit_is_capped_to_the_held_shares_without_looping(rig):
+    trade_id = rig.open_trade()
+    rig.fake.tokens[TOKEN] = D("10.40")  # size shortfall: fewer shares received than matched
+    rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
+    rig.bot.monitor.cycle()
+    assert rig.lines("exit.failed") == [
+        f"❌ [BTC] #{trade_id} EXIT AUDIT: Exit order placement failed: {BALANCE_REJECTION} | kind=rejected"]
+    assert rig.exit(trade_id).state is OrderState.REJECTED
+    for _ in range(6):
+        cycle(rig)
+    assert rig.calls("post_order") == 2
+    capped = rig.exit(trade_id)
+    assert capped.state is OrderState.LIVE and capped.size == D("10.40")
+    assert rig.of("exit.resize") == []
+    assert rig.trade(trade_id).exit_failures == 1
+
+
+def test_a_capped_exit_still_grows_with_a_later_scale_in_fill(rig):
+    trade_id = rig.open_trade()
+    rig.fake.tokens[TOKEN] = D("10.40")
+    rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
+    rig.bot.monitor.cycle()
+    cycle(rig)
+    assert rig.exit(trade_id).size == D("10.40")
+    oid = rig.place_scale_in(trade_id)
+    rig.fake.fill(oid, "10.50", notify=False)  # the venue credits all 10.50 this time
+    cycle(rig)
+    cycle(rig)
+    assert rig.ledger.position(trade_id) == D("21.00")
+    assert rig.exit(trade_id).state is OrderState.LIVE
+    assert rig.exit(trade_id).size == D("20.90")  # the whole position less the known shortfall
+
+
+def test_a_lagging_zero_balance_is_no_cap_and_exit_retries_stop_at_the_limit(rig):
+    trade_id = rig.open_trade()
+    rig.fake.tokens[TOKEN] = D("0")
+    for _ in range(5):
+        rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
+    rig.bot.monitor.cycle()
+    for _ in range(6):
+        cycle(rig)
+    assert rig.calls("post_order") == 3  # exit_retry_limit
+    assert all(o.size == D("10.50") for o in rig.exits(trade_id))
+    assert rig.trade(trade_id).exit_failures == 3
+
+
+def test_an_exit_with_an_unknown_outcome_is_never_stacked_with_a_second_exit(rig):
+    trade_id = rig.open_trade()
+    rig.fake.fail_next("post_order", OutcomeUnknown("read timeout"))
+    rig.bot.monitor.cycle()
+    assert rig.exit(trade_id).state is OrderState.UNKNOWN
+    assert len(rig.lines("exit.outcome_unknown")) == 1
+    for _ in range(3):  # 15 s: inside the grace period, the exit stays pending
+        cycle(rig)
+    assert rig.calls("post_order") == 1
+    for _ in range(4):  # past the grace period: declared not placed, then a new exit
+        cycle(rig)
+    assert rig.exits(trade_id)[0].state is OrderState.NOT_PLACED
+    assert rig.calls("post_order") == 2
+    assert rig.exit(trade_id).state is OrderState.LIVE
+
+
+def test_an_exit_fill_while_the_scale_in_outcome_is_unknown_does_not_make_it_live(rig):
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    exit_id = rig.exit(trade_id).order_id
+    rig.fake.fail_next("post_order", OutcomeUnknown("read timeout"))  # never reached the book
+    scale_id = rig.bot.scale.place(rig.trade(trade_id), D("10.50"), D("0.75"), 420)
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    cycle(rig)
+    assert rig.trade(trade_id).state is TradeState.EXITED
+    assert rig.ledger.order(scale_id).state is OrderState.UNKNOWN  # still unknown, not "LIVE"
+    for _ in range(8):
+        cycle(rig)
+    assert rig.ledger.order(scale_id).state is OrderState.NOT_PLACED
+    assert len(rig.of("scale_in.not_placed")) == 1  # lifecycle complete
+    assert rig.calls("post_order") == 2  # the exit and the one scale-in attempt
+
+
+def test_an_unknown_scale_in_at_the_end_of_the_window_still_gets_a_terminal_line(rig):
+    trade_id = rig.open_trade()
+    rig.fake.fail_next("post_order", OutcomeUnknown("read timeout"))
+    rig.at(WINDOW - 15)
+    scale_id = rig.bot.scale.place(rig.trade(trade_id), D("10.50"), D("0.75"), 15)
+    cycle(rig)  # window ending: leftovers are cancelled
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    assert rig.ledger.order(scale_id).state is OrderState.UNKNOWN
+    rig.fake.resolve(MARKET, TOKEN)
+    for _ in range(8):
+        cycle(rig)
+    assert rig.trade(trade_id).state is TradeState.SETTLED
+    assert rig.ledger.order(scale_id).state is OrderState.NOT_PLACED
+    assert len(rig.of("scale_in.not_placed")) == 1
+
+
+def test_an_exit_cancelled_by_the_venue_is_replaced(rig):
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    first = rig.exit(trade_id).order_id
+    rig.fake.orders[first].status = "CANCELED"  # heartbeat cancel-all
+    cycle(rig)
+    assert rig.ledger.order(first).state is OrderState.CANCELLED
+    replacement = rig.exit(trade_id)
+    assert replacement.order_id != first and replacement.state is OrderState.LIVE
+    assert replacement.size == D("10.50")
+    assert rig.of("scale_in.venue_cancelled") == []  # terminal lines are for scale-ins
+
+
+def test_a_resize_whose_cancel_cannot_be_confirmed_never_stacks_a_second_exit(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(scale_id, "10.50", notify=False)
+    rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))  # the cancel did not land
+    cycle(rig)
+    assert len(rig.of("exit.resize")) == 1
+    assert rig.ledger.order(exit_id).state is OrderState.LIVE
+    assert [o.order_id for o in rig.exits(trade_id)] == [exit_id]
+    assert len([o for o in rig.fake.open_orders() if o.side is Side.SELL]) == 1
+    cycle(rig)  # the next cycle resizes for real
+    assert rig.exit(trade_id).size == D("21.00")
+    assert len([o for o in rig.fake.open_orders() if o.side is Side.SELL]) == 1
+
+
+def test_a_partly_filled_order_with_an_unknown_outcome_does_not_hold_up_settlement(rig):
+    trade_id = rig.open_trade()
+    lose_answer_once(rig.fake, "post_order")
+    rig.at(WINDOW - 15)
+    scale_id = rig.bot.scale.place(rig.trade(trade_id), D("10.50"), D("0.75"), 15)
+    rig.fake.fill(scale_id, "4.00", notify=False)
+    rig.fake.hide(scale_id, 1000)  # get_order answers null throughout (failure mode 2)
+    rig.fake.resolve(MARKET, TOKEN)  # the market resolves: the remainder is off the book
+    for _ in range(4):
+        cycle(rig)
+    assert rig.trade(trade_id).state is TradeState.SETTLED
+    assert rig.ledger.order(scale_id).state is not OrderState.UNKNOWN
+    assert rig.ledger.position(trade_id) == D("14.50")
+    assert rig.of("scale_in.not_placed") == []
