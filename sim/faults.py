@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ROUTES = ["*", "POST /order", "DELETE /order", "GET /data/order", "GET /data/orders",
-          "GET /data/trades", "GET /notifications", "DELETE /notifications", "GET /balance-allowance",
-          "GET /book", "GET /markets", "GET /tick-size", "GET /neg-risk", "GET /fee-rate"]
+ROUTES = ["*", "POST /order", "POST /orders", "DELETE /order", "DELETE /orders", "DELETE /cancel-all",
+          "DELETE /cancel-market-orders", "GET /data/order", "GET /data/orders", "GET /data/trades",
+          "GET /notifications", "DELETE /notifications", "GET /balance-allowance", "GET /book",
+          "GET /markets", "GET /tick-size", "GET /neg-risk", "GET /fee-rate", "POST /v1/heartbeats"]
 
 _T = {"type": "number", "minimum": 0}
 _COUNT = {"type": "integer", "minimum": 1}

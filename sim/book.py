@@ -1,0 +1,253 @@
+"""One token's order book: price levels, each a FIFO queue, so price-time priority is explicit.
+
+A queue holds two kinds of entries:
+- the bot's orders (an order id and its owner), and
+- crowd chunks: anonymous quantity standing for the rest of the market. Crowd that was at a level
+  before a bot order joined is "queue ahead" of it; a taker consumes it first.
+
+The book knows nothing of balances, trades or ids beyond the references it is handed: it answers
+"who is hit, at what price, for how much" and the venue turns that into trades. Everything is
+Decimal, and iteration is over sorted price lists and deques, so the result never depends on hash
+order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+
+BUY, SELL = "BUY", "SELL"
+ZERO = Decimal(0)
+
+
+def opposite(side: str) -> str:
+    return SELL if side == BUY else BUY
+
+
+@dataclass
+class Entry:
+    ref: str  # the order id, or a crowd chunk id
+    owner: str | None  # None: crowd liquidity
+    size: Decimal  # remaining
+
+    @property
+    def is_crowd(self) -> bool:
+        return self.owner is None
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One queue entry hit by a taker."""
+
+    price: Decimal
+    size: Decimal
+    maker_ref: str
+    maker_owner: str | None  # None: a crowd chunk
+    maker_done: bool  # the maker entry left the book (fully consumed)
+
+
+class _Side:
+    """The levels of one side; `prices` ascending, best at the end for bids, the start for asks."""
+
+    def __init__(self, is_bid: bool):
+        self.is_bid = is_bid
+        self.levels: dict[Decimal, deque[Entry]] = {}
+        self.prices: list[Decimal] = []
+
+    def queue(self, price: Decimal, create: bool = False) -> deque[Entry] | None:
+        queue = self.levels.get(price)
+        if queue is None and create:
+            queue = self.levels[price] = deque()
+            bisect.insort(self.prices, price)
+        return queue
+
+    def drop_if_empty(self, price: Decimal) -> None:
+        if not self.levels[price]:
+            del self.levels[price]
+            self.prices.pop(bisect.bisect_left(self.prices, price))
+
+    def best_first(self) -> list[Decimal]:
+        return self.prices[::-1] if self.is_bid else list(self.prices)
+
+    def best(self) -> Decimal | None:
+        if not self.prices:
+            return None
+        return self.prices[-1] if self.is_bid else self.prices[0]
+
+    def reachable(self, price: Decimal, limit: Decimal | None) -> bool:
+        """Would a taker with this limit trade at `price` on this (the maker) side?"""
+        if limit is None:
+            return True
+        return price >= limit if self.is_bid else price <= limit
+
+
+class Book:
+    def __init__(self, token_id: str, last_trade_price: Decimal | None = None):
+        self.token_id = token_id
+        self.bids = _Side(is_bid=True)
+        self.asks = _Side(is_bid=False)
+        self.last_trade_price = last_trade_price
+        self._where: dict[str, tuple[str, Decimal]] = {}  # bot order id -> (side, price)
+        self._crowd_chunks = 0
+
+    def side(self, side: str) -> _Side:
+        return self.bids if side == BUY else self.asks
+
+    # ---- the bot's orders ----------------------------------------------------------------
+
+    def rest(self, order_id: str, owner: str, side: str, price: Decimal, size: Decimal) -> None:
+        """Join the back of the level's queue."""
+        if order_id in self._where:
+            raise ValueError(f"order {order_id} already rests")
+        self.side(side).queue(price, create=True).append(Entry(order_id, owner, size))
+        self._where[order_id] = (side, price)
+
+    def remove(self, order_id: str) -> Decimal | None:
+        """Take an order off the book; its remaining size, or None if it was not resting."""
+        where = self._where.pop(order_id, None)
+        if where is None:
+            return None
+        book_side = self.side(where[0])
+        queue = book_side.levels[where[1]]
+        for entry in queue:
+            if entry.ref == order_id:
+                queue.remove(entry)
+                book_side.drop_if_empty(where[1])
+                return entry.size
+        raise AssertionError(f"order {order_id} indexed but not queued")
+
+    def has(self, order_id: str) -> bool:
+        return order_id in self._where
+
+    def queue_ahead(self, order_id: str) -> Decimal:
+        """Size a taker must consume at this level before reaching the order."""
+        side, price = self._where[order_id]
+        ahead = ZERO
+        for entry in self.side(side).levels[price]:
+            if entry.ref == order_id:
+                return ahead
+            ahead += entry.size
+        raise AssertionError(f"order {order_id} indexed but not queued")
+
+    # ---- crowd liquidity -----------------------------------------------------------------
+
+    def crowd_at(self, side: str, price: Decimal) -> Decimal:
+        queue = self.side(side).queue(price)
+        return sum((e.size for e in queue if e.is_crowd), ZERO) if queue else ZERO
+
+    def set_crowd(self, side: str, price: Decimal, size: Decimal) -> None:
+        """Make the crowd's quantity at one level `size`.
+
+        Growth joins the BACK of the queue (new crowd orders queue behind the bot's); shrinkage
+        removes the newest crowd first, so the crowd ahead of a bot order only leaves by being
+        traded. This is the usual assumption of queue-position models: cancellations come from
+        the back. The caller makes sure a level does not cross the opposite side.
+        """
+        if size < 0:
+            raise ValueError("crowd size must not be negative")
+        book_side = self.side(side)
+        change = size - self.crowd_at(side, price)
+        if change > 0:
+            self._crowd_chunks += 1
+            ref = "0x" + hashlib.sha256(
+                f"crowd:{self.token_id}:{self._crowd_chunks}".encode()).hexdigest()
+            book_side.queue(price, create=True).append(Entry(ref, None, change))
+        elif change < 0:
+            self._shrink_crowd(book_side, price, -change)
+
+    @staticmethod
+    def _shrink_crowd(book_side: _Side, price: Decimal, amount: Decimal) -> None:
+        queue = book_side.levels[price]
+        for entry in reversed(list(queue)):
+            if amount <= 0:
+                break
+            if entry.is_crowd:
+                taken = min(entry.size, amount)
+                entry.size -= taken
+                amount -= taken
+                if entry.size == 0:
+                    queue.remove(entry)
+        book_side.drop_if_empty(price)
+
+    # ---- taking ----------------------------------------------------------------------------
+
+    def crosses(self, side: str, price: Decimal) -> bool:
+        """Would an order on `side` at `price` trade on arrival?"""
+        best = self.side(opposite(side)).best()
+        if best is None:
+            return False
+        return price >= best if side == BUY else price <= best
+
+    def liquidity(self, taker_side: str, limit: Decimal | None) -> Decimal:
+        """Everything a taker could consume within its limit (for fill-or-kill)."""
+        maker_side = self.side(opposite(taker_side))
+        total = ZERO
+        for price in maker_side.best_first():
+            if not maker_side.reachable(price, limit):
+                break
+            total += sum((e.size for e in maker_side.levels[price]), ZERO)
+        return total
+
+    def match(self, taker_side: str, size: Decimal, limit: Decimal | None,
+              skip_owner: str | None = None) -> list[Fill]:
+        """Consume the opposite side best price first, each level front to back.
+
+        skip_owner: entries of this owner are passed over (not consumed), for venues that
+        prevent self-trades; the default is to trade with them, as Polymarket does.
+        """
+        maker_side = self.side(opposite(taker_side))
+        fills: list[Fill] = []
+        left = size
+        for price in maker_side.best_first():
+            if left <= 0 or not maker_side.reachable(price, limit):
+                break
+            left = self._consume_level(maker_side, price, left, fills, skip_owner)
+        if fills:
+            self.last_trade_price = fills[-1].price
+        return fills
+
+    def _consume_level(self, maker_side: _Side, price: Decimal, left: Decimal,
+                       fills: list[Fill], skip_owner: str | None) -> Decimal:
+        queue = maker_side.levels[price]
+        for entry in list(queue):
+            if left <= 0:
+                break
+            if skip_owner is not None and entry.owner == skip_owner:
+                continue
+            taken = min(entry.size, left)
+            entry.size -= taken
+            left -= taken
+            done = entry.size == 0
+            if done:
+                queue.remove(entry)
+                self._where.pop(entry.ref, None)
+            fills.append(Fill(price, taken, entry.ref, entry.owner, done))
+        maker_side.drop_if_empty(price)
+        return left
+
+    # ---- views -----------------------------------------------------------------------------
+
+    def best_bid(self) -> Decimal | None:
+        return self.bids.best()
+
+    def best_ask(self) -> Decimal | None:
+        return self.asks.best()
+
+    def depth(self, side: str) -> list[tuple[Decimal, Decimal]]:
+        """(price, total size) per level, best first."""
+        book_side = self.side(side)
+        return [(price, sum((e.size for e in book_side.levels[price]), ZERO))
+                for price in book_side.best_first()]
+
+    def entries(self, side: str, price: Decimal) -> list[Entry]:
+        queue = self.side(side).queue(price)
+        return list(queue) if queue else []
+
+    def midpoint(self) -> Decimal | None:
+        bid, ask = self.best_bid(), self.best_ask()
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) / 2

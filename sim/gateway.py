@@ -1,0 +1,460 @@
+"""The single dispatch point between the two ways in (wire.py, fastclient.py) and the Venue.
+
+    Gateway.request(route, *, owner, params, body) -> Answer(status, body)
+
+`route` names an endpoint as "METHOD /path" ("POST /order", "GET /data/orders", ...; the names
+sim.faults uses). A path parameter goes into `params` and the route keeps the collection's name:
+GET /data/order/<id> is route "GET /data/order" with params["id"], GET /markets/<condition_id>
+is "GET /markets" with params["condition_id"]. `params` holds the query string and the path
+parameters, all strings, exactly as a server would parse them; `owner` is the caller's api key
+once authenticated (None on public routes); `body` is the parsed JSON body. The answer's body
+is JSON-native (dicts, lists, strings, numbers, None) and freshly built, so fast mode hands out
+the same values wire mode decodes from bytes; a `str` body is a non-JSON text answer.
+
+Both ways in build `params` with the same `split_target` and `Gateway.resolve`, so a call takes
+the same route with the same params in either mode.
+
+## The hook seam (where latency and faults come in)
+
+    request(call) ->  hooks.before_apply(call)  -> Answer | None
+                      apply(call)                  the venue changes state and answers
+                      hooks.after_apply(call, answer) -> Answer
+
+- `before_apply` returning an Answer answers INSTEAD of the venue: the request never reached the
+  exchange (http_error 425/429/5xx, an HTML 403, or NO_ANSWER for timeout_before_apply).
+- `after_apply` sees the venue's answer after the state change and may replace it: NO_ANSWER
+  turns it into a timeout whose request WAS applied (timeout_after_apply), a stale body, etc.
+- Both may block (e.g. a greenlet yielding to virtual time to model latency): the gateway keeps no
+  state across the call. A `Call` carries a sequence number and the venue time it arrived.
+- NO_ANSWER (status None) is "no answer": wire.py raises httpx.ReadTimeout, fastclient raises
+  PolyApiException("Request exception!") -- what py-clob-client turns every timeout into.
+
+Errors are {"error": message} with clob-reference.md's status codes. An exception that escapes
+the venue is a simulator bug: it is answered 500 and kept in `internal_errors` (a harness must
+check that list), because a transport may only raise httpx errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import traceback
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, NamedTuple
+from urllib.parse import parse_qsl
+
+from py_clob_client.clob_types import OrderBookSummary, OrderSummary
+from py_clob_client.utilities import generate_orderbook_summary_hash
+
+from . import orderid
+from .book import BUY, SELL
+from .records import (COLLATERAL, INVALID_PAYLOAD, UNAUTHORIZED, Account, Order, OrderRequest,
+                      Placement, Trade, VenueError, base_units, fmt)
+from .venue import Venue
+
+FIRST_CURSOR, END_CURSOR = "MA==", "LTE="  # base64 of "0" and "-1", as the real API pages
+MAX_ALLOWANCE = str(2 ** 256 - 1)  # the unlimited approval the Polymarket UI gives the exchange
+# (method, path prefix) -> (route, parameter name) for the paths that end in an id
+PATH_PARAMS = {("GET", "/data/order/"): ("GET /data/order", "id"),
+               ("GET", "/markets/"): ("GET /markets", "condition_id")}
+
+
+class Answer(NamedTuple):
+    status: int | None  # None: no answer reached the client (a timeout)
+    body: Any = None
+    headers: tuple[tuple[str, str], ...] = ()  # e.g. Retry-After; only wire mode can carry them
+
+
+NO_ANSWER = Answer(None)
+
+
+@dataclass(frozen=True)
+class Call:
+    seq: int
+    time: float
+    route: str
+    owner: str | None
+    params: dict
+    body: Any
+
+
+class Hooks:
+    """The default seam: no latency, no faults."""
+
+    def before_apply(self, call: Call) -> Answer | None:
+        return None
+
+    def after_apply(self, call: Call, answer: Answer) -> Answer:
+        return answer
+
+
+def split_target(target: str) -> tuple[str, dict]:
+    """'/path?a=1&b=2' -> ('/path', {'a': '1', 'b': '2'}); the one query parser of both modes."""
+    path, _, query = target.partition("?")
+    return path, dict(parse_qsl(query, keep_blank_values=True))
+
+
+def error(status: int, message: str) -> Answer:
+    return Answer(status, {"error": message})
+
+
+class Gateway:
+    def __init__(self, venue: Venue, hooks: Hooks | None = None, *, page_size: int = 100):
+        self.venue = venue
+        self.hooks = hooks or Hooks()
+        self.page_size = page_size
+        self.internal_errors: list[str] = []
+        self._seq = 0
+        # route -> (handler, needs L2 auth)
+        self.routes: dict[str, tuple[Callable[[Call], Any], bool]] = {
+            "GET /": (lambda call: "OK", False),
+            "GET /time": (lambda call: int(self.venue.now()), False),
+            "POST /order": (self._post_order, True),
+            "POST /orders": (self._post_orders, True),
+            "DELETE /order": (self._cancel_order, True),
+            "DELETE /orders": (self._cancel_orders, True),
+            "DELETE /cancel-all": (self._cancel_all, True),
+            "DELETE /cancel-market-orders": (self._cancel_market_orders, True),
+            "GET /data/order": (self._get_order, True),
+            "GET /data/orders": (self._get_orders, True),
+            "GET /data/trades": (self._get_trades, True),
+            "GET /notifications": (self._get_notifications, True),
+            "DELETE /notifications": (self._drop_notifications, True),
+            "GET /balance-allowance": (self._balance_allowance, True),
+            "POST /v1/heartbeats": (self._heartbeat, True),
+            "GET /book": (self._book, False),
+            "GET /midpoint": (self._midpoint, False),
+            "GET /tick-size": (self._tick_size, False),
+            "GET /neg-risk": (self._neg_risk, False),
+            "GET /fee-rate": (self._fee_rate, False),
+            "GET /markets": (self._markets, False),
+        }
+
+    # ---- dispatch ----------------------------------------------------------------------
+
+    def resolve(self, method: str, path: str) -> tuple[str, dict] | None:
+        """(route, path params) for a request line, or None when nothing serves it."""
+        route = f"{method} {path}"
+        if route in self.routes:
+            return route, {}
+        for (p_method, prefix), (route, name) in PATH_PARAMS.items():
+            tail = path[len(prefix):]
+            if p_method == method and path.startswith(prefix) and tail and "/" not in tail:
+                return route, {name: tail}
+        return None
+
+    def needs_auth(self, route: str) -> bool:
+        return self.routes[route][1]
+
+    def request(self, route: str, *, owner: str | None = None, params: dict | None = None,
+                body: Any = None) -> Answer:
+        call = Call(self._seq, self.venue.now(), route, owner, dict(params or {}), body)
+        self._seq += 1
+        early = self.hooks.before_apply(call)
+        if early is not None:
+            return early
+        return self.hooks.after_apply(call, self.apply(call))
+
+    def apply(self, call: Call) -> Answer:
+        """The venue step alone: no hooks."""
+        entry = self.routes.get(call.route)
+        if entry is None:
+            return error(404, "not found")
+        handler, auth = entry
+        if auth and self.venue.account(call.owner) is None:
+            return error(401, UNAUTHORIZED)
+        try:
+            return Answer(200, handler(call))
+        except VenueError as exc:
+            return error(exc.status, exc.message)
+        except Exception:  # a simulator bug, never a venue answer: keep it for the harness
+            self.internal_errors.append(f"{call.route}: {traceback.format_exc()}")
+            return error(500, "Internal server error")
+
+    # ---- placing -----------------------------------------------------------------------
+
+    def _post_order(self, call: Call) -> dict:
+        return _placement_json(self.venue.place_order(call.owner, self._order_request(call.body)))
+
+    def _post_orders(self, call: Call) -> list:
+        if not isinstance(call.body, list):
+            raise VenueError(400, INVALID_PAYLOAD)
+        answers = []
+        for item in call.body:  # per-order rejections come back inside the 200
+            try:
+                request = self._order_request(item)
+                answers.append(_placement_json(self.venue.place_order(call.owner, request)))
+            except VenueError as exc:
+                order = item.get("order") if isinstance(item, dict) else None
+                answers.append({"success": False, "errorMsg": exc.message,
+                                "orderID": self._order_id_or_blank(order), "status": "",
+                                "takingAmount": "", "makingAmount": "",
+                                "transactionsHashes": []})
+        return answers
+
+    def order_id_of(self, order: dict) -> str:
+        """The id the venue gives a posted order JSON (needs the market's neg_risk flag)."""
+        market = self.venue.market_of(str(order.get("tokenId")))
+        if market is None:
+            raise VenueError(400, INVALID_PAYLOAD)
+        try:
+            return orderid.order_id(order, self.venue.chain_id, market.neg_risk)
+        except orderid.MalformedOrder:
+            raise VenueError(400, INVALID_PAYLOAD) from None
+
+    def _order_id_or_blank(self, order) -> str:
+        try:
+            return self.order_id_of(order) if isinstance(order, dict) else ""
+        except VenueError:
+            return ""
+
+    def _order_request(self, body) -> OrderRequest:
+        if not isinstance(body, dict) or not isinstance(body.get("order"), dict):
+            raise VenueError(400, INVALID_PAYLOAD)
+        order = body["order"]
+        order_id = self.order_id_of(order)
+        side = order.get("side")
+        if side in (0, 1):
+            side = (BUY, SELL)[side]
+        try:
+            return OrderRequest(
+                order_id=order_id, owner_field=str(body.get("owner")), maker=str(order["maker"]),
+                signer=str(order["signer"]), token_id=str(order["tokenId"]), side=str(side),
+                maker_amount=int(order["makerAmount"]), taker_amount=int(order["takerAmount"]),
+                expiration=int(order["expiration"]), order_type=str(body.get("orderType", "GTC")),
+                post_only=bool(body.get("postOnly", False)))
+        except (KeyError, TypeError, ValueError):
+            raise VenueError(400, INVALID_PAYLOAD) from None
+
+    # ---- cancelling --------------------------------------------------------------------
+
+    def _cancel_order(self, call: Call) -> dict:
+        body = call.body
+        if not isinstance(body, dict) or not isinstance(body.get("orderID"), str):
+            raise VenueError(400, INVALID_PAYLOAD)
+        return _cancel_json(*self.venue.cancel(call.owner, [body["orderID"]]))
+
+    def _cancel_orders(self, call: Call) -> dict:
+        if not isinstance(call.body, list) or not all(isinstance(i, str) for i in call.body):
+            raise VenueError(400, INVALID_PAYLOAD)
+        return _cancel_json(*self.venue.cancel(call.owner, call.body))
+
+    def _cancel_all(self, call: Call) -> dict:
+        return _cancel_json(self.venue.cancel_all(call.owner), {})
+
+    def _cancel_market_orders(self, call: Call) -> dict:
+        body = call.body if isinstance(call.body, dict) else {}
+        return _cancel_json(self.venue.cancel_market(call.owner, str(body.get("market") or ""),
+                                                     str(body.get("asset_id") or "")), {})
+
+    # ---- orders, trades, notifications, balances ----------------------------------------
+
+    def _get_order(self, call: Call):
+        """null for an order the caller does not own or the venue never saw (failure mode 2:
+        the real venue also answers null for some orders that matched)."""
+        order = self.venue.orders.get(call.params.get("id", ""))
+        if order is None or order.owner != call.owner:
+            return None
+        return order_json(order)
+
+    def _get_orders(self, call: Call) -> dict:
+        p = call.params
+        orders = [order_json(o) for o in self.venue.open_orders(call.owner)
+                  if (not p.get("id") or o.id == p["id"])
+                  and (not p.get("market") or o.market == p["market"])
+                  and (not p.get("asset_id") or o.asset_id == p["asset_id"])]
+        return self._page(orders, p.get("next_cursor"))
+
+    def _get_trades(self, call: Call) -> dict:
+        p = call.params
+        viewer = self.venue.account(call.owner)
+        try:
+            after = int(p["after"]) if p.get("after") else None
+            before = int(p["before"]) if p.get("before") else None
+        except ValueError:
+            raise VenueError(400, "Invalid trade params payload") from None
+        trades = [trade_json(t, viewer) for t in self.venue.trades_of(call.owner)
+                  if (not p.get("id") or t.id == p["id"])
+                  and (not p.get("market") or t.market == p["market"])
+                  and (not p.get("asset_id") or t.asset_id == p["asset_id"])
+                  and (not p.get("maker_address")
+                       or p["maker_address"].lower() == viewer.funder.lower())
+                  and (after is None or t.match_time > after)
+                  and (before is None or t.match_time < before)]
+        return self._page(trades, p.get("next_cursor"))
+
+    def _page(self, items: list, cursor: str | None) -> dict:
+        """Offset cursors in base64, as the real API: "MA==" first, "LTE=" after the last."""
+        if cursor == END_CURSOR:
+            return {"limit": self.page_size, "count": 0, "next_cursor": END_CURSOR, "data": []}
+        try:
+            offset = int(base64.b64decode(cursor or FIRST_CURSOR).decode())
+        except ValueError:
+            raise VenueError(400, "invalid next_cursor") from None
+        data = items[offset:offset + self.page_size]
+        end = offset + len(data)
+        next_cursor = END_CURSOR if end >= len(items) else base64.b64encode(
+            str(end).encode()).decode()
+        return {"limit": self.page_size, "count": len(data), "next_cursor": next_cursor,
+                "data": data}
+
+    def _get_notifications(self, call: Call) -> list:
+        return [{"id": n.id, "type": n.type, "owner": n.owner, "payload": dict(n.payload)}
+                for n in self.venue.pending_notifications(call.owner)]
+
+    def _drop_notifications(self, call: Call) -> str:
+        ids = [i for i in call.params.get("ids", "").split(",") if i]
+        self.venue.drop_notifications(call.owner, ids)
+        return "OK"
+
+    def _balance_allowance(self, call: Call) -> dict:
+        asset_type = call.params.get("asset_type")
+        if asset_type == COLLATERAL:
+            asset = COLLATERAL
+        elif asset_type == "CONDITIONAL" and call.params.get("token_id"):
+            asset = call.params["token_id"]
+        else:
+            raise VenueError(400, "Invalid asset type")
+        return {"balance": base_units(self.venue.balance(call.owner, asset)),
+                "allowance": MAX_ALLOWANCE}
+
+    def _heartbeat(self, call: Call) -> dict:
+        heartbeat_id = call.body.get("heartbeat_id") if isinstance(call.body, dict) else None
+        return {"status": "ok", "heartbeat_id": self.venue.heartbeat(call.owner, heartbeat_id)}
+
+    # ---- public market data ------------------------------------------------------------
+
+    def _token(self, call: Call):
+        token_id = call.params.get("token_id")
+        if not token_id:
+            raise VenueError(400, "Invalid token id")
+        market = self.venue.market_of(token_id)
+        if market is None:
+            raise VenueError(404, "market not found")
+        return token_id, market
+
+    def _book(self, call: Call) -> dict:
+        token_id = call.params.get("token_id")
+        if not token_id:
+            raise VenueError(400, "Invalid token id")
+        if self.venue.book(token_id) is None:
+            raise VenueError(404, "No orderbook exists for the requested token id")
+        return book_json(self.venue, token_id)
+
+    def _midpoint(self, call: Call) -> dict:
+        token_id, _ = self._token(call)
+        mid = self.venue.book(token_id).midpoint()
+        if mid is None:
+            raise VenueError(404, "No orderbook exists for the requested token id")
+        return {"mid": fmt(mid)}
+
+    def _tick_size(self, call: Call) -> dict:
+        return {"minimum_tick_size": float(self._token(call)[1].tick_size)}
+
+    def _neg_risk(self, call: Call) -> dict:
+        return {"neg_risk": self._token(call)[1].neg_risk}
+
+    def _fee_rate(self, call: Call) -> dict:
+        return {"base_fee": self._token(call)[1].fee_rate_bps}
+
+    def _markets(self, call: Call) -> dict:
+        if "condition_id" in call.params:
+            return self._market(call)
+        markets = [market_json(self.venue, m) for m in self.venue.markets.values()]
+        return self._page(markets, call.params.get("next_cursor"))
+
+    def _market(self, call: Call) -> dict:
+        market = self.venue.markets.get(call.params["condition_id"])
+        if market is None:
+            raise VenueError(404, "market not found")
+        return market_json(self.venue, market)
+
+
+# ---- renderers: the venue's records in the real API's shapes --------------------------------
+
+def _amount(value: Decimal) -> str:
+    return fmt(value) if value else ""
+
+
+def _placement_json(placement: Placement) -> dict:
+    return {"success": True, "errorMsg": "", "orderID": placement.order.id,
+            "transactionsHashes": [t.transaction_hash for t in placement.trades],
+            "status": placement.status, "takingAmount": _amount(placement.taking),
+            "makingAmount": _amount(placement.making)}
+
+
+def _cancel_json(canceled: list[str], not_canceled: dict[str, str]) -> dict:
+    return {"canceled": list(canceled), "not_canceled": dict(not_canceled)}
+
+
+def order_json(order: Order) -> dict:
+    return {"id": order.id, "status": order.status, "owner": order.owner,
+            "maker_address": order.maker_address, "market": order.market,
+            "asset_id": order.asset_id, "side": order.side,
+            "original_size": fmt(order.original_size), "size_matched": fmt(order.size_matched),
+            "price": fmt(order.price), "associate_trades": list(order.associate_trades),
+            "outcome": order.outcome, "created_at": order.created_at,
+            "expiration": str(order.expiration), "order_type": order.order_type}
+
+
+def trade_json(trade: Trade, viewer: Account) -> dict:
+    """One trade as `viewer` sees it: owner/maker_address are the viewer's, trader_side its role."""
+    return {
+        "id": trade.id, "taker_order_id": trade.taker_order_id, "market": trade.market,
+        "asset_id": trade.asset_id, "side": trade.side, "size": fmt(trade.size),
+        "fee_rate_bps": str(trade.fee_rate_bps), "price": fmt(trade.price),
+        "status": trade.status, "match_time": str(trade.match_time),
+        "last_update": str(trade.last_update), "outcome": trade.outcome,
+        "bucket_index": trade.bucket_index, "owner": viewer.api_key,
+        "maker_address": viewer.funder,
+        "maker_orders": [{"order_id": leg.order_id, "owner": leg.owner or "",
+                          "maker_address": leg.maker_address,
+                          "matched_amount": fmt(leg.matched_amount), "price": fmt(leg.price),
+                          "asset_id": trade.asset_id, "side": leg.side, "outcome": trade.outcome}
+                         for leg in trade.makers],
+        "transaction_hash": trade.transaction_hash,
+        "trader_side": "TAKER" if trade.taker_owner == viewer.api_key else "MAKER",
+    }
+
+
+def book_json(venue: Venue, token_id: str) -> dict:
+    """Bids ascending and asks descending (best price LAST), as the real /book lists them."""
+    book, market = venue.book(token_id), venue.market_of(token_id)
+    summary = OrderBookSummary(
+        market=market.condition_id, asset_id=token_id,
+        timestamp=str(int(venue.now() * 1000)),
+        bids=[OrderSummary(price=fmt(p), size=fmt(s)) for p, s in reversed(book.depth(BUY))],
+        asks=[OrderSummary(price=fmt(p), size=fmt(s)) for p, s in reversed(book.depth(SELL))],
+        min_order_size=fmt(market.min_size), neg_risk=market.neg_risk,
+        tick_size=fmt(market.tick_size),
+        last_trade_price=fmt(book.last_trade_price) if book.last_trade_price else "")
+    generate_orderbook_summary_hash(summary)  # the server-compatible hash, set on summary
+    return {"market": summary.market, "asset_id": token_id, "timestamp": summary.timestamp,
+            "hash": summary.hash,
+            "bids": [{"price": o.price, "size": o.size} for o in summary.bids],
+            "asks": [{"price": o.price, "size": o.size} for o in summary.asks],
+            "min_order_size": summary.min_order_size, "tick_size": summary.tick_size,
+            "neg_risk": summary.neg_risk, "last_trade_price": summary.last_trade_price}
+
+
+def _number(value: Decimal):
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def market_json(venue: Venue, market) -> dict:
+    tokens = []
+    for token in market.tokens:
+        if market.winner_token_id is not None:
+            price = Decimal(1 if token.token_id == market.winner_token_id else 0)
+        else:
+            book = venue.book(token.token_id)
+            price = book.midpoint() or book.last_trade_price or Decimal("0.5")
+        tokens.append({"token_id": token.token_id, "outcome": token.outcome,
+                       "price": _number(price),
+                       "winner": token.token_id == market.winner_token_id})
+    return {"condition_id": market.condition_id, "question": market.question,
+            "market_slug": market.slug, "closed": market.closed, "active": True,
+            "accepting_orders": market.accepting_orders,
+            "minimum_order_size": _number(market.min_size),
+            "minimum_tick_size": _number(market.tick_size), "neg_risk": market.neg_risk,
+            "end_date_iso": market.end_date_iso, "tokens": tokens}

@@ -1,0 +1,129 @@
+"""Wire mode: the REAL py-clob-client talks HTTP to the simulated CLOB, in process.
+
+SimTransport is an httpx transport serving the CLOB's REST surface from a Gateway. It does what
+the real server does before the exchange sees a request:
+- L2 auth: POLY_API_KEY names the account, POLY_PASSPHRASE and POLY_ADDRESS must be its, and
+  POLY_SIGNATURE must be the urlsafe-base64 HMAC-SHA256 (key: the base64-decoded secret) over
+  POLY_TIMESTAMP + METHOD + path (no query) + body. Anything else: 401 "Unauthorized/Invalid api
+  key". The timestamp's age is not checked: under freezegun it is virtual time anyway.
+- Order signatures: the order id is rebuilt as the EIP-712 hash of the posted JSON and the signer
+  recovered from the signature must be the order's `signer` field, else 400 "invalid signature".
+Then it hands (route, owner, params, body) to Gateway.request. A NO_ANSWER from the gateway
+becomes httpx.ReadTimeout, which py-clob-client reports as "Request exception!". A transport may
+only raise httpx errors (anything else reaches the bot raw), so an unexpected exception here is
+answered 500 and kept in the gateway's internal_errors.
+
+`installed(transport)` swaps py_clob_client.http_helpers.helpers._http_client (the module global
+every ClobClient request goes through) and puts the previous client back afterwards.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import traceback
+from contextlib import contextmanager
+from typing import Iterator
+
+import httpx
+from py_clob_client.http_helpers import helpers
+from py_clob_client.signing.hmac import build_hmac_signature
+
+from . import orderid
+from .gateway import Answer, Gateway, error, split_target
+from .records import UNAUTHORIZED, VenueError
+
+ORDER_ROUTES = ("POST /order", "POST /orders")
+
+
+class SimTransport(httpx.BaseTransport):
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return self._handle(request)
+        except httpx.HTTPError:
+            raise
+        except Exception:
+            self.gateway.internal_errors.append(f"wire {request.method} {request.url.path}: "
+                                                f"{traceback.format_exc()}")
+            return _response(error(500, "Internal server error"))
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        resolved = self.gateway.resolve(request.method, request.url.path)
+        if resolved is None:
+            return _response(error(404, "not found"))
+        route, path_params = resolved
+        params = split_target("?" + request.url.query.decode("ascii"))[1]
+        params.update(path_params)
+        text = request.read().decode("utf-8")
+        owner = None
+        if self.gateway.needs_auth(route):
+            owner = self._authenticate(request, text)
+            if owner is None:
+                return _response(error(401, UNAUTHORIZED))
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            return _response(error(400, "Invalid payload"))
+        if route in ORDER_ROUTES and not self._signatures_valid(route, body):
+            return _response(error(400, "invalid signature"))
+        answer = self.gateway.request(route, owner=owner, params=params, body=body)
+        if answer.status is None:
+            raise httpx.ReadTimeout("simulated CLOB: no answer", request=request)
+        return _response(answer)
+
+    def _authenticate(self, request: httpx.Request, text: str) -> str | None:
+        headers = request.headers
+        account = self.gateway.venue.account(headers.get("POLY_API_KEY"))
+        if account is None or headers.get("POLY_PASSPHRASE") != account.passphrase or \
+                (headers.get("POLY_ADDRESS") or "").lower() != account.address.lower():
+            return None
+        timestamp, signature = headers.get("POLY_TIMESTAMP"), headers.get("POLY_SIGNATURE")
+        if not timestamp or not signature:
+            return None
+        expected = build_hmac_signature(account.secret, timestamp, request.method,
+                                        request.url.path, text or None)
+        return account.api_key if hmac.compare_digest(expected, signature) else None
+
+    def _signatures_valid(self, route: str, body) -> bool:
+        """Orders the venue could not even hash are left for the gateway to reject."""
+        items = [body] if route == "POST /order" else body
+        if not isinstance(items, list):
+            return True
+        for item in items:
+            order = item.get("order") if isinstance(item, dict) else None
+            if not isinstance(order, dict):
+                continue
+            try:
+                digest = self.gateway.order_id_of(order)
+            except VenueError:
+                continue
+            signer = orderid.recover_signer(digest, str(order.get("signature", "")))
+            if signer is None or signer.lower() != str(order.get("signer", "")).lower():
+                return False
+        return True
+
+
+def _response(answer: Answer) -> httpx.Response:
+    headers = dict(answer.headers)
+    if isinstance(answer.body, str):
+        return httpx.Response(answer.status, text=answer.body, headers=headers)
+    # serialized by hand: httpx's json=None would send an empty body, not `null`
+    headers.setdefault("Content-Type", "application/json")
+    return httpx.Response(answer.status, headers=headers,
+                          content=json.dumps(answer.body, separators=(",", ":")).encode())
+
+
+@contextmanager
+def installed(transport: httpx.BaseTransport, *, timeout: float = 5.0) -> Iterator[httpx.Client]:
+    """Route every py-clob-client request through `transport` for the duration."""
+    previous = helpers._http_client
+    client = httpx.Client(transport=transport, timeout=timeout)
+    helpers._http_client = client
+    try:
+        yield client
+    finally:
+        helpers._http_client = previous
+        client.close()
