@@ -119,6 +119,27 @@ class Book:
                 return entry.size
         raise AssertionError(f"order {order_id} indexed but not queued")
 
+    def take_from(self, order_id: str, size: Decimal) -> Fill | None:
+        """Hit one resting order directly, past the queue ahead of it (a fault injector's fill:
+        the race is about THIS order, not about whoever rests in front of it)."""
+        where = self._where.get(order_id)
+        if where is None:
+            return None
+        book_side = self.side(where[0])
+        queue = book_side.levels[where[1]]
+        for entry in queue:
+            if entry.ref == order_id:
+                taken = min(entry.size, size)
+                entry.size -= taken
+                done = entry.size == 0
+                if done:
+                    queue.remove(entry)
+                    self._where.pop(order_id)
+                    book_side.drop_if_empty(where[1])
+                self.last_trade_price = where[1]
+                return Fill(where[1], taken, order_id, entry.owner, done)
+        raise AssertionError(f"order {order_id} indexed but not queued")
+
     def has(self, order_id: str) -> bool:
         return order_id in self._where
 

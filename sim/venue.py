@@ -74,12 +74,17 @@ class Venue:
         self._market_of_token: dict[str, Market] = {}
         self._match_delay: dict[str, str] = {}  # token id -> "delay" | "unmatched"
         self._counters: dict[str, int] = {}
+        self.listeners: list[Callable[[dict], None]] = []  # called with every recorded event
+        # order id -> shares withheld per fill of a BUY (fees/rounding: clob-reference mode 7)
+        self.share_shortfall: dict[str, Decimal] = {}
 
     # ---- bookkeeping -------------------------------------------------------------------
 
     def _record(self, kind: str, **fields) -> None:
-        self.events.append({"seq": len(self.events), "time": self.now(), "kind": kind,
-                            "fields": fields})
+        event = {"seq": len(self.events), "time": self.now(), "kind": kind, "fields": fields}
+        self.events.append(event)
+        for listener in self.listeners:
+            listener(event)
 
     def _next(self, counter: str) -> int:
         self._counters[counter] = self._counters.get(counter, 0) + 1
@@ -334,7 +339,11 @@ class Venue:
         order.size_matched += shares
         order.associate_trades.append(trade.id)
         sign = 1 if order.side == BUY else -1
-        for asset, delta in ((order.asset_id, sign * shares), (COLLATERAL, -sign * usdc)):
+        received = shares
+        if order.side == BUY and order.id in self.share_shortfall:
+            received = max(ZERO, shares - self.share_shortfall[order.id])
+        token_delta = received if order.side == BUY else -shares
+        for asset, delta in ((order.asset_id, token_delta), (COLLATERAL, -sign * usdc)):
             self._move(order.owner, asset, delta)
             trade.movements.append((order.owner, asset, delta))
 
@@ -406,6 +415,21 @@ class Venue:
                      limit_price=None if limit is None else fmt(limit),
                      filled=fmt(sum((f.size for f in fills), ZERO)),
                      trades=[t.id for t in trades])
+        return trades
+
+    def fill_resting(self, order_id: str, size: Decimal | str) -> list[Trade]:
+        """The market takes `size` of one resting order directly (a fault's scripted fill)."""
+        order = self.orders[order_id]
+        if not order.is_open:
+            return []
+        book, market = self._books[order.asset_id], self._market_of_token[order.asset_id]
+        fill = book.take_from(order_id, min(Decimal(str(size)), order.remaining))
+        if fill is None or fill.size <= 0:
+            return []
+        taker_side = SELL if order.side == BUY else BUY
+        taker_ref = "0x" + _hash_hex(f"{self.name}:crowd-taker:{self._next('crowd-taker')}")
+        trades = self._book_trades(market, order.asset_id, taker_side, [fill], None, taker_ref)
+        self._record("direct_fill", order_id=order_id, size=fmt(fill.size), trades=[t.id for t in trades])
         return trades
 
     # ---- delayed matching --------------------------------------------------------------

@@ -1,0 +1,302 @@
+"""One run: core, unmodified, against the simulated CLOB on virtual time.
+
+    result = sim.run(scenario, seed=7, mode="fast" | "wire", bot="core")
+
+The same adapter (core.clob_adapter.ClobExchange) is used in both modes; only the client under
+it differs: the REAL py-clob-client ClobClient over the in-process transport (wire), or the
+look-alike that calls the gateway directly (fast). Everything that varies draws from one seeded
+generator; py-clob-client's own nondeterminism (order salt from time x global random, header
+timestamps, the tick-size cache clock) is pinned by seeding the global `random` with the run's
+seed and freezing wall-clock time to the simulated clock (freezegun, moved at every task resume).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import logging
+import os
+import random
+import shutil
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable
+
+import simpy
+from freezegun import freeze_time
+from py_clob_client.clob_types import ApiCreds
+from py_clob_client.signer import Signer
+
+from core.audit import AuditEvent, AuditLog, attach_file_logs, detach, format_time, render
+from core.bot import Bot
+from core.clob_adapter import ClobExchange
+from core.config import StrategyConfig
+from core.ledger import Ledger
+
+from .fastclient import FastClobClient
+from .gateway import Gateway
+from .kernel import Kernel, SimClock, Task
+from .market import MarketModel
+from .network import Network
+from .scenario import Scenario
+from .venue import Venue
+
+HOST = "https://clob.sim"
+CHAIN_ID = 137
+BOT_KEY = "0x" + "4b" * 32  # a fixed test key: ids depend on it, so it never changes
+BOT_CREDS = ApiCreds(api_key="00000000-0000-4000-8000-00000000b075",
+                     api_secret="c2ltdWxhdGVkLWNsb2Itc2VjcmV0LWtleS0wMDAwMDA=",
+                     api_passphrase="clobsim-passphrase")
+COLLATERAL = Decimal("1000")
+SETTLE_HORIZON = 120.0  # seconds simulated after resolution
+MODES = ("fast", "wire")
+_run_ids = itertools.count(1)
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    mode: str
+    bot: str
+    events: list[AuditEvent]
+    trace: list[dict]
+    venue: Venue
+    ledger_path: str
+    owner: str
+    trade_tokens: dict[int, str]
+    task_errors: list[str]
+    internal_errors: list[str]
+    simulated_seconds: float
+    bots_started: int = 1
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[str]:
+        return [render(e) for e in self.events]
+
+    def audit_log(self, level: int = logging.INFO) -> str:
+        return "".join(f"{format_time(e.time)} {logging.getLevelName(e.level):<7} {render(e)}\n"
+                       for e in self.events if e.level >= level)
+
+    def trace_jsonl(self) -> str:
+        return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+                       for r in self.trace)
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.ledger_path)
+
+
+def bot_factory(name: str) -> Callable[..., Bot]:
+    """`core` or a zoo variant (sim.zoo, when present)."""
+    if name == "core":
+        return Bot
+    try:
+        from .zoo import VARIANTS  # noqa: PLC0415 - optional until the zoo lands
+    except ImportError:
+        VARIANTS = {}
+    if name not in VARIANTS:
+        raise ValueError(f"unknown bot {name!r}; known: core{''.join(', ' + v for v in sorted(VARIANTS))}")
+    return VARIANTS[name]
+
+
+class _Run:
+    def __init__(self, scenario: Scenario, seed: int, mode: str, bot: str, workdir: str):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected fast or wire")
+        self.scenario, self.seed, self.mode, self.bot_name = scenario, seed, mode, bot
+        self.workdir = workdir
+        self.make_bot = bot_factory(bot)
+        self.rng = random.Random(seed)
+        start = scenario.window_start
+        self.env = simpy.Environment(initial_time=float(start))
+        self.freezer = None
+        self.kernel = Kernel(self.env, on_resume=self._move_wall_clock)
+        self.clock = SimClock(self.kernel)
+        self.trace: list[dict] = []
+        self.events: list[AuditEvent] = []
+        self.venue = Venue(lambda: self.env.now)
+        self.venue.listeners.append(lambda e: self._trace("venue", event=e["kind"], **e["fields"]))
+        market_spec = scenario.market
+        self.market = self.venue.open_updown_market(
+            scenario.symbol, start, tick_size=str(market_spec.get("tick_size", "0.01")),
+            min_size=str(market_spec.get("min_size", 5)), window_seconds=scenario.window_length)
+        self.address = Signer(BOT_KEY, CHAIN_ID).address()
+        self.venue.open_account(BOT_CREDS.api_key, BOT_CREDS.api_secret, BOT_CREDS.api_passphrase,
+                                self.address, collateral=COLLATERAL)
+        self.trade_tokens = {t.id: self.market.token("Up" if t.side == "UP" else "Down").token_id
+                             for t in scenario.trades}
+        self.model = MarketModel(
+            self.env, self.venue, self.market, self.rng, window_start=start,
+            window_length=scenario.window_length, price_model=market_spec.get("price_model"),
+            taker_flow=market_spec.get("taker_flow"), events=scenario.events,
+            resolution=market_spec.get("resolution", "auto"),
+            resolution_delay=float(market_spec.get("resolution_delay", 30)), trace=self._trace)
+        self.horizon = scenario.window_length + float(market_spec.get("resolution_delay", 30)) + SETTLE_HORIZON
+        self.network = Network(self.env, self.kernel, self.venue, self.rng, list(scenario.faults),
+                               window_start=start, horizon=self.horizon, owner=BOT_CREDS.api_key,
+                               trade_tokens=self.trade_tokens, trace=self._trace,
+                               doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after))
+        self.gateway = Gateway(self.venue, self.network)
+        self.network.gateway = self.gateway
+        self.config = StrategyConfig().with_overrides(scenario.bot)
+        self.ledger_path = os.path.join(workdir, "ledger.sqlite")
+        self.logger = logging.getLogger(f"clobsim.run.{next(_run_ids)}")
+        self.logger.propagate = False
+        self.logger.setLevel(logging.DEBUG)
+        self.tasks: list[Task] = []
+        self.bots: list[Bot] = []
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    def _trace(self, kind: str, **fields) -> None:
+        self.trace.append({"t": round(self.env.now, 6), "type": kind, **fields})
+
+    def _move_wall_clock(self, now: float) -> None:
+        if self.freezer is not None:
+            self.freezer.move_to(datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc))
+
+    def _client(self):
+        if self.mode == "fast":
+            return FastClobClient(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS, gateway=self.gateway)
+        from py_clob_client.client import ClobClient  # noqa: PLC0415 - wire mode only
+        return ClobClient(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS)
+
+    def _new_bot(self) -> Bot:
+        exchange = ClobExchange(self._client(), chain_id=CHAIN_ID)
+        audit = AuditLog(self.clock, self.logger)
+        audit.listeners.append(self.events.append)
+        bot = self.make_bot(self.clock, exchange, Ledger(self.ledger_path, synchronous="OFF"),
+                            config=self.config, audit=audit)
+        self.bots.append(bot)
+        return bot
+
+    def _start_bot(self, bot: Bot) -> None:
+        def monitor() -> None:
+            bot.start()
+            bot.monitor_loop()
+        self.tasks.append(self.kernel.spawn("monitor", monitor))
+        self.tasks.append(self.kernel.spawn("notifications", bot.notification_loop))
+        self._trace("bot", action="started", generation=len(self.bots))
+
+    # ---- processes ---------------------------------------------------------------------------
+
+    def _open_trades(self, bot_ref: list):
+        for spec in sorted(self.scenario.trades, key=lambda t: (t.at, t.id)):
+            yield self.env.timeout(max(0.0, self.scenario.window_start + spec.at - self.env.now))
+            token = self.trade_tokens[spec.id]
+            self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
+            self.network.note_deposit()
+            self._trace("harness", action="open_trade", trade=spec.id, token=token, size=str(spec.size))
+            bot_ref[0].open_trade(
+                trade_id=spec.id, symbol=self.scenario.symbol, side=spec.side, market=self.market.condition_id,
+                token_id=token, window_slug=self.market.slug,
+                window_end=self.scenario.window_start + self.scenario.window_length,
+                entry_price=spec.price, entry_size=spec.size, confidence=spec.confidence)
+
+    def _crash(self, fault, bot_ref: list):
+        yield self.env.timeout(max(0.0, self.scenario.window_start + float(fault.get("at")) - self.env.now))
+        for task in self.tasks:
+            self.kernel.kill(task)
+        bot_ref[0].stop()
+        bot_ref[0].ledger.close()
+        self._trace("fault", kind="bot_crash", phase="killed")
+        yield self.env.timeout(float(fault.get("restart_after")))
+        bot_ref[0] = self._new_bot()
+        self._trace("fault", kind="bot_crash", phase="restarted")
+        self._start_bot(bot_ref[0])
+
+    def _heartbeat_sweeps(self):
+        while True:
+            yield self.env.timeout(5.0)
+            self.venue.heartbeat_sweep()
+
+    # ---- the run -----------------------------------------------------------------------------
+
+    def execute(self, out_dir: str | None) -> RunResult:
+        with ExitStack() as stack:
+            handlers = []
+            if out_dir:
+                os.makedirs(out_dir, exist_ok=True)
+                handlers = attach_file_logs(self.logger, master_path=os.path.join(out_dir, "audit.log"),
+                                            jsonl_path=os.path.join(out_dir, "audit.jsonl"))
+                stack.callback(detach, self.logger, handlers)
+            self.freezer = stack.enter_context(_frozen(self.env.now))
+            random.seed(self.seed)  # py_order_utils draws order salts from the global generator
+            if self.mode == "wire":
+                from .wire import SimTransport, installed  # noqa: PLC0415
+                stack.enter_context(installed(SimTransport(self.gateway)))
+            bot_ref = [self._new_bot()]
+            self._trace("harness", action="begin", scenario=self.scenario.name, seed=self.seed, mode=self.mode)
+            self.model.begin()
+            self.network.begin()
+            self.env.process(self._open_trades(bot_ref))
+            self.env.process(self._heartbeat_sweeps())
+            for fault in self.scenario.faults:
+                if fault.kind == "bot_crash":
+                    self.env.process(self._crash(fault, bot_ref))
+            self._start_bot(bot_ref[0])
+            end = self.scenario.window_start + self.horizon
+            self.env.run(until=end)
+            bot_ref[0].stop()
+            for bot in self.bots:
+                bot.ledger.close()
+            self._trace("harness", action="end")
+        return RunResult(
+            scenario=self.scenario, seed=self.seed, mode=self.mode, bot=self.bot_name, events=self.events,
+            trace=self.trace, venue=self.venue, ledger_path=self.ledger_path, owner=BOT_CREDS.api_key,
+            trade_tokens=self.trade_tokens,
+            task_errors=[f"{t.name}: {t.error_text}" for t in self.tasks if t.error is not None],
+            internal_errors=list(self.gateway.internal_errors),
+            simulated_seconds=self.horizon, bots_started=len(self.bots))
+
+
+class _frozen:
+    """freezegun for the duration of a run, following the simulated clock."""
+
+    def __init__(self, start: float):
+        self.freeze = freeze_time(datetime.datetime.fromtimestamp(start, tz=datetime.timezone.utc), tick=False)
+
+    def __enter__(self):
+        return self.freeze.start()
+
+    def __exit__(self, *exc):
+        self.freeze.stop()
+        return False
+
+
+def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot: str = "core",
+        out_dir: str | None = None, keep_ledger: bool = False) -> RunResult:
+    """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
+
+    The ledger lives in `out_dir` when given (as ledger.sqlite), else in a temporary folder that
+    is removed afterwards unless keep_ledger (RunResult.ledger() then reopens it).
+    """
+    seed = scenario.seed if seed is None else seed
+    workdir = out_dir or tempfile.mkdtemp(prefix="clobsim-")
+    if out_dir:
+        for name in ("audit.log", "audit.jsonl", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+            path = os.path.join(out_dir, name)
+            if os.path.exists(path):
+                os.remove(path)
+    try:
+        result = _Run(scenario, seed, mode, bot, workdir).execute(out_dir)
+        if not (out_dir or keep_ledger):
+            result.extras["ledger_snapshot"] = _snapshot(result.ledger_path)
+        return result
+    finally:
+        if not (out_dir or keep_ledger):
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _snapshot(path: str) -> dict:
+    """The ledger's content, for results whose database file is not kept."""
+    ledger = Ledger(path)
+    try:
+        return {"trades": ledger.trades(), "orders": ledger.orders(), "fills": ledger.fills(),
+                "positions": {t.trade_id: ledger.position(t.trade_id) for t in ledger.trades()}}
+    finally:
+        ledger.close()

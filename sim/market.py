@@ -1,0 +1,170 @@
+"""The market around the bot: a seeded model of one 15-minute Up/Down window.
+
+- Price path: the Up token's fair price moves every `step` seconds, a random walk with drift
+  (or scripted points, held until the next one); the Down token mirrors it (1 - p).
+- The book: crowd liquidity at the best bid/ask around the fair price and a few levels behind
+  (queue ahead of any bot order that joins those levels).
+- Taker flow: takers arrive as a Poisson process and trade at the touch; they consume the crowd
+  ahead first, then resting bot orders (partial fills come from here).
+- Trades settle on chain: MATCHED -> MINED -> CONFIRMED a few seconds later (a fault may send
+  them RETRYING -> FAILED instead).
+- Resolution: after the window ends, the market resolves to the side above 0.50 (or as the
+  scenario says).
+
+Every random draw comes from the run's one seeded generator, in simulation order.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Callable
+
+import simpy
+
+from .book import BUY, SELL
+from .markets import Market
+from .venue import Venue
+
+DEFAULTS = {"kind": "random_walk", "start": 0.70, "drift": 0.0, "volatility": 0.004, "step": 5,
+            "spread": 0.02, "depth": 150}
+FLOW_DEFAULTS = {"rate": 0.05, "min_size": 2, "max_size": 30}
+LEVELS_BEHIND = 3  # crowd levels behind the touch on each side
+MINED_AFTER, CONFIRMED_AFTER = 2.0, 6.0
+
+
+class MarketModel:
+    def __init__(self, env: simpy.Environment, venue: Venue, market: Market, rng: random.Random, *,
+                 window_start: float, window_length: float, price_model: dict | None = None,
+                 taker_flow: dict | None = None, events: tuple = (), resolution: str = "auto",
+                 resolution_delay: float = 30.0, trace: Callable[..., None] | None = None):
+        self.env, self.venue, self.market, self.rng = env, venue, market, rng
+        self.start, self.length = float(window_start), float(window_length)
+        self.model = {**DEFAULTS, **(price_model or {})}
+        self.flow = {**FLOW_DEFAULTS, **(taker_flow or {})}
+        self.events = sorted(events, key=lambda e: e["at"])
+        self.resolution = resolution
+        self.resolution_delay = resolution_delay
+        self.trace = trace or (lambda *a, **k: None)
+        self.tick = market.tick_size
+        self.fair = Decimal(str(self.model["start"]))
+        self.up, self.down = market.token("Up").token_id, market.token("Down").token_id
+        self._levels: dict[tuple[str, str], list[Decimal]] = {}
+        # trade id -> "fail" when a fault voids it; consulted when the trade is first seen
+        self.doomed: dict[str, float] = {}
+
+    def token(self, outcome: str) -> str:
+        return self.up if outcome.upper() == "UP" else self.down
+
+    # ---- processes ---------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.quote()
+        self.env.process(self._price_path())
+        if self.flow["rate"] > 0:
+            self.env.process(self._taker_flow())
+        for event in self.events:
+            self.env.process(self._scripted(event))
+        self.env.process(self._resolve())
+        self.venue.listeners.append(self._on_event)
+
+    def _price_path(self):
+        model, step = self.model, float(self.model["step"])
+        points = sorted(model.get("points") or [], key=lambda p: p["at"])
+        t = 0.0
+        while t + step < self.length:
+            yield self.env.timeout(step)
+            t += step
+            if model["kind"] == "scripted":
+                due = [p for p in points if p["at"] <= t]
+                if not due:
+                    continue
+                target = Decimal(str(due[-1]["price"]))
+            else:
+                move = self.rng.gauss(float(model["drift"]), float(model["volatility"]))
+                target = self.fair + Decimal(repr(round(move, 6)))
+            self.set_fair(target)
+
+    def _taker_flow(self):
+        rate = float(self.flow["rate"])
+        lo, hi = float(self.flow["min_size"]), float(self.flow["max_size"])
+        while True:
+            yield self.env.timeout(round(self.rng.expovariate(rate), 3))
+            if self.env.now >= self.start + self.length:
+                return
+            outcome = "Up" if self.rng.random() < 0.5 else "Down"
+            side = BUY if self.rng.random() < 0.5 else SELL
+            size = Decimal(repr(round(self.rng.uniform(lo, hi), 2)))
+            self.take(self.token(outcome), side, size)
+
+    def _scripted(self, event: dict):
+        yield self.env.timeout(max(0.0, self.start + float(event["at"]) - self.env.now))
+        if event["kind"] == "set_price":
+            self.set_fair(Decimal(str(event["price"])))
+            self.trace("market", action="set_price", price=str(event["price"]))
+        else:
+            token = self.token(event.get("token", "UP"))
+            limit = Decimal(str(event["price"])) if "price" in event else None
+            self.take(token, event.get("side", "BUY"), Decimal(str(event.get("size", 10))), limit)
+
+    def _resolve(self):
+        yield self.env.timeout(max(0.0, self.start + self.length + self.resolution_delay - self.env.now))
+        outcome = self.resolution
+        if outcome == "auto":
+            outcome = "UP" if self.fair >= Decimal("0.5") else "DOWN"
+        self.venue.resolve_market(self.market.condition_id, "Up" if outcome == "UP" else "Down")
+
+    # ---- the book ----------------------------------------------------------------------------
+
+    def _q(self, price: Decimal) -> Decimal:
+        return (price / self.tick).to_integral_value(rounding=ROUND_HALF_EVEN) * self.tick
+
+    def set_fair(self, price: Decimal) -> None:
+        low, high = self.tick * 2, 1 - self.tick * 2
+        self.fair = min(max(price, low), high)
+        self.quote()
+
+    def quote(self) -> None:
+        """Crowd at the touch around the fair price, on both tokens."""
+        half = Decimal(str(self.model["spread"])) / 2
+        depth = Decimal(str(self.model["depth"]))
+        for token, fair in ((self.up, self.fair), (self.down, 1 - self.fair)):
+            bid = max(self.tick, self._q(fair - half))
+            ask = min(1 - self.tick, max(bid + self.tick, self._q(fair + half)))
+            self._set_side(token, BUY, [bid - self.tick * i for i in range(LEVELS_BEHIND + 1)
+                                        if bid - self.tick * i >= self.tick], depth)
+            self._set_side(token, SELL, [ask + self.tick * i for i in range(LEVELS_BEHIND + 1)
+                                         if ask + self.tick * i <= 1 - self.tick], depth)
+
+    def _set_side(self, token: str, side: str, prices: list[Decimal], depth: Decimal) -> None:
+        old = self._levels.get((token, side), [])
+        for price in old:
+            if price not in prices:
+                self.venue.set_crowd_depth(token, side, price, 0)
+        # The touch first when the book moves toward it, so a level never crosses needlessly.
+        for price in prices:
+            self.venue.set_crowd_depth(token, side, price, depth)
+        self._levels[(token, side)] = prices
+
+    def take(self, token: str, side: str, size: Decimal, limit: Decimal | None = None) -> None:
+        self.venue.take(token, side, size, limit)
+
+    # ---- trade settlement --------------------------------------------------------------------
+
+    def _on_event(self, event: dict) -> None:
+        if event["kind"] == "trade_matched":
+            trade_id = event["fields"]["trade_id"]
+            if any(m.get("owner") for m in event["fields"]["makers"]) or event["fields"]["taker_owner"]:
+                self.env.process(self._settle(trade_id))
+
+    def _settle(self, trade_id: str):
+        if trade_id in self.doomed:
+            yield self.env.timeout(self.doomed[trade_id] / 2)
+            self.venue.advance_trade(trade_id, "RETRYING")
+            yield self.env.timeout(self.doomed[trade_id] / 2)
+            self.venue.advance_trade(trade_id, "FAILED")
+            return
+        yield self.env.timeout(MINED_AFTER)
+        self.venue.advance_trade(trade_id, "MINED")
+        yield self.env.timeout(CONFIRMED_AFTER - MINED_AFTER)
+        self.venue.advance_trade(trade_id, "CONFIRMED")
