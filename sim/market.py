@@ -125,26 +125,29 @@ class MarketModel:
         self.quote()
 
     def quote(self) -> None:
-        """Crowd at the touch around the fair price, on both tokens."""
+        """Crowd at the touch around the fair price, on both tokens.
+
+        Stale levels go first, then asks, then bids: a jump never makes the crowd trade with
+        its own stale quotes, while a new level that reaches a resting bot order does trade with
+        it (the market moving through the bot's exit is how an exit fills).
+        """
         half = Decimal(str(self.model["spread"])) / 2
         depth = Decimal(str(self.model["depth"]))
         for token, fair in ((self.up, self.fair), (self.down, 1 - self.fair)):
             bid = max(self.tick, self._q(fair - half))
             ask = min(1 - self.tick, max(bid + self.tick, self._q(fair + half)))
-            self._set_side(token, BUY, [bid - self.tick * i for i in range(LEVELS_BEHIND + 1)
-                                        if bid - self.tick * i >= self.tick], depth)
-            self._set_side(token, SELL, [ask + self.tick * i for i in range(LEVELS_BEHIND + 1)
-                                         if ask + self.tick * i <= 1 - self.tick], depth)
-
-    def _set_side(self, token: str, side: str, prices: list[Decimal], depth: Decimal) -> None:
-        old = self._levels.get((token, side), [])
-        for price in old:
-            if price not in prices:
-                self.venue.set_crowd_depth(token, side, price, 0)
-        # The touch first when the book moves toward it, so a level never crosses needlessly.
-        for price in prices:
-            self.venue.set_crowd_depth(token, side, price, depth)
-        self._levels[(token, side)] = prices
+            levels = {BUY: [bid - self.tick * i for i in range(LEVELS_BEHIND + 1)
+                            if bid - self.tick * i >= self.tick],
+                      SELL: [ask + self.tick * i for i in range(LEVELS_BEHIND + 1)
+                             if ask + self.tick * i <= 1 - self.tick]}
+            for side in (BUY, SELL):
+                for price in self._levels.get((token, side), []):
+                    if price not in levels[side]:
+                        self.venue.set_crowd_depth(token, side, price, 0)
+            for side in (SELL, BUY):
+                for price in levels[side]:
+                    self.venue.set_crowd_depth(token, side, price, depth)
+                self._levels[(token, side)] = levels[side]
 
     def take(self, token: str, side: str, size: Decimal, limit: Decimal | None = None) -> None:
         self.venue.take(token, side, size, limit)
