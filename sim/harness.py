@@ -119,7 +119,7 @@ class _Run:
         self.trace: list[dict] = []
         self.events: list[AuditEvent] = []
         self.venue = Venue(lambda: self.env.now)
-        self.venue.listeners.append(lambda e: self._trace("venue", event=e["kind"], **e["fields"]))
+        self.venue.listeners.append(lambda e: self._trace("venue", event=e["kind"], fields=e["fields"]))
         market_spec = scenario.market
         self.market = self.venue.open_updown_market(
             scenario.symbol, start, tick_size=str(market_spec.get("tick_size", "0.01")),
@@ -152,8 +152,8 @@ class _Run:
 
     # ---- plumbing ----------------------------------------------------------------------------
 
-    def _trace(self, kind: str, **fields) -> None:
-        self.trace.append({"t": round(self.env.now, 6), "type": kind, **fields})
+    def _trace(self, record_type: str, /, **fields) -> None:
+        self.trace.append({"t": round(self.env.now, 6), "type": record_type, **fields})
 
     def _move_wall_clock(self, now: float) -> None:
         if self.freezer is not None:
