@@ -116,7 +116,8 @@ class ScaleIn:
         except ExchangeError as exc:
             ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now())
             ctx.ledger.mark_terminal_logged(order_id)
-            ctx.emit_for(trade, "scale_in.failed", error=exc.message, error_kind=exc.kind)
+            ctx.emit_for(trade, "scale_in.failed", error=exc.message, error_kind=exc.kind,
+                         order_id=order_id)
             return order_id
 
         status = placement.status.lower()
@@ -124,7 +125,7 @@ class ScaleIn:
             ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now(), "UNMATCHED")
             ctx.ledger.mark_terminal_logged(order_id)
             ctx.emit_for(trade, "scale_in.failed", error="order unmatched (delaying failed)",
-                         error_kind="rejected")
+                         error_kind="rejected", order_id=order_id)
             return order_id
         ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), status.upper())
         if status == "matched":

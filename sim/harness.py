@@ -4,8 +4,8 @@
 
 The same adapter (core.clob_adapter.ClobExchange) is used in both modes; only the client under
 it differs: the REAL py-clob-client ClobClient over the in-process transport (wire), or the
-look-alike that calls the gateway directly (fast). Everything that varies draws from one seeded
-generator; py-clob-client's own nondeterminism (order salt from time x global random, header
+look-alike that calls the gateway directly (fast). Everything that varies draws from generators seeded
+by the run's seed; py-clob-client's own nondeterminism (order salt from time x global random, header
 timestamps, the tick-size cache clock) is pinned by seeding the global `random` with the run's
 seed and freezing wall-clock time to the simulated clock (freezegun, moved at every task resume).
 """
@@ -72,7 +72,16 @@ class RunResult:
     internal_errors: list[str]
     simulated_seconds: float
     bots_started: int = 1
+    checks: list = field(default_factory=list)  # sim.oracles.Check, filled by run()
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> list:
+        return [c for c in self.checks if not c.passed]
 
     @property
     def lines(self) -> list[str]:
@@ -110,7 +119,11 @@ class _Run:
         self.scenario, self.seed, self.mode, self.bot_name = scenario, seed, mode, bot
         self.workdir = workdir
         self.make_bot = bot_factory(bot)
-        self.rng = random.Random(seed)
+        # Independent streams, each from the run's seed: the market's history (prices, takers)
+        # does not depend on how many requests the bot makes (network jitter draws), so
+        # `replay --bot` replays the same market against other code.
+        self.market_rng = random.Random(f"{seed}:market")
+        self.network_rng = random.Random(f"{seed}:network")
         start = scenario.window_start
         self.env = simpy.Environment(initial_time=float(start))
         self.freezer = None
@@ -130,13 +143,13 @@ class _Run:
         self.trade_tokens = {t.id: self.market.token("Up" if t.side == "UP" else "Down").token_id
                              for t in scenario.trades}
         self.model = MarketModel(
-            self.env, self.venue, self.market, self.rng, window_start=start,
+            self.env, self.venue, self.market, self.market_rng, window_start=start,
             window_length=scenario.window_length, price_model=market_spec.get("price_model"),
             taker_flow=market_spec.get("taker_flow"), events=scenario.events,
             resolution=market_spec.get("resolution", "auto"),
             resolution_delay=float(market_spec.get("resolution_delay", 30)), trace=self._trace)
         self.horizon = scenario.window_length + float(market_spec.get("resolution_delay", 30)) + SETTLE_HORIZON
-        self.network = Network(self.env, self.kernel, self.venue, self.rng, list(scenario.faults),
+        self.network = Network(self.env, self.kernel, self.venue, self.network_rng, list(scenario.faults),
                                window_start=start, horizon=self.horizon, owner=BOT_CREDS.api_key,
                                trade_tokens=self.trade_tokens, trace=self._trace,
                                doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after))
@@ -269,8 +282,9 @@ class _frozen:
 
 
 def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot: str = "core",
-        out_dir: str | None = None, keep_ledger: bool = False) -> RunResult:
-    """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
+        out_dir: str | None = None, keep_ledger: bool = False, check: bool = True) -> RunResult:
+    """Run one scenario; returns audit events, the trace, the final venue and ledger state, and
+    (check=True) the verdict of every invariant and expectation (sim.oracles).
 
     The ledger lives in `out_dir` when given (as ledger.sqlite), else in a temporary folder that
     is removed afterwards unless keep_ledger (RunResult.ledger() then reopens it).
@@ -284,6 +298,9 @@ def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot:
                 os.remove(path)
     try:
         result = _Run(scenario, seed, mode, bot, workdir).execute(out_dir)
+        if check:
+            from .oracles import check_all  # noqa: PLC0415 - the oracles import this module
+            result.checks = check_all(result)
         if not (out_dir or keep_ledger):
             result.extras["ledger_snapshot"] = _snapshot(result.ledger_path)
         return result

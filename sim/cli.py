@@ -1,0 +1,281 @@
+"""`clobsim`: the command line (design.md, "Commands").
+
+Exit codes: 0 all good, 1 an expectation or invariant failed (or a replay diverged), 2 bad
+input or usage (one clear message, never a traceback).
+
+  clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR]
+  clobsim replay RUN_DIR_OR_TRACE [--bot NAME]
+  clobsim list bots|faults|invariants|scenarios
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+from tabulate import tabulate
+
+from .faults import names as fault_names
+from .scenario import Scenario, ScenarioError, discover, from_dict, load
+
+DEFAULT_OUT = os.path.join("reports", "latest")
+RUN_MARKER = "run.json"
+
+
+class UsageError(Exception):
+    """Bad input that is not a scenario file's fault: exit 2 with this message."""
+
+
+# ---- run -----------------------------------------------------------------------------------
+
+def load_all(paths: list[str]) -> list[Scenario]:
+    """Validate every file before running any: a bad file stops the run and loses nothing."""
+    files = discover(paths)
+    if not files:
+        raise UsageError(f"no scenario files (*.yaml) under {', '.join(paths)}")
+    scenarios = [load(path) for path in files]
+    seen: dict[str, str] = {}
+    for scenario in scenarios:
+        if scenario.name in seen:
+            raise ScenarioError(scenario.source, "name",
+                                f"{scenario.name!r} is also the name of {seen[scenario.name]}; names must be unique")
+        seen[scenario.name] = scenario.source
+    return scenarios
+
+
+def prepare_out(out: str) -> None:
+    """Reuse a previous run folder; never wipe a folder clobsim did not write."""
+    if os.path.isdir(out) and os.listdir(out):
+        if not os.path.exists(os.path.join(out, RUN_MARKER)):
+            raise UsageError(f"--out {out}: folder exists and is not a clobsim run folder (no {RUN_MARKER}); "
+                             "refusing to overwrite it")
+        shutil.rmtree(out)
+    os.makedirs(out, exist_ok=True)
+
+
+def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str) -> str:
+    return f"clobsim run {scenario.source} --seed {seed} --mode {mode} --bot {bot}"
+
+
+def result_record(result, wall: float | None = None) -> dict:
+    from .oracles import bot_orders  # noqa: PLC0415
+    scenario = result.scenario
+    fired = [r for r in result.trace if r["type"] == "fault"]
+    fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + \
+        sum(1 for t in result.venue.trades.values() if t.taker_owner == result.owner)
+    return {
+        "scenario": scenario.name, "file": scenario.source, "description": scenario.description,
+        "seed": result.seed, "mode": result.mode, "bot": result.bot,
+        "verdict": "pass" if result.passed else "fail",
+        "simulated_seconds": result.simulated_seconds, "orders": len(bot_orders(result)), "fills": fills,
+        "faults": [f.kind for f in scenario.faults], "faults_fired": len(fired),
+        "bots_started": result.bots_started, "audit_lines": len(result.events),
+        "checks": [c.to_dict() for c in result.checks],
+        "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot),
+        "scenario_data": scenario.raw,
+    }
+
+
+def write_run(result, folder: str) -> dict:
+    record = result_record(result)
+    with open(os.path.join(folder, "trace.jsonl"), "w", encoding="utf-8") as handle:
+        handle.write(result.trace_jsonl())
+    with open(os.path.join(folder, "result.json"), "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=2, ensure_ascii=False, default=str)
+        handle.write("\n")
+    return record
+
+
+def execute(scenario: Scenario, *, seed: int | None, mode: str, bot: str, out: str):
+    from .harness import run  # noqa: PLC0415 - heavy import, only when running
+    folder = os.path.join(out, scenario.name)
+    os.makedirs(folder, exist_ok=True)
+    result = run(scenario, seed=seed, mode=mode, bot=bot, out_dir=folder)
+    return result, write_run(result, folder)
+
+
+def cmd_run(args) -> int:
+    from .harness import bot_factory  # noqa: PLC0415
+    try:
+        bot_factory(args.bot)
+    except ValueError as exc:
+        raise UsageError(f"--bot: {exc}") from None
+    scenarios = load_all(args.paths)
+    prepare_out(args.out)
+    records = []
+    for scenario in scenarios:
+        _, record = execute(scenario, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out)
+        records.append(record)
+    with open(os.path.join(args.out, RUN_MARKER), "w", encoding="utf-8") as handle:
+        json.dump({"paths": args.paths, "seed": args.seed, "mode": args.mode, "bot": args.bot,
+                   "scenarios": [r["scenario"] for r in records],
+                   "failed": [r["scenario"] for r in records if r["verdict"] == "fail"]}, handle, indent=2)
+        handle.write("\n")
+    print(results_table(records))
+    failed = [r for r in records if r["verdict"] == "fail"]
+    for record in failed:
+        print(failure_text(record))
+    print(f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({args.mode} mode, bot {args.bot}); "
+          f"run folder: {args.out}")
+    return 1 if failed else 0
+
+
+def results_table(records: list[dict]) -> str:
+    rows = []
+    for r in records:
+        failed = [c["id"] for c in r["checks"] if not c["passed"]]
+        rows.append([r["scenario"], r["verdict"].upper(), r["seed"], r["mode"], f"{r['simulated_seconds']:.0f}",
+                     r["orders"], r["fills"], len(r["faults"]), ", ".join(dict.fromkeys(failed)) or "-"])
+    return tabulate(rows, headers=["scenario", "verdict", "seed", "mode", "sim s", "orders", "fills",
+                                   "faults", "failed checks"], tablefmt="github")
+
+
+def failure_text(record: dict) -> str:
+    lines = [f"\nFAIL {record['scenario']} ({record['file']})"]
+    for check in record["checks"]:
+        if check["passed"]:
+            continue
+        lines.append(f"  {check['id']}: {check['message']}")
+        lines.extend(f"    {item}" for item in check["evidence"])
+    lines.append(f"  reproduce: {record['reproduce']}")
+    return "\n".join(lines)
+
+
+# ---- replay --------------------------------------------------------------------------------
+
+def replay_targets(path: str) -> list[str]:
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file or folder")
+    if os.path.isfile(path):
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.exists(os.path.join(folder, "result.json")):
+            raise UsageError(f"{path}: no result.json beside the trace; replay needs the recorded run's folder")
+        return [folder]
+    if os.path.exists(os.path.join(path, "result.json")):
+        return [path]
+    folders = sorted(os.path.join(path, d) for d in os.listdir(path)
+                     if os.path.exists(os.path.join(path, d, "result.json")))
+    if not folders:
+        raise UsageError(f"{path}: not a run folder (no result.json in it or its subfolders)")
+    return folders
+
+
+def _read_json(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from None
+
+
+def first_difference(recorded: list[str], replayed: list[str]) -> tuple[int, str, str] | None:
+    for index in range(max(len(recorded), len(replayed))):
+        a = recorded[index] if index < len(recorded) else "(end of file)"
+        b = replayed[index] if index < len(replayed) else "(end of file)"
+        if a != b:
+            return index + 1, a, b
+    return None
+
+
+def cmd_replay(args) -> int:
+    from .harness import bot_factory, run  # noqa: PLC0415
+    if args.bot is not None:
+        try:
+            bot_factory(args.bot)
+        except ValueError as exc:
+            raise UsageError(f"--bot: {exc}") from None
+    diverged = 0
+    for folder in replay_targets(args.path):
+        record = _read_json(os.path.join(folder, "result.json"))
+        for key in ("scenario_data", "seed", "mode", "bot"):
+            if key not in record:
+                raise UsageError(f"{folder}/result.json: field {key!r} is missing")
+        scenario = from_dict(record["scenario_data"], record.get("file", folder))
+        bot = args.bot or record["bot"]
+        with tempfile.TemporaryDirectory(prefix="clobsim-replay-") as tmp:
+            result = run(scenario, seed=record["seed"], mode=record["mode"], bot=bot, out_dir=tmp)
+            replayed = {"trace.jsonl": result.trace_jsonl().splitlines()}
+            with open(os.path.join(tmp, "audit.log"), encoding="utf-8") as handle:
+                replayed["audit.log"] = handle.read().splitlines()
+        verdict = "identical"
+        for name in ("trace.jsonl", "audit.log"):
+            path = os.path.join(folder, name)
+            if not os.path.exists(path):
+                raise UsageError(f"{path}: missing; replay compares against it")
+            with open(path, encoding="utf-8") as handle:
+                recorded = handle.read().splitlines()
+            difference = first_difference(recorded, replayed[name])
+            if difference is not None:
+                line, a, b = difference
+                verdict = f"DIVERGED at {name} line {line}"
+                print(f"{record['scenario']}: first differing event, {name} line {line}:\n"
+                      f"  recorded: {a}\n  replayed: {b}")
+                break
+        if verdict != "identical":
+            diverged += 1
+        checks = "" if bot == record["bot"] else \
+            f"; checks with bot {bot}: {'pass' if result.passed else 'FAIL ' + ', '.join(c.id for c in result.failures)}"
+        print(f"{record['scenario']}: {verdict} (seed {record['seed']}, {record['mode']} mode, bot {bot}){checks}")
+    return 1 if diverged else 0
+
+
+# ---- list ----------------------------------------------------------------------------------
+
+def cmd_list(args) -> int:
+    if args.what == "bots":
+        from .zoo import VARIANTS  # noqa: PLC0415
+        names = ["core", *VARIANTS]
+    elif args.what == "faults":
+        names = fault_names()
+    elif args.what == "invariants":
+        from .oracles import INVARIANTS  # noqa: PLC0415
+        names = INVARIANTS
+    else:
+        names = [s.name for s in load_all([args.dir])]
+    print("\n".join(names))
+    return 0
+
+
+# ---- entry point ---------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="clobsim", description="Race-condition harness for a Polymarket "
+                                  "position manager: scenarios on a simulated CLOB, on virtual time.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run scenario files or folders and check them")
+    run.add_argument("paths", nargs="+", metavar="PATH", help="scenario files (*.yaml) or folders of them")
+    run.add_argument("--seed", type=int, default=None, help="override every scenario's seed")
+    run.add_argument("--mode", choices=["fast", "wire"], default="fast",
+                     help="fast: look-alike client; wire: the real ClobClient over HTTP (default fast)")
+    run.add_argument("--bot", default="core", help="core, or a zoo variant (clobsim list bots)")
+    run.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
+    run.set_defaults(func=cmd_run)
+
+    replay = sub.add_parser("replay", help="re-execute a recorded run and compare it event by event")
+    replay.add_argument("path", metavar="RUN_DIR_OR_TRACE")
+    replay.add_argument("--bot", default=None, help="replay the same exchange history against other code")
+    replay.set_defaults(func=cmd_replay)
+
+    lister = sub.add_parser("list", help="print names, one per line")
+    lister.add_argument("what", choices=["bots", "faults", "invariants", "scenarios"])
+    lister.add_argument("--dir", default="scenarios", help="where `list scenarios` looks (default scenarios)")
+    lister.set_defaults(func=cmd_list)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ScenarioError, UsageError) as exc:
+        print(f"clobsim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

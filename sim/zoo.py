@@ -1,0 +1,170 @@
+"""The zoo: known-buggy variants of the position manager, selectable with `--bot NAME`.
+
+Each is a small, documented override of one method of one part of core (never a copy), and
+carries one real-world bug class. The harness proves its worth by failing every one of them
+(tests/test_zoo.py names the scenario that catches each).
+
+  check-then-cancel        reads the status, cancels if LIVE, and trusts that: a fill landing
+                           between the read and the cancel is never counted
+  drop-cancelled-partial   ignores fills reported for an order it already considers cancelled
+  double-count             keys fills by (trade, source): a fill seen by both the notification
+                           and the polling path is counted twice
+  blind-repost             after a placement timeout, posts the order again
+  untracked-after-status   forgets an order when the status check right after placing fails
+  exit-from-balance        sizes the exit plan from the token balance (which lags fills)
+"""
+
+from __future__ import annotations
+
+from core.bot import Bot
+from core.errors import ExchangeError
+from core.fills import FillPath
+from core.ledger import FillOutcome
+from core.model import FillSeen, OrderState, PlaceOrder, Role, Side, size_q
+from core.monitor import Monitor
+from core.reconciliation import CancelResult, Reconciler
+from core.scale import ScaleIn
+
+
+# ---- check-then-cancel ---------------------------------------------------------------------
+
+class CheckThenCancelReconciler(Reconciler):
+    def safe_cancel(self, order, label):
+        ctx = self.ctx
+        ctx.audit.emit("recon.safe_cancel_start", label=label, order_id=order.order_id)
+        snapshot = ctx.exchange.get_order(order.order_id)
+        if snapshot is not None and snapshot.status == "LIVE":
+            ack = ctx.exchange.cancel_order(order.order_id)  # BUG: a fill can land right here
+            ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "CANCELED")
+            return CancelResult(order.order_id, ack.canceled, True, ctx.ledger.filled(order.order_id), "CANCELED")
+        return CancelResult(order.order_id, False, True, ctx.ledger.filled(order.order_id),
+                            snapshot.status if snapshot else "UNKNOWN")
+
+    def catch_up(self, trade_id):
+        return None  # BUG (same class): a cancelled order is done; nobody looks at it again
+
+    def orders_to_check(self):
+        return [o for o in self.ctx.ledger.orders() if not o.is_terminal]
+
+    def reconcile(self, reason, orders=None):
+        if orders is not None:
+            orders = [o for o in orders if not self.ctx.ledger.order(o.order_id).is_terminal]
+        return super().reconcile(reason, orders)
+
+
+class CheckThenCancelBot(Bot):
+    reconciler_class = CheckThenCancelReconciler
+
+
+# ---- drop-cancelled-partial ----------------------------------------------------------------
+
+class DropCancelledPartialFills(FillPath):
+    def apply(self, fill: FillSeen, *, source: str, detection: str = "Delayed") -> FillOutcome:
+        order = self.ctx.ledger.order(fill.order_id)
+        if order is not None and order.state in (OrderState.CANCELLED, OrderState.CANCEL_PENDING):
+            return FillOutcome.DUPLICATE  # BUG: "it's cancelled, nothing can fill any more"
+        return super().apply(fill, source=source, detection=detection)
+
+
+class DropCancelledPartialBot(Bot):
+    fill_path_class = DropCancelledPartialFills
+
+
+# ---- double-count --------------------------------------------------------------------------
+
+class DoubleCountingFills(FillPath):
+    def apply(self, fill: FillSeen, *, source: str, detection: str = "Delayed") -> FillOutcome:
+        if source == "notification":
+            # BUG: the notification path keeps its own key space
+            fill = FillSeen(f"{fill.trade_id}#notification", fill.order_id, fill.size, fill.price, fill.status)
+        return super().apply(fill, source=source, detection=detection)
+
+
+class DoubleCountBot(Bot):
+    fill_path_class = DoubleCountingFills
+
+
+# ---- blind-repost --------------------------------------------------------------------------
+
+class BlindRepostScaleIn(ScaleIn):
+    def place(self, trade, size, price, time_left):
+        order_id = super().place(trade, size, price, time_left)
+        order = self.ctx.ledger.order(order_id) if order_id else None
+        if order is not None and order.state is OrderState.UNKNOWN:
+            # BUG: "the request failed, so the order was not placed": post it again
+            ctx = self.ctx
+            command = PlaceOrder(token_id=trade.token_id, side=Side.BUY, price=price, size=size,
+                                 order_type="GTC", tick_size=ctx.config.tick_size)
+            try:
+                prepared = ctx.exchange.prepare_order(command)
+                ctx.ledger.record_order(prepared.order_id, trade.trade_id, Role.SCALE_IN, command, ctx.now())
+                ctx.ledger.set_order_state(order_id, OrderState.NOT_PLACED, ctx.now())
+                ctx.ledger.mark_terminal_logged(order_id)
+                ctx.exchange.post_order(prepared)
+                ctx.ledger.set_order_state(prepared.order_id, OrderState.LIVE, ctx.now())
+                ctx.emit_for(trade, "scale_in.resting", status="live", order_id=prepared.order_id)
+            except ExchangeError:
+                pass
+        return order_id
+
+
+class BlindRepostBot(Bot):
+    scale_class = BlindRepostScaleIn
+
+
+# ---- untracked-after-status ----------------------------------------------------------------
+
+class UntrackedAfterStatusScaleIn(ScaleIn):
+    def place(self, trade, size, price, time_left):
+        order_id = super().place(trade, size, price, time_left)
+        order = self.ctx.ledger.order(order_id) if order_id else None
+        if order is None or order.state is not OrderState.LIVE:
+            return order_id
+        try:
+            snapshot = self.ctx.exchange.get_order(order_id)  # "confirm it is on the book"
+        except ExchangeError:
+            snapshot = None
+        if snapshot is None:
+            # BUG: no confirmation, so the bot stops tracking it (yet it rests on the book)
+            self.ctx.ledger.set_order_state(order_id, OrderState.CANCELLED, self.ctx.now(), "FORGOTTEN")
+            self.ctx.ledger.mark_terminal_logged(order_id)
+        return order_id
+
+
+class UntrackedAfterStatusBot(Bot):
+    scale_class = UntrackedAfterStatusScaleIn
+
+
+# ---- exit-from-balance ---------------------------------------------------------------------
+
+class ExitFromBalanceMonitor(Monitor):
+    def exit_size(self, trade, position):
+        try:
+            held = self.ctx.exchange.balance(trade.token_id)  # BUG: the balance lags fills
+        except ExchangeError:
+            return size_q(position)
+        return size_q(held)
+
+    def ensure_exit(self, trade):
+        # BUG (same class): sized once from the balance, never resized
+        if self.ctx.ledger.orders(trade.trade_id, Role.EXIT, open_only=True):
+            return
+        if any(o.state is OrderState.FILLED for o in self.ctx.ledger.orders(trade.trade_id, Role.EXIT)):
+            return
+        size = self.exit_size(trade, self.ctx.ledger.position(trade.trade_id))
+        if size >= self.ctx.config.min_order_size and trade.exit_failures < self.ctx.config.exit_retry_limit:
+            self.place_exit(trade, size)
+
+
+class ExitFromBalanceBot(Bot):
+    monitor_class = ExitFromBalanceMonitor
+
+
+VARIANTS: dict[str, type[Bot]] = {
+    "check-then-cancel": CheckThenCancelBot,
+    "drop-cancelled-partial": DropCancelledPartialBot,
+    "double-count": DoubleCountBot,
+    "blind-repost": BlindRepostBot,
+    "untracked-after-status": UntrackedAfterStatusBot,
+    "exit-from-balance": ExitFromBalanceBot,
+}
