@@ -13,7 +13,6 @@ seed and freezing wall-clock time to the simulated clock (freezegun, moved at ev
 from __future__ import annotations
 
 import datetime
-import itertools
 import json
 import logging
 import os
@@ -53,7 +52,6 @@ BOT_CREDS = ApiCreds(api_key="00000000-0000-4000-8000-00000000b075",
 COLLATERAL = Decimal("1000")
 SETTLE_HORIZON = 120.0  # seconds simulated after resolution
 MODES = ("fast", "wire")
-_run_ids = itertools.count(1)
 
 
 @dataclass
@@ -157,9 +155,14 @@ class _Run:
         self.network.gateway = self.gateway
         self.config = StrategyConfig().with_overrides(scenario.bot)
         self.ledger_path = os.path.join(workdir, "ledger.sqlite")
-        self.logger = logging.getLogger(f"clobsim.run.{next(_run_ids)}")
+        # One logger for every run (runs are serial; logging keeps every logger forever, so a
+        # logger per run would leak over an exploration's thousands of runs).
+        self.logger = logging.getLogger("clobsim.run")
         self.logger.propagate = False
         self.logger.setLevel(logging.DEBUG)
+        if not self.logger.handlers:
+            # lines reach files only through attached handlers; never logging's stderr fallback
+            self.logger.addHandler(logging.NullHandler())
         self.tasks: list[Task] = []
         self.bots: list[Bot] = []
 

@@ -11,6 +11,8 @@ Invariant ids are stable (design.md); new ones may be added, none renamed:
   no-crash                  no exception escaped a bot task
   notifications-idempotent  delivering every notification the bot received a second time, to a
                             bot on a copy of the final ledger, changes nothing
+  exit-covers-position      while a trade is active, its shares are covered by live exit orders
+                            within EXIT_GRACE seconds (an exit sized from a lagging balance is not)
   simulator-healthy         the simulated venue raised no internal error (a harness bug, not the bot's)
 
 Audit patterns are Python regular expressions matched (re.search) against the INFO-and-above
@@ -38,7 +40,7 @@ from .gateway import Gateway
 from .harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult
 
 INVARIANTS = ["ledger-matches-exchange", "no-orphan-orders", "lifecycle-complete", "single-scale-in",
-              "no-crash", "notifications-idempotent", "simulator-healthy"]
+              "no-crash", "notifications-idempotent", "exit-covers-position", "simulator-healthy"]
 TERMINAL_KINDS = ("scale_in.filled_immediate", "scale_in.filled_delayed", "scale_in.cancelled",
                   "scale_in.venue_cancelled", "scale_in.failed", "scale_in.not_placed")
 ZERO = Decimal(0)
@@ -187,6 +189,93 @@ def single_scale_in(result: RunResult, ledger: Ledger) -> Check:
     return _ok("single-scale-in")
 
 
+EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
+
+
+def exit_covers_position(result: RunResult, ledger: Ledger) -> Check:
+    """While a trade is active, the shares the bot holds minus its live exit size must not stay at
+    or above the venue minimum for longer than EXIT_GRACE: the exit plan covers the whole
+    position (sized from the ledger, resized after a scale-in fill). Computed from the venue's
+    history alone; a time when the venue refused or did not answer the bot's last exit
+    placement does not count against the bot.
+    """
+    evidence = []
+    cfg_end = result.scenario.window_length - float(result.scenario.bot.get("cancel_before_end", 10))
+    min_size = Decimal(str(result.scenario.market.get("min_size", 5)))
+    refusals: dict[str, list[float]] = {}
+    requests = {r["seq"]: r for r in result.trace if r["type"] == "request"}
+    for record in result.trace:
+        if record["type"] == "response" and requests.get(record["seq"], {}).get("route") == "POST /order":
+            body = requests[record["seq"]].get("body") or {}
+            if body.get("side") in ("SELL", 1, "1") and record.get("status") != 200:
+                refusals.setdefault(str(body.get("tokenId")), []).append(record["t"])
+    for trade in ledger.trades():
+        token = result.trade_tokens.get(trade.trade_id, trade.token_id)
+        opened = next((r["t"] for r in result.trace if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None)
+        if opened is None:
+            continue
+        stop = result.scenario.window_start + cfg_end
+        gap = _longest_uncovered(result, token, trade.entry_size, opened, stop, min_size, refusals.get(token, []))
+        if gap is not None:
+            start, length, held, covered = gap
+            evidence.append(f"trade #{trade.trade_id}: from {format_time(start)} for {length:.0f}s the bot held "
+                            f"{held:.2f} shares with live exit orders for only {covered:.2f}")
+    if evidence:
+        return _fail("exit-covers-position", "the exit plan did not cover the position", evidence)
+    return _ok("exit-covers-position")
+
+
+def _longest_uncovered(result: RunResult, token: str, entry: Decimal, opened: float, stop: float,
+                       min_size: Decimal, refusals: list[float]):
+    owner = result.owner
+    failed = {e["fields"]["trade_id"] for e in result.venue.events
+              if e["kind"] == "trade_status" and e["fields"]["status"] == "FAILED"}
+    held, sells, open_sells = entry, {}, set()
+    since = None
+    worst = None
+
+    def judge(now: float):
+        nonlocal since, worst
+        covered = sum((sells[o] for o in open_sells), ZERO)
+        uncovered = held - covered >= min_size and opened <= now < stop
+        if uncovered and since is None:
+            since = now
+        if since is not None and (not uncovered or now >= stop):
+            end = min(now, stop)
+            # the venue refusing the exit (or not answering) excuses the gap up to then + grace
+            excused = [t for t in refusals if since <= t <= end]
+            start = max([since] + [t for t in excused])
+            if end - start > EXIT_GRACE and (worst is None or end - start > worst[1]):
+                worst = (start, end - start, held, covered)
+            since = None if not uncovered else since
+
+    for event in result.venue.events:
+        t = event["time"]
+        if t > stop:
+            break
+        judge(t)
+        fields = event["fields"]
+        if event["kind"] == "order_placed" and fields["owner"] == owner and fields["asset_id"] == token \
+                and fields["side"] == "SELL":
+            sells[fields["order_id"]] = Decimal(fields["size"])
+            open_sells.add(fields["order_id"])
+        elif event["kind"] == "order_status" and fields["order_id"] in sells and \
+                fields["status"] not in ("LIVE", "DELAYED"):
+            open_sells.discard(fields["order_id"])
+        elif event["kind"] == "trade_matched" and fields["asset_id"] == token and fields["trade_id"] not in failed:
+            legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"] if m["owner"] == owner]
+            if fields["taker_owner"] == owner:
+                legs.append((fields["taker_order_id"], Decimal(fields["size"])))
+            for order_id, amount in legs:
+                if order_id in sells:
+                    held -= amount
+                    sells[order_id] -= amount
+                else:
+                    held += amount
+    judge(stop)
+    return worst
+
+
 def no_crash(result: RunResult) -> Check:
     if result.task_errors:
         return _fail("no-crash", "an exception escaped a bot task", result.task_errors)
@@ -236,6 +325,8 @@ def notifications_idempotent(result: RunResult, ledger: Ledger) -> Check:
         exchange = ClobExchange(_RecordedNotifications(delivered, Gateway(result.venue)), chain_id=CHAIN_ID)
         logger = logging.getLogger("clobsim.oracle.idempotency")
         logger.propagate = False
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
         replica = Ledger(copy)
         try:
             Bot(clock, exchange, replica, logger=logger).notifications.poll()
@@ -263,7 +354,8 @@ def check_invariants(result: RunResult) -> list[Check]:
     with _Ledger(result) as ledger:
         return [ledger_matches_exchange(result, ledger), no_orphan_orders(result, ledger),
                 lifecycle_complete(result, ledger), single_scale_in(result, ledger), no_crash(result),
-                notifications_idempotent(result, ledger), simulator_healthy(result)]
+                notifications_idempotent(result, ledger), exit_covers_position(result, ledger),
+                simulator_healthy(result)]
 
 
 # ---- scenario expectations -----------------------------------------------------------------
