@@ -135,26 +135,55 @@ def ledger_matches_exchange(result: RunResult, ledger: Ledger) -> Check:
     return _ok("ledger-matches-exchange")
 
 
+CANCEL_EXCUSE = 60.0  # a cancel the venue refused or lost this close to the end excuses an order
+
+
 def no_orphan_orders(result: RunResult, ledger: Ledger) -> Check:
+    """When the window ends, no bot order is live at the venue, unless the venue itself refused or
+    lost the bot's cancel of it in the last CANCEL_EXCUSE seconds (a restarting engine cannot be
+    the bot's fault); and no order the ledger believes gone is live."""
     window_end = result.scenario.window_start + result.scenario.window_length
     evidence = []
+    excused = _refused_cancels(result, window_end - CANCEL_EXCUSE, window_end)
     for order in bot_orders(result):
         status = status_at(result, order.id, window_end)
         if status not in ("LIVE", "DELAYED"):
             continue
         record = ledger.order(order.id)
         role = "scale-in" if order.side == "BUY" else "exit"
+        gone = _left_book_at(result, order.id, window_end)
+        later = f" (it left the book only at {format_time(gone)})" if gone else ""
         if record is None:
             evidence.append(f"{role} order {order.id} live at the venue at the window's end, unknown to the ledger")
-        elif record.is_terminal:
+        elif order.id in excused:
+            continue
+        elif record.state.value in ("NOT_PLACED", "REJECTED"):
             evidence.append(f"{role} order {order.id} live at the venue at the window's end, "
                             f"but the ledger has it {record.state.value}")
         else:
-            evidence.append(f"{role} order {order.id} still live at the venue when the window ended "
-                            f"(ledger: {record.state.value})")
+            evidence.append(f"{role} order {order.id} still live at the venue when the window ended{later}")
     if evidence:
         return _fail("no-orphan-orders", "bot orders outlived the window", evidence)
     return _ok("no-orphan-orders")
+
+
+def _refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
+    requests = {r["seq"]: r for r in result.trace if r["type"] == "request"}
+    refused = set()
+    for record in result.trace:
+        request = requests.get(record.get("seq")) if record["type"] == "response" else None
+        if request and request["route"] == "DELETE /order" and start <= record["t"] <= end + 5.0 \
+                and record.get("status") != 200:
+            refused.add(str((request.get("body") or {}).get("orderID")))
+    return refused
+
+
+def _left_book_at(result: RunResult, order_id: str, after: float) -> float | None:
+    for event in result.venue.events:
+        if event["time"] > after and event["kind"] == "order_status" and \
+                event["fields"]["order_id"] == order_id and event["fields"]["status"] not in ("LIVE", "DELAYED"):
+            return event["time"]
+    return None
 
 
 def lifecycle_complete(result: RunResult, ledger: Ledger) -> Check:
