@@ -49,7 +49,9 @@ class StrategyConfig:
     verify_delay: float = 1.0
     cancel_attempts: int = 3  # transient cancel failures retried this often
     unknown_grace: float = 30.0  # an unknown-outcome order unseen this long is declared NOT_PLACED
-    exit_retry_limit: int = 3  # failed exit placements per trade before the bot stops re-trying
+    # consecutive rejected exit placements per trade before the bot stops re-trying (a placed exit
+    # resets the count; transient 425/429/5xx answers are retried and never count)
+    exit_retry_limit: int = 3
 
     def with_overrides(self, overrides: dict) -> "StrategyConfig":
         """A copy with overrides applied; unknown names are a ValueError naming the key."""

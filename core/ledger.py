@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS seen_notifications (notification_id TEXT PRIMARY KEY,
 """
 
 
+SETTLED_STATUS = "CONFIRMED"  # a trade's final good status; FAILED voids the fill
+
+
 class FillOutcome(str, enum.Enum):
     APPLIED = "applied"  # new fill, position changed
     DUPLICATE = "duplicate"  # same (trade, order) already known: nothing changes
@@ -201,6 +204,11 @@ class Ledger:
             return db.execute("SELECT exit_failures FROM trades WHERE trade_id=?",
                               (trade_id,)).fetchone()[0]
 
+    def reset_exit_failures(self, trade_id: int) -> None:
+        """An exit was placed: the retry limit counts consecutive failures only."""
+        with self._tx() as db:
+            db.execute("UPDATE trades SET exit_failures=0 WHERE trade_id=? AND exit_failures>0", (trade_id,))
+
     def settle(self, trade_id: int, winner: str, pnl: Decimal) -> None:
         with self._tx() as db:
             db.execute("UPDATE trades SET state=?, winner=?, pnl=? WHERE trade_id=?",
@@ -287,13 +295,18 @@ class Ledger:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM orders WHERE order_id=?", (fill.order_id,)).fetchone() is None:
                 return FillOutcome.UNKNOWN_ORDER
-            row = db.execute("SELECT void FROM fills WHERE trade_key=? AND order_id=?",
+            row = db.execute("SELECT void, status FROM fills WHERE trade_key=? AND order_id=?",
                              (fill.trade_id, fill.order_id)).fetchone()
             if row is not None:
                 if fill.is_void and not row["void"]:
                     db.execute("UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
                                (fill.status, fill.trade_id, fill.order_id))
                     return FillOutcome.VOIDED
+                if not row["void"] and row["status"] != SETTLED_STATUS and fill.status \
+                        and fill.status != row["status"]:
+                    # the trade moved on (MINED, RETRYING, CONFIRMED): same fill, new settlement state
+                    db.execute("UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
+                               (fill.status, fill.trade_id, fill.order_id))
                 return FillOutcome.DUPLICATE
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM fills").fetchone()[0]
             db.execute("INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
@@ -301,6 +314,11 @@ class Ledger:
                        (fill.trade_id, fill.order_id, str(fill.size), str(fill.price), fill.status,
                         int(fill.is_void), source, now, seq))
             return FillOutcome.VOID_RECORDED if fill.is_void else FillOutcome.APPLIED
+
+    def has_unsettled_fills(self, order_id: str) -> bool:
+        """A counted fill whose trade is not CONFIRMED yet: it may still FAIL (a ghost fill)."""
+        return self._one("SELECT 1 FROM fills WHERE order_id=? AND void=0 AND status!=?",
+                         (order_id, SETTLED_STATUS)) is not None
 
     def filled(self, order_id: str) -> Decimal:
         rows = self._all("SELECT size FROM fills WHERE order_id=? AND void=0", (order_id,))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .context import BotContext
-from .errors import ExchangeError, OutcomeUnknown
+from .errors import ExchangeError, OutcomeUnknown, Transient
 from .ledger import OrderRecord, TradeRecord
 from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, size_q
 from .reconciliation import Reconciler
@@ -92,6 +92,8 @@ class Monitor:
         open_exits = ctx.ledger.orders(trade.trade_id, Role.EXIT, open_only=True)
         if any(o.state is not OrderState.LIVE for o in open_exits):
             return  # an exit in an unknown or cancelling state: reconciliation decides first
+        if self._exit_shortfall.get(trade.trade_id) and position >= cfg.min_order_size:
+            self._learn_sellable(trade)  # a cap read from a lagging balance must not stick
         target = self.exit_size(trade, position)
         if open_exits:
             current = open_exits[-1]
@@ -129,12 +131,14 @@ class Monitor:
             return
         except ExchangeError as exc:
             ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now())
-            ctx.ledger.count_exit_failure(trade.trade_id)
+            if not isinstance(exc, Transient):  # 425/429/5xx, post-only mode: retried next cycle
+                ctx.ledger.count_exit_failure(trade.trade_id)
             ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
             if BALANCE_ERROR in exc.message:
                 self._learn_sellable(trade)
             return
         ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), placement.status.upper())
+        ctx.ledger.reset_exit_failures(trade.trade_id)
         ctx.emit_for(trade, "exit.placed", size=size, price=cfg.exit_price, order_id=order_id)
         if placement.status.lower() == "matched":
             try:
@@ -148,7 +152,9 @@ class Monitor:
         size_matched can exceed the shares received (fees/rounding: failure mode 7); a balance
         still at zero is a lagging balance (mode 6), not a cap: the next cycle simply retries.
         The cap is kept as the shortfall (ledger position - shares held), so that the exit is
-        still resized to the whole position after a later scale-in fill.
+        still resized to the whole position after a later scale-in fill. A balance that lags a
+        scale-in fill shows the earlier shares, not zero: so while a cap is set, ensure_exit
+        reads the balance again each cycle and the cap shrinks (or goes) as the shares arrive.
         """
         try:
             held = self.ctx.exchange.balance(trade.token_id)
@@ -157,6 +163,8 @@ class Monitor:
         position = self.ctx.ledger.position(trade.trade_id)
         if ZERO < held < position:
             self._exit_shortfall[trade.trade_id] = position - size_q(held)
+        elif held >= position:
+            self._exit_shortfall.pop(trade.trade_id, None)  # every share arrived: no cap
 
     # ---- exit filled: cancel the pending scale-in, race-safely -------------------------------
 

@@ -223,9 +223,15 @@ class Reconciler:
 
         Without this, a fill behind a cancelled order whose trade lags the order object would
         only be counted at settlement, and the exit plan would not cover those shares meanwhile.
+        Likewise a counted fill is followed until its trade is CONFIRMED: a trade can still end
+        FAILED (a ghost fill, failure mode 5), and the void must reach the position (and the exit
+        size) when it happens, not at settlement.
         """
         ledger = self.ctx.ledger
         for order in ledger.orders(trade_id):
+            if ledger.has_unsettled_fills(order.order_id):
+                self._sync_quietly(order)
+                continue
             if not order.is_terminal:
                 continue  # open orders are followed by the scale-in and exit tracking
             if order.venue_matched > ledger.filled(order.order_id) or order.venue_status == "UNVERIFIED":

@@ -7,11 +7,16 @@ task, a request in flight when the bot crashes still lands, and market events in
 in-flight calls exactly as latency says.
 
 Faults act where they bite in that path:
+  on the legs           latency; a request whose legs outlast the client's timeout (5 s) is a
+                        timeout for the bot, and the venue still applies it when it arrives
   before the venue      timeout_before_apply, http_error, engine_restart (425, post-only mode),
                         late_fill (a fill lands just before the cancel), delayed_match,
-                        size_shortfall (marks the order when it is posted)
-  after the venue       timeout_after_apply, cancel_race (a fill right after a LIVE status read),
-                        stale_read, order_not_found_after_match, balance_lag,
+                        size_shortfall (marks the order when it is posted), cancel_race (a fill
+                        lands before a cancel that follows a LIVE status read of the order; a
+                        read the bot does not follow with a cancel is no race), balance_lag (the
+                        venue's balance check of a SELL sees the lagged balance too)
+  after the venue       timeout_after_apply, stale_read, order_not_found_after_match,
+                        balance_lag (GET /balance-allowance),
                         notification_delay/duplicate/drop/reorder (on GET /notifications)
   on a schedule         partial_fill, heartbeat_cancel_all (begin())
   on venue events       trade_failed (the order's trades are doomed to FAILED)
@@ -30,8 +35,8 @@ import simpy
 from .faults import Fault
 from .gateway import NO_ANSWER, Answer, Call, Hooks, error
 from .kernel import Kernel
-from .records import BASE_UNITS, base_units
-from .venue import Venue
+from .records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
+from .venue import HEARTBEAT_TIMEOUT, Venue
 
 CLIENT_TIMEOUT = 5.0  # py-clob-client's httpx default
 # base one-way latency in ms per route (request leg, response leg); others get DEFAULT_LEG
@@ -40,6 +45,8 @@ BASE_LEGS = {"POST /order": (120, 80), "DELETE /order": (80, 60), "GET /data/tra
 DEFAULT_LEG = (40, 40)
 ORDER_ROUTES = ("POST /order", "POST /orders")
 CANCEL_ROUTES = ("DELETE /order", "DELETE /orders", "DELETE /cancel-all", "DELETE /cancel-market-orders")
+# venue events after which a token balance may have changed (balance_lag keeps their history)
+BALANCE_EVENTS = ("account_opened", "deposit", "trade_matched", "trade_voided", "payout")
 POST_ONLY_MODE = "post_only_mode: the matching engine only accepts post-only orders"
 ENGINE_RESTARTING = "matching engine is restarting"
 
@@ -127,22 +134,42 @@ class Network(Hooks):
         req, resp = self.legs(call.route)
         self.trace("request", seq=call.seq, route=call.route, params=call.params, body=_summary(call))
         early = self._refuse(call)
+        if req >= CLIENT_TIMEOUT:
+            # A latency spike past the client's timeout: the client gives up ("Request
+            # exception!") while the request is still on its way, and the venue applies it later.
+            yield self.env.timeout(CLIENT_TIMEOUT)
+            self._client_gives_up(call, done)
+            yield self.env.timeout(req - CLIENT_TIMEOUT)
+            if early is None:
+                self._apply(call)
+            return
         yield self.env.timeout(req)
-        lost = early is NO_ANSWER
-        if early is None:
-            self._before_venue(call)
-            answer = self.gateway.apply(call)
-            answer = self._after_venue(call, answer)
-        else:
-            answer = early
-        if answer is NO_ANSWER or lost:
+        answer = self._apply(call) if early is None else early
+        if answer is NO_ANSWER or req + resp > CLIENT_TIMEOUT:
+            # no answer, or one that would arrive after the client gave up (applied all the same)
             yield self.env.timeout(max(0.0, CLIENT_TIMEOUT - req))
+            if answer is not NO_ANSWER:
+                self._client_gives_up(call, done)
+                return
             self.trace("response", seq=call.seq, status=None, body="timeout")
             done.succeed(NO_ANSWER)
             return
         yield self.env.timeout(resp)
         self.trace("response", seq=call.seq, status=answer.status, body=answer.body)
         done.succeed(answer)
+
+    def _apply(self, call: Call) -> Answer:
+        """The venue step with the faults around it (the request has arrived)."""
+        refused = self._lagging_balance_check(call)
+        if refused is not None:
+            return refused
+        self._before_venue(call)
+        return self._after_venue(call, self.gateway.apply(call))
+
+    def _client_gives_up(self, call: Call, done: simpy.Event) -> None:
+        self.trace("fault", kind="latency", route=call.route, seq=call.seq, phase="client timeout")
+        self.trace("response", seq=call.seq, status=None, body="timeout")
+        done.succeed(NO_ANSWER)
 
     def _matches(self, armed: Armed, call: Call) -> bool:
         return armed.fault.get("endpoint") in ("*", call.route) and self.rel() >= float(armed.fault.get("at") or 0)
@@ -189,6 +216,12 @@ class Network(Hooks):
                     self.venue.set_match_delay(token, "delay")
         if call.route == "DELETE /order" and isinstance(call.body, dict):
             order_id = call.body.get("orderID")
+            for armed in self.active("cancel_race"):
+                order = self.venue.orders.get(order_id or "")
+                if armed.state.get("checked") == order_id and order is not None and order.is_open:
+                    size = armed.fault.get("size") or order.remaining
+                    self.venue.fill_resting(order_id, size)
+                    self.fire(armed, order_id=order_id, size=str(size))
             for armed in self.active("late_fill"):
                 if self.targets(armed, order_id):
                     size = armed.fault.get("size") or self.venue.orders[order_id].remaining
@@ -268,10 +301,13 @@ class Network(Hooks):
                 return Answer(200, None)
         for armed in self.active("cancel_race"):
             body = answer.body if isinstance(answer.body, dict) else {}
-            if self.targets(armed, order_id) and body.get("status") == "LIVE":
-                size = armed.fault.get("size") or self.venue.orders[order_id].remaining
-                self.venue.fill_resting(order_id, size)
-                self.fire(armed, order_id=order_id, size=str(size))
+            if self.targets(armed, order_id):
+                # Remember the bot's latest status check; the fill lands only if a cancel follows
+                # it (a routine monitoring read is not "check, then cancel").
+                if body.get("status") == "LIVE":
+                    armed.state["checked"] = order_id
+                else:
+                    armed.state.pop("checked", None)
         return answer
 
     # ---- notifications -----------------------------------------------------------------------
@@ -302,7 +338,7 @@ class Network(Hooks):
                 if any(self.targets(armed, oid) for oid in [fields["taker_order_id"], *makers]):
                     self.doom(fields["trade_id"], float(armed.fault.get("after")))
                     self.trace("fault", kind="trade_failed", index=armed.index, trade_id=fields["trade_id"])
-        if kind == "trade_matched" or kind == "account_opened":
+        if kind in BALANCE_EVENTS:
             self._snapshot_balances()
 
     def _deliverable(self, notes: list) -> list:
@@ -357,18 +393,47 @@ class Network(Hooks):
         for armed in self.active("balance_lag"):
             if not self.in_window(armed):
                 continue
-            seen_at = self.env.now - float(armed.fault.get("lag"))
-            history = self.balance_history.get(token, [])
-            lagged = Decimal(0)
-            for t, value in history:
-                if t <= seen_at:
-                    lagged = value
+            lagged = self._lagged(token, armed)
             current = Decimal(int(answer.body.get("balance", "0"))) / BASE_UNITS
             if lagged != current:
                 self.trace("fault", kind="balance_lag", index=armed.index, token=token,
                            shown=str(lagged), actual=str(current))
                 return Answer(200, {**answer.body, "balance": base_units(lagged)}, answer.headers)
         return answer
+
+    def _lagged(self, token: str, armed: Armed) -> Decimal:
+        """The token balance as it stood `lag` seconds ago."""
+        seen_at = self.env.now - float(armed.fault.get("lag"))
+        lagged = Decimal(0)
+        for t, value in self.balance_history.get(token, []):
+            if t <= seen_at:
+                lagged = value
+        return lagged
+
+    def _lagging_balance_check(self, call: Call) -> Answer | None:
+        """The venue's own balance check lags too (failure mode 6): a SELL that the shares
+        credited in the last `lag` seconds would cover is refused, not applied."""
+        if call.route != "POST /order" or not isinstance(call.body, dict):
+            return None
+        order = call.body.get("order") or {}
+        token = str(order.get("tokenId", ""))
+        account = self.venue.account(call.owner)
+        if str(order.get("side")) not in ("1", "SELL") or account is None or \
+                token not in self.balance_history:
+            return None
+        try:
+            size = Decimal(int(order.get("makerAmount"))) / BASE_UNITS
+        except (TypeError, ValueError):
+            return None  # malformed: the venue rejects it
+        for armed in self.active("balance_lag"):
+            if not self.in_window(armed):
+                continue
+            lagged = self._lagged(token, armed)
+            if lagged - self.venue.locked(account, token) < size <= self.venue.available(call.owner, token):
+                self.trace("fault", kind="balance_lag", index=armed.index, token=token, seq=call.seq,
+                           shown=str(lagged), needed=str(size), phase="placement refused")
+                return error(400, NOT_ENOUGH_BALANCE)
+        return None
 
     # ---- scheduled faults --------------------------------------------------------------------
 
@@ -393,7 +458,12 @@ class Network(Hooks):
         self.fire(armed, order_id=order.id, size=str(size))
 
     def _cancel_all(self, armed: Armed) -> None:
-        canceled = self.venue.cancel_all(self.owner)
+        # the venue's own dead-man switch: the bot's heartbeat is made to have lapsed, so the
+        # orders end CANCELED with reason "heartbeat" (not a user cancel) and a heartbeat_expired
+        account = self.venue.account(self.owner)
+        lapsed = self.env.now - HEARTBEAT_TIMEOUT - 1
+        account.heartbeat_at = lapsed if account.heartbeat_at is None else min(account.heartbeat_at, lapsed)
+        canceled = [oid for oid in self.venue.heartbeat_sweep() if self.venue.orders[oid].owner == self.owner]
         self.fire(armed, canceled=canceled)
 
 

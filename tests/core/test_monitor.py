@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.errors import OutcomeUnknown, Rejected
+from core.errors import OutcomeUnknown, Rejected, Transient
 from core.model import OrderState, Role, Side, TradeState
 
 from .conftest import MARKET, TOKEN, WINDOW, Rig, in_order, lose_answer_once
@@ -320,7 +320,7 @@ def test_a_balance_rejected_exit_is_capped_to_the_held_shares_without_looping(ri
     capped = rig.exit(trade_id)
     assert capped.state is OrderState.LIVE and capped.size == D("10.40")
     assert rig.of("exit.resize") == []
-    assert rig.trade(trade_id).exit_failures == 1
+    assert rig.trade(trade_id).exit_failures == 0  # the capped exit was placed: the count restarts
 
 
 def test_a_capped_exit_still_grows_with_a_later_scale_in_fill(rig):
@@ -442,3 +442,41 @@ def test_a_partly_filled_order_with_an_unknown_outcome_does_not_hold_up_settleme
     assert rig.ledger.order(scale_id).state is not OrderState.UNKNOWN
     assert rig.ledger.position(trade_id) == D("14.50")
     assert rig.of("scale_in.not_placed") == []
+
+
+def test_transient_exit_failures_are_retried_and_never_use_up_the_retry_limit(rig):
+    trade_id = rig.open_trade()
+    for _ in range(5):  # e.g. the post-only mode after a matching-engine restart
+        rig.fake.fail_next("post_order", Transient("post_only_mode", status=503))
+    rig.bot.monitor.cycle()
+    for _ in range(5):
+        cycle(rig)
+    assert rig.calls("post_order") == 6
+    assert rig.exit(trade_id).state is OrderState.LIVE
+    assert rig.trade(trade_id).exit_failures == 0
+
+
+def test_a_cap_read_from_a_lagging_balance_goes_once_the_shares_arrive(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(scale_id, "10.50", notify=False)
+    rig.fake.tokens[TOKEN] = D("10.50")  # the balance still lags the scale-in fill
+    rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
+    cycle(rig)  # the resize to 21 is refused; the lagging balance looks like a 10.50 cap
+    cycle(rig)
+    assert rig.exit(trade_id).size == D("10.50")
+    rig.fake.tokens[TOKEN] = D("21.00")  # the shares arrive
+    cycle(rig)
+    assert rig.exit(trade_id).size == D("21.00") and rig.exit(trade_id).state is OrderState.LIVE
+    assert rig.trade(trade_id).exit_failures == 0
+
+
+def test_a_counted_fill_whose_trade_fails_later_is_voided_on_the_next_cycle(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    trade_key = rig.fake.fill(scale_id, "10.50", notify=False)
+    cycle(rig)
+    assert rig.ledger.position(trade_id) == D("21.00")
+    rig.fake.fail_trade(trade_key)  # MATCHED -> FAILED: a ghost fill
+    cycle(rig)
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert len(rig.of("scale_in.void")) == 1
+    assert rig.trade(trade_id).state is TradeState.OPEN  # seen long before settlement

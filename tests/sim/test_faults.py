@@ -1,0 +1,667 @@
+"""Every fault of the catalogue (sim.faults.CATALOGUE), shown by its EFFECT on a small run.
+
+Each test runs core, unmodified, in a quiet market (no random taker flow): only the scripted price
+moves and takers act, so the story of a run is short and exact. The base story:
+
+    t=300  trade #1 opens (10.5 UP @ 0.70); the bot places its exit SELL 10.5 @ 0.99
+    t=480  the price moves to 0.76; about 4 s later the bot bids for its scale-in, BUY 10.5 @ 0.75
+    t=520  a taker sells 30.5 down to 0.75: the crowd's 20 ahead of the bot, then the scale-in
+           fills; the bot resizes its exit to 21
+    t=600  a taker buys up to 0.99: the exit fills; the market resolves at t=930
+
+A test then adds one fault (sometimes with a second one that forces a code path) and shows what
+the fault does: at the venue, on the wire (the trace) and in the bot's audit trail and ledger,
+often against the same run without the fault. Every run also passes the common checks (`run()`):
+no task error, no simulator error, at most one scale-in order per trade at the venue, and, for
+every trade, the ledger's position equals the entry plus the venue's net filled size of the bot's
+orders on that token, net of FAILED trades.
+"""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+import sim
+from core.audit import render
+from core.ledger import Ledger
+from sim.faults import CATALOGUE
+from sim.network import CLIENT_TIMEOUT
+from sim.scenario import from_dict
+
+# ---- scenarios ---------------------------------------------------------------------------------
+
+FILL_SCALE_IN = {"at": 520, "kind": "take", "token": "UP", "side": "SELL", "size": 30.5, "price": 0.75}
+FILL_EXIT = {"at": 600, "kind": "take", "token": "UP", "side": "BUY", "size": 200, "price": 0.99}
+ENTRY = D("10.5")
+
+
+def scenario(*faults: dict, events: list | None = None, points: list | None = None) -> dict:
+    """The base story (module docstring) with the given faults; `events` replaces the takers."""
+    return {
+        "name": "fault",
+        "seed": 3,
+        "market": {"price_model": {"kind": "scripted", "start": 0.70, "depth": 20,
+                                   "points": points or [{"at": 480, "price": 0.76}]},
+                   "taker_flow": {"rate": 0}},
+        "trades": [{"id": 1, "at": 300, "side": "UP", "price": 0.70, "size": 10.5, "confidence": 0.85}],
+        "events": [FILL_SCALE_IN, FILL_EXIT] if events is None else events,
+        "faults": list(faults),
+    }
+
+
+# ---- running, and the checks every run passes ------------------------------------------------
+
+class Run:
+    """A finished run, with the final ledger read through core's own Ledger."""
+
+    def __init__(self, result):
+        self.r = result
+        ledger = Ledger(result.ledger_path)
+        try:
+            self.trades = {t.trade_id: t for t in ledger.trades()}
+            self.positions = {t: ledger.position(t) for t in self.trades}
+            self.fills = ledger.fills()
+            self.orders = {o.order_id: o for o in ledger.orders()}
+        finally:
+            ledger.close()
+
+    def __getattr__(self, name):
+        return getattr(self.r, name)
+
+    # audit events
+    def of(self, kind: str) -> list:
+        return [e for e in self.r.events if e.kind == kind]
+
+    def lines(self, kind: str) -> list[str]:
+        return [render(e) for e in self.of(kind)]
+
+    # the venue
+    @property
+    def token(self) -> str:
+        return self.r.trade_tokens[1]
+
+    def bot_orders(self, side: str | None = None) -> list:
+        return [o for o in self.r.venue.orders.values() if o.owner == self.r.owner
+                and o.asset_id == self.token and (side is None or o.side == side)]
+
+    @property
+    def scale_in(self):
+        orders = self.bot_orders("BUY")
+        assert len(orders) == 1, f"expected one scale-in order at the venue, found {len(orders)}"
+        return orders[0]
+
+    @property
+    def exits(self) -> list:
+        return self.bot_orders("SELL")
+
+    def venue_events(self, kind: str, **match) -> list[dict]:
+        return [e for e in self.r.venue.events if e["kind"] == kind
+                and all(e["fields"].get(k) == v for k, v in match.items())]
+
+    def trades_of(self, order_id: str) -> list:
+        return [t for t in self.r.venue.trades.values() if t.taker_order_id == order_id
+                or any(m.order_id == order_id for m in t.makers)]
+
+    def matched_at(self, order_id: str) -> list[float]:
+        """Simulated times of the trades of one order (Trade.match_time is whole seconds)."""
+        return [e["time"] for e in self.r.venue.events if e["kind"] == "trade_matched"
+                and order_id in [e["fields"]["taker_order_id"], *(m["order_id"] for m in e["fields"]["makers"])]]
+
+    def balance(self) -> D:
+        return self.r.venue.balance(self.r.owner, self.token)
+
+    # the trace
+    def faults(self, kind: str, **match) -> list[dict]:
+        return [x for x in self.r.trace if x["type"] == "fault" and x["kind"] == kind
+                and all(x.get(k) == v for k, v in match.items())]
+
+    def exchanges(self, route: str) -> list[tuple[dict, dict]]:
+        """(request, response) pairs of one route, in sending order."""
+        answers = {x["seq"]: x for x in self.r.trace if x["type"] == "response"}
+        return [(x, answers.get(x["seq"])) for x in self.r.trace
+                if x["type"] == "request" and x["route"] == route]
+
+    def order_reads(self, order_id: str) -> list[tuple[dict, dict]]:
+        return [(q, a) for q, a in self.exchanges("GET /data/order") if q["params"].get("id") == order_id]
+
+    def posts(self, side: str) -> list[tuple[dict, dict]]:
+        return [(q, a) for q, a in self.exchanges("POST /order") if q["body"]["side"] == side]
+
+    def deliveries(self, note_id: str) -> list[float]:
+        """Times at which GET /notifications answers reached the bot with this notification."""
+        return [a["t"] for _, a in self.exchanges("GET /notifications")
+                if a and a["status"] == 200 and any(str(n.get("id")) == note_id for n in a["body"])]
+
+    def fill_note(self, order_id: str) -> dict:
+        notes = [e for e in self.r.venue.events if e["kind"] == "notification" and e["fields"]["type"] == 2
+                 and e["fields"]["payload"]["order_id"] == order_id]
+        assert len(notes) == 1
+        return notes[0]
+
+    def rel(self, t: float) -> float:
+        """A simulated time as seconds from the window start."""
+        return t - self.r.scenario.window_start
+
+
+def venue_net_filled(result, trade_token: str) -> D:
+    """The bot's net filled size on a token: BUY legs minus SELL legs, FAILED trades excluded."""
+    net = D(0)
+    for trade in result.venue.trades.values():
+        if trade.asset_id != trade_token or trade.status == "FAILED":
+            continue
+        legs = [(trade.taker_order_id, trade.size)] if trade.taker_owner == result.owner else []
+        legs += [(m.order_id, m.matched_amount) for m in trade.makers if m.owner == result.owner]
+        for order_id, size in legs:
+            net += size if result.venue.orders[order_id].side == "BUY" else -size
+    return net
+
+
+def run(data: dict, mode: str = "fast") -> Run:
+    result = sim.run(from_dict(data), mode=mode, keep_ledger=True, check=False)
+    try:
+        done = Run(result)
+    finally:
+        shutil.rmtree(Path(result.ledger_path).parent, ignore_errors=True)
+    assert result.task_errors == []
+    assert result.internal_errors == []
+    for spec in result.scenario.trades:
+        token = result.trade_tokens[spec.id]
+        assert done.positions[spec.id] == spec.size + venue_net_filled(result, token), \
+            f"trade #{spec.id}: ledger position differs from the venue's fills"
+        buys = [o for o in result.venue.orders.values() if o.owner == result.owner
+                and o.asset_id == token and o.side == "BUY"]
+        assert len(buys) <= 1, f"trade #{spec.id}: {len(buys)} scale-in orders at the venue"
+    return done
+
+
+_cache: dict[str, Run] = {}
+
+
+def baseline(**variant) -> Run:
+    """The run without faults that a test compares with (computed once per variant)."""
+    key = repr(sorted(variant.items()))
+    if key not in _cache:
+        _cache[key] = run(scenario(**variant))
+    return _cache[key]
+
+
+SHOWN: dict[str, list[str]] = {}
+
+
+def shows(kind: str):
+    """Register a test as showing the effect of one fault kind (see the last test)."""
+    assert kind in CATALOGUE, kind
+
+    def register(test):
+        SHOWN.setdefault(kind, []).append(test.__name__)
+        return test
+    return register
+
+
+def test_the_quiet_base_story_runs_as_the_module_docstring_tells_it():
+    base = baseline()
+    assert [e.kind for e in base.r.events if e.kind.startswith(("scale_in.", "exit.placed", "exit.complete"))] == [
+        "exit.placed", "scale_in.placement", "scale_in.resting", "scale_in.filled_delayed", "exit.placed",
+        "exit.complete"]
+    assert 480 < base.rel(base.of("scale_in.placement")[0].time) < 490
+    assert base.scale_in.status == "MATCHED" and base.scale_in.size_matched == ENTRY
+    assert [(o.original_size, o.status) for o in base.exits] == [(D("10.5"), "CANCELED"), (D("21"), "MATCHED")]
+    assert base.positions[1] == 0
+
+
+# ---- latency -----------------------------------------------------------------------------------
+
+@shows("latency")
+def test_latency_slows_the_answers_of_its_endpoint_only_inside_its_window():
+    slow = run(scenario({"kind": "latency", "endpoint": "POST /order", "from": 290, "to": 400,
+                         "request_ms": 1500, "response_ms": 1500}))
+    first_exit, scale_in = slow.posts("SELL")[0], slow.posts("BUY")[0]
+    assert first_exit[1]["t"] - first_exit[0]["t"] >= 3.0  # inside the window: both legs slowed
+    assert scale_in[1]["t"] - scale_in[0]["t"] < 0.5  # outside it: the ordinary latency
+    reads = slow.exchanges("GET /data/order")  # other endpoints are untouched
+    assert all(a["t"] - q["t"] < 0.5 for q, a in reads if 290 <= slow.rel(q["t"]) < 400)
+    assert slow.rel(slow.of("exit.placed")[0].time) > 303
+    assert baseline().rel(baseline().of("exit.placed")[0].time) < 301
+
+
+@shows("latency")
+@pytest.mark.parametrize("leg", ["request_ms", "response_ms"])
+def test_a_latency_spike_past_the_client_timeout_is_an_unknown_outcome_and_the_order_still_lands(leg):
+    spiked = run(scenario({"kind": "latency", "endpoint": "POST /order", "from": 470, "to": 490, leg: 6000}))
+    post, answer = spiked.posts("BUY")[0]
+    assert answer["status"] is None and answer["t"] == pytest.approx(post["t"] + CLIENT_TIMEOUT)
+    assert spiked.faults("latency", phase="client timeout", seq=post["seq"])
+    placed = spiked.venue_events("order_placed", order_id=spiked.scale_in.id)[0]
+    if leg == "request_ms":  # the venue applies it after the client gave up
+        assert placed["time"] > answer["t"]
+    else:
+        assert placed["time"] < answer["t"]
+    assert len(spiked.of("scale_in.outcome_unknown")) == 1
+    assert [e.fields["order_id"] for e in spiked.of("recon.order_found")][:1] == [spiked.scale_in.id]
+    assert len(spiked.posts("BUY")) == 1  # found by id, never re-posted
+    assert spiked.scale_in.size_matched == ENTRY and spiked.positions[1] == 0
+
+
+# ---- timeouts ----------------------------------------------------------------------------------
+
+@shows("timeout_after_apply")
+@pytest.mark.parametrize("mode", ["fast", "wire"])
+def test_a_scale_in_whose_answer_is_lost_after_the_venue_applied_it_is_found_by_id_and_never_reposted(mode):
+    lost = run(scenario({"kind": "timeout_after_apply", "endpoint": "POST /order", "at": 400}), mode)
+    order = lost.scale_in  # exactly one scale-in order at the venue
+    (post, answer), = lost.posts("BUY")
+    assert answer["status"] is None and answer["body"] == "timeout"
+    assert lost.venue_events("order_placed", order_id=order.id)[0]["time"] < answer["t"]
+    unknown, = lost.of("scale_in.outcome_unknown")
+    assert unknown.fields["order_id"] == order.id
+    assert "SCALE-IN PENDING: placement outcome unknown" in lost.lines("scale_in.outcome_unknown")[0]
+    found = lost.of("recon.order_found")[0]
+    assert found.fields["order_id"] == order.id and found.fields["status"] == "LIVE"
+    assert found.time > unknown.time
+    assert order.status == "MATCHED" and lost.orders[order.id].state.value == "FILLED"
+    assert lost.positions[1] == 0  # the scale-in fill was counted, and sold by the exit
+
+
+@shows("timeout_after_apply")
+def test_a_cancel_whose_answer_is_lost_after_it_applied_is_settled_by_reading_the_order():
+    lost = run(scenario({"kind": "timeout_after_apply", "endpoint": "DELETE /order", "at": 590},
+                        events=[FILL_EXIT]))
+    (delete, answer), = [(q, a) for q, a in lost.exchanges("DELETE /order")
+                         if q["body"]["orderID"] == lost.scale_in.id]
+    assert answer["status"] is None
+    assert lost.scale_in.status == "CANCELED"
+    error, = lost.of("recon.cancel_error")
+    assert error.fields["order_id"] == lost.scale_in.id and "outcome-unknown" in error.fields["error"]
+    assert [e.fields["status"] for e in lost.of("recon.verify")
+            if e.fields["order_id"] == lost.scale_in.id] == ["CANCELED"]
+    assert len(lost.exchanges("DELETE /order")) == 1  # no second cancel needed
+    cancelled, = lost.of("scale_in.cancelled")
+    assert cancelled.fields["order_id"] == lost.scale_in.id and cancelled.fields["filled"] == 0
+
+
+@shows("timeout_before_apply")
+def test_a_scale_in_lost_before_the_venue_saw_it_is_declared_never_placed_and_not_retried():
+    lost = run(scenario({"kind": "timeout_before_apply", "endpoint": "POST /order", "at": 400}))
+    assert lost.bot_orders("BUY") == []  # the venue never saw it
+    (post, answer), = lost.posts("BUY")
+    assert answer["status"] is None
+    unknown, = lost.of("scale_in.outcome_unknown")
+    never, = lost.of("scale_in.not_placed")
+    assert never.fields["order_id"] == unknown.fields["order_id"]
+    assert never.time - unknown.time >= 25  # after the grace period, not at the first miss
+    assert "order never reached the book" in lost.lines("scale_in.not_placed")[0]
+    assert len(lost.of("recon.order_missing")) >= 2
+    assert lost.orders[never.fields["order_id"]].state.value == "NOT_PLACED"
+    assert lost.positions[1] == 0 and [o.original_size for o in lost.exits] == [ENTRY]
+
+
+# ---- error answers -----------------------------------------------------------------------------
+
+@shows("http_error")
+def test_a_cdn_html_403_on_the_exit_is_a_rejection_with_a_readable_message_and_the_exit_is_placed_next_cycle():
+    blocked = run(scenario({"kind": "http_error", "endpoint": "POST /order", "status": 403, "body": "html"}))
+    (first, answer), second = blocked.posts("SELL")[:2]
+    assert answer["status"] == 403 and answer["body"].startswith("<html>")
+    failed, = blocked.lines("exit.failed")
+    assert failed.endswith("Exit order placement failed: 403 Forbidden | kind=rejected")
+    assert second[1]["status"] == 200
+    assert second[0]["t"] - first["t"] == pytest.approx(5, abs=1)
+    assert len(blocked.exits) == 2  # the refused post never reached the venue
+    assert blocked.positions[1] == 0
+
+
+@shows("http_error")
+@pytest.mark.parametrize("status", [425, 429, 500, 503])
+def test_transient_errors_on_a_cancel_are_retried_and_the_exit_resize_completes(status):
+    busy = run(scenario({"kind": "http_error", "endpoint": "DELETE /order", "status": status, "count": 2}))
+    deletes = busy.exchanges("DELETE /order")
+    assert [a["status"] for _, a in deletes[:3]] == [status, status, 200]
+    assert len({q["body"]["orderID"] for q, _ in deletes[:3]}) == 1  # the same cancel, retried
+    errors = busy.of("recon.cancel_error")
+    assert [e.fields["attempt"] for e in errors] == [1, 2]
+    assert all(f"transient (HTTP {status})" in e.fields["error"] for e in errors)
+    assert busy.exits[0].status == "CANCELED"
+    assert [o.original_size for o in busy.exits] == [ENTRY, D("21")] and busy.positions[1] == 0
+
+
+# ---- order reads -------------------------------------------------------------------------------
+
+NO_FILL_NOTES = {"kind": "notification_drop", "types": [2]}  # polling is the only way to see a fill
+
+
+@shows("stale_read")
+def test_a_stale_order_read_hides_a_fill_until_the_snapshot_expires_and_then_it_is_counted_once():
+    fresh = run(scenario(NO_FILL_NOTES))
+    stale = run(scenario(NO_FILL_NOTES, {"kind": "stale_read", "trade": 1, "order": "scale-in",
+                                         "at": 500, "duration": 60}))
+    order = stale.scale_in
+    filled_at = stale.rel(stale.matched_at(order.id)[0])
+    assert filled_at == 520
+    frozen = [a["body"] for q, a in stale.order_reads(order.id) if 520 < stale.rel(q["t"]) < 559]
+    assert frozen and all(b["status"] == "LIVE" and b["size_matched"] == "0" for b in frozen)
+    assert stale.faults("stale_read", phase="stale answer")
+    assert fresh.rel(fresh.of("scale_in.filled_delayed")[0].time) < 530
+    assert stale.rel(stale.of("scale_in.filled_delayed")[0].time) >= 560
+    assert [f["order_id"] for f in stale.fills].count(order.id) == 1
+    assert stale.positions[1] == 0
+
+
+@shows("order_not_found_after_match")
+@pytest.mark.parametrize("status", [404, 200])
+def test_an_order_that_vanishes_from_get_order_once_matched_is_filled_from_the_trades_listing(status):
+    gone = run(scenario(NO_FILL_NOTES, {"kind": "order_not_found_after_match", "trade": 1,
+                                        "order": "scale-in", "status": status}))
+    order = gone.scale_in
+    after = [a for q, a in gone.order_reads(order.id) if gone.rel(q["t"]) > 520]
+    assert after and all(a["status"] == status for a in after)
+    assert all(a["body"] is None for a in after) if status == 200 else True
+    assert gone.faults("order_not_found_after_match", order_id=order.id)
+    fill, = [f for f in gone.fills if f["order_id"] == order.id]
+    assert fill["source"] == "trades" and D(fill["size"]) == ENTRY
+    assert len(gone.of("scale_in.filled_delayed")) == 1
+    assert gone.of("scale_in.status_error") == []
+    assert gone.positions[1] == 0
+
+
+# ---- fills around a cancel ---------------------------------------------------------------------
+
+@shows("late_fill")
+def test_a_fill_landing_just_before_the_cancel_with_a_late_notification_is_counted_once_and_gets_an_exit():
+    quiet = baseline(events=[FILL_EXIT])
+    late = run(scenario({"kind": "late_fill", "trade": 1, "order": "scale-in", "notify_delay": 20},
+                        events=[FILL_EXIT]))
+    assert quiet.scale_in.status == "CANCELED" and quiet.positions[1] == 0
+    order = late.scale_in
+    assert order.status == "MATCHED" and order.size_matched == ENTRY
+    (delete, answer), = [(q, a) for q, a in late.exchanges("DELETE /order") if q["body"]["orderID"] == order.id]
+    fill_time, = late.matched_at(order.id)
+    assert delete["t"] < fill_time < answer["t"]  # landed while the cancel was on its way
+    assert answer["body"]["not_canceled"] == {order.id: "order can't be found - already canceled or matched"}
+    race, = late.of("exit.race_during_cancel")
+    assert race.fields["order_id"] == order.id and race.fields["size"] == ENTRY
+    assert "filled before the cancel took effect" in late.lines("exit.race_during_cancel")[0]
+    note = late.fill_note(order.id)
+    assert min(late.deliveries(note["fields"]["id"])) >= note["time"] + 20
+    assert [f["order_id"] for f in late.fills].count(order.id) == 1
+    assert [o.original_size for o in late.exits][-1] == ENTRY  # the late shares get their own exit
+    assert late.positions[1] == ENTRY
+
+
+@shows("partial_fill")
+def test_a_partial_fill_is_logged_resizes_the_exit_and_its_remainder_is_cancelled_when_the_exit_fills():
+    partial = run(scenario({"kind": "partial_fill", "trade": 1, "order": "scale-in", "at": 500, "size": 4},
+                           events=[FILL_EXIT]))
+    order = partial.scale_in
+    assert partial.faults("partial_fill", order_id=order.id, size="4")
+    assert order.status == "CANCELED" and order.size_matched == 4
+    line, = partial.lines("scale_in.partial")
+    assert "SCALE-IN PARTIAL FILL" in line and "+4.00 shares" in line and "filled=4.00/10.50" in line
+    assert [o.original_size for o in partial.exits] == [ENTRY, D("14.5")]
+    assert partial.of("exit.race_partial")[0].fields["size"] == 4
+    cancelled, = partial.of("scale_in.cancelled")
+    assert cancelled.fields["filled"] == 4 and cancelled.fields["original"] == ENTRY
+    assert partial.positions[1] == 0
+
+
+@shows("cancel_race")
+@pytest.mark.parametrize("mode", ["fast", "wire"])
+def test_a_fill_between_the_live_status_check_and_the_cancel_is_counted_once_and_logged_as_a_race(mode):
+    race = run(scenario({"kind": "cancel_race", "trade": 1, "order": "scale-in"}, events=[FILL_EXIT]), mode)
+    order = race.scale_in
+    assert order.status == "MATCHED" and order.size_matched == ENTRY
+    fired, = race.faults("cancel_race")
+    check = [(q, a) for q, a in race.order_reads(order.id) if q["t"] < fired["t"]][-1]
+    (delete, _), = [(q, a) for q, a in race.exchanges("DELETE /order") if q["body"]["orderID"] == order.id]
+    assert check[1]["body"]["status"] == "LIVE"
+    assert check[1]["t"] <= delete["t"] < fired["t"]  # checked LIVE, then the fill, then the cancel
+    # no fill while the bot merely monitored the order: the race needs a cancel after the check
+    assert race.rel(fired["t"]) > 600
+    status, = race.of("exit.status")
+    assert status.fields["status"] == "LIVE"
+    assert "RACE CONDITION DETECTED!" in race.lines("exit.race_during_cancel")[0]
+    assert race.of("exit.race_during_cancel")[0].time > status.time
+    assert [f["order_id"] for f in race.fills].count(order.id) == 1
+    assert race.positions[1] == ENTRY and race.exits[-1].original_size == ENTRY
+
+
+# ---- notifications -----------------------------------------------------------------------------
+
+@shows("notification_delay")
+def test_delayed_notifications_arrive_late_and_the_fill_is_still_counted_once():
+    delayed = run(scenario({"kind": "notification_delay", "from": 500, "to": 560, "delay": 30}))
+    normal = baseline()
+    for result, lag in ((normal, (0, 6)), (delayed, (30, 36))):
+        note = result.fill_note(result.scale_in.id)
+        first = min(result.deliveries(note["fields"]["id"])) - note["time"]
+        assert lag[0] <= first < lag[1]
+    assert delayed.faults("notification_delay")
+    fill, = [f for f in delayed.fills if f["order_id"] == delayed.scale_in.id]
+    assert fill["source"] == "trades"  # polling saw it first; the late notification changed nothing
+    assert delayed.positions[1] == 0
+
+
+@shows("notification_duplicate")
+def test_a_notification_delivered_twice_is_processed_twice_and_changes_nothing_the_second_time():
+    doubled = run(scenario({"kind": "notification_duplicate", "from": 500, "to": 560}))
+    normal = baseline()
+    for result, times in ((normal, 1), (doubled, 2)):
+        note = result.fill_note(result.scale_in.id)
+        assert len(result.deliveries(note["fields"]["id"])) == times
+    processed = [e for e in doubled.of("notif.processed")
+                 if e.fields["order_id"] == doubled.scale_in.id and e.fields["type"] == "fill"]
+    assert len(processed) == 2
+    assert doubled.faults("notification_duplicate")
+    assert [f["order_id"] for f in doubled.fills].count(doubled.scale_in.id) == 1
+    assert len(doubled.of("scale_in.filled_delayed")) == 1
+    assert doubled.positions == normal.positions
+
+
+@shows("notification_drop")
+@pytest.mark.parametrize("types", [[2], None])
+def test_dropped_notifications_are_never_delivered_and_polling_still_counts_every_fill(types):
+    fault = {"kind": "notification_drop"} | ({"types": types} if types else {})
+    dropped = run(scenario(fault))
+    normal = baseline()
+    for result, delivered in ((normal, True), (dropped, False)):
+        note = result.fill_note(result.scale_in.id)
+        assert bool(result.deliveries(note["fields"]["id"])) is delivered
+    bodies = [a["body"] for _, a in dropped.exchanges("GET /notifications") if a and a["status"] == 200]
+    delivered = [n["type"] for body in bodies for n in body]
+    assert 2 not in delivered
+    assert (delivered != []) is (types is not None)  # cancels and the resolution still come with [2]
+    assert {f["source"] for f in dropped.fills} <= {"trades", "placement", "reconciliation"}
+    assert dropped.positions[1] == 0
+    assert dropped.trades[1].state.value == "SETTLED"  # the resolution is polled when its notice is lost
+
+
+@shows("notification_reorder")
+def test_reordered_notifications_arrive_newest_first_and_the_position_stays_right():
+    reordered = run(scenario({"kind": "notification_reorder", "from": 500, "to": 560}))
+    normal = baseline()
+
+    def first_batch(result):
+        return next([n["id"] for n in a["body"]] for q, a in result.exchanges("GET /notifications")
+                    if a and a["status"] == 200 and len(a["body"]) > 1 and 500 <= result.rel(q["t"]) < 560)
+
+    assert first_batch(normal) == sorted(first_batch(normal), key=int)
+    assert first_batch(reordered) == sorted(first_batch(normal), key=int, reverse=True)
+    assert reordered.faults("notification_reorder")
+    assert reordered.positions == normal.positions == {1: 0}
+
+
+# ---- matching and settlement -------------------------------------------------------------------
+
+# The scale-in made marketable: its POST is slowed, and meanwhile the price drops so that the crowd
+# asks at 0.74, below the bot's 0.75 bid. It would match on arrival.
+CROSSING = dict(points=[{"at": 480, "price": 0.76}, {"at": 485, "price": 0.73}], events=[FILL_EXIT])
+SLOW_POST = {"kind": "latency", "endpoint": "POST /order", "from": 470, "to": 490, "request_ms": 3000}
+
+
+def test_the_crossing_setup_makes_the_scale_in_match_on_arrival_without_faults():
+    crossed = run(scenario(SLOW_POST, **CROSSING))
+    (_, answer), = crossed.posts("BUY")
+    assert answer["body"]["status"] == "matched"
+    assert len(crossed.of("scale_in.filled_immediate")) == 1
+    assert crossed.scale_in.size_matched == ENTRY and crossed.positions[1] == 0
+
+
+@shows("delayed_match")
+def test_a_delayed_order_is_answered_delayed_and_matches_later_which_the_bot_detects():
+    delayed = run(scenario(SLOW_POST, {"kind": "delayed_match", "trade": 1, "order": "scale-in", "delay": 10},
+                           **CROSSING))
+    order = delayed.scale_in
+    (_, answer), = delayed.posts("BUY")
+    assert answer["body"]["status"] == "delayed"
+    assert "status=delayed" in delayed.lines("scale_in.resting")[0]
+    arrived = delayed.venue_events("order_placed", order_id=order.id)[0]["time"]
+    trade, = delayed.trades_of(order.id)
+    assert delayed.matched_at(order.id)[0] >= arrived + 10 and trade.taker_order_id == order.id
+    assert delayed.faults("delayed_match", phase="released")
+    assert delayed.of("scale_in.filled_immediate") == []
+    assert len(delayed.of("scale_in.filled_delayed")) == 1
+    assert order.size_matched == ENTRY and delayed.positions[1] == 0
+
+
+@shows("delayed_match")
+def test_a_delayed_order_that_never_matches_ends_unmatched_and_the_bot_closes_its_lifecycle():
+    failed = run(scenario(SLOW_POST, {"kind": "delayed_match", "trade": 1, "order": "scale-in", "delay": 10,
+                                      "fail": True}, **CROSSING))
+    order = failed.scale_in
+    assert order.status == "UNMATCHED" and order.size_matched == 0 and failed.trades_of(order.id) == []
+    gone, = failed.of("scale_in.venue_cancelled")
+    assert gone.fields["order_id"] == order.id and gone.fields["reason"] == "status UNMATCHED"
+    assert len(failed.posts("BUY")) == 1  # no second attempt ("delayed" is not "no fill")
+    assert failed.positions[1] == 0 and failed.exits[-1].size_matched == ENTRY
+
+
+@shows("trade_failed")
+def test_a_failed_trade_voids_the_scale_in_fill_and_the_position_reverts_to_the_entry():
+    ghost = run(scenario({"kind": "trade_failed", "trade": 1, "order": "scale-in", "after": 8},
+                         events=[FILL_SCALE_IN]))
+    order = ghost.scale_in
+    trade, = ghost.trades_of(order.id)
+    assert trade.status == "FAILED"
+    statuses = [e["fields"]["status"] for e in ghost.venue_events("trade_status", trade_id=trade.id)]
+    assert statuses == ["RETRYING", "FAILED"]
+    assert ghost.venue_events("trade_voided", trade_id=trade.id)
+    assert order.status == "MATCHED" and order.size_matched == ENTRY  # a ghost fill
+    fill, = [f for f in ghost.fills if f["order_id"] == order.id]
+    assert fill["void"] == 1 and fill["status"] == "FAILED"
+    assert "SCALE-IN FILL VOID: -10.50 shares" in ghost.lines("scale_in.void")[0]
+    assert ghost.of("recon.fill_void")[0].fields["trade_id"] == trade.id
+    voided_at = ghost.venue_events("trade_voided", trade_id=trade.id)[0]["time"]
+    assert voided_at < ghost.of("scale_in.void")[0].time < voided_at + 10  # seen when it happens
+    assert [o.original_size for o in ghost.exits] == [ENTRY, D("21"), ENTRY]  # exit shrunk back
+    assert ghost.positions[1] == ENTRY  # reverted: the entry only
+
+
+@shows("balance_lag")
+def test_a_lagging_balance_rejects_the_first_exit_and_the_bot_converges_to_a_full_exit_without_looping():
+    lagging = run(scenario({"kind": "balance_lag", "lag": 10}))
+    refused = lagging.faults("balance_lag", phase="placement refused")
+    assert refused and refused[0]["shown"] == "0" and refused[0]["needed"] == "10.5"
+    first = lagging.lines("exit.failed")[0]
+    assert first.endswith("Exit order placement failed: not enough balance / allowance | kind=rejected")
+    assert lagging.of("exit.failed")[0].time < lagging.of("exit.placed")[0].time
+    assert lagging.faults("balance_lag", shown="0", actual="10.5")  # the balance API lags as well
+    # converged: an exit for the whole position after the scale-in, filled; few attempts in all
+    assert lagging.exits[-1].original_size == D("21") and lagging.exits[-1].status == "MATCHED"
+    assert len(lagging.of("exit.failed")) <= 3 and len(lagging.posts("SELL")) <= 6
+    assert lagging.positions[1] == 0 and lagging.balance() == 0
+
+
+@shows("size_shortfall")
+def test_a_shortfall_of_received_shares_rejects_the_full_exit_once_and_the_bot_sells_what_it_holds():
+    short = run(scenario({"kind": "size_shortfall", "trade": 1, "order": "scale-in", "shortfall": 0.05}))
+    order = short.scale_in
+    assert short.faults("size_shortfall", order_id=order.id)
+    assert order.size_matched == ENTRY  # the venue says 10.5 matched ...
+    trade, = short.trades_of(order.id)
+    assert (short.r.owner, short.token, D("10.45")) in trade.movements  # ... but 10.45 were received
+    failed, = short.lines("exit.failed")
+    assert failed.endswith("not enough balance / allowance | kind=rejected")
+    assert [o.original_size for o in short.exits] == [ENTRY, D("20.95")]
+    assert len(short.of("exit.resize")) == 1  # no loop of replacements
+    assert short.exits[-1].status == "MATCHED" and short.balance() == 0
+    assert short.positions[1] == D("0.05")  # size_matched counts; the dust was never received
+
+
+# ---- the venue and the bot going away ----------------------------------------------------------
+
+@shows("engine_restart")
+def test_an_engine_restart_answers_425_then_post_only_and_the_exit_is_placed_after_it():
+    exit_late = dict(FILL_EXIT, at=700)
+    restart = run(scenario({"kind": "engine_restart", "at": 500, "duration": 60, "post_only_for": 60},
+                           events=[FILL_SCALE_IN, exit_late]))
+    answers = [(restart.rel(q["t"]), q["route"], a) for route in ("POST /order", "DELETE /order")
+               for q, a in restart.exchanges(route)]
+    restarting = [(t, a) for t, route, a in answers if 500 <= t < 560]
+    assert restarting and all(a["status"] == 425 and a["body"] == {"error": "matching engine is restarting"}
+                              for _, a in restarting)
+    post_only = [(t, a) for t, route, a in answers if 560 <= t < 620 and route == "POST /order"]
+    assert post_only and all(a["status"] == 503 and "post_only_mode" in a["body"]["error"] for _, a in post_only)
+    assert {f["phase"] for f in restart.faults("engine_restart")} == {"restarting", "post-only"}
+    assert all(e.fields["error_kind"] == "transient" for e in restart.of("exit.failed"))
+    placed = [restart.rel(e.time) for e in restart.of("exit.placed")]
+    assert placed[0] < 500 and 620 <= placed[1] < 630
+    assert restart.exits[-1].original_size == D("21") and restart.exits[-1].status == "MATCHED"
+    assert restart.positions[1] == 0
+
+
+@shows("heartbeat_cancel_all")
+def test_a_heartbeat_cancel_all_cancels_the_bots_orders_and_the_bot_replaces_its_exit_only():
+    swept = run(scenario({"kind": "heartbeat_cancel_all", "at": 500}, events=[FILL_EXIT]))
+    fired, = swept.faults("heartbeat_cancel_all")
+    assert swept.rel(fired["t"]) == 500
+    order = swept.scale_in
+    assert set(fired["canceled"]) == {order.id, swept.exits[0].id}
+    assert order.status == "CANCELED" and swept.exits[0].status == "CANCELED"
+    assert {e["fields"]["order_id"] for e in swept.venue_events("order_status", reason="heartbeat")} == \
+        set(fired["canceled"])
+    assert swept.venue_events("heartbeat_expired", owner=swept.r.owner)
+    line, = swept.lines("scale_in.venue_cancelled")
+    assert "SCALE-IN CANCELLED BY VENUE" in line and order.id in line
+    assert len(swept.posts("BUY")) == 1  # the scale-in is not re-attempted
+    replaced = swept.exits[1]
+    assert swept.rel(swept.venue_events("order_placed", order_id=replaced.id)[0]["time"]) > 500
+    assert replaced.status == "MATCHED" and swept.positions[1] == 0
+
+
+@shows("bot_crash")
+def test_a_bot_restarted_after_a_crash_reconciles_at_start_up_and_counts_the_fill_it_missed():
+    crashed = run(scenario({"kind": "bot_crash", "at": 510, "restart_after": 30}))
+    assert crashed.bots_started == 2
+    assert [x["generation"] for x in crashed.trace if x["type"] == "bot"] == [1, 2]
+    assert [f["phase"] for f in crashed.faults("bot_crash")] == ["killed", "restarted"]
+    assert crashed.rel(crashed.matched_at(crashed.scale_in.id)[0]) == 520  # while it was down
+    start, = [e for e in crashed.of("recon.pass_start") if e.fields["reason"] == "start-up"]
+    assert crashed.rel(start.time) == 540
+    assert not [x for x in crashed.trace if x["type"] == "request" and 510 < crashed.rel(x["t"]) < 540]
+    assert [f["order_id"] for f in crashed.fills].count(crashed.scale_in.id) == 1
+    assert crashed.positions[1] == 0 == ENTRY + venue_net_filled(crashed.r, crashed.token)
+
+
+@shows("bot_crash")
+def test_a_crash_while_the_scale_in_is_in_flight_leaves_one_order_that_the_next_bot_finds_by_id():
+    crashed = run(scenario({"kind": "bot_crash", "at": 486, "restart_after": 10},
+                           {"kind": "latency", "endpoint": "POST /order", "from": 470, "to": 490,
+                            "request_ms": 4000}))
+    (post, answer), = crashed.posts("BUY")
+    killed, restarted = crashed.faults("bot_crash")
+    placed = crashed.venue_events("order_placed", order_id=crashed.scale_in.id)[0]["time"]
+    assert post["t"] < killed["t"] < placed < restarted["t"]  # the order landed while the bot was dead
+    assert crashed.orders[crashed.scale_in.id].trade_id == 1  # written ahead, before the post
+    found = [e for e in crashed.of("recon.order_found") if e.fields["order_id"] == crashed.scale_in.id]
+    assert found and found[0].time >= restarted["t"]
+    assert len(crashed.of("scale_in.placement")) == 1  # the new bot never places a second one
+    assert crashed.scale_in.size_matched == ENTRY and crashed.positions[1] == 0
+
+
+# ---- coverage ----------------------------------------------------------------------------------
+
+def test_every_fault_kind_of_the_catalogue_has_a_test_showing_its_effect():
+    assert sorted(SHOWN) == sorted(CATALOGUE)
