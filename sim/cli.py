@@ -5,6 +5,7 @@ input or usage (one clear message, never a traceback).
 
   clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR]
   clobsim replay RUN_DIR_OR_TRACE [--bot NAME]
+  clobsim explore [--budget SECONDS | --examples N] [--seed N] [--bot NAME] [--out DIR]
   clobsim list bots|faults|invariants|scenarios
 """
 
@@ -223,6 +224,36 @@ def cmd_replay(args) -> int:
     return 1 if diverged else 0
 
 
+# ---- explore -------------------------------------------------------------------------------
+
+def cmd_explore(args) -> int:
+    from .explore import explore  # noqa: PLC0415
+    from .harness import bot_factory  # noqa: PLC0415
+    try:
+        bot_factory(args.bot)
+    except ValueError as exc:
+        raise UsageError(f"--bot: {exc}") from None
+    if args.budget is not None and args.budget <= 0:
+        raise UsageError("--budget: must be a positive number of seconds")
+    if args.examples is not None and args.examples <= 0:
+        raise UsageError("--examples: must be a positive number")
+    examples = args.examples if args.examples is not None or args.budget is not None else 200
+    state = explore(bot=args.bot, seed=args.seed, examples=examples, budget=args.budget, out=args.out,
+                    progress=sys.stderr)
+    if state.path is None:
+        print(f"no invariant violation in {state.examples} runs ({state.seconds:.1f}s, seed {args.seed}, "
+              f"bot {args.bot})")
+        return 0
+    failure = state.failures[0]
+    print(f"invariant violated: {failure.id}: {failure.message}")
+    for item in failure.evidence:
+        print(f"  {item}")
+    print(f"found and shrunk in {state.examples} runs ({state.seconds:.1f}s); minimal scenario:")
+    print(state.path)
+    print(f"reproduce: clobsim run {state.path} --bot {args.bot}")
+    return 1
+
+
 # ---- list ----------------------------------------------------------------------------------
 
 def cmd_list(args) -> int:
@@ -260,6 +291,17 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("path", metavar="RUN_DIR_OR_TRACE")
     replay.add_argument("--bot", default=None, help="replay the same exchange history against other code")
     replay.set_defaults(func=cmd_replay)
+
+    explore = sub.add_parser("explore", help="search fault schedules for invariant violations and shrink them")
+    limit = explore.add_mutually_exclusive_group()
+    limit.add_argument("--budget", type=float, default=None, metavar="SECONDS", help="stop searching after this long")
+    limit.add_argument("--examples", type=int, default=None, metavar="N",
+                       help="scenarios to try (default 200 when no --budget)")
+    explore.add_argument("--seed", type=int, default=0, help="the search's seed (default 0)")
+    explore.add_argument("--bot", default="core", help="core, or a zoo variant")
+    explore.add_argument("--out", default=os.path.join("scenarios", "regressions"),
+                         help="where the minimal failing scenario is written (default scenarios/regressions)")
+    explore.set_defaults(func=cmd_explore)
 
     lister = sub.add_parser("list", help="print names, one per line")
     lister.add_argument("what", choices=["bots", "faults", "invariants", "scenarios"])
