@@ -98,9 +98,13 @@ class Reconciler:
                          original=order.size, order_id=order_id)
 
     def verify(self, order: OrderRecord) -> OrderSnapshot | None:
-        """Read the order until a final status shows, at most verify_attempts times."""
+        """Read the order until a final status shows, at most verify_attempts times.
+
+        `self.last_open_read` keeps the last read that showed the order still resting: proof
+        that a cancel did not land (as opposed to reads that failed, which prove nothing)."""
         ctx = self.ctx
         attempts = ctx.config.verify_attempts
+        self.last_open_read = None
         for attempt in range(1, attempts + 1):
             try:
                 snapshot = ctx.exchange.get_order(order.order_id)
@@ -118,6 +122,7 @@ class Reconciler:
                                    size_matched=snapshot.size_matched)
                     if snapshot.status in FINAL_STATUSES:
                         return snapshot
+                    self.last_open_read = snapshot
             if attempt < attempts:
                 ctx.clock.sleep(ctx.config.verify_delay)
         return None
@@ -136,30 +141,47 @@ class Reconciler:
             ctx.ledger.set_order_state(order.order_id, OrderState.CANCEL_PENDING, ctx.now())
         attempts = ctx.config.cancel_attempts
         acked = False
+        snapshot = None
         for attempt in range(1, attempts + 1):
-            try:
-                ack = ctx.exchange.cancel_order(order.order_id)
-            except Transient as exc:
-                ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
-                               order_id=order.order_id, error=exc.describe())
-                if attempt < attempts:
-                    ctx.clock.sleep(exc.retry_after or ctx.config.verify_delay)
+            outcome = self._cancel_once(order, label, attempt, attempts)
+            acked = acked or outcome is True
+            if outcome == "retry":
                 continue
-            except OutcomeUnknown as exc:
-                # The cancel may or may not have landed: the read below decides.
-                ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
-                               order_id=order.order_id, error=exc.describe())
-                break
-            except ExchangeError as exc:
-                ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
-                               order_id=order.order_id, error=exc.describe())
-                break
-            acked = ack.canceled
-            answer = "canceled" if ack.canceled else f"not canceled ({ack.reason})"
-            ctx.audit.emit("recon.cancel_ack", label=label, order_id=order.order_id, answer=answer)
+            snapshot = self.verify(order)
+            # Unless the venue confirmed the cancel (then a LIVE read is stale), a read showing
+            # the order still resting proves the cancel did not land (lost on the way, or
+            # refused): send it again now rather than a whole cycle later.
+            if snapshot is None and self.last_open_read is not None and not acked and attempt < attempts:
+                continue
             break
+        return self._conclude(order, label, acked, snapshot, placement_unknown)
 
-        snapshot = self.verify(order)
+    def _cancel_once(self, order: OrderRecord, label: str, attempt: int, attempts: int):
+        """One cancel request: True/False for the venue's answer, None when the outcome is
+        unknown or refused (a read decides), "retry" after a transient error (already waited)."""
+        ctx = self.ctx
+        try:
+            ack = ctx.exchange.cancel_order(order.order_id)
+        except Transient as exc:
+            ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
+                           order_id=order.order_id, error=exc.describe())
+            if attempt < attempts:
+                ctx.clock.sleep(exc.retry_after or ctx.config.verify_delay)
+                return "retry"
+            return None
+        except ExchangeError as exc:
+            # OutcomeUnknown: the cancel may or may not have landed; a refusal: it did not.
+            # Either way the read that follows decides.
+            ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
+                           order_id=order.order_id, error=exc.describe())
+            return None
+        answer = "canceled" if ack.canceled else f"not canceled ({ack.reason})"
+        ctx.audit.emit("recon.cancel_ack", label=label, order_id=order.order_id, answer=answer)
+        return ack.canceled
+
+    def _conclude(self, order: OrderRecord, label: str, acked: bool, snapshot: OrderSnapshot | None,
+                  placement_unknown: bool) -> CancelResult:
+        ctx = self.ctx
         if snapshot is None:
             # Assume unfilled only for the purpose of moving on: the order stays subject to trade
             # syncing (venue_matched unknown), so a fill that did land is still counted later.

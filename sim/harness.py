@@ -165,6 +165,7 @@ class _Run:
             self.logger.addHandler(logging.NullHandler())
         self.tasks: list[Task] = []
         self.bots: list[Bot] = []
+        self.bot_up = self.env.event()  # fires when a (re)started bot is running
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -197,12 +198,16 @@ class _Run:
         self.tasks.append(self.kernel.spawn("monitor", monitor))
         self.tasks.append(self.kernel.spawn("notifications", bot.notification_loop))
         self._trace("bot", action="started", generation=len(self.bots))
+        if not self.bot_up.triggered:
+            self.bot_up.succeed()
 
     # ---- processes ---------------------------------------------------------------------------
 
     def _open_trades(self, bot_ref: list):
         for spec in sorted(self.scenario.trades, key=lambda t: (t.at, t.id)):
             yield self.env.timeout(max(0.0, self.scenario.window_start + spec.at - self.env.now))
+            if not self.bot_up.triggered:
+                yield self.bot_up  # the bot is down (bot_crash): the trade opens when it is back
             token = self.trade_tokens[spec.id]
             self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
             self.network.note_deposit()
@@ -219,6 +224,7 @@ class _Run:
             self.kernel.kill(task)
         bot_ref[0].stop()
         bot_ref[0].ledger.close()
+        self.bot_up = self.env.event()
         self._trace("fault", kind="bot_crash", phase="killed")
         yield self.env.timeout(float(fault.get("restart_after")))
         bot_ref[0] = self._new_bot()

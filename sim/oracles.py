@@ -262,20 +262,21 @@ def _longest_uncovered(result: RunResult, token: str, entry: Decimal, opened: fl
     held, sells, open_sells = entry, {}, set()
     since = None
     worst = None
+    figures = (ZERO, ZERO)  # (held, covered) when the uncovered stretch began
 
     def judge(now: float):
-        nonlocal since, worst
+        nonlocal since, worst, figures
         covered = sum((sells[o] for o in open_sells), ZERO)
         uncovered = held - covered >= min_size and opened <= now < stop
         if uncovered and since is None:
-            since = now
+            since, figures = now, (held, covered)
         if since is not None and (not uncovered or now >= stop):
             end = min(now, stop)
             # the venue refusing the exit (or not answering) excuses the gap up to then + grace
             excused = [t for t in refusals if since <= t <= end]
             start = max([since] + [t for t in excused])
             if end - start > EXIT_GRACE and (worst is None or end - start > worst[1]):
-                worst = (start, end - start, held, covered)
+                worst = (start, end - start, *figures)
             since = None if not uncovered else since
 
     for event in result.venue.events:

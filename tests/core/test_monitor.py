@@ -191,10 +191,23 @@ def test_a_partial_fill_seen_just_before_the_exit_process_is_flagged_and_the_res
     assert len(rig.of("exit.cancelled")) == 1
 
 
-def test_a_failed_scale_in_cancellation_is_retried_on_the_next_cycle(rig):
+def test_a_lost_scale_in_cancel_is_sent_again_at_once_when_the_order_still_rests(rig):
     trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
     rig.fake.fill(exit_id, "10.50", notify=False)
     rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))  # did not land
+    cycle(rig)
+    assert rig.calls("cancel_order") == 2  # the read showed it resting: cancelled again, same cycle
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert rig.fake.orders[scale_id].status == "CANCELED"
+    assert len(rig.of("scale_in.cancelled")) == 1
+    assert rig.of("exit.cancel_failed") == []
+
+
+def test_a_scale_in_cancellation_that_keeps_failing_is_retried_on_the_next_cycle(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    for _ in range(rig.bot.ctx.config.cancel_attempts):
+        rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))
     cycle(rig)
     assert rig.lines("exit.cancel_failed")[0].startswith(
         f"❌ [BTC] #{trade_id} EXIT AUDIT: Failed to cancel scale-in order {scale_id}: venue status")
@@ -417,7 +430,8 @@ def test_an_exit_cancelled_by_the_venue_is_replaced(rig):
 def test_a_resize_whose_cancel_cannot_be_confirmed_never_stacks_a_second_exit(rig):
     trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
     rig.fake.fill(scale_id, "10.50", notify=False)
-    rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))  # the cancel did not land
+    for _ in range(rig.bot.ctx.config.cancel_attempts):  # no cancel lands this cycle
+        rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))
     cycle(rig)
     assert len(rig.of("exit.resize")) == 1
     assert rig.ledger.order(exit_id).state is OrderState.LIVE

@@ -151,10 +151,22 @@ def test_an_unknown_cancel_outcome_is_not_retried_blindly_but_settled_by_a_read(
     assert rig.ledger.order(oid).state is OrderState.CANCELLED
 
 
-def test_an_unknown_cancel_outcome_that_did_not_land_leaves_the_order_live(rig):
+def test_a_cancel_that_did_not_land_is_sent_again_when_the_read_shows_the_order_resting(rig):
     trade_id = rig.open_trade()
     oid = rig.place_scale_in(trade_id)
     rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))
+    result = rig.bot.reconciler.safe_cancel(rig.ledger.order(oid), "scale-in")
+    assert result.cancelled is True and result.verified is True
+    assert rig.calls("cancel_order") == 2
+    assert rig.fake.orders[oid].status == "CANCELED"
+    assert rig.ledger.order(oid).state is OrderState.CANCELLED
+
+
+def test_unknown_cancel_outcomes_that_never_land_leave_the_order_live(rig):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    for _ in range(rig.bot.ctx.config.cancel_attempts):
+        rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))
     result = rig.bot.reconciler.safe_cancel(rig.ledger.order(oid), "scale-in")
     assert result.cancelled is False
     assert rig.fake.orders[oid].status == "LIVE"
