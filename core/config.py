@@ -40,7 +40,9 @@ class StrategyConfig:
 
     monitor_interval: float = 5.0
     notification_interval: float = 5.0
-    cancel_before_end: int = 10  # leftovers are cancelled this many seconds before the window ends
+    # leftovers are cancelled this long before the window ends: room for a lost answer (the
+    # client's 5 s timeout) and the re-sent cancel before the market stops taking them
+    cancel_before_end: int = 30
     resolution_poll_interval: float = 15.0
 
     recent_fill_window: int = 300  # a fill this recent means "do not trust a LIVE status"
@@ -49,9 +51,13 @@ class StrategyConfig:
     verify_delay: float = 1.0
     cancel_attempts: int = 3  # transient cancel failures retried this often
     unknown_grace: float = 30.0  # an unknown-outcome order unseen this long is declared NOT_PLACED
-    # consecutive rejected exit placements per trade before the bot stops re-trying (a placed exit
-    # resets the count; transient 425/429/5xx answers are retried and never count)
+    # consecutive rejected exit placements per trade before the bot backs off (a placed exit
+    # resets the count; transient 425/429/5xx answers are retried and never count). Past the
+    # limit it retries after exit_backoff x 2^(extra failures) seconds, at most exit_backoff_max:
+    # a lagging balance heals, and a bounded rate is no repair loop (failure mode 7).
     exit_retry_limit: int = 3
+    exit_backoff: float = 10.0
+    exit_backoff_max: float = 20.0  # a healed balance waits at most this long for the next try
 
     def with_overrides(self, overrides: dict) -> "StrategyConfig":
         """A copy with overrides applied; unknown names are a ValueError naming the key."""

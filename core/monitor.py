@@ -31,6 +31,7 @@ class Monitor:
         # trade -> shares the ledger counts but the venue never delivered (size shortfall)
         self._exit_shortfall: dict[int, Decimal] = {}
         self._next_resolution_poll: dict[int, float] = {}
+        self._last_exit_failure: dict[int, float] = {}  # trade -> when its last exit was refused
 
     def cycle(self) -> None:
         self.recon.cleanup()
@@ -107,9 +108,17 @@ class Monitor:
                 return  # still resting: never stack a second exit on top of it
             position = ctx.ledger.position(trade.trade_id)
             target = self.exit_size(trade, position)
-        if trade.exit_failures >= cfg.exit_retry_limit or target < cfg.min_order_size:
+        if target < cfg.min_order_size or self._backing_off(trade):
             return  # dust below the venue minimum is held to resolution
         self.place_exit(trade, target)
+
+    def _backing_off(self, trade: TradeRecord) -> bool:
+        cfg = self.ctx.config
+        extra = trade.exit_failures - cfg.exit_retry_limit
+        if extra < 0:
+            return False
+        delay = min(cfg.exit_backoff_max, cfg.exit_backoff * 2 ** extra)
+        return self.ctx.now() < self._last_exit_failure.get(trade.trade_id, 0.0) + delay
 
     def place_exit(self, trade: TradeRecord, size: Decimal) -> None:
         ctx, cfg = self.ctx, self.ctx.config
@@ -119,6 +128,7 @@ class Monitor:
             prepared = ctx.exchange.prepare_order(command)
         except ExchangeError as exc:
             ctx.ledger.count_exit_failure(trade.trade_id)
+            self._last_exit_failure[trade.trade_id] = ctx.now()
             ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
             return
         order_id = prepared.order_id
@@ -133,6 +143,7 @@ class Monitor:
             ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now())
             if not isinstance(exc, Transient):  # 425/429/5xx, post-only mode: retried next cycle
                 ctx.ledger.count_exit_failure(trade.trade_id)
+                self._last_exit_failure[trade.trade_id] = ctx.now()
             ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
             if BALANCE_ERROR in exc.message:
                 self._learn_sellable(trade)

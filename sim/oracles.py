@@ -32,6 +32,7 @@ from decimal import Decimal
 from core.audit import format_time, render
 from core.bot import Bot
 from core.clob_adapter import ClobExchange
+from core.config import StrategyConfig
 from core.ledger import Ledger
 
 from .fake import ManualClock
@@ -229,7 +230,7 @@ def exit_covers_position(result: RunResult, ledger: Ledger) -> Check:
     placement does not count against the bot.
     """
     evidence = []
-    cfg_end = result.scenario.window_length - float(result.scenario.bot.get("cancel_before_end", 10))
+    cfg_end = result.scenario.window_length - float(result.scenario.bot.get("cancel_before_end", StrategyConfig.cancel_before_end))
     min_size = Decimal(str(result.scenario.market.get("min_size", 5)))
     refusals: dict[str, list[float]] = {}
     requests = {r["seq"]: r for r in result.trace if r["type"] == "request"}

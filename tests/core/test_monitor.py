@@ -219,10 +219,10 @@ def test_a_scale_in_cancellation_that_keeps_failing_is_retried_on_the_next_cycle
 
 def test_the_end_of_the_window_cancels_leftover_orders(rig):
     trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
-    rig.at(WINDOW - 10)
+    rig.at(WINDOW - 30)
     rig.clear()
     rig.bot.monitor.cycle()
-    assert rig.lines()[0] == f"⌛ [BTC] #{trade_id} EXIT AUDIT: Window ending in 10s: cancelling leftover orders"
+    assert rig.lines()[0] == f"⌛ [BTC] #{trade_id} EXIT AUDIT: Window ending in 30s: cancelling leftover orders"
     assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
     assert rig.ledger.order(exit_id).state is OrderState.CANCELLED
     assert rig.fake.open_orders() == []
@@ -352,17 +352,25 @@ def test_a_capped_exit_still_grows_with_a_later_scale_in_fill(rig):
     assert rig.exit(trade_id).size == D("20.90")  # the whole position less the known shortfall
 
 
-def test_a_lagging_zero_balance_is_no_cap_and_exit_retries_stop_at_the_limit(rig):
+def test_a_lagging_zero_balance_is_no_cap_and_exit_retries_back_off_past_the_limit(rig):
     trade_id = rig.open_trade()
     rig.fake.tokens[TOKEN] = D("0")
     for _ in range(5):
         rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
     rig.bot.monitor.cycle()
     for _ in range(6):
-        cycle(rig)
-    assert rig.calls("post_order") == 3  # exit_retry_limit
+        cycle(rig)  # 30 s: three tries every cycle, then one after the 10 s back-off
+    assert rig.calls("post_order") == 4
     assert all(o.size == D("10.50") for o in rig.exits(trade_id))
-    assert rig.trade(trade_id).exit_failures == 3
+    assert rig.trade(trade_id).exit_failures == 4
+    for _ in range(4):
+        cycle(rig)  # the next try waits 20 s
+    assert rig.calls("post_order") == 5
+    rig.fake.tokens[TOKEN] = D("10.50")  # the balance caught up
+    for _ in range(9):
+        cycle(rig)  # within the 40 s back-off the exit goes on the book
+    assert rig.exit(trade_id).state is OrderState.LIVE
+    assert rig.trade(trade_id).exit_failures == 0
 
 
 def test_an_exit_with_an_unknown_outcome_is_never_stacked_with_a_second_exit(rig):
