@@ -70,13 +70,11 @@ class Monitor:
                 if order.state in (OrderState.UNKNOWN, OrderState.PREPARED):
                     self.recon.reconcile("exit outcome unknown", [order])
                     continue
-                snapshot = ctx.exchange.get_order(order.order_id)
-                if snapshot is None:
-                    self.recon.sync_fills(order)
-                else:
-                    self.recon.observe(order, snapshot)
+                error = self.recon.follow(order)
             except ExchangeError as exc:
-                ctx.audit.emit("recon.error", error=f"exit {order.order_id}: {exc.describe()}")
+                error = exc
+            if error is not None:
+                ctx.audit.emit("recon.error", error=f"exit {order.order_id}: {error.describe()}")
 
     def exit_plan_filled(self, trade: TradeRecord) -> bool:
         exits = self.ctx.ledger.orders(trade.trade_id, Role.EXIT)

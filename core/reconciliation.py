@@ -82,6 +82,24 @@ class Reconciler:
             # LIVE, DELAYED, or MATCHED with fills not yet visible in trades: it reached the book
             ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now(), status)
 
+    def follow(self, order: OrderRecord) -> ExchangeError | None:
+        """One look at an open order: its status and the fills behind it. Returns the error of
+        the status read, if any (the caller logs it in its own words).
+
+        get_order can answer null for a matched order (failure mode 2) or fail outright; the
+        trades listing is another endpoint and still shows fills, so it is read instead.
+        """
+        try:
+            snapshot = self.ctx.exchange.get_order(order.order_id)
+        except ExchangeError as exc:
+            self._sync_quietly(order)
+            return exc
+        if snapshot is None:
+            self.sync_fills(order)
+        else:
+            self.observe(order, snapshot)
+        return None
+
     def announce_terminal(self, order_id: str, kind: str, reason: str = "") -> None:
         """Write a scale-in's terminal audit line, once (lifecycle-complete)."""
         ctx = self.ctx

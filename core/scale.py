@@ -154,15 +154,8 @@ class ScaleIn:
             self.recon.reconcile("outcome unknown", [order])
             return
         try:
-            snapshot = ctx.exchange.get_order(order.order_id)
+            error = self.recon.follow(order)
         except ExchangeError as exc:
-            ctx.emit_for(trade, "scale_in.status_error", error=exc.describe(), order_id=order.order_id)
-            return
-        try:
-            if snapshot is None:
-                # A matched order can vanish from get_order; trades still show its fills.
-                self.recon.sync_fills(order)
-                return
-            self.recon.observe(order, snapshot)
-        except ExchangeError as exc:
-            ctx.emit_for(trade, "scale_in.status_error", error=exc.describe(), order_id=order.order_id)
+            error = exc
+        if error is not None:
+            ctx.emit_for(trade, "scale_in.status_error", error=error.describe(), order_id=order.order_id)

@@ -245,7 +245,7 @@ def exit_covers_position(result: RunResult, ledger: Ledger) -> Check:
         if opened is None:
             continue
         stop = result.scenario.window_start + cfg_end
-        gap = _longest_uncovered(result, token, trade.entry_size, opened, stop, min_size, refusals.get(token, []))
+        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []))
         if gap is not None:
             start, length, held, covered = gap
             evidence.append(f"trade #{trade.trade_id}: from {format_time(start)} for {length:.0f}s the bot held "
@@ -255,38 +255,65 @@ def exit_covers_position(result: RunResult, ledger: Ledger) -> Check:
     return _ok("exit-covers-position")
 
 
-def _longest_uncovered(result: RunResult, token: str, entry: Decimal, opened: float, stop: float,
-                       min_size: Decimal, refusals: list[float]):
+def _longest_uncovered(result: RunResult, token: str, opened: float, stop: float, min_size: Decimal,
+                       refusals: list[float]):
+    """The longest stretch (start, seconds, held, covered) in which the shares the venue would let
+    the bot sell, less its live exit size, stayed >= min_size; None if none outlasted the grace.
+
+    Sellable = shares held, or under a balance_lag fault the shares held `lag` seconds ago (the
+    venue's own check lags: no bot can sell more). Sampled every second from step functions
+    built from the venue's events.
+    """
+    held_steps, covered_steps = _holdings(result, token)
+    lags = [f for f in result.scenario.faults if f.kind == "balance_lag"]
+    start_rel = result.scenario.window_start
+
+    def sellable(t: float) -> Decimal:
+        value = _at(held_steps, t)
+        for fault in lags:
+            lo, hi = fault.window(result.simulated_seconds)
+            if lo <= t - start_rel < hi:
+                value = min(value, _at(held_steps, t - float(fault.get("lag"))))
+        return value
+
+    worst, since, figures = None, None, None
+    t = opened
+    while t <= stop:
+        covered = _at(covered_steps, t)
+        uncovered = sellable(t) - covered >= min_size and t < stop
+        if uncovered and since is None:
+            since, figures = t, (_at(held_steps, t), covered)
+        if since is not None and (not uncovered or t >= stop):
+            start = max([since] + [r for r in refusals if since <= r <= t])
+            if t - start > EXIT_GRACE and (worst is None or t - start > worst[1]):
+                worst = (start, t - start, *figures)
+            since = None
+        t += 1.0
+    return worst
+
+
+def _at(steps: list[tuple[float, Decimal]], t: float) -> Decimal:
+    value = ZERO
+    for when, amount in steps:
+        if when > t:
+            break
+        value = amount
+    return value
+
+
+def _holdings(result: RunResult, token: str):
+    """Step functions of the shares the bot holds and of its live SELL size, from venue events."""
     owner = result.owner
     failed = {e["fields"]["trade_id"] for e in result.venue.events
               if e["kind"] == "trade_status" and e["fields"]["status"] == "FAILED"}
-    held, sells, open_sells = entry, {}, set()
-    since = None
-    worst = None
-    figures = (ZERO, ZERO)  # (held, covered) when the uncovered stretch began
-
-    def judge(now: float):
-        nonlocal since, worst, figures
-        covered = sum((sells[o] for o in open_sells), ZERO)
-        uncovered = held - covered >= min_size and opened <= now < stop
-        if uncovered and since is None:
-            since, figures = now, (held, covered)
-        if since is not None and (not uncovered or now >= stop):
-            end = min(now, stop)
-            # the venue refusing the exit (or not answering) excuses the gap up to then + grace
-            excused = [t for t in refusals if since <= t <= end]
-            start = max([since] + [t for t in excused])
-            if end - start > EXIT_GRACE and (worst is None or end - start > worst[1]):
-                worst = (start, end - start, *figures)
-            since = None if not uncovered else since
-
+    held, sells, open_sells = ZERO, {}, set()
+    held_steps: list[tuple[float, Decimal]] = []
+    covered_steps: list[tuple[float, Decimal]] = []
     for event in result.venue.events:
-        t = event["time"]
-        if t > stop:
-            break
-        judge(t)
-        fields = event["fields"]
-        if event["kind"] == "order_placed" and fields["owner"] == owner and fields["asset_id"] == token \
+        fields, t = event["fields"], event["time"]
+        if event["kind"] == "deposit" and fields["owner"] == owner and fields["asset"] == token:
+            held += Decimal(fields["amount"])
+        elif event["kind"] == "order_placed" and fields["owner"] == owner and fields["asset_id"] == token \
                 and fields["side"] == "SELL":
             sells[fields["order_id"]] = Decimal(fields["size"])
             open_sells.add(fields["order_id"])
@@ -303,8 +330,11 @@ def _longest_uncovered(result: RunResult, token: str, entry: Decimal, opened: fl
                     sells[order_id] -= amount
                 else:
                     held += amount
-    judge(stop)
-    return worst
+        else:
+            continue
+        held_steps.append((t, held))
+        covered_steps.append((t, sum((sells[o] for o in open_sells), ZERO)))
+    return held_steps, covered_steps
 
 
 def no_crash(result: RunResult) -> Check:
