@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m sim.demo --out reports/demo
+	$(VENV)/bin/clobsim run scenarios/ --out reports/latest
 
 test: $(STAMP)
 	$(PY) -m pytest
