@@ -97,8 +97,14 @@ class RunResult:
         return Ledger(self.ledger_path)
 
 
-def bot_factory(name: str) -> Callable[..., Bot]:
-    """`core` or a zoo variant (sim.zoo, when present)."""
+def bot_name(bot) -> str:
+    return bot if isinstance(bot, str) else f"{bot.__module__}.{bot.__qualname__}"
+
+
+def bot_factory(name) -> Callable[..., Bot]:
+    """`core`, a zoo variant's name (sim.zoo), or a Bot subclass of the caller's own."""
+    if isinstance(name, type) and issubclass(name, Bot):
+        return name
     if name == "core":
         return Bot
     try:
@@ -114,7 +120,7 @@ class _Run:
     def __init__(self, scenario: Scenario, seed: int, mode: str, bot: str, workdir: str):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected fast or wire")
-        self.scenario, self.seed, self.mode, self.bot_name = scenario, seed, mode, bot
+        self.scenario, self.seed, self.mode, self.bot_name = scenario, seed, mode, bot_name(bot)
         self.workdir = workdir
         self.make_bot = bot_factory(bot)
         # Independent streams, each from the run's seed: the market's history (prices, takers)
