@@ -220,6 +220,7 @@ def single_scale_in(result: RunResult, ledger: Ledger) -> Check:
 
 
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
+PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
 
 
 def exit_covers_position(result: RunResult, ledger: Ledger) -> Check:
@@ -232,20 +233,29 @@ def exit_covers_position(result: RunResult, ledger: Ledger) -> Check:
     evidence = []
     cfg_end = result.scenario.window_length - float(result.scenario.bot.get("cancel_before_end", StrategyConfig.cancel_before_end))
     min_size = Decimal(str(result.scenario.market.get("min_size", 5)))
+    # Moments that excuse an uncovered stretch up to then (plus the grace): the venue refusing
+    # or not answering a request on the exit's placement path (the client's own tick-size and
+    # fee-rate reads included), and the bot coming back from a crash.
     refusals: dict[str, list[float]] = {}
+    restarts = [r["t"] for r in result.trace if r["type"] == "fault" and r.get("kind") == "bot_crash"
+                and r.get("phase") == "restarted"]
     requests = {r["seq"]: r for r in result.trace if r["type"] == "request"}
     for record in result.trace:
-        if record["type"] == "response" and requests.get(record["seq"], {}).get("route") == "POST /order":
-            body = requests[record["seq"]].get("body") or {}
-            if body.get("side") in ("SELL", 1, "1") and record.get("status") != 200:
-                refusals.setdefault(str(body.get("tokenId")), []).append(record["t"])
+        request = requests.get(record.get("seq")) if record["type"] == "response" else None
+        if request is None or record.get("status") == 200 or request["route"] not in PLACEMENT_PATH:
+            continue
+        body = request.get("body") or {}
+        if request["route"] == "POST /order" and body.get("side") not in ("SELL", 1, "1"):
+            continue
+        token = str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))
+        refusals.setdefault(token, []).append(record["t"])
     for trade in ledger.trades():
         token = result.trade_tokens.get(trade.trade_id, trade.token_id)
         opened = next((r["t"] for r in result.trace if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None)
         if opened is None:
             continue
         stop = result.scenario.window_start + cfg_end
-        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []))
+        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarts)
         if gap is not None:
             start, length, held, covered = gap
             evidence.append(f"trade #{trade.trade_id}: from {format_time(start)} for {length:.0f}s the bot held "

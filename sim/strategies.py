@@ -19,10 +19,16 @@ from hypothesis import strategies as st
 from .faults import CATALOGUE
 
 WINDOW = 900
-ENDPOINTS = ["POST /order", "DELETE /order", "GET /data/order", "GET /data/trades", "GET /notifications",
-             "DELETE /notifications", "GET /balance-allowance", "GET /book", "*"]
+# Weighted toward the order routes, where the races live (repeats weigh; shrinking goes to the first)
+ENDPOINTS = ["POST /order", "GET /data/order", "POST /order", "DELETE /order", "GET /data/order",
+             "GET /data/trades", "GET /notifications", "DELETE /notifications", "GET /balance-allowance",
+             "GET /book", "*"]
 
-_times = st.integers(0, 88).map(lambda t: t * 10)  # 10-second grid: shrinks to round numbers
+# Moments where races happen: scale-in tiers open (time left 480/420/300 s), fills and exits
+# mid-window, the end-of-window cleanup. Times are drawn from these or from a 10-second grid
+# (round numbers shrink well).
+_MOMENTS = [420, 480, 600, 430, 490, 870, 700, 860, 300, 610]
+_times = st.one_of(st.sampled_from(_MOMENTS), st.integers(0, 88).map(lambda t: t * 10))
 _sizes = st.integers(1, 30).map(float)
 
 
