@@ -26,6 +26,51 @@ DEFAULT_TIERS = (
 )
 
 
+class ConfigError(ValueError):
+    def __init__(self, key: str, rule: str):
+        super().__init__(f"{key}: {rule}")
+        self.key, self.rule = key, rule
+
+
+def _number(key: str, value) -> Decimal:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"must be a number, got {value!r}")
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ConfigError(key, f"must be a number, got {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise ConfigError(key, f"must be a non-negative number, got {value!r}")
+    return number
+
+
+def _convert(key: str, value, current):
+    """An override in the type of the field it replaces."""
+    if isinstance(current, tuple):  # scale_in_tiers: a list of {min_confidence, min_price, max_time_left}
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ConfigError(key, "must be a non-empty list of {min_confidence, min_price, max_time_left}")
+        tiers = []
+        for i, tier in enumerate(value):
+            if not isinstance(tier, dict) or set(tier) != {"min_confidence", "min_price", "max_time_left"}:
+                raise ConfigError(f"{key}[{i}]", "must have exactly min_confidence, min_price, max_time_left")
+            seconds = _number(f"{key}[{i}].max_time_left", tier["max_time_left"])
+            tiers.append(ScaleInTier(_number(f"{key}[{i}].min_confidence", tier["min_confidence"]),
+                                     _number(f"{key}[{i}].min_price", tier["min_price"]), int(seconds)))
+        return tuple(tiers)
+    if isinstance(current, Decimal):
+        return _number(key, value)
+    if isinstance(current, str):
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(key, f"must be a string, got {value!r}")
+        return str(value)
+    number = _number(key, value)
+    if isinstance(current, int):
+        if number != number.to_integral_value():
+            raise ConfigError(key, f"must be a whole number, got {value!r}")
+        return int(number)
+    return float(number)
+
+
 @dataclass(frozen=True)
 class StrategyConfig:
     scale_in_tiers: tuple[ScaleInTier, ...] = DEFAULT_TIERS
@@ -60,17 +105,16 @@ class StrategyConfig:
     exit_backoff_max: float = 20.0  # a healed balance waits at most this long for the next try
 
     def with_overrides(self, overrides: dict) -> "StrategyConfig":
-        """A copy with overrides applied; unknown names are a ValueError naming the key."""
-        known = {f.name: f for f in fields(self)}
+        """A copy with overrides applied, each converted to the field's type.
+
+        A bad override is a ConfigError naming the key and the rule, never a crash later.
+        """
+        known = {f.name for f in fields(self)}
         changes = {}
         for key in sorted(overrides):
             if key not in known:
-                raise ValueError(f"unknown config key {key!r}")
-            value = overrides[key]
-            current = getattr(self, key)
-            if isinstance(current, Decimal):
-                value = Decimal(str(value))
-            changes[key] = value
+                raise ConfigError(key, "unknown config key")
+            changes[key] = _convert(key, overrides[key], getattr(self, key))
         return replace(self, **changes)
 
     @property

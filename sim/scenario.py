@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from core.config import StrategyConfig
+from core.config import ConfigError, StrategyConfig
 
 from .faults import CATALOGUE, Fault
 
@@ -125,6 +125,26 @@ def schema() -> dict:
         },
         "$defs": {"faults": {k: CATALOGUE[k].schema() for k in fault_kinds}},
     }
+
+
+SCHEMA_FILE = os.path.join("scenarios", "scenario.schema.json")
+
+
+def export_schema() -> dict:
+    """The schema as written to scenarios/scenario.schema.json for editors: each fault entry is
+    tied to its kind's own parameters, so completion offers them (validation checks them the
+    same way, one kind at a time, with better messages)."""
+    full = schema()
+    full["properties"]["faults"]["items"]["allOf"] = [
+        {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+         "then": {"$ref": f"#/$defs/faults/{kind}"}} for kind in sorted(CATALOGUE)]
+    return full
+
+
+def write_schema(path: str = SCHEMA_FILE) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(export_schema(), handle, indent=2)
+        handle.write("\n")
 
 
 @dataclass(frozen=True)
@@ -281,8 +301,8 @@ def _semantic_checks(s: Scenario, file: str) -> None:
                                 f"{point['at']:g} is after the window's end ({end} s)")
     try:
         StrategyConfig().with_overrides(s.bot)
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        raise ScenarioError(file, "bot", str(exc)) from None
+    except ConfigError as exc:
+        raise ScenarioError(file, f"bot.{exc.key}", exc.rule) from None
     expect = s.expect
     for key in ("audit_in_order", "audit_absent"):
         for i, pattern in enumerate(expect.get(key, [])):

@@ -176,3 +176,41 @@ def test_list_prints_names_one_per_line(capsys):
     assert capsys.readouterr().out.split()[:6] == ["ledger-matches-exchange", "no-orphan-orders",
                                                    "lifecycle-complete", "single-scale-in", "no-crash",
                                                    "notifications-idempotent"]
+
+
+def test_the_committed_json_schema_is_the_generated_one_and_ties_faults_to_their_parameters():
+    from sim.scenario import export_schema
+    import jsonschema
+    with open(os.path.join(ROOT, "scenarios", "scenario.schema.json"), encoding="utf-8") as handle:
+        committed = json.load(handle)
+    assert committed == json.loads(json.dumps(export_schema()))  # regenerate: sim.scenario.write_schema()
+    validator = jsonschema.Draft202012Validator(committed)
+    good = {"name": "x", "trades": [{"at": 1, "side": "UP", "price": 0.5, "size": 5}],
+            "faults": [{"kind": "stale_read", "trade": 1, "order": "exit", "duration": 30}]}
+    assert list(validator.iter_errors(good)) == []
+    bad = {**good, "faults": [{"kind": "stale_read", "trade": 1, "order": "exit", "colour": "red"}]}
+    assert list(validator.iter_errors(bad))  # an editor flags the unknown fault parameter
+
+
+@pytest.mark.parametrize("override, message", [
+    ("monitor_interval: abc", "bot.monitor_interval: must be a number, got 'abc'"),
+    ("verify_attempts: 2.5", "bot.verify_attempts: must be a whole number, got 2.5"),
+    ("scale_in_tiers: [{min_confidence: 0.9}]", "bot.scale_in_tiers[0]: must have exactly"),
+    ("colour: red", "bot.colour: unknown key"),
+])
+def test_a_bad_bot_override_exits_2_naming_the_key(tmp_path, override, message):
+    path = tmp_path / "bot.yaml"
+    path.write_text(f"name: x\nbot: {{{override}}}\ntrades:\n  - {{at: 10, side: UP, price: 0.5, size: 5}}\n")
+    result = clobsim("run", str(path), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_scale_in_tiers_can_be_overridden_from_a_scenario(tmp_path):
+    from sim.scenario import load
+    from core.config import StrategyConfig
+    path = tmp_path / "tiers.yaml"
+    path.write_text("name: x\nbot: {scale_in_tiers: [{min_confidence: 0.9, min_price: 0.8, max_time_left: 500}]}\n"
+                    "trades:\n  - {at: 10, side: UP, price: 0.5, size: 5}\n")
+    config = StrategyConfig().with_overrides(load(str(path)).bot)
+    assert [(str(t.min_confidence), str(t.min_price), t.max_time_left) for t in config.scale_in_tiers] == \
+        [("0.9", "0.8", 500)]
