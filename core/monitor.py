@@ -20,6 +20,7 @@ from .reconciliation import Reconciler
 from .scale import ScaleIn
 
 BALANCE_ERROR = "not enough balance"
+POST_ONLY_MODE = "post_only"
 
 
 class Monitor:
@@ -118,10 +119,10 @@ class Monitor:
         delay = min(cfg.exit_backoff_max, cfg.exit_backoff * 2 ** extra)
         return self.ctx.now() < self._last_exit_failure.get(trade.trade_id, 0.0) + delay
 
-    def place_exit(self, trade: TradeRecord, size: Decimal) -> None:
+    def place_exit(self, trade: TradeRecord, size: Decimal, post_only: bool = False) -> None:
         ctx, cfg = self.ctx, self.ctx.config
         command = PlaceOrder(token_id=trade.token_id, side=Side.SELL, price=cfg.exit_price,
-                             size=size, order_type="GTC", tick_size=cfg.tick_size)
+                             size=size, order_type="GTC", tick_size=cfg.tick_size, post_only=post_only)
         try:
             prepared = ctx.exchange.prepare_order(command)
         except ExchangeError as exc:
@@ -145,6 +146,10 @@ class Monitor:
             ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
             if BALANCE_ERROR in exc.message:
                 self._learn_sellable(trade)
+            elif POST_ONLY_MODE in exc.message and not post_only:
+                # After an engine restart the venue takes only post-only orders for minutes; an
+                # exit at 0.99 rests anyway, so it goes again at once as post-only.
+                self.place_exit(trade, size, post_only=True)
             return
         ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), placement.status.upper())
         ctx.ledger.reset_exit_failures(trade.trade_id)

@@ -16,8 +16,10 @@ from .context import BotContext
 from .errors import ExchangeError, OutcomeUnknown, Transient
 from .fills import FillPath
 from .ledger import OrderRecord
-from .model import OrderSnapshot, OrderState, Role, TradeSnapshot
+from .model import OrderSnapshot, OrderState, Role, TradeSnapshot, dec
 
+# statuses of orders the venue accepted but never rested or matched
+NEVER_RESTED = frozenset({"UNMATCHED", "INVALID"})
 # venue statuses after which nothing more can match
 FINAL_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELED_MARKET_RESOLVED", "UNMATCHED", "INVALID"})
 
@@ -77,7 +79,12 @@ class Reconciler:
         status = snapshot.status
         if status in FINAL_STATUSES and status != "MATCHED":
             if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), status):
-                self.announce_terminal(order.order_id, "scale_in.venue_cancelled", f"status {status}")
+                if status in NEVER_RESTED:
+                    # answered `delayed`, then the venue gave up matching it: a failed placement
+                    self.announce_terminal(order.order_id, "scale_in.failed",
+                                           f"order never matched after a delayed placement (status {status})")
+                else:
+                    self.announce_terminal(order.order_id, "scale_in.venue_cancelled", f"status {status}")
         elif current.state in (OrderState.UNKNOWN, OrderState.PREPARED, OrderState.NOT_PLACED):
             # LIVE, DELAYED, or MATCHED with fills not yet visible in trades: it reached the book
             ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now(), status)
@@ -111,6 +118,8 @@ class Reconciler:
         trade = ctx.ledger.trade(order.trade_id)
         if kind == "scale_in.not_placed":
             ctx.emit_for(trade, kind, waited=int(ctx.now() - order.created_at), order_id=order_id)
+        elif kind == "scale_in.failed":
+            ctx.emit_for(trade, kind, error=reason, error_kind="venue", order_id=order_id)
         else:
             ctx.emit_for(trade, kind, reason=reason, filled=ctx.ledger.filled(order_id),
                          original=order.size, order_id=order_id)
@@ -248,10 +257,15 @@ class Reconciler:
                 trades = trades_by_token[order.token_id]
                 before = {f["trade_key"]: f["void"] for f in ctx.ledger.fills(order.order_id)}
                 self.sync_fills(order, source="reconciliation", trades=trades)
-                after = {f["trade_key"]: f["void"] for f in ctx.ledger.fills(order.order_id)}
                 # a void is not a recovered fill: count new live fills and new voids apart
-                recovered += sum(1 for key, void in after.items() if key not in before and not void)
-                voided += sum(1 for key, void in after.items() if void and not before.get(key, 0))
+                for fill in ctx.ledger.fills(order.order_id):
+                    if fill["trade_key"] not in before and not fill["void"]:
+                        recovered += 1
+                        ctx.audit.emit("recon.fill_recovered", order_id=order.order_id, source="trades",
+                                       trade_id=fill["trade_key"], size=dec(fill["size"]),
+                                       price=dec(fill["price"]))
+                    elif fill["void"] and not before.get(fill["trade_key"], 0):
+                        voided += 1
                 self._settle_state(order, open_ids_by_token[order.token_id], trades)
             except ExchangeError as exc:
                 ctx.audit.emit("recon.error", error=f"{order.order_id}: {exc.describe()}")

@@ -532,8 +532,10 @@ def test_a_delayed_order_that_never_matches_ends_unmatched_and_the_bot_closes_it
                                       "fail": True}, **CROSSING))
     order = failed.scale_in
     assert order.status == "UNMATCHED" and order.size_matched == 0 and failed.trades_of(order.id) == []
-    gone, = failed.of("scale_in.venue_cancelled")
-    assert gone.fields["order_id"] == order.id and gone.fields["reason"] == "status UNMATCHED"
+    gone, = failed.of("scale_in.failed")  # a failed placement, not a venue cancellation
+    assert gone.fields["order_id"] == order.id and gone.fields["error"] == \
+        "order never matched after a delayed placement (status UNMATCHED)"
+    assert failed.of("scale_in.venue_cancelled") == []
     assert len(failed.posts("BUY")) == 1  # no second attempt ("delayed" is not "no fill")
     assert failed.positions[1] == 0 and failed.exits[-1].size_matched == ENTRY
 
@@ -593,7 +595,7 @@ def test_a_shortfall_of_received_shares_rejects_the_full_exit_once_and_the_bot_s
 # ---- the venue and the bot going away ----------------------------------------------------------
 
 @shows("engine_restart")
-def test_an_engine_restart_answers_425_then_post_only_and_the_exit_is_placed_after_it():
+def test_an_engine_restart_answers_425_then_post_only_and_the_exit_goes_again_as_post_only():
     exit_late = dict(FILL_EXIT, at=700)
     restart = run(scenario({"kind": "engine_restart", "at": 500, "duration": 60, "post_only_for": 60},
                            events=[FILL_SCALE_IN, exit_late]))
@@ -603,11 +605,16 @@ def test_an_engine_restart_answers_425_then_post_only_and_the_exit_is_placed_aft
     assert restarting and all(a["status"] == 425 and a["body"] == {"error": "matching engine is restarting"}
                               for _, a in restarting)
     post_only = [(t, a) for t, route, a in answers if 560 <= t < 620 and route == "POST /order"]
-    assert post_only and all(a["status"] == 503 and "post_only_mode" in a["body"]["error"] for _, a in post_only)
+    # the first plain exit is refused with post_only_mode; the same exit at once as post-only rests
+    assert [a["status"] for _, a in post_only] == [503, 200]
+    assert "post_only_mode" in post_only[0][1]["body"]["error"]
+    reposted = [q for q, a in restart.exchanges("POST /order") if 560 <= restart.rel(q["t"]) < 620]
+    assert [q["body"]["postOnly"] for q in reposted] == [False, True]
     assert {f["phase"] for f in restart.faults("engine_restart")} == {"restarting", "post-only"}
     assert all(e.fields["error_kind"] == "transient" for e in restart.of("exit.failed"))
     placed = [restart.rel(e.time) for e in restart.of("exit.placed")]
-    assert placed[0] < 500 and 620 <= placed[1] < 630
+    assert placed[0] < 500 and 560 <= placed[1] < 620  # within the post-only window, not after it
+    assert placed[1] - post_only[0][0] < 1.0  # right after the refusal
     assert restart.exits[-1].original_size == D("21") and restart.exits[-1].status == "MATCHED"
     assert restart.positions[1] == 0
 
