@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/clobsim run scenarios/ --out reports/latest
+	$(VENV)/bin/clobsim run scenarios/ --out reports/latest --report
 
 test: $(STAMP)
 	$(PY) -m pytest

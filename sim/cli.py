@@ -3,8 +3,9 @@
 Exit codes: 0 all good, 1 an expectation or invariant failed (or a replay diverged), 2 bad
 input or usage (one clear message, never a traceback).
 
-  clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR]
+  clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR] [--report]
   clobsim replay RUN_DIR_OR_TRACE [--bot NAME]
+  clobsim report RUN_DIR [--alerts FILE]
   clobsim explore [--budget SECONDS | --examples N] [--seed N] [--bot NAME] [--out DIR]
   clobsim list bots|faults|invariants|scenarios
 """
@@ -122,6 +123,9 @@ def cmd_run(args) -> int:
         print(failure_text(record))
     print(f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({args.mode} mode, bot {args.bot}); "
           f"run folder: {args.out}")
+    if getattr(args, "report", False):
+        from .report import summary, write_reports  # noqa: PLC0415
+        print(summary(write_reports(args.out), args.out))
     return 1 if failed else 0
 
 
@@ -144,6 +148,15 @@ def failure_text(record: dict) -> str:
         lines.extend(f"    {item}" for item in check["evidence"])
     lines.append(f"  reproduce: {record['reproduce']}")
     return "\n".join(lines)
+
+
+# ---- report --------------------------------------------------------------------------------
+
+def cmd_report(args) -> int:
+    """Write report.md and report.html (and the timeline PNGs) into a run folder; 0 once written."""
+    from .report import summary, write_reports  # noqa: PLC0415 - matplotlib, only when reporting
+    print(summary(write_reports(args.run_dir, args.alerts), args.run_dir))
+    return 0
 
 
 # ---- replay --------------------------------------------------------------------------------
@@ -285,12 +298,20 @@ def parser() -> argparse.ArgumentParser:
                      help="fast: look-alike client; wire: the real ClobClient over HTTP (default fast)")
     run.add_argument("--bot", default="core", help="core, or a zoo variant (clobsim list bots)")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
+    run.add_argument("--report", action="store_true",
+                     help="also write report.md and report.html into the run folder (clobsim report)")
     run.set_defaults(func=cmd_run)
 
     replay = sub.add_parser("replay", help="re-execute a recorded run and compare it event by event")
     replay.add_argument("path", metavar="RUN_DIR_OR_TRACE")
     replay.add_argument("--bot", default=None, help="replay the same exchange history against other code")
     replay.set_defaults(func=cmd_replay)
+
+    report = sub.add_parser("report", help="write report.md and report.html for a run folder")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of clobsim run")
+    report.add_argument("--alerts", default=None, metavar="FILE",
+                        help="alert thresholds (YAML or JSON mapping rule: threshold) over the defaults")
+    report.set_defaults(func=cmd_report)
 
     explore = sub.add_parser("explore", help="search fault schedules for invariant violations and shrink them")
     limit = explore.add_mutually_exclusive_group()

@@ -1,0 +1,417 @@
+"""The numbers of a run's report: read a run folder, count and measure.
+
+Everything here is computed from what `clobsim run` wrote (design.md, "Commands"): run.json, and
+per scenario result.json, audit.log, audit.jsonl and trace.jsonl. Nothing is re-run.
+
+- Monitoring counts: the audit-trail spec's "Log Analysis Tips" greps, the same regexes applied to
+  the lines of audit.log as `grep -c` applies them (one line = one count).
+- Performance metrics (the spec's "Future Enhancements"), from the structured twin audit.jsonl:
+  time to fill (a scale-in's `SCALE-IN PLACEMENT` -> its `SCALE-IN FILLED` line), cancel latency
+  (`Starting safe cancellation` -> `Safe cancellation complete` for the same order), the scale-in
+  fill rate (filled / placed) and cancellation success (safe cancellations verified complete /
+  started; an inconclusive verification or a cancellation cut short by a crash is not a success).
+- Failure patterns: error answers per route and status (and timeouts) from trace.jsonl, and the
+  WARNING/ERROR audit kinds (with the error kind where the line names one) from audit.jsonl.
+- The timeline of every bot order (placement, fills, void fills, terminal status) from the venue
+  events of trace.jsonl, for the picture (sim/timeline.py).
+
+Times are simulated seconds from the window start (the trace's `harness begin`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cli import RUN_MARKER, UsageError
+
+# The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
+GREPS: list[tuple[str, str]] = [
+    ("scale-in fills", "SCALE-IN.*FILLED"),
+    ("scale-in cancellations", "SCALE-IN.*CANCELLED"),
+    ("race preventions", "RACE CONDITION.*DETECTED"),
+    ("failed placements", "SCALE-IN.*FAILED"),
+    ("reconciliation interventions", "RECONCILIATION"),
+]
+
+TERMINAL_STATUSES = {"MATCHED", "CANCELED", "UNMATCHED", "CANCELED_MARKET_RESOLVED", "INVALID"}
+
+
+@dataclass
+class ScaleIn:
+    """One scale-in order's life as the audit twin tells it."""
+    trade: str
+    placed: float | None
+    order_id: str | None = None
+    outcome: str = "open"       # filled | cancelled | cancelled by venue | failed | not placed | open
+    ended: float | None = None
+    error_kind: str | None = None
+
+    @property
+    def time_to_fill(self) -> float | None:
+        if self.outcome == "filled" and self.placed is not None and self.ended is not None:
+            return round(self.ended - self.placed, 3)
+        return None
+
+
+@dataclass
+class SafeCancel:
+    label: str
+    order_id: str
+    started: float
+    outcome: str = "unfinished"  # complete | inconclusive | unfinished
+    ended: float | None = None
+
+    @property
+    def latency(self) -> float | None:
+        if self.outcome == "complete" and self.ended is not None:
+            return round(self.ended - self.started, 3)
+        return None
+
+
+@dataclass
+class OrderLane:
+    """A bot order at the venue: placed, filled (possibly in pieces), terminal."""
+    order_id: str
+    side: str
+    price: str
+    size: str
+    trade: str
+    role: str
+    placed: float
+    ended: float | None = None
+    status: str = "LIVE"
+    fills: list[tuple[float, str, bool]] = field(default_factory=list)  # (t, size, void)
+
+
+@dataclass
+class Scenario:
+    name: str
+    folder: str
+    record: dict
+    window_start: float
+    window_length: float
+    horizon: float
+    greps: dict[str, int]
+    audit: list[dict]                     # audit.jsonl records, t relative to the window start
+    scale_ins: list[ScaleIn]
+    cancels: list[SafeCancel]
+    cancel_answers: Counter
+    cancel_errors: int
+    failures: Counter                     # (source, pattern) -> count
+    http_errors: int
+    lanes: list[OrderLane]
+    rejections: list[tuple[float, str]]   # (t, error) of placements the venue refused
+    faults_fired: list[tuple[float, str, Any]]  # (t, kind, index in the scenario's fault list or None)
+
+    @property
+    def verdict(self) -> str:
+        return self.record["verdict"]
+
+    def count(self, kind_prefix: str) -> int:
+        return sum(1 for event in self.audit if event["kind"].startswith(kind_prefix))
+
+    @property
+    def times_to_fill(self) -> list[float]:
+        return [s.time_to_fill for s in self.scale_ins if s.time_to_fill is not None]
+
+    @property
+    def cancel_latencies(self) -> list[float]:
+        return [c.latency for c in self.cancels if c.latency is not None]
+
+    def outcomes(self) -> Counter:
+        return Counter(s.outcome for s in self.scale_ins)
+
+
+@dataclass
+class Run:
+    folder: str
+    meta: dict
+    scenarios: list[Scenario]
+
+    @property
+    def failed(self) -> list[Scenario]:
+        return [s for s in self.scenarios if s.verdict != "pass"]
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def _json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc}") from None
+
+
+def _jsonl(path: str) -> list[dict]:
+    records = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise UsageError(f"{path}: line {number}: not valid JSON: {exc}") from None
+                if not isinstance(record, dict) or "t" not in record:
+                    raise UsageError(f"{path}: line {number}: expected an object with a time \"t\"")
+                records.append(record)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    return records
+
+
+def _lines(path: str) -> list[str]:
+    """The lines of a text file as grep sees them (split at newline characters only)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def grep_counts(lines: list[str]) -> dict[str, int]:
+    """`grep -c PATTERN audit.log` for each of the spec's patterns."""
+    return {label: sum(1 for line in lines if re.search(pattern, line)) for label, pattern in GREPS}
+
+
+REQUIRED = ("scenario", "verdict", "seed", "mode", "bot", "simulated_seconds", "orders", "fills", "faults",
+            "checks")
+
+
+def load_run(folder: str) -> Run:
+    """Read a run folder; bad input raises UsageError (exit 2) with one message naming the file."""
+    if not os.path.exists(folder):
+        raise UsageError(f"{folder}: no such folder")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{folder}: not a folder; `clobsim report` takes a run folder (clobsim run --out)")
+    marker = os.path.join(folder, RUN_MARKER)
+    if not os.path.exists(marker):
+        raise UsageError(f"{folder}: not a clobsim run folder (no {RUN_MARKER}); "
+                         "`clobsim report` takes the --out folder of `clobsim run`")
+    meta = _json(marker)
+    names = meta.get("scenarios") if isinstance(meta, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise UsageError(f"{marker}: field 'scenarios' must be a list of scenario names")
+    return Run(folder, meta, [load_scenario(os.path.join(folder, name)) for name in names])
+
+
+def load_scenario(folder: str) -> Scenario:
+    record = _json(os.path.join(folder, "result.json"))
+    if not isinstance(record, dict):
+        raise UsageError(f"{folder}/result.json: expected a JSON object")
+    for key in REQUIRED:
+        if key not in record:
+            raise UsageError(f"{folder}/result.json: field {key!r} is missing")
+    lines = _lines(os.path.join(folder, "audit.log"))
+    audit = _jsonl(os.path.join(folder, "audit.jsonl"))
+    trace = _jsonl(os.path.join(folder, "trace.jsonl"))
+    market = (record.get("scenario_data") or {}).get("market") or {}
+    begin = next((r for r in trace if r.get("type") == "harness" and r.get("action") == "begin"), None)
+    start = float(begin["t"]) if begin else float(market.get("window_start", trace[0]["t"] if trace else 0))
+    for event in audit:
+        event["t"] = round(float(event["t"]) - start, 6)
+    for event in trace:
+        event["t"] = round(float(event["t"]) - start, 6)
+    scale_ins, cancels, answers, cancel_errors = _lifecycles(audit)
+    failures, http_errors = _failure_patterns(audit, trace)
+    lanes, rejections = _lanes(trace)
+    return Scenario(
+        name=record["scenario"], folder=folder, record=record, window_start=start,
+        window_length=float(market.get("window_length", 900)), horizon=float(record["simulated_seconds"]),
+        greps=grep_counts(lines), audit=audit, scale_ins=scale_ins, cancels=cancels,
+        cancel_answers=answers, cancel_errors=cancel_errors, failures=failures, http_errors=http_errors,
+        lanes=lanes, rejections=rejections,
+        faults_fired=[(r["t"], str(r.get("kind")), r.get("index")) for r in trace if r.get("type") == "fault"])
+
+
+# ---- measuring -------------------------------------------------------------------------------
+
+def _trade_key(fields: dict) -> str:
+    return f"{fields.get('symbol', '?')} #{fields.get('trade', '?')}"
+
+
+def _lifecycles(audit: list[dict]) -> tuple[list[ScaleIn], list[SafeCancel], Counter, int]:
+    """Scale-in lives and safe cancellations from the audit twin.
+
+    A placement line has no order id: the first later scale-in line of the same trade that names
+    an order binds it (resting, immediate fill, outcome unknown); `PLACEMENT FAILED` (no id)
+    concludes the latest unbound placement of its trade.
+    """
+    scale_ins: list[ScaleIn] = []
+    by_order: dict[str, ScaleIn] = {}
+    unbound: dict[str, list[ScaleIn]] = {}
+    cancels: list[SafeCancel] = []
+    open_cancels: dict[str, SafeCancel] = {}
+    answers: Counter = Counter()
+    cancel_errors = 0
+    terminal = {"scale_in.filled_immediate": "filled", "scale_in.filled_delayed": "filled",
+                "scale_in.cancelled": "cancelled", "scale_in.venue_cancelled": "cancelled by venue",
+                "scale_in.not_placed": "not placed"}
+    for event in audit:
+        kind, fields, t = event.get("kind", ""), event.get("fields") or {}, event["t"]
+        if kind == "scale_in.placement":
+            item = ScaleIn(_trade_key(fields), t)
+            scale_ins.append(item)
+            unbound.setdefault(item.trade, []).append(item)
+        elif kind == "scale_in.failed":
+            pending = unbound.get(_trade_key(fields)) or []
+            item = pending.pop() if pending else None
+            if item is None:
+                item = ScaleIn(_trade_key(fields), None)
+                scale_ins.append(item)
+            if item.outcome == "open":
+                item.outcome, item.ended, item.error_kind = "failed", t, fields.get("error_kind")
+        elif kind.startswith("scale_in.") and fields.get("order_id"):
+            order_id = fields["order_id"]
+            item = by_order.get(order_id)
+            if item is None:
+                pending = unbound.get(_trade_key(fields)) or []
+                if pending:
+                    item = pending.pop(0)
+                else:
+                    item = ScaleIn(_trade_key(fields), None)
+                    scale_ins.append(item)
+                item.order_id = order_id
+                by_order[order_id] = item
+            if kind in terminal and item.outcome == "open":
+                item.outcome, item.ended = terminal[kind], t
+        elif kind == "recon.safe_cancel_start":
+            cancel = SafeCancel(str(fields.get("label")), str(fields.get("order_id")), t)
+            previous = open_cancels.get(cancel.order_id)
+            if previous is not None:
+                previous.outcome = "unfinished"
+            open_cancels[cancel.order_id] = cancel
+            cancels.append(cancel)
+        elif kind in ("recon.safe_cancel_done", "recon.inconclusive"):
+            cancel = open_cancels.pop(str(fields.get("order_id")), None)
+            if cancel is not None:
+                cancel.outcome = "complete" if kind == "recon.safe_cancel_done" else "inconclusive"
+                cancel.ended = t
+        elif kind == "recon.cancel_ack":
+            answers["canceled" if str(fields.get("answer")) == "canceled" else "not canceled"] += 1
+        elif kind == "recon.cancel_error":
+            cancel_errors += 1
+    return scale_ins, cancels, answers, cancel_errors
+
+
+def _short(text: Any, limit: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, int]:
+    """(source, pattern) -> count: error answers per route/status, WARNING/ERROR audit kinds."""
+    patterns: Counter = Counter()
+    routes: dict[Any, str] = {}
+    http_errors = 0
+    for record in trace:
+        if record.get("type") == "request":
+            routes[record.get("seq")] = str(record.get("route"))
+        elif record.get("type") == "response":
+            status, body = record.get("status"), record.get("body")
+            if status is not None and int(status) < 400:
+                continue
+            http_errors += 1
+            route = routes.get(record.get("seq"), "?")
+            if status is None:
+                patterns[("response", f"{route}: no answer ({_short(body)})")] += 1
+            else:
+                detail = body.get("error") if isinstance(body, dict) and "error" in body else \
+                    ("HTML page" if isinstance(body, str) and "<" in body else body)
+                patterns[("response", f"{route}: {status} {_short(detail)}")] += 1
+    for event in audit:
+        if event.get("level") in ("WARNING", "ERROR", "CRITICAL"):
+            fields = event.get("fields") or {}
+            kind = str(event.get("kind"))
+            if fields.get("error_kind"):
+                kind += f" (kind={fields['error_kind']})"
+            patterns[("audit " + str(event.get("level")), kind)] += 1
+    return patterns, http_errors
+
+
+def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]:
+    owner = next((r["fields"].get("owner") for r in trace
+                  if r.get("type") == "venue" and r.get("event") == "account_opened"), None)
+    trades: dict[str, str] = {}
+    for record in trace:
+        if record.get("type") == "harness" and record.get("action") == "open_trade":
+            trades[str(record.get("token"))] = f"#{record.get('trade')}"
+    lanes: dict[str, OrderLane] = {}
+    voided: set[str] = set()
+    rejections: list[tuple[float, str]] = []
+    fill_trades: dict[str, list[tuple[OrderLane, int]]] = {}
+
+    def fill(lane: OrderLane, t: float, size: Any, trade_id: Any) -> None:
+        lane.fills.append((t, str(size), False))
+        fill_trades.setdefault(str(trade_id), []).append((lane, len(lane.fills) - 1))
+
+    for record in trace:
+        if record.get("type") != "venue":
+            continue
+        event, f, t = record.get("event"), record.get("fields") or {}, record["t"]
+        if event == "order_placed" and f.get("owner") == owner:
+            side = str(f.get("side"))
+            lanes[f["order_id"]] = OrderLane(f["order_id"], side, str(f.get("price")), str(f.get("size")),
+                                             trades.get(str(f.get("asset_id")), "?"),
+                                             "scale-in" if side == "BUY" else "exit", t)
+        elif event == "order_rejected" and f.get("owner") == owner:
+            rejections.append((t, str(f.get("error"))))
+        elif event == "order_status" and f.get("order_id") in lanes:
+            lane = lanes[f["order_id"]]
+            lane.status = str(f.get("status"))
+            if lane.status in TERMINAL_STATUSES and lane.ended is None:
+                lane.ended = t
+        elif event == "trade_matched":
+            if f.get("taker_order_id") in lanes:
+                fill(lanes[f["taker_order_id"]], t, f.get("size"), f.get("trade_id"))
+            for maker in f.get("makers") or []:
+                if maker.get("order_id") in lanes:
+                    fill(lanes[maker["order_id"]], t, maker.get("matched_amount"), f.get("trade_id"))
+        elif event == "trade_voided":
+            voided.add(str(f.get("trade_id")))
+    for trade_id in voided:
+        for lane, index in fill_trades.get(trade_id, []):
+            t, size, _ = lane.fills[index]
+            lane.fills[index] = (t, size, True)
+    return list(lanes.values()), rejections
+
+
+# ---- summaries -------------------------------------------------------------------------------
+
+def spread(values: list[float]) -> dict[str, Any]:
+    """n, min, median, max (None when empty), for the report's tables."""
+    if not values:
+        return {"n": 0, "min": None, "median": None, "max": None}
+    ordered = sorted(values)
+    return {"n": len(ordered), "min": ordered[0], "median": round(statistics.median(ordered), 3),
+            "max": ordered[-1]}
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def scale_in_fill_rate(scenarios: list[Scenario]) -> tuple[int, int]:
+    placed = sum(1 for s in scenarios for item in s.scale_ins if item.placed is not None)
+    filled = sum(1 for s in scenarios for item in s.scale_ins if item.placed is not None and item.outcome == "filled")
+    return filled, placed
+
+
+def cancel_success(scenarios: list[Scenario]) -> tuple[int, int]:
+    started = sum(len(s.cancels) for s in scenarios)
+    complete = sum(1 for s in scenarios for c in s.cancels if c.outcome == "complete")
+    return complete, started
