@@ -92,6 +92,9 @@ class Book:
         self.last_trade_price = last_trade_price
         self._where: dict[str, tuple[str, Decimal]] = {}  # bot order id -> (side, price)
         self._crowd_chunks = 0
+        # (side, price) -> crowd_at's answer, dropped whenever an entry at that level changes
+        # (the market re-quotes every level every step: most levels are unchanged)
+        self._crowd_cache: dict[tuple[str, Decimal], Decimal] = {}
 
     def side(self, side: str) -> _Side:
         return self.bids if side == BUY else self.asks
@@ -156,8 +159,14 @@ class Book:
     # ---- crowd liquidity -----------------------------------------------------------------
 
     def crowd_at(self, side: str, price: Decimal) -> Decimal:
-        queue = self.side(side).queue(price)
-        return sum((e.size for e in queue if e.is_crowd), ZERO) if queue else ZERO
+        key = (side, price)
+        cached = self._crowd_cache.get(key)
+        if cached is not None:
+            return cached
+        queue = (self.bids if side == BUY else self.asks).levels.get(price)
+        total = sum((e.size for e in queue if e.owner is None), ZERO) if queue else ZERO
+        self._crowd_cache[key] = total
+        return total
 
     def set_crowd(self, side: str, price: Decimal, size: Decimal) -> None:
         """Make the crowd's quantity at one level `size`.
@@ -171,6 +180,8 @@ class Book:
             raise ValueError("crowd size must not be negative")
         book_side = self.side(side)
         change = size - self.crowd_at(side, price)
+        if change:
+            self._crowd_cache.pop((side, price), None)
         if change > 0:
             self._crowd_chunks += 1
             ref = "0x" + hashlib.sha256(
@@ -225,6 +236,7 @@ class Book:
         for price in maker_side.best_first():
             if left <= 0 or not maker_side.reachable(price, limit):
                 break
+            self._crowd_cache.pop((opposite(taker_side), price), None)
             left = self._consume_level(maker_side, price, left, fills, skip_owner)
         if fills:
             self.last_trade_price = fills[-1].price

@@ -3,10 +3,11 @@
 Exit codes: 0 all good, 1 an expectation or invariant failed (or a replay diverged), 2 bad
 input or usage (one clear message, never a traceback).
 
-  clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR] [--report]
+  clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR] [--report] [--workers N]
   clobsim replay RUN_DIR_OR_TRACE [--bot NAME]
   clobsim report RUN_DIR [--alerts FILE]
-  clobsim explore [--budget SECONDS | --examples N] [--seed N] [--bot NAME] [--out DIR]
+  clobsim explore [--budget SECONDS | --examples N] [--seed N] [--bot NAME] [--out DIR] [--workers N]
+  clobsim bench [--json] [--workers N] [--repeat N]
   clobsim list bots|faults|invariants|scenarios
 """
 
@@ -106,12 +107,11 @@ def cmd_run(args) -> int:
         bot_factory(args.bot)
     except ValueError as exc:
         raise UsageError(f"--bot: {exc}") from None
+    workers = check_workers(args.workers)
     scenarios = load_all(args.paths)
     prepare_out(args.out)
-    records = []
-    for scenario in scenarios:
-        _, record = execute(scenario, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out)
-        records.append(record)
+    from .parallel import run_records  # noqa: PLC0415
+    records = run_records(scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out, workers=workers)
     with open(os.path.join(args.out, RUN_MARKER), "w", encoding="utf-8") as handle:
         json.dump({"paths": args.paths, "seed": args.seed, "mode": args.mode, "bot": args.bot,
                    "scenarios": [r["scenario"] for r in records],
@@ -250,9 +250,10 @@ def cmd_explore(args) -> int:
         raise UsageError("--budget: must be a positive number of seconds")
     if args.examples is not None and args.examples <= 0:
         raise UsageError("--examples: must be a positive number")
+    workers = check_workers(args.workers)
     examples = args.examples if args.examples is not None or args.budget is not None else 200
     state = explore(bot=args.bot, seed=args.seed, examples=examples, budget=args.budget, out=args.out,
-                    progress=sys.stderr)
+                    progress=sys.stderr, searches=workers, workers=workers)
     if state.path is None:
         print(f"no invariant violation in {state.examples} runs ({state.seconds:.1f}s, seed {args.seed}, "
               f"bot {args.bot})")
@@ -265,6 +266,25 @@ def cmd_explore(args) -> int:
     print(state.path)
     print(f"reproduce: clobsim run {state.path} --bot {args.bot}")
     return 1
+
+
+# ---- bench and --workers -------------------------------------------------------------------
+
+def check_workers(workers: int) -> int:
+    if workers < 1:
+        raise UsageError(f"--workers: must be a positive number of processes, got {workers}")
+    return workers
+
+
+def cmd_bench(args) -> int:
+    """The speed ratios of design.md ("Speed"), measured now on this machine (sim.bench)."""
+    from .bench import bench, render  # noqa: PLC0415
+    workers = check_workers(args.workers)
+    if args.repeat < 1:
+        raise UsageError(f"--repeat: must be a positive number, got {args.repeat}")
+    report = bench(repeat=args.repeat, workers=workers, progress=sys.stderr)
+    print(json.dumps(report, indent=2) if args.json else render(report))
+    return 0
 
 
 # ---- list ----------------------------------------------------------------------------------
@@ -286,6 +306,11 @@ def cmd_list(args) -> int:
 
 # ---- entry point ---------------------------------------------------------------------------
 
+def add_workers(command: argparse.ArgumentParser, text: str) -> None:
+    command.add_argument("--workers", type=int, nargs="?", const=os.cpu_count() or 1, default=1, metavar="N",
+                         help=f"{text}; --workers alone: every core ({os.cpu_count() or 1}); default 1")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="clobsim", description="Race-condition harness for a Polymarket "
                                   "position manager: scenarios on a simulated CLOB, on virtual time.")
@@ -300,6 +325,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
     run.add_argument("--report", action="store_true",
                      help="also write report.md and report.html into the run folder (clobsim report)")
+    add_workers(run, "run the scenarios on N worker processes; same files and table as a serial run")
     run.set_defaults(func=cmd_run)
 
     replay = sub.add_parser("replay", help="re-execute a recorded run and compare it event by event")
@@ -322,7 +348,17 @@ def parser() -> argparse.ArgumentParser:
     explore.add_argument("--bot", default="core", help="core, or a zoo variant")
     explore.add_argument("--out", default=os.path.join("scenarios", "regressions"),
                          help="where the minimal failing scenario is written (default scenarios/regressions)")
+    add_workers(explore, "split the search into N seeded sub-searches on N worker processes (the same "
+                "--seed, --examples and N find the same scenario; sim.explore)")
     explore.set_defaults(func=cmd_explore)
+
+    bench = sub.add_parser("bench", help="measure the speed ratios (fast, wire, bare, explore, parallel)")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="worker processes for the parallel sweep (default: every core)")
+    bench.add_argument("--repeat", type=int, default=7, metavar="N",
+                       help="timed repetitions per figure, the median reported (default 7)")
+    bench.set_defaults(func=cmd_bench)
 
     lister = sub.add_parser("list", help="print names, one per line")
     lister.add_argument("what", choices=["bots", "faults", "invariants", "scenarios"])

@@ -9,6 +9,15 @@ Reproducible: the search is seeded (`--seed`) with no example database, so the s
 example count and code explore the same scenarios. `--budget SECONDS` bounds wall time
 instead; how many examples fit then depends on the machine, but each example, and a found
 scenario, is still reproducible by itself.
+
+Parallel (`--workers N`, `searches=N`): the search is N independent seeded sub-searches, the
+k-th with seed `sub_seed(seed, k)` (sub-search 0 keeps `seed` itself, so N = 1 is the plain
+search) and an N-th of the examples (the first ones take the remainder). They run in N worker
+processes (sim.parallel) or, `workers=1`, one after another in this process; either way the
+outcome is the same, by construction: the finding of the first sub-search, by index, that found
+a violation (shrunk within that sub-search), and the runs counted up to and including it. So the
+same seed, examples and N give the same scenario file and the same output, serial or parallel;
+only the wall time differs. A different N is a different search.
 """
 
 from __future__ import annotations
@@ -40,11 +49,12 @@ class InvariantViolation(Exception):
 class Exploration:
     bot: str
     seed: int
-    examples: int = 0  # runs made, shrinking included
+    examples: int = 0  # runs made, shrinking included (parallel: up to the sub-search that found)
     found: dict | None = None  # the minimal failing scenario's data
     failures: list = field(default_factory=list)
     path: str | None = None
     seconds: float = 0.0
+    searches: int = 1  # seeded sub-searches (--workers)
 
 
 def _progress(state: Exploration, started: float, stream) -> None:
@@ -57,11 +67,70 @@ def _progress(state: Exploration, started: float, stream) -> None:
     stream.flush()
 
 
+def sub_seed(seed: int, index: int) -> int:
+    """The seed of sub-search `index` of a search seeded `seed` (index 0: the seed itself)."""
+    if index == 0:
+        return seed
+    return int.from_bytes(hashlib.sha256(f"clobsim-explore:{seed}:{index}".encode()).digest()[:4], "big")
+
+
+def split_examples(examples: int | None, searches: int) -> list[int | None]:
+    if examples is None:
+        return [None] * searches
+    share, extra = divmod(examples, searches)
+    return [share + (1 if k < extra else 0) for k in range(searches)]
+
+
 def explore(*, bot: str = "core", seed: int = 0, examples: int | None = None, budget: float | None = None,
             out: str = os.path.join("scenarios", "regressions"), mode: str = "fast",
-            progress=sys.stderr) -> Exploration:
-    state = Exploration(bot=bot, seed=seed)
+            progress=sys.stderr, searches: int = 1, workers: int | None = None) -> Exploration:
+    """Search, shrink, write the minimal failing scenario (if any) into `out`.
+
+    searches: seeded sub-searches (module docstring); workers: processes to run them on
+    (default: one per sub-search; 1: one after another in this process)."""
+    if searches < 1:
+        raise ValueError(f"searches must be >= 1, got {searches}")
     started = time.perf_counter()
+    jobs = [(bot, sub_seed(seed, k), share, budget, mode)
+            for k, share in enumerate(split_examples(examples, searches)) if share != 0]
+    if len(jobs) == 1:
+        outcomes = [_search(jobs[0], progress=progress, started=started)]
+    else:
+        outcomes = _search_all(jobs, workers if workers is not None else len(jobs), bot, progress, started)
+    state = Exploration(bot=bot, seed=seed, searches=searches)
+    for runs, found, failures in outcomes:  # in sub-search order: the first finding wins
+        state.examples += runs
+        if found is not None:
+            state.found, state.failures = found, failures
+            break
+    if state.found is not None:
+        state.path = write_regression(InvariantViolation(state.found, state.failures), bot=bot, seed=seed,
+                                      out=out, searches=searches)
+    state.seconds = time.perf_counter() - started
+    return state
+
+
+def _search_all(jobs: list[tuple], workers: int, bot: str, progress, started: float) -> list[tuple]:
+    if workers == 1:
+        return [_search(job, progress=progress, started=started) for job in jobs]
+    from .parallel import map_ordered  # noqa: PLC0415
+
+    if progress is not None:
+        progress.write(f"explore [{bot}]: {len(jobs)} sub-searches on {min(workers, len(jobs))} worker processes\n")
+        progress.flush()
+    outcomes = map_ordered(_search, jobs, workers)
+    if progress is not None:
+        runs = sum(o[0] for o in outcomes)
+        progress.write(f"explore [{bot}]: {runs} runs in all, {time.perf_counter() - started:.0f}s\n")
+        progress.flush()
+    return outcomes
+
+
+def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple[int, dict | None, list]:
+    """One seeded hypothesis search: (runs made, the minimal failing data or None, its failures)."""
+    bot, seed, examples, budget, mode = job
+    state = Exploration(bot=bot, seed=seed)
+    started = time.perf_counter() if started is None else started
     deadline = started + budget if budget is not None else None
     max_examples = examples if examples is not None else 100_000
 
@@ -86,20 +155,19 @@ def explore(*, bot: str = "core", seed: int = 0, examples: int | None = None, bu
         property_holds()
     except InvariantViolation as violation:
         state.found, state.failures = violation.data, violation.failures
-        state.path = write_regression(violation, bot=bot, seed=seed, out=out)
-    state.seconds = time.perf_counter() - started
     if progress is not None:
         _progress(state, started, progress)
         progress.write("\n")
-    return state
+    return state.examples, state.found, list(state.failures)
 
 
-def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out: str) -> str:
+def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out: str, searches: int = 1) -> str:
     data = dict(violation.data)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
     invariant = violation.failures[0].id
     data["name"] = f"{bot}-{invariant}-{digest}"
-    data["description"] = (f"Found by `clobsim explore --bot {bot} --seed {seed}`: {invariant} failed "
+    how = f"--bot {bot} --seed {seed}" + (f" --workers {searches}" if searches > 1 else "")
+    data["description"] = (f"Found by `clobsim explore {how}`: {invariant} failed "
                            f"({violation.failures[0].message}). Minimal case after shrinking.")
     ordered = {key: data[key] for key in ("name", "description", "seed", "market", "trades", "events", "faults")
                if key in data and data[key] not in ([], None)}

@@ -37,6 +37,7 @@ check that list), because a transport may only raise httpx errors.
 from __future__ import annotations
 
 import base64
+import functools
 import traceback
 from dataclasses import dataclass
 from decimal import Decimal
@@ -90,8 +91,15 @@ class Hooks:
 
 def split_target(target: str) -> tuple[str, dict]:
     """'/path?a=1&b=2' -> ('/path', {'a': '1', 'b': '2'}); the one query parser of both modes."""
+    path, pairs = _split_target(target)
+    return path, dict(pairs)  # a fresh dict: callers add the path parameters to it
+
+
+@functools.lru_cache(maxsize=1024)
+def _split_target(target: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    # a bot asks the same few targets over and over (its orders' status, notifications)
     path, _, query = target.partition("?")
-    return path, dict(parse_qsl(query, keep_blank_values=True))
+    return path, tuple(parse_qsl(query, keep_blank_values=True))
 
 
 def error(status: int, message: str) -> Answer:
@@ -105,6 +113,7 @@ class Gateway:
         self.page_size = page_size
         self.internal_errors: list[str] = []
         self._seq = 0
+        self._resolved: dict[tuple[str, str], tuple[str, dict]] = {}  # (method, path) -> resolve()
         # route -> (handler, needs L2 auth)
         self.routes: dict[str, tuple[Callable[[Call], Any], bool]] = {
             "GET /": (lambda call: "OK", False),
@@ -134,6 +143,15 @@ class Gateway:
 
     def resolve(self, method: str, path: str) -> tuple[str, dict] | None:
         """(route, path params) for a request line, or None when nothing serves it."""
+        resolved = self._resolved.get((method, path))
+        if resolved is None:
+            resolved = self._resolved[(method, path)] = self._resolve(method, path) or ("", {})
+            if len(self._resolved) > 4096:
+                self._resolved.clear()
+        route, params = resolved
+        return (route, dict(params)) if route else None
+
+    def _resolve(self, method: str, path: str) -> tuple[str, dict] | None:
         route = f"{method} {path}"
         if route in self.routes:
             return route, {}

@@ -43,6 +43,11 @@ from .network import Network
 from .scenario import Scenario
 from .venue import Venue
 
+# The real constructor, captured before any freeze: freezegun swaps datetime.datetime while it
+# is active, and module attributes that hold the class itself (a bound method is left alone).
+_REAL_FROMTIMESTAMP = datetime.datetime.fromtimestamp
+_UTC = datetime.timezone.utc
+
 HOST = "https://clob.sim"
 CHAIN_ID = 137
 BOT_KEY = "0x" + "4b" * 32  # a fixed test key: ids depend on it, so it never changes
@@ -97,6 +102,23 @@ class RunResult:
         return Ledger(self.ledger_path)
 
 
+def run_logger(*, files: bool) -> logging.Logger:
+    """The one logger of every run (runs in a process are serial; logging keeps every logger
+    forever, so a logger per run would leak over an exploration's thousands of runs).
+
+    Lines reach files only through the handlers a run with an out_dir attaches (INFO and up),
+    never logging's stderr fallback. Without files the logger is switched off: the audit events
+    are still collected (AuditLog's listeners), but no LogRecord is built for nobody."""
+    logger = logging.getLogger("clobsim.run")
+    logger.propagate = False
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    level = logging.INFO if files else logging.CRITICAL + 1
+    if logger.level != level:
+        logger.setLevel(level)
+    return logger
+
+
 def bot_name(bot) -> str:
     return bot if isinstance(bot, str) else f"{bot.__module__}.{bot.__qualname__}"
 
@@ -131,12 +153,14 @@ class _Run:
         start = scenario.window_start
         self.env = simpy.Environment(initial_time=float(start))
         self.freezer = None
+        self._frozen_at: float | None = None
         self.kernel = Kernel(self.env, on_resume=self._move_wall_clock)
         self.clock = SimClock(self.kernel)
         self.trace: list[dict] = []
         self.events: list[AuditEvent] = []
-        self.venue = Venue(lambda: self.env.now)
-        self.venue.listeners.append(lambda e: self._trace("venue", event=e["kind"], fields=e["fields"]))
+        # the clock the venue reads thousands of times a run: Environment.now's getter, bound
+        self.venue = Venue(type(self.env).now.fget.__get__(self.env))
+        self.venue.listeners.append(self._trace_venue)
         market_spec = scenario.market
         self.market = self.venue.open_updown_market(
             scenario.symbol, start, tick_size=str(market_spec.get("tick_size", "0.01")),
@@ -161,14 +185,7 @@ class _Run:
         self.network.gateway = self.gateway
         self.config = StrategyConfig().with_overrides(scenario.bot)
         self.ledger_path = os.path.join(workdir, "ledger.sqlite")
-        # One logger for every run (runs are serial; logging keeps every logger forever, so a
-        # logger per run would leak over an exploration's thousands of runs).
-        self.logger = logging.getLogger("clobsim.run")
-        self.logger.propagate = False
-        self.logger.setLevel(logging.DEBUG)
-        if not self.logger.handlers:
-            # lines reach files only through attached handlers; never logging's stderr fallback
-            self.logger.addHandler(logging.NullHandler())
+        self.logger = run_logger(files=False)
         self.tasks: list[Task] = []
         self.bots: list[Bot] = []
         self.bot_up = self.env.event()  # fires when a (re)started bot is running
@@ -178,9 +195,18 @@ class _Run:
     def _trace(self, record_type: str, /, **fields) -> None:
         self.trace.append({"t": round(self.env.now, 6), "type": record_type, **fields})
 
+    def _trace_venue(self, event: dict) -> None:
+        """_trace("venue", event=<kind>, fields=<fields>), for every venue event (thousands a run)."""
+        self.trace.append({"t": round(event["time"], 6), "type": "venue", "event": event["kind"],
+                           "fields": event["fields"]})  # event["time"] is env.now
+
     def _move_wall_clock(self, now: float) -> None:
-        if self.freezer is not None:
-            self.freezer.move_to(datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc))
+        # freezer.move_to(<now as a UTC datetime>) ends with exactly this naive UTC value in
+        # time_to_freeze (FrozenDateTimeFactory's state); set directly, it costs a tenth. Tasks
+        # resume about a thousand times per window, often at an instant already set.
+        if self.freezer is not None and now != self._frozen_at:
+            self._frozen_at = now
+            self.freezer.time_to_freeze = _REAL_FROMTIMESTAMP(now, _UTC).replace(tzinfo=None)
 
     def _client(self):
         if self.mode == "fast":
@@ -247,6 +273,7 @@ class _Run:
     def execute(self, out_dir: str | None) -> RunResult:
         with ExitStack() as stack:
             handlers = []
+            run_logger(files=bool(out_dir))
             if out_dir:
                 os.makedirs(out_dir, exist_ok=True)
                 handlers = attach_file_logs(self.logger, master_path=os.path.join(out_dir, "audit.log"),
@@ -282,6 +309,19 @@ class _Run:
             simulated_seconds=self.horizon, bots_started=len(self.bots))
 
 
+def scratch_dir(prefix: str) -> str:
+    """A temporary folder for files a run deletes when it ends (the ledger of a run without an
+    out_dir, the oracles' replica): in memory (/dev/shm) unless TMPDIR says otherwise, since on
+    a disk the creation and deletion of SQLite's three files cost more than a whole window."""
+    shm = "/dev/shm"
+    if "TMPDIR" not in os.environ and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        try:
+            return tempfile.mkdtemp(prefix=prefix, dir=shm)
+        except OSError:
+            pass
+    return tempfile.mkdtemp(prefix=prefix)
+
+
 class _frozen:
     """freezegun for the duration of a run, following the simulated clock."""
 
@@ -305,7 +345,7 @@ def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot:
     is removed afterwards unless keep_ledger (RunResult.ledger() then reopens it).
     """
     seed = scenario.seed if seed is None else seed
-    workdir = out_dir or tempfile.mkdtemp(prefix="clobsim-")
+    workdir = out_dir or (tempfile.mkdtemp(prefix="clobsim-") if keep_ledger else scratch_dir("clobsim-"))
     if out_dir:
         for name in ("audit.log", "audit.jsonl", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
             path = os.path.join(out_dir, name)

@@ -22,7 +22,7 @@ from typing import Callable
 
 import simpy
 
-from .book import BUY, SELL
+from .book import BUY, SELL, ZERO
 from .markets import Market
 from .venue import Venue
 
@@ -50,6 +50,7 @@ class MarketModel:
         self.fair = Decimal(str(self.model["start"]))
         self.up, self.down = market.token("Up").token_id, market.token("Down").token_id
         self._levels: dict[tuple[str, str], list[Decimal]] = {}
+        self._ladders: dict[tuple[Decimal, Decimal], dict[str, list[Decimal]]] = {}  # (bid, ask) -> levels
         # trade id -> "fail" when a fault voids it; consulted when the trade is first seen
         self.doomed: dict[str, float] = {}
 
@@ -66,7 +67,7 @@ class MarketModel:
         for event in self.events:
             self.env.process(self._scripted(event))
         self.env.process(self._resolve())
-        self.venue.listeners.append(self._on_event)
+        self.venue.watch(("trade_matched",), self._on_event)
 
     def _price_path(self):
         model, step = self.model, float(self.model["step"])
@@ -133,20 +134,23 @@ class MarketModel:
         """
         half = Decimal(str(self.model["spread"])) / 2
         depth = Decimal(str(self.model["depth"]))
+        set_levels = self.venue.set_crowd_levels
         for token, fair in ((self.up, self.fair), (self.down, 1 - self.fair)):
             bid = max(self.tick, self._q(fair - half))
             ask = min(1 - self.tick, max(bid + self.tick, self._q(fair + half)))
-            levels = {BUY: [bid - self.tick * i for i in range(LEVELS_BEHIND + 1)
-                            if bid - self.tick * i >= self.tick],
-                      SELL: [ask + self.tick * i for i in range(LEVELS_BEHIND + 1)
-                             if ask + self.tick * i <= 1 - self.tick]}
+            levels = self._ladders.get((bid, ask))
+            if levels is None:  # the touch takes few distinct values: build each ladder once
+                levels = self._ladders[(bid, ask)] = {
+                    BUY: [bid - self.tick * i for i in range(LEVELS_BEHIND + 1)
+                          if bid - self.tick * i >= self.tick],
+                    SELL: [ask + self.tick * i for i in range(LEVELS_BEHIND + 1)
+                           if ask + self.tick * i <= 1 - self.tick]}
             for side in (BUY, SELL):
-                for price in self._levels.get((token, side), []):
-                    if price not in levels[side]:
-                        self.venue.set_crowd_depth(token, side, price, 0)
+                stale = [p for p in self._levels.get((token, side), []) if p not in levels[side]]
+                if stale:
+                    set_levels(token, side, stale, ZERO)
             for side in (SELL, BUY):
-                for price in levels[side]:
-                    self.venue.set_crowd_depth(token, side, price, depth)
+                set_levels(token, side, levels[side], depth)
                 self._levels[(token, side)] = levels[side]
 
     def take(self, token: str, side: str, size: Decimal, limit: Decimal | None = None) -> None:

@@ -73,21 +73,32 @@ class Network(Hooks):
         self.doom = doom
         self.gateway = None  # set by the harness (the gateway needs the hooks first)
         self.armed = [Armed(f, i, int(f.get("count") or 1)) for i, f in enumerate(faults)]
+        # kind -> its armed faults with shots left, in catalogue order (active() is asked a
+        # dozen times per request; shots only change in fire())
+        self._armed_by_kind: dict[str, list[Armed]] = {}
+        for armed in self.armed:
+            self._armed_by_kind.setdefault(armed.fault.kind, []).append(armed)
+        self._live: dict[str, tuple[Armed, ...]] = {}
+        for kind in self._armed_by_kind:
+            self._refresh(kind)
         self.note_times: dict[str, float] = {}  # notification id -> creation time
         self.hidden_until: dict[str, float] = {}  # notification id -> deliverable from
         self.dropped_forever: set[str] = set()
         self.redeliver: dict[str, dict] = {}  # duplicated notifications waiting for their drop
         self.balance_history: dict[str, list[tuple[float, Decimal]]] = {}
         self._late_fill_delay: float | None = None
-        venue.listeners.append(self._on_venue_event)
+        venue.watch(dict.fromkeys(("notification", "trade_matched", *BALANCE_EVENTS)), self._on_venue_event)
 
     # ---- helpers -------------------------------------------------------------------------------
 
     def rel(self) -> float:
         return self.env.now - self.start
 
-    def active(self, kind: str) -> list[Armed]:
-        return [a for a in self.armed if a.fault.kind == kind and a.shots > 0]
+    def active(self, kind: str) -> tuple[Armed, ...]:
+        return self._live.get(kind, ())
+
+    def _refresh(self, kind: str) -> None:
+        self._live[kind] = tuple(a for a in self._armed_by_kind[kind] if a.shots > 0)
 
     def in_window(self, armed: Armed) -> bool:
         lo, hi = armed.fault.window(self.horizon)
@@ -95,6 +106,7 @@ class Network(Hooks):
 
     def fire(self, armed: Armed, **details) -> None:
         armed.shots -= 1
+        self._refresh(armed.fault.kind)
         self.trace("fault", kind=armed.fault.kind, index=armed.index, **details)
 
     def targets(self, armed: Armed, order_id: str | None) -> bool:

@@ -21,11 +21,11 @@ lines of the run, i.e. exactly the lines of audit.log without the time and level
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,7 +38,7 @@ from core.ledger import Ledger
 from .fake import ManualClock
 from .fastclient import FastClobClient
 from .gateway import Gateway
-from .harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult
+from .harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
 
 INVARIANTS = ["ledger-matches-exchange", "no-orphan-orders", "lifecycle-complete", "single-scale-in",
               "no-crash", "notifications-idempotent", "exit-covers-position", "simulator-healthy"]
@@ -95,14 +95,26 @@ def bot_orders(result: RunResult, token: str | None = None, side: str | None = N
             and (token is None or o.asset_id == token) and (side is None or o.side == side)]
 
 
-def status_at(result: RunResult, order_id: str, time: float) -> str | None:
+def _status_history(result: RunResult) -> dict[str, list[tuple[float, str]]]:
+    """order id -> its (time, status) changes in event order: one pass over the venue's events
+    (mostly the crowd's quotes) for all the orders a check looks at."""
+    history: dict[str, list[tuple[float, str]]] = {}
+    for event in result.venue.events:
+        if event["kind"] == "order_status":
+            fields = event["fields"]
+            history.setdefault(fields["order_id"], []).append((event["time"], fields["status"]))
+    return history
+
+
+def status_at(result: RunResult, order_id: str, time: float,
+              history: dict[str, list[tuple[float, str]]] | None = None) -> str | None:
     """The venue status of an order at a moment, from the venue's event history."""
     status = None
-    for event in result.venue.events:
-        if event["time"] > time:
+    changes = (history if history is not None else _status_history(result)).get(order_id, ())
+    for when, value in changes:
+        if when > time:
             break
-        if event["kind"] == "order_status" and event["fields"]["order_id"] == order_id:
-            status = event["fields"]["status"]
+        status = value
     return status
 
 
@@ -146,13 +158,14 @@ def no_orphan_orders(result: RunResult, ledger: Ledger) -> Check:
     window_end = result.scenario.window_start + result.scenario.window_length
     evidence = []
     excused = _refused_cancels(result, window_end - CANCEL_EXCUSE, window_end)
+    history = _status_history(result)
     for order in bot_orders(result):
-        status = status_at(result, order.id, window_end)
+        status = status_at(result, order.id, window_end, history)
         if status not in ("LIVE", "DELAYED"):
             continue
         record = ledger.order(order.id)
         role = "scale-in" if order.side == "BUY" else "exit"
-        gone = _left_book_at(result, order.id, window_end)
+        gone = _left_book_at(result, order.id, window_end, history)
         later = f" (it left the book only at {format_time(gone)})" if gone else ""
         if record is None:
             evidence.append(f"{role} order {order.id} live at the venue at the window's end, unknown to the ledger")
@@ -179,11 +192,12 @@ def _refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
     return refused
 
 
-def _left_book_at(result: RunResult, order_id: str, after: float) -> float | None:
-    for event in result.venue.events:
-        if event["time"] > after and event["kind"] == "order_status" and \
-                event["fields"]["order_id"] == order_id and event["fields"]["status"] not in ("LIVE", "DELAYED"):
-            return event["time"]
+def _left_book_at(result: RunResult, order_id: str, after: float,
+                  history: dict[str, list[tuple[float, str]]] | None = None) -> float | None:
+    changes = (history if history is not None else _status_history(result)).get(order_id, ())
+    for when, status in changes:
+        if when > after and status not in ("LIVE", "DELAYED"):
+            return when
     return None
 
 
@@ -303,12 +317,13 @@ def _longest_uncovered(result: RunResult, token: str, opened: float, stop: float
 
 
 def _at(steps: list[tuple[float, Decimal]], t: float) -> Decimal:
-    value = ZERO
-    for when, amount in steps:
-        if when > t:
-            break
-        value = amount
-    return value
+    """The step function's value at t: the last step at or before t (steps in time order)."""
+    index = bisect.bisect_right(steps, t, key=_step_time)
+    return steps[index - 1][1] if index else ZERO
+
+
+def _step_time(step: tuple[float, Decimal]) -> float:
+    return step[0]
 
 
 def _holdings(result: RunResult, token: str):
@@ -385,7 +400,7 @@ def notifications_idempotent(result: RunResult, ledger: Ledger) -> Check:
     if not delivered:
         return _ok("notifications-idempotent")
     before = _ledger_state(ledger)
-    workdir = tempfile.mkdtemp(prefix="clobsim-idem-")
+    workdir = scratch_dir("clobsim-idem-")
     try:
         copy = os.path.join(workdir, "ledger.sqlite")
         shutil.copyfile(result.ledger_path, copy)

@@ -60,12 +60,30 @@ class VenueError(Exception):
         self.message = message
 
 
+_FMT_CACHE: dict[Decimal, str] = {}
+_FMT_CACHE_MAX = 4096
+
+
 def fmt(value: Decimal) -> str:
-    """Decimal as the API writes numbers: plain digits, no exponent, no trailing zeros."""
+    """Decimal as the API writes numbers: plain digits, no exponent, no trailing zeros.
+
+    The text depends on the value only (0.70 and 0.7 both give "0.7"), so it is memoised by
+    value: a run formats the same few prices and sizes thousands of times."""
+    cacheable = type(value) is Decimal and value.is_finite()
+    if cacheable:
+        text = _FMT_CACHE.get(value)
+        if text is not None:
+            return text
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
+    text = "0" if text in ("", "-0") else text
+    if not cacheable:
+        return text
+    if len(_FMT_CACHE) >= _FMT_CACHE_MAX:
+        _FMT_CACHE.clear()
+    _FMT_CACHE[value] = text
+    return text
 
 
 def base_units(value: Decimal) -> str:

@@ -75,16 +75,33 @@ class Venue:
         self._match_delay: dict[str, str] = {}  # token id -> "delay" | "unmatched"
         self._counters: dict[str, int] = {}
         self.listeners: list[Callable[[dict], None]] = []  # called with every recorded event
+        # kind -> listeners of those kinds only (watch()), called after `listeners`, in order
+        self._watchers: dict[str, list[Callable[[dict], None]]] = {}
         # order id -> shares withheld per fill of a BUY (fees/rounding: clob-reference mode 7)
         self.share_shortfall: dict[str, Decimal] = {}
+        self._on_tick: dict[Decimal, dict[Decimal, bool]] = {}  # tick -> price -> on the tick
 
     # ---- bookkeeping -------------------------------------------------------------------
 
     def _record(self, kind: str, **fields) -> None:
-        event = {"seq": len(self.events), "time": self.now(), "kind": kind, "fields": fields}
-        self.events.append(event)
+        self._emit(kind, fields)
+
+    def watch(self, kinds, listener: Callable[[dict], None]) -> None:
+        """Call `listener` with every recorded event of these kinds (after `listeners`): most
+        events are the crowd's quotes, which a listener of fills and balances never wants."""
+        for kind in kinds:
+            self._watchers.setdefault(kind, []).append(listener)
+
+    def _emit(self, kind: str, fields: dict) -> None:
+        events = self.events
+        event = {"seq": len(events), "time": self.now(), "kind": kind, "fields": fields}
+        events.append(event)
         for listener in self.listeners:
             listener(event)
+        watchers = self._watchers.get(kind)
+        if watchers:
+            for listener in watchers:
+                listener(event)
 
     def _next(self, counter: str) -> int:
         self._counters[counter] = self._counters.get(counter, 0) + 1
@@ -388,19 +405,41 @@ class Venue:
                         size: Decimal | str) -> list[Trade]:
         """Set the crowd's resting size at one level. Growth that crosses the book trades first
         (as an incoming crowd order would), so the book never stays crossed."""
+        return self.set_crowd_levels(token_id, side, (price,), size)
+
+    def set_crowd_levels(self, token_id: str, side: str, prices, size: Decimal | str) -> list[Trade]:
+        """set_crowd_depth at each of `prices` in turn, to the same size: the market re-quoting
+        one side of a book every step (a few thousand levels a window, most of them unchanged)."""
         book, market = self._books[token_id], self._market_of_token[token_id]
-        price, size = Decimal(str(price)), Decimal(str(size))
-        if price % market.tick_size != 0:
-            raise ValueError(f"price {price} is off the {market.tick_size} tick")
+        tick = market.tick_size
+        on_tick_cache = self._on_tick.get(tick)
+        if on_tick_cache is None:
+            on_tick_cache = self._on_tick[tick] = {}
+        # Decimal(str(d)) is d itself (same digits, same exponent): skip the round trip
+        wanted = size if type(size) is Decimal else Decimal(str(size))
+        wanted_text = fmt(wanted)
         trades: list[Trade] = []
-        extra = size - book.crowd_at(side, price)
-        if extra > 0 and book.crosses(side, price):
-            before = book.liquidity(side, price)
-            trades = self.take(token_id, side, extra, price)
-            size -= min(extra, before)
-        book.set_crowd(side, price, size)
-        self._record("crowd_depth", asset_id=token_id, side=side, price=fmt(price),
-                     size=fmt(book.crowd_at(side, price)))
+        for price in prices:
+            price = price if type(price) is Decimal else Decimal(str(price))
+            on_tick = on_tick_cache.get(price)
+            if on_tick is None:
+                on_tick = on_tick_cache[price] = price % tick == 0
+            if not on_tick:
+                raise ValueError(f"price {price} is off the {tick} tick")
+            current = book.crowd_at(side, price)
+            extra = wanted - current
+            if extra:  # else unchanged (a level re-quoted as it was): nothing moves
+                size = wanted
+                if extra > 0 and book.crosses(side, price):
+                    before = book.liquidity(side, price)
+                    trades += self.take(token_id, side, extra, price)
+                    size -= min(extra, before)
+                book.set_crowd(side, price, size)
+                current_text = fmt(book.crowd_at(side, price))
+            else:
+                current_text = wanted_text  # the same value, so the same text
+            self._emit("crowd_depth", {"asset_id": token_id, "side": side, "price": fmt(price),
+                                       "size": current_text})
         return trades
 
     def take(self, token_id: str, taker_side: str, size: Decimal | str,

@@ -1,0 +1,367 @@
+"""`clobsim bench`: the speed ratios of design.md ("Speed"), measured in one run on one machine.
+
+    fast mode        simulated seconds per wall second, one 15-minute window in fast mode
+                     (the simulation alone; "with the checks": sim.run as it runs by default)
+    wire mode        the same in wire mode (the real ClobClient over the in-process transport)
+    fast / bare      fast mode's wall time over the BARE position manager's for the same window
+    wire / fast      wire mode's wall time over fast mode's
+    explore          exploration examples per second (serial, core: no shrinking)
+    parallel         K windows serially vs over N worker processes: speedup and speedup / N
+
+The workload (`WORKLOAD`) is a realistic window with no faults: a random-walk price re-quoted
+every 5 s, Poisson taker flow, two positions (one scales in and fills in pieces, one never
+scales in), resolution and settlement: 1050 simulated seconds (900 s window, 30 s to
+resolution, 120 s of settlement). A window's wall time is that of `sim.run(scenario,
+check=False)` (and `sim.run(scenario)` with the checks), without writing files.
+
+The bare baseline drives the same bot code (core.bot.Bot: its monitor cycle and notification
+poll) with a plain loop on a ManualClock against sim.fake.FakeExchange, the zero-latency
+in-memory stub. It is made comparable by replaying what the bot saw in a recorded fast run
+(untimed): the monitor cycles and notification polls at the very simulated times they ran (so
+the same number of each), the best bid/ask whenever it changed, the fills of the bot's orders,
+their trades' settlement (MINED, CONFIRMED) and the resolution. Same trades, same cadence, the
+same ledger (SQLite, WAL, synchronous=OFF, in sim.run's scratch folder) and audit log (the logger
+as sim.run configures it for a run without files); no market model, no network, no
+greenlets, no adapter.
+
+Wall time is measured here and nowhere else (tests check this module's structure, never its
+speed). Each window figure is the median of `repeat` rounds after a warm-up round; the four
+kinds of window are timed in turn within each round, so a change in the machine's load hits
+them alike.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from decimal import Decimal
+
+from core.audit import AuditLog
+from core.bot import Bot
+from core.ledger import Ledger
+from core.model import Side
+from core.monitor import Monitor
+from core.notifications import NotificationProcessor
+
+from .fake import FakeExchange, ManualClock
+from .harness import run_logger, scratch_dir
+from .scenario import Scenario, from_dict
+
+# The workload: the library's day-in-the-life-scale-in-fills-in-pieces, fixed here so that the
+# benchmark does not move when the library changes.
+WORKLOAD = {
+    "name": "bench-window",
+    "description": "clobsim bench: a realistic 15-minute window, no faults",
+    "seed": 8,
+    "market": {
+        "symbol": "BTC",
+        "price_model": {"kind": "random_walk", "start": 0.74, "drift": 0.0004, "volatility": 0.006,
+                        "step": 5, "spread": 0.02, "depth": 40},
+        "taker_flow": {"rate": 0.08, "min_size": 2, "max_size": 25},
+    },
+    "trades": [
+        {"id": 1, "at": 10, "side": "UP", "price": 0.74, "size": 12, "confidence": 0.85},
+        {"id": 2, "at": 30, "side": "DOWN", "price": 0.27, "size": 8, "confidence": 0.70},
+    ],
+    "expect": {
+        "counts": {"SCALE-IN PLACEMENT": 1, "SCALE-IN.*FILLED": 1, "SCALE-IN PARTIAL FILL": 1},
+        "outcomes": {"open_orders": 0, "trades": {1: {"position": 24, "state": "SETTLED"},
+                                                  2: {"position": 8, "state": "SETTLED"}}},
+    },
+}
+
+
+def workload() -> Scenario:
+    return from_dict(WORKLOAD, "<clobsim bench>")
+
+
+def machine() -> dict:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count() or 1, "cpu": model, "python": platform.python_version(),
+            "implementation": platform.python_implementation(), "platform": sys.platform}
+
+
+# ---- the bare baseline ------------------------------------------------------------------------
+
+class _Recorder:
+    """Collects the simulated times of the bot's monitor cycles and notification polls."""
+
+    def __init__(self):
+        self.cycles: list[float] = []
+        self.polls: list[float] = []
+
+
+def _recording_bot(recorder: _Recorder) -> type[Bot]:
+    class RecordingMonitor(Monitor):
+        def cycle(self) -> None:
+            recorder.cycles.append(self.ctx.now())
+            super().cycle()
+
+    class RecordingNotifications(NotificationProcessor):
+        def poll(self) -> int:
+            recorder.polls.append(self.ctx.now())
+            return super().poll()
+
+    class RecordingBot(Bot):
+        monitor_class = RecordingMonitor
+        notifications_class = RecordingNotifications
+
+    return RecordingBot
+
+
+def bare_script(scenario: Scenario) -> dict:
+    """What the bot saw in a (recorded, untimed) fast run, as a timeline for the bare loop."""
+    from .harness import run  # noqa: PLC0415
+
+    recorder = _Recorder()
+    result = run(scenario, mode="fast", bot=_recording_bot(recorder), check=False)
+    owner = result.owner
+    actions: list[tuple[float, int, tuple]] = []  # (time, order, action)
+    levels: dict[tuple[str, str], dict[Decimal, Decimal]] = {}
+    tops: dict[str, tuple] = {}
+    fills = 0
+    for event in result.venue.events:
+        kind, fields, t = event["kind"], event["fields"], event["time"]
+        if kind == "crowd_depth":
+            token = fields["asset_id"]
+            side = levels.setdefault((token, fields["side"]), {})
+            side[Decimal(fields["price"])] = Decimal(fields["size"])
+            bids = [p for p, s in levels.get((token, "BUY"), {}).items() if s > 0]
+            asks = [p for p, s in levels.get((token, "SELL"), {}).items() if s > 0]
+            top = (max(bids) if bids else None, min(asks) if asks else None)
+            if tops.get(token) != top:
+                tops[token] = top
+                actions.append((t, 0, ("book", token, *top)))
+        elif kind == "trade_matched":
+            for maker in fields["makers"]:
+                if maker.get("owner") == owner:
+                    order = result.venue.orders[maker["order_id"]]
+                    actions.append((t, 1, ("fill", fields["trade_id"], order.asset_id, order.side,
+                                           maker["matched_amount"], str(order.price))))
+                    fills += 1
+        elif kind == "trade_status":
+            actions.append((t, 1, ("trade_status", fields["trade_id"], fields["status"])))
+        elif kind == "market_resolved":
+            actions.append((t, 1, ("resolve", fields["market"], fields["winning_asset_id"])))
+    for spec in scenario.trades:
+        token = result.trade_tokens[spec.id]
+        actions.append((scenario.window_start + spec.at, 2, ("open", spec, token)))
+    actions += [(t, 3, ("cycle",)) for t in recorder.cycles]
+    actions += [(t, 4, ("poll",)) for t in recorder.polls]
+    actions.sort(key=lambda a: (a[0], a[1]))
+    return {"actions": actions, "cycles": len(recorder.cycles), "polls": len(recorder.polls),
+            "fills": fills, "start": float(scenario.window_start),
+            "window_end": float(scenario.window_start + scenario.window_length)}
+
+
+def run_bare(scenario: Scenario, script: dict) -> dict:
+    """The bare position manager over the scripted window; returns what it did (for the record)."""
+    workdir = scratch_dir("clobsim-bare-")  # where sim.run keeps a ledger it deletes afterwards
+    try:
+        clock = ManualClock(script["start"])
+        exchange = FakeExchange(clock, collateral=Decimal("1000"))
+        logger = run_logger(files=False)  # as sim.run configures it for a run without files
+        events: list = []
+        audit = AuditLog(clock, logger)
+        audit.listeners.append(events.append)
+        ledger = Ledger(os.path.join(workdir, "ledger.sqlite"), synchronous="OFF")
+        bot = Bot(clock, exchange, ledger, audit=audit)
+        trade_of: dict[str, str] = {}  # sim trade id -> fake trade id
+        bot.start()
+        for at, _, action in script["actions"]:
+            clock.t = max(clock.t, at)
+            kind = action[0]
+            if kind == "cycle":
+                bot._guard("monitor", bot.monitor.cycle)
+            elif kind == "poll":
+                bot._guard("notifications", bot.notifications.poll)
+            elif kind == "book":
+                exchange.set_book(action[1], action[2], action[3])
+            elif kind == "open":
+                spec, token = action[1], action[2]
+                exchange.credit(token, spec.size)
+                bot.open_trade(trade_id=spec.id, symbol=scenario.symbol, side=spec.side,
+                               market=f"market-{scenario.name}", token_id=token,
+                               window_slug=f"{scenario.symbol.lower()}-window", window_end=script["window_end"],
+                               entry_price=spec.price, entry_size=spec.size, confidence=spec.confidence)
+            elif kind == "fill":
+                sim_trade, token, side, size, price = action[1:]
+                order = _open_order(exchange, token, Side(side))
+                if order is not None:
+                    size = min(Decimal(size), order.size - order.size_matched)
+                    trade_of[sim_trade] = exchange.fill(order.order_id, size, price)
+            elif kind == "trade_status" and action[1] in trade_of:
+                _set_trade_status(exchange, trade_of[action[1]], action[2])
+            elif kind == "resolve":
+                exchange.resolve(f"market-{scenario.name}", action[2])
+        bot.stop()
+        ledger.close()
+        return {"events": len(events), "orders": len(exchange.orders), "calls": len(exchange.calls)}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _open_order(exchange: FakeExchange, token: str, side: Side):
+    for order_id in reversed(exchange.order_seq):
+        order = exchange.orders[order_id]
+        if order.token_id == token and order.side is side and order.status == "LIVE":
+            return order
+    return None
+
+
+def _set_trade_status(exchange: FakeExchange, trade_id: str, status: str) -> None:
+    for i, trade in enumerate(exchange.trades_list):
+        if trade.trade_id == trade_id:
+            exchange.trades_list[i] = replace(trade, status=status)
+
+
+# ---- the pieces ------------------------------------------------------------------------------
+
+def measure_windows(scenario: Scenario, repeat: int) -> dict:
+    """Median wall seconds of one window: the bare loop, fast mode (the simulation alone, and with
+    the checks, as sim.run does by default) and wire mode (the simulation alone). The four are
+    timed in turn, `repeat` rounds after a warm-up round, so that a change in the machine's load
+    hits them alike."""
+    from .harness import run  # noqa: PLC0415
+
+    sample = run(scenario, mode="fast")
+    script = bare_script(scenario)
+    bare_record = run_bare(scenario, script)
+    pieces = {
+        "bare": lambda: run_bare(scenario, script),
+        "fast": lambda: run(scenario, mode="fast", check=False),
+        "fast_checked": lambda: run(scenario, mode="fast"),
+        "wire": lambda: run(scenario, mode="wire", check=False),
+    }
+    walls: dict[str, list[float]] = {name: [] for name in pieces}
+    for round_ in range(max(1, repeat) + 1):
+        for name, fn in pieces.items():
+            started = time.perf_counter()
+            fn()
+            if round_:  # round 0 warms up: imports, caches, the first SQLite file
+                walls[name].append(time.perf_counter() - started)
+    return {
+        "workload": {"scenario": scenario.name, "simulated_seconds": sample.simulated_seconds,
+                     "passed": sample.passed, "audit_lines": len(sample.events),
+                     "trace_records": len(sample.trace), "monitor_cycles": script["cycles"],
+                     "notification_polls": script["polls"], "bot_fills": script["fills"],
+                     "bare_audit_lines": bare_record["events"], "bare_exchange_calls": bare_record["calls"]},
+        "seconds": {name: statistics.median(values) for name, values in walls.items()},
+    }
+
+
+def measure_explore(examples: int, seed: int = 0) -> dict:
+    from .explore import explore  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="clobsim-bench-explore-") as out:
+        state = explore(bot="core", seed=seed, examples=examples, out=out, progress=None)
+    return {"examples": state.examples, "seconds": state.seconds,
+            "per_second": state.examples / state.seconds if state.seconds > 0 else 0.0,
+            "found": state.path is not None}
+
+
+def measure_parallel(runs: int, workers: int) -> dict:
+    """`runs` windows (the workload with seeds 1..runs) serially in this process, then spread
+    over `workers` fresh worker processes (sim.parallel, pool start-up included)."""
+    from .parallel import run_summaries  # noqa: PLC0415
+
+    base = workload()
+    jobs = [(base, seed) for seed in range(1, runs + 1)]
+    started = time.perf_counter()
+    serial = run_summaries(jobs, workers=1)
+    serial_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    parallel = run_summaries(jobs, workers=workers)
+    parallel_seconds = time.perf_counter() - started
+    speedup = serial_seconds / parallel_seconds if parallel_seconds > 0 else 0.0
+    return {"runs": runs, "workers": workers, "serial_seconds": serial_seconds,
+            "parallel_seconds": parallel_seconds, "speedup": speedup, "efficiency": speedup / workers,
+            "identical": serial == parallel}
+
+
+def bench(*, repeat: int = 7, explore_examples: int = 40, parallel_runs: int | None = None,
+          workers: int | None = None, progress=None) -> dict:
+    """Every figure of `clobsim bench`, as one JSON-ready dict."""
+    workers = workers or os.cpu_count() or 1
+    parallel_runs = parallel_runs or 12 * workers
+
+    def say(text: str) -> None:
+        if progress is not None:
+            progress.write(text + "\n")
+            progress.flush()
+
+    scenario = workload()
+    say(f"bench: one window, bare / fast / fast with checks / wire, {repeat} rounds ...")
+    windows = measure_windows(scenario, repeat)
+    say(f"bench: exploration, {explore_examples} examples ...")
+    explore = measure_explore(explore_examples)
+    say(f"bench: {parallel_runs} runs serially, then over {workers} worker processes ...")
+    parallel = measure_parallel(parallel_runs, workers)
+    simulated = windows["workload"]["simulated_seconds"]
+    s = windows["seconds"]
+    return {
+        "machine": machine(),
+        "workload": windows["workload"],
+        "repeat": repeat,
+        "seconds": {"bare_window": s["bare"], "fast_window": s["fast"], "fast_window_checked": s["fast_checked"],
+                    "wire_window": s["wire"]},
+        "ratios": {
+            "fast_sim_per_wall": simulated / s["fast"],
+            "fast_checked_sim_per_wall": simulated / s["fast_checked"],
+            "wire_sim_per_wall": simulated / s["wire"],
+            "fast_over_bare": s["fast"] / s["bare"],
+            "fast_checked_over_bare": s["fast_checked"] / s["bare"],
+            "wire_over_fast": s["wire"] / s["fast"],
+            "explore_examples_per_second": explore["per_second"],
+            "parallel_speedup": parallel["speedup"],
+            "parallel_efficiency": parallel["efficiency"],
+        },
+        "goals": {
+            "fast_window_under_0.1s": s["fast_checked"] < 0.1,
+            "fast_over_bare_at_most_1.5": s["fast"] / s["bare"] <= 1.5,
+        },
+        "explore": explore,
+        "parallel": parallel,
+    }
+
+
+def render(report: dict) -> str:
+    m, w, s, r, p = (report["machine"], report["workload"], report["seconds"], report["ratios"],
+                     report["parallel"])
+    ok = {True: "yes", False: "NO"}
+    goals = report["goals"]
+    return "\n".join([
+        f"clobsim bench: {m['cpus']} x {m['cpu']}, {m['implementation']} {m['python']}; "
+        f"median of {report['repeat']}",
+        f"workload: {w['scenario']} ({w['simulated_seconds']:.0f} simulated s: {w['monitor_cycles']} monitor cycles, "
+        f"{w['notification_polls']} notification polls, {w['trace_records']} trace records)",
+        "",
+        f"  fast mode          {r['fast_sim_per_wall']:8.0f} x real time  {s['fast_window'] * 1000:7.1f} ms a window",
+        f"    with the checks  {r['fast_checked_sim_per_wall']:8.0f} x real time  {s['fast_window_checked'] * 1000:7.1f} ms"
+        f"   goal < 100 ms: {ok[goals['fast_window_under_0.1s']]}",
+        f"  wire mode          {r['wire_sim_per_wall']:8.0f} x real time  {s['wire_window'] * 1000:7.1f} ms a window",
+        f"  bare               {w['simulated_seconds'] / s['bare_window']:8.0f} x real time  "
+        f"{s['bare_window'] * 1000:7.1f} ms a window",
+        f"  fast / bare        {r['fast_over_bare']:8.2f}   (with the checks {r['fast_checked_over_bare']:.2f})"
+        f"         goal <= 1.5: {ok[goals['fast_over_bare_at_most_1.5']]}",
+        f"  wire / fast        {r['wire_over_fast']:8.2f}",
+        f"  explore            {r['explore_examples_per_second']:8.1f} examples/s  "
+        f"({report['explore']['examples']} in {report['explore']['seconds']:.1f} s)",
+        f"  parallel           {r['parallel_speedup']:8.2f} x on {p['workers']} workers, efficiency "
+        f"{r['parallel_efficiency']:.2f}  ({p['runs']} runs: {p['serial_seconds']:.2f} s serial, "
+        f"{p['parallel_seconds']:.2f} s parallel; results identical: {ok[p['identical']]})",
+    ])

@@ -1,0 +1,78 @@
+"""`clobsim bench`: its figures and their structure. Speed itself is measured by the bench, never
+asserted by a test (these check keys, positive numbers and the comparability of the baseline)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sim import bench as bench_module
+from sim import cli
+from sim.bench import bare_script, bench, render, run_bare, workload
+from sim.harness import run
+
+RATIOS = ["fast_sim_per_wall", "fast_checked_sim_per_wall", "wire_sim_per_wall", "fast_over_bare",
+          "fast_checked_over_bare", "wire_over_fast", "explore_examples_per_second", "parallel_speedup",
+          "parallel_efficiency"]
+
+
+@pytest.fixture(scope="module")
+def report():
+    return bench(repeat=1, explore_examples=2, parallel_runs=2, workers=2)
+
+
+def test_bench_reports_every_ratio_as_a_positive_number(report):
+    assert set(report) >= {"machine", "workload", "seconds", "ratios", "goals", "explore", "parallel"}
+    assert set(report["ratios"]) == set(RATIOS)
+    assert all(isinstance(v, float) and v > 0 for v in report["ratios"].values())
+    assert all(v > 0 for v in report["seconds"].values())
+    assert set(report["seconds"]) == {"bare_window", "fast_window", "fast_window_checked", "wire_window"}
+    assert all(isinstance(v, bool) for v in report["goals"].values())
+    assert report["machine"]["cpus"] >= 1 and report["machine"]["python"]
+    assert report["workload"]["simulated_seconds"] == 1050 and report["workload"]["passed"]
+    assert report["parallel"]["workers"] == 2 and report["parallel"]["identical"]
+    assert report["explore"]["examples"] == 2
+    json.dumps(report)  # the --json form
+
+
+def test_bench_command_prints_the_ratios_and_the_json(report, monkeypatch, capsys):
+    asked = {}
+
+    def measured(**options):
+        asked.update(options)
+        return report
+
+    monkeypatch.setattr(bench_module, "bench", measured)
+    assert cli.main(["bench", "--workers", "3", "--repeat", "2"]) == 0
+    text = capsys.readouterr().out
+    assert asked["workers"] == 3 and asked["repeat"] == 2
+    for label in ("fast mode", "with the checks", "wire mode", "bare", "fast / bare", "wire / fast", "explore",
+                  "parallel", "x real time", report["machine"]["cpu"]):
+        assert label in text
+    assert text.strip() == render(report)
+    assert cli.main(["bench", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(report))
+
+
+def test_bench_rejects_a_repeat_below_one(capsys):
+    assert cli.main(["bench", "--repeat", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "clobsim: error: --repeat: must be a positive number, got 0"
+
+
+def test_the_bare_baseline_replays_the_fast_runs_window_cycle_for_cycle():
+    scenario = workload()
+    script = bare_script(scenario)
+    actions = [a[2][0] for a in script["actions"]]
+    assert actions.count("cycle") == script["cycles"] > 150  # one per 5 s over 1050 s, less the latency
+    assert actions.count("poll") == script["polls"] > 150
+    assert actions.count("open") == 2 and actions.count("resolve") == 1
+    assert script["fills"] >= 2 and "book" in actions
+    times = [a[0] for a in script["actions"]]
+    assert times == sorted(times)
+    fast = run(scenario)
+    done = run_bare(scenario, script)
+    # the same bot logic saw a similar window: a comparable audit trail and exchange traffic
+    assert abs(done["events"] - len(fast.events)) <= 0.2 * len(fast.events)
+    requests = sum(1 for r in fast.trace if r["type"] == "request")
+    assert abs(done["calls"] - requests) <= 0.2 * requests
