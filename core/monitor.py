@@ -35,9 +35,27 @@ class Monitor:
         self._last_exit_failure: dict[int, float] = {}  # trade -> when its last exit was refused
 
     def cycle(self) -> None:
+        ctx = self.ctx
         self.recon.cleanup()
-        for trade in self.ctx.ledger.trades(active_only=True):
-            self.step(trade)
+        trades = ctx.ledger.trades(active_only=True)
+        closing = [t.trade_id for t in trades if t.state in (TradeState.OPEN, TradeState.EXITED)
+                   and t.window_end - ctx.now() <= ctx.config.cancel_before_end]
+        # Cancel first for every closing trade, read after: a slow venue answering one trade's
+        # verification reads must not keep another trade's orders on the book past the end.
+        pending = {}
+        for trade in trades:
+            if trade.trade_id in closing:
+                ctx.emit_for(trade, "exit.window_end", time_left=max(0, int(trade.window_end - ctx.now())))
+                for order in ctx.ledger.orders(trade.trade_id, open_only=True):
+                    if order.state is OrderState.LIVE:
+                        label = "scale-in" if order.role is Role.SCALE_IN else "exit"
+                        pending[order.order_id] = self.recon.begin_cancel(order, label)
+        for trade in trades:
+            if trade.trade_id in closing:
+                self.cancel_leftovers(ctx.ledger.trade(trade.trade_id), pending)
+                ctx.ledger.set_trade_state(trade.trade_id, TradeState.CLOSING)
+            else:
+                self.step(trade)
 
     def step(self, trade: TradeRecord) -> None:
         ledger = self.ctx.ledger
@@ -48,9 +66,6 @@ class Monitor:
         self.track_exits(trade)
         self.recon.catch_up(trade.trade_id)
         trade = ledger.trade(trade.trade_id)
-        if trade.window_end - self.ctx.now() <= self.ctx.config.cancel_before_end:
-            self.close_window(trade)
-            return
         if trade.state is TradeState.OPEN and self.exit_plan_filled(trade):
             self.on_exit_filled(trade)
         elif trade.state is TradeState.EXITED:
@@ -227,13 +242,7 @@ class Monitor:
 
     # ---- end of window and settlement --------------------------------------------------------
 
-    def close_window(self, trade: TradeRecord) -> None:
-        ctx = self.ctx
-        ctx.emit_for(trade, "exit.window_end", time_left=max(0, int(trade.window_end - ctx.now())))
-        self.cancel_leftovers(trade)
-        ctx.ledger.set_trade_state(trade.trade_id, TradeState.CLOSING)
-
-    def cancel_leftovers(self, trade: TradeRecord) -> None:
+    def cancel_leftovers(self, trade: TradeRecord, pending: dict | None = None) -> None:
         ctx = self.ctx
         for order in ctx.ledger.orders(trade.trade_id, open_only=True):
             if order.state in (OrderState.UNKNOWN, OrderState.PREPARED):
@@ -241,8 +250,12 @@ class Monitor:
                 order = ctx.ledger.order(order.order_id)
             if order.is_terminal:
                 continue
-            label = "scale-in" if order.role is Role.SCALE_IN else "exit"
-            result = self.recon.safe_cancel(order, label)
+            sent = (pending or {}).get(order.order_id)
+            if sent is not None:
+                result = self.recon.finish_cancel(sent)
+            else:
+                label = "scale-in" if order.role is Role.SCALE_IN else "exit"
+                result = self.recon.safe_cancel(order, label)
             if result.cancelled:
                 self.recon.announce_terminal(order.order_id, "scale_in.cancelled", "window ending")
 

@@ -25,6 +25,16 @@ FINAL_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELED_MARKET_RESOLVED", "
 
 
 @dataclass(frozen=True)
+class PendingCancel:
+    """A cancel that was sent and whose final read is still to come."""
+
+    order: OrderRecord
+    label: str
+    placement_unknown: bool
+    outcome: object  # _cancel_once's answer: True/False, None (unknown or refused) or "retry"
+
+
+@dataclass(frozen=True)
 class CancelResult:
     order_id: str
     cancelled: bool  # the venue confirmed the cancel (or a final read shows it no longer rests)
@@ -157,6 +167,11 @@ class Reconciler:
     # ---- safe cancellation -----------------------------------------------------------------
 
     def safe_cancel(self, order: OrderRecord, label: str) -> CancelResult:
+        return self.finish_cancel(self.begin_cancel(order, label))
+
+    def begin_cancel(self, order: OrderRecord, label: str) -> "PendingCancel":
+        """Send the cancel; finish_cancel then reads the final size_matched. Split so that a
+        caller with several orders to cancel sends every cancel before it waits on any read."""
         ctx = self.ctx
         ctx.audit.emit("recon.safe_cancel_start", label=label, order_id=order.order_id)
         # An order whose placement outcome is still unknown keeps that state: if nothing proves
@@ -166,11 +181,16 @@ class Reconciler:
                                                                       OrderState.PREPARED)
         if not placement_unknown:
             ctx.ledger.set_order_state(order.order_id, OrderState.CANCEL_PENDING, ctx.now())
-        attempts = ctx.config.cancel_attempts
+        outcome = self._cancel_once(order, label, 1, ctx.config.cancel_attempts)
+        return PendingCancel(order, label, placement_unknown, outcome)
+
+    def finish_cancel(self, pending: "PendingCancel") -> CancelResult:
+        order, label, placement_unknown = pending.order, pending.label, pending.placement_unknown
+        attempts = self.ctx.config.cancel_attempts
         acked = False
         snapshot = None
         for attempt in range(1, attempts + 1):
-            outcome = self._cancel_once(order, label, attempt, attempts)
+            outcome = pending.outcome if attempt == 1 else self._cancel_once(order, label, attempt, attempts)
             acked = acked or outcome is True
             if outcome == "retry":
                 continue

@@ -252,6 +252,11 @@ class _Run:
 
     def _crash(self, fault, bot_ref: list):
         yield self.env.timeout(max(0.0, self.scenario.window_start + float(fault.get("at")) - self.env.now))
+        if not self.bot_up.triggered:
+            # already down (an earlier crash): one bot process at a time, so nothing to kill,
+            # and no second restart that would run two bots on one database
+            self._trace("fault", kind="bot_crash", phase="already down")
+            return
         for task in self.tasks:
             self.kernel.kill(task)
         bot_ref[0].stop()

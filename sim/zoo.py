@@ -22,14 +22,22 @@ from core.fills import FillPath
 from core.ledger import FillOutcome
 from core.model import FillSeen, OrderState, PlaceOrder, Role, Side, size_q
 from core.monitor import Monitor
-from core.reconciliation import CancelResult, Reconciler
+from core.reconciliation import CancelResult, PendingCancel, Reconciler
 from core.scale import ScaleIn
 
 
 # ---- check-then-cancel ---------------------------------------------------------------------
 
 class CheckThenCancelReconciler(Reconciler):
-    def safe_cancel(self, order, label):
+    # core's safe_cancel is begin_cancel (send) + finish_cancel (read the final size_matched);
+    # the variant does its whole check-then-cancel when "sending" and never reads afterwards.
+    def begin_cancel(self, order, label):
+        return PendingCancel(order, label, False, self._check_then_cancel(order, label))
+
+    def finish_cancel(self, pending):
+        return pending.outcome
+
+    def _check_then_cancel(self, order, label):
         ctx = self.ctx
         ctx.audit.emit("recon.safe_cancel_start", label=label, order_id=order.order_id)
         snapshot = ctx.exchange.get_order(order.order_id)
