@@ -13,9 +13,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .context import BotContext
-from .errors import ExchangeError, OutcomeUnknown, Transient
+from .errors import ExchangeError, Transient
 from .ledger import OrderRecord, TradeRecord
 from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, size_q
+from .orders import submit
 from .reconciliation import Reconciler
 from .scale import ScaleIn
 
@@ -138,23 +139,17 @@ class Monitor:
         ctx, cfg = self.ctx, self.ctx.config
         command = PlaceOrder(token_id=trade.token_id, side=Side.SELL, price=cfg.exit_price,
                              size=size, order_type="GTC", tick_size=cfg.tick_size, post_only=post_only)
-        try:
-            prepared = ctx.exchange.prepare_order(command)
-        except ExchangeError as exc:
+        submitted = submit(ctx, trade, Role.EXIT, command)
+        order_id, exc = submitted.order_id, submitted.error
+        if order_id is None:  # signing failed
             ctx.ledger.count_exit_failure(trade.trade_id)
             self._last_exit_failure[trade.trade_id] = ctx.now()
             ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
             return
-        order_id = prepared.order_id
-        ctx.ledger.record_order(order_id, trade.trade_id, Role.EXIT, command, ctx.now())
-        try:
-            placement = ctx.exchange.post_order(prepared)
-        except OutcomeUnknown as exc:
-            ctx.ledger.set_order_state(order_id, OrderState.UNKNOWN, ctx.now())
+        if submitted.outcome_unknown:
             ctx.emit_for(trade, "exit.outcome_unknown", error=exc.message, order_id=order_id)
             return
-        except ExchangeError as exc:
-            ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now())
+        if exc is not None:
             if not isinstance(exc, Transient):  # 425/429/5xx, post-only mode: retried next cycle
                 ctx.ledger.count_exit_failure(trade.trade_id)
                 self._last_exit_failure[trade.trade_id] = ctx.now()
@@ -166,10 +161,11 @@ class Monitor:
                 # exit at 0.99 rests anyway, so it goes again at once as post-only.
                 self.place_exit(trade, size, post_only=True)
             return
-        ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), placement.status.upper())
+        status = submitted.placement.status
+        ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), status.upper())
         ctx.ledger.reset_exit_failures(trade.trade_id)
         ctx.emit_for(trade, "exit.placed", size=size, price=cfg.exit_price, order_id=order_id)
-        if placement.status.lower() == "matched":
+        if status.lower() == "matched":
             try:
                 self.recon.sync_fills(ctx.ledger.order(order_id), source="placement")
             except ExchangeError as exc:

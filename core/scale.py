@@ -16,9 +16,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .context import BotContext
-from .errors import ExchangeError, OutcomeUnknown
+from .errors import ExchangeError
 from .ledger import OrderRecord, TradeRecord
 from .model import OrderState, PlaceOrder, Role, Side, price_q, size_q
+from .orders import submit
 from .reconciliation import Reconciler
 
 HALF = Decimal("0.5")
@@ -97,30 +98,24 @@ class ScaleIn:
                      confidence=trade.confidence)
         command = PlaceOrder(token_id=trade.token_id, side=Side.BUY, price=price, size=size,
                              order_type="GTC", tick_size=ctx.config.tick_size)
-        try:
-            prepared = ctx.exchange.prepare_order(command)
-        except ExchangeError as exc:
+        submitted = submit(ctx, trade, Role.SCALE_IN, command)
+        order_id, exc = submitted.order_id, submitted.error
+        if order_id is None:  # signing failed: nothing was sent, but the one attempt is used
             ctx.ledger.mark_scale_in_attempted(trade.trade_id)
             ctx.emit_for(trade, "scale_in.failed", error=exc.message, error_kind=exc.kind)
             return None
-        order_id = prepared.order_id
-        ctx.ledger.record_order(order_id, trade.trade_id, Role.SCALE_IN, command, ctx.now())
-        try:
-            placement = ctx.exchange.post_order(prepared)
-        except OutcomeUnknown as exc:
+        if submitted.outcome_unknown:
             # Never "not placed": the order may rest or have matched. Reconciliation looks it up
             # by the id we already know; re-posting would risk a second order.
-            ctx.ledger.set_order_state(order_id, OrderState.UNKNOWN, ctx.now())
             ctx.emit_for(trade, "scale_in.outcome_unknown", error=exc.message, order_id=order_id)
             return order_id
-        except ExchangeError as exc:
-            ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now())
+        if exc is not None:
             ctx.ledger.mark_terminal_logged(order_id)
             ctx.emit_for(trade, "scale_in.failed", error=exc.message, error_kind=exc.kind,
                          order_id=order_id)
             return order_id
 
-        status = placement.status.lower()
+        status = submitted.placement.status.lower()
         if status == "unmatched":
             ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now(), "UNMATCHED")
             ctx.ledger.mark_terminal_logged(order_id)
