@@ -108,23 +108,8 @@ class Book:
         self.side(side).queue(price, create=True).append(Entry(order_id, owner, size))
         self._where[order_id] = (side, price)
 
-    def remove(self, order_id: str) -> Decimal | None:
-        """Take an order off the book; its remaining size, or None if it was not resting."""
-        where = self._where.pop(order_id, None)
-        if where is None:
-            return None
-        book_side = self.side(where[0])
-        queue = book_side.levels[where[1]]
-        for entry in queue:
-            if entry.ref == order_id:
-                queue.remove(entry)
-                book_side.drop_if_empty(where[1])
-                return entry.size
-        raise AssertionError(f"order {order_id} indexed but not queued")
-
-    def take_from(self, order_id: str, size: Decimal) -> Fill | None:
-        """Hit one resting order directly, past the queue ahead of it (a fault injector's fill:
-        the race is about THIS order, not about whoever rests in front of it)."""
+    def _locate(self, order_id: str):
+        """(book side, price, queue, entry) of a resting order, or None if it does not rest."""
         where = self._where.get(order_id)
         if where is None:
             return None
@@ -132,16 +117,36 @@ class Book:
         queue = book_side.levels[where[1]]
         for entry in queue:
             if entry.ref == order_id:
-                taken = min(entry.size, size)
-                entry.size -= taken
-                done = entry.size == 0
-                if done:
-                    queue.remove(entry)
-                    self._where.pop(order_id)
-                    book_side.drop_if_empty(where[1])
-                self.last_trade_price = where[1]
-                return Fill(where[1], taken, order_id, entry.owner, done)
+                return book_side, where[1], queue, entry
         raise AssertionError(f"order {order_id} indexed but not queued")
+
+    def remove(self, order_id: str) -> Decimal | None:
+        """Take an order off the book; its remaining size, or None if it was not resting."""
+        found = self._locate(order_id)
+        if found is None:
+            return None
+        book_side, price, queue, entry = found
+        queue.remove(entry)
+        del self._where[order_id]
+        book_side.drop_if_empty(price)
+        return entry.size
+
+    def take_from(self, order_id: str, size: Decimal) -> Fill | None:
+        """Hit one resting order directly, past the queue ahead of it (a fault injector's fill:
+        the race is about THIS order, not about whoever rests in front of it)."""
+        found = self._locate(order_id)
+        if found is None:
+            return None
+        book_side, price, queue, entry = found
+        taken = min(entry.size, size)
+        entry.size -= taken
+        done = entry.size == 0
+        if done:
+            queue.remove(entry)
+            del self._where[order_id]
+            book_side.drop_if_empty(price)
+        self.last_trade_price = price
+        return Fill(price, taken, order_id, entry.owner, done)
 
     def has(self, order_id: str) -> bool:
         return order_id in self._where
