@@ -1,15 +1,21 @@
-"""clobsim's simulated CLOB and harness. `sim.run(scenario, seed=..., mode=...)` runs one scenario."""
+"""clobsim's simulated CLOB and harness. `sim.run(scenario, seed=..., mode=...)` runs one scenario.
+
+The layers, lowest first (docs/architecture.md; the import contracts in pyproject.toml hold them):
+exchange (the simulated CLOB), clients and faults and bots (the ways in, the network with its
+faults, the bots a run drives), run (virtual time, the market, scenarios, the harness), checks,
+explore, testing, tools (the CLI and reports).
+"""
 
 
 def run(scenario, **options):
-    """Run one scenario (see sim.harness.run); imported lazily, the harness is heavy."""
-    from .harness import run as _run  # noqa: PLC0415
+    """Run one scenario and check it (see sim.checks.run); imported lazily, the harness is heavy."""
+    from sim.checks import run as _run  # noqa: PLC0415
 
     return _run(scenario, **options)
 
 
 def load(path):
-    """Load and validate a scenario file (see sim.scenario.load)."""
-    from .scenario import load as _load  # noqa: PLC0415
+    """Load and validate a scenario file (see sim.run.scenario.load)."""
+    from sim.run.scenario import load as _load  # noqa: PLC0415
 
     return _load(path)

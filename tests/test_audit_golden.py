@@ -19,7 +19,7 @@ from core.audit import AuditLog, attach_file_logs, detach, render
 from core.bot import Bot
 from core.ledger import Ledger
 from core.model import NotificationKind, Role
-from sim.fake import FakeExchange, ManualClock
+from sim.testing.fake import FakeExchange, ManualClock
 
 T0 = 1640995200  # the spec's sample timestamp
 ORDER = "abc123def"

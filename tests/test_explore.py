@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 import sim
-from sim.explore import explore
-from sim.scenario import from_dict, load
-from sim.strategies import scenarios
-from sim.zoo import VARIANTS
+from sim.explore.search import explore
+from sim.run.scenario import from_dict, load
+from sim.explore.strategies import scenarios
+from sim.bots.zoo import VARIANTS
 
 # The stated budgets: each variant is found within this many examples at seed 0. Measured on the
 # 2-core machine (runs include shrinking): check-then-cancel, drop-cancelled-partial, double-count,

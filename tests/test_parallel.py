@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from sim import cli
-from sim.explore import explore, split_examples, sub_seed
-from sim.parallel import map_ordered
+from sim.tools import cli
+from sim.explore.search import explore, split_examples, sub_seed
+from sim.tools.parallel import map_ordered
 
 LIBRARY = os.path.join(os.path.dirname(__file__), os.pardir, "scenarios")
 SCENARIOS = ["day-in-the-life-scale-in-fills-in-pieces.yaml", "cancel-race-fill-before-cancel.yaml",

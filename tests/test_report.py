@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from sim.cli import main
+from sim.tools.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = ["cancel-race-fill-before-cancel", "ghost-fill-trade-failed", "timeout-before-apply-declared-not-placed"]
@@ -168,7 +168,7 @@ def test_the_same_run_gives_the_same_report_bytes_in_another_process(run_dir, tm
     for name in names:
         (copy / name).unlink()
     env = {**os.environ, "PYTHONPATH": ROOT, "PYTHONHASHSEED": "12345", "MPLCONFIGDIR": str(tmp_path / "mpl")}
-    done = subprocess.run([sys.executable, "-m", "sim.cli", "report", str(copy)], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-m", "sim.tools.cli", "report", str(copy)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     for name in names:

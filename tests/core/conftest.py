@@ -15,7 +15,7 @@ from core.config import StrategyConfig
 from core.errors import OutcomeUnknown
 from core.ledger import Ledger, TradeRecord
 from core.model import Role
-from sim.fake import FakeExchange, ManualClock
+from sim.testing.fake import FakeExchange, ManualClock
 
 T0 = 1_764_028_800.0  # window start, 2025-11-25 00:00:00 UTC
 WINDOW = 900

@@ -14,7 +14,7 @@ from core.errors import Transient
 from core.ledger import Ledger
 from core.model import OrderState, PlaceOrder, Role, Side, TradeState
 from core.monitor import Monitor
-from sim.fake import ManualClock
+from sim.testing.fake import ManualClock
 
 from .conftest import TOKEN, WINDOW, Rig, lose_answer_once
 

@@ -15,10 +15,10 @@ from eth_account import Account
 from py_clob_client.client import ClobClient
 from py_clob_client.clob_types import ApiCreds, OrderArgs
 
-from sim.fastclient import FastClobClient
-from sim.gateway import Gateway
-from sim.venue import Venue
-from sim.wire import SimTransport, installed
+from sim.clients.fast import FastClobClient
+from sim.exchange.gateway import Gateway
+from sim.exchange.venue import Venue
+from sim.clients.wire import SimTransport, installed
 
 T0 = 1767268800  # 2026-01-01T12:00:00Z, a 15-minute window boundary
 FROZEN = "2026-01-01 12:00:00"  # T0 for freezegun

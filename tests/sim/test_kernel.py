@@ -2,7 +2,7 @@
 
 import simpy
 
-from sim.kernel import Kernel, SimClock
+from sim.run.kernel import Kernel, SimClock
 
 
 def make():

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from sim.book import BUY, SELL, Book
+from sim.exchange.book import BUY, SELL, Book
 
 
 @pytest.fixture

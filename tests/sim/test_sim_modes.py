@@ -10,10 +10,10 @@ from py_clob_client.clob_types import (AssetType, BalanceAllowanceParams, DropNo
                                        OrderArgs, PartialCreateOrderOptions)
 from py_clob_client.exceptions import PolyApiException
 
-from sim import orderid
-from sim.fastclient import FastClobClient
-from sim.gateway import NO_ANSWER, Gateway, Hooks
-from sim.wire import SimTransport, installed
+from sim.exchange import orderid
+from sim.clients.fast import FastClobClient
+from sim.exchange.gateway import NO_ANSWER, Gateway, Hooks
+from sim.clients.wire import SimTransport, installed
 
 ARGS = [
     dict(price=0.53, size=10, side="BUY"),

@@ -12,9 +12,9 @@ from py_clob_client.exceptions import PolyApiException
 from py_clob_client.http_helpers import helpers
 from py_order_utils.model import SignedOrder
 
-from sim import orderid
-from sim.gateway import NO_ANSWER, Answer, Gateway, Hooks
-from sim.wire import SimTransport, installed
+from sim.exchange import orderid
+from sim.exchange.gateway import NO_ANSWER, Answer, Gateway, Hooks
+from sim.clients.wire import SimTransport, installed
 
 ALREADY_GONE = "order can't be found - already canceled or matched"
 

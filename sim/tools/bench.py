@@ -15,7 +15,7 @@ resolution, 120 s of settlement). A window's wall time is that of `sim.run(scena
 check=False)` (and `sim.run(scenario)` with the checks), without writing files.
 
 The bare baseline drives the same bot code (core.bot.Bot: its monitor cycle and notification
-poll) with a plain loop on a ManualClock against sim.fake.FakeExchange, the zero-latency
+poll) with a plain loop on a ManualClock against sim.testing.fake.FakeExchange, the zero-latency
 in-memory stub. It is made comparable by replaying what the bot saw in a recorded fast run
 (untimed): the monitor cycles and notification polls at the very simulated times they ran (so
 the same number of each), the best bid/ask whenever it changed, the fills of the bot's orders,
@@ -49,9 +49,9 @@ from core.model import Side
 from core.monitor import Monitor
 from core.notifications import NotificationProcessor
 
-from .fake import FakeExchange, ManualClock
-from .harness import run_logger, scratch_dir
-from .scenario import Scenario, from_dict
+from sim.testing.fake import FakeExchange, ManualClock
+from sim.run.harness import run_logger, scratch_dir
+from sim.run.scenario import Scenario, from_dict
 
 # The workload: the library's day-in-the-life-scale-in-fills-in-pieces, fixed here so that the
 # benchmark does not move when the library changes.
@@ -125,10 +125,10 @@ def _recording_bot(recorder: _Recorder) -> type[Bot]:
 
 def bare_script(scenario: Scenario) -> dict:
     """What the bot saw in a (recorded, untimed) fast run, as a timeline for the bare loop."""
-    from .harness import run  # noqa: PLC0415
+    from sim.run.harness import run  # noqa: PLC0415
 
     recorder = _Recorder()
-    result = run(scenario, mode="fast", bot=_recording_bot(recorder), check=False)
+    result = run(scenario, mode="fast", bot=_recording_bot(recorder))
     owner = result.owner
     actions: list[tuple[float, int, tuple]] = []  # (time, order, action)
     levels: dict[tuple[str, str], dict[Decimal, Decimal]] = {}
@@ -236,16 +236,17 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
     the checks, as sim.run does by default) and wire mode (the simulation alone). The four are
     timed in turn, `repeat` rounds after a warm-up round, so that a change in the machine's load
     hits them alike."""
-    from .harness import run  # noqa: PLC0415
+    from sim.checks import run as checked_run  # noqa: PLC0415
+    from sim.run.harness import run  # noqa: PLC0415
 
-    sample = run(scenario, mode="fast")
+    sample = checked_run(scenario, mode="fast")
     script = bare_script(scenario)
     bare_record = run_bare(scenario, script)
     pieces = {
         "bare": lambda: run_bare(scenario, script),
-        "fast": lambda: run(scenario, mode="fast", check=False),
-        "fast_checked": lambda: run(scenario, mode="fast"),
-        "wire": lambda: run(scenario, mode="wire", check=False),
+        "fast": lambda: run(scenario, mode="fast"),
+        "fast_checked": lambda: checked_run(scenario, mode="fast"),
+        "wire": lambda: run(scenario, mode="wire"),
     }
     walls: dict[str, list[float]] = {name: [] for name in pieces}
     for round_ in range(max(1, repeat) + 1):
@@ -265,7 +266,7 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
 
 
 def measure_explore(examples: int, seed: int = 0) -> dict:
-    from .explore import explore  # noqa: PLC0415
+    from sim.explore.search import explore  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="clobsim-bench-explore-") as out:
         state = explore(bot="core", seed=seed, examples=examples, out=out, progress=None)
@@ -277,7 +278,7 @@ def measure_explore(examples: int, seed: int = 0) -> dict:
 def measure_parallel(runs: int, workers: int) -> dict:
     """`runs` windows (the workload with seeds 1..runs) serially in this process, then spread
     over `workers` fresh worker processes (sim.parallel, pool start-up included)."""
-    from .parallel import run_summaries  # noqa: PLC0415
+    from sim.tools.parallel import run_summaries  # noqa: PLC0415
 
     base = workload()
     jobs = [(base, seed) for seed in range(1, runs + 1)]

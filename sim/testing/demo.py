@@ -26,7 +26,7 @@ from core.errors import Transient
 from core.ledger import Ledger
 from core.model import Role
 
-from .fake import FakeExchange, ManualClock
+from sim.testing.fake import FakeExchange, ManualClock
 
 WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC
 WINDOW = 900

@@ -29,9 +29,9 @@ import httpx
 from py_clob_client.http_helpers import helpers
 from py_clob_client.signing.hmac import build_hmac_signature
 
-from . import orderid
-from .gateway import Answer, Gateway, error, split_target
-from .records import UNAUTHORIZED, VenueError
+from sim.exchange import orderid
+from sim.exchange.gateway import Answer, Gateway, error, split_target
+from sim.exchange.records import UNAUTHORIZED, VenueError
 
 ORDER_ROUTES = ("POST /order", "POST /orders")
 

@@ -16,101 +16,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 
 from tabulate import tabulate
 
-from .faults import names as fault_names
-from .scenario import Scenario, ScenarioError, discover, from_dict, load
+from sim.bots import names as bot_names
+from sim.bots import resolve as resolve_bot
 
-DEFAULT_OUT = os.path.join("reports", "latest")
-RUN_MARKER = "run.json"
-
-
-class UsageError(Exception):
-    """Bad input that is not a scenario file's fault: exit 2 with this message."""
-
-
-# ---- run -----------------------------------------------------------------------------------
-
-def load_all(paths: list[str]) -> list[Scenario]:
-    """Validate every file before running any: a bad file stops the run and loses nothing."""
-    files = discover(paths)
-    if not files:
-        raise UsageError(f"no scenario files (*.yaml) under {', '.join(paths)}")
-    scenarios = [load(path) for path in files]
-    seen: dict[str, str] = {}
-    for scenario in scenarios:
-        if scenario.name in seen:
-            raise ScenarioError(scenario.source, "name",
-                                f"{scenario.name!r} is also the name of {seen[scenario.name]}; names must be unique")
-        seen[scenario.name] = scenario.source
-    return scenarios
-
-
-def prepare_out(out: str) -> None:
-    """Reuse a previous run folder; never wipe a folder clobsim did not write."""
-    if os.path.isdir(out) and os.listdir(out):
-        if not os.path.exists(os.path.join(out, RUN_MARKER)):
-            raise UsageError(f"--out {out}: folder exists and is not a clobsim run folder (no {RUN_MARKER}); "
-                             "refusing to overwrite it")
-        shutil.rmtree(out)
-    os.makedirs(out, exist_ok=True)
-
-
-def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str) -> str:
-    return f"clobsim run {scenario.source} --seed {seed} --mode {mode} --bot {bot}"
-
-
-def result_record(result, wall: float | None = None) -> dict:
-    from .oracles import bot_orders  # noqa: PLC0415
-    scenario = result.scenario
-    fired = [r for r in result.trace if r["type"] == "fault"]
-    fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + \
-        sum(1 for t in result.venue.trades.values() if t.taker_owner == result.owner)
-    return {
-        "scenario": scenario.name, "file": scenario.source, "description": scenario.description,
-        "seed": result.seed, "mode": result.mode, "bot": result.bot,
-        "verdict": "pass" if result.passed else "fail",
-        "simulated_seconds": result.simulated_seconds, "orders": len(bot_orders(result)), "fills": fills,
-        "faults": [f.kind for f in scenario.faults], "faults_fired": len(fired),
-        "bots_started": result.bots_started, "audit_lines": len(result.events),
-        "checks": [c.to_dict() for c in result.checks],
-        "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot),
-        "scenario_data": scenario.raw,
-    }
-
-
-def write_run(result, folder: str) -> dict:
-    record = result_record(result)
-    with open(os.path.join(folder, "trace.jsonl"), "w", encoding="utf-8") as handle:
-        handle.write(result.trace_jsonl())
-    with open(os.path.join(folder, "result.json"), "w", encoding="utf-8") as handle:
-        json.dump(record, handle, indent=2, ensure_ascii=False, default=str)
-        handle.write("\n")
-    return record
-
-
-def execute(scenario: Scenario, *, seed: int | None, mode: str, bot: str, out: str):
-    from .harness import run  # noqa: PLC0415 - heavy import, only when running
-    folder = os.path.join(out, scenario.name)
-    os.makedirs(folder, exist_ok=True)
-    result = run(scenario, seed=seed, mode=mode, bot=bot, out_dir=folder)
-    return result, write_run(result, folder)
-
+from sim.faults.catalogue import names as fault_names
+from sim.run.scenario import ScenarioError, from_dict
+from sim.tools.errors import UsageError
+from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, load_all, prepare_out
 
 def cmd_run(args) -> int:
-    from .harness import bot_factory  # noqa: PLC0415
     try:
-        bot_factory(args.bot)
+        resolve_bot(args.bot)
     except ValueError as exc:
         raise UsageError(f"--bot: {exc}") from None
     workers = check_workers(args.workers)
     scenarios = load_all(args.paths)
     prepare_out(args.out)
-    from .parallel import run_records  # noqa: PLC0415
+    from sim.tools.parallel import run_records  # noqa: PLC0415
     records = run_records(scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out, workers=workers)
     with open(os.path.join(args.out, RUN_MARKER), "w", encoding="utf-8") as handle:
         json.dump({"paths": args.paths, "seed": args.seed, "mode": args.mode, "bot": args.bot,
@@ -124,7 +51,7 @@ def cmd_run(args) -> int:
     print(f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({args.mode} mode, bot {args.bot}); "
           f"run folder: {args.out}")
     if getattr(args, "report", False):
-        from .report import summary, write_reports  # noqa: PLC0415
+        from sim.tools.report import summary, write_reports  # noqa: PLC0415
         print(summary(write_reports(args.out), args.out))
     return 1 if failed else 0
 
@@ -154,7 +81,7 @@ def failure_text(record: dict) -> str:
 
 def cmd_report(args) -> int:
     """Write report.md and report.html (and the timeline PNGs) into a run folder; 0 once written."""
-    from .report import summary, write_reports  # noqa: PLC0415 - matplotlib, only when reporting
+    from sim.tools.report import summary, write_reports  # noqa: PLC0415 - matplotlib, only when reporting
     print(summary(write_reports(args.run_dir, args.alerts), args.run_dir))
     return 0
 
@@ -196,10 +123,10 @@ def first_difference(recorded: list[str], replayed: list[str]) -> tuple[int, str
 
 
 def cmd_replay(args) -> int:
-    from .harness import bot_factory, run  # noqa: PLC0415
+    from sim.checks import run  # noqa: PLC0415 - heavy import, only when replaying
     if args.bot is not None:
         try:
-            bot_factory(args.bot)
+            resolve_bot(args.bot)
         except ValueError as exc:
             raise UsageError(f"--bot: {exc}") from None
     diverged = 0
@@ -240,10 +167,9 @@ def cmd_replay(args) -> int:
 # ---- explore -------------------------------------------------------------------------------
 
 def cmd_explore(args) -> int:
-    from .explore import explore  # noqa: PLC0415
-    from .harness import bot_factory  # noqa: PLC0415
+    from sim.explore.search import explore  # noqa: PLC0415
     try:
-        bot_factory(args.bot)
+        resolve_bot(args.bot)
     except ValueError as exc:
         raise UsageError(f"--bot: {exc}") from None
     if args.budget is not None and args.budget <= 0:
@@ -278,7 +204,7 @@ def check_workers(workers: int) -> int:
 
 def cmd_bench(args) -> int:
     """The speed ratios of design.md ("Speed"), measured now on this machine (sim.bench)."""
-    from .bench import bench, render  # noqa: PLC0415
+    from sim.tools.bench import bench, render  # noqa: PLC0415
     workers = check_workers(args.workers)
     if args.repeat < 1:
         raise UsageError(f"--repeat: must be a positive number, got {args.repeat}")
@@ -291,12 +217,11 @@ def cmd_bench(args) -> int:
 
 def cmd_list(args) -> int:
     if args.what == "bots":
-        from .zoo import VARIANTS  # noqa: PLC0415
-        names = ["core", *VARIANTS]
+        names = bot_names()
     elif args.what == "faults":
         names = fault_names()
     elif args.what == "invariants":
-        from .oracles import INVARIANTS  # noqa: PLC0415
+        from sim.checks.oracles import INVARIANTS  # noqa: PLC0415
         names = INVARIANTS
     else:
         names = [s.name for s in load_all([args.dir])]

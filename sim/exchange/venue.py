@@ -37,9 +37,9 @@ import uuid
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Callable
 
-from .book import BUY, SELL, ZERO, Book, Fill
-from .markets import Market, updown_market
-from .records import (ALREADY_GONE, BASE_UNITS, CANCELED, CANCELED_MARKET_RESOLVED, COLLATERAL,
+from sim.exchange.book import BUY, SELL, ZERO, Book, Fill
+from sim.exchange.markets import Market, updown_market
+from sim.exchange.records import (ALREADY_GONE, BASE_UNITS, CANCELED, CANCELED_MARKET_RESOLVED, COLLATERAL,
                       DELAYED, FAILED, FAK_NO_MATCH, FOK_NOT_FILLED, INVALID_EXPIRATION,
                       INVALID_PAYLOAD, LIVE, MARKET_NOT_READY, MATCHED, NOT_ENOUGH_BALANCE,
                       NOTE_CANCEL, NOTE_FILL, NOTE_RESOLVED, ORDER_TYPES, OWNER_MISMATCH,

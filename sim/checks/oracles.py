@@ -35,10 +35,10 @@ from core.clob_adapter import ClobExchange
 from core.config import StrategyConfig
 from core.ledger import Ledger
 
-from .fake import ManualClock
-from .fastclient import FastClobClient
-from .gateway import Gateway
-from .harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
+from sim.clients.fast import FastClobClient
+from sim.exchange.gateway import Gateway
+from sim.run.kernel import ManualClock
+from sim.run.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
 
 INVARIANTS = ["ledger-matches-exchange", "no-orphan-orders", "lifecycle-complete", "single-scale-in",
               "no-crash", "notifications-idempotent", "exit-covers-position", "simulator-healthy"]
@@ -458,7 +458,7 @@ def check_expectations(result: RunResult) -> list[Check]:
         checks.append(_in_order(expect["audit_in_order"], lines))
     for pattern in expect.get("audit_absent", []):
         found = [line for line in lines if re.search(pattern, line)]
-        checks.append(_fail(f"expect.audit_absent", f"pattern {pattern!r} must not appear but matched "
+        checks.append(_fail("expect.audit_absent", f"pattern {pattern!r} must not appear but matched "
                             f"{len(found)} line(s)", found[:3], kind="expectation")
                       if found else _ok("expect.audit_absent", "expectation"))
     for pattern, wanted in expect.get("counts", {}).items():
@@ -504,7 +504,7 @@ def _outcomes(result: RunResult, outcomes: dict) -> list[Check]:
                 got = actual[key]
                 same = (got is not None and Decimal(str(got)) == Decimal(str(value))) \
                     if key in ("position", "pnl") else got == value
-                checks.append(_ok(f"expect.outcomes", "expectation") if same else
+                checks.append(_ok("expect.outcomes", "expectation") if same else
                               _fail("expect.outcomes", f"trade #{trade_id} {key}: expected {value}, got {got}",
                                     kind="expectation"))
     if "open_orders" in outcomes:

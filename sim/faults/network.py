@@ -32,11 +32,10 @@ from typing import Callable
 
 import simpy
 
-from .faults import Fault
-from .gateway import NO_ANSWER, Answer, Call, Hooks, error
-from .kernel import Kernel
-from .records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
-from .venue import HEARTBEAT_TIMEOUT, Venue
+from sim.faults.catalogue import Fault
+from sim.exchange.gateway import NO_ANSWER, Answer, Call, Hooks, error
+from sim.exchange.records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
+from sim.exchange.venue import HEARTBEAT_TIMEOUT, Venue
 
 CLIENT_TIMEOUT = 5.0  # py-clob-client's httpx default
 # base one-way latency in ms per route (request leg, response leg); others get DEFAULT_LEG
@@ -62,11 +61,11 @@ class Armed:
 
 
 class Network(Hooks):
-    def __init__(self, env: simpy.Environment, kernel: Kernel, venue: Venue, rng: random.Random,
+    def __init__(self, env: simpy.Environment, wait: Callable[[simpy.Event], Answer], venue: Venue, rng: random.Random,
                  faults: list[Fault], *, window_start: float, horizon: float, owner: str,
                  trade_tokens: dict[int, str], trace: Callable[..., None],
                  doom: Callable[[str, float], None]):
-        self.env, self.kernel, self.venue, self.rng = env, kernel, venue, rng
+        self.env, self.wait, self.venue, self.rng = env, wait, venue, rng
         self.start, self.horizon, self.owner = window_start, horizon, owner
         self.trade_tokens = trade_tokens
         self.trace = trace
@@ -140,7 +139,7 @@ class Network(Hooks):
     def before_apply(self, call: Call) -> Answer:
         done = self.env.event()
         self.env.process(self._serve(call, done))
-        return self.kernel.wait(done)
+        return self.wait(done)
 
     def _serve(self, call: Call, done: simpy.Event):
         req, resp = self.legs(call.route)

@@ -53,18 +53,18 @@ class ClobSim:
 
     def scenario(self, **fields):
         """A scenario from the base quiet window, with the given top-level fields replaced."""
-        from .scenario import from_dict
+        from sim.run.scenario import from_dict
         data = copy.deepcopy(BASE_SCENARIO)
         data.update(copy.deepcopy(fields))
         return from_dict(data, "<clob_sim.scenario>")
 
     def load(self, path: str):
-        from .scenario import load
+        from sim.run.scenario import load
         return load(path)
 
     def run(self, scenario, *, bot="core", seed: int | None = None, mode: str = "fast"):
         """Run a Scenario (or a path to a scenario file); the result carries every check."""
-        from .harness import run
+        from sim.checks import run
         if isinstance(scenario, (str, os.PathLike)):
             scenario = self.load(str(scenario))
         self._runs += 1
@@ -72,11 +72,11 @@ class ClobSim:
         return run(scenario, bot=bot, seed=seed, mode=mode, out_dir=out)
 
     def run_library(self, *, bot="core", mode: str = "fast", folder: str = LIBRARY):
-        from .scenario import discover
+        from sim.run.scenario import discover
         return [self.run(path, bot=bot, mode=mode) for path in discover([folder])]
 
     def explore(self, *, bot="core", examples: int = 50, seed: int = 0):
-        from .explore import explore
+        from sim.explore.search import explore
         return explore(bot=bot, seed=seed, examples=examples, out=os.path.join(self.workdir, "explored"),
                        progress=None)
 

@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .faults import names as fault_names
-from .metrics import Scenario
+from sim.faults.catalogue import names as fault_names
+from sim.tools.metrics import Scenario
 
 WIDTH_IN = 12.0
 DPI = 100

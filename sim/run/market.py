@@ -22,9 +22,9 @@ from typing import Callable
 
 import simpy
 
-from .book import BUY, SELL, ZERO
-from .markets import Market
-from .venue import Venue
+from sim.exchange.book import BUY, SELL, ZERO
+from sim.exchange.markets import Market
+from sim.exchange.venue import Venue
 
 DEFAULTS = {"kind": "random_walk", "start": 0.70, "drift": 0.0, "volatility": 0.004, "step": 5,
             "spread": 0.02, "depth": 150}

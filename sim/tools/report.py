@@ -25,9 +25,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .alerts import RULES, Alert, evaluate, load_thresholds, percent, show
-from .metrics import GREPS, Run, Scenario, cancel_success, load_run, rate, scale_in_fill_rate, spread
-from .timeline import render_png
+from sim.tools.alerts import RULES, Alert, evaluate, load_thresholds, percent, show
+from sim.tools.metrics import GREPS, Run, Scenario, cancel_success, load_run, rate, scale_in_fill_rate, spread
+from sim.tools.timeline import render_png
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"

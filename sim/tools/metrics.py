@@ -28,7 +28,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cli import RUN_MARKER, UsageError
+from sim.tools.errors import UsageError
+from sim.tools.runs import RUN_MARKER
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
 GREPS: list[tuple[str, str]] = [

@@ -138,3 +138,18 @@ class SimClock:
 
     def sleep(self, seconds: float) -> None:
         self.kernel.sleep(seconds)
+
+
+class ManualClock:
+    """Time moves only when someone sleeps or advances it."""
+
+    def __init__(self, start: float = 1_764_028_800.0):
+        self.t = float(start)
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += max(0.0, seconds)
+
+    advance = sleep

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import yaml
 
-from .cli import UsageError
-from .metrics import Run, Scenario, cancel_success, rate, scale_in_fill_rate
+from sim.tools.errors import UsageError
+from sim.tools.metrics import Run, Scenario, cancel_success, rate, scale_in_fill_rate
 
 
 @dataclass(frozen=True)

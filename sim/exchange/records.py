@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from .book import ZERO
+from sim.exchange.book import ZERO
 
 COLLATERAL = "COLLATERAL"
 BASE_UNITS = Decimal(10) ** 6  # USDC and conditional tokens both have 6 decimals

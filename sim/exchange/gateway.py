@@ -47,11 +47,11 @@ from urllib.parse import parse_qsl
 from py_clob_client.clob_types import OrderBookSummary, OrderSummary
 from py_clob_client.utilities import generate_orderbook_summary_hash
 
-from . import orderid
-from .book import BUY, SELL
-from .records import (COLLATERAL, INVALID_PAYLOAD, UNAUTHORIZED, Account, Order, OrderRequest,
+from sim.exchange import orderid
+from sim.exchange.book import BUY, SELL
+from sim.exchange.records import (COLLATERAL, INVALID_PAYLOAD, UNAUTHORIZED, Account, Order, OrderRequest,
                       Placement, Trade, VenueError, base_units, fmt)
-from .venue import Venue
+from sim.exchange.venue import Venue
 
 FIRST_CURSOR, END_CURSOR = "MA==", "LTE="  # base64 of "0" and "-1", as the real API pages
 MAX_ALLOWANCE = str(2 ** 256 - 1)  # the unlimited approval the Polymarket UI gives the exchange

@@ -35,13 +35,14 @@ from core.clob_adapter import ClobExchange
 from core.config import StrategyConfig
 from core.ledger import Ledger
 
-from .fastclient import FastClobClient
-from .gateway import Gateway
-from .kernel import Kernel, SimClock, Task
-from .market import MarketModel
-from .network import Network
-from .scenario import Scenario
-from .venue import Venue
+from sim.clients.fast import FastClobClient
+from sim.exchange.gateway import Gateway
+from sim.run.kernel import Kernel, SimClock, Task
+from sim.run.market import MarketModel
+from sim.faults.network import Network
+from sim.run.scenario import Scenario
+from sim.exchange.venue import Venue
+from sim.bots import bot_name, resolve
 
 # The real constructor, captured before any freeze: freezegun swaps datetime.datetime while it
 # is active, and module attributes that hold the class itself (a bound method is left alone).
@@ -75,7 +76,7 @@ class RunResult:
     internal_errors: list[str]
     simulated_seconds: float
     bots_started: int = 1
-    checks: list = field(default_factory=list)  # sim.oracles.Check, filled by run()
+    checks: list = field(default_factory=list)  # sim.checks' Check records, filled by its judge
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -119,32 +120,13 @@ def run_logger(*, files: bool) -> logging.Logger:
     return logger
 
 
-def bot_name(bot) -> str:
-    return bot if isinstance(bot, str) else f"{bot.__module__}.{bot.__qualname__}"
-
-
-def bot_factory(name) -> Callable[..., Bot]:
-    """`core`, a zoo variant's name (sim.zoo), or a Bot subclass of the caller's own."""
-    if isinstance(name, type) and issubclass(name, Bot):
-        return name
-    if name == "core":
-        return Bot
-    try:
-        from .zoo import VARIANTS  # noqa: PLC0415 - optional until the zoo lands
-    except ImportError:
-        VARIANTS = {}
-    if name not in VARIANTS:
-        raise ValueError(f"unknown bot {name!r}; known: core{''.join(', ' + v for v in sorted(VARIANTS))}")
-    return VARIANTS[name]
-
-
 class _Run:
     def __init__(self, scenario: Scenario, seed: int, mode: str, bot: str, workdir: str):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected fast or wire")
         self.scenario, self.seed, self.mode, self.bot_name = scenario, seed, mode, bot_name(bot)
         self.workdir = workdir
-        self.make_bot = bot_factory(bot)
+        self.make_bot = resolve(bot)
         # Independent streams, each from the run's seed: the market's history (prices, takers)
         # does not depend on how many requests the bot makes (network jitter draws), so
         # `replay --bot` replays the same market against other code.
@@ -177,7 +159,7 @@ class _Run:
             resolution=market_spec.get("resolution", "auto"),
             resolution_delay=float(market_spec.get("resolution_delay", 30)), trace=self._trace)
         self.horizon = scenario.window_length + float(market_spec.get("resolution_delay", 30)) + SETTLE_HORIZON
-        self.network = Network(self.env, self.kernel, self.venue, self.network_rng, list(scenario.faults),
+        self.network = Network(self.env, self.kernel.wait, self.venue, self.network_rng, list(scenario.faults),
                                window_start=start, horizon=self.horizon, owner=BOT_CREDS.api_key,
                                trade_tokens=self.trade_tokens, trace=self._trace,
                                doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after))
@@ -287,7 +269,7 @@ class _Run:
             self.freezer = stack.enter_context(_frozen(self.env.now))
             random.seed(self.seed)  # py_order_utils draws order salts from the global generator
             if self.mode == "wire":
-                from .wire import SimTransport, installed  # noqa: PLC0415
+                from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
                 stack.enter_context(installed(SimTransport(self.gateway)))
             bot_ref = [self._new_bot()]
             self._trace("harness", action="begin", scenario=self.scenario.name, seed=self.seed, mode=self.mode)
@@ -341,10 +323,15 @@ class _frozen:
         return False
 
 
-def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot: str = "core",
-        out_dir: str | None = None, keep_ledger: bool = False, check: bool = True) -> RunResult:
-    """Run one scenario; returns audit events, the trace, the final venue and ledger state, and
-    (check=True) the verdict of every invariant and expectation (sim.oracles).
+Judge = Callable[[RunResult], list]
+
+
+def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot: Any = "core",
+        out_dir: str | None = None, keep_ledger: bool = False, judge: Judge | None = None) -> RunResult:
+    """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
+
+    `judge` (sim.checks passes its check_all) is called on the result while the ledger still
+    exists, and its checks are kept in `result.checks`: the run layer knows nothing of checks.
 
     The ledger lives in `out_dir` when given (as ledger.sqlite), else in a temporary folder that
     is removed afterwards unless keep_ledger (RunResult.ledger() then reopens it).
@@ -358,9 +345,8 @@ def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot:
                 os.remove(path)
     try:
         result = _Run(scenario, seed, mode, bot, workdir).execute(out_dir)
-        if check:
-            from .oracles import check_all  # noqa: PLC0415 - the oracles import this module
-            result.checks = check_all(result)
+        if judge is not None:
+            result.checks = judge(result)
         if not (out_dir or keep_ledger):
             result.extras["ledger_snapshot"] = _snapshot(result.ledger_path)
         return result

@@ -33,9 +33,9 @@ import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from .harness import run
-from .scenario import from_dict
-from .strategies import scenarios
+from sim.checks import run
+from sim.run.scenario import from_dict
+from sim.explore.strategies import scenarios
 
 
 class InvariantViolation(Exception):
@@ -113,7 +113,7 @@ def explore(*, bot: str = "core", seed: int = 0, examples: int | None = None, bu
 def _search_all(jobs: list[tuple], workers: int, bot: str, progress, started: float) -> list[tuple]:
     if workers == 1:
         return [_search(job, progress=progress, started=started) for job in jobs]
-    from .parallel import map_ordered  # noqa: PLC0415
+    from sim.tools.parallel import map_ordered  # noqa: PLC0415
 
     if progress is not None:
         progress.write(f"explore [{bot}]: {len(jobs)} sub-searches on {min(workers, len(jobs))} worker processes\n")

@@ -22,7 +22,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable
 
-PRELOAD = ["sim.harness", "sim.oracles", "sim.cli", "sim.explore", "sim.zoo", "py_clob_client.client"]
+PRELOAD = ["sim.run.harness", "sim.checks", "sim.tools.runs", "sim.explore.search", "sim.bots", "py_clob_client.client"]
 
 
 def default_workers() -> int:
@@ -74,7 +74,7 @@ def map_ordered(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int = 1)
 # ---- clobsim run ------------------------------------------------------------------------------
 
 def _execute(job: tuple) -> dict:
-    from .cli import execute  # noqa: PLC0415 - the CLI's own per-scenario step
+    from sim.tools.runs import execute  # noqa: PLC0415 - the CLI's own per-scenario step
 
     scenario, seed, mode, bot, out = job
     return execute(scenario, seed=seed, mode=mode, bot=bot, out=out)[1]
@@ -82,7 +82,7 @@ def _execute(job: tuple) -> dict:
 
 def run_records(scenarios: list, *, seed: int | None, mode: str, bot: str, out: str,
                 workers: int = 1) -> list[dict]:
-    """Run each scenario into out/<name>/ (sim.cli.execute) and return the result records, in
+    """Run each scenario into out/<name>/ (sim.tools.runs.execute) and return the result records, in
     scenario order. Each run writes only its own folder, so workers never share a file."""
     return map_ordered(_execute, [(s, seed, mode, bot, out) for s in scenarios], workers)
 
@@ -90,7 +90,7 @@ def run_records(scenarios: list, *, seed: int | None, mode: str, bot: str, out: 
 # ---- the benchmark ----------------------------------------------------------------------------
 
 def _summary(job: tuple) -> tuple:
-    from .harness import run  # noqa: PLC0415
+    from sim.checks import run  # noqa: PLC0415
 
     scenario, seed = job
     result = run(scenario, seed=seed)
