@@ -2,7 +2,7 @@
 
 The layers, lowest first (docs/architecture.md; the import contracts in pyproject.toml hold them):
 exchange (the simulated CLOB), clients and faults and bots (the ways in, the network with its
-faults, the bots a run drives), run (virtual time, the market, scenarios, the harness), checks,
+faults, the bots a run drives), runner (virtual time, the market, scenarios, the harness), checks,
 explore, testing, tools (the CLI and reports).
 """
 
@@ -15,7 +15,7 @@ def run(scenario, **options):
 
 
 def load(path):
-    """Load and validate a scenario file (see sim.run.scenario.load)."""
-    from sim.run.scenario import load as _load  # noqa: PLC0415
+    """Load and validate a scenario file (see sim.runner.scenario.load)."""
+    from sim.runner.scenario import load as _load  # noqa: PLC0415
 
     return _load(path)

@@ -10,7 +10,7 @@ import pytest
 from sim.tools import bench as bench_module
 from sim.tools import cli
 from sim.tools.bench import bare_script, bench, render, run_bare, workload
-from sim.run.harness import run
+from sim.runner.harness import run
 
 RATIOS = ["fast_sim_per_wall", "fast_checked_sim_per_wall", "wire_sim_per_wall", "fast_over_bare",
           "fast_checked_over_bare", "wire_over_fast", "explore_examples_per_second", "parallel_speedup",

@@ -179,7 +179,7 @@ def test_list_prints_names_one_per_line(capsys):
 
 
 def test_the_committed_json_schema_is_the_generated_one_and_ties_faults_to_their_parameters():
-    from sim.run.scenario import export_schema
+    from sim.runner.scenario import export_schema
     import jsonschema
     with open(os.path.join(ROOT, "scenarios", "scenario.schema.json"), encoding="utf-8") as handle:
         committed = json.load(handle)
@@ -206,7 +206,7 @@ def test_a_bad_bot_override_exits_2_naming_the_key(tmp_path, override, message):
 
 
 def test_scale_in_tiers_can_be_overridden_from_a_scenario(tmp_path):
-    from sim.run.scenario import load
+    from sim.runner.scenario import load
     from core.config import StrategyConfig
     path = tmp_path / "tiers.yaml"
     path.write_text("name: x\nbot: {scale_in_tiers: [{min_confidence: 0.9, min_price: 0.8, max_time_left: 500}]}\n"

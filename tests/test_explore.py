@@ -8,7 +8,7 @@ import yaml
 
 import sim
 from sim.explore.search import explore
-from sim.run.scenario import from_dict, load
+from sim.runner.scenario import from_dict, load
 from sim.explore.strategies import scenarios
 from sim.bots.zoo import VARIANTS
 

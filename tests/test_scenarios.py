@@ -11,7 +11,7 @@ import os
 import pytest
 
 import sim
-from sim.run.scenario import discover
+from sim.runner.scenario import discover
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = discover([os.path.join(ROOT, "scenarios")])

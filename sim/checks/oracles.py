@@ -37,8 +37,8 @@ from core.ledger import Ledger
 
 from sim.clients.fast import FastClobClient
 from sim.exchange.gateway import Gateway
-from sim.run.kernel import ManualClock
-from sim.run.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
+from sim.runner.kernel import ManualClock
+from sim.runner.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
 
 INVARIANTS = ["ledger-matches-exchange", "no-orphan-orders", "lifecycle-complete", "single-scale-in",
               "no-crash", "notifications-idempotent", "exit-covers-position", "simulator-healthy"]

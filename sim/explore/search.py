@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from sim.checks import run
-from sim.run.scenario import from_dict
+from sim.runner.scenario import from_dict
 from sim.explore.strategies import scenarios
 
 

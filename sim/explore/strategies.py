@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.faults.catalogue import CATALOGUE
+from sim.faults import CATALOGUE
+from sim.faults.kind import Draws
 
 WINDOW = 900
 # Weighted toward the order routes, where the races live (repeats weigh; shrinking goes to the first)
@@ -69,47 +70,13 @@ def market_events() -> st.SearchStrategy[list[dict]]:
 
 
 def _fault(kind: str, trade_ids: list[int]) -> st.SearchStrategy[dict]:
-    trade = st.sampled_from(trade_ids)
-    order = st.sampled_from(["scale-in", "exit"])
-    endpoint = st.sampled_from(ENDPOINTS)
+    """One fault of `kind` targeting the given trades; each kind draws its own parameters
+    (FaultKind.strategy) from these shared pieces."""
     window = st.tuples(_times, st.integers(1, 30).map(lambda d: d * 10)).map(
         lambda fw: {"from": fw[0], "to": min(WINDOW, fw[0] + fw[1])})
-    params: dict[str, st.SearchStrategy] = {
-        "latency": st.fixed_dictionaries({"endpoint": endpoint, "request_ms": st.sampled_from([200, 1500, 6000]),
-                                          "response_ms": st.sampled_from([100, 900, 5500])}).flatmap(
-            lambda d: window.map(lambda w: {**d, **w})),
-        "timeout_after_apply": st.fixed_dictionaries({"endpoint": endpoint, "at": _times, "count": st.integers(1, 3)}),
-        "timeout_before_apply": st.fixed_dictionaries({"endpoint": endpoint, "at": _times, "count": st.integers(1, 3)}),
-        "http_error": st.fixed_dictionaries({"endpoint": endpoint, "at": _times, "count": st.integers(1, 5),
-                                             "status": st.sampled_from([425, 429, 500, 503, 403]),
-                                             "body": st.sampled_from(["json", "html"])}),
-        "stale_read": st.fixed_dictionaries({"trade": trade, "order": order, "at": _times,
-                                             "duration": st.sampled_from([10, 30, 120])}),
-        "order_not_found_after_match": st.fixed_dictionaries({"trade": trade, "order": order,
-                                                              "status": st.sampled_from([404, 200])}),
-        "late_fill": st.fixed_dictionaries({"trade": trade, "order": order},
-                                           optional={"size": st.sampled_from([2.0, 5.0]),
-                                                     "notify_delay": st.sampled_from([0, 20, 120])}),
-        "partial_fill": st.fixed_dictionaries({"trade": trade, "order": order, "at": _times,
-                                               "size": st.sampled_from([1.0, 2.5, 5.0, 50.0])}),
-        "cancel_race": st.fixed_dictionaries({"trade": trade, "order": order},
-                                             optional={"size": st.sampled_from([2.0, 5.0])}),
-        "notification_delay": window.flatmap(lambda w: st.sampled_from([5, 60, 400]).map(lambda d: {**w, "delay": d})),
-        "notification_duplicate": window,
-        "notification_drop": window,
-        "notification_reorder": window,
-        "delayed_match": st.fixed_dictionaries({"trade": trade, "order": order, "delay": st.sampled_from([5, 60]),
-                                                "fail": st.booleans()}),
-        "trade_failed": st.fixed_dictionaries({"trade": trade, "order": order, "after": st.sampled_from([4, 20])}),
-        "balance_lag": st.fixed_dictionaries({"lag": st.sampled_from([5, 20, 60])}),
-        "size_shortfall": st.fixed_dictionaries({"trade": trade, "order": order,
-                                                 "shortfall": st.sampled_from([0.05, 0.5])}),
-        "engine_restart": st.fixed_dictionaries({"at": _times, "duration": st.sampled_from([30, 90]),
-                                                 "post_only_for": st.sampled_from([0, 120])}),
-        "heartbeat_cancel_all": st.fixed_dictionaries({"at": _times}),
-        "bot_crash": st.fixed_dictionaries({"at": _times, "restart_after": st.sampled_from([1, 5, 30])}),
-    }
-    return params[kind].map(lambda p: {"kind": kind, **p})
+    draws = Draws(trade=st.sampled_from(trade_ids), order=st.sampled_from(["scale-in", "exit"]),
+                  endpoint=st.sampled_from(ENDPOINTS), times=_times, window=window)
+    return CATALOGUE[kind].strategy(draws).map(lambda p: {"kind": kind, **p})
 
 
 def fault_schedules(trade_ids: list[int], kinds: list[str] | None = None, max_faults: int = 4

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Callable
 
 from core.errors import ExchangeError, Rejected
-from sim.run.kernel import ManualClock as ManualClock  # the core tests import it from here
+from sim.runner.kernel import ManualClock as ManualClock  # the core tests import it from here
 
 from core.model import (ZERO, BookTop, CancelAck, MakerFill, MarketResolution, Notification,
                         NotificationKind, OrderSnapshot, Placement, PlaceOrder, PreparedOrder, Side,

@@ -53,13 +53,13 @@ class ClobSim:
 
     def scenario(self, **fields):
         """A scenario from the base quiet window, with the given top-level fields replaced."""
-        from sim.run.scenario import from_dict
+        from sim.runner.scenario import from_dict
         data = copy.deepcopy(BASE_SCENARIO)
         data.update(copy.deepcopy(fields))
         return from_dict(data, "<clob_sim.scenario>")
 
     def load(self, path: str):
-        from sim.run.scenario import load
+        from sim.runner.scenario import load
         return load(path)
 
     def run(self, scenario, *, bot="core", seed: int | None = None, mode: str = "fast"):
@@ -72,7 +72,7 @@ class ClobSim:
         return run(scenario, bot=bot, seed=seed, mode=mode, out_dir=out)
 
     def run_library(self, *, bot="core", mode: str = "fast", folder: str = LIBRARY):
-        from sim.run.scenario import discover
+        from sim.runner.scenario import discover
         return [self.run(path, bot=bot, mode=mode) for path in discover([folder])]
 
     def explore(self, *, bot="core", examples: int = 50, seed: int = 0):

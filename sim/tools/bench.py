@@ -50,8 +50,8 @@ from core.monitor import Monitor
 from core.notifications import NotificationProcessor
 
 from sim.testing.fake import FakeExchange, ManualClock
-from sim.run.harness import run_logger, scratch_dir
-from sim.run.scenario import Scenario, from_dict
+from sim.runner.harness import run_logger, scratch_dir
+from sim.runner.scenario import Scenario, from_dict
 
 # The workload: the library's day-in-the-life-scale-in-fills-in-pieces, fixed here so that the
 # benchmark does not move when the library changes.
@@ -125,7 +125,7 @@ def _recording_bot(recorder: _Recorder) -> type[Bot]:
 
 def bare_script(scenario: Scenario) -> dict:
     """What the bot saw in a (recorded, untimed) fast run, as a timeline for the bare loop."""
-    from sim.run.harness import run  # noqa: PLC0415
+    from sim.runner.harness import run  # noqa: PLC0415
 
     recorder = _Recorder()
     result = run(scenario, mode="fast", bot=_recording_bot(recorder))
@@ -237,7 +237,7 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
     timed in turn, `repeat` rounds after a warm-up round, so that a change in the machine's load
     hits them alike."""
     from sim.checks import run as checked_run  # noqa: PLC0415
-    from sim.run.harness import run  # noqa: PLC0415
+    from sim.runner.harness import run  # noqa: PLC0415
 
     sample = checked_run(scenario, mode="fast")
     script = bare_script(scenario)

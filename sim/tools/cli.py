@@ -24,8 +24,8 @@ from tabulate import tabulate
 from sim.bots import names as bot_names
 from sim.bots import resolve as resolve_bot
 
-from sim.faults.catalogue import names as fault_names
-from sim.run.scenario import ScenarioError, from_dict
+from sim.faults import names as fault_names
+from sim.runner.scenario import ScenarioError, from_dict
 from sim.tools.errors import UsageError
 from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, load_all, prepare_out
 

@@ -22,7 +22,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable
 
-PRELOAD = ["sim.run.harness", "sim.checks", "sim.tools.runs", "sim.explore.search", "sim.bots", "py_clob_client.client"]
+PRELOAD = ["sim.runner.harness", "sim.checks", "sim.tools.runs", "sim.explore.search", "sim.bots", "py_clob_client.client"]
 
 
 def default_workers() -> int:

@@ -14,8 +14,8 @@ import shutil
 
 from sim.checks import run
 from sim.checks.oracles import bot_orders
-from sim.run.harness import RunResult
-from sim.run.scenario import Scenario, ScenarioError, discover, load
+from sim.runner.harness import RunResult
+from sim.runner.scenario import Scenario, ScenarioError, discover, load
 from sim.tools.errors import UsageError
 
 DEFAULT_OUT = os.path.join("reports", "latest")

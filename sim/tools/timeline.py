@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.faults.catalogue import names as fault_names
+from sim.faults import names as fault_names
 from sim.tools.metrics import Scenario
 
 WIDTH_IN = 12.0

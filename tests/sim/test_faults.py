@@ -28,9 +28,9 @@ import pytest
 import sim
 from core.audit import render
 from core.ledger import Ledger
-from sim.faults.catalogue import CATALOGUE
+from sim.faults import CATALOGUE
 from sim.faults.network import CLIENT_TIMEOUT
-from sim.run.scenario import from_dict
+from sim.runner.scenario import from_dict
 
 # ---- scenarios ---------------------------------------------------------------------------------
 

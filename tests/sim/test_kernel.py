@@ -2,7 +2,7 @@
 
 import simpy
 
-from sim.run.kernel import Kernel, SimClock
+from sim.runner.kernel import Kernel, SimClock
 
 
 def make():

@@ -22,7 +22,7 @@ import yaml
 
 from core.config import ConfigError, StrategyConfig
 
-from sim.faults.catalogue import CATALOGUE, Fault
+from sim.faults import CATALOGUE, Fault
 
 DEFAULT_WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC, a 15-minute boundary
 _PRICE = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}

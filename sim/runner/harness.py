@@ -37,10 +37,11 @@ from core.ledger import Ledger
 
 from sim.clients.fast import FastClobClient
 from sim.exchange.gateway import Gateway
-from sim.run.kernel import Kernel, SimClock, Task
-from sim.run.market import MarketModel
+from sim.runner.kernel import Kernel, SimClock, Task
+from sim.runner.market import MarketModel
+from sim.faults import CATALOGUE
 from sim.faults.network import Network
-from sim.run.scenario import Scenario
+from sim.runner.scenario import Scenario
 from sim.exchange.venue import Venue
 from sim.bots import bot_name, resolve
 
@@ -132,7 +133,7 @@ class _Run:
         # `replay --bot` replays the same market against other code.
         self.market_rng = random.Random(f"{seed}:market")
         self.network_rng = random.Random(f"{seed}:network")
-        start = scenario.window_start
+        start = self.window_start = scenario.window_start
         self.env = simpy.Environment(initial_time=float(start))
         self.freezer = None
         self._frozen_at: float | None = None
@@ -170,12 +171,15 @@ class _Run:
         self.logger = run_logger(files=False)
         self.tasks: list[Task] = []
         self.bots: list[Bot] = []
+        self.bot: Bot  # the running bot process (bot_crash replaces it); set when the run begins
         self.bot_up = self.env.event()  # fires when a (re)started bot is running
 
     # ---- plumbing ----------------------------------------------------------------------------
 
     def _trace(self, record_type: str, /, **fields) -> None:
         self.trace.append({"t": round(self.env.now, 6), "type": record_type, **fields})
+
+    record = _trace  # sim.faults.kind.BotHost's name for it
 
     def _trace_venue(self, event: dict) -> None:
         """_trace("venue", event=<kind>, fields=<fields>), for every venue event (thousands a run)."""
@@ -205,7 +209,40 @@ class _Run:
         self.bots.append(bot)
         return bot
 
-    def _start_bot(self, bot: Bot) -> None:
+    # ---- processes ---------------------------------------------------------------------------
+
+    def _open_trades(self):
+        for spec in sorted(self.scenario.trades, key=lambda t: (t.at, t.id)):
+            yield self.env.timeout(max(0.0, self.scenario.window_start + spec.at - self.env.now))
+            if not self.bot_up.triggered:
+                yield self.bot_up  # the bot is down (bot_crash): the trade opens when it is back
+            token = self.trade_tokens[spec.id]
+            self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
+            self._trace("harness", action="open_trade", trade=spec.id, token=token, size=str(spec.size))
+            self.bot.open_trade(
+                trade_id=spec.id, symbol=self.scenario.symbol, side=spec.side, market=self.market.condition_id,
+                token_id=token, window_slug=self.market.slug,
+                window_end=self.scenario.window_start + self.scenario.window_length,
+                entry_price=spec.price, entry_size=spec.size, confidence=spec.confidence)
+
+    # ---- the bot's host (sim.faults.kind.BotHost: what bot_crash acts on) ------------------------
+
+    def bot_is_up(self) -> bool:
+        return bool(self.bot_up.triggered)
+
+    def kill_bot(self) -> None:
+        for task in self.tasks:
+            self.kernel.kill(task)
+        self.bot.stop()
+        self.bot.ledger.close()
+        self.bot_up = self.env.event()
+
+    def replace_bot(self) -> None:
+        self.bot = self._new_bot()
+
+    def start_bot(self) -> None:
+        bot = self.bot
+
         def monitor() -> None:
             bot.start()
             bot.monitor_loop()
@@ -214,41 +251,6 @@ class _Run:
         self._trace("bot", action="started", generation=len(self.bots))
         if not self.bot_up.triggered:
             self.bot_up.succeed()
-
-    # ---- processes ---------------------------------------------------------------------------
-
-    def _open_trades(self, bot_ref: list):
-        for spec in sorted(self.scenario.trades, key=lambda t: (t.at, t.id)):
-            yield self.env.timeout(max(0.0, self.scenario.window_start + spec.at - self.env.now))
-            if not self.bot_up.triggered:
-                yield self.bot_up  # the bot is down (bot_crash): the trade opens when it is back
-            token = self.trade_tokens[spec.id]
-            self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
-            self.network.note_deposit()
-            self._trace("harness", action="open_trade", trade=spec.id, token=token, size=str(spec.size))
-            bot_ref[0].open_trade(
-                trade_id=spec.id, symbol=self.scenario.symbol, side=spec.side, market=self.market.condition_id,
-                token_id=token, window_slug=self.market.slug,
-                window_end=self.scenario.window_start + self.scenario.window_length,
-                entry_price=spec.price, entry_size=spec.size, confidence=spec.confidence)
-
-    def _crash(self, fault, bot_ref: list):
-        yield self.env.timeout(max(0.0, self.scenario.window_start + float(fault.get("at")) - self.env.now))
-        if not self.bot_up.triggered:
-            # already down (an earlier crash): one bot process at a time, so nothing to kill,
-            # and no second restart that would run two bots on one database
-            self._trace("fault", kind="bot_crash", phase="already down")
-            return
-        for task in self.tasks:
-            self.kernel.kill(task)
-        bot_ref[0].stop()
-        bot_ref[0].ledger.close()
-        self.bot_up = self.env.event()
-        self._trace("fault", kind="bot_crash", phase="killed")
-        yield self.env.timeout(float(fault.get("restart_after")))
-        bot_ref[0] = self._new_bot()
-        self._trace("fault", kind="bot_crash", phase="restarted")
-        self._start_bot(bot_ref[0])
 
     def _heartbeat_sweeps(self):
         while True:
@@ -271,19 +273,18 @@ class _Run:
             if self.mode == "wire":
                 from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
                 stack.enter_context(installed(SimTransport(self.gateway)))
-            bot_ref = [self._new_bot()]
+            self.bot = self._new_bot()
             self._trace("harness", action="begin", scenario=self.scenario.name, seed=self.seed, mode=self.mode)
             self.model.begin()
             self.network.begin()
-            self.env.process(self._open_trades(bot_ref))
+            self.env.process(self._open_trades())
             self.env.process(self._heartbeat_sweeps())
             for fault in self.scenario.faults:
-                if fault.kind == "bot_crash":
-                    self.env.process(self._crash(fault, bot_ref))
-            self._start_bot(bot_ref[0])
+                CATALOGUE[fault.kind].begin_bot(self, fault)
+            self.start_bot()
             end = self.scenario.window_start + self.horizon
             self.env.run(until=end)
-            bot_ref[0].stop()
+            self.bot.stop()
             for bot in self.bots:
                 bot.ledger.close()
             self._trace("harness", action="end")
@@ -331,7 +332,7 @@ def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot:
     """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
 
     `judge` (sim.checks passes its check_all) is called on the result while the ledger still
-    exists, and its checks are kept in `result.checks`: the run layer knows nothing of checks.
+    exists, and its checks are kept in `result.checks`: the runner knows nothing of checks.
 
     The ledger lives in `out_dir` when given (as ledger.sqlite), else in a temporary folder that
     is removed afterwards unless keep_ledger (RunResult.ledger() then reopens it).

@@ -1,0 +1,60 @@
+"""delayed_match: the order is answered `delayed` (Polymarket's status for marketable orders held
+back by the engine) and matches `delay` seconds later, or never (fail: true)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from sim.exchange.gateway import Answer, Call
+from sim.faults.kind import ORDER, SECONDS, TRADE, Armed, Armory, Draws, FaultKind, Final, Net
+
+
+class DelayedMatch(FaultKind):
+    def before_venue(self, net: Net, armed: Armory, call: Call) -> None:
+        if call.route != "POST /order" or not isinstance(call.body, dict):
+            return
+        order = call.body.get("order") or {}
+        order_id = net.order_id(order)
+        token = str(order.get("tokenId", ""))
+        side = "BUY" if str(order.get("side")) in ("0", "BUY") else "SELL"
+        for one in armed:
+            if net.is_target_request(one, token, side):
+                one.state["order_id"] = order_id
+                net.venue.set_match_delay(token, "delay")
+
+    def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        for one in armed:
+            if "order_id" in one.state and not one.state.get("scheduled"):
+                order = net.venue.orders.get(one.state["order_id"])
+                token = order.asset_id if order else None
+                if token:
+                    net.venue.set_match_delay(token, None)
+                one.state["scheduled"] = True
+                if order is not None and order.status == "DELAYED":
+                    net.fire(one, order_id=order.id)
+                    net.env.process(self._release(net, order.id, one))
+                else:
+                    one.state.pop("order_id")
+                    one.state.pop("scheduled")
+        return answer
+
+    def _release(self, net: Net, order_id: str, armed: Armed) -> Any:
+        yield net.env.timeout(float(armed.fault.get("delay")))
+        if armed.fault.get("fail"):
+            net.venue.fail_delayed(order_id)
+        else:
+            net.venue.release_delayed(order_id)
+        net.trace("fault", kind=self.name, index=armed.index, order_id=order_id,
+                  phase="failed" if armed.fault.get("fail") else "released")
+
+    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order, "delay": st.sampled_from([5, 60]),
+                                      "fail": st.booleans()})
+
+
+KIND = DelayedMatch(
+    "delayed_match", "The order is answered `delayed` and matches `delay` seconds later (or never, with fail: true).",
+    {"trade": TRADE, "order": ORDER, "delay": SECONDS, "fail": {"type": "boolean"}}, ("trade", "order"),
+    {"delay": 10, "fail": False}, precedence=50)

@@ -1,0 +1,192 @@
+"""What a fault kind is: one object holding its schema, its injection and its exploration strategy.
+
+Each kind of the catalogue is one module of sim.faults defining a `FaultKind` subclass and its
+one instance, `KIND`. The subclass overrides only the hooks where the fault bites; the network
+(sim.faults.network) calls every kind that overrides a hook, in the order of `precedence`, at
+that point of a request's path:
+
+    legs(net, armed, route, req, resp)       the request and response legs' latency
+    refuse(net, armed, call)                 when sent: an Answer keeps the request from the venue
+    admit(net, armed, call)                  on arrival, before the venue: an Answer refuses it
+    before_venue(net, armed, call)           on arrival: change the venue before it applies
+    after_venue(net, armed, call, answer)    the venue's answer: return it, a replacement, or
+                                             Final(answer) to answer at once (no later kind sees it)
+    on_venue_event(net, armed, event)        every venue event of a kind in `watches`
+    begin(net, one_armed)                    once at the start, per fault in scenario order
+    begin_bot(host, fault)                   once at the start, for faults that act on the bot
+                                             itself (bot_crash): the harness is the BotHost
+
+`armed` is the tuple of the run's faults of this kind that have shots left (a kind loops over
+them itself, so it decides whether two of them compound). `precedence` orders kinds whose hooks
+meet on one request (e.g. timeout_after_apply before stale_read: a lost answer is never stale):
+lower sees the request first. The catalogue's own order (sim.faults.CATALOGUE) is the documented
+one, used for listing, the JSON Schema and exploration.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, Protocol
+
+import simpy
+from hypothesis import strategies as st
+
+from sim.exchange.gateway import Answer, Call
+from sim.exchange.venue import Venue
+
+ROUTES = ["*", "POST /order", "POST /orders", "DELETE /order", "DELETE /orders", "DELETE /cancel-all",
+          "DELETE /cancel-market-orders", "GET /data/order", "GET /data/orders", "GET /data/trades",
+          "GET /notifications", "DELETE /notifications", "GET /balance-allowance", "GET /book",
+          "GET /markets", "GET /tick-size", "GET /neg-risk", "GET /fee-rate", "POST /v1/heartbeats"]
+ORDER_ROUTES = ("POST /order", "POST /orders")
+CANCEL_ROUTES = ("DELETE /order", "DELETE /orders", "DELETE /cancel-all", "DELETE /cancel-market-orders")
+
+# JSON Schema fragments of the common parameters
+T = {"type": "number", "minimum": 0}  # seconds from the window start
+COUNT = {"type": "integer", "minimum": 1}
+TRADE = {"type": "integer", "minimum": 1}
+ORDER = {"enum": ["scale-in", "exit"]}
+ENDPOINT = {"enum": ROUTES}
+SIZE = {"type": "number", "exclusiveMinimum": 0}
+SECONDS = {"type": "number", "minimum": 0}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault of a scenario: its kind's name and the parameters the scenario gave."""
+
+    kind: str
+    params: dict[str, Any]
+
+    def get(self, name: str) -> Any:
+        if name in self.params:
+            return self.params[name]
+        from sim.faults import CATALOGUE  # noqa: PLC0415 - the registry imports every kind module
+
+        return CATALOGUE[self.kind].defaults.get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.params}
+
+    def window(self, horizon: float) -> tuple[float, float]:
+        return float(self.get("from") or 0), float(self.get("to") if self.get("to") is not None else horizon)
+
+
+@dataclass
+class Armed:
+    """One fault of a run with its remaining shots and whatever its kind keeps about it."""
+
+    fault: Fault
+    index: int
+    shots: int
+    state: dict = field(default_factory=dict)
+
+
+class Final(NamedTuple):
+    """An answer that goes back to the client as it is: no later kind's after_venue sees it."""
+
+    answer: Answer
+
+
+class Net(Protocol):
+    """What a kind may use of the network (sim.faults.network.Network)."""
+
+    env: simpy.Environment
+    venue: Venue
+    rng: random.Random
+    owner: str
+    horizon: float
+    trade_tokens: dict[int, str]
+    trace: Callable[..., None]
+    doom: Callable[[str, float], None]
+    mailbox: Any
+    balances: Any
+
+    def rel(self) -> float: ...
+    def until(self, at: float) -> float: ...
+    def in_window(self, armed: Armed) -> bool: ...
+    def fire(self, armed: Armed, **details: Any) -> None: ...
+    def targets(self, armed: Armed, order_id: str | None) -> bool: ...
+    def is_target_request(self, armed: Armed, token: str, side: str) -> bool: ...
+    def open_target(self, armed: Armed) -> Any: ...
+    def matches(self, armed: Armed, call: Call) -> bool: ...
+    def order_id(self, order: dict) -> str: ...
+
+
+class BotHost(Protocol):
+    """What a kind that acts on the bot itself may use of the harness."""
+
+    env: simpy.Environment
+    window_start: float
+
+    def bot_is_up(self) -> bool: ...
+    def kill_bot(self) -> None: ...
+    def replace_bot(self) -> None: ...  # a new bot process on the same database, not started yet
+    def start_bot(self) -> None: ...
+    def record(self, record_type: str, /, **fields: Any) -> None: ...  # a trace record
+
+
+class Draws(NamedTuple):
+    """The shared building blocks of exploration strategies (sim.explore.strategies)."""
+
+    trade: st.SearchStrategy[int]
+    order: st.SearchStrategy[str]
+    endpoint: st.SearchStrategy[str]
+    times: st.SearchStrategy[int]
+    window: st.SearchStrategy[dict]
+
+
+Armory = tuple[Armed, ...]
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    name: str
+    summary: str
+    params: dict[str, dict]
+    required: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+    precedence: int = 0
+    watches: tuple[str, ...] = ()  # venue event kinds on_venue_event is called for
+
+    def schema(self) -> dict:
+        props: dict[str, Any] = {"kind": {"const": self.name}}
+        props.update(self.params)
+        return {"type": "object", "properties": props, "required": ["kind", *self.required],
+                "additionalProperties": False, "description": self.summary}
+
+    # ---- injection (see the module docstring); the defaults do nothing ------------------------
+
+    def legs(self, net: Net, armed: Armory, route: str, req: float, resp: float) -> tuple[float, float]:
+        return req, resp
+
+    def refuse(self, net: Net, armed: Armory, call: Call) -> Answer | None:
+        return None
+
+    def admit(self, net: Net, armed: Armory, call: Call) -> Answer | None:
+        return None
+
+    def before_venue(self, net: Net, armed: Armory, call: Call) -> None:
+        return None
+
+    def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        return answer
+
+    def on_venue_event(self, net: Net, armed: Armory, event: dict) -> None:
+        return None
+
+    def begin(self, net: Net, armed: Armed) -> None:
+        return None
+
+    def begin_bot(self, host: BotHost, fault: Fault) -> None:
+        return None
+
+    # ---- exploration ---------------------------------------------------------------------------
+
+    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        """The kind's parameters as exploration draws them (without "kind")."""
+        raise NotImplementedError(f"fault kind {self.name} has no exploration strategy")
+
+    def overrides(self, hook: str) -> bool:
+        return getattr(type(self), hook) is not getattr(FaultKind, hook)

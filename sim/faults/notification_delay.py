@@ -1,0 +1,26 @@
+"""notification_delay: notifications created during [from, to) are delivered `delay` s late."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from sim.faults.kind import SECONDS, Armory, Draws, FaultKind, Net, T
+
+
+class NotificationDelay(FaultKind):
+    def on_venue_event(self, net: Net, armed: Armory, event: dict) -> None:
+        fields = event["fields"]
+        if event["kind"] != "notification" or fields["owner"] != net.owner:
+            return
+        for one in armed:
+            if net.in_window(one):
+                net.mailbox.hide(fields["id"], event["time"] + float(one.fault.get("delay")))
+                net.trace("fault", kind=self.name, index=one.index, notification=fields["id"])
+
+    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        return draws.window.flatmap(lambda w: st.sampled_from([5, 60, 400]).map(lambda d: {**w, "delay": d}))
+
+
+KIND = NotificationDelay(
+    "notification_delay", "Notifications created during [from, to) are delivered `delay` s late.",
+    {"from": T, "to": T, "delay": SECONDS}, ("delay",), {"from": 0}, precedence=110, watches=("notification",))

@@ -1,0 +1,35 @@
+"""size_shortfall: the shares received fall short of size_matched by `shortfall` per fill (4.95
+received for 5 matched): an exit sized from size_matched asks for shares the bot does not have."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import strategies as st
+
+from sim.exchange.gateway import Call
+from sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Net
+
+
+class SizeShortfall(FaultKind):
+    def before_venue(self, net: Net, armed: Armory, call: Call) -> None:
+        if call.route != "POST /order" or not isinstance(call.body, dict):
+            return
+        order = call.body.get("order") or {}
+        order_id = net.order_id(order)
+        token = str(order.get("tokenId", ""))
+        side = "BUY" if str(order.get("side")) in ("0", "BUY") else "SELL"
+        for one in armed:
+            if net.is_target_request(one, token, side):
+                net.venue.share_shortfall[order_id] = Decimal(str(one.fault.get("shortfall")))
+                net.fire(one, order_id=order_id)
+
+    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order,
+                                      "shortfall": st.sampled_from([0.05, 0.5])})
+
+
+KIND = SizeShortfall(
+    "size_shortfall", "Shares received fall short of size_matched by `shortfall` per fill "
+    "(e.g. 4.95 received for 5 matched).",
+    {"trade": TRADE, "order": ORDER, "shortfall": SIZE}, ("trade", "order"), {"shortfall": 0.05}, precedence=40)

@@ -1,0 +1,39 @@
+"""stale_read: GET /data/order for the order answers the snapshot taken when the fault starts,
+for `duration` seconds (a read replica behind the matching engine)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from sim.exchange.gateway import Answer, Call
+from sim.faults.kind import ORDER, SECONDS, TRADE, T, Armory, Draws, FaultKind, Final, Net
+
+
+class StaleRead(FaultKind):
+    def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        if call.route != "GET /data/order":
+            return answer
+        order_id = call.params.get("id")
+        for one in armed:
+            if net.targets(one, order_id):
+                at = float(one.fault.get("at"))
+                if at <= net.rel() < at + float(one.fault.get("duration")):
+                    if "snapshot" not in one.state:
+                        one.state["snapshot"] = answer
+                        net.trace("fault", kind=self.name, index=one.index, order_id=order_id, phase="frozen")
+                    else:
+                        net.trace("fault", kind=self.name, index=one.index, order_id=order_id,
+                                  phase="stale answer")
+                    answer = one.state["snapshot"]
+        return answer
+
+    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order, "at": draws.times,
+                                      "duration": st.sampled_from([10, 30, 120])})
+
+
+KIND = StaleRead(
+    "stale_read", "GET /data/order for the order answers the snapshot taken when the fault "
+    "starts, for `duration` seconds.",
+    {"trade": TRADE, "order": ORDER, "at": T, "duration": SECONDS}, ("trade", "order"), {"at": 0, "duration": 30},
+    precedence=70)

@@ -1,0 +1,26 @@
+"""timeout_before_apply: the request is lost on its way; the venue never sees it, the client
+times out. Indistinguishable, for the bot, from timeout_after_apply: that is the point."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from sim.exchange.gateway import NO_ANSWER, Answer, Call
+from sim.faults.kind import COUNT, ENDPOINT, T, Armory, Draws, FaultKind, Net
+
+
+class TimeoutBeforeApply(FaultKind):
+    def refuse(self, net: Net, armed: Armory, call: Call) -> Answer | None:
+        for one in armed:
+            if net.matches(one, call):
+                net.fire(one, route=call.route, seq=call.seq)
+                return NO_ANSWER
+        return None
+
+    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        return st.fixed_dictionaries({"endpoint": draws.endpoint, "at": draws.times, "count": st.integers(1, 3)})
+
+
+KIND = TimeoutBeforeApply(
+    "timeout_before_apply", "The request is lost before the venue sees it: the client times out.",
+    {"endpoint": ENDPOINT, "at": T, "count": COUNT}, ("endpoint",), {"at": 0, "count": 1}, precedence=10)
