@@ -1,4 +1,4 @@
-# The README quick start: `make run` (the main job) and `make test` (the tests).
+# The README quick start: `make run` (the main job) and `make test` (lint, types, import contracts, tests).
 # Each target creates/updates the local virtualenv by itself.
 PYTHON ?= python3
 VENV   := .venv
@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/clobsim run scenarios/ --out reports/latest --report
 
+# lint, format, types (core strictly), the import contracts, then the tests
 test: $(STAMP)
+	$(VENV)/bin/ruff check core sim tests
+	$(VENV)/bin/ruff format --check core sim tests
+	$(VENV)/bin/mypy --strict -p core
+	$(VENV)/bin/mypy -p sim
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 clean:

@@ -9,7 +9,7 @@ import pytest
 
 from sim.tools import cli
 from sim.explore.search import explore, split_examples, sub_seed
-from sim.tools.parallel import map_ordered
+from sim.runner.pool import map_ordered
 
 LIBRARY = os.path.join(os.path.dirname(__file__), os.pardir, "scenarios")
 SCENARIOS = ["day-in-the-life-scale-in-fills-in-pieces.yaml", "cancel-race-fill-before-cancel.yaml",

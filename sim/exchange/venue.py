@@ -536,7 +536,8 @@ class Venue:
             "original_size": fmt(order.original_size), "size_matched": fmt(order.size_matched)})
 
     def expire_orders(self) -> list[str]:
-        """Cancel GTD orders whose time has come (the scheduler calls this periodically)."""
+        """Cancel GTD orders whose time has come (the harness calls this every 5 s, with the
+        heartbeat sweep)."""
         now = self.now()
         due = [o for o in self._all_open_orders() if o.order_type == "GTD"
                and now >= o.expiration - GTD_SECURITY_MARGIN]

@@ -113,7 +113,7 @@ def explore(*, bot: str = "core", seed: int = 0, examples: int | None = None, bu
 def _search_all(jobs: list[tuple], workers: int, bot: str, progress, started: float) -> list[tuple]:
     if workers == 1:
         return [_search(job, progress=progress, started=started) for job in jobs]
-    from sim.tools.parallel import map_ordered  # noqa: PLC0415
+    from sim.runner.pool import map_ordered  # noqa: PLC0415
 
     if progress is not None:
         progress.write(f"explore [{bot}]: {len(jobs)} sub-searches on {min(workers, len(jobs))} worker processes\n")

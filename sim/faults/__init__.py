@@ -24,7 +24,7 @@ from sim.faults import (balance_lag, bot_crash, cancel_race, delayed_match, engi
                         timeout_after_apply, timeout_before_apply, trade_failed)
 from sim.faults.kind import ROUTES, Fault, FaultKind
 
-__all__ = ["CATALOGUE", "ROUTES", "Fault", "FaultKind", "names"]
+__all__ = ["CATALOGUE", "ROUTES", "Fault", "FaultKind", "fault", "names"]
 
 CATALOGUE: dict[str, FaultKind] = {module.KIND.name: module.KIND for module in (
     latency, timeout_after_apply, timeout_before_apply, http_error, stale_read, order_not_found_after_match,
@@ -36,3 +36,8 @@ CATALOGUE: dict[str, FaultKind] = {module.KIND.name: module.KIND for module in (
 
 def names() -> list[str]:
     return list(CATALOGUE)
+
+
+def fault(kind: str, params: dict) -> Fault:
+    """A Fault of a catalogue kind, with that kind's defaults for the parameters not given."""
+    return Fault(kind, params, CATALOGUE[kind].defaults)

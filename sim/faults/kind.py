@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Protocol
+from typing import Any, Callable, Mapping, NamedTuple, Protocol
 
 import simpy
 from hypothesis import strategies as st
@@ -54,17 +54,17 @@ SECONDS = {"type": "number", "minimum": 0}
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault of a scenario: its kind's name and the parameters the scenario gave."""
+    """One fault of a scenario: its kind's name, the parameters the scenario gave, and the kind's
+    defaults for the rest (sim.faults.fault() fills them in from the catalogue)."""
 
     kind: str
     params: dict[str, Any]
+    defaults: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def get(self, name: str) -> Any:
         if name in self.params:
             return self.params[name]
-        from sim.faults import CATALOGUE  # noqa: PLC0415 - the registry imports every kind module
-
-        return CATALOGUE[self.kind].defaults.get(name)
+        return self.defaults.get(name)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.params}

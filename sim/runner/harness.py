@@ -252,10 +252,12 @@ class _Run:
         if not self.bot_up.triggered:
             self.bot_up.succeed()
 
-    def _heartbeat_sweeps(self):
+    def _housekeeping(self):
+        """The venue's own clockwork: the heartbeat dead-man switch and GTD expiry, every 5 s."""
         while True:
             yield self.env.timeout(5.0)
             self.venue.heartbeat_sweep()
+            self.venue.expire_orders()
 
     # ---- the run -----------------------------------------------------------------------------
 
@@ -278,7 +280,7 @@ class _Run:
             self.model.begin()
             self.network.begin()
             self.env.process(self._open_trades())
-            self.env.process(self._heartbeat_sweeps())
+            self.env.process(self._housekeeping())
             for fault in self.scenario.faults:
                 CATALOGUE[fault.kind].begin_bot(self, fault)
             self.start_bot()

@@ -23,6 +23,7 @@ import yaml
 from core.config import ConfigError, StrategyConfig
 
 from sim.faults import CATALOGUE, Fault
+from sim.faults import fault as make_fault
 
 DEFAULT_WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC, a 15-minute boundary
 _PRICE = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
@@ -266,7 +267,7 @@ def _build(data: dict, file: str) -> Scenario:
     for i, t in enumerate(data["trades"]):
         trades.append(TradeSpec(int(t.get("id", i + 1)), float(t["at"]), t["side"], Decimal(str(t["price"])),
                                 Decimal(str(t["size"])), Decimal(str(t.get("confidence", 0.85)))))
-    faults = tuple(Fault(f["kind"], {k: v for k, v in f.items() if k != "kind"}) for f in data.get("faults", []))
+    faults = tuple(make_fault(f["kind"], {k: v for k, v in f.items() if k != "kind"}) for f in data.get("faults", []))
     return Scenario(name=data["name"], description=data.get("description", ""), seed=int(data.get("seed", 0)),
                     market=dict(data.get("market", {})), bot=dict(data.get("bot", {})), trades=tuple(trades),
                     events=tuple(data.get("events", [])), faults=faults, expect=dict(data.get("expect", {})),
