@@ -1,4 +1,4 @@
-"""The audit trail (../shared/spec/audit-trail.md): events are data, rendered in ONE place.
+"""The audit trail (docs/audit-trail.md): events are data, rendered in ONE place.
 
 Every audit event is an `AuditEvent` (time, kind, fields). `render()` is the only code that
 turns one into text; it reproduces the spec's sample lines character for character (same
@@ -18,71 +18,269 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, TextIO
+
+from .ports import Clock
 
 WARN = "⚠️ "  # U+26A0 U+FE0F; the spec follows it with two spaces (it renders narrow)
 
 # kind -> (level, scope, emoji, template). Templates use str.format with the event's fields.
 TEMPLATES: dict[str, tuple[int, str, str, str]] = {
     # ---- scale-in lifecycle (scale.py) ---------------------------------------------------
-    "scale_in.placement": (logging.INFO, "trade", "🎯", "SCALE-IN PLACEMENT: Initiating maker order | size={size:.2f}, price=${price:.2f}, time_left={time_left}s, confidence={confidence:.2f}"),
-    "scale_in.resting": (logging.INFO, "trade", "⏳", "SCALE-IN PLACED: Maker order resting on book | status={status}, OrderID: {order_id}"),
-    "scale_in.filled_immediate": (logging.INFO, "trade", "✅", "SCALE-IN FILLED (Immediate): {size:.2f} shares @ ${price:.4f} | OrderID: {order_id}"),
-    "scale_in.filled_delayed": (logging.INFO, "trade", "🎯", "SCALE-IN FILLED (Delayed): +{size:.2f} shares @ ${price:.4f} | OrderID: {order_id}"),
-    "scale_in.partial": (logging.INFO, "trade", "⏰", "SCALE-IN PARTIAL FILL ({detection}): +{size:.2f} shares @ ${price:.4f} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}"),
-    "scale_in.cancelled": (logging.INFO, "trade", "🧹", "SCALE-IN CANCELLED: {reason} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}"),
-    "scale_in.venue_cancelled": (logging.INFO, "trade", "🧹", "SCALE-IN CANCELLED BY VENUE: {reason} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}"),
+    "scale_in.placement": (
+        logging.INFO,
+        "trade",
+        "🎯",
+        "SCALE-IN PLACEMENT: Initiating maker order"
+        " | size={size:.2f}, price=${price:.2f}, time_left={time_left}s, confidence={confidence:.2f}",
+    ),
+    "scale_in.resting": (
+        logging.INFO,
+        "trade",
+        "⏳",
+        "SCALE-IN PLACED: Maker order resting on book | status={status}, OrderID: {order_id}",
+    ),
+    "scale_in.filled_immediate": (
+        logging.INFO,
+        "trade",
+        "✅",
+        "SCALE-IN FILLED (Immediate): {size:.2f} shares @ ${price:.4f} | OrderID: {order_id}",
+    ),
+    "scale_in.filled_delayed": (
+        logging.INFO,
+        "trade",
+        "🎯",
+        "SCALE-IN FILLED (Delayed): +{size:.2f} shares @ ${price:.4f} | OrderID: {order_id}",
+    ),
+    "scale_in.partial": (
+        logging.INFO,
+        "trade",
+        "⏰",
+        "SCALE-IN PARTIAL FILL ({detection}): +{size:.2f} shares @ ${price:.4f} | filled={filled:.2f}/{original:.2f}"
+        " | OrderID: {order_id}",
+    ),
+    "scale_in.cancelled": (
+        logging.INFO,
+        "trade",
+        "🧹",
+        "SCALE-IN CANCELLED: {reason} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}",
+    ),
+    "scale_in.venue_cancelled": (
+        logging.INFO,
+        "trade",
+        "🧹",
+        "SCALE-IN CANCELLED BY VENUE: {reason} | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}",
+    ),
     "scale_in.failed": (logging.ERROR, "trade", "❌", "SCALE-IN PLACEMENT FAILED: {error} | kind={error_kind}"),
-    "scale_in.outcome_unknown": (logging.WARNING, "trade", "⏳", "SCALE-IN PENDING: placement outcome unknown ({error}), awaiting reconciliation | OrderID: {order_id}"),
-    "scale_in.not_placed": (logging.WARNING, "trade", "❌", "SCALE-IN FAILED: order never reached the book (no trace after {waited}s) | OrderID: {order_id}"),
-    "scale_in.status_error": (logging.WARNING, "trade", WARN, "SCALE-IN STATUS CHECK ERROR: {error} | OrderID: {order_id}"),
+    "scale_in.outcome_unknown": (
+        logging.WARNING,
+        "trade",
+        "⏳",
+        "SCALE-IN PENDING: placement outcome unknown ({error}), awaiting reconciliation | OrderID: {order_id}",
+    ),
+    "scale_in.not_placed": (
+        logging.WARNING,
+        "trade",
+        "❌",
+        "SCALE-IN FAILED: order never reached the book (no trace after {waited}s) | OrderID: {order_id}",
+    ),
+    "scale_in.status_error": (
+        logging.WARNING,
+        "trade",
+        WARN,
+        "SCALE-IN STATUS CHECK ERROR: {error} | OrderID: {order_id}",
+    ),
     "scale_in.skipped": (logging.INFO, "trade", "⏸️", "SCALE-IN SKIPPED: {reason}"),
-    "scale_in.void": (logging.WARNING, "trade", WARN, "SCALE-IN FILL VOID: -{size:.2f} shares @ ${price:.4f} (trade {trade_id} failed) | OrderID: {order_id}"),
-    "trade.settled": (logging.INFO, "trade", "🏁", "SETTLED: winner={winner}, position={position:.2f}, payout=${payout:.2f}, pnl=${pnl:+.2f}"),
-    "trade.opened": (logging.INFO, "trade", "🟢", "POSITION OPENED: {size:.2f} shares @ ${price:.4f} | confidence={confidence:.2f}, window_end={window_end}"),
+    "scale_in.void": (
+        logging.WARNING,
+        "trade",
+        WARN,
+        "SCALE-IN FILL VOID: -{size:.2f} shares @ ${price:.4f} (trade {trade_id} failed) | OrderID: {order_id}",
+    ),
+    "trade.settled": (
+        logging.INFO,
+        "trade",
+        "🏁",
+        "SETTLED: winner={winner}, position={position:.2f}, payout=${payout:.2f}, pnl=${pnl:+.2f}",
+    ),
+    "trade.opened": (
+        logging.INFO,
+        "trade",
+        "🟢",
+        "POSITION OPENED: {size:.2f} shares @ ${price:.4f} | confidence={confidence:.2f}, window_end={window_end}",
+    ),
     # ---- exit plan and the race-safe scale-in cancellation (monitor.py) ------------------
-    "exit.cancel_start": (logging.INFO, "exit", "🧹", "Starting scale-in order cancellation process for order {order_id}"),
+    "exit.cancel_start": (
+        logging.INFO,
+        "exit",
+        "🧹",
+        "Starting scale-in order cancellation process for order {order_id}",
+    ),
     "exit.status": (logging.INFO, "exit", "🔍", "Scale-in order {order_id} status: {status}"),
-    "exit.race_recent_fill": (logging.WARNING, "exit", WARN, "RACE CONDITION DETECTED! Order {order_id} was recently filled (size: {size:.2f}), skipping cancellation"),
-    "exit.race_partial": (logging.WARNING, "exit", WARN, "RACE CONDITION DETECTED! Order {order_id} was recently partially filled (size: {size:.2f} of {original:.2f}), cancelling the remainder safely"),
-    "exit.race_during_cancel": (logging.WARNING, "exit", WARN, "RACE CONDITION DETECTED! Order {order_id} filled before the cancel took effect (size: {size:.2f}), fill accounted"),
+    "exit.race_recent_fill": (
+        logging.WARNING,
+        "exit",
+        WARN,
+        "RACE CONDITION DETECTED! Order {order_id} was recently filled (size: {size:.2f}), skipping cancellation",
+    ),
+    "exit.race_partial": (
+        logging.WARNING,
+        "exit",
+        WARN,
+        "RACE CONDITION DETECTED! Order {order_id} was recently partially filled (size: {size:.2f} of {original:.2f}),"
+        " cancelling the remainder safely",
+    ),
+    "exit.race_during_cancel": (
+        logging.WARNING,
+        "exit",
+        WARN,
+        "RACE CONDITION DETECTED! Order {order_id} filled before the cancel took effect (size: {size:.2f}), fill"
+        " accounted",
+    ),
     "exit.cancelled": (logging.INFO, "exit", "✅", "Successfully cancelled scale-in order {order_id}"),
     "exit.cancel_failed": (logging.ERROR, "exit", "❌", "Failed to cancel scale-in order {order_id}: {error}"),
-    "exit.nothing_to_cancel": (logging.INFO, "exit", "✅", "Scale-in order {order_id} already {state}, nothing to cancel"),
-    "exit.placed": (logging.INFO, "exit", "📤", "Exit order placed: SELL {size:.2f} shares @ ${price:.2f} | OrderID: {order_id}"),
-    "exit.resize": (logging.INFO, "exit", "🔁", "Resizing exit order {order_id}: {old_size:.2f} -> {new_size:.2f} shares"),
-    "exit.filled": (logging.INFO, "exit", "✅", "Exit order filled: +{size:.2f} shares @ ${price:.4f} | sold={sold:.2f}/{original:.2f} | OrderID: {order_id}"),
+    "exit.nothing_to_cancel": (
+        logging.INFO,
+        "exit",
+        "✅",
+        "Scale-in order {order_id} already {state}, nothing to cancel",
+    ),
+    "exit.placed": (
+        logging.INFO,
+        "exit",
+        "📤",
+        "Exit order placed: SELL {size:.2f} shares @ ${price:.2f} | OrderID: {order_id}",
+    ),
+    "exit.resize": (
+        logging.INFO,
+        "exit",
+        "🔁",
+        "Resizing exit order {order_id}: {old_size:.2f} -> {new_size:.2f} shares",
+    ),
+    "exit.filled": (
+        logging.INFO,
+        "exit",
+        "✅",
+        "Exit order filled: +{size:.2f} shares @ ${price:.4f} | sold={sold:.2f}/{original:.2f} | OrderID: {order_id}",
+    ),
     "exit.failed": (logging.ERROR, "exit", "❌", "Exit order placement failed: {error} | kind={error_kind}"),
-    "exit.outcome_unknown": (logging.WARNING, "exit", "⏳", "Exit order outcome unknown ({error}), awaiting reconciliation | OrderID: {order_id}"),
+    "exit.outcome_unknown": (
+        logging.WARNING,
+        "exit",
+        "⏳",
+        "Exit order outcome unknown ({error}), awaiting reconciliation | OrderID: {order_id}",
+    ),
     "exit.complete": (logging.INFO, "exit", "🏁", "Exit plan complete: position closed at ${price:.2f}"),
     "exit.window_end": (logging.INFO, "exit", "⌛", "Window ending in {time_left}s: cancelling leftover orders"),
-    "exit.void": (logging.WARNING, "exit", WARN, "Exit fill void: -{size:.2f} shares (trade {trade_id} failed) | OrderID: {order_id}"),
+    "exit.void": (
+        logging.WARNING,
+        "exit",
+        WARN,
+        "Exit fill void: -{size:.2f} shares (trade {trade_id} failed) | OrderID: {order_id}",
+    ),
     # ---- reconciliation (reconciliation.py) ----------------------------------------------
-    "recon.track_fill": (logging.INFO, "recon", "🔍", "Tracking recent fill for order {order_id} | size={size:.2f}, price=${price:.2f}, timestamp={timestamp}"),
-    "recon.recent_fill": (logging.INFO, "recon", "🔍", "Order {order_id} recently filled {age}s ago (within {threshold}s threshold)"),
-    "recon.safe_cancel_start": (logging.INFO, "recon", "🔍", "[{label}] Starting safe cancellation for order {order_id}"),
+    "recon.track_fill": (
+        logging.INFO,
+        "recon",
+        "🔍",
+        "Tracking recent fill for order {order_id} | size={size:.2f}, price=${price:.2f}, timestamp={timestamp}",
+    ),
+    "recon.recent_fill": (
+        logging.INFO,
+        "recon",
+        "🔍",
+        "Order {order_id} recently filled {age}s ago (within {threshold}s threshold)",
+    ),
+    "recon.safe_cancel_start": (
+        logging.INFO,
+        "recon",
+        "🔍",
+        "[{label}] Starting safe cancellation for order {order_id}",
+    ),
     "recon.cancel_ack": (logging.INFO, "recon", "🔍", "[{label}] Cancel answer for order {order_id}: {answer}"),
-    "recon.cancel_error": (logging.WARNING, "recon", WARN, "[{label}] Cancel attempt {attempt}/{attempts} for order {order_id} failed: {error}"),
-    "recon.verify": (logging.INFO, "recon", "🔍", "Verification attempt {attempt}/{attempts} for order {order_id}: status={status}, size_matched={size_matched:.2f}"),
-    "recon.verify_miss": (logging.INFO, "recon", "🔍", "Verification attempt {attempt}/{attempts} for order {order_id}: {error}"),
-    "recon.inconclusive": (logging.WARNING, "recon", WARN, "Inconclusive verification for {order_id} after {attempts} attempts, assuming unfilled for safety"),
-    "recon.safe_cancel_done": (logging.INFO, "recon", "✅", "[{label}] Safe cancellation complete for order {order_id} | final size_matched={size_matched:.2f}"),
+    "recon.cancel_error": (
+        logging.WARNING,
+        "recon",
+        WARN,
+        "[{label}] Cancel attempt {attempt}/{attempts} for order {order_id} failed: {error}",
+    ),
+    "recon.verify": (
+        logging.INFO,
+        "recon",
+        "🔍",
+        "Verification attempt {attempt}/{attempts} for order {order_id}: status={status},"
+        " size_matched={size_matched:.2f}",
+    ),
+    "recon.verify_miss": (
+        logging.INFO,
+        "recon",
+        "🔍",
+        "Verification attempt {attempt}/{attempts} for order {order_id}: {error}",
+    ),
+    "recon.inconclusive": (
+        logging.WARNING,
+        "recon",
+        WARN,
+        "Inconclusive verification for {order_id} after {attempts} attempts, assuming unfilled for safety",
+    ),
+    "recon.safe_cancel_done": (
+        logging.INFO,
+        "recon",
+        "✅",
+        "[{label}] Safe cancellation complete for order {order_id} | final size_matched={size_matched:.2f}",
+    ),
     "recon.cleanup": (logging.INFO, "recon", "🧹", "Cleaned up {count} recent fill records older than {age}s"),
-    "recon.pass_start": (logging.INFO, "recon", "🔍", "Starting reconciliation pass ({reason}) | orders to check={count}"),
-    "recon.order_found": (logging.INFO, "recon", "✅", "Order {order_id} found on exchange (status: {status}, size_matched={size_matched:.2f})"),
-    "recon.order_missing": (logging.INFO, "recon", "🔍", "Order {order_id} not found on exchange yet ({waited}s since placement)"),
-    "recon.fill_recovered": (logging.INFO, "recon", "✅", "Recovered fill for order {order_id} from {source} | trade={trade_id}, size={size:.2f}, price=${price:.4f}"),
-    "recon.fill_void": (logging.WARNING, "recon", WARN, "Void fill for order {order_id} | trade={trade_id}, size={size:.2f} (trade FAILED)"),
+    "recon.pass_start": (
+        logging.INFO,
+        "recon",
+        "🔍",
+        "Starting reconciliation pass ({reason}) | orders to check={count}",
+    ),
+    "recon.order_found": (
+        logging.INFO,
+        "recon",
+        "✅",
+        "Order {order_id} found on exchange (status: {status}, size_matched={size_matched:.2f})",
+    ),
+    "recon.order_missing": (
+        logging.INFO,
+        "recon",
+        "🔍",
+        "Order {order_id} not found on exchange yet ({waited}s since placement)",
+    ),
+    "recon.fill_recovered": (
+        logging.INFO,
+        "recon",
+        "✅",
+        "Recovered fill for order {order_id} from {source} | trade={trade_id}, size={size:.2f}, price=${price:.4f}",
+    ),
+    "recon.fill_void": (
+        logging.WARNING,
+        "recon",
+        WARN,
+        "Void fill for order {order_id} | trade={trade_id}, size={size:.2f} (trade FAILED)",
+    ),
     "recon.orphan_cancelled": (logging.WARNING, "recon", WARN, "Unknown live order {order_id} on exchange cancelled"),
-    "recon.pass_done": (logging.INFO, "recon", "✅", "Reconciliation pass complete | orders={orders}, fills recovered={recovered}, voided={voided}"),
+    "recon.pass_done": (
+        logging.INFO,
+        "recon",
+        "✅",
+        "Reconciliation pass complete | orders={orders}, fills recovered={recovered}, voided={voided}",
+    ),
     "recon.error": (logging.WARNING, "recon", WARN, "Reconciliation step failed: {error}"),
     # ---- notifications (notifications.py) ------------------------------------------------
     "notif.retrieve_start": (logging.DEBUG, "notif", "🔍", "Starting notification retrieval process"),
     "notif.retrieved": (logging.INFO, "notif", "🔍", "Retrieved {count} notifications"),
-    "notif.processed": (logging.INFO, "notif", "🔍", "Processed notification {index}/{count} - Type: {type}, OrderID: {order_id}"),
+    "notif.processed": (
+        logging.INFO,
+        "notif",
+        "🔍",
+        "Processed notification {index}/{count} - Type: {type}, OrderID: {order_id}",
+    ),
     "notif.success": (logging.INFO, "notif", "✅", "Successfully processed {count} notifications"),
     "notif.dropped": (logging.INFO, "notif", "🧹", "Dropped {count} notifications (marked as read)"),
     "notif.error": (logging.WARNING, "notif", WARN, "Notification {step} failed: {error}"),
@@ -123,7 +321,7 @@ def render(event: AuditEvent) -> str:
 def format_time(t: float) -> str:
     """Event time as UTC text, millisecond precision; from the event, never from the wall clock."""
     millis = int(round(t * 1000))
-    stamp = datetime.fromtimestamp(millis // 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = datetime.fromtimestamp(millis // 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
     return f"{stamp}.{millis % 1000:03d}"
 
 
@@ -152,7 +350,7 @@ class AuditLog:
     is complete data on its own.
     """
 
-    def __init__(self, clock, logger: logging.Logger | None = None):
+    def __init__(self, clock: Clock, logger: logging.Logger | None = None):
         self._clock = clock
         self.logger = logger or logging.getLogger("clobsim.audit")
         self.listeners: list[Callable[[AuditEvent], None]] = []
@@ -170,6 +368,7 @@ class AuditLog:
 
 # ---- logging plumbing: formatter and the handlers for master, window and JSON-lines logs ----
 
+
 class AuditFormatter(logging.Formatter):
     """`<event time> <LEVEL> <line>`; the time is the event's (simulated or live), not the record's."""
 
@@ -185,7 +384,7 @@ class WindowFileHandler(logging.Handler):
     def __init__(self, directory: str, level: int = logging.INFO):
         super().__init__(level)
         self.directory = directory
-        self._files: dict[str, Any] = {}
+        self._files: dict[str, TextIO] = {}
         self.setFormatter(AuditFormatter())
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -226,8 +425,14 @@ class JsonlHandler(logging.Handler):
         super().close()
 
 
-def attach_file_logs(logger: logging.Logger, *, master_path: str, window_dir: str | None = None,
-                     jsonl_path: str | None = None, level: int = logging.INFO) -> list[logging.Handler]:
+def attach_file_logs(
+    logger: logging.Logger,
+    *,
+    master_path: str,
+    window_dir: str | None = None,
+    jsonl_path: str | None = None,
+    level: int = logging.INFO,
+) -> list[logging.Handler]:
     """Route a logger's audit lines to the master log, window logs and the JSON twin."""
     os.makedirs(os.path.dirname(master_path) or ".", exist_ok=True)
     master = logging.FileHandler(master_path, encoding="utf-8")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from .audit import AuditLog
 from .config import StrategyConfig
@@ -18,7 +18,7 @@ from .context import BotContext
 from .errors import ExchangeError
 from .fills import FillPath
 from .ledger import Ledger
-from .model import dec
+from .model import DecimalLike, dec
 from .monitor import Monitor
 from .notifications import NotificationProcessor
 from .ports import Clock, Exchange
@@ -34,9 +34,16 @@ class Bot:
     monitor_class = Monitor
     notifications_class = NotificationProcessor
 
-    def __init__(self, clock: Clock, exchange: Exchange, ledger: Ledger, *,
-                 config: StrategyConfig | None = None, audit: AuditLog | None = None,
-                 logger: logging.Logger | None = None):
+    def __init__(
+        self,
+        clock: Clock,
+        exchange: Exchange,
+        ledger: Ledger,
+        *,
+        config: StrategyConfig | None = None,
+        audit: AuditLog | None = None,
+        logger: logging.Logger | None = None,
+    ):
         audit = audit or AuditLog(clock, logger)
         self.ctx = BotContext(clock, exchange, ledger, audit, config or StrategyConfig())
         self.fills = self.fill_path_class(self.ctx)
@@ -54,18 +61,44 @@ class Bot:
     def audit(self) -> AuditLog:
         return self.ctx.audit
 
-    def open_trade(self, *, symbol: str, side: str, market: str, token_id: str, window_slug: str,
-                   window_end: float, entry_price, entry_size, confidence,
-                   trade_id: int | None = None) -> int:
+    def open_trade(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        market: str,
+        token_id: str,
+        window_slug: str,
+        window_end: float,
+        entry_price: DecimalLike,
+        entry_size: DecimalLike,
+        confidence: DecimalLike,
+        trade_id: int | None = None,
+    ) -> int:
         """Record a position the strategy opened (entry fills are outside this component)."""
         ctx = self.ctx
         trade_id = ctx.ledger.open_trade(
-            symbol=symbol, side=side, market=market, token_id=token_id, window_slug=window_slug,
-            window_end=window_end, entry_price=dec(entry_price), entry_size=dec(entry_size),
-            confidence=dec(confidence), now=ctx.now(), trade_id=trade_id)
+            symbol=symbol,
+            side=side,
+            market=market,
+            token_id=token_id,
+            window_slug=window_slug,
+            window_end=window_end,
+            entry_price=dec(entry_price),
+            entry_size=dec(entry_size),
+            confidence=dec(confidence),
+            now=ctx.now(),
+            trade_id=trade_id,
+        )
         trade = ctx.ledger.trade(trade_id)
-        ctx.emit_for(trade, "trade.opened", size=trade.entry_size, price=trade.entry_price,
-                     confidence=trade.confidence, window_end=int(window_end))
+        ctx.emit_for(
+            trade,
+            "trade.opened",
+            size=trade.entry_size,
+            price=trade.entry_price,
+            confidence=trade.confidence,
+            window_end=int(window_end),
+        )
         return trade_id
 
     def start(self) -> None:

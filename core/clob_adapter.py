@@ -26,14 +26,23 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Protocol
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from poly_eip712_structs import make_domain
-from py_clob_client.clob_types import (AssetType, BalanceAllowanceParams, DropNotificationParams,
-                                       OpenOrderParams, OrderArgs, OrderType,
-                                       PartialCreateOrderOptions, TradeParams)
+from py_clob_client.clob_types import (
+    AssetType,
+    BalanceAllowanceParams,
+    DropNotificationParams,
+    OpenOrderParams,
+    OrderArgs,
+    OrderType,
+    PartialCreateOrderOptions,
+    TradeParams,
+)
 from py_clob_client.config import get_contract_config
 from py_clob_client.constants import POLYGON
 from py_clob_client.exceptions import PolyApiException, PolyException
@@ -41,9 +50,27 @@ from py_order_utils.builders.exception import ValidationException
 from py_order_utils.utils import normalize_address
 
 from .errors import ExchangeError, NotFound, OutcomeUnknown, Rejected, Transient
-from .model import (ZERO, BookTop, CancelAck, MakerFill, MarketResolution, Notification,
-                    NotificationKind, OrderSnapshot, Placement, PlaceOrder, PreparedOrder, Side,
-                    TradeSnapshot, dec, size_q)
+from .model import (
+    ZERO,
+    BookTop,
+    CancelAck,
+    MakerFill,
+    MarketResolution,
+    Notification,
+    NotificationKind,
+    OrderSnapshot,
+    Placement,
+    PlaceOrder,
+    PreparedOrder,
+    Side,
+    TradeSnapshot,
+    dec,
+    size_q,
+)
+
+if TYPE_CHECKING:
+    from py_clob_client.clob_types import OrderBookSummary
+    from py_order_utils.model import SignedOrder
 
 ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
 TICK_SIZES = ("0.1", "0.01", "0.001", "0.0001")  # the client's ROUNDING_CONFIG keys
@@ -51,15 +78,43 @@ BASE_UNITS = Decimal(10) ** 6  # USDC and conditional tokens both have 6 decimal
 # The client floors size*100 in binary floats, so 4.35 would be signed as 4.34 (about 1 size in
 # 20). Sending a millionth more survives that floor and still rounds down to the same cent.
 _SIZE_NUDGE = Decimal("0.000001")
-_NOTIFICATION_KINDS = {1: NotificationKind.CANCEL, 2: NotificationKind.FILL,
-                       4: NotificationKind.RESOLVED}
+_NOTIFICATION_KINDS = {1: NotificationKind.CANCEL, 2: NotificationKind.FILL, 4: NotificationKind.RESOLVED}
 _MESSAGE_LIMIT = 200
+
+
+class ClobClientLike(Protocol):
+    """The part of ClobClient's public API the adapter calls (chain_id and get_address are optional).
+
+    py-clob-client ships no type information and its answers are JSON, hence the Any results.
+    """
+
+    def create_order(self, order_args: OrderArgs, options: PartialCreateOrderOptions, /) -> SignedOrder: ...
+
+    def post_order(self, order: SignedOrder, /, orderType: OrderType, post_only: bool) -> Any: ...
+
+    def cancel(self, order_id: str, /) -> Any: ...
+
+    def get_order(self, order_id: str, /) -> Any: ...
+
+    def get_orders(self, params: OpenOrderParams, /) -> Any: ...
+
+    def get_trades(self, params: TradeParams, /) -> Any: ...
+
+    def get_notifications(self) -> Any: ...
+
+    def drop_notifications(self, params: DropNotificationParams, /) -> object: ...
+
+    def get_balance_allowance(self, params: BalanceAllowanceParams, /) -> Any: ...
+
+    def get_order_book(self, token_id: str, /) -> OrderBookSummary: ...
+
+    def get_market(self, condition_id: str, /) -> Any: ...
 
 
 class ClobExchange:
     """core's Exchange port over a py-clob-client ``ClobClient`` (or a look-alike)."""
 
-    def __init__(self, client, *, chain_id: int | None = None):
+    def __init__(self, client: ClobClientLike, *, chain_id: int | None = None):
         self._client = client
         self._chain_id = int(chain_id or getattr(client, "chain_id", None) or POLYGON)
         get_address = getattr(client, "get_address", None)
@@ -79,9 +134,13 @@ class ClobExchange:
         client must floor sizes to 2 decimals as the real one does.
         """
         _validate(command)
-        args = OrderArgs(token_id=command.token_id, price=float(command.price),
-                         size=float(size_q(command.size) + _SIZE_NUDGE),
-                         side=command.side.value, expiration=command.expiration)
+        args = OrderArgs(
+            token_id=command.token_id,
+            price=float(command.price),
+            size=float(size_q(command.size) + _SIZE_NUDGE),
+            side=command.side.value,
+            expiration=command.expiration,
+        )
         options = PartialCreateOrderOptions(tick_size=command.tick_size, neg_risk=command.neg_risk)
         with self._boundary("prepare order", local_rejects=True):
             signed = self._client.create_order(args, options)
@@ -98,19 +157,20 @@ class ClobExchange:
         """
         command = prepared.command
         with self._boundary("post order", write=True, order_id=prepared.order_id):
-            answer = self._client.post_order(prepared.signed,
-                                             orderType=getattr(OrderType, command.order_type),
-                                             post_only=command.post_only)
+            answer = self._client.post_order(
+                prepared.signed, orderType=getattr(OrderType, command.order_type), post_only=command.post_only
+            )
             if not isinstance(answer, dict):
                 raise TypeError(f"post answer is not an object: {answer!r}")
             error = _one_line(answer.get("errorMsg") or "")
             if answer.get("success") is False or error:
-                raise Rejected(error or "order not accepted", status=200,
-                               order_id=prepared.order_id)
-            return Placement(order_id=str(answer.get("orderID") or prepared.order_id),
-                             status=str(answer.get("status") or "").lower(),
-                             taking_amount=dec(answer.get("takingAmount")),
-                             making_amount=dec(answer.get("makingAmount")))
+                raise Rejected(error or "order not accepted", status=200, order_id=prepared.order_id)
+            return Placement(
+                order_id=str(answer.get("orderID") or prepared.order_id),
+                status=str(answer.get("status") or "").lower(),
+                taking_amount=dec(answer.get("takingAmount")),
+                making_amount=dec(answer.get("makingAmount")),
+            )
 
     def cancel_order(self, order_id: str) -> CancelAck:
         """The answer never says how much matched: callers read the order afterwards."""
@@ -150,8 +210,7 @@ class ClobExchange:
         if not notification_ids:
             return  # the client would send a bare "?" query: nothing to drop
         with self._boundary("drop notifications", write=True):
-            self._client.drop_notifications(
-                DropNotificationParams(ids=[str(i) for i in notification_ids]))
+            self._client.drop_notifications(DropNotificationParams(ids=[str(i) for i in notification_ids]))
 
     def balance(self, token_id: str | None = None) -> Decimal:
         if token_id is None:
@@ -171,20 +230,24 @@ class ClobExchange:
 
     # ---- internals -------------------------------------------------------------------------
 
-    def _order_id(self, signed, neg_risk: bool) -> str:
+    def _order_id(self, signed: SignedOrder, neg_risk: bool) -> str:
         """EIP-712 struct hash of the signed order, the recipe of py_order_utils' BaseBuilder."""
         domain = self._domains.get(neg_risk)
         if domain is None:
             exchange = get_contract_config(self._chain_id, neg_risk).exchange
-            domain = make_domain(name="Polymarket CTF Exchange", version="1",
-                                 chainId=str(self._chain_id),
-                                 verifyingContract=normalize_address(exchange))
+            domain = make_domain(
+                name="Polymarket CTF Exchange",
+                version="1",
+                chainId=str(self._chain_id),
+                verifyingContract=normalize_address(exchange),
+            )
             self._domains[neg_risk] = domain
         return "0x" + keccak(signed.order.signable_bytes(domain=domain)).hex()
 
     @contextmanager
-    def _boundary(self, action: str, *, write: bool = False, order_id: str | None = None,
-                  local_rejects: bool = False):
+    def _boundary(
+        self, action: str, *, write: bool = False, order_id: str | None = None, local_rejects: bool = False
+    ) -> Iterator[None]:
         """Map whatever escapes the client (or our parsing of its answer) into core's errors."""
         try:
             yield
@@ -195,8 +258,7 @@ class ClobExchange:
         except Exception as exc:
             # The client reports its own validation with bare Exception (price range, tick
             # size, fee rate) and missing credentials with PolyException, before any request.
-            local = isinstance(exc, (PolyException, ValidationException)) or (
-                local_rejects and type(exc) is Exception)
+            local = isinstance(exc, (PolyException, ValidationException)) or (local_rejects and type(exc) is Exception)
             message = f"{action}: {type(exc).__name__}: {_one_line(str(exc))}"
             if local:
                 raise Rejected(_one_line(str(exc)) or message, order_id=order_id) from exc
@@ -205,6 +267,7 @@ class ClobExchange:
 
 
 # ---- mapping helpers: one per venue shape ---------------------------------------------------
+
 
 def _validate(command: PlaceOrder) -> None:
     """Checks the client would otherwise make in different places (or a look-alike might skip)."""
@@ -216,14 +279,12 @@ def _validate(command: PlaceOrder) -> None:
         raise Rejected(f"unsupported tick size {command.tick_size!r}")
 
 
-def _api_error(action: str, exc: PolyApiException, *, write: bool,
-               order_id: str | None) -> ExchangeError:
+def _api_error(action: str, exc: PolyApiException, *, write: bool, order_id: str | None) -> ExchangeError:
     status = exc.status_code
     message = _venue_message(exc.error_msg, status)
     if status is None:  # "Request exception!": the request may have reached the venue
         if write:
-            return OutcomeUnknown(f"{action}: no answer ({message}); it may have been applied",
-                                  order_id=order_id)
+            return OutcomeUnknown(f"{action}: no answer ({message}); it may have been applied", order_id=order_id)
         return Transient(f"{action}: no answer ({message})", order_id=order_id)
     if status in (425, 429) or 500 <= status <= 599:
         return Transient(message, status=status, order_id=order_id)
@@ -235,7 +296,7 @@ def _api_error(action: str, exc: PolyApiException, *, write: bool,
     return kind(f"{action}: unexpected HTTP {status}: {message}", status=status, order_id=order_id)
 
 
-def _venue_message(error_msg, status: int | None) -> str:
+def _venue_message(error_msg: object, status: int | None) -> str:
     """A short single-line message from a JSON error, a text body or a CDN's HTML page."""
     if isinstance(error_msg, dict):
         text = error_msg.get("error") or error_msg.get("errorMsg") or json.dumps(error_msg)
@@ -248,25 +309,26 @@ def _venue_message(error_msg, status: int | None) -> str:
     return _one_line(text) or (f"HTTP {status}" if status is not None else "no answer")
 
 
-def _one_line(text) -> str:
+def _one_line(text: object) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT - 3] + "..."
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
 
 
-def _side(value) -> Side:
+def _side(value: object) -> Side:
     return Side(str(value).upper())
 
 
-def _cancel_ack(order_id: str, answer) -> CancelAck:
+def _cancel_ack(order_id: str, answer: Any) -> CancelAck:
     answer = answer or {}
     if order_id in (answer.get("canceled") or ()):
         return CancelAck(order_id, canceled=True)
     reason = (answer.get("not_canceled") or {}).get(order_id)
-    return CancelAck(order_id, canceled=False,
-                     reason=_one_line(reason) if reason else "not in the venue's cancel answer")
+    return CancelAck(
+        order_id, canceled=False, reason=_one_line(reason) if reason else "not in the venue's cancel answer"
+    )
 
 
-def _order_snapshot(raw: dict) -> OrderSnapshot:
+def _order_snapshot(raw: dict[str, Any]) -> OrderSnapshot:
     return OrderSnapshot(
         order_id=str(raw["id"]),
         status=str(raw.get("status") or "").upper(),
@@ -279,10 +341,11 @@ def _order_snapshot(raw: dict) -> OrderSnapshot:
     )
 
 
-def _trade_snapshot(raw: dict) -> TradeSnapshot:
-    makers = tuple(MakerFill(order_id=str(m["order_id"]),
-                             matched_amount=dec(m.get("matched_amount")), price=dec(m.get("price")))
-                   for m in raw.get("maker_orders") or ())
+def _trade_snapshot(raw: dict[str, Any]) -> TradeSnapshot:
+    makers = tuple(
+        MakerFill(order_id=str(m["order_id"]), matched_amount=dec(m.get("matched_amount")), price=dec(m.get("price")))
+        for m in raw.get("maker_orders") or ()
+    )
     return TradeSnapshot(
         trade_id=str(raw["id"]),
         status=str(raw.get("status") or "").upper(),
@@ -296,7 +359,7 @@ def _trade_snapshot(raw: dict) -> TradeSnapshot:
     )
 
 
-def _notification(raw: dict) -> Notification:
+def _notification(raw: dict[str, Any]) -> Notification:
     """Lenient on purpose (the payload is undocumented, docs/venue-shapes.md): unknown fields are
     ignored, missing or unparsable ones default, an unknown type becomes OTHER. For a
     cancellation, ``size`` is the order's original_size."""
@@ -314,7 +377,8 @@ def _notification(raw: dict) -> Notification:
         return "" if value is None or isinstance(value, (dict, list)) else str(value)
 
     try:
-        kind = _NOTIFICATION_KINDS.get(int(raw.get("type")), NotificationKind.OTHER)
+        venue_type: Any = raw.get("type")  # any JSON value, or None: int() refusing it means OTHER
+        kind = _NOTIFICATION_KINDS.get(int(venue_type), NotificationKind.OTHER)
     except (TypeError, ValueError):
         kind = NotificationKind.OTHER
     size = payload.get("size", payload.get("original_size"))
@@ -333,7 +397,7 @@ def _notification(raw: dict) -> Notification:
     )
 
 
-def _lenient_dec(value) -> Decimal:
+def _lenient_dec(value: Any) -> Decimal:
     try:
         number = dec(value)
     except (InvalidOperation, TypeError, ValueError):
@@ -341,19 +405,17 @@ def _lenient_dec(value) -> Decimal:
     return number if number.is_finite() else ZERO
 
 
-def _book_top(token_id: str, book) -> BookTop:
+def _book_top(token_id: str, book: OrderBookSummary) -> BookTop:
     # The venue lists bids ascending and asks descending (best LAST); take max/min rather than
     # trusting any order.
     bids = [dec(level.price) for level in book.bids or ()]
     asks = [dec(level.price) for level in book.asks or ()]
-    return BookTop(token_id=token_id, best_bid=max(bids) if bids else None,
-                   best_ask=min(asks) if asks else None)
+    return BookTop(token_id=token_id, best_bid=max(bids) if bids else None, best_ask=min(asks) if asks else None)
 
 
-def _market_resolution(market: str, raw: dict) -> MarketResolution:
+def _market_resolution(market: str, raw: dict[str, Any]) -> MarketResolution:
     closed = bool(raw["closed"])  # required: a default would read as "not resolved yet"
     winners = [str(t["token_id"]) for t in raw.get("tokens") or () if t.get("winner") is True]
     # Only a closed market with exactly one winner is resolved; anything else is "not yet".
     winner = winners[0] if closed and len(winners) == 1 else None
-    return MarketResolution(market=str(raw.get("condition_id") or market), closed=closed,
-                            winning_token_id=winner)
+    return MarketResolution(market=str(raw.get("condition_id") or market), closed=closed, winning_token_id=winner)

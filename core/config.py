@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class ConfigError(ValueError):
         self.key, self.rule = key, rule
 
 
-def _number(key: str, value) -> Decimal:
+def _number(key: str, value: object) -> Decimal:
     if isinstance(value, bool):
         raise ConfigError(key, f"must be a number, got {value!r}")
     try:
@@ -44,7 +46,7 @@ def _number(key: str, value) -> Decimal:
     return number
 
 
-def _convert(key: str, value, current):
+def _convert(key: str, value: object, current: object) -> tuple[ScaleInTier, ...] | Decimal | str | int | float:
     """An override in the type of the field it replaces."""
     if isinstance(current, tuple):  # scale_in_tiers: a list of {min_confidence, min_price, max_time_left}
         if not isinstance(value, (list, tuple)) or not value:
@@ -54,8 +56,13 @@ def _convert(key: str, value, current):
             if not isinstance(tier, dict) or set(tier) != {"min_confidence", "min_price", "max_time_left"}:
                 raise ConfigError(f"{key}[{i}]", "must have exactly min_confidence, min_price, max_time_left")
             seconds = _number(f"{key}[{i}].max_time_left", tier["max_time_left"])
-            tiers.append(ScaleInTier(_number(f"{key}[{i}].min_confidence", tier["min_confidence"]),
-                                     _number(f"{key}[{i}].min_price", tier["min_price"]), int(seconds)))
+            tiers.append(
+                ScaleInTier(
+                    _number(f"{key}[{i}].min_confidence", tier["min_confidence"]),
+                    _number(f"{key}[{i}].min_price", tier["min_price"]),
+                    int(seconds),
+                )
+            )
         return tuple(tiers)
     if isinstance(current, Decimal):
         return _number(key, value)
@@ -104,13 +111,14 @@ class StrategyConfig:
     exit_backoff: float = 10.0
     exit_backoff_max: float = 20.0  # a healed balance waits at most this long for the next try
 
-    def with_overrides(self, overrides: dict) -> "StrategyConfig":
+    def with_overrides(self, overrides: Mapping[str, object]) -> StrategyConfig:
         """A copy with overrides applied, each converted to the field's type.
 
         A bad override is a ConfigError naming the key and the rule, never a crash later.
         """
         known = {f.name for f in fields(self)}
-        changes = {}
+        # Any: each value has its own field's type (_convert sees to that), which mypy cannot tie to the key
+        changes: dict[str, Any] = {}
         for key in sorted(overrides):
             if key not in known:
                 raise ConfigError(key, "unknown config key")
@@ -120,5 +128,3 @@ class StrategyConfig:
     @property
     def tick(self) -> Decimal:
         return Decimal(self.tick_size)
-
-

@@ -22,6 +22,6 @@ class BotContext:
     def now(self) -> float:
         return self.clock.now()
 
-    def emit_for(self, trade: TradeRecord, kind: str, **fields) -> None:
+    def emit_for(self, trade: TradeRecord, kind: str, **fields: object) -> None:
         """An audit event scoped to a trade (trade and exit scopes need its context)."""
         self.audit.emit(kind, **trade.context, **fields)

@@ -37,8 +37,9 @@ class Transient(ExchangeError):
 
     kind = "transient"
 
-    def __init__(self, message: str, *, status: int | None = None, order_id: str | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, order_id: str | None = None, retry_after: float | None = None
+    ):
         super().__init__(message, status=status, order_id=order_id)
         self.retry_after = retry_after
 

@@ -7,8 +7,10 @@ cancelled (clob-reference failure mode 3).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from .context import BotContext
-from .ledger import FillOutcome
+from .ledger import FillOutcome, OrderRecord, TradeRecord
 from .model import FillSeen, OrderState, Role, TradeSnapshot
 
 
@@ -21,18 +23,15 @@ class FillPath:
         outcome = ctx.ledger.apply_fill(fill, source, ctx.now())
         if outcome in (FillOutcome.DUPLICATE, FillOutcome.UNKNOWN_ORDER):
             return outcome
-        order = ctx.ledger.order(fill.order_id)
+        order = ctx.ledger.known_order(fill.order_id)  # the ledger just matched the fill to it
         trade = ctx.ledger.trade(order.trade_id)
         if outcome is FillOutcome.VOID_RECORDED:
-            ctx.audit.emit("recon.fill_void", order_id=fill.order_id, trade_id=fill.trade_id,
-                           size=fill.size)
+            ctx.audit.emit("recon.fill_void", order_id=fill.order_id, trade_id=fill.trade_id, size=fill.size)
             return outcome
         if outcome is FillOutcome.VOIDED:
-            ctx.audit.emit("recon.fill_void", order_id=fill.order_id, trade_id=fill.trade_id,
-                           size=fill.size)
+            ctx.audit.emit("recon.fill_void", order_id=fill.order_id, trade_id=fill.trade_id, size=fill.size)
             kind = "scale_in.void" if order.role is Role.SCALE_IN else "exit.void"
-            ctx.emit_for(trade, kind, size=fill.size, price=fill.price, trade_id=fill.trade_id,
-                         order_id=fill.order_id)
+            ctx.emit_for(trade, kind, size=fill.size, price=fill.price, trade_id=fill.trade_id, order_id=fill.order_id)
             return outcome
 
         filled = ctx.ledger.filled(fill.order_id)
@@ -47,32 +46,47 @@ class FillPath:
         if order.role is Role.SCALE_IN:
             self._scale_in_filled(trade, order, fill, filled, complete, detection)
         else:
-            ctx.emit_for(trade, "exit.filled", size=fill.size, price=fill.price, sold=filled,
-                         original=order.size, order_id=fill.order_id)
+            ctx.emit_for(
+                trade,
+                "exit.filled",
+                size=fill.size,
+                price=fill.price,
+                sold=filled,
+                original=order.size,
+                order_id=fill.order_id,
+            )
         return outcome
 
-    def _scale_in_filled(self, trade, order, fill, filled, complete, detection) -> None:
+    def _scale_in_filled(
+        self, trade: TradeRecord, order: OrderRecord, fill: FillSeen, filled: Decimal, complete: bool, detection: str
+    ) -> None:
         ctx = self.ctx
         now = ctx.now()
         # Tracked before the FILLED line: the exit monitor may be about to cancel this order
         # on a stale LIVE status, and this record is what tells it not to.
         ctx.ledger.track_recent_fill(order.order_id, filled, fill.price, now)
-        ctx.audit.emit("recon.track_fill", order_id=order.order_id, size=filled, price=fill.price,
-                       timestamp=int(now))
+        ctx.audit.emit("recon.track_fill", order_id=order.order_id, size=filled, price=fill.price, timestamp=int(now))
         if not complete:
-            ctx.emit_for(trade, "scale_in.partial", detection=detection, size=fill.size,
-                         price=fill.price, filled=filled, original=order.size, order_id=order.order_id)
+            ctx.emit_for(
+                trade,
+                "scale_in.partial",
+                detection=detection,
+                size=fill.size,
+                price=fill.price,
+                filled=filled,
+                original=order.size,
+                order_id=order.order_id,
+            )
             return
         ctx.ledger.mark_terminal_logged(order.order_id)
         if detection == "Immediate" and filled == fill.size:
-            ctx.emit_for(trade, "scale_in.filled_immediate", size=fill.size, price=fill.price,
-                         order_id=order.order_id)
+            ctx.emit_for(trade, "scale_in.filled_immediate", size=fill.size, price=fill.price, order_id=order.order_id)
         else:
-            ctx.emit_for(trade, "scale_in.filled_delayed", size=fill.size, price=fill.price,
-                         order_id=order.order_id)
+            ctx.emit_for(trade, "scale_in.filled_delayed", size=fill.size, price=fill.price, order_id=order.order_id)
 
-    def apply_trades(self, order_id: str, trades: list[TradeSnapshot], *, source: str,
-                     detection: str = "Delayed") -> int:
+    def apply_trades(
+        self, order_id: str, trades: list[TradeSnapshot], *, source: str, detection: str = "Delayed"
+    ) -> int:
         """Apply every fill of one order found in a trades listing; returns how many were new."""
         applied = 0
         for trade in trades:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import enum
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypedDict, cast
 
-from .model import (TERMINAL_STATES, ZERO, FillSeen, OrderState, PlaceOrder, Role, Side, TradeState,
-                    can_transition, dec)
+from .model import TERMINAL_STATES, ZERO, FillSeen, OrderState, PlaceOrder, Role, Side, TradeState, can_transition, dec
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trades (
@@ -57,7 +58,30 @@ CREATE TABLE IF NOT EXISTS seen_notifications (notification_id TEXT PRIMARY KEY,
 SETTLED_STATUS = "CONFIRMED"  # a trade's final good status; FAILED voids the fill
 
 
-class FillOutcome(str, enum.Enum):
+class TradeContext(TypedDict):
+    """TradeRecord.context: the scope of a trade-scoped audit line (its window picks the log file)."""
+
+    symbol: str
+    trade: int
+    side: str
+    window: str
+
+
+class FillRow(TypedDict):
+    """One row of the fills table, as Ledger.fills returns it."""
+
+    trade_key: str
+    order_id: str
+    size: str
+    price: str
+    status: str
+    void: int
+    source: str
+    at: float
+    seq: int
+
+
+class FillOutcome(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     APPLIED = "applied"  # new fill, position changed
     DUPLICATE = "duplicate"  # same (trade, order) already known: nothing changes
     VOIDED = "voided"  # a previously applied fill's trade FAILED: position reverted
@@ -84,10 +108,9 @@ class TradeRecord:
     pnl: Decimal | None
 
     @property
-    def context(self) -> dict:
+    def context(self) -> TradeContext:
         """The fields every trade-scoped audit line needs."""
-        return {"symbol": self.symbol, "trade": self.trade_id, "side": self.side,
-                "window": self.window_slug}
+        return {"symbol": self.symbol, "trade": self.trade_id, "side": self.side, "window": self.window_slug}
 
 
 @dataclass(frozen=True)
@@ -135,7 +158,7 @@ class Ledger:
             self._db.close()
 
     @contextmanager
-    def _tx(self):
+    def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -145,38 +168,75 @@ class Ledger:
                 raise
             self._db.execute("COMMIT")
 
-    def _one(self, sql: str, args=()) -> sqlite3.Row | None:
+    def _one(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
         with self._lock:
-            return self._db.execute(sql, args).fetchone()
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+            return row
 
-    def _all(self, sql: str, args=()) -> list[sqlite3.Row]:
+    def _all(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
     # ---- trades ----------------------------------------------------------------------------
 
-    def open_trade(self, *, symbol: str, side: str, market: str, token_id: str, window_slug: str,
-                   window_end: float, entry_price: Decimal, entry_size: Decimal,
-                   confidence: Decimal, now: float, trade_id: int | None = None) -> int:
+    def open_trade(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        market: str,
+        token_id: str,
+        window_slug: str,
+        window_end: float,
+        entry_price: Decimal,
+        entry_size: Decimal,
+        confidence: Decimal,
+        now: float,
+        trade_id: int | None = None,
+    ) -> int:
         """Record a trade; `trade_id` keeps the strategy's own trade number when it has one."""
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
                 " entry_price, entry_size, confidence, state, opened_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (trade_id, symbol, side, market, token_id, window_slug, window_end, str(entry_price),
-                 str(entry_size), str(confidence), TradeState.OPEN.value, now))
-            return int(cur.lastrowid)
+                (
+                    trade_id,
+                    symbol,
+                    side,
+                    market,
+                    token_id,
+                    window_slug,
+                    window_end,
+                    str(entry_price),
+                    str(entry_size),
+                    str(confidence),
+                    TradeState.OPEN.value,
+                    now,
+                ),
+            )
+            assert cur.lastrowid is not None  # set by any INSERT that succeeded
+            return cur.lastrowid
 
     @staticmethod
     def _trade(row: sqlite3.Row) -> TradeRecord:
         return TradeRecord(
-            trade_id=row["trade_id"], symbol=row["symbol"], side=row["side"], market=row["market"],
-            token_id=row["token_id"], window_slug=row["window_slug"], window_end=row["window_end"],
-            entry_price=dec(row["entry_price"]), entry_size=dec(row["entry_size"]),
-            confidence=dec(row["confidence"]), state=TradeState(row["state"]),
-            scale_in_attempted=bool(row["scale_in_attempted"]), exit_failures=row["exit_failures"],
-            winner=row["winner"], pnl=dec(row["pnl"]) if row["pnl"] is not None else None)
+            trade_id=row["trade_id"],
+            symbol=row["symbol"],
+            side=row["side"],
+            market=row["market"],
+            token_id=row["token_id"],
+            window_slug=row["window_slug"],
+            window_end=row["window_end"],
+            entry_price=dec(row["entry_price"]),
+            entry_size=dec(row["entry_size"]),
+            confidence=dec(row["confidence"]),
+            state=TradeState(row["state"]),
+            scale_in_attempted=bool(row["scale_in_attempted"]),
+            exit_failures=row["exit_failures"],
+            winner=row["winner"],
+            pnl=dec(row["pnl"]) if row["pnl"] is not None else None,
+        )
 
     def trade(self, trade_id: int) -> TradeRecord:
         row = self._one("SELECT * FROM trades WHERE trade_id=?", (trade_id,))
@@ -201,8 +261,8 @@ class Ledger:
     def count_exit_failure(self, trade_id: int) -> int:
         with self._tx() as db:
             db.execute("UPDATE trades SET exit_failures=exit_failures+1 WHERE trade_id=?", (trade_id,))
-            return db.execute("SELECT exit_failures FROM trades WHERE trade_id=?",
-                              (trade_id,)).fetchone()[0]
+            failures: int = db.execute("SELECT exit_failures FROM trades WHERE trade_id=?", (trade_id,)).fetchone()[0]
+            return failures
 
     def reset_exit_failures(self, trade_id: int) -> None:
         """An exit was placed: the retry limit counts consecutive failures only."""
@@ -211,13 +271,14 @@ class Ledger:
 
     def settle(self, trade_id: int, winner: str, pnl: Decimal) -> None:
         with self._tx() as db:
-            db.execute("UPDATE trades SET state=?, winner=?, pnl=? WHERE trade_id=?",
-                       (TradeState.SETTLED.value, winner, str(pnl), trade_id))
+            db.execute(
+                "UPDATE trades SET state=?, winner=?, pnl=? WHERE trade_id=?",
+                (TradeState.SETTLED.value, winner, str(pnl), trade_id),
+            )
 
     # ---- orders ----------------------------------------------------------------------------
 
-    def record_order(self, order_id: str, trade_id: int, role: Role, command: PlaceOrder,
-                     now: float) -> None:
+    def record_order(self, order_id: str, trade_id: int, role: Role, command: PlaceOrder, now: float) -> None:
         """Write-ahead: the order is recorded (with its locally known id) BEFORE it is posted.
 
         For a scale-in this also consumes the trade's one scale-in, in the same transaction:
@@ -228,27 +289,56 @@ class Ledger:
             db.execute(
                 "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
                 " state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (order_id, seq, trade_id, role.value, command.side.value, command.token_id,
-                 str(command.price), str(command.size), OrderState.PREPARED.value, now, now))
+                (
+                    order_id,
+                    seq,
+                    trade_id,
+                    role.value,
+                    command.side.value,
+                    command.token_id,
+                    str(command.price),
+                    str(command.size),
+                    OrderState.PREPARED.value,
+                    now,
+                    now,
+                ),
+            )
             if role is Role.SCALE_IN:
                 db.execute("UPDATE trades SET scale_in_attempted=1 WHERE trade_id=?", (trade_id,))
 
     @staticmethod
     def _order(row: sqlite3.Row) -> OrderRecord:
         return OrderRecord(
-            order_id=row["order_id"], trade_id=row["trade_id"], role=Role(row["role"]),
-            side=Side(row["side"]), token_id=row["token_id"], price=dec(row["price"]),
-            size=dec(row["size"]), state=OrderState(row["state"]), venue_status=row["venue_status"],
-            created_at=row["created_at"], terminal_logged=bool(row["terminal_logged"]),
-            venue_matched=dec(row["venue_matched"]))
+            order_id=row["order_id"],
+            trade_id=row["trade_id"],
+            role=Role(row["role"]),
+            side=Side(row["side"]),
+            token_id=row["token_id"],
+            price=dec(row["price"]),
+            size=dec(row["size"]),
+            state=OrderState(row["state"]),
+            venue_status=row["venue_status"],
+            created_at=row["created_at"],
+            terminal_logged=bool(row["terminal_logged"]),
+            venue_matched=dec(row["venue_matched"]),
+        )
 
     def order(self, order_id: str) -> OrderRecord | None:
         row = self._one("SELECT * FROM orders WHERE order_id=?", (order_id,))
         return self._order(row) if row is not None else None
 
-    def orders(self, trade_id: int | None = None, role: Role | None = None,
-               open_only: bool = False) -> list[OrderRecord]:
-        sql, args = "SELECT * FROM orders WHERE 1=1", []
+    def known_order(self, order_id: str) -> OrderRecord:
+        """An order the caller knows was recorded (orders are never deleted)."""
+        record = self.order(order_id)
+        if record is None:
+            raise KeyError(f"no order {order_id}")
+        return record
+
+    def orders(
+        self, trade_id: int | None = None, role: Role | None = None, open_only: bool = False
+    ) -> list[OrderRecord]:
+        sql = "SELECT * FROM orders WHERE 1=1"
+        args: list[object] = []
         if trade_id is not None:
             sql += " AND trade_id=?"
             args.append(trade_id)
@@ -260,8 +350,7 @@ class Ledger:
             records = [r for r in records if not r.is_terminal]
         return records
 
-    def set_order_state(self, order_id: str, state: OrderState, now: float,
-                        venue_status: str | None = None) -> bool:
+    def set_order_state(self, order_id: str, state: OrderState, now: float, venue_status: str | None = None) -> bool:
         """Move along the transition table; an edge not in the table is refused (False)."""
         with self._tx() as db:
             row = db.execute("SELECT state FROM orders WHERE order_id=?", (order_id,)).fetchone()
@@ -270,8 +359,10 @@ class Ledger:
             old = OrderState(row["state"])
             if not can_transition(old, state):
                 return False
-            db.execute("UPDATE orders SET state=?, updated_at=?, venue_status=COALESCE(?, venue_status)"
-                       " WHERE order_id=?", (state.value, now, venue_status, order_id))
+            db.execute(
+                "UPDATE orders SET state=?, updated_at=?, venue_status=COALESCE(?, venue_status) WHERE order_id=?",
+                (state.value, now, venue_status, order_id),
+            )
             return old != state
 
     def note_venue_matched(self, order_id: str, size_matched: Decimal) -> None:
@@ -279,14 +370,12 @@ class Ledger:
         with self._tx() as db:
             row = db.execute("SELECT venue_matched FROM orders WHERE order_id=?", (order_id,)).fetchone()
             if row is not None and dec(size_matched) > dec(row["venue_matched"]):
-                db.execute("UPDATE orders SET venue_matched=? WHERE order_id=?",
-                           (str(size_matched), order_id))
+                db.execute("UPDATE orders SET venue_matched=? WHERE order_id=?", (str(size_matched), order_id))
 
     def mark_terminal_logged(self, order_id: str) -> bool:
         """True exactly once per order: the terminal audit line is written once."""
         with self._tx() as db:
-            cur = db.execute("UPDATE orders SET terminal_logged=1 WHERE order_id=? AND terminal_logged=0",
-                             (order_id,))
+            cur = db.execute("UPDATE orders SET terminal_logged=1 WHERE order_id=? AND terminal_logged=0", (order_id,))
             return cur.rowcount == 1
 
     # ---- fills: the one idempotent path ----------------------------------------------------
@@ -295,46 +384,67 @@ class Ledger:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM orders WHERE order_id=?", (fill.order_id,)).fetchone() is None:
                 return FillOutcome.UNKNOWN_ORDER
-            row = db.execute("SELECT void, status FROM fills WHERE trade_key=? AND order_id=?",
-                             (fill.trade_id, fill.order_id)).fetchone()
+            row = db.execute(
+                "SELECT void, status FROM fills WHERE trade_key=? AND order_id=?", (fill.trade_id, fill.order_id)
+            ).fetchone()
             if row is not None:
                 if fill.is_void and not row["void"]:
-                    db.execute("UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
-                               (fill.status, fill.trade_id, fill.order_id))
+                    db.execute(
+                        "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
+                        (fill.status, fill.trade_id, fill.order_id),
+                    )
                     return FillOutcome.VOIDED
-                if not row["void"] and row["status"] != SETTLED_STATUS and fill.status \
-                        and fill.status != row["status"]:
+                if not row["void"] and row["status"] != SETTLED_STATUS and fill.status and fill.status != row["status"]:
                     # the trade moved on (MINED, RETRYING, CONFIRMED): same fill, new settlement state
-                    db.execute("UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
-                               (fill.status, fill.trade_id, fill.order_id))
+                    db.execute(
+                        "UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
+                        (fill.status, fill.trade_id, fill.order_id),
+                    )
                 return FillOutcome.DUPLICATE
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM fills").fetchone()[0]
-            db.execute("INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
-                       " VALUES (?,?,?,?,?,?,?,?,?)",
-                       (fill.trade_id, fill.order_id, str(fill.size), str(fill.price), fill.status,
-                        int(fill.is_void), source, now, seq))
+            db.execute(
+                "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    fill.trade_id,
+                    fill.order_id,
+                    str(fill.size),
+                    str(fill.price),
+                    fill.status,
+                    int(fill.is_void),
+                    source,
+                    now,
+                    seq,
+                ),
+            )
             return FillOutcome.VOID_RECORDED if fill.is_void else FillOutcome.APPLIED
 
     def has_unsettled_fills(self, order_id: str) -> bool:
         """A counted fill whose trade is not CONFIRMED yet: it may still FAIL (a ghost fill)."""
-        return self._one("SELECT 1 FROM fills WHERE order_id=? AND void=0 AND status!=?",
-                         (order_id, SETTLED_STATUS)) is not None
+        return (
+            self._one("SELECT 1 FROM fills WHERE order_id=? AND void=0 AND status!=?", (order_id, SETTLED_STATUS))
+            is not None
+        )
 
     def filled(self, order_id: str) -> Decimal:
         rows = self._all("SELECT size FROM fills WHERE order_id=? AND void=0", (order_id,))
         return sum((dec(r["size"]) for r in rows), ZERO)
 
-    def fills(self, order_id: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM fills", ()
+    def fills(self, order_id: str | None = None) -> list[FillRow]:
+        sql = "SELECT * FROM fills"
+        args: tuple[str, ...] = ()
         if order_id is not None:
             sql, args = sql + " WHERE order_id=?", (order_id,)
-        return [dict(r) for r in self._all(sql + " ORDER BY seq", args)]
+        # SELECT * of the fills table: exactly FillRow's columns (SCHEMA above)
+        return [cast(FillRow, dict(r)) for r in self._all(sql + " ORDER BY seq", args)]
 
     def position(self, trade_id: int) -> Decimal:
         trade = self.trade(trade_id)
         rows = self._all(
             "SELECT o.side AS side, f.size AS size FROM fills f JOIN orders o ON o.order_id=f.order_id"
-            " WHERE o.trade_id=? AND f.void=0 ORDER BY f.seq", (trade_id,))
+            " WHERE o.trade_id=? AND f.void=0 ORDER BY f.seq",
+            (trade_id,),
+        )
         position = trade.entry_size
         for r in rows:
             position += dec(r["size"]) if r["side"] == Side.BUY.value else -dec(r["size"])
@@ -346,7 +456,8 @@ class Ledger:
         rows = self._all(
             "SELECT o.side AS side, f.size AS size, f.price AS price FROM fills f"
             " JOIN orders o ON o.order_id=f.order_id WHERE o.trade_id=? AND f.void=0 ORDER BY f.seq",
-            (trade_id,))
+            (trade_id,),
+        )
         for r in rows:
             amount = dec(r["size"]) * dec(r["price"])
             if r["side"] == Side.BUY.value:
@@ -359,9 +470,12 @@ class Ledger:
 
     def track_recent_fill(self, order_id: str, size: Decimal, price: Decimal, now: float) -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
-                       " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
-                       " at=excluded.at", (order_id, str(size), str(price), now))
+            db.execute(
+                "INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
+                " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
+                " at=excluded.at",
+                (order_id, str(size), str(price), now),
+            )
 
     def recent_fill(self, order_id: str) -> RecentFill | None:
         row = self._one("SELECT * FROM recent_fills WHERE order_id=?", (order_id,))
@@ -378,6 +492,5 @@ class Ledger:
     def mark_notification_seen(self, notification_id: str, now: float) -> bool:
         """True the first time a notification id is seen."""
         with self._tx() as db:
-            cur = db.execute("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)",
-                             (notification_id, now))
+            cur = db.execute("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)", (notification_id, now))
             return cur.rowcount == 1

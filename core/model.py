@@ -10,12 +10,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import TypeAlias
+
+# What dec() takes: venue values arrive as strings or JSON numbers, and None or "" for "absent"
+DecimalLike: TypeAlias = Decimal | str | int | float | None
 
 ZERO = Decimal("0")
 SIZE_QUANTUM = Decimal("0.01")  # the client rounds sizes down to 2 decimals
 
 
-def dec(value) -> Decimal:
+def dec(value: DecimalLike) -> Decimal:
     """Decimal from a venue value (str, int, float) without binary-float noise."""
     if isinstance(value, Decimal):
         return value
@@ -26,28 +30,28 @@ def dec(value) -> Decimal:
     return Decimal(str(value))
 
 
-def size_q(value) -> Decimal:
+def size_q(value: DecimalLike) -> Decimal:
     """Share sizes: 2 decimals, rounded down (as py-clob-client rounds order sizes)."""
     return dec(value).quantize(SIZE_QUANTUM, rounding=ROUND_DOWN)
 
 
-def price_q(value, tick: Decimal) -> Decimal:
+def price_q(value: DecimalLike, tick: Decimal) -> Decimal:
     return dec(value).quantize(tick, rounding=ROUND_HALF_EVEN)
 
 
-class Side(str, enum.Enum):
+class Side(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     BUY = "BUY"
     SELL = "SELL"
 
 
-class Role(str, enum.Enum):
+class Role(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     """Why the bot placed an order."""
 
     SCALE_IN = "scale-in"
     EXIT = "exit"
 
 
-class OrderState(str, enum.Enum):
+class OrderState(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     """Local lifecycle of an order the bot placed (not the venue's status vocabulary)."""
 
     PREPARED = "PREPARED"  # signed, id known, recorded BEFORE posting (write-ahead for crashes)
@@ -60,42 +64,63 @@ class OrderState(str, enum.Enum):
     NOT_PLACED = "NOT_PLACED"  # terminal: reconciliation found no trace after an unknown outcome
 
 
-TERMINAL_STATES = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED,
-                             OrderState.NOT_PLACED})
+TERMINAL_STATES = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.NOT_PLACED})
 
 # The explicit transition table. Fills are NOT gated by this table: a fill keyed by trade id
 # is applied whatever the order's state, because venues report fills of cancelled orders
 # (clob-reference failure mode 3). Only the state label moves here.
 TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
-    OrderState.PREPARED: frozenset({
-        OrderState.LIVE, OrderState.FILLED, OrderState.REJECTED, OrderState.UNKNOWN,
-        OrderState.CANCELLED,  # matched-then-killed FAK/FOK remainder, or a cancel-all sweep
-        OrderState.NOT_PLACED,  # crash between recording and posting: reconciliation finds nothing
-    }),
-    OrderState.UNKNOWN: frozenset({
-        OrderState.LIVE, OrderState.FILLED, OrderState.CANCELLED, OrderState.NOT_PLACED,
-        OrderState.CANCEL_PENDING,
-    }),
-    OrderState.LIVE: frozenset({
-        OrderState.FILLED, OrderState.CANCEL_PENDING, OrderState.CANCELLED,
-    }),
-    OrderState.CANCEL_PENDING: frozenset({
-        # race edge: the fill landed before the cancel reached the book ("already matched")
-        OrderState.FILLED,
-        OrderState.CANCELLED,
-        # cancel failed transiently and the order is still resting
-        OrderState.LIVE,
-    }),
-    OrderState.CANCELLED: frozenset({
-        # race edge: a stale CANCELED answer (or a cancel notification) arrived first and the
-        # post-cancel read then shows the order fully matched
-        OrderState.FILLED,
-    }),
-    OrderState.NOT_PLACED: frozenset({
-        # race edge: stale reads hid an order placed by a request that timed out; it surfaces
-        # later on the book or in trades
-        OrderState.LIVE, OrderState.FILLED, OrderState.CANCELLED,
-    }),
+    OrderState.PREPARED: frozenset(
+        {
+            OrderState.LIVE,
+            OrderState.FILLED,
+            OrderState.REJECTED,
+            OrderState.UNKNOWN,
+            OrderState.CANCELLED,  # matched-then-killed FAK/FOK remainder, or a cancel-all sweep
+            OrderState.NOT_PLACED,  # crash between recording and posting: reconciliation finds nothing
+        }
+    ),
+    OrderState.UNKNOWN: frozenset(
+        {
+            OrderState.LIVE,
+            OrderState.FILLED,
+            OrderState.CANCELLED,
+            OrderState.NOT_PLACED,
+            OrderState.CANCEL_PENDING,
+        }
+    ),
+    OrderState.LIVE: frozenset(
+        {
+            OrderState.FILLED,
+            OrderState.CANCEL_PENDING,
+            OrderState.CANCELLED,
+        }
+    ),
+    OrderState.CANCEL_PENDING: frozenset(
+        {
+            # race edge: the fill landed before the cancel reached the book ("already matched")
+            OrderState.FILLED,
+            OrderState.CANCELLED,
+            # cancel failed transiently and the order is still resting
+            OrderState.LIVE,
+        }
+    ),
+    OrderState.CANCELLED: frozenset(
+        {
+            # race edge: a stale CANCELED answer (or a cancel notification) arrived first and the
+            # post-cancel read then shows the order fully matched
+            OrderState.FILLED,
+        }
+    ),
+    OrderState.NOT_PLACED: frozenset(
+        {
+            # race edge: stale reads hid an order placed by a request that timed out; it surfaces
+            # later on the book or in trades
+            OrderState.LIVE,
+            OrderState.FILLED,
+            OrderState.CANCELLED,
+        }
+    ),
     OrderState.FILLED: frozenset(),
     OrderState.REJECTED: frozenset(),
 }
@@ -105,7 +130,7 @@ def can_transition(old: OrderState, new: OrderState) -> bool:
     return old == new or new in TRANSITIONS[old]
 
 
-class TradeState(str, enum.Enum):
+class TradeState(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     OPEN = "OPEN"  # holding; exit plan and scale-in active
     EXITED = "EXITED"  # exit plan filled; position may grow again by late scale-in fills
     CLOSING = "CLOSING"  # window over: leftovers cancelled, awaiting resolution
@@ -113,6 +138,7 @@ class TradeState(str, enum.Enum):
 
 
 # ---- commands -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PlaceOrder:
@@ -137,6 +163,7 @@ class PreparedOrder:
 
 
 # ---- venue snapshots ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -187,7 +214,7 @@ class TradeSnapshot:
     def is_void(self) -> bool:
         return self.status == "FAILED"
 
-    def fill_of(self, order_id: str) -> "FillSeen | None":
+    def fill_of(self, order_id: str) -> FillSeen | None:
         """Our share of this trade for one of our orders, whichever side of it we were on."""
         if self.taker_order_id == order_id:
             return FillSeen(self.trade_id, order_id, self.size, self.price, self.status)
@@ -224,7 +251,7 @@ class CancelAck:
     reason: str = ""  # the venue's not_canceled reason
 
 
-class NotificationKind(str, enum.Enum):
+class NotificationKind(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     CANCEL = "cancel"  # venue type 1
     FILL = "fill"  # venue type 2
     RESOLVED = "resolved"  # venue type 4

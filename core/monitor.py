@@ -13,11 +13,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .context import BotContext
-from .errors import ExchangeError, Transient
+from .errors import ExchangeError, OutcomeUnknown, Transient
 from .ledger import OrderRecord, TradeRecord
 from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, size_q
 from .orders import submit
-from .reconciliation import Reconciler
+from .reconciliation import PendingCancel, Reconciler
 from .scale import ScaleIn
 
 BALANCE_ERROR = "not enough balance"
@@ -39,11 +39,15 @@ class Monitor:
         ctx = self.ctx
         self.recon.cleanup()
         trades = ctx.ledger.trades(active_only=True)
-        closing = [t.trade_id for t in trades if t.state in (TradeState.OPEN, TradeState.EXITED)
-                   and t.window_end - ctx.now() <= ctx.config.cancel_before_end]
+        closing = [
+            t.trade_id
+            for t in trades
+            if t.state in (TradeState.OPEN, TradeState.EXITED)
+            and t.window_end - ctx.now() <= ctx.config.cancel_before_end
+        ]
         # Cancel first for every closing trade, read after: a slow venue answering one trade's
         # verification reads must not keep another trade's orders on the book past the end.
-        pending = {}
+        pending: dict[str, PendingCancel] = {}
         for trade in trades:
             if trade.trade_id in closing:
                 ctx.emit_for(trade, "exit.window_end", time_left=max(0, int(trade.window_end - ctx.now())))
@@ -116,10 +120,9 @@ class Monitor:
             remaining = current.size - ctx.ledger.filled(current.order_id)
             if remaining == target:
                 return
-            ctx.emit_for(trade, "exit.resize", order_id=current.order_id, old_size=remaining,
-                         new_size=target)
+            ctx.emit_for(trade, "exit.resize", order_id=current.order_id, old_size=remaining, new_size=target)
             result = self.recon.safe_cancel(current, "exit")
-            if not result.cancelled and ctx.ledger.order(current.order_id).state is OrderState.LIVE:
+            if not result.cancelled and ctx.ledger.known_order(current.order_id).state is OrderState.LIVE:
                 return  # still resting: never stack a second exit on top of it
             position = ctx.ledger.position(trade.trade_id)
             target = self.exit_size(trade, position)
@@ -132,42 +135,51 @@ class Monitor:
         extra = trade.exit_failures - cfg.exit_retry_limit
         if extra < 0:
             return False
-        delay = min(cfg.exit_backoff_max, cfg.exit_backoff * 2 ** extra)
+        delay: float = min(cfg.exit_backoff_max, cfg.exit_backoff * 2**extra)
         return self.ctx.now() < self._last_exit_failure.get(trade.trade_id, 0.0) + delay
 
     def place_exit(self, trade: TradeRecord, size: Decimal, post_only: bool = False) -> None:
         ctx, cfg = self.ctx, self.ctx.config
-        command = PlaceOrder(token_id=trade.token_id, side=Side.SELL, price=cfg.exit_price,
-                             size=size, order_type="GTC", tick_size=cfg.tick_size, post_only=post_only)
+        command = PlaceOrder(
+            token_id=trade.token_id,
+            side=Side.SELL,
+            price=cfg.exit_price,
+            size=size,
+            order_type="GTC",
+            tick_size=cfg.tick_size,
+            post_only=post_only,
+        )
         submitted = submit(ctx, trade, Role.EXIT, command)
-        order_id, exc = submitted.order_id, submitted.error
+        order_id, error, placement = submitted.order_id, submitted.error, submitted.placement
         if order_id is None:  # signing failed
+            assert error is not None  # submit returns no order id only with the signing error
             ctx.ledger.count_exit_failure(trade.trade_id)
             self._last_exit_failure[trade.trade_id] = ctx.now()
-            ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
+            ctx.emit_for(trade, "exit.failed", error=error.message, error_kind=error.kind)
             return
-        if submitted.outcome_unknown:
-            ctx.emit_for(trade, "exit.outcome_unknown", error=exc.message, order_id=order_id)
+        if isinstance(error, OutcomeUnknown):
+            ctx.emit_for(trade, "exit.outcome_unknown", error=error.message, order_id=order_id)
             return
-        if exc is not None:
-            if not isinstance(exc, Transient):  # 425/429/5xx, post-only mode: retried next cycle
+        if error is not None:
+            if not isinstance(error, Transient):  # 425/429/5xx, post-only mode: retried next cycle
                 ctx.ledger.count_exit_failure(trade.trade_id)
                 self._last_exit_failure[trade.trade_id] = ctx.now()
-            ctx.emit_for(trade, "exit.failed", error=exc.message, error_kind=exc.kind)
-            if BALANCE_ERROR in exc.message:
+            ctx.emit_for(trade, "exit.failed", error=error.message, error_kind=error.kind)
+            if BALANCE_ERROR in error.message:
                 self._learn_sellable(trade)
-            elif POST_ONLY_MODE in exc.message and not post_only:
+            elif POST_ONLY_MODE in error.message and not post_only:
                 # After an engine restart the venue takes only post-only orders for minutes; an
                 # exit at 0.99 rests anyway, so it goes again at once as post-only.
                 self.place_exit(trade, size, post_only=True)
             return
-        status = submitted.placement.status
+        assert placement is not None  # submit returns the venue's answer whenever there is no error
+        status = placement.status
         ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), status.upper())
         ctx.ledger.reset_exit_failures(trade.trade_id)
         ctx.emit_for(trade, "exit.placed", size=size, price=cfg.exit_price, order_id=order_id)
         if status.lower() == "matched":
             try:
-                self.recon.sync_fills(ctx.ledger.order(order_id), source="placement")
+                self.recon.sync_fills(ctx.ledger.known_order(order_id), source="placement")
             except ExchangeError as exc:
                 ctx.audit.emit("recon.error", error=f"exit {order_id}: {exc.describe()}")
 
@@ -206,13 +218,17 @@ class Monitor:
         ctx.emit_for(trade, "exit.cancel_start", order_id=oid)
         try:
             snapshot = ctx.exchange.get_order(oid)
-            ctx.emit_for(trade, "exit.status", order_id=oid,
-                         status=snapshot.status if snapshot is not None else "UNKNOWN (no record)")
+            ctx.emit_for(
+                trade,
+                "exit.status",
+                order_id=oid,
+                status=snapshot.status if snapshot is not None else "UNKNOWN (no record)",
+            )
             if snapshot is not None:
                 self.recon.observe(order, snapshot)
         except ExchangeError as exc:
             ctx.emit_for(trade, "exit.status", order_id=oid, status=f"UNKNOWN ({exc.describe()})")
-        order = ctx.ledger.order(oid)
+        order = ctx.ledger.known_order(oid)
         filled = ctx.ledger.filled(oid)
         # The tracker is consulted before the status: a LIVE answer can be stale while a fill
         # seen through another path (a notification) says the order is done.
@@ -232,18 +248,17 @@ class Monitor:
         if result.cancelled:
             ctx.emit_for(trade, "exit.cancelled", order_id=oid)
             self.recon.announce_terminal(oid, "scale_in.cancelled", reason)
-        elif ctx.ledger.order(oid).state is not OrderState.FILLED:
-            ctx.emit_for(trade, "exit.cancel_failed", order_id=oid,
-                         error=f"venue status {result.venue_status}")
+        elif ctx.ledger.known_order(oid).state is not OrderState.FILLED:
+            ctx.emit_for(trade, "exit.cancel_failed", order_id=oid, error=f"venue status {result.venue_status}")
 
     # ---- end of window and settlement --------------------------------------------------------
 
-    def cancel_leftovers(self, trade: TradeRecord, pending: dict | None = None) -> None:
+    def cancel_leftovers(self, trade: TradeRecord, pending: dict[str, PendingCancel] | None = None) -> None:
         ctx = self.ctx
         for order in ctx.ledger.orders(trade.trade_id, open_only=True):
             if order.state in (OrderState.UNKNOWN, OrderState.PREPARED):
                 self.recon.reconcile("window ending", [order])
-                order = ctx.ledger.order(order.order_id)
+                order = ctx.ledger.known_order(order.order_id)
             if order.is_terminal:
                 continue
             sent = (pending or {}).get(order.order_id)
@@ -273,13 +288,18 @@ class Monitor:
             winner = resolution.winning_token_id
         # Last look before the books close: fills of cancelled orders still count.
         self.recon.reconcile("settlement", ctx.ledger.orders(trade.trade_id))
-        if any(o.state in (OrderState.UNKNOWN, OrderState.PREPARED)
-               for o in ctx.ledger.orders(trade.trade_id)):
+        if any(o.state in (OrderState.UNKNOWN, OrderState.PREPARED) for o in ctx.ledger.orders(trade.trade_id)):
             return  # a placement outcome still unknown: settle once reconciliation has decided
         position = ctx.ledger.position(trade.trade_id)
         cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
         payout = position if winner == trade.token_id else ZERO
         pnl = proceeds + payout - cost
         ctx.ledger.settle(trade.trade_id, winner, pnl)
-        ctx.emit_for(trade, "trade.settled", winner="WIN" if winner == trade.token_id else "LOSS",
-                     position=position, payout=payout, pnl=pnl)
+        ctx.emit_for(
+            trade,
+            "trade.settled",
+            winner="WIN" if winner == trade.token_id else "LOSS",
+            position=position,
+            payout=payout,
+            pnl=pnl,
+        )

@@ -40,10 +40,10 @@ class NotificationProcessor:
             try:
                 self.process(note)
             except ExchangeError as exc:
-                ctx.audit.emit("notif.error", step=f"processing {note.notification_id}",
-                               error=exc.describe())
-            ctx.audit.emit("notif.processed", index=index, count=count, type=note.kind.value,
-                           order_id=note.order_id or "-")
+                ctx.audit.emit("notif.error", step=f"processing {note.notification_id}", error=exc.describe())
+            ctx.audit.emit(
+                "notif.processed", index=index, count=count, type=note.kind.value, order_id=note.order_id or "-"
+            )
         ctx.audit.emit("notif.success", count=count)
         ids = [n.notification_id for n in notes]
         try:
@@ -77,5 +77,4 @@ class NotificationProcessor:
         if order.state is OrderState.CANCEL_PENDING:
             return  # our own cancel: the safe-cancel flow finishes the story
         if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "CANCELED"):
-            self.recon.announce_terminal(order.order_id, "scale_in.venue_cancelled",
-                                         "cancel notification")
+            self.recon.announce_terminal(order.order_id, "scale_in.venue_cancelled", "cancel notification")

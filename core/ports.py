@@ -11,8 +11,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from .model import (BookTop, CancelAck, MarketResolution, Notification, OrderSnapshot, Placement,
-                    PlaceOrder, PreparedOrder, TradeSnapshot)
+from .model import (
+    BookTop,
+    CancelAck,
+    MarketResolution,
+    Notification,
+    OrderSnapshot,
+    Placement,
+    PlaceOrder,
+    PreparedOrder,
+    TradeSnapshot,
+)
 
 
 class Clock(Protocol):

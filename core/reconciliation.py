@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from .context import BotContext
-from .errors import ExchangeError, OutcomeUnknown, Transient
+from .errors import ExchangeError, Transient
 from .fills import FillPath
-from .ledger import OrderRecord
+from .ledger import OrderRecord, RecentFill
 from .model import OrderSnapshot, OrderState, Role, TradeSnapshot, dec
 
 # statuses of orders the venue accepted but never rested or matched
@@ -50,7 +51,7 @@ class Reconciler:
 
     # ---- recent-fill tracker ---------------------------------------------------------------
 
-    def recently_filled(self, order_id: str):
+    def recently_filled(self, order_id: str) -> RecentFill | None:
         """The tracker's record when the order filled within the window, else None."""
         ctx = self.ctx
         record = ctx.ledger.recent_fill(order_id)
@@ -59,8 +60,7 @@ class Reconciler:
         age = ctx.now() - record.at
         if age > ctx.config.recent_fill_window:
             return None
-        ctx.audit.emit("recon.recent_fill", order_id=order_id, age=int(age),
-                       threshold=ctx.config.recent_fill_window)
+        ctx.audit.emit("recon.recent_fill", order_id=order_id, age=int(age), threshold=ctx.config.recent_fill_window)
         return record
 
     def cleanup(self) -> int:
@@ -72,8 +72,14 @@ class Reconciler:
 
     # ---- reading the venue -----------------------------------------------------------------
 
-    def sync_fills(self, order: OrderRecord, *, detection: str = "Delayed", source: str = "trades",
-                   trades: list[TradeSnapshot] | None = None) -> int:
+    def sync_fills(
+        self,
+        order: OrderRecord,
+        *,
+        detection: str = "Delayed",
+        source: str = "trades",
+        trades: list[TradeSnapshot] | None = None,
+    ) -> int:
         """Fetch the trades of the order's token and apply this order's fills."""
         if trades is None:
             trades = self.ctx.exchange.trades(order.token_id)
@@ -85,14 +91,17 @@ class Reconciler:
         ctx.ledger.note_venue_matched(order.order_id, snapshot.size_matched)
         if snapshot.size_matched > ctx.ledger.filled(order.order_id):
             self.sync_fills(order)
-        current = ctx.ledger.order(order.order_id)
+        current = ctx.ledger.known_order(order.order_id)
         status = snapshot.status
         if status in FINAL_STATUSES and status != "MATCHED":
             if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), status):
                 if status in NEVER_RESTED:
                     # answered `delayed`, then the venue gave up matching it: a failed placement
-                    self.announce_terminal(order.order_id, "scale_in.failed",
-                                           f"order never matched after a delayed placement (status {status})")
+                    self.announce_terminal(
+                        order.order_id,
+                        "scale_in.failed",
+                        f"order never matched after a delayed placement (status {status})",
+                    )
                 else:
                     self.announce_terminal(order.order_id, "scale_in.venue_cancelled", f"status {status}")
         elif current.state in (OrderState.UNKNOWN, OrderState.PREPARED, OrderState.NOT_PLACED):
@@ -120,7 +129,7 @@ class Reconciler:
     def announce_terminal(self, order_id: str, kind: str, reason: str = "") -> None:
         """Write a scale-in's terminal audit line, once (lifecycle-complete)."""
         ctx = self.ctx
-        order = ctx.ledger.order(order_id)
+        order = ctx.ledger.known_order(order_id)
         if order.role is not Role.SCALE_IN or not order.is_terminal:
             return
         if not ctx.ledger.mark_terminal_logged(order_id):
@@ -131,8 +140,9 @@ class Reconciler:
         elif kind == "scale_in.failed":
             ctx.emit_for(trade, kind, error=reason, error_kind="venue", order_id=order_id)
         else:
-            ctx.emit_for(trade, kind, reason=reason, filled=ctx.ledger.filled(order_id),
-                         original=order.size, order_id=order_id)
+            ctx.emit_for(
+                trade, kind, reason=reason, filled=ctx.ledger.filled(order_id), original=order.size, order_id=order_id
+            )
 
     def verify(self, order: OrderRecord) -> OrderSnapshot | None:
         """Read the order until a final status shows, at most verify_attempts times.
@@ -146,17 +156,32 @@ class Reconciler:
             try:
                 snapshot = ctx.exchange.get_order(order.order_id)
             except ExchangeError as exc:
-                ctx.audit.emit("recon.verify_miss", attempt=attempt, attempts=attempts,
-                               order_id=order.order_id, error=exc.describe())
+                ctx.audit.emit(
+                    "recon.verify_miss",
+                    attempt=attempt,
+                    attempts=attempts,
+                    order_id=order.order_id,
+                    error=exc.describe(),
+                )
                 snapshot = None
             else:
                 if snapshot is None:
-                    ctx.audit.emit("recon.verify_miss", attempt=attempt, attempts=attempts,
-                                   order_id=order.order_id, error="no record (null/404)")
+                    ctx.audit.emit(
+                        "recon.verify_miss",
+                        attempt=attempt,
+                        attempts=attempts,
+                        order_id=order.order_id,
+                        error="no record (null/404)",
+                    )
                 else:
-                    ctx.audit.emit("recon.verify", attempt=attempt, attempts=attempts,
-                                   order_id=order.order_id, status=snapshot.status,
-                                   size_matched=snapshot.size_matched)
+                    ctx.audit.emit(
+                        "recon.verify",
+                        attempt=attempt,
+                        attempts=attempts,
+                        order_id=order.order_id,
+                        status=snapshot.status,
+                        size_matched=snapshot.size_matched,
+                    )
                     if snapshot.status in FINAL_STATUSES:
                         return snapshot
                     self.last_open_read = snapshot
@@ -169,7 +194,7 @@ class Reconciler:
     def safe_cancel(self, order: OrderRecord, label: str) -> CancelResult:
         return self.finish_cancel(self.begin_cancel(order, label))
 
-    def begin_cancel(self, order: OrderRecord, label: str) -> "PendingCancel":
+    def begin_cancel(self, order: OrderRecord, label: str) -> PendingCancel:
         """Send the cancel; finish_cancel then reads the final size_matched. Split so that a
         caller with several orders to cancel sends every cancel before it waits on any read."""
         ctx = self.ctx
@@ -177,14 +202,13 @@ class Reconciler:
         # An order whose placement outcome is still unknown keeps that state: if nothing proves
         # it reached the book, reconciliation declares it not placed after unknown_grace; moving
         # it to CANCEL_PENDING (and back to LIVE below) would make a maybe-order "live" forever.
-        placement_unknown = ctx.ledger.order(order.order_id).state in (OrderState.UNKNOWN,
-                                                                      OrderState.PREPARED)
+        placement_unknown = ctx.ledger.known_order(order.order_id).state in (OrderState.UNKNOWN, OrderState.PREPARED)
         if not placement_unknown:
             ctx.ledger.set_order_state(order.order_id, OrderState.CANCEL_PENDING, ctx.now())
         outcome = self._cancel_once(order, label, 1, ctx.config.cancel_attempts)
         return PendingCancel(order, label, placement_unknown, outcome)
 
-    def finish_cancel(self, pending: "PendingCancel") -> CancelResult:
+    def finish_cancel(self, pending: PendingCancel) -> CancelResult:
         order, label, placement_unknown = pending.order, pending.label, pending.placement_unknown
         attempts = self.ctx.config.cancel_attempts
         acked = False
@@ -203,15 +227,23 @@ class Reconciler:
             break
         return self._conclude(order, label, acked, snapshot, placement_unknown)
 
-    def _cancel_once(self, order: OrderRecord, label: str, attempt: int, attempts: int):
+    def _cancel_once(
+        self, order: OrderRecord, label: str, attempt: int, attempts: int
+    ) -> bool | Literal["retry"] | None:
         """One cancel request: True/False for the venue's answer, None when the outcome is
         unknown or refused (a read decides), "retry" after a transient error (already waited)."""
         ctx = self.ctx
         try:
             ack = ctx.exchange.cancel_order(order.order_id)
         except Transient as exc:
-            ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
-                           order_id=order.order_id, error=exc.describe())
+            ctx.audit.emit(
+                "recon.cancel_error",
+                label=label,
+                attempt=attempt,
+                attempts=attempts,
+                order_id=order.order_id,
+                error=exc.describe(),
+            )
             if attempt < attempts:
                 ctx.clock.sleep(exc.retry_after or ctx.config.verify_delay)
                 return "retry"
@@ -219,15 +251,22 @@ class Reconciler:
         except ExchangeError as exc:
             # OutcomeUnknown: the cancel may or may not have landed; a refusal: it did not.
             # Either way the read that follows decides.
-            ctx.audit.emit("recon.cancel_error", label=label, attempt=attempt, attempts=attempts,
-                           order_id=order.order_id, error=exc.describe())
+            ctx.audit.emit(
+                "recon.cancel_error",
+                label=label,
+                attempt=attempt,
+                attempts=attempts,
+                order_id=order.order_id,
+                error=exc.describe(),
+            )
             return None
         answer = "canceled" if ack.canceled else f"not canceled ({ack.reason})"
         ctx.audit.emit("recon.cancel_ack", label=label, order_id=order.order_id, answer=answer)
         return ack.canceled
 
-    def _conclude(self, order: OrderRecord, label: str, acked: bool, snapshot: OrderSnapshot | None,
-                  placement_unknown: bool) -> CancelResult:
+    def _conclude(
+        self, order: OrderRecord, label: str, acked: bool, snapshot: OrderSnapshot | None, placement_unknown: bool
+    ) -> CancelResult:
         ctx = self.ctx
         if snapshot is None:
             # Assume unfilled only for the purpose of moving on: the order stays subject to trade
@@ -238,8 +277,7 @@ class Reconciler:
                 ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "UNVERIFIED")
             elif not placement_unknown:
                 ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now())
-            return CancelResult(order.order_id, acked, False, ctx.ledger.filled(order.order_id),
-                                "UNVERIFIED")
+            return CancelResult(order.order_id, acked, False, ctx.ledger.filled(order.order_id), "UNVERIFIED")
 
         ctx.ledger.note_venue_matched(order.order_id, snapshot.size_matched)
         self._sync_quietly(order)
@@ -247,8 +285,9 @@ class Reconciler:
         cancelled = snapshot.status != "MATCHED"
         if cancelled:
             ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), snapshot.status)
-        ctx.audit.emit("recon.safe_cancel_done", label=label, order_id=order.order_id,
-                       size_matched=snapshot.size_matched)
+        ctx.audit.emit(
+            "recon.safe_cancel_done", label=label, order_id=order.order_id, size_matched=snapshot.size_matched
+        )
         return CancelResult(order.order_id, cancelled, True, matched, snapshot.status)
 
     def _sync_quietly(self, order: OrderRecord) -> None:
@@ -272,8 +311,7 @@ class Reconciler:
             try:
                 if order.token_id not in trades_by_token:
                     trades_by_token[order.token_id] = ctx.exchange.trades(order.token_id)
-                    open_ids_by_token[order.token_id] = {
-                        o.order_id for o in ctx.exchange.open_orders(order.token_id)}
+                    open_ids_by_token[order.token_id] = {o.order_id for o in ctx.exchange.open_orders(order.token_id)}
                 trades = trades_by_token[order.token_id]
                 before = {f["trade_key"]: f["void"] for f in ctx.ledger.fills(order.order_id)}
                 self.sync_fills(order, source="reconciliation", trades=trades)
@@ -281,9 +319,14 @@ class Reconciler:
                 for fill in ctx.ledger.fills(order.order_id):
                     if fill["trade_key"] not in before and not fill["void"]:
                         recovered += 1
-                        ctx.audit.emit("recon.fill_recovered", order_id=order.order_id, source="trades",
-                                       trade_id=fill["trade_key"], size=dec(fill["size"]),
-                                       price=dec(fill["price"]))
+                        ctx.audit.emit(
+                            "recon.fill_recovered",
+                            order_id=order.order_id,
+                            source="trades",
+                            trade_id=fill["trade_key"],
+                            size=dec(fill["size"]),
+                            price=dec(fill["price"]),
+                        )
                     elif fill["void"] and not before.get(fill["trade_key"], 0):
                         voided += 1
                 self._settle_state(order, open_ids_by_token[order.token_id], trades)
@@ -316,14 +359,17 @@ class Reconciler:
         ledger = self.ctx.ledger
         result = []
         for order in ledger.orders():
-            if not order.is_terminal or order.venue_matched > ledger.filled(order.order_id) \
-                    or order.venue_status == "UNVERIFIED":
+            if (
+                not order.is_terminal
+                or order.venue_matched > ledger.filled(order.order_id)
+                or order.venue_status == "UNVERIFIED"
+            ):
                 result.append(order)
         return result
 
     def _settle_state(self, order: OrderRecord, open_ids: set[str], trades: list[TradeSnapshot]) -> None:
         ctx = self.ctx
-        current = ctx.ledger.order(order.order_id)
+        current = ctx.ledger.known_order(order.order_id)
         if current.is_terminal and current.state is not OrderState.NOT_PLACED:
             return
         snapshot = None
@@ -332,13 +378,18 @@ class Reconciler:
         except ExchangeError as exc:
             ctx.audit.emit("recon.error", error=f"{order.order_id}: {exc.describe()}")
         if snapshot is not None:
-            ctx.audit.emit("recon.order_found", order_id=order.order_id, status=snapshot.status,
-                           size_matched=snapshot.size_matched)
+            ctx.audit.emit(
+                "recon.order_found", order_id=order.order_id, status=snapshot.status, size_matched=snapshot.size_matched
+            )
             self.observe(current, snapshot)
             return
         if order.order_id in open_ids:
-            ctx.audit.emit("recon.order_found", order_id=order.order_id, status="LIVE",
-                           size_matched=ctx.ledger.filled(order.order_id))
+            ctx.audit.emit(
+                "recon.order_found",
+                order_id=order.order_id,
+                status="LIVE",
+                size_matched=ctx.ledger.filled(order.order_id),
+            )
             ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now(), "LIVE")
             return
         if any(t.fill_of(order.order_id) for t in trades):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .context import BotContext
-from .errors import ExchangeError
+from .errors import ExchangeError, OutcomeUnknown
 from .ledger import OrderRecord, TradeRecord
 from .model import OrderState, PlaceOrder, Role, Side, price_q, size_q
 from .orders import submit
@@ -76,12 +76,12 @@ class ScaleIn:
             if cfg.min_order_size * price <= available:
                 size = cfg.min_order_size  # bumped to the venue minimum: affordable
             else:
-                self._skip(trade, f"size {size:.2f} below minimum {cfg.min_order_size:.2f}"
-                                  " and the minimum is not affordable")
+                self._skip(
+                    trade, f"size {size:.2f} below minimum {cfg.min_order_size:.2f} and the minimum is not affordable"
+                )
                 return
         if size * price > available:
-            self._skip(trade, f"insufficient balance: need ${size * price:.2f},"
-                              f" have ${available:.2f}")
+            self._skip(trade, f"insufficient balance: need ${size * price:.2f}, have ${available:.2f}")
             return
         self.place(trade, size, price, time_left)
 
@@ -94,44 +94,56 @@ class ScaleIn:
 
     def place(self, trade: TradeRecord, size: Decimal, price: Decimal, time_left: int) -> str | None:
         ctx = self.ctx
-        ctx.emit_for(trade, "scale_in.placement", size=size, price=price, time_left=time_left,
-                     confidence=trade.confidence)
-        command = PlaceOrder(token_id=trade.token_id, side=Side.BUY, price=price, size=size,
-                             order_type="GTC", tick_size=ctx.config.tick_size)
+        ctx.emit_for(
+            trade, "scale_in.placement", size=size, price=price, time_left=time_left, confidence=trade.confidence
+        )
+        command = PlaceOrder(
+            token_id=trade.token_id,
+            side=Side.BUY,
+            price=price,
+            size=size,
+            order_type="GTC",
+            tick_size=ctx.config.tick_size,
+        )
         submitted = submit(ctx, trade, Role.SCALE_IN, command)
-        order_id, exc = submitted.order_id, submitted.error
+        order_id, error, placement = submitted.order_id, submitted.error, submitted.placement
         if order_id is None:  # signing failed: nothing was sent, but the one attempt is used
+            assert error is not None  # submit returns no order id only with the signing error
             ctx.ledger.mark_scale_in_attempted(trade.trade_id)
-            ctx.emit_for(trade, "scale_in.failed", error=exc.message, error_kind=exc.kind)
+            ctx.emit_for(trade, "scale_in.failed", error=error.message, error_kind=error.kind)
             return None
-        if submitted.outcome_unknown:
+        if isinstance(error, OutcomeUnknown):
             # Never "not placed": the order may rest or have matched. Reconciliation looks it up
             # by the id we already know; re-posting would risk a second order.
-            ctx.emit_for(trade, "scale_in.outcome_unknown", error=exc.message, order_id=order_id)
+            ctx.emit_for(trade, "scale_in.outcome_unknown", error=error.message, order_id=order_id)
             return order_id
-        if exc is not None:
+        if error is not None:
             ctx.ledger.mark_terminal_logged(order_id)
-            ctx.emit_for(trade, "scale_in.failed", error=exc.message, error_kind=exc.kind,
-                         order_id=order_id)
+            ctx.emit_for(trade, "scale_in.failed", error=error.message, error_kind=error.kind, order_id=order_id)
             return order_id
 
-        status = submitted.placement.status.lower()
+        assert placement is not None  # submit returns the venue's answer whenever there is no error
+        status = placement.status.lower()
         if status == "unmatched":
             ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now(), "UNMATCHED")
             ctx.ledger.mark_terminal_logged(order_id)
-            ctx.emit_for(trade, "scale_in.failed", error="order unmatched (delaying failed)",
-                         error_kind="rejected", order_id=order_id)
+            ctx.emit_for(
+                trade,
+                "scale_in.failed",
+                error="order unmatched (delaying failed)",
+                error_kind="rejected",
+                order_id=order_id,
+            )
             return order_id
         ctx.ledger.set_order_state(order_id, OrderState.LIVE, ctx.now(), status.upper())
         if status == "matched":
             # Matched on arrival. The trades listing is the source of truth for fills: get_order
             # may even answer null for such an order (failure mode 2).
             try:
-                self.recon.sync_fills(ctx.ledger.order(order_id), detection="Immediate",
-                                      source="placement")
+                self.recon.sync_fills(ctx.ledger.known_order(order_id), detection="Immediate", source="placement")
             except ExchangeError as exc:
                 ctx.emit_for(trade, "scale_in.status_error", error=exc.describe(), order_id=order_id)
-        order = ctx.ledger.order(order_id)
+        order = ctx.ledger.known_order(order_id)
         if order.state is OrderState.LIVE:
             ctx.emit_for(trade, "scale_in.resting", status=status, order_id=order_id)
         return order_id

@@ -26,9 +26,16 @@ D = Decimal
 
 
 class Rig:
-    def __init__(self, *, ledger: Ledger | str = ":memory:", config: StrategyConfig | None = None,
-                 collateral: str = "1000", clock: ManualClock | None = None,
-                 fake: FakeExchange | None = None, bot_class: type[Bot] = Bot):
+    def __init__(
+        self,
+        *,
+        ledger: Ledger | str = ":memory:",
+        config: StrategyConfig | None = None,
+        collateral: str = "1000",
+        clock: ManualClock | None = None,
+        fake: FakeExchange | None = None,
+        bot_class: type[Bot] = Bot,
+    ):
         self.clock = clock or ManualClock(T0)
         self.fake = fake or FakeExchange(self.clock, collateral=D(collateral))
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
@@ -39,15 +46,31 @@ class Rig:
 
     # ---- set-up ------------------------------------------------------------------------------
 
-    def open_trade(self, *, symbol: str = "BTC", token: str = TOKEN, market: str = MARKET,
-                   entry: str = "10.50", price: str = "0.70", confidence: str = "0.85",
-                   window_end: float = WINDOW_END, credit: bool = True) -> int:
+    def open_trade(
+        self,
+        *,
+        symbol: str = "BTC",
+        token: str = TOKEN,
+        market: str = MARKET,
+        entry: str = "10.50",
+        price: str = "0.70",
+        confidence: str = "0.85",
+        window_end: float = WINDOW_END,
+        credit: bool = True,
+    ) -> int:
         if credit:
             self.fake.credit(token, entry)
-        return self.bot.open_trade(symbol=symbol, side="UP", market=market, token_id=token,
-                                   window_slug=f"{symbol.lower()}-updown-15m-{int(T0)}",
-                                   window_end=window_end, entry_price=price, entry_size=entry,
-                                   confidence=confidence)
+        return self.bot.open_trade(
+            symbol=symbol,
+            side="UP",
+            market=market,
+            token_id=token,
+            window_slug=f"{symbol.lower()}-updown-15m-{int(T0)}",
+            window_end=window_end,
+            entry_price=price,
+            entry_size=entry,
+            confidence=confidence,
+        )
 
     def trade(self, trade_id: int = 1) -> TradeRecord:
         return self.ledger.trade(trade_id)
@@ -55,8 +78,7 @@ class Rig:
     def at(self, seconds_into_window: float) -> None:
         self.clock.t = T0 + seconds_into_window
 
-    def place_scale_in(self, trade_id: int = 1, size: str = "10.50", price: str = "0.75",
-                       time_left: int = 420) -> str:
+    def place_scale_in(self, trade_id: int = 1, size: str = "10.50", price: str = "0.75", time_left: int = 420) -> str:
         order_id = self.bot.scale.place(self.trade(trade_id), D(size), D(price), time_left)
         assert order_id is not None
         return order_id

@@ -74,9 +74,11 @@ def test_a_restart_on_the_same_database_reconciles_and_loses_nothing(tmp_path):
         assert second.ledger.order(scale_id).state is OrderState.FILLED
         assert second.ledger.position(trade_id) == D("17.00")  # 10.50 - 4.00 + 10.50
         assert second.lines("recon.pass_start") == [
-            "🔍 RECONCILIATION AUDIT: Starting reconciliation pass (start-up) | orders to check=2"]
+            "🔍 RECONCILIATION AUDIT: Starting reconciliation pass (start-up) | orders to check=2"
+        ]
         assert second.lines("recon.pass_done") == [
-            "✅ RECONCILIATION AUDIT: Reconciliation pass complete | orders=2, fills recovered=1, voided=0"]
+            "✅ RECONCILIATION AUDIT: Reconciliation pass complete | orders=2, fills recovered=1, voided=0"
+        ]
         # the unread notification arrives after the restart: nothing is counted twice
         second.bot.notifications.poll()
         second.clock.advance(5)
@@ -167,7 +169,8 @@ def test_an_exchange_error_escaping_a_cycle_becomes_a_task_error_line_and_the_lo
     trade_id = rig.open_trade()
     rig.bot.monitor_loop()  # returns once stopped: three iterations
     assert rig.lines("bot.task_error") == [
-        "❌ RECONCILIATION AUDIT: Task monitor error: transient (HTTP 503): service unavailable"]
+        "❌ RECONCILIATION AUDIT: Task monitor error: transient (HTTP 503): service unavailable"
+    ]
     assert rig.of("bot.task_error")[0].fields["task"] == "monitor"
     assert len(rig.exits(trade_id)) == 1  # the later iterations did their work
     assert rig.calls("post_order") == 1

@@ -24,7 +24,8 @@ def test_an_immediate_fill_renders_the_immediate_sample_line(rig):
     outcome = rig.bot.fills.apply(seen(rig, tk, oid), source="placement", detection="Immediate")
     assert outcome is FillOutcome.APPLIED
     assert rig.lines("scale_in.filled_immediate") == [
-        f"📈 [BTC] Trade #{trade_id} UP | ✅ SCALE-IN FILLED (Immediate): 10.50 shares @ $0.7500 | OrderID: {oid}"]
+        f"📈 [BTC] Trade #{trade_id} UP | ✅ SCALE-IN FILLED (Immediate): 10.50 shares @ $0.7500 | OrderID: {oid}"
+    ]
     assert rig.of("scale_in.filled_delayed") == []
     assert rig.ledger.order(oid).state is OrderState.FILLED
     assert rig.ledger.position(trade_id) == D("21.00")
@@ -36,7 +37,8 @@ def test_a_delayed_fill_renders_the_delayed_sample_line(rig):
     tk = rig.fake.fill(oid, "10.50", notify=False)
     rig.bot.fills.apply(seen(rig, tk, oid), source="trades")
     assert rig.lines("scale_in.filled_delayed") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {oid}"]
+        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {oid}"
+    ]
     assert rig.of("scale_in.filled_immediate") == []
 
 
@@ -49,7 +51,8 @@ def test_a_fill_is_tracked_as_recent_before_its_filled_line(rig):
     assert kinds.index("recon.track_fill") < kinds.index("scale_in.filled_delayed")
     assert rig.lines("recon.track_fill") == [
         f"🔍 RECONCILIATION AUDIT: Tracking recent fill for order {oid} | size=10.50, price=$0.75,"
-        f" timestamp={int(rig.clock.now())}"]
+        f" timestamp={int(rig.clock.now())}"
+    ]
     assert rig.ledger.recent_fill(oid).size == D("10.50")
 
 
@@ -64,9 +67,11 @@ def test_partial_fills_then_completion_count_every_share_once(rig):
     rig.bot.fills.apply(seen(rig, t1, oid), source="notification")  # late duplicate of the first
     assert rig.lines("scale_in.partial") == [
         f"📈 [BTC] Trade #{trade_id} UP | ⏰ SCALE-IN PARTIAL FILL (Delayed): +4.00 shares @ $0.7500"
-        f" | filled=4.00/10.50 | OrderID: {oid}"]
+        f" | filled=4.00/10.50 | OrderID: {oid}"
+    ]
     assert rig.lines("scale_in.filled_delayed") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +6.50 shares @ $0.7500 | OrderID: {oid}"]
+        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +6.50 shares @ $0.7500 | OrderID: {oid}"
+    ]
     assert rig.ledger.filled(oid) == D("10.50")
     assert rig.ledger.order(oid).state is OrderState.FILLED
     assert rig.ledger.order(oid).terminal_logged is True
@@ -134,8 +139,10 @@ def test_exit_fills_reduce_the_position_and_render_the_exit_line(rig):
     t2 = rig.fake.fill(exit_id, "6.50", notify=False)
     rig.bot.fills.apply(seen(rig, t2, exit_id), source="trades")
     assert rig.lines("exit.filled") == [
-        f"✅ [BTC] #{trade_id} EXIT AUDIT: Exit order filled: +4.00 shares @ $0.9900 | sold=4.00/10.50 | OrderID: {exit_id}",
-        f"✅ [BTC] #{trade_id} EXIT AUDIT: Exit order filled: +6.50 shares @ $0.9900 | sold=10.50/10.50 | OrderID: {exit_id}",
+        f"✅ [BTC] #{trade_id} EXIT AUDIT: Exit order filled: +4.00 shares @ $0.9900 | sold=4.00/10.50"
+        f" | OrderID: {exit_id}",
+        f"✅ [BTC] #{trade_id} EXIT AUDIT: Exit order filled: +6.50 shares @ $0.9900 | sold=10.50/10.50"
+        f" | OrderID: {exit_id}",
     ]
     assert rig.ledger.position(trade_id) == D("0")
     assert rig.ledger.order(exit_id).state is OrderState.FILLED
@@ -154,7 +161,8 @@ def test_a_scale_in_fill_whose_trade_fails_is_voided_with_a_line_and_the_positio
     assert rig.ledger.position(trade_id) == D("10.50")
     assert rig.lines("scale_in.void") == [
         f"📈 [BTC] Trade #{trade_id} UP | ⚠️  SCALE-IN FILL VOID: -10.50 shares @ $0.7500 (trade {tk} failed)"
-        f" | OrderID: {oid}"]
+        f" | OrderID: {oid}"
+    ]
     assert len(rig.of("recon.fill_void")) == 1
 
 
@@ -169,7 +177,8 @@ def test_an_exit_fill_whose_trade_fails_gives_the_shares_back(rig):
     rig.bot.fills.apply(seen(rig, tk, exit_id), source="trades")
     assert rig.ledger.position(trade_id) == D("10.50")
     assert rig.lines("exit.void") == [
-        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: Exit fill void: -10.50 shares (trade {tk} failed) | OrderID: {exit_id}"]
+        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: Exit fill void: -10.50 shares (trade {tk} failed) | OrderID: {exit_id}"
+    ]
 
 
 def test_a_fill_first_seen_failed_is_recorded_but_never_counted(rig):

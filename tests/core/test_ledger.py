@@ -15,14 +15,29 @@ NOW = 1_764_029_000.0
 
 
 def open_trade(ledger: Ledger, *, entry_size="10", entry_price="0.70") -> int:
-    return ledger.open_trade(symbol="BTC", side="UP", market="cond-btc", token_id="btc-up",
-                             window_slug="btc-updown-15m-1764028800", window_end=NOW + 600,
-                             entry_price=D(entry_price), entry_size=D(entry_size),
-                             confidence=D("0.85"), now=NOW)
+    return ledger.open_trade(
+        symbol="BTC",
+        side="UP",
+        market="cond-btc",
+        token_id="btc-up",
+        window_slug="btc-updown-15m-1764028800",
+        window_end=NOW + 600,
+        entry_price=D(entry_price),
+        entry_size=D(entry_size),
+        confidence=D("0.85"),
+        now=NOW,
+    )
 
 
-def record(ledger: Ledger, order_id: str, trade_id: int, role: Role = Role.SCALE_IN,
-           side: Side = Side.BUY, size="10", price="0.75") -> None:
+def record(
+    ledger: Ledger,
+    order_id: str,
+    trade_id: int,
+    role: Role = Role.SCALE_IN,
+    side: Side = Side.BUY,
+    size="10",
+    price="0.75",
+) -> None:
     command = PlaceOrder(token_id="btc-up", side=side, price=D(price), size=D(size))
     ledger.record_order(order_id, trade_id, role, command, NOW)
 
@@ -54,8 +69,12 @@ def test_reopening_a_file_database_restores_trades_orders_fills_tracker_and_seen
     second = Ledger(path)
     try:
         trade = second.trade(trade_id)
-        assert (trade.symbol, trade.entry_size, trade.state, trade.scale_in_attempted) == \
-            ("BTC", D("10"), TradeState.OPEN, True)
+        assert (trade.symbol, trade.entry_size, trade.state, trade.scale_in_attempted) == (
+            "BTC",
+            D("10"),
+            TradeState.OPEN,
+            True,
+        )
         assert [o.order_id for o in second.orders()] == ["0xscale", "0xexit"]
         scale = second.order("0xscale")
         assert (scale.state, scale.venue_status, scale.venue_matched) == (OrderState.LIVE, "LIVE", D("4"))
@@ -111,8 +130,7 @@ def test_a_failed_trade_voids_its_fill_once_and_the_position_reverts(ledger):
     assert ledger.position(trade_id) == D("20")
     assert ledger.apply_fill(fill("0xa", "t-1", "10", status="FAILED"), "trades", NOW) is FillOutcome.VOIDED
     assert ledger.position(trade_id) == D("10")
-    assert ledger.apply_fill(fill("0xa", "t-1", "10", status="FAILED"), "notification", NOW) \
-        is FillOutcome.DUPLICATE
+    assert ledger.apply_fill(fill("0xa", "t-1", "10", status="FAILED"), "notification", NOW) is FillOutcome.DUPLICATE
     # a stale MATCHED report of the same trade does not bring the void fill back
     assert ledger.apply_fill(fill("0xa", "t-1", "10"), "notification", NOW) is FillOutcome.DUPLICATE
     assert ledger.position(trade_id) == D("10")
@@ -124,23 +142,26 @@ def test_a_failed_trade_voids_its_fill_once_and_the_position_reverts(ledger):
 def test_a_fill_first_seen_void_is_recorded_and_never_applied_later(ledger):
     trade_id = open_trade(ledger)
     record(ledger, "0xa", trade_id)
-    assert ledger.apply_fill(fill("0xa", "t-1", "10", status="FAILED"), "trades", NOW) \
-        is FillOutcome.VOID_RECORDED
+    assert ledger.apply_fill(fill("0xa", "t-1", "10", status="FAILED"), "trades", NOW) is FillOutcome.VOID_RECORDED
     assert ledger.position(trade_id) == D("10")
     assert ledger.apply_fill(fill("0xa", "t-1", "10"), "notification", NOW) is FillOutcome.DUPLICATE
     assert ledger.position(trade_id) == D("10")
     assert ledger.cost_and_proceeds(trade_id) == (D("7.00"), D("0"))
 
 
-@pytest.mark.parametrize("path", [
-    (OrderState.LIVE, OrderState.FILLED, OrderState.LIVE),
-    (OrderState.LIVE, OrderState.CANCELLED, OrderState.LIVE),
-    (OrderState.REJECTED, OrderState.LIVE),
-    (OrderState.LIVE, OrderState.NOT_PLACED),
-    (OrderState.LIVE, OrderState.PREPARED),
-    (OrderState.UNKNOWN, OrderState.REJECTED),
-    (OrderState.LIVE, OrderState.FILLED, OrderState.CANCELLED),
-], ids=lambda p: "->".join(s.value for s in p))
+@pytest.mark.parametrize(
+    "path",
+    [
+        (OrderState.LIVE, OrderState.FILLED, OrderState.LIVE),
+        (OrderState.LIVE, OrderState.CANCELLED, OrderState.LIVE),
+        (OrderState.REJECTED, OrderState.LIVE),
+        (OrderState.LIVE, OrderState.NOT_PLACED),
+        (OrderState.LIVE, OrderState.PREPARED),
+        (OrderState.UNKNOWN, OrderState.REJECTED),
+        (OrderState.LIVE, OrderState.FILLED, OrderState.CANCELLED),
+    ],
+    ids=lambda p: "->".join(s.value for s in p),
+)
 def test_the_transition_table_refuses_an_illegal_edge_and_leaves_the_state_alone(ledger, path):
     trade_id = open_trade(ledger)
     record(ledger, "0xa", trade_id)
@@ -153,13 +174,17 @@ def test_the_transition_table_refuses_an_illegal_edge_and_leaves_the_state_alone
     assert order.venue_status != "SHOULD-NOT-STICK"
 
 
-@pytest.mark.parametrize("path", [
-    (OrderState.LIVE, OrderState.CANCEL_PENDING, OrderState.FILLED),
-    (OrderState.LIVE, OrderState.CANCELLED, OrderState.FILLED),
-    (OrderState.UNKNOWN, OrderState.NOT_PLACED, OrderState.LIVE),
-    (OrderState.LIVE, OrderState.CANCEL_PENDING, OrderState.LIVE),
-    (OrderState.UNKNOWN, OrderState.CANCEL_PENDING, OrderState.CANCELLED),
-], ids=lambda p: "->".join(s.value for s in p))
+@pytest.mark.parametrize(
+    "path",
+    [
+        (OrderState.LIVE, OrderState.CANCEL_PENDING, OrderState.FILLED),
+        (OrderState.LIVE, OrderState.CANCELLED, OrderState.FILLED),
+        (OrderState.UNKNOWN, OrderState.NOT_PLACED, OrderState.LIVE),
+        (OrderState.LIVE, OrderState.CANCEL_PENDING, OrderState.LIVE),
+        (OrderState.UNKNOWN, OrderState.CANCEL_PENDING, OrderState.CANCELLED),
+    ],
+    ids=lambda p: "->".join(s.value for s in p),
+)
 def test_the_transition_table_allows_the_commented_race_edges(ledger, path):
     trade_id = open_trade(ledger)
     record(ledger, "0xa", trade_id)
@@ -202,8 +227,10 @@ def test_recording_a_scale_in_is_one_transaction_so_a_failed_flag_update_leaves_
     try:
         trade_id = open_trade(led)
         other = sqlite3.connect(path)
-        other.execute("CREATE TRIGGER refuse_flag BEFORE UPDATE OF scale_in_attempted ON trades"
-                      " BEGIN SELECT RAISE(ABORT, 'simulated failure'); END")
+        other.execute(
+            "CREATE TRIGGER refuse_flag BEFORE UPDATE OF scale_in_attempted ON trades"
+            " BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"
+        )
         other.commit()
         other.close()
         with pytest.raises(sqlite3.DatabaseError, match="simulated failure"):

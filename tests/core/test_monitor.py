@@ -39,7 +39,9 @@ def test_the_exit_plan_is_a_sell_of_the_whole_position_at_0_99(rig):
     venue = rig.fake.orders[exit_order.order_id]
     assert (venue.side, venue.price, venue.size, venue.status) == (Side.SELL, D("0.99"), D("10.50"), "LIVE")
     assert rig.lines("exit.placed") == [
-        f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 10.50 shares @ $0.99 | OrderID: {exit_order.order_id}"]
+        f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 10.50 shares @ $0.99"
+        f" | OrderID: {exit_order.order_id}"
+    ]
     for _ in range(3):
         cycle(rig)
     assert rig.calls("post_order") == 1  # one exit, not one per cycle
@@ -56,13 +58,18 @@ def test_the_exit_is_resized_to_the_whole_position_after_a_scale_in_fill(rig):
     assert rig.ledger.order(exit_id).state is OrderState.CANCELLED
     assert rig.fake.orders[exit_id].status == "CANCELED"
     assert rig.fake.orders[new_exit.order_id].size == D("21.00")
-    assert in_order(rig.lines(), [
-        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {scale_id}",
-        f"🔁 [BTC] #{trade_id} EXIT AUDIT: Resizing exit order {exit_id}: 10.50 -> 21.00 shares",
-        f"🔍 RECONCILIATION AUDIT: [exit] Starting safe cancellation for order {exit_id}",
-        f"✅ RECONCILIATION AUDIT: [exit] Safe cancellation complete for order {exit_id} | final size_matched=0.00",
-        f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 21.00 shares @ $0.99 | OrderID: {new_exit.order_id}",
-    ])
+    assert in_order(
+        rig.lines(),
+        [
+            f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500"
+            f" | OrderID: {scale_id}",
+            f"🔁 [BTC] #{trade_id} EXIT AUDIT: Resizing exit order {exit_id}: 10.50 -> 21.00 shares",
+            f"🔍 RECONCILIATION AUDIT: [exit] Starting safe cancellation for order {exit_id}",
+            f"✅ RECONCILIATION AUDIT: [exit] Safe cancellation complete for order {exit_id} | final size_matched=0.00",
+            f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 21.00 shares @ $0.99"
+            f" | OrderID: {new_exit.order_id}",
+        ],
+    )
     cycle(rig)
     assert len(rig.exits(trade_id)) == 2  # no further resizing once it matches
 
@@ -86,16 +93,19 @@ def test_an_exit_plan_fill_cancels_the_pending_scale_in_safely_with_the_exit_aud
     cycle(rig)
     lines = rig.lines()
     expected = [
-        f"✅ [BTC] #{trade_id} EXIT AUDIT: Exit order filled: +10.50 shares @ $0.9900 | sold=10.50/10.50 | OrderID: {exit_id}",
+        f"✅ [BTC] #{trade_id} EXIT AUDIT: Exit order filled: +10.50 shares @ $0.9900 | sold=10.50/10.50"
+        f" | OrderID: {exit_id}",
         f"🏁 [BTC] #{trade_id} EXIT AUDIT: Exit plan complete: position closed at $0.99",
         f"🧹 [BTC] #{trade_id} EXIT AUDIT: Starting scale-in order cancellation process for order {scale_id}",
         f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
         f"🔍 RECONCILIATION AUDIT: [scale-in] Starting safe cancellation for order {scale_id}",
         f"🔍 RECONCILIATION AUDIT: [scale-in] Cancel answer for order {scale_id}: canceled",
         f"🔍 RECONCILIATION AUDIT: Verification attempt 1/2 for order {scale_id}: status=CANCELED, size_matched=0.00",
-        f"✅ RECONCILIATION AUDIT: [scale-in] Safe cancellation complete for order {scale_id} | final size_matched=0.00",
+        f"✅ RECONCILIATION AUDIT: [scale-in] Safe cancellation complete for order {scale_id}"
+        " | final size_matched=0.00",
         f"✅ [BTC] #{trade_id} EXIT AUDIT: Successfully cancelled scale-in order {scale_id}",
-        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: exit plan filled | filled=0.00/10.50 | OrderID: {scale_id}",
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: exit plan filled | filled=0.00/10.50"
+        f" | OrderID: {scale_id}",
     ]
     assert lines == expected
     assert rig.trade(trade_id).state is TradeState.EXITED
@@ -121,14 +131,18 @@ def test_a_scale_in_filling_during_the_status_check_is_detected_as_a_race_and_co
     rig.fake.before("get_order", fill_during_status_check)  # the exit process's status check
     rig.clear()
     rig.bot.monitor.cycle()
-    assert in_order(rig.lines(), [
-        f"🧹 [BTC] #{trade_id} EXIT AUDIT: Starting scale-in order cancellation process for order {scale_id}",
-        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {scale_id}",
-        f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
-        f"🔍 RECONCILIATION AUDIT: Order {scale_id} recently filled 0s ago (within 300s threshold)",
-        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} was recently filled"
-        " (size: 10.50), skipping cancellation",
-    ])
+    assert in_order(
+        rig.lines(),
+        [
+            f"🧹 [BTC] #{trade_id} EXIT AUDIT: Starting scale-in order cancellation process for order {scale_id}",
+            f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500"
+            f" | OrderID: {scale_id}",
+            f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
+            f"🔍 RECONCILIATION AUDIT: Order {scale_id} recently filled 0s ago (within 300s threshold)",
+            f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} was recently filled"
+            " (size: 10.50), skipping cancellation",
+        ],
+    )
     assert rig.calls("cancel_order") == 0
     assert len(rig.ledger.fills(scale_id)) == 1
     assert rig.ledger.position(trade_id) == D("10.50")  # 10.50 - 10.50 sold + 10.50 bought
@@ -147,15 +161,20 @@ def test_a_fill_landing_between_the_status_check_and_the_cancel_is_accounted(rig
     rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "10.50", notify=False))
     rig.clear()
     cycle(rig)
-    assert in_order(rig.lines(), [
-        f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
-        f"🔍 RECONCILIATION AUDIT: [scale-in] Cancel answer for order {scale_id}:"
-        " not canceled (order can't be found - already canceled or matched)",
-        f"🔍 RECONCILIATION AUDIT: Verification attempt 1/2 for order {scale_id}: status=MATCHED, size_matched=10.50",
-        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {scale_id}",
-        f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} filled before the cancel"
-        " took effect (size: 10.50), fill accounted",
-    ])
+    assert in_order(
+        rig.lines(),
+        [
+            f"🔍 [BTC] #{trade_id} EXIT AUDIT: Scale-in order {scale_id} status: LIVE",
+            f"🔍 RECONCILIATION AUDIT: [scale-in] Cancel answer for order {scale_id}:"
+            " not canceled (order can't be found - already canceled or matched)",
+            f"🔍 RECONCILIATION AUDIT: Verification attempt 1/2 for order {scale_id}: status=MATCHED,"
+            " size_matched=10.50",
+            f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500"
+            f" | OrderID: {scale_id}",
+            f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} filled before the cancel"
+            " took effect (size: 10.50), fill accounted",
+        ],
+    )
     assert rig.of("exit.cancelled") == [] and rig.of("exit.cancel_failed") == []
     assert rig.of("scale_in.cancelled") == []
     assert rig.ledger.order(scale_id).state is OrderState.FILLED
@@ -170,9 +189,12 @@ def test_a_partial_fill_landing_before_the_cancel_is_accounted_and_the_rest_canc
     cycle(rig)
     assert rig.lines("exit.race_during_cancel") == [
         f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} filled before the cancel"
-        " took effect (size: 6.00), fill accounted"]
+        " took effect (size: 6.00), fill accounted"
+    ]
     assert rig.lines("scale_in.cancelled") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: exit plan filled | filled=6.00/10.50 | OrderID: {scale_id}"]
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: exit plan filled | filled=6.00/10.50"
+        f" | OrderID: {scale_id}"
+    ]
     assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
     assert rig.ledger.position(trade_id) == D("6.00")
     assert rig.exit(trade_id).size == D("6.00")
@@ -186,7 +208,8 @@ def test_a_partial_fill_seen_just_before_the_exit_process_is_flagged_and_the_res
     cycle(rig)
     assert rig.lines("exit.race_partial") == [
         f"⚠️  [BTC] #{trade_id} EXIT AUDIT: RACE CONDITION DETECTED! Order {scale_id} was recently partially"
-        " filled (size: 4.00 of 10.50), cancelling the remainder safely"]
+        " filled (size: 4.00 of 10.50), cancelling the remainder safely"
+    ]
     assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
     assert len(rig.of("exit.cancelled")) == 1
 
@@ -210,7 +233,8 @@ def test_a_scale_in_cancellation_that_keeps_failing_is_retried_on_the_next_cycle
         rig.fake.fail_next("cancel_order", OutcomeUnknown("read timeout"))
     cycle(rig)
     assert rig.lines("exit.cancel_failed")[0].startswith(
-        f"❌ [BTC] #{trade_id} EXIT AUDIT: Failed to cancel scale-in order {scale_id}: venue status")
+        f"❌ [BTC] #{trade_id} EXIT AUDIT: Failed to cancel scale-in order {scale_id}: venue status"
+    )
     assert rig.ledger.order(scale_id).state is OrderState.LIVE
     cycle(rig)  # the monitor tries again (EXITED trade, scale-in still LIVE)
     assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
@@ -227,7 +251,9 @@ def test_the_end_of_the_window_cancels_leftover_orders(rig):
     assert rig.ledger.order(exit_id).state is OrderState.CANCELLED
     assert rig.fake.open_orders() == []
     assert rig.lines("scale_in.cancelled") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=0.00/10.50 | OrderID: {scale_id}"]
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=0.00/10.50"
+        f" | OrderID: {scale_id}"
+    ]
     assert rig.trade(trade_id).state is TradeState.CLOSING
     assert rig.calls("post_order") == 0  # no new exit, no scale-in
 
@@ -265,7 +291,8 @@ def test_settlement_of_a_winning_trade_pays_the_remaining_position(rig):
     assert trade.state is TradeState.SETTLED
     assert trade.pnl == D("2.95")  # 5 x 0.99 sold + 5 x 1.00 paid - 10 x 0.70 cost
     assert rig.lines("trade.settled") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=5.00, payout=$5.00, pnl=$+2.95"]
+        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=5.00, payout=$5.00, pnl=$+2.95"
+    ]
     assert rig.bot.idle
 
 
@@ -275,7 +302,8 @@ def test_settlement_of_a_losing_trade_pays_nothing(rig):
     cycle(rig, 15)
     assert rig.trade(trade_id).pnl == D("-2.05")
     assert rig.lines("trade.settled") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=LOSS, position=5.00, payout=$0.00, pnl=$-2.05"]
+        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=LOSS, position=5.00, payout=$0.00, pnl=$-2.05"
+    ]
 
 
 def test_the_resolution_is_polled_at_most_every_poll_interval(rig):
@@ -325,7 +353,8 @@ def test_a_balance_rejected_exit_is_capped_to_the_held_shares_without_looping(ri
     rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
     rig.bot.monitor.cycle()
     assert rig.lines("exit.failed") == [
-        f"❌ [BTC] #{trade_id} EXIT AUDIT: Exit order placement failed: {BALANCE_REJECTION} | kind=rejected"]
+        f"❌ [BTC] #{trade_id} EXIT AUDIT: Exit order placement failed: {BALANCE_REJECTION} | kind=rejected"
+    ]
     assert rig.exit(trade_id).state is OrderState.REJECTED
     for _ in range(6):
         cycle(rig)

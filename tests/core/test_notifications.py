@@ -14,10 +14,14 @@ D = Decimal
 
 def state_of(rig: Rig, trade_id: int = 1) -> tuple:
     """Everything a notification could change."""
-    return (rig.ledger.position(trade_id), rig.ledger.cost_and_proceeds(trade_id),
-            [(o.order_id, o.state, o.venue_matched) for o in rig.ledger.orders()],
-            [(f["trade_key"], f["order_id"], f["size"], f["void"]) for f in rig.ledger.fills()],
-            rig.trade(trade_id).state, dict(rig.bot.monitor.resolutions))
+    return (
+        rig.ledger.position(trade_id),
+        rig.ledger.cost_and_proceeds(trade_id),
+        [(o.order_id, o.state, o.venue_matched) for o in rig.ledger.orders()],
+        [(f["trade_key"], f["order_id"], f["size"], f["void"]) for f in rig.ledger.fills()],
+        rig.trade(trade_id).state,
+        dict(rig.bot.monitor.resolutions),
+    )
 
 
 def test_five_fill_notifications_render_the_sample_lines(rig):
@@ -67,8 +71,15 @@ def test_delivering_every_notification_twice_changes_nothing(rig):
     rig.fake.fill(oid, "4.00")
     t2 = rig.fake.fill(oid, "6.50")
     rig.fake.fail_trade(t2)
-    rig.fake.notify(NotificationKind.FILL, order_id=oid, trade_id=t2, asset_id=TOKEN, size=D("6.50"),
-                    price=D("0.75"), status="FAILED")
+    rig.fake.notify(
+        NotificationKind.FILL,
+        order_id=oid,
+        trade_id=t2,
+        asset_id=TOKEN,
+        size=D("6.50"),
+        price=D("0.75"),
+        status="FAILED",
+    )
     rig.fake.notify(NotificationKind.CANCEL, order_id=oid, size_matched=D("4.00"))
     rig.fake.notify(NotificationKind.RESOLVED, market=MARKET, winning_asset_id=TOKEN)
     delivered = list(rig.fake.notes)
@@ -107,7 +118,8 @@ def test_a_cancellation_with_size_matched_makes_the_bot_fetch_the_fills(rig):
     assert rig.ledger.order(oid).state is OrderState.CANCELLED
     assert rig.lines("scale_in.venue_cancelled") == [
         f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED BY VENUE: cancel notification"
-        f" | filled=4.00/10.50 | OrderID: {oid}"]
+        f" | filled=4.00/10.50 | OrderID: {oid}"
+    ]
 
 
 def test_a_cancellation_with_nothing_matched_reads_no_trades(rig):
@@ -156,7 +168,8 @@ def test_a_resolved_notification_feeds_settlement_without_a_resolution_poll(rig)
     trade = rig.trade(trade_id)
     assert (trade.state, trade.winner) == (TradeState.SETTLED, TOKEN)
     assert rig.lines("trade.settled") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=10.50, payout=$10.50, pnl=$+3.15"]
+        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=10.50, payout=$10.50, pnl=$+3.15"
+    ]
 
 
 def test_a_failed_drop_is_an_audit_line_and_the_redelivery_changes_nothing(rig):
@@ -166,7 +179,8 @@ def test_a_failed_drop_is_an_audit_line_and_the_redelivery_changes_nothing(rig):
     rig.fake.fail_next("drop_notifications", Transient("service unavailable", status=503))
     assert rig.bot.notifications.poll() == 1  # no exception
     assert rig.lines("notif.error") == [
-        "⚠️  NOTIFICATION AUDIT: Notification drop failed: transient (HTTP 503): service unavailable"]
+        "⚠️  NOTIFICATION AUDIT: Notification drop failed: transient (HTTP 503): service unavailable"
+    ]
     assert rig.of("notif.dropped") == []
     assert len(rig.fake.notes) == 1  # still unread on the venue
     before = state_of(rig, trade_id)
@@ -180,7 +194,8 @@ def test_a_failed_retrieval_is_an_audit_line(rig):
     rig.fake.fail_next("notifications", Transient("bad gateway", status=502))
     assert rig.bot.notifications.poll() == 0
     assert rig.lines("notif.error") == [
-        "⚠️  NOTIFICATION AUDIT: Notification retrieval failed: transient (HTTP 502): bad gateway"]
+        "⚠️  NOTIFICATION AUDIT: Notification retrieval failed: transient (HTTP 502): bad gateway"
+    ]
 
 
 def test_a_processing_error_is_a_line_and_the_other_notifications_are_still_processed(rig):
@@ -193,7 +208,8 @@ def test_a_processing_error_is_a_line_and_the_other_notifications_are_still_proc
     assert rig.bot.notifications.poll() == 2
     first_id = "n-0001"
     assert rig.lines("notif.error") == [
-        f"⚠️  NOTIFICATION AUDIT: Notification processing {first_id} failed: transient (HTTP 502): bad gateway"]
+        f"⚠️  NOTIFICATION AUDIT: Notification processing {first_id} failed: transient (HTTP 502): bad gateway"
+    ]
     assert len(rig.of("notif.processed")) == 2
     assert rig.ledger.filled(oid) == D("3.00")  # the second note's fill
     assert rig.ledger.order(oid).venue_matched == D("2.00")  # remembered for reconciliation

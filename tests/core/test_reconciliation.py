@@ -4,7 +4,7 @@ and the pass that converges local state to the exchange's after an unknown outco
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from freezegun import freeze_time
@@ -16,10 +16,11 @@ from core.model import OrderState
 from .conftest import Rig, in_order, lose_answer_once
 
 D = Decimal
-FROZEN = datetime(2025, 11, 25, 0, 8, 0, tzinfo=timezone.utc)
+FROZEN = datetime(2025, 11, 25, 0, 8, 0, tzinfo=UTC)
 
 
 # ---- the recent-fill tracker on the LIVE clock --------------------------------------------
+
 
 def live_rig_with_filled_scale_in() -> tuple[Rig, str, float]:
     rig = Rig(clock=SystemClock())
@@ -38,7 +39,8 @@ def test_the_recent_fill_window_is_300_seconds_on_the_live_clock():
         frozen.tick(45)
         assert rig.bot.reconciler.recently_filled(oid).size == D("10.50")
         assert rig.lines("recon.recent_fill")[-1] == (
-            f"🔍 RECONCILIATION AUDIT: Order {oid} recently filled 45s ago (within 300s threshold)")
+            f"🔍 RECONCILIATION AUDIT: Order {oid} recently filled 45s ago (within 300s threshold)"
+        )
         frozen.tick(255)  # exactly 300 s: still inside the window
         assert rig.bot.reconciler.recently_filled(oid) is not None
         frozen.tick(1)  # 301 s: expired, and said nothing
@@ -51,17 +53,19 @@ def test_the_recent_fill_window_is_300_seconds_on_the_live_clock():
 def test_recent_fill_records_are_cleaned_up_after_600_seconds_on_the_live_clock():
     with freeze_time(FROZEN) as frozen:
         rig, oid, filled_at = live_rig_with_filled_scale_in()
-        frozen.move_to(datetime.fromtimestamp(filled_at + 600, tz=timezone.utc))
+        frozen.move_to(datetime.fromtimestamp(filled_at + 600, tz=UTC))
         assert rig.bot.reconciler.cleanup() == 0
         assert rig.ledger.recent_fill(oid) is not None
         frozen.tick(1)
         rig.bot.monitor.cycle()  # the monitor's cycle runs the cleanup
         assert rig.ledger.recent_fill(oid) is None
         assert rig.lines("recon.cleanup") == [
-            "🧹 RECONCILIATION AUDIT: Cleaned up 1 recent fill records older than 600s"]
+            "🧹 RECONCILIATION AUDIT: Cleaned up 1 recent fill records older than 600s"
+        ]
 
 
 # ---- safe cancellation ---------------------------------------------------------------------
+
 
 def test_safe_cancel_cancels_first_then_reads_the_final_size_matched_and_counts_fills_from_trades(rig):
     trade_id = rig.open_trade()
@@ -71,8 +75,12 @@ def test_safe_cancel_cancels_first_then_reads_the_final_size_matched_and_counts_
     result = rig.bot.reconciler.safe_cancel(rig.ledger.order(oid), "scale-in")
     names = rig.call_names()
     assert names.index("cancel_order") < names.index("get_order") < names.index("trades")
-    assert (result.cancelled, result.verified, result.size_matched, result.venue_status) == \
-        (True, True, D("4.00"), "CANCELED")
+    assert (result.cancelled, result.verified, result.size_matched, result.venue_status) == (
+        True,
+        True,
+        D("4.00"),
+        "CANCELED",
+    )
     assert rig.ledger.filled(oid) == D("4.00")
     assert rig.ledger.position(trade_id) == D("14.50")
     assert rig.ledger.order(oid).state is OrderState.CANCELLED
@@ -95,9 +103,14 @@ def test_safe_cancel_of_an_order_already_matched_counts_the_fill_and_reports_not
     result = rig.bot.reconciler.safe_cancel(rig.ledger.order(oid), "scale-in")
     assert rig.lines("recon.cancel_ack") == [
         f"🔍 RECONCILIATION AUDIT: [scale-in] Cancel answer for order {oid}:"
-        " not canceled (order can't be found - already canceled or matched)"]
-    assert (result.cancelled, result.verified, result.size_matched, result.venue_status) == \
-        (False, True, D("10.50"), "MATCHED")
+        " not canceled (order can't be found - already canceled or matched)"
+    ]
+    assert (result.cancelled, result.verified, result.size_matched, result.venue_status) == (
+        False,
+        True,
+        D("10.50"),
+        "MATCHED",
+    )
     assert rig.ledger.order(oid).state is OrderState.FILLED  # CANCEL_PENDING -> FILLED
     assert rig.ledger.position(trade_id) == D("21.00")
     assert len(rig.of("scale_in.filled_delayed")) == 1
@@ -132,8 +145,8 @@ def test_safe_cancel_gives_up_after_the_configured_attempts_and_leaves_the_order
     assert result.cancelled is False
     assert rig.ledger.order(oid).state is OrderState.LIVE  # still resting: CANCEL_PENDING -> LIVE
     assert rig.lines("recon.inconclusive") == [
-        f"⚠️  RECONCILIATION AUDIT: Inconclusive verification for {oid} after 2 attempts,"
-        " assuming unfilled for safety"]
+        f"⚠️  RECONCILIATION AUDIT: Inconclusive verification for {oid} after 2 attempts, assuming unfilled for safety"
+    ]
 
 
 def test_an_unknown_cancel_outcome_is_not_retried_blindly_but_settled_by_a_read(rig):
@@ -146,7 +159,8 @@ def test_an_unknown_cancel_outcome_is_not_retried_blindly_but_settled_by_a_read(
     assert rig.calls("cancel_order") == 1
     assert rig.lines("recon.cancel_error") == [
         f"⚠️  RECONCILIATION AUDIT: [scale-in] Cancel attempt 1/3 for order {oid} failed:"
-        " outcome-unknown (no status): read timeout"]
+        " outcome-unknown (no status): read timeout"
+    ]
     assert (result.cancelled, result.verified, result.venue_status) == (True, True, "CANCELED")
     assert rig.ledger.order(oid).state is OrderState.CANCELLED
 
@@ -183,8 +197,8 @@ def test_inconclusive_verification_prints_the_sample_line_and_a_later_fill_is_st
         f"🔍 RECONCILIATION AUDIT: Verification attempt 2/2 for order {oid}: no record (null/404)",
     ]
     assert rig.lines("recon.inconclusive") == [
-        f"⚠️  RECONCILIATION AUDIT: Inconclusive verification for {oid} after 2 attempts,"
-        " assuming unfilled for safety"]
+        f"⚠️  RECONCILIATION AUDIT: Inconclusive verification for {oid} after 2 attempts, assuming unfilled for safety"
+    ]
     assert (result.cancelled, result.verified, result.size_matched) == (True, False, D("0"))
     assert rig.ledger.order(oid).state is OrderState.CANCELLED
     assert rig.ledger.position(trade_id) == D("10.50")
@@ -196,7 +210,8 @@ def test_inconclusive_verification_prints_the_sample_line_and_a_later_fill_is_st
     assert rig.ledger.filled(oid) == D("6.00")
     assert rig.ledger.position(trade_id) == D("16.50")
     assert rig.lines("recon.pass_done")[-1] == (
-        "✅ RECONCILIATION AUDIT: Reconciliation pass complete | orders=1, fills recovered=1, voided=0")
+        "✅ RECONCILIATION AUDIT: Reconciliation pass complete | orders=1, fills recovered=1, voided=0"
+    )
 
 
 def test_verification_reads_until_a_final_status_shows(rig):
@@ -211,6 +226,7 @@ def test_verification_reads_until_a_final_status_shows(rig):
 
 # ---- the reconcile pass after an unknown placement outcome ---------------------------------
 
+
 def unknown_scale_in(rig: Rig, *, applied: bool) -> tuple[int, str]:
     trade_id = rig.open_trade()
     if applied:
@@ -221,7 +237,8 @@ def unknown_scale_in(rig: Rig, *, applied: bool) -> tuple[int, str]:
     assert rig.ledger.order(oid).state is OrderState.UNKNOWN
     assert rig.lines("scale_in.outcome_unknown") == [
         f"📈 [BTC] Trade #{trade_id} UP | ⏳ SCALE-IN PENDING: placement outcome unknown (read timeout),"
-        f" awaiting reconciliation | OrderID: {oid}"]
+        f" awaiting reconciliation | OrderID: {oid}"
+    ]
     return trade_id, oid
 
 
@@ -230,7 +247,8 @@ def test_reconciliation_finds_an_unknown_order_by_its_id(rig):
     rig.clock.advance(5)
     rig.bot.scale.track(rig.trade(trade_id))
     assert rig.lines("recon.order_found") == [
-        f"✅ RECONCILIATION AUDIT: Order {oid} found on exchange (status: LIVE, size_matched=0.00)"]
+        f"✅ RECONCILIATION AUDIT: Order {oid} found on exchange (status: LIVE, size_matched=0.00)"
+    ]
     assert rig.ledger.order(oid).state is OrderState.LIVE
     assert rig.calls("post_order") == 1
 
@@ -241,7 +259,8 @@ def test_reconciliation_finds_an_unknown_order_in_the_open_orders_when_get_order
     rig.clock.advance(5)
     rig.bot.reconciler.reconcile("outcome unknown", [rig.ledger.order(oid)])
     assert rig.lines("recon.order_found") == [
-        f"✅ RECONCILIATION AUDIT: Order {oid} found on exchange (status: LIVE, size_matched=0.00)"]
+        f"✅ RECONCILIATION AUDIT: Order {oid} found on exchange (status: LIVE, size_matched=0.00)"
+    ]
     assert rig.ledger.order(oid).state is OrderState.LIVE
     assert rig.of("recon.order_missing") == []
 
@@ -274,7 +293,8 @@ def test_an_unknown_order_is_declared_not_placed_only_after_the_grace_period(rig
     assert rig.ledger.order(oid).state is OrderState.NOT_PLACED
     assert rig.lines("scale_in.not_placed") == [
         f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN FAILED: order never reached the book"
-        f" (no trace after 30s) | OrderID: {oid}"]
+        f" (no trace after 30s) | OrderID: {oid}"
+    ]
     assert rig.calls("post_order") == 1  # never re-posted
 
 
@@ -302,7 +322,8 @@ def test_a_reconcile_pass_turns_exchange_errors_into_lines_and_goes_on(rig):
     rig.fake.fail_next("trades", Transient("bad gateway", status=502))
     rig.bot.reconciler.reconcile("outcome unknown")
     assert rig.lines("recon.error") == [
-        f"⚠️  RECONCILIATION AUDIT: Reconciliation step failed: {a}: transient (HTTP 502): bad gateway"]
+        f"⚠️  RECONCILIATION AUDIT: Reconciliation step failed: {a}: transient (HTTP 502): bad gateway"
+    ]
     assert rig.ledger.order(a).state is OrderState.UNKNOWN
     assert rig.ledger.order(b).state is OrderState.LIVE
 
@@ -319,7 +340,8 @@ def test_a_venue_cancelled_order_seen_by_observe_gets_its_terminal_line_once(rig
     assert rig.ledger.order(oid).state is OrderState.CANCELLED
     assert rig.lines("scale_in.venue_cancelled") == [
         f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED BY VENUE:"
-        f" status CANCELED_MARKET_RESOLVED | filled=2.00/10.50 | OrderID: {oid}"]
+        f" status CANCELED_MARKET_RESOLVED | filled=2.00/10.50 | OrderID: {oid}"
+    ]
 
 
 def test_a_rejected_lookup_during_verification_is_a_miss_not_a_crash(rig):
@@ -328,7 +350,8 @@ def test_a_rejected_lookup_during_verification_is_a_miss_not_a_crash(rig):
     rig.fake.before("cancel_order", lambda: rig.fake.fail_next("get_order", Rejected("bad request", status=400)))
     result = rig.bot.reconciler.safe_cancel(rig.ledger.order(oid), "scale-in")
     assert rig.lines("recon.verify_miss") == [
-        f"🔍 RECONCILIATION AUDIT: Verification attempt 1/2 for order {oid}: rejected (HTTP 400): bad request"]
+        f"🔍 RECONCILIATION AUDIT: Verification attempt 1/2 for order {oid}: rejected (HTTP 400): bad request"
+    ]
     assert result.verified and result.cancelled
     assert in_order(rig.kinds(), ["recon.verify_miss", "recon.verify", "recon.safe_cancel_done"])
 
@@ -347,7 +370,8 @@ def test_a_reconcile_pass_voids_a_fill_whose_trade_failed_and_counts_it(rig):
         "✅ RECONCILIATION AUDIT: Reconciliation pass complete | orders=1, fills recovered=0, voided=1",
     ]
     assert rig.lines("recon.fill_void") == [
-        f"⚠️  RECONCILIATION AUDIT: Void fill for order {oid} | trade={tk}, size=4.00 (trade FAILED)"]
+        f"⚠️  RECONCILIATION AUDIT: Void fill for order {oid} | trade={tk}, size=4.00 (trade FAILED)"
+    ]
 
 
 def test_the_unknown_grace_is_measured_on_the_live_clock():

@@ -23,27 +23,29 @@ def attempt(rig: Rig, trade_id: int = 1) -> None:
     rig.bot.scale.maybe_scale_in(rig.trade(trade_id))
 
 
-def setup(rig: Rig, *, time_left: int, bid: str = "0.75", confidence: str = "0.85",
-          entry: str = "10.50") -> int:
+def setup(rig: Rig, *, time_left: int, bid: str = "0.75", confidence: str = "0.85", entry: str = "10.50") -> int:
     trade_id = rig.open_trade(confidence=confidence, entry=entry)
     rig.fake.set_book(TOKEN, bid, str(D(bid) + D("0.02")))
     rig.at(WINDOW - time_left)
     return trade_id
 
 
-@pytest.mark.parametrize("confidence,bid,time_left,placed", [
-    ("0.85", "0.75", 480, True),   # top tier: the widest window
-    ("0.85", "0.75", 481, False),
-    ("0.85", "0.74", 480, False),  # price below the top tier's floor: the next tier's 420 s
-    ("0.85", "0.74", 420, True),
-    ("0.80", "0.80", 480, False),  # confidence below the top tier's floor
-    ("0.80", "0.80", 420, True),
-    ("0.70", "0.75", 301, False),  # third tier
-    ("0.70", "0.75", 300, True),
-    ("0.85", "0.65", 301, False),
-    ("0.85", "0.65", 300, True),
-    ("0.60", "0.90", 100, False),  # no tier admits this confidence at all
-])
+@pytest.mark.parametrize(
+    "confidence,bid,time_left,placed",
+    [
+        ("0.85", "0.75", 480, True),  # top tier: the widest window
+        ("0.85", "0.75", 481, False),
+        ("0.85", "0.74", 480, False),  # price below the top tier's floor: the next tier's 420 s
+        ("0.85", "0.74", 420, True),
+        ("0.80", "0.80", 480, False),  # confidence below the top tier's floor
+        ("0.80", "0.80", 420, True),
+        ("0.70", "0.75", 301, False),  # third tier
+        ("0.70", "0.75", 300, True),
+        ("0.85", "0.65", 301, False),
+        ("0.85", "0.65", 300, True),
+        ("0.60", "0.90", 100, False),  # no tier admits this confidence at all
+    ],
+)
 def test_the_time_threshold_widens_with_confidence_and_price(rig, confidence, bid, time_left, placed):
     trade_id = setup(rig, time_left=time_left, bid=bid, confidence=confidence)
     attempt(rig, trade_id)
@@ -91,8 +93,7 @@ def test_the_bid_must_reach_the_price_range_floor(make_rig, bid, placed):
 
 @pytest.mark.parametrize("bid,placed", [("0.50", False), ("0.51", True)])
 def test_only_the_winning_side_scales_in(make_rig, bid, placed):
-    config = StrategyConfig(scale_in_price_min=D("0.40"),
-                            scale_in_tiers=(ScaleInTier(D("0.65"), D("0.40"), 300),))
+    config = StrategyConfig(scale_in_price_min=D("0.40"), scale_in_tiers=(ScaleInTier(D("0.65"), D("0.40"), 300),))
     rig = make_rig(config=config)
     trade_id = setup(rig, time_left=300, bid=bid)
     attempt(rig, trade_id)
@@ -124,7 +125,8 @@ def test_the_size_is_the_position_times_the_multiplier_rounded_down(make_rig):
     assert (fake_order.size, fake_order.price) == (D("15.49"), D("0.75"))
     assert rig.lines("scale_in.placement") == [
         f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN PLACEMENT: Initiating maker order | size=15.49,"
-        " price=$0.75, time_left=420s, confidence=0.85"]
+        " price=$0.75, time_left=420s, confidence=0.85"
+    ]
 
 
 def test_the_size_grows_with_fills_the_position_already_has(rig):
@@ -156,7 +158,8 @@ def test_a_size_below_the_minimum_is_skipped_when_five_shares_are_not_affordable
     assert rig.calls("post_order") == 0
     assert rig.lines("scale_in.skipped") == [  # once, not once per cycle
         f"📈 [BTC] Trade #{trade_id} UP | ⏸️ SCALE-IN SKIPPED: size 3.00 below minimum 5.00"
-        " and the minimum is not affordable"]
+        " and the minimum is not affordable"
+    ]
     assert rig.trade(trade_id).scale_in_attempted is False  # a skip does not consume the scale-in
 
 
@@ -166,7 +169,8 @@ def test_the_balance_pre_check_skips_an_unaffordable_scale_in(make_rig):
     attempt(rig, trade_id)
     assert rig.calls("post_order") == 0
     assert rig.lines("scale_in.skipped") == [
-        f"📈 [BTC] Trade #{trade_id} UP | ⏸️ SCALE-IN SKIPPED: insufficient balance: need $7.88, have $5.00"]
+        f"📈 [BTC] Trade #{trade_id} UP | ⏸️ SCALE-IN SKIPPED: insufficient balance: need $7.88, have $5.00"
+    ]
     rig.fake.collateral = D("100")  # funds arrive: the next cycle places it
     attempt(rig, trade_id)
     assert len(scale_ins(rig, trade_id)) == 1
@@ -212,10 +216,13 @@ def test_a_timed_out_placement_that_did_land_is_followed_not_duplicated(rig):
     assert scale_ins(rig, trade_id)[0].state is OrderState.LIVE
 
 
-@pytest.mark.parametrize("error", [
-    Rejected("invalid tick size", status=400),
-    Transient("matching engine restarting", status=425),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        Rejected("invalid tick size", status=400),
+        Transient("matching engine restarting", status=425),
+    ],
+)
 def test_a_rejected_placement_consumes_the_one_scale_in(rig, error):
     trade_id = setup(rig, time_left=420)
     rig.fake.fail_next("post_order", error)
@@ -226,7 +233,8 @@ def test_a_rejected_placement_consumes_the_one_scale_in(rig, error):
     assert order.state is OrderState.REJECTED
     assert order.terminal_logged is True
     assert rig.lines("scale_in.failed") == [
-        f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN PLACEMENT FAILED: {error.message} | kind={error.kind}"]
+        f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN PLACEMENT FAILED: {error.message} | kind={error.kind}"
+    ]
 
 
 def test_a_signing_failure_also_consumes_the_one_scale_in(rig):
@@ -254,7 +262,8 @@ def test_an_unmatched_placement_is_a_failure_with_a_terminal_line(rig):
     assert rig.ledger.order(oid).state is OrderState.REJECTED
     assert rig.lines("scale_in.failed") == [
         f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN PLACEMENT FAILED: order unmatched (delaying failed)"
-        " | kind=rejected"]
+        " | kind=rejected"
+    ]
 
 
 def test_a_bid_that_matches_on_arrival_is_an_immediate_fill(rig):
@@ -265,7 +274,8 @@ def test_a_bid_that_matches_on_arrival_is_an_immediate_fill(rig):
     assert order.state is OrderState.FILLED
     assert rig.lines("scale_in.filled_immediate") == [
         f"📈 [BTC] Trade #{trade_id} UP | ✅ SCALE-IN FILLED (Immediate): 10.50 shares @ $0.7500"
-        f" | OrderID: {order.order_id}"]
+        f" | OrderID: {order.order_id}"
+    ]
     assert rig.of("scale_in.resting") == []
     assert rig.ledger.position(trade_id) == D("21.00")
     assert [f["source"] for f in rig.ledger.fills(order.order_id)] == ["placement"]
@@ -280,7 +290,8 @@ def test_a_matched_placement_whose_trades_are_not_readable_yet_is_caught_up_late
     assert order.state is OrderState.LIVE
     assert rig.lines("scale_in.status_error") == [
         f"📈 [BTC] Trade #{trade_id} UP | ⚠️  SCALE-IN STATUS CHECK ERROR: transient (HTTP 502): bad gateway"
-        f" | OrderID: {order.order_id}"]
+        f" | OrderID: {order.order_id}"
+    ]
     run_cycles(rig, trade_id, 1)
     assert rig.ledger.order(order.order_id).state is OrderState.FILLED
     assert len(rig.of("scale_in.filled_delayed")) == 1
@@ -293,14 +304,16 @@ def test_a_resting_order_is_reported_and_a_later_cycle_detects_its_delayed_fill(
     (order,) = scale_ins(rig, trade_id)
     assert rig.lines("scale_in.resting") == [
         f"📈 [BTC] Trade #{trade_id} UP | ⏳ SCALE-IN PLACED: Maker order resting on book | status=live,"
-        f" OrderID: {order.order_id}"]
+        f" OrderID: {order.order_id}"
+    ]
     run_cycles(rig, trade_id, 2)
     assert rig.of("scale_in.filled_delayed") == []
     rig.fake.fill(order.order_id, "10.50", notify=False)
     run_cycles(rig, trade_id, 1)
     assert rig.lines("scale_in.filled_delayed") == [
         f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500"
-        f" | OrderID: {order.order_id}"]
+        f" | OrderID: {order.order_id}"
+    ]
     assert rig.ledger.order(order.order_id).state is OrderState.FILLED
     run_cycles(rig, trade_id, 2)  # a filled order is no longer polled
     assert len(rig.of("scale_in.filled_delayed")) == 1
@@ -333,7 +346,8 @@ def test_an_order_the_venue_cancelled_gets_a_terminal_line(rig):
     assert rig.ledger.filled(oid) == D("2.00")
     assert rig.lines("scale_in.venue_cancelled") == [
         f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED BY VENUE: status CANCELED"
-        f" | filled=2.00/10.50 | OrderID: {oid}"]
+        f" | filled=2.00/10.50 | OrderID: {oid}"
+    ]
     assert rig.calls("post_order") == 1
 
 
@@ -346,7 +360,8 @@ def test_a_failed_status_check_is_a_line_and_the_next_cycle_tries_again(rig):
     run_cycles(rig, trade_id, 1)
     assert rig.lines("scale_in.status_error") == [
         f"📈 [BTC] Trade #{trade_id} UP | ⚠️  SCALE-IN STATUS CHECK ERROR: transient (HTTP 503):"
-        f" service unavailable | OrderID: {oid}"]
+        f" service unavailable | OrderID: {oid}"
+    ]
     run_cycles(rig, trade_id, 1)
     assert rig.ledger.order(oid).state is OrderState.FILLED
 
