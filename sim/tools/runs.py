@@ -13,7 +13,7 @@ import os
 import shutil
 
 from sim.checks import run
-from sim.checks.oracles import bot_orders
+from sim.checks.facts import bot_orders
 from sim.run.harness import RunResult
 from sim.run.scenario import Scenario, ScenarioError, discover, load
 from sim.tools.errors import UsageError
