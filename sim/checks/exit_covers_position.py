@@ -18,7 +18,10 @@ from core.ledger import Ledger
 
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import ZERO
+from sim.exchange.events import VenueEvent
+from sim.exchange.records import FAILED, OPEN_STATUSES
 from sim.run.harness import RunResult
+from sim.run.trace import TraceType
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
@@ -60,9 +63,9 @@ def _placement_refusals(result: RunResult) -> dict[str, list[float]]:
     """token -> the moments the venue refused or did not answer a request on an exit's
     placement path for it."""
     refusals: dict[str, list[float]] = {}
-    requests = {r["seq"]: r for r in result.trace if r["type"] == "request"}
+    requests = {r["seq"]: r for r in result.trace if r["type"] == TraceType.REQUEST}
     for record in result.trace:
-        request = requests.get(record.get("seq")) if record["type"] == "response" else None
+        request = requests.get(record.get("seq")) if record["type"] == TraceType.RESPONSE else None
         if request is None or record.get("status") == 200 or request["route"] not in PLACEMENT_PATH:
             continue
         body = request.get("body") or {}
@@ -75,7 +78,7 @@ def _placement_refusals(result: RunResult) -> dict[str, list[float]]:
 
 def _restart_moments(result: RunResult) -> list[float]:
     """bot_crash: the moments a crashed bot came back (it cannot cover a position while down)."""
-    return [r["t"] for r in result.trace if r["type"] == "fault" and r.get("kind") == "bot_crash"
+    return [r["t"] for r in result.trace if r["type"] == TraceType.FAULT and r.get("kind") == "bot_crash"
             and r.get("phase") == "restarted"]
 
 
@@ -140,22 +143,22 @@ def _holdings(result: RunResult, token: str):
     """Step functions of the shares the bot holds and of its live SELL size, from venue events."""
     owner = result.owner
     failed = {e["fields"]["trade_id"] for e in result.venue.events
-              if e["kind"] == "trade_status" and e["fields"]["status"] == "FAILED"}
+              if e["kind"] == VenueEvent.TRADE_STATUS and e["fields"]["status"] == FAILED}
     held, sells, open_sells = ZERO, {}, set()
     held_steps: list[tuple[float, Decimal]] = []
     covered_steps: list[tuple[float, Decimal]] = []
     for event in result.venue.events:
         fields, t = event["fields"], event["time"]
-        if event["kind"] == "deposit" and fields["owner"] == owner and fields["asset"] == token:
+        if event["kind"] == VenueEvent.DEPOSIT and fields["owner"] == owner and fields["asset"] == token:
             held += Decimal(fields["amount"])
-        elif event["kind"] == "order_placed" and fields["owner"] == owner and fields["asset_id"] == token \
+        elif event["kind"] == VenueEvent.ORDER_PLACED and fields["owner"] == owner and fields["asset_id"] == token \
                 and fields["side"] == "SELL":
             sells[fields["order_id"]] = Decimal(fields["size"])
             open_sells.add(fields["order_id"])
-        elif event["kind"] == "order_status" and fields["order_id"] in sells and \
-                fields["status"] not in ("LIVE", "DELAYED"):
+        elif event["kind"] == VenueEvent.ORDER_STATUS and fields["order_id"] in sells and \
+                fields["status"] not in OPEN_STATUSES:
             open_sells.discard(fields["order_id"])
-        elif event["kind"] == "trade_matched" and fields["asset_id"] == token and fields["trade_id"] not in failed:
+        elif event["kind"] == VenueEvent.TRADE_MATCHED and fields["asset_id"] == token and fields["trade_id"] not in failed:
             legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"] if m["owner"] == owner]
             if fields["taker_owner"] == owner:
                 legs.append((fields["taker_order_id"], Decimal(fields["size"])))

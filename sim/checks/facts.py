@@ -8,7 +8,10 @@ from decimal import Decimal
 
 from core.ledger import Ledger
 
+from sim.exchange.events import VenueEvent
+from sim.exchange.records import FAILED, OPEN_STATUSES
 from sim.run.harness import RunResult
+from sim.run.trace import TraceType
 
 ZERO = Decimal(0)
 
@@ -17,7 +20,7 @@ def venue_fills(result: RunResult, token: str) -> dict[str, Decimal]:
     """The bot's net filled size on a token, from the venue's trades (FAILED ones are void)."""
     bought = sold = ZERO
     for trade in result.venue.trades.values():
-        if trade.asset_id != token or trade.status == "FAILED":
+        if trade.asset_id != token or trade.status == FAILED:
             continue
         if trade.taker_owner == result.owner:
             if trade.side == "BUY":
@@ -43,7 +46,7 @@ def status_history(result: RunResult) -> dict[str, list[tuple[float, str]]]:
     (mostly the crowd's quotes) for all the orders a check looks at."""
     history: dict[str, list[tuple[float, str]]] = {}
     for event in result.venue.events:
-        if event["kind"] == "order_status":
+        if event["kind"] == VenueEvent.ORDER_STATUS:
             fields = event["fields"]
             history.setdefault(fields["order_id"], []).append((event["time"], fields["status"]))
     return history
@@ -66,7 +69,7 @@ def left_book_at(result: RunResult, order_id: str, after: float,
     """When the order first left the book after `after`, or None if it never did."""
     changes = (history if history is not None else status_history(result)).get(order_id, ())
     for when, status in changes:
-        if when > after and status not in ("LIVE", "DELAYED"):
+        if when > after and status not in OPEN_STATUSES:
             return when
     return None
 
@@ -74,10 +77,10 @@ def left_book_at(result: RunResult, order_id: str, after: float,
 def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
     """Ids of the orders whose cancel (DELETE /order) the venue refused or did not answer
     between start and a few seconds after end."""
-    requests = {r["seq"]: r for r in result.trace if r["type"] == "request"}
+    requests = {r["seq"]: r for r in result.trace if r["type"] == TraceType.REQUEST}
     refused = set()
     for record in result.trace:
-        request = requests.get(record.get("seq")) if record["type"] == "response" else None
+        request = requests.get(record.get("seq")) if record["type"] == TraceType.RESPONSE else None
         if request and request["route"] == "DELETE /order" and start <= record["t"] <= end + 5.0 \
                 and record.get("status") != 200:
             refused.add(str((request.get("body") or {}).get("orderID")))

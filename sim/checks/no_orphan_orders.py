@@ -9,6 +9,7 @@ from core.ledger import Ledger
 
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import bot_orders, left_book_at, refused_cancels, status_at, status_history
+from sim.exchange.records import OPEN_STATUSES
 from sim.run.harness import RunResult
 
 ID = "no-orphan-orders"
@@ -25,7 +26,7 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     history = status_history(result)
     for order in bot_orders(result):
         status = status_at(result, order.id, window_end, history)
-        if status not in ("LIVE", "DELAYED"):
+        if status not in OPEN_STATUSES:
             continue
         record = ledger.order(order.id)
         role = "scale-in" if order.side == "BUY" else "exit"

@@ -17,6 +17,7 @@ from sim.clients.fast import FastClobClient
 from sim.exchange.gateway import Gateway
 from sim.run.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
 from sim.run.kernel import ManualClock
+from sim.run.trace import TraceType
 
 ID = "notifications-idempotent"
 
@@ -38,9 +39,9 @@ class _RecordedNotifications(FastClobClient):
 
 def check(result: RunResult, ledger: Ledger) -> Check:
     delivered = []
-    requests = {r["seq"]: r["route"] for r in result.trace if r["type"] == "request"}
+    requests = {r["seq"]: r["route"] for r in result.trace if r["type"] == TraceType.REQUEST}
     for record in result.trace:
-        if record["type"] == "response" and requests.get(record["seq"]) == "GET /notifications" \
+        if record["type"] == TraceType.RESPONSE and requests.get(record["seq"]) == "GET /notifications" \
                 and isinstance(record.get("body"), list):
             delivered.extend(record["body"])
     if not delivered:

@@ -1,0 +1,21 @@
+"""The run trace: one record per request, response, venue event, fault and harness step, each
+{"t": <simulated time>, "type": <TraceType>, ...}; trace.jsonl is this list, one JSON a line.
+
+Producers (sim.run.harness, sim.run.market, the network of sim.faults) and consumers (sim.checks,
+sim.tools) name the record types through TraceType, never a bare string: StrEnum members are
+their strings, so trace.jsonl is unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TraceType(StrEnum):
+    REQUEST = "request"    # a call reaching the venue: seq, route, params, body
+    RESPONSE = "response"  # its answer (same seq): status (None: no answer), body
+    FAULT = "fault"        # a fault firing: kind, index in the scenario's list, details
+    VENUE = "venue"        # a venue event: event (a sim.exchange.events.VenueEvent), fields
+    HARNESS = "harness"    # the run's own steps: action = begin | open_trade | end
+    BOT = "bot"            # a bot (re)started: action, generation
+    MARKET = "market"      # a scripted market event: action, details
