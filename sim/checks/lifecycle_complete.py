@@ -3,7 +3,7 @@ line (filled, cancelled, failed) by the end of the run; no grace beyond the run'
 
 from __future__ import annotations
 
-from core.audit import format_time, render
+from core.audit import dated_line, render
 from core.ledger import Ledger
 
 from sim.checks.check import Check, fail, ok
@@ -21,7 +21,7 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     for event in result.events:
         oid = event.fields.get("order_id")
         if oid and event.kind.startswith("scale_in."):
-            last_line[oid] = f"{format_time(event.time)} {render(event)}"
+            last_line[oid] = dated_line(event.time, render(event))
     ids = [o.order_id for o in ledger.orders() if o.role.value == "scale-in"]
     for token in sorted(set(result.trade_tokens.values())):
         ids += [o.id for o in bot_orders(result, token, "BUY") if o.id not in ids]
