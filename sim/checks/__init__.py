@@ -11,7 +11,8 @@ added, none renamed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.ledger import Ledger
 

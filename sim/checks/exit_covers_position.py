@@ -13,7 +13,6 @@ import bisect
 from decimal import Decimal
 
 from core.audit import format_time
-from core.config import StrategyConfig
 from core.ledger import Ledger
 
 from sim.checks.check import Check, fail, ok
@@ -21,7 +20,7 @@ from sim.checks.facts import ZERO
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import FAILED, OPEN_STATUSES
 from sim.run.harness import RunResult
-from sim.run.trace import TraceType
+from sim.run.trace import TraceType, responses_with_requests
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
@@ -36,8 +35,9 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     placement does not count against the bot.
     """
     evidence = []
-    cfg_end = result.scenario.window_length - float(result.scenario.bot.get("cancel_before_end", StrategyConfig.cancel_before_end))
-    min_size = Decimal(str(result.scenario.market.get("min_size", 5)))
+    scenario = result.scenario
+    cfg_end = scenario.window_length - float(scenario.config.cancel_before_end)
+    min_size = scenario.min_size
     # Moments that excuse an uncovered stretch up to then (plus the grace): the venue refusing
     # or not answering a request on the exit's placement path (the client's own tick-size and
     # fee-rate reads included), and the bot coming back from a crash.
@@ -45,10 +45,11 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     restarts = _restart_moments(result)
     for trade in ledger.trades():
         token = result.trade_tokens.get(trade.trade_id, trade.token_id)
-        opened = next((r["t"] for r in result.trace if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None)
+        opened = next((r["t"] for r in result.trace
+                       if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None)
         if opened is None:
             continue
-        stop = result.scenario.window_start + cfg_end
+        stop = scenario.window_start + cfg_end
         gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarts)
         if gap is not None:
             start, length, held, covered = gap
@@ -63,9 +64,7 @@ def _placement_refusals(result: RunResult) -> dict[str, list[float]]:
     """token -> the moments the venue refused or did not answer a request on an exit's
     placement path for it."""
     refusals: dict[str, list[float]] = {}
-    requests = {r["seq"]: r for r in result.trace if r["type"] == TraceType.REQUEST}
-    for record in result.trace:
-        request = requests.get(record.get("seq")) if record["type"] == TraceType.RESPONSE else None
+    for request, record in responses_with_requests(result.trace):
         if request is None or record.get("status") == 200 or request["route"] not in PLACEMENT_PATH:
             continue
         body = request.get("body") or {}
@@ -158,7 +157,8 @@ def _holdings(result: RunResult, token: str):
         elif event["kind"] == VenueEvent.ORDER_STATUS and fields["order_id"] in sells and \
                 fields["status"] not in OPEN_STATUSES:
             open_sells.discard(fields["order_id"])
-        elif event["kind"] == VenueEvent.TRADE_MATCHED and fields["asset_id"] == token and fields["trade_id"] not in failed:
+        elif event["kind"] == VenueEvent.TRADE_MATCHED and fields["asset_id"] == token \
+                and fields["trade_id"] not in failed:
             legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"] if m["owner"] == owner]
             if fields["taker_owner"] == owner:
                 legs.append((fields["taker_order_id"], Decimal(fields["size"])))

@@ -11,7 +11,7 @@ from core.ledger import Ledger
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import FAILED, OPEN_STATUSES
 from sim.run.harness import RunResult
-from sim.run.trace import TraceType
+from sim.run.trace import responses_with_requests
 
 ZERO = Decimal(0)
 
@@ -77,10 +77,8 @@ def left_book_at(result: RunResult, order_id: str, after: float,
 def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
     """Ids of the orders whose cancel (DELETE /order) the venue refused or did not answer
     between start and a few seconds after end."""
-    requests = {r["seq"]: r for r in result.trace if r["type"] == TraceType.REQUEST}
     refused = set()
-    for record in result.trace:
-        request = requests.get(record.get("seq")) if record["type"] == TraceType.RESPONSE else None
+    for request, record in responses_with_requests(result.trace):
         if request and request["route"] == "DELETE /order" and start <= record["t"] <= end + 5.0 \
                 and record.get("status") != 200:
             refused.add(str((request.get("body") or {}).get("orderID")))

@@ -17,7 +17,7 @@ from sim.clients.fast import FastClobClient
 from sim.exchange.gateway import Gateway
 from sim.run.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
 from sim.run.kernel import ManualClock
-from sim.run.trace import TraceType
+from sim.run.trace import responses_with_requests
 
 ID = "notifications-idempotent"
 
@@ -39,10 +39,8 @@ class _RecordedNotifications(FastClobClient):
 
 def check(result: RunResult, ledger: Ledger) -> Check:
     delivered = []
-    requests = {r["seq"]: r["route"] for r in result.trace if r["type"] == TraceType.REQUEST}
-    for record in result.trace:
-        if record["type"] == TraceType.RESPONSE and requests.get(record["seq"]) == "GET /notifications" \
-                and isinstance(record.get("body"), list):
+    for request, record in responses_with_requests(result.trace):
+        if request is not None and request["route"] == "GET /notifications" and isinstance(record.get("body"), list):
             delivered.extend(record["body"])
     if not delivered:
         return ok(ID)

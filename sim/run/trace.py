@@ -8,6 +8,7 @@ their strings, so trace.jsonl is unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 
 
@@ -19,3 +20,13 @@ class TraceType(StrEnum):
     HARNESS = "harness"    # the run's own steps: action = begin | open_trade | end
     BOT = "bot"            # a bot (re)started: action, generation
     MARKET = "market"      # a scripted market event: action, details
+
+
+def responses_with_requests(trace: Iterable[dict]) -> Iterator[tuple[dict | None, dict]]:
+    """Every response record in trace order, with the request record of the same seq (None when
+    the trace has no such request)."""
+    trace = list(trace)
+    requests = {r["seq"]: r for r in trace if r.get("type") == TraceType.REQUEST}
+    for record in trace:
+        if record.get("type") == TraceType.RESPONSE:
+            yield requests.get(record.get("seq")), record

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.exchange.events import VenueEvent
-from sim.run.trace import TraceType
+from sim.exchange.records import TERMINAL_STATUSES
+from sim.run.scenario import DEFAULT_WINDOW_LENGTH
+from sim.run.trace import TraceType, responses_with_requests
 from sim.tools.errors import UsageError
 from sim.tools.runs import RUN_MARKER
 
@@ -41,8 +43,6 @@ GREPS: list[tuple[str, str]] = [
     ("failed placements", "SCALE-IN.*FAILED"),
     ("reconciliation interventions", "RECONCILIATION"),
 ]
-
-TERMINAL_STATUSES = {"MATCHED", "CANCELED", "UNMATCHED", "CANCELED_MARKET_RESOLVED", "INVALID"}
 
 
 @dataclass
@@ -234,7 +234,8 @@ def load_scenario(folder: str) -> Scenario:
     lanes, rejections = _lanes(trace)
     return Scenario(
         name=record["scenario"], folder=folder, record=record, window_start=start,
-        window_length=float(market.get("window_length", 900)), horizon=float(record["simulated_seconds"]),
+        window_length=float(market.get("window_length", DEFAULT_WINDOW_LENGTH)),
+        horizon=float(record["simulated_seconds"]),
         greps=grep_counts(lines), audit=audit, scale_ins=scale_ins, cancels=cancels,
         cancel_answers=answers, cancel_errors=cancel_errors, failures=failures, http_errors=http_errors,
         lanes=lanes, rejections=rejections,
@@ -319,23 +320,19 @@ def _short(text: Any, limit: int = 60) -> str:
 def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, int]:
     """(source, pattern) -> count: error answers per route/status, WARNING/ERROR audit kinds."""
     patterns: Counter = Counter()
-    routes: dict[Any, str] = {}
     http_errors = 0
-    for record in trace:
-        if record.get("type") == TraceType.REQUEST:
-            routes[record.get("seq")] = str(record.get("route"))
-        elif record.get("type") == TraceType.RESPONSE:
-            status, body = record.get("status"), record.get("body")
-            if status is not None and int(status) < 400:
-                continue
-            http_errors += 1
-            route = routes.get(record.get("seq"), "?")
-            if status is None:
-                patterns[("response", f"{route}: no answer ({_short(body)})")] += 1
-            else:
-                detail = body.get("error") if isinstance(body, dict) and "error" in body else \
-                    ("HTML page" if isinstance(body, str) and "<" in body else body)
-                patterns[("response", f"{route}: {status} {_short(detail)}")] += 1
+    for request, record in responses_with_requests(trace):
+        status, body = record.get("status"), record.get("body")
+        if status is not None and int(status) < 400:
+            continue
+        http_errors += 1
+        route = "?" if request is None else str(request.get("route"))
+        if status is None:
+            patterns[("response", f"{route}: no answer ({_short(body)})")] += 1
+        else:
+            detail = body.get("error") if isinstance(body, dict) and "error" in body else \
+                ("HTML page" if isinstance(body, str) and "<" in body else body)
+            patterns[("response", f"{route}: {status} {_short(detail)}")] += 1
     for event in audit:
         if event.get("level") in ("WARNING", "ERROR", "CRITICAL"):
             fields = event.get("fields") or {}
