@@ -325,6 +325,14 @@ def format_time(t: float) -> str:
     return f"{stamp}.{millis % 1000:03d}"
 
 
+def dated_line(when: float, line: str, level: str | None = None) -> str:
+    """An audit line as the logs show it: `<time> <LEVEL> <line>` (audit.log), or `<time> <line>`
+    without a level (evidence quoting a line)."""
+    if level is None:
+        return f"{format_time(when)} {line}"
+    return f"{format_time(when)} {level:<7} {line}"
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -375,7 +383,7 @@ class AuditFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event = getattr(record, "audit_event", None)
         when = event.time if event is not None else record.created
-        return f"{format_time(when)} {record.levelname:<7} {record.getMessage()}"
+        return dated_line(when, record.getMessage(), record.levelname)
 
 
 class WindowFileHandler(logging.Handler):

@@ -40,4 +40,4 @@ def test_the_library_fails_the_variant_in_the_named_scenario(variant, tmp_path, 
     failed = {c["id"] for c in record["checks"] if not c["passed"]}
     assert record["verdict"] == "fail" and check in failed, (variant, scenario, failed)
     printed = capsys.readouterr().out
-    assert f"reproduce: clobsim run " in printed and f"--bot {variant}" in printed
+    assert "reproduce: clobsim run " in printed and f"--bot {variant}" in printed

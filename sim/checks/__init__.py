@@ -2,17 +2,66 @@
 
 They read a run's results (sim.runner.harness.RunResult: the trace, the final venue, the ledger,
 the audit events), never the harness's internals. `run()` is a run judged by them.
+
+One invariant per module, named after its id (TigerBeetle style); REGISTRY lists them in the
+order they are checked and reported. Invariant ids are stable (design.md): new ones may be
+added, none renamed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from sim.checks.oracles import INVARIANTS, Check, check_all, check_expectations, check_invariants
+from core.ledger import Ledger
+
+from sim.checks import (exit_covers_position, ledger_matches_exchange, lifecycle_complete, no_crash,
+                        no_orphan_orders, notifications_idempotent, simulator_healthy, single_scale_in)
+from sim.checks.check import Check
+from sim.checks.expectations import check_expectations
+from sim.checks.facts import FinalLedger
 from sim.runner import harness
 from sim.runner.scenario import Scenario
 
-__all__ = ["INVARIANTS", "Check", "check_all", "check_expectations", "check_invariants", "run"]
+__all__ = ["INVARIANTS", "REGISTRY", "Check", "Invariant", "check_all", "check_expectations", "check_invariants",
+           "run"]
+
+
+@dataclass(frozen=True)
+class Invariant:
+    id: str
+    description: str
+    check: Callable[[harness.RunResult, Ledger], Check]
+
+
+REGISTRY: tuple[Invariant, ...] = (
+    Invariant(ledger_matches_exchange.ID, "each trade's ledger position = entry + the venue's filled size of the "
+              "bot's orders on its token, net of FAILED trades", ledger_matches_exchange.check),
+    Invariant(no_orphan_orders.ID, "when the window ends, no bot order is live at the venue (leftovers are "
+              "cancelled before the end), and none the ledger believes gone is live", no_orphan_orders.check),
+    Invariant(lifecycle_complete.ID, "every scale-in order the bot recorded or the venue saw has a terminal "
+              "audit line (filled, cancelled, failed)", lifecycle_complete.check),
+    Invariant(single_scale_in.ID, "at most one scale-in order per trade, at the venue and in the ledger",
+              single_scale_in.check),
+    Invariant(no_crash.ID, "no exception escaped a bot task", no_crash.check),
+    Invariant(notifications_idempotent.ID, "delivering every notification the bot received a second time, to a "
+              "bot on a copy of the final ledger, changes nothing", notifications_idempotent.check),
+    Invariant(exit_covers_position.ID, "while a trade is active, its shares are covered by live exit orders "
+              "within EXIT_GRACE seconds (an exit sized from a lagging balance is not)", exit_covers_position.check),
+    Invariant(simulator_healthy.ID, "the simulated venue raised no internal error (a harness bug, not the bot's)",
+              simulator_healthy.check),
+)
+INVARIANTS = [invariant.id for invariant in REGISTRY]
+
+
+def check_invariants(result: harness.RunResult) -> list[Check]:
+    with FinalLedger(result) as ledger:
+        return [invariant.check(result, ledger) for invariant in REGISTRY]
+
+
+def check_all(result: harness.RunResult) -> list[Check]:
+    return check_invariants(result) + check_expectations(result)
 
 
 def run(scenario: Scenario, *, check: bool = True, **options: Any) -> harness.RunResult:

@@ -38,6 +38,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Callable
 
 from sim.exchange.book import BUY, SELL, ZERO, Book, Fill
+from sim.exchange.events import VenueEvent
 from sim.exchange.markets import Market, updown_market
 from sim.exchange.records import (ALREADY_GONE, BASE_UNITS, CANCELED, CANCELED_MARKET_RESOLVED, COLLATERAL,
                       DELAYED, FAILED, FAK_NO_MATCH, FOK_NOT_FILLED, INVALID_EXPIRATION,
@@ -83,7 +84,7 @@ class Venue:
 
     # ---- bookkeeping -------------------------------------------------------------------
 
-    def _record(self, kind: str, **fields) -> None:
+    def _record(self, kind: VenueEvent, **fields) -> None:
         self._emit(kind, fields)
 
     def watch(self, kinds, listener: Callable[[dict], None]) -> None:
@@ -92,7 +93,7 @@ class Venue:
         for kind in kinds:
             self._watchers.setdefault(kind, []).append(listener)
 
-    def _emit(self, kind: str, fields: dict) -> None:
+    def _emit(self, kind: VenueEvent, fields: dict) -> None:
         events = self.events
         event = {"seq": len(events), "time": self.now(), "kind": kind, "fields": fields}
         events.append(event)
@@ -123,7 +124,7 @@ class Venue:
         account = Account(api_key, secret, passphrase, address, funder or address)
         self.accounts[api_key] = account
         self.notifications[api_key] = []
-        self._record("account_opened", owner=api_key, address=address, funder=account.funder)
+        self._record(VenueEvent.ACCOUNT_OPENED, owner=api_key, address=address, funder=account.funder)
         if collateral:
             self.deposit(api_key, COLLATERAL, collateral)
         return account
@@ -134,7 +135,7 @@ class Venue:
         market = self._market_of_token.get(asset)
         if market is not None:
             self._touch(self.accounts[api_key], market.condition_id)
-        self._record("deposit", owner=api_key, asset=asset, amount=fmt(Decimal(str(amount))))
+        self._record(VenueEvent.DEPOSIT, owner=api_key, asset=asset, amount=fmt(Decimal(str(amount))))
 
     def list_market(self, market: Market) -> Market:
         if market.condition_id in self.markets:
@@ -143,7 +144,7 @@ class Venue:
         for token_id in market.token_ids:
             self._market_of_token[token_id] = market
             self._books[token_id] = Book(token_id)
-        self._record("market_listed", market=market.condition_id, slug=market.slug,
+        self._record(VenueEvent.MARKET_LISTED, market=market.condition_id, slug=market.slug,
                      tokens=list(market.token_ids), tick_size=fmt(market.tick_size),
                      min_size=fmt(market.min_size))
         return market
@@ -185,7 +186,7 @@ class Venue:
         try:
             market, side, price, size = self._validate(account, request)
         except VenueError as exc:
-            self._record("order_rejected", order_id=request.order_id, owner=owner,
+            self._record(VenueEvent.ORDER_REJECTED, order_id=request.order_id, owner=owner,
                          status=exc.status, error=exc.message)
             raise
         order = Order(id=request.order_id, owner=owner, maker_address=account.funder,
@@ -196,7 +197,7 @@ class Venue:
                       post_only=request.post_only)
         self.orders[order.id] = order
         self._touch(account, market.condition_id)
-        self._record("order_placed", order_id=order.id, owner=owner, market=order.market,
+        self._record(VenueEvent.ORDER_PLACED, order_id=order.id, owner=owner, market=order.market,
                      asset_id=order.asset_id, side=side, price=fmt(price), size=fmt(size),
                      order_type=order.order_type, post_only=order.post_only,
                      expiration=order.expiration)
@@ -297,7 +298,7 @@ class Venue:
             account.open_orders[order.id] = order
         else:
             account.open_orders.pop(order.id, None)
-        self._record("order_status", order_id=order.id, status=status,
+        self._record(VenueEvent.ORDER_STATUS, order_id=order.id, status=status,
                      size_matched=fmt(order.size_matched), reason=reason)
 
     # ---- trades ------------------------------------------------------------------------
@@ -334,7 +335,7 @@ class Venue:
             account = self.accounts[owner]
             account.trade_ids.append(trade_id)
             self._touch(account, trade.market)
-        self._record("trade_matched", trade_id=trade_id, market=trade.market, asset_id=token_id,
+        self._record(VenueEvent.TRADE_MATCHED, trade_id=trade_id, market=trade.market, asset_id=token_id,
                      taker_order_id=taker_ref, taker_owner=trade.taker_owner, side=taker_side,
                      price=fmt(trade.price), size=fmt(trade.size), bucket_index=bucket_index,
                      makers=[{"order_id": leg.order_id, "owner": leg.owner,
@@ -391,11 +392,11 @@ class Venue:
             raise ValueError(f"trade {trade_id}: {trade.status} -> {status} is not a move")
         trade.status = status
         trade.last_update = self._clock()
-        self._record("trade_status", trade_id=trade_id, status=status)
+        self._record(VenueEvent.TRADE_STATUS, trade_id=trade_id, status=status)
         if status == FAILED:
             for owner, asset, delta in trade.movements:
                 self._move(owner, asset, -delta)
-            self._record("trade_voided", trade_id=trade_id,
+            self._record(VenueEvent.TRADE_VOIDED, trade_id=trade_id,
                          movements=[[o, a, fmt(-d)] for o, a, d in trade.movements])
         return trade
 
@@ -438,7 +439,7 @@ class Venue:
                 current_text = fmt(book.crowd_at(side, price))
             else:
                 current_text = wanted_text  # the same value, so the same text
-            self._emit("crowd_depth", {"asset_id": token_id, "side": side, "price": fmt(price),
+            self._emit(VenueEvent.CROWD_DEPTH, {"asset_id": token_id, "side": side, "price": fmt(price),
                                        "size": current_text})
         return trades
 
@@ -450,7 +451,7 @@ class Venue:
         fills = book.match(taker_side, Decimal(str(size)), limit)
         taker_ref = "0x" + _hash_hex(f"{self.name}:crowd-taker:{self._next('crowd-taker')}")
         trades = self._book_trades(market, token_id, taker_side, fills, None, taker_ref)
-        self._record("crowd_take", asset_id=token_id, side=taker_side, size=fmt(Decimal(str(size))),
+        self._record(VenueEvent.CROWD_TAKE, asset_id=token_id, side=taker_side, size=fmt(Decimal(str(size))),
                      limit_price=None if limit is None else fmt(limit),
                      filled=fmt(sum((f.size for f in fills), ZERO)),
                      trades=[t.id for t in trades])
@@ -468,7 +469,7 @@ class Venue:
         taker_side = SELL if order.side == BUY else BUY
         taker_ref = "0x" + _hash_hex(f"{self.name}:crowd-taker:{self._next('crowd-taker')}")
         trades = self._book_trades(market, order.asset_id, taker_side, [fill], None, taker_ref)
-        self._record("direct_fill", order_id=order_id, size=fmt(fill.size), trades=[t.id for t in trades])
+        self._record(VenueEvent.DIRECT_FILL, order_id=order_id, size=fmt(fill.size), trades=[t.id for t in trades])
         return trades
 
     # ---- delayed matching --------------------------------------------------------------
@@ -482,7 +483,7 @@ class Venue:
             self._match_delay.pop(token_id, None)
         else:
             self._match_delay[token_id] = mode
-        self._record("match_delay", asset_id=token_id, mode=mode)
+        self._record(VenueEvent.MATCH_DELAY, asset_id=token_id, mode=mode)
 
     def release_delayed(self, order_id: str) -> list[Trade]:
         order = self.orders[order_id]
@@ -556,7 +557,7 @@ class Venue:
         if not heartbeat_id or heartbeat_id != account.heartbeat_id:
             account.heartbeat_id = self._uuid("heartbeat")
         account.heartbeat_at = self.now()
-        self._record("heartbeat", owner=owner, heartbeat_id=account.heartbeat_id)
+        self._record(VenueEvent.HEARTBEAT, owner=owner, heartbeat_id=account.heartbeat_id)
         return account.heartbeat_id
 
     def heartbeat_sweep(self) -> list[str]:
@@ -566,7 +567,7 @@ class Venue:
         for account in self.accounts.values():
             if account.heartbeat_at is None or now - account.heartbeat_at <= HEARTBEAT_TIMEOUT:
                 continue
-            self._record("heartbeat_expired", owner=account.api_key,
+            self._record(VenueEvent.HEARTBEAT_EXPIRED, owner=account.api_key,
                          heartbeat_id=account.heartbeat_id)
             account.heartbeat_id = account.heartbeat_at = None
             for order in list(account.open_orders.values()):
@@ -580,7 +581,7 @@ class Venue:
         market = self.markets[condition_id]
         winner = market.token(winning_outcome).token_id
         market.accepting_orders, market.closed, market.winner_token_id = False, True, winner
-        self._record("market_resolved", market=condition_id, winning_asset_id=winner,
+        self._record(VenueEvent.MARKET_RESOLVED, market=condition_id, winning_asset_id=winner,
                      outcome=winning_outcome)
         for order in [o for o in self._all_open_orders() if o.market == condition_id]:
             self._cancel(order, CANCELED_MARKET_RESOLVED, "market resolved")
@@ -599,7 +600,7 @@ class Venue:
                 self._move(account.api_key, token_id, -held)
         if payout:
             self._move(account.api_key, COLLATERAL, payout)
-        self._record("payout", owner=account.api_key, market=market.condition_id,
+        self._record(VenueEvent.PAYOUT, owner=account.api_key, market=market.condition_id,
                      amount=fmt(payout))
 
     # ---- notifications -----------------------------------------------------------------
@@ -607,7 +608,7 @@ class Venue:
     def _notify(self, owner: str, type_: int, payload: dict) -> Notification:
         note = Notification(str(self._next("notification")), type_, owner, payload)
         self.notifications[owner].append(note)
-        self._record("notification", id=note.id, owner=owner, type=type_, payload=payload)
+        self._record(VenueEvent.NOTIFICATION, id=note.id, owner=owner, type=type_, payload=payload)
         return note
 
     def pending_notifications(self, owner: str) -> list[Notification]:
@@ -623,7 +624,7 @@ class Venue:
             if note.id in wanted:
                 note.dropped = True
         if dropped:
-            self._record("notifications_dropped", owner=owner, ids=dropped)
+            self._record(VenueEvent.NOTIFICATIONS_DROPPED, owner=owner, ids=dropped)
         return dropped
 
     # ---- reads for the gateway ---------------------------------------------------------

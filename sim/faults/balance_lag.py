@@ -15,9 +15,12 @@ from hypothesis import strategies as st
 from sim.exchange.gateway import Answer, Call, error
 from sim.exchange.records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
 from sim.faults.kind import SECONDS, Armed, Armory, Draws, FaultKind, Final, Net, T
+from sim.trace import TraceType
+from sim.exchange.events import VenueEvent
 
 # venue events after which a token balance may have changed
-BALANCE_EVENTS = ("account_opened", "deposit", "trade_matched", "trade_voided", "payout")
+BALANCE_EVENTS = (VenueEvent.ACCOUNT_OPENED, VenueEvent.DEPOSIT, VenueEvent.TRADE_MATCHED, VenueEvent.TRADE_VOIDED,
+                  VenueEvent.PAYOUT)
 
 
 class BalanceHistory:
@@ -68,7 +71,7 @@ class BalanceLag(FaultKind):
                 continue
             lagged = net.balances.lagged(net, token, one)
             if lagged - net.venue.locked(account, token) < size <= net.venue.available(call.owner, token):
-                net.trace("fault", kind=self.name, index=one.index, token=token, seq=call.seq,
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, token=token, seq=call.seq,
                           shown=str(lagged), needed=str(size), phase="placement refused")
                 return error(400, NOT_ENOUGH_BALANCE)
         return None
@@ -85,7 +88,7 @@ class BalanceLag(FaultKind):
             lagged = net.balances.lagged(net, token, one)
             current = Decimal(int(answer.body.get("balance", "0"))) / BASE_UNITS
             if lagged != current:
-                net.trace("fault", kind=self.name, index=one.index, token=token, shown=str(lagged),
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, token=token, shown=str(lagged),
                           actual=str(current))
                 return Answer(200, {**answer.body, "balance": base_units(lagged)}, answer.headers)
         return answer

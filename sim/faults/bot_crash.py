@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from sim.faults.kind import SECONDS, BotHost, Draws, Fault, FaultKind, T
+from sim.trace import TraceType
 
 
 class BotCrash(FaultKind):
@@ -21,13 +22,13 @@ class BotCrash(FaultKind):
     def _crash(self, host: BotHost, fault: Fault) -> Any:
         yield host.env.timeout(max(0.0, host.window_start + float(fault.get("at")) - host.env.now))
         if not host.bot_is_up():
-            host.record("fault", kind=self.name, phase="already down")
+            host.record(TraceType.FAULT, kind=self.name, phase="already down")
             return
         host.kill_bot()
-        host.record("fault", kind=self.name, phase="killed")
+        host.record(TraceType.FAULT, kind=self.name, phase="killed")
         yield host.env.timeout(float(fault.get("restart_after")))
         host.replace_bot()
-        host.record("fault", kind=self.name, phase="restarted")
+        host.record(TraceType.FAULT, kind=self.name, phase="restarted")
         host.start_bot()
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call
 from sim.faults.kind import ORDER, SECONDS, TRADE, Armed, Armory, Draws, FaultKind, Final, Net
+from sim.trace import TraceType
 
 
 class DelayedMatch(FaultKind):
@@ -46,7 +47,7 @@ class DelayedMatch(FaultKind):
             net.venue.fail_delayed(order_id)
         else:
             net.venue.release_delayed(order_id)
-        net.trace("fault", kind=self.name, index=armed.index, order_id=order_id,
+        net.trace(TraceType.FAULT, kind=self.name, index=armed.index, order_id=order_id,
                   phase="failed" if armed.fault.get("fail") else "released")
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call, error
 from sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES, SECONDS, T, Armory, Draws, FaultKind, Net
+from sim.trace import TraceType
 
 POST_ONLY_MODE = "post_only_mode: the matching engine only accepts post-only orders"
 ENGINE_RESTARTING = "matching engine is restarting"
@@ -21,12 +22,12 @@ class EngineRestart(FaultKind):
             post_only_end = restart_end + float(one.fault.get("post_only_for"))
             rel = net.rel()
             if at <= rel < restart_end and (call.route in ORDER_ROUTES or call.route in CANCEL_ROUTES):
-                net.trace("fault", kind=self.name, index=one.index, route=call.route, seq=call.seq,
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq,
                           phase="restarting")
                 return error(425, ENGINE_RESTARTING)
             if restart_end <= rel < post_only_end and call.route == "POST /order" and \
                     not (isinstance(call.body, dict) and call.body.get("postOnly")):
-                net.trace("fault", kind=self.name, index=one.index, route=call.route, seq=call.seq,
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq,
                           phase="post-only")
                 return Answer(503, {"error": POST_ONLY_MODE}, (("Retry-After", "30"),))
         return None

@@ -35,6 +35,8 @@ from sim.faults import CATALOGUE
 from sim.faults.balance_lag import BalanceHistory
 from sim.faults.kind import Armed, Fault, FaultKind, Final
 from sim.faults.mailbox import Mailbox
+from sim.trace import TraceType
+from sim.exchange.events import VenueEvent
 
 CLIENT_TIMEOUT = 5.0  # py-clob-client's httpx default
 # base one-way latency in ms per route (request leg, response leg); others get DEFAULT_LEG
@@ -75,7 +77,7 @@ class Network(Hooks):
         for kind in self._armed_by_kind:
             self._refresh(kind)
         watched = [k for kind in ON_VENUE_EVENT if kind.name in self._armed_by_kind for k in kind.watches]
-        venue.watch(dict.fromkeys(("notification", *watched)), self._on_venue_event)
+        venue.watch(dict.fromkeys((VenueEvent.NOTIFICATION, *watched)), self._on_venue_event)
 
     # ---- what the kinds use (sim.faults.kind.Net) -----------------------------------------------
 
@@ -99,7 +101,7 @@ class Network(Hooks):
     def fire(self, armed: Armed, **details: Any) -> None:
         armed.shots -= 1
         self._refresh(armed.fault.kind)
-        self.trace("fault", kind=armed.fault.kind, index=armed.index, **details)
+        self.trace(TraceType.FAULT, kind=armed.fault.kind, index=armed.index, **details)
 
     def targets(self, armed: Armed, order_id: str | None) -> bool:
         """Is `order_id` the fault's order: the bot's BUY (scale-in) or SELL (exit) on the trade's token."""
@@ -149,7 +151,7 @@ class Network(Hooks):
 
     def _serve(self, call: Call, done: simpy.Event) -> Any:
         req, resp = self.legs(call.route)
-        self.trace("request", seq=call.seq, route=call.route, params=call.params, body=_summary(call))
+        self.trace(TraceType.REQUEST, seq=call.seq, route=call.route, params=call.params, body=_summary(call))
         early = self._first(REFUSE, "refuse", call)
         if req >= CLIENT_TIMEOUT:
             # A latency spike past the client's timeout: the client gives up ("Request
@@ -168,11 +170,11 @@ class Network(Hooks):
             if answer is not NO_ANSWER:
                 self._client_gives_up(call, done)
                 return
-            self.trace("response", seq=call.seq, status=None, body="timeout")
+            self.trace(TraceType.RESPONSE, seq=call.seq, status=None, body="timeout")
             done.succeed(NO_ANSWER)
             return
         yield self.env.timeout(resp)
-        self.trace("response", seq=call.seq, status=answer.status, body=answer.body)
+        self.trace(TraceType.RESPONSE, seq=call.seq, status=answer.status, body=answer.body)
         done.succeed(answer)
 
     def _first(self, kinds: tuple[FaultKind, ...], hook: str, call: Call) -> Answer | None:
@@ -205,15 +207,15 @@ class Network(Hooks):
         return answer
 
     def _client_gives_up(self, call: Call, done: simpy.Event) -> None:
-        self.trace("fault", kind="latency", route=call.route, seq=call.seq, phase="client timeout")
-        self.trace("response", seq=call.seq, status=None, body="timeout")
+        self.trace(TraceType.FAULT, kind="latency", route=call.route, seq=call.seq, phase="client timeout")
+        self.trace(TraceType.RESPONSE, seq=call.seq, status=None, body="timeout")
         done.succeed(NO_ANSWER)
 
     # ---- venue events and the schedule ------------------------------------------------------------
 
     def _on_venue_event(self, event: dict) -> None:
         fields = event["fields"]
-        if event["kind"] == "notification" and fields["owner"] == self.owner:
+        if event["kind"] == VenueEvent.NOTIFICATION and fields["owner"] == self.owner:
             self.mailbox.created(fields["id"], fields["type"], event["time"])
         for kind in ON_VENUE_EVENT:
             armed = self.active(kind.name)

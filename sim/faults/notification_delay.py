@@ -5,17 +5,19 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.faults.kind import SECONDS, Armory, Draws, FaultKind, Net, T
+from sim.trace import TraceType
+from sim.exchange.events import VenueEvent
 
 
 class NotificationDelay(FaultKind):
     def on_venue_event(self, net: Net, armed: Armory, event: dict) -> None:
         fields = event["fields"]
-        if event["kind"] != "notification" or fields["owner"] != net.owner:
+        if event["kind"] != VenueEvent.NOTIFICATION or fields["owner"] != net.owner:
             return
         for one in armed:
             if net.in_window(one):
                 net.mailbox.hide(fields["id"], event["time"] + float(one.fault.get("delay")))
-                net.trace("fault", kind=self.name, index=one.index, notification=fields["id"])
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, notification=fields["id"])
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
         return draws.window.flatmap(lambda w: st.sampled_from([5, 60, 400]).map(lambda d: {**w, "delay": d}))
@@ -23,4 +25,4 @@ class NotificationDelay(FaultKind):
 
 KIND = NotificationDelay(
     "notification_delay", "Notifications created during [from, to) are delivered `delay` s late.",
-    {"from": T, "to": T, "delay": SECONDS}, ("delay",), {"from": 0}, precedence=110, watches=("notification",))
+    {"from": T, "to": T, "delay": SECONDS}, ("delay",), {"from": 0}, precedence=110, watches=(VenueEvent.NOTIFICATION,))

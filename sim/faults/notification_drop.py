@@ -6,18 +6,20 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.faults.kind import Armory, Draws, FaultKind, Net, T
+from sim.trace import TraceType
+from sim.exchange.events import VenueEvent
 
 
 class NotificationDrop(FaultKind):
     def on_venue_event(self, net: Net, armed: Armory, event: dict) -> None:
         fields = event["fields"]
-        if event["kind"] != "notification" or fields["owner"] != net.owner:
+        if event["kind"] != VenueEvent.NOTIFICATION or fields["owner"] != net.owner:
             return
         for one in armed:
             types = one.fault.get("types")
             if net.in_window(one) and (not types or fields["type"] in types):
                 net.mailbox.dropped_forever.add(fields["id"])
-                net.trace("fault", kind=self.name, index=one.index, notification=fields["id"])
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, notification=fields["id"])
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
         return draws.window
@@ -26,4 +28,4 @@ class NotificationDrop(FaultKind):
 KIND = NotificationDrop(
     "notification_drop", "Notifications created during [from, to) are never delivered.",
     {"from": T, "to": T, "types": {"type": "array", "items": {"enum": [1, 2, 4]}}}, (), {"from": 0},
-    precedence=120, watches=("notification",))
+    precedence=120, watches=(VenueEvent.NOTIFICATION,))

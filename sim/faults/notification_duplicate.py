@@ -7,12 +7,14 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call
 from sim.faults.kind import Armory, Draws, FaultKind, Final, Net, T
+from sim.trace import TraceType
+from sim.exchange.events import VenueEvent
 
 
 class NotificationDuplicate(FaultKind):
     def on_venue_event(self, net: Net, armed: Armory, event: dict) -> None:
         fields = event["fields"]
-        if event["kind"] != "notification" or fields["owner"] != net.owner:
+        if event["kind"] != VenueEvent.NOTIFICATION or fields["owner"] != net.owner:
             return
         for one in armed:
             if net.in_window(one):
@@ -40,7 +42,7 @@ class NotificationDuplicate(FaultKind):
                 copy.pop("_due")
                 out.append(copy)
                 redeliver[nid] = {"_done": True}
-                net.trace("fault", kind=self.name, notification=nid)
+                net.trace(TraceType.FAULT, kind=self.name, notification=nid)
         return Answer(200, out, answer.headers)
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
@@ -49,4 +51,4 @@ class NotificationDuplicate(FaultKind):
 
 KIND = NotificationDuplicate(
     "notification_duplicate", "Notifications created during [from, to) are delivered again after they were dropped.",
-    {"from": T, "to": T}, (), {"from": 0}, precedence=130, watches=("notification",))
+    {"from": T, "to": T}, (), {"from": 0}, precedence=130, watches=(VenueEvent.NOTIFICATION,))

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call
 from sim.faults.kind import Armory, Draws, FaultKind, Final, Net, T
+from sim.trace import TraceType
 
 
 class NotificationReorder(FaultKind):
@@ -16,7 +17,7 @@ class NotificationReorder(FaultKind):
         for one in armed:
             if net.in_window(one) and len(out) > 1:
                 out = list(reversed(out))
-                net.trace("fault", kind=self.name, index=one.index, count=len(out))
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, count=len(out))
         return Answer(200, out, answer.headers)
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

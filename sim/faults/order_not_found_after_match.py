@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call, error
 from sim.faults.kind import ORDER, TRADE, Armory, Draws, FaultKind, Final, Net
+from sim.trace import TraceType
 
 
 class OrderNotFoundAfterMatch(FaultKind):
@@ -17,7 +18,7 @@ class OrderNotFoundAfterMatch(FaultKind):
         order_id = call.params.get("id")
         for one in armed:
             if net.targets(one, order_id) and net.venue.orders[order_id].status == "MATCHED":
-                net.trace("fault", kind=self.name, index=one.index, order_id=order_id)
+                net.trace(TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id)
                 if int(one.fault.get("status")) == 404:
                     return Final(error(404, "order not found"))
                 return Final(Answer(200, None))

@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from sim.faults.kind import ORDER, SIZE, TRADE, Armed, Draws, FaultKind, Net, T
+from sim.trace import TraceType
 
 
 class PartialFill(FaultKind):
@@ -18,7 +19,7 @@ class PartialFill(FaultKind):
         yield net.env.timeout(net.until(float(armed.fault.get("at"))))
         order = net.open_target(armed)
         if order is None:
-            net.trace("fault", kind=self.name, index=armed.index, phase="no open order")
+            net.trace(TraceType.FAULT, kind=self.name, index=armed.index, phase="no open order")
             return
         size = Decimal(str(armed.fault.get("size")))
         net.venue.fill_resting(order.id, size)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call
 from sim.faults.kind import ORDER, SECONDS, TRADE, T, Armory, Draws, FaultKind, Final, Net
+from sim.trace import TraceType
 
 
 class StaleRead(FaultKind):
@@ -20,9 +21,9 @@ class StaleRead(FaultKind):
                 if at <= net.rel() < at + float(one.fault.get("duration")):
                     if "snapshot" not in one.state:
                         one.state["snapshot"] = answer
-                        net.trace("fault", kind=self.name, index=one.index, order_id=order_id, phase="frozen")
+                        net.trace(TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id, phase="frozen")
                     else:
-                        net.trace("fault", kind=self.name, index=one.index, order_id=order_id,
+                        net.trace(TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id,
                                   phase="stale answer")
                     answer = one.state["snapshot"]
         return answer

@@ -42,6 +42,7 @@ from sim.runner.market import MarketModel
 from sim.faults import CATALOGUE
 from sim.faults.network import Network
 from sim.runner.scenario import Scenario
+from sim.trace import TraceType
 from sim.exchange.venue import Venue
 from sim.bots import bot_name, resolve
 
@@ -182,8 +183,8 @@ class _Run:
     record = _trace  # sim.faults.kind.BotHost's name for it
 
     def _trace_venue(self, event: dict) -> None:
-        """_trace("venue", event=<kind>, fields=<fields>), for every venue event (thousands a run)."""
-        self.trace.append({"t": round(event["time"], 6), "type": "venue", "event": event["kind"],
+        """_trace(TraceType.VENUE, event=<kind>, fields=<fields>), for every venue event (thousands a run)."""
+        self.trace.append({"t": round(event["time"], 6), "type": TraceType.VENUE, "event": event["kind"],
                            "fields": event["fields"]})  # event["time"] is env.now
 
     def _move_wall_clock(self, now: float) -> None:
@@ -218,7 +219,7 @@ class _Run:
                 yield self.bot_up  # the bot is down (bot_crash): the trade opens when it is back
             token = self.trade_tokens[spec.id]
             self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
-            self._trace("harness", action="open_trade", trade=spec.id, token=token, size=str(spec.size))
+            self._trace(TraceType.HARNESS, action="open_trade", trade=spec.id, token=token, size=str(spec.size))
             self.bot.open_trade(
                 trade_id=spec.id, symbol=self.scenario.symbol, side=spec.side, market=self.market.condition_id,
                 token_id=token, window_slug=self.market.slug,
@@ -248,7 +249,7 @@ class _Run:
             bot.monitor_loop()
         self.tasks.append(self.kernel.spawn("monitor", monitor))
         self.tasks.append(self.kernel.spawn("notifications", bot.notification_loop))
-        self._trace("bot", action="started", generation=len(self.bots))
+        self._trace(TraceType.BOT, action="started", generation=len(self.bots))
         if not self.bot_up.triggered:
             self.bot_up.succeed()
 
@@ -276,7 +277,7 @@ class _Run:
                 from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
                 stack.enter_context(installed(SimTransport(self.gateway)))
             self.bot = self._new_bot()
-            self._trace("harness", action="begin", scenario=self.scenario.name, seed=self.seed, mode=self.mode)
+            self._trace(TraceType.HARNESS, action="begin", scenario=self.scenario.name, seed=self.seed, mode=self.mode)
             self.model.begin()
             self.network.begin()
             self.env.process(self._open_trades())
@@ -289,7 +290,7 @@ class _Run:
             self.bot.stop()
             for bot in self.bots:
                 bot.ledger.close()
-            self._trace("harness", action="end")
+            self._trace(TraceType.HARNESS, action="end")
         return RunResult(
             scenario=self.scenario, seed=self.seed, mode=self.mode, bot=self.bot_name, events=self.events,
             trace=self.trace, venue=self.venue, ledger_path=self.ledger_path, owner=BOT_CREDS.api_key,

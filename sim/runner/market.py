@@ -23,8 +23,11 @@ from typing import Callable
 import simpy
 
 from sim.exchange.book import BUY, SELL, ZERO
+from sim.exchange.events import VenueEvent
 from sim.exchange.markets import Market
+from sim.exchange.records import CONFIRMED, FAILED, MINED, RETRYING
 from sim.exchange.venue import Venue
+from sim.trace import TraceType
 
 DEFAULTS = {"kind": "random_walk", "start": 0.70, "drift": 0.0, "volatility": 0.004, "step": 5,
             "spread": 0.02, "depth": 150}
@@ -67,7 +70,7 @@ class MarketModel:
         for event in self.events:
             self.env.process(self._scripted(event))
         self.env.process(self._resolve())
-        self.venue.watch(("trade_matched",), self._on_event)
+        self.venue.watch((VenueEvent.TRADE_MATCHED,), self._on_event)
 
     def _price_path(self):
         model, step = self.model, float(self.model["step"])
@@ -102,7 +105,7 @@ class MarketModel:
         yield self.env.timeout(max(0.0, self.start + float(event["at"]) - self.env.now))
         if event["kind"] == "set_price":
             self.set_fair(Decimal(str(event["price"])))
-            self.trace("market", action="set_price", price=str(event["price"]))
+            self.trace(TraceType.MARKET, action="set_price", price=str(event["price"]))
         else:
             token = self.token(event.get("token", "UP"))
             limit = Decimal(str(event["price"])) if "price" in event else None
@@ -159,7 +162,7 @@ class MarketModel:
     # ---- trade settlement --------------------------------------------------------------------
 
     def _on_event(self, event: dict) -> None:
-        if event["kind"] == "trade_matched":
+        if event["kind"] == VenueEvent.TRADE_MATCHED:
             trade_id = event["fields"]["trade_id"]
             if any(m.get("owner") for m in event["fields"]["makers"]) or event["fields"]["taker_owner"]:
                 self.env.process(self._settle(trade_id))
@@ -167,11 +170,11 @@ class MarketModel:
     def _settle(self, trade_id: str):
         if trade_id in self.doomed:
             yield self.env.timeout(self.doomed[trade_id] / 2)
-            self.venue.advance_trade(trade_id, "RETRYING")
+            self.venue.advance_trade(trade_id, RETRYING)
             yield self.env.timeout(self.doomed[trade_id] / 2)
-            self.venue.advance_trade(trade_id, "FAILED")
+            self.venue.advance_trade(trade_id, FAILED)
             return
         yield self.env.timeout(MINED_AFTER)
-        self.venue.advance_trade(trade_id, "MINED")
+        self.venue.advance_trade(trade_id, MINED)
         yield self.env.timeout(CONFIRMED_AFTER - MINED_AFTER)
-        self.venue.advance_trade(trade_id, "CONFIRMED")
+        self.venue.advance_trade(trade_id, CONFIRMED)

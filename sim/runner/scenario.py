@@ -25,7 +25,13 @@ from core.config import ConfigError, StrategyConfig
 from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
 
+# The market's defaults where a scenario leaves a field out; consumers read them through
+# Scenario's properties (or these names), never restate them.
 DEFAULT_WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC, a 15-minute boundary
+DEFAULT_WINDOW_LENGTH = 900
+DEFAULT_TICK_SIZE = "0.01"
+DEFAULT_MIN_SIZE = 5  # shares: the venue's minimum order size
+DEFAULT_RESOLUTION_DELAY = 30  # seconds from the window's end to the market's resolution
 _PRICE = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
 _T = {"type": "number", "minimum": 0}
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
@@ -178,11 +184,28 @@ class Scenario:
 
     @property
     def window_length(self) -> int:
-        return int(self.market.get("window_length", 900))
+        return int(self.market.get("window_length", DEFAULT_WINDOW_LENGTH))
 
     @property
     def symbol(self) -> str:
         return self.market.get("symbol", "BTC")
+
+    @property
+    def tick_size(self) -> str:
+        return str(self.market.get("tick_size", DEFAULT_TICK_SIZE))
+
+    @property
+    def min_size(self) -> Decimal:
+        return Decimal(str(self.market.get("min_size", DEFAULT_MIN_SIZE)))
+
+    @property
+    def resolution_delay(self) -> float:
+        return float(self.market.get("resolution_delay", DEFAULT_RESOLUTION_DELAY))
+
+    @property
+    def config(self) -> StrategyConfig:
+        """The bot's strategy config: the defaults with the scenario's `bot` overrides."""
+        return StrategyConfig().with_overrides(self.bot)
 
 
 def _path(parts) -> str:

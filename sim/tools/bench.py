@@ -49,6 +49,7 @@ from core.model import Side
 from core.monitor import Monitor
 from core.notifications import NotificationProcessor
 
+from sim.exchange.events import VenueEvent
 from sim.testing.fake import FakeExchange, ManualClock
 from sim.runner.harness import run_logger, scratch_dir
 from sim.runner.scenario import Scenario, from_dict
@@ -136,7 +137,7 @@ def bare_script(scenario: Scenario) -> dict:
     fills = 0
     for event in result.venue.events:
         kind, fields, t = event["kind"], event["fields"], event["time"]
-        if kind == "crowd_depth":
+        if kind == VenueEvent.CROWD_DEPTH:
             token = fields["asset_id"]
             side = levels.setdefault((token, fields["side"]), {})
             side[Decimal(fields["price"])] = Decimal(fields["size"])
@@ -146,16 +147,16 @@ def bare_script(scenario: Scenario) -> dict:
             if tops.get(token) != top:
                 tops[token] = top
                 actions.append((t, 0, ("book", token, *top)))
-        elif kind == "trade_matched":
+        elif kind == VenueEvent.TRADE_MATCHED:
             for maker in fields["makers"]:
                 if maker.get("owner") == owner:
                     order = result.venue.orders[maker["order_id"]]
                     actions.append((t, 1, ("fill", fields["trade_id"], order.asset_id, order.side,
                                            maker["matched_amount"], str(order.price))))
                     fills += 1
-        elif kind == "trade_status":
+        elif kind == VenueEvent.TRADE_STATUS:
             actions.append((t, 1, ("trade_status", fields["trade_id"], fields["status"])))
-        elif kind == "market_resolved":
+        elif kind == VenueEvent.MARKET_RESOLVED:
             actions.append((t, 1, ("resolve", fields["market"], fields["winning_asset_id"])))
     for spec in scenario.trades:
         token = result.trade_tokens[spec.id]

@@ -221,7 +221,7 @@ def cmd_list(args) -> int:
     elif args.what == "faults":
         names = fault_names()
     elif args.what == "invariants":
-        from sim.checks.oracles import INVARIANTS  # noqa: PLC0415
+        from sim.checks import INVARIANTS  # noqa: PLC0415
         names = INVARIANTS
     else:
         names = [s.name for s in load_all([args.dir])]

@@ -28,6 +28,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.exchange.events import VenueEvent
+from sim.exchange.records import TERMINAL_STATUSES
+from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
+from sim.trace import TraceType, responses_with_requests
 from sim.tools.errors import UsageError
 from sim.tools.runs import RUN_MARKER
 
@@ -39,8 +43,6 @@ GREPS: list[tuple[str, str]] = [
     ("failed placements", "SCALE-IN.*FAILED"),
     ("reconciliation interventions", "RECONCILIATION"),
 ]
-
-TERMINAL_STATUSES = {"MATCHED", "CANCELED", "UNMATCHED", "CANCELED_MARKET_RESOLVED", "INVALID"}
 
 
 @dataclass
@@ -221,7 +223,7 @@ def load_scenario(folder: str) -> Scenario:
     audit = _jsonl(os.path.join(folder, "audit.jsonl"))
     trace = _jsonl(os.path.join(folder, "trace.jsonl"))
     market = (record.get("scenario_data") or {}).get("market") or {}
-    begin = next((r for r in trace if r.get("type") == "harness" and r.get("action") == "begin"), None)
+    begin = next((r for r in trace if r.get("type") == TraceType.HARNESS and r.get("action") == "begin"), None)
     start = float(begin["t"]) if begin else float(market.get("window_start", trace[0]["t"] if trace else 0))
     for event in audit:
         event["t"] = round(float(event["t"]) - start, 6)
@@ -232,11 +234,12 @@ def load_scenario(folder: str) -> Scenario:
     lanes, rejections = _lanes(trace)
     return Scenario(
         name=record["scenario"], folder=folder, record=record, window_start=start,
-        window_length=float(market.get("window_length", 900)), horizon=float(record["simulated_seconds"]),
+        window_length=float(market.get("window_length", DEFAULT_WINDOW_LENGTH)),
+        horizon=float(record["simulated_seconds"]),
         greps=grep_counts(lines), audit=audit, scale_ins=scale_ins, cancels=cancels,
         cancel_answers=answers, cancel_errors=cancel_errors, failures=failures, http_errors=http_errors,
         lanes=lanes, rejections=rejections,
-        faults_fired=[(r["t"], str(r.get("kind")), r.get("index")) for r in trace if r.get("type") == "fault"])
+        faults_fired=[(r["t"], str(r.get("kind")), r.get("index")) for r in trace if r.get("type") == TraceType.FAULT])
 
 
 # ---- measuring -------------------------------------------------------------------------------
@@ -317,23 +320,19 @@ def _short(text: Any, limit: int = 60) -> str:
 def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, int]:
     """(source, pattern) -> count: error answers per route/status, WARNING/ERROR audit kinds."""
     patterns: Counter = Counter()
-    routes: dict[Any, str] = {}
     http_errors = 0
-    for record in trace:
-        if record.get("type") == "request":
-            routes[record.get("seq")] = str(record.get("route"))
-        elif record.get("type") == "response":
-            status, body = record.get("status"), record.get("body")
-            if status is not None and int(status) < 400:
-                continue
-            http_errors += 1
-            route = routes.get(record.get("seq"), "?")
-            if status is None:
-                patterns[("response", f"{route}: no answer ({_short(body)})")] += 1
-            else:
-                detail = body.get("error") if isinstance(body, dict) and "error" in body else \
-                    ("HTML page" if isinstance(body, str) and "<" in body else body)
-                patterns[("response", f"{route}: {status} {_short(detail)}")] += 1
+    for request, record in responses_with_requests(trace):
+        status, body = record.get("status"), record.get("body")
+        if status is not None and int(status) < 400:
+            continue
+        http_errors += 1
+        route = "?" if request is None else str(request.get("route"))
+        if status is None:
+            patterns[("response", f"{route}: no answer ({_short(body)})")] += 1
+        else:
+            detail = body.get("error") if isinstance(body, dict) and "error" in body else \
+                ("HTML page" if isinstance(body, str) and "<" in body else body)
+            patterns[("response", f"{route}: {status} {_short(detail)}")] += 1
     for event in audit:
         if event.get("level") in ("WARNING", "ERROR", "CRITICAL"):
             fields = event.get("fields") or {}
@@ -346,10 +345,10 @@ def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, in
 
 def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]:
     owner = next((r["fields"].get("owner") for r in trace
-                  if r.get("type") == "venue" and r.get("event") == "account_opened"), None)
+                  if r.get("type") == TraceType.VENUE and r.get("event") == VenueEvent.ACCOUNT_OPENED), None)
     trades: dict[str, str] = {}
     for record in trace:
-        if record.get("type") == "harness" and record.get("action") == "open_trade":
+        if record.get("type") == TraceType.HARNESS and record.get("action") == "open_trade":
             trades[str(record.get("token"))] = f"#{record.get('trade')}"
     lanes: dict[str, OrderLane] = {}
     voided: set[str] = set()
@@ -361,28 +360,28 @@ def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]
         fill_trades.setdefault(str(trade_id), []).append((lane, len(lane.fills) - 1))
 
     for record in trace:
-        if record.get("type") != "venue":
+        if record.get("type") != TraceType.VENUE:
             continue
         event, f, t = record.get("event"), record.get("fields") or {}, record["t"]
-        if event == "order_placed" and f.get("owner") == owner:
+        if event == VenueEvent.ORDER_PLACED and f.get("owner") == owner:
             side = str(f.get("side"))
             lanes[f["order_id"]] = OrderLane(f["order_id"], side, str(f.get("price")), str(f.get("size")),
                                              trades.get(str(f.get("asset_id")), "?"),
                                              "scale-in" if side == "BUY" else "exit", t)
-        elif event == "order_rejected" and f.get("owner") == owner:
+        elif event == VenueEvent.ORDER_REJECTED and f.get("owner") == owner:
             rejections.append((t, str(f.get("error"))))
-        elif event == "order_status" and f.get("order_id") in lanes:
+        elif event == VenueEvent.ORDER_STATUS and f.get("order_id") in lanes:
             lane = lanes[f["order_id"]]
             lane.status = str(f.get("status"))
             if lane.status in TERMINAL_STATUSES and lane.ended is None:
                 lane.ended = t
-        elif event == "trade_matched":
+        elif event == VenueEvent.TRADE_MATCHED:
             if f.get("taker_order_id") in lanes:
                 fill(lanes[f["taker_order_id"]], t, f.get("size"), f.get("trade_id"))
             for maker in f.get("makers") or []:
                 if maker.get("order_id") in lanes:
                     fill(lanes[maker["order_id"]], t, maker.get("matched_amount"), f.get("trade_id"))
-        elif event == "trade_voided":
+        elif event == VenueEvent.TRADE_VOIDED:
             voided.add(str(f.get("trade_id")))
     for trade_id in voided:
         for lane, index in fill_trades.get(trade_id, []):

@@ -13,9 +13,10 @@ import os
 import shutil
 
 from sim.checks import run
-from sim.checks.oracles import bot_orders
+from sim.checks.facts import bot_orders
 from sim.runner.harness import RunResult
 from sim.runner.scenario import Scenario, ScenarioError, discover, load
+from sim.trace import TraceType
 from sim.tools.errors import UsageError
 
 DEFAULT_OUT = os.path.join("reports", "latest")
@@ -53,7 +54,7 @@ def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str) -> str
 
 def result_record(result: RunResult) -> dict:
     scenario = result.scenario
-    fired = [r for r in result.trace if r["type"] == "fault"]
+    fired = [r for r in result.trace if r["type"] == TraceType.FAULT]
     fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + \
         sum(1 for t in result.venue.trades.values() if t.taker_owner == result.owner)
     return {

@@ -1,0 +1,175 @@
+"""exit-covers-position: while a trade is active, its shares are covered by live exit orders: the
+shares the venue would let the bot sell, less its live exit size, never stay at or above the
+venue minimum for longer than EXIT_GRACE seconds (an exit sized from a lagging balance is not).
+
+Two fault kinds bear on it, each in its own helper so that it can move with its kind:
+`balance_lag` caps what is sellable (_sellable_caps), and `bot_crash` restarts excuse an
+uncovered stretch up to the restart (_restart_moments).
+"""
+
+from __future__ import annotations
+
+import bisect
+from decimal import Decimal
+
+from core.audit import format_time
+from core.ledger import Ledger
+
+from sim.checks.check import Check, fail, ok
+from sim.checks.facts import ZERO
+from sim.exchange.events import VenueEvent
+from sim.exchange.records import FAILED, OPEN_STATUSES
+from sim.runner.harness import RunResult
+from sim.trace import TraceType, responses_with_requests
+
+ID = "exit-covers-position"
+EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
+PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
+
+
+def check(result: RunResult, ledger: Ledger) -> Check:
+    """While a trade is active, the shares the bot holds minus its live exit size must not stay at
+    or above the venue minimum for longer than EXIT_GRACE: the exit plan covers the whole
+    position (sized from the ledger, resized after a scale-in fill). Computed from the venue's
+    history alone; a time when the venue refused or did not answer the bot's last exit
+    placement does not count against the bot.
+    """
+    evidence = []
+    scenario = result.scenario
+    cfg_end = scenario.window_length - float(scenario.config.cancel_before_end)
+    min_size = scenario.min_size
+    # Moments that excuse an uncovered stretch up to then (plus the grace): the venue refusing
+    # or not answering a request on the exit's placement path (the client's own tick-size and
+    # fee-rate reads included), and the bot coming back from a crash.
+    refusals = _placement_refusals(result)
+    restarts = _restart_moments(result)
+    for trade in ledger.trades():
+        token = result.trade_tokens.get(trade.trade_id, trade.token_id)
+        opened = next((r["t"] for r in result.trace
+                       if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None)
+        if opened is None:
+            continue
+        stop = scenario.window_start + cfg_end
+        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarts)
+        if gap is not None:
+            start, length, held, covered = gap
+            evidence.append(f"trade #{trade.trade_id}: from {format_time(start)} for {length:.0f}s the bot held "
+                            f"{held:.2f} shares with live exit orders for only {covered:.2f}")
+    if evidence:
+        return fail(ID, "the exit plan did not cover the position", evidence)
+    return ok(ID)
+
+
+def _placement_refusals(result: RunResult) -> dict[str, list[float]]:
+    """token -> the moments the venue refused or did not answer a request on an exit's
+    placement path for it."""
+    refusals: dict[str, list[float]] = {}
+    for request, record in responses_with_requests(result.trace):
+        if request is None or record.get("status") == 200 or request["route"] not in PLACEMENT_PATH:
+            continue
+        body = request.get("body") or {}
+        if request["route"] == "POST /order" and body.get("side") not in ("SELL", 1, "1"):
+            continue
+        token = str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))
+        refusals.setdefault(token, []).append(record["t"])
+    return refusals
+
+
+def _restart_moments(result: RunResult) -> list[float]:
+    """bot_crash: the moments a crashed bot came back (it cannot cover a position while down)."""
+    return [r["t"] for r in result.trace if r["type"] == TraceType.FAULT and r.get("kind") == "bot_crash"
+            and r.get("phase") == "restarted"]
+
+
+def _sellable_caps(result: RunResult) -> list[tuple[float, float, float]]:
+    """balance_lag: (from, to, lag) with from/to in seconds from the window start. Within such a
+    window the venue's balance check lags by `lag` seconds, so the bot can sell no more than it
+    held `lag` seconds ago."""
+    caps = []
+    for fault in result.scenario.faults:
+        if fault.kind == "balance_lag":
+            lo, hi = fault.window(result.simulated_seconds)
+            caps.append((lo, hi, float(fault.get("lag"))))
+    return caps
+
+
+def _longest_uncovered(result: RunResult, token: str, opened: float, stop: float, min_size: Decimal,
+                       refusals: list[float]):
+    """The longest stretch (start, seconds, held, covered) in which the shares the venue would let
+    the bot sell, less its live exit size, stayed >= min_size; None if none outlasted the grace.
+
+    Sellable = shares held, capped by _sellable_caps (the venue's own check lags: no bot can sell
+    more). Sampled every second from step functions built from the venue's events.
+    """
+    held_steps, covered_steps = _holdings(result, token)
+    caps = _sellable_caps(result)
+    start_rel = result.scenario.window_start
+
+    def sellable(t: float) -> Decimal:
+        value = _at(held_steps, t)
+        for lo, hi, lag in caps:
+            if lo <= t - start_rel < hi:
+                value = min(value, _at(held_steps, t - lag))
+        return value
+
+    worst, since, figures = None, None, None
+    t = opened
+    while t <= stop:
+        covered = _at(covered_steps, t)
+        uncovered = sellable(t) - covered >= min_size and t < stop
+        if uncovered and since is None:
+            since, figures = t, (_at(held_steps, t), covered)
+        if since is not None and (not uncovered or t >= stop):
+            start = max([since] + [r for r in refusals if since <= r <= t])
+            if t - start > EXIT_GRACE and (worst is None or t - start > worst[1]):
+                worst = (start, t - start, *figures)
+            since = None
+        t += 1.0
+    return worst
+
+
+def _at(steps: list[tuple[float, Decimal]], t: float) -> Decimal:
+    """The step function's value at t: the last step at or before t (steps in time order)."""
+    index = bisect.bisect_right(steps, t, key=_step_time)
+    return steps[index - 1][1] if index else ZERO
+
+
+def _step_time(step: tuple[float, Decimal]) -> float:
+    return step[0]
+
+
+def _holdings(result: RunResult, token: str):
+    """Step functions of the shares the bot holds and of its live SELL size, from venue events."""
+    owner = result.owner
+    failed = {e["fields"]["trade_id"] for e in result.venue.events
+              if e["kind"] == VenueEvent.TRADE_STATUS and e["fields"]["status"] == FAILED}
+    held, sells, open_sells = ZERO, {}, set()
+    held_steps: list[tuple[float, Decimal]] = []
+    covered_steps: list[tuple[float, Decimal]] = []
+    for event in result.venue.events:
+        fields, t = event["fields"], event["time"]
+        if event["kind"] == VenueEvent.DEPOSIT and fields["owner"] == owner and fields["asset"] == token:
+            held += Decimal(fields["amount"])
+        elif event["kind"] == VenueEvent.ORDER_PLACED and fields["owner"] == owner and fields["asset_id"] == token \
+                and fields["side"] == "SELL":
+            sells[fields["order_id"]] = Decimal(fields["size"])
+            open_sells.add(fields["order_id"])
+        elif event["kind"] == VenueEvent.ORDER_STATUS and fields["order_id"] in sells and \
+                fields["status"] not in OPEN_STATUSES:
+            open_sells.discard(fields["order_id"])
+        elif event["kind"] == VenueEvent.TRADE_MATCHED and fields["asset_id"] == token \
+                and fields["trade_id"] not in failed:
+            legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"] if m["owner"] == owner]
+            if fields["taker_owner"] == owner:
+                legs.append((fields["taker_order_id"], Decimal(fields["size"])))
+            for order_id, amount in legs:
+                if order_id in sells:
+                    held -= amount
+                    sells[order_id] -= amount
+                else:
+                    held += amount
+        else:
+            continue
+        held_steps.append((t, held))
+        covered_steps.append((t, sum((sells[o] for o in open_sells), ZERO)))
+    return held_steps, covered_steps

@@ -1,0 +1,98 @@
+"""Exchange-side facts the checks share, read from a run's results (sim.runner.harness.RunResult):
+the bot's fills and orders at the venue, order status histories, refused cancels, and the final
+ledger opened once for all checks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.ledger import Ledger
+
+from sim.exchange.events import VenueEvent
+from sim.exchange.records import FAILED, OPEN_STATUSES
+from sim.runner.harness import RunResult
+from sim.trace import responses_with_requests
+
+ZERO = Decimal(0)
+
+
+def venue_fills(result: RunResult, token: str) -> dict[str, Decimal]:
+    """The bot's net filled size on a token, from the venue's trades (FAILED ones are void)."""
+    bought = sold = ZERO
+    for trade in result.venue.trades.values():
+        if trade.asset_id != token or trade.status == FAILED:
+            continue
+        if trade.taker_owner == result.owner:
+            if trade.side == "BUY":
+                bought += trade.size
+            else:
+                sold += trade.size
+        for leg in trade.makers:
+            if leg.owner == result.owner:
+                if leg.side == "BUY":
+                    bought += leg.matched_amount
+                else:
+                    sold += leg.matched_amount
+    return {"bought": bought, "sold": sold}
+
+
+def bot_orders(result: RunResult, token: str | None = None, side: str | None = None) -> list:
+    return [o for o in result.venue.orders.values() if o.owner == result.owner
+            and (token is None or o.asset_id == token) and (side is None or o.side == side)]
+
+
+def status_history(result: RunResult) -> dict[str, list[tuple[float, str]]]:
+    """order id -> its (time, status) changes in event order: one pass over the venue's events
+    (mostly the crowd's quotes) for all the orders a check looks at."""
+    history: dict[str, list[tuple[float, str]]] = {}
+    for event in result.venue.events:
+        if event["kind"] == VenueEvent.ORDER_STATUS:
+            fields = event["fields"]
+            history.setdefault(fields["order_id"], []).append((event["time"], fields["status"]))
+    return history
+
+
+def status_at(result: RunResult, order_id: str, time: float,
+              history: dict[str, list[tuple[float, str]]] | None = None) -> str | None:
+    """The venue status of an order at a moment, from the venue's event history."""
+    status = None
+    changes = (history if history is not None else status_history(result)).get(order_id, ())
+    for when, value in changes:
+        if when > time:
+            break
+        status = value
+    return status
+
+
+def left_book_at(result: RunResult, order_id: str, after: float,
+                 history: dict[str, list[tuple[float, str]]] | None = None) -> float | None:
+    """When the order first left the book after `after`, or None if it never did."""
+    changes = (history if history is not None else status_history(result)).get(order_id, ())
+    for when, status in changes:
+        if when > after and status not in OPEN_STATUSES:
+            return when
+    return None
+
+
+def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
+    """Ids of the orders whose cancel (DELETE /order) the venue refused or did not answer
+    between start and a few seconds after end."""
+    refused = set()
+    for request, record in responses_with_requests(result.trace):
+        if request and request["route"] == "DELETE /order" and start <= record["t"] <= end + 5.0 \
+                and record.get("status") != 200:
+            refused.add(str((request.get("body") or {}).get("orderID")))
+    return refused
+
+
+class FinalLedger:
+    """The final ledger, opened once for all checks."""
+
+    def __init__(self, result: RunResult):
+        self.db = Ledger(result.ledger_path)
+
+    def __enter__(self) -> Ledger:
+        return self.db
+
+    def __exit__(self, *exc) -> None:
+        self.db.close()
