@@ -13,13 +13,13 @@ from enum import StrEnum
 
 
 class TraceType(StrEnum):
-    REQUEST = "request"    # a call reaching the venue: seq, route, params, body
+    REQUEST = "request"  # a call reaching the venue: seq, route, params, body
     RESPONSE = "response"  # its answer (same seq): status (None: no answer), body
-    FAULT = "fault"        # a fault firing: kind, index in the scenario's list, details
-    VENUE = "venue"        # a venue event: event (a sim.exchange.events.VenueEvent), fields
-    HARNESS = "harness"    # the run's own steps: action = begin | open_trade | end
-    BOT = "bot"            # a bot (re)started: action, generation
-    MARKET = "market"      # a scripted market event: action, details
+    FAULT = "fault"  # a fault firing: kind, index in the scenario's list, details
+    VENUE = "venue"  # a venue event: event (a sim.exchange.events.VenueEvent), fields
+    HARNESS = "harness"  # the run's own steps: action = begin | open_trade | end
+    BOT = "bot"  # a bot (re)started: action, generation
+    MARKET = "market"  # a scripted market event: action, details
 
 
 def responses_with_requests(trace: Iterable[dict]) -> Iterator[tuple[dict | None, dict]]:

@@ -13,7 +13,6 @@ import os
 import re
 from decimal import Decimal
 
-
 from core.audit import AuditLog, attach_file_logs, detach, render
 from core.bot import Bot
 from core.ledger import Ledger
@@ -50,16 +49,28 @@ class Session:
     def __init__(self, *, time_left: int = 420, start: float = T0):
         self.clock = ManualClock(start)
         self.fake = FakeExchange(self.clock, order_ids=["exit-0001", ORDER, "exit-0002", "exit-0003"])
-        self.bot = Bot(self.clock, self.fake, Ledger(":memory:"),
-                       audit=AuditLog(self.clock, logging.getLogger("clobsim.test.golden")))
+        self.bot = Bot(
+            self.clock,
+            self.fake,
+            Ledger(":memory:"),
+            audit=AuditLog(self.clock, logging.getLogger("clobsim.test.golden")),
+        )
         self.events = []
         self.bot.audit.listeners.append(self.events.append)
         self.fake.credit("btc-up", "10.50")
         self.fake.set_book("btc-up", "0.75", "0.76")
         self.trade = self.bot.open_trade(
-            symbol="BTC", side="UP", market="cond-btc", token_id="btc-up",
-            window_slug=f"btc-updown-15m-{int(start)}", window_end=start + time_left,
-            entry_price="0.70", entry_size="10.50", confidence="0.85", trade_id=123)
+            symbol="BTC",
+            side="UP",
+            market="cond-btc",
+            token_id="btc-up",
+            window_slug=f"btc-updown-15m-{int(start)}",
+            window_end=start + time_left,
+            entry_price="0.70",
+            entry_size="10.50",
+            confidence="0.85",
+            trade_id=123,
+        )
         # the first cycle places the exit plan; the scale-in comes on the same cycle
         self.fake.before("post_order", lambda: None)
 
@@ -84,8 +95,11 @@ def test_the_samples_are_the_specs_own_lines():
     with open(SPEC, encoding="utf-8") as handle:
         spec_lines = {line.rstrip("\n") for line in handle}
     assert [s for s in SAMPLES if s not in spec_lines] == []
-    audit_like = {line for line in spec_lines if re.search(r"(AUDIT:|SCALE-IN (PLACEMENT|FILLED))", line)
-                  and not line.startswith(("-", "#", "grep"))}
+    audit_like = {
+        line
+        for line in spec_lines
+        if re.search(r"(AUDIT:|SCALE-IN (PLACEMENT|FILLED))", line) and not line.startswith(("-", "#", "grep"))
+    }
     assert audit_like == set(SAMPLES)
 
 
@@ -178,9 +192,12 @@ def test_five_notifications_render_the_notification_lines():
 def test_master_log_window_log_and_json_twin_carry_the_same_lines(tmp_path):
     s = Session()
     logger = s.bot.audit.logger
-    handlers = attach_file_logs(logger, master_path=str(tmp_path / "trades_2022.log"),
-                                window_dir=str(tmp_path / "windows"),
-                                jsonl_path=str(tmp_path / "audit.jsonl"))
+    handlers = attach_file_logs(
+        logger,
+        master_path=str(tmp_path / "trades_2022.log"),
+        window_dir=str(tmp_path / "windows"),
+        jsonl_path=str(tmp_path / "audit.jsonl"),
+    )
     try:
         s.cycle()
         s.fake.fill(ORDER, "10.50", notify=False)
@@ -195,5 +212,5 @@ def test_master_log_window_log_and_json_twin_carry_the_same_lines(tmp_path):
     assert master[0].startswith("2022-01-01 00:00:00.000 INFO    ")
     assert any(line.endswith(SAMPLES[2]) for line in window)
     assert len(twin) == len(master)
-    assert all(m.endswith(json.loads(j)["line"]) for m, j in zip(master, twin))
+    assert all(m.endswith(json.loads(j)["line"]) for m, j in zip(master, twin, strict=True))
     assert len(re.findall("SCALE-IN.*FILLED", "\n".join(master))) == 1

@@ -7,14 +7,22 @@ import json
 
 import pytest
 
+from sim.runner.harness import run
 from sim.tools import bench as bench_module
 from sim.tools import cli
 from sim.tools.bench import bare_script, bench, render, run_bare, workload
-from sim.runner.harness import run
 
-RATIOS = ["fast_sim_per_wall", "fast_checked_sim_per_wall", "wire_sim_per_wall", "fast_over_bare",
-          "fast_checked_over_bare", "wire_over_fast", "explore_examples_per_second", "parallel_speedup",
-          "parallel_efficiency"]
+RATIOS = [
+    "fast_sim_per_wall",
+    "fast_checked_sim_per_wall",
+    "wire_sim_per_wall",
+    "fast_over_bare",
+    "fast_checked_over_bare",
+    "wire_over_fast",
+    "explore_examples_per_second",
+    "parallel_speedup",
+    "parallel_efficiency",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +55,18 @@ def test_bench_command_prints_the_ratios_and_the_json(report, monkeypatch, capsy
     assert cli.main(["bench", "--workers", "3", "--repeat", "2"]) == 0
     text = capsys.readouterr().out
     assert asked["workers"] == 3 and asked["repeat"] == 2
-    for label in ("fast mode", "with the checks", "wire mode", "bare", "fast / bare", "wire / fast", "explore",
-                  "parallel", "x real time", report["machine"]["cpu"]):
+    for label in (
+        "fast mode",
+        "with the checks",
+        "wire mode",
+        "bare",
+        "fast / bare",
+        "wire / fast",
+        "explore",
+        "parallel",
+        "x real time",
+        report["machine"]["cpu"],
+    ):
         assert label in text
     assert text.strip() == render(report)
     assert cli.main(["bench", "--json"]) == 0

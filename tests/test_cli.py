@@ -45,8 +45,14 @@ def scenario(tmp_path, name="quiet", extra="", folder="scenarios"):
 
 
 def clobsim(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sim.tools.cli", *args], cwd=cwd or ROOT, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": ROOT})
+    return subprocess.run(
+        [sys.executable, "-m", "sim.tools.cli", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
 
 
 def test_a_passing_run_exits_0_prints_the_table_and_writes_the_run_folder(tmp_path, capsys):
@@ -59,9 +65,14 @@ def test_a_passing_run_exits_0_prints_the_table_and_writes_the_run_folder(tmp_pa
         assert (out / "quiet" / name).stat().st_size > 0, name
     record = json.loads((out / "quiet" / "result.json").read_text())
     assert record["verdict"] == "pass" and record["seed"] == 3 and record["mode"] == "fast"
-    assert {c["id"] for c in record["checks"]} >= {"ledger-matches-exchange", "no-orphan-orders",
-                                                   "lifecycle-complete", "single-scale-in", "no-crash",
-                                                   "notifications-idempotent"}
+    assert {c["id"] for c in record["checks"]} >= {
+        "ledger-matches-exchange",
+        "no-orphan-orders",
+        "lifecycle-complete",
+        "single-scale-in",
+        "no-crash",
+        "notifications-idempotent",
+    }
     assert json.loads((out / "run.json").read_text())["scenarios"] == ["quiet"]
 
 
@@ -87,19 +98,34 @@ def test_an_invariant_failure_names_the_invariant_and_the_ledger_and_exchange_fi
     assert "trade #1: ledger position" in printed and "exchange 0.00" in printed
 
 
-@pytest.mark.parametrize("content, message", [
-    ("name: x\ntrades: [\n", "malformed YAML"),
-    ("name: x\ntrades:\n  - {at: 1, side: UP, price: 0.5, size: 5, colour: red}\n", "trades[0].colour: unknown key"),
-    ("name: x\ntrades:\n  - {at: 1, side: UP, price: 0.5, size: five}\n", "trades[0].size: must be of type number"),
-    ("name: x\ntrades:\n  - {at: -4, side: UP, price: 0.5, size: 5}\n", "trades[0].at: must be >= 0, got -4"),
-    ("name: x\ntrades:\n  - {at: 4, side: UP, price: 1.5, size: 5}\n",
-     "trades[0].price: must be a price strictly between 0 and 1, got 1.5"),
-    ("name: x\ntrades:\n  - {at: 950, side: UP, price: 0.5, size: 5}\n", "trades[0].at: 950 is at or after the window's end"),
-    ("name: x\ntrades:\n  - {at: 4, side: UP, price: 0.5, size: 5}\nfaults:\n  - {kind: cancel_race, trade: 2, order: exit}\n",
-     "faults[0].trade: names trade 2, but the scenario opens trades [1]"),
-    ("name: x\ntrades:\n  - {at: 4, side: UP, price: 0.5, size: 5}\nfaults:\n  - {kind: latency}\n  - {kind: stale_read, trade: 1, order: exit, at: -1}\n",
-     "faults[1].at: must be >= 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("name: x\ntrades: [\n", "malformed YAML"),
+        (
+            "name: x\ntrades:\n  - {at: 1, side: UP, price: 0.5, size: 5, colour: red}\n",
+            "trades[0].colour: unknown key",
+        ),
+        ("name: x\ntrades:\n  - {at: 1, side: UP, price: 0.5, size: five}\n", "trades[0].size: must be of type number"),
+        ("name: x\ntrades:\n  - {at: -4, side: UP, price: 0.5, size: 5}\n", "trades[0].at: must be >= 0, got -4"),
+        (
+            "name: x\ntrades:\n  - {at: 4, side: UP, price: 1.5, size: 5}\n",
+            "trades[0].price: must be a price strictly between 0 and 1, got 1.5",
+        ),
+        (
+            "name: x\ntrades:\n  - {at: 950, side: UP, price: 0.5, size: 5}\n",
+            "trades[0].at: 950 is at or after the window's end",
+        ),
+        (
+            "name: x\ntrades:\n  - {at: 4, side: UP, price: 0.5, size: 5}\nfaults:\n  - {kind: cancel_race, trade: 2, order: exit}\n",
+            "faults[0].trade: names trade 2, but the scenario opens trades [1]",
+        ),
+        (
+            "name: x\ntrades:\n  - {at: 4, side: UP, price: 0.5, size: 5}\nfaults:\n  - {kind: latency}\n  - {kind: stale_read, trade: 1, order: exit, at: -1}\n",
+            "faults[1].at: must be >= 0, got -1",
+        ),
+    ],
+)
 def test_bad_input_exits_2_with_one_message_naming_file_and_field(tmp_path, content, message):
     path = tmp_path / "bad.yaml"
     path.write_text(content, encoding="utf-8")
@@ -173,31 +199,44 @@ def test_list_prints_names_one_per_line(capsys):
     bots = capsys.readouterr().out.split()
     assert bots[0] == "core" and len(bots) >= 7
     assert main(["list", "invariants"]) == 0
-    assert capsys.readouterr().out.split()[:6] == ["ledger-matches-exchange", "no-orphan-orders",
-                                                   "lifecycle-complete", "single-scale-in", "no-crash",
-                                                   "notifications-idempotent"]
+    assert capsys.readouterr().out.split()[:6] == [
+        "ledger-matches-exchange",
+        "no-orphan-orders",
+        "lifecycle-complete",
+        "single-scale-in",
+        "no-crash",
+        "notifications-idempotent",
+    ]
 
 
 def test_the_committed_json_schema_is_the_generated_one_and_ties_faults_to_their_parameters():
-    from sim.runner.scenario import export_schema
     import jsonschema
+
+    from sim.runner.scenario import export_schema
+
     with open(os.path.join(ROOT, "scenarios", "scenario.schema.json"), encoding="utf-8") as handle:
         committed = json.load(handle)
     assert committed == json.loads(json.dumps(export_schema()))  # regenerate: sim.scenario.write_schema()
     validator = jsonschema.Draft202012Validator(committed)
-    good = {"name": "x", "trades": [{"at": 1, "side": "UP", "price": 0.5, "size": 5}],
-            "faults": [{"kind": "stale_read", "trade": 1, "order": "exit", "duration": 30}]}
+    good = {
+        "name": "x",
+        "trades": [{"at": 1, "side": "UP", "price": 0.5, "size": 5}],
+        "faults": [{"kind": "stale_read", "trade": 1, "order": "exit", "duration": 30}],
+    }
     assert list(validator.iter_errors(good)) == []
     bad = {**good, "faults": [{"kind": "stale_read", "trade": 1, "order": "exit", "colour": "red"}]}
     assert list(validator.iter_errors(bad))  # an editor flags the unknown fault parameter
 
 
-@pytest.mark.parametrize("override, message", [
-    ("monitor_interval: abc", "bot.monitor_interval: must be a number, got 'abc'"),
-    ("verify_attempts: 2.5", "bot.verify_attempts: must be a whole number, got 2.5"),
-    ("scale_in_tiers: [{min_confidence: 0.9}]", "bot.scale_in_tiers[0]: must have exactly"),
-    ("colour: red", "bot.colour: unknown key"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("monitor_interval: abc", "bot.monitor_interval: must be a number, got 'abc'"),
+        ("verify_attempts: 2.5", "bot.verify_attempts: must be a whole number, got 2.5"),
+        ("scale_in_tiers: [{min_confidence: 0.9}]", "bot.scale_in_tiers[0]: must have exactly"),
+        ("colour: red", "bot.colour: unknown key"),
+    ],
+)
 def test_a_bad_bot_override_exits_2_naming_the_key(tmp_path, override, message):
     path = tmp_path / "bot.yaml"
     path.write_text(f"name: x\nbot: {{{override}}}\ntrades:\n  - {{at: 10, side: UP, price: 0.5, size: 5}}\n")
@@ -206,11 +245,15 @@ def test_a_bad_bot_override_exits_2_naming_the_key(tmp_path, override, message):
 
 
 def test_scale_in_tiers_can_be_overridden_from_a_scenario(tmp_path):
-    from sim.runner.scenario import load
     from core.config import StrategyConfig
+    from sim.runner.scenario import load
+
     path = tmp_path / "tiers.yaml"
-    path.write_text("name: x\nbot: {scale_in_tiers: [{min_confidence: 0.9, min_price: 0.8, max_time_left: 500}]}\n"
-                    "trades:\n  - {at: 10, side: UP, price: 0.5, size: 5}\n")
+    path.write_text(
+        "name: x\nbot: {scale_in_tiers: [{min_confidence: 0.9, min_price: 0.8, max_time_left: 500}]}\n"
+        "trades:\n  - {at: 10, side: UP, price: 0.5, size: 5}\n"
+    )
     config = StrategyConfig().with_overrides(load(str(path)).bot)
-    assert [(str(t.min_confidence), str(t.min_price), t.max_time_left) for t in config.scale_in_tiers] == \
-        [("0.9", "0.8", 500)]
+    assert [(str(t.min_confidence), str(t.min_price), t.max_time_left) for t in config.scale_in_tiers] == [
+        ("0.9", "0.8", 500)
+    ]

@@ -32,9 +32,11 @@ HOST = "https://clob.test"
 CHAIN_ID = 137
 PRIVATE_KEY = "0x" + "11" * 32
 ADDRESS = Account.from_key(PRIVATE_KEY).address
-CREDS = ApiCreds(api_key="test-api-key",
-                 api_secret=base64.urlsafe_b64encode(bytes(range(32))).decode(),
-                 api_passphrase="test-passphrase")
+CREDS = ApiCreds(
+    api_key="test-api-key",
+    api_secret=base64.urlsafe_b64encode(bytes(range(32))).decode(),
+    api_passphrase="test-passphrase",
+)
 TOKEN_UP = "71321045679252212594626385532706912750332728571942532289631379312455583992563"
 TOKEN_DOWN = "52114319501245915516055106046884209969926127482827954674443846427813813222426"
 MARKET = "0x5f65177b394277fd294cd75650044e32ba009a95022d88a0c1d565897d72f8f1"
@@ -43,14 +45,20 @@ MARKET = "0x5f65177b394277fd294cd75650044e32ba009a95022d88a0c1d565897d72f8f1"
 def order_id_from_wire(order: dict, neg_risk: bool = False) -> str:
     """What a venue does: rebuild the EIP-712 struct from the posted JSON and hash it."""
     struct = Order(
-        salt=int(order["salt"]), maker=order["maker"], signer=order["signer"],
-        taker=order["taker"], tokenId=int(order["tokenId"]),
-        makerAmount=int(order["makerAmount"]), takerAmount=int(order["takerAmount"]),
-        expiration=int(order["expiration"]), nonce=int(order["nonce"]),
-        feeRateBps=int(order["feeRateBps"]), side=0 if order["side"] == "BUY" else 1,
-        signatureType=int(order["signatureType"]))
-    builder = UtilsOrderBuilder(get_contract_config(CHAIN_ID, neg_risk).exchange, CHAIN_ID,
-                                UtilsSigner(PRIVATE_KEY))
+        salt=int(order["salt"]),
+        maker=order["maker"],
+        signer=order["signer"],
+        taker=order["taker"],
+        tokenId=int(order["tokenId"]),
+        makerAmount=int(order["makerAmount"]),
+        takerAmount=int(order["takerAmount"]),
+        expiration=int(order["expiration"]),
+        nonce=int(order["nonce"]),
+        feeRateBps=int(order["feeRateBps"]),
+        side=0 if order["side"] == "BUY" else 1,
+        signatureType=int(order["signatureType"]),
+    )
+    builder = UtilsOrderBuilder(get_contract_config(CHAIN_ID, neg_risk).exchange, CHAIN_ID, UtilsSigner(PRIVATE_KEY))
     return builder._create_struct_hash(struct)
 
 
@@ -84,9 +92,18 @@ class Venue:
     def accept_order(status: str, making: str = "", taking: str = ""):
         def answer(request):
             body = json.loads(request.content)
-            return ok({"success": True, "errorMsg": "", "orderID": order_id_from_wire(body["order"]),
-                       "transactionsHashes": [], "status": status,
-                       "makingAmount": making, "takingAmount": taking})
+            return ok(
+                {
+                    "success": True,
+                    "errorMsg": "",
+                    "orderID": order_id_from_wire(body["order"]),
+                    "transactionsHashes": [],
+                    "status": status,
+                    "makingAmount": making,
+                    "takingAmount": taking,
+                }
+            )
+
         return answer
 
 
@@ -128,6 +145,7 @@ def assert_mapped(excinfo, kind) -> ExchangeError:
 
 # ---- prepare and post ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", ["live", "matched", "delayed"])
 def test_prepare_and_post_returns_the_venue_status_and_the_locally_known_id(exchange, venue, status):
     venue.on("POST", "/order", Venue.accept_order(status, making="5.985", taking="10.5"))
@@ -145,18 +163,18 @@ def test_prepare_and_post_returns_the_venue_status_and_the_locally_known_id(exch
 def test_local_order_id_equals_the_struct_hash_py_order_utils_computes_and_signs(exchange):
     prepared = exchange.prepare_order(buy())
     signed = prepared.signed
-    builder = UtilsOrderBuilder(get_contract_config(CHAIN_ID).exchange, CHAIN_ID,
-                                UtilsSigner(PRIVATE_KEY))
+    builder = UtilsOrderBuilder(get_contract_config(CHAIN_ID).exchange, CHAIN_ID, UtilsSigner(PRIVATE_KEY))
     assert prepared.order_id == builder._create_struct_hash(signed.order)
     assert len(prepared.order_id) == 66 and prepared.order_id.startswith("0x")
-    assert Account._recover_hash(bytes.fromhex(prepared.order_id[2:]),
-                                 signature=bytes.fromhex(signed.signature[2:])) == ADDRESS
+    assert (
+        Account._recover_hash(bytes.fromhex(prepared.order_id[2:]), signature=bytes.fromhex(signed.signature[2:]))
+        == ADDRESS
+    )
 
 
 def test_neg_risk_order_is_hashed_for_the_neg_risk_exchange_without_asking_the_venue(exchange, venue):
     prepared = exchange.prepare_order(buy(neg_risk=True))
-    builder = UtilsOrderBuilder(get_contract_config(CHAIN_ID, True).exchange, CHAIN_ID,
-                                UtilsSigner(PRIVATE_KEY))
+    builder = UtilsOrderBuilder(get_contract_config(CHAIN_ID, True).exchange, CHAIN_ID, UtilsSigner(PRIVATE_KEY))
     assert prepared.order_id == builder._create_struct_hash(prepared.signed.order)
     assert venue.seen("GET", "/neg-risk") == []
 
@@ -177,24 +195,38 @@ def test_sizes_the_client_would_floor_a_cent_below_are_signed_exactly(exchange, 
 
 
 def test_post_only_gtd_order_is_posted_with_its_type_and_flag(exchange, venue):
-    exchange.post_order(exchange.prepare_order(buy(order_type="GTD", post_only=True,
-                                                   expiration=1_900_000_000)))
+    exchange.post_order(exchange.prepare_order(buy(order_type="GTD", post_only=True, expiration=1_900_000_000)))
     body = json.loads(venue.seen("POST", "/order")[0].content)
     assert body["orderType"] == "GTD" and body["postOnly"] is True
     assert body["order"]["expiration"] == "1900000000"
 
 
 def test_venue_order_id_is_preferred_when_it_differs_from_the_local_one(exchange, venue):
-    venue.on("POST", "/order", ok({"success": True, "errorMsg": "", "orderID": "0xvenue",
-                                   "status": "live", "makingAmount": "", "takingAmount": ""}))
+    venue.on(
+        "POST",
+        "/order",
+        ok(
+            {
+                "success": True,
+                "errorMsg": "",
+                "orderID": "0xvenue",
+                "status": "live",
+                "makingAmount": "",
+                "takingAmount": "",
+            }
+        ),
+    )
     placement = exchange.post_order(exchange.prepare_order(buy()))
     assert placement.order_id == "0xvenue"
     assert placement.making_amount == Decimal("0")
 
 
 def test_post_answered_200_with_an_error_message_is_rejected(exchange, venue):
-    venue.on("POST", "/order", ok({"success": False, "errorMsg": "invalid post-only order: order crosses book",
-                                   "orderID": "", "status": ""}))
+    venue.on(
+        "POST",
+        "/order",
+        ok({"success": False, "errorMsg": "invalid post-only order: order crosses book", "orderID": "", "status": ""}),
+    )
     prepared = exchange.prepare_order(buy(post_only=True))
     with pytest.raises(Rejected) as excinfo:
         exchange.post_order(prepared)
@@ -216,6 +248,7 @@ def test_timeout_on_post_is_outcome_unknown_with_the_local_order_id(exchange, ve
 def test_connection_drop_on_post_is_outcome_unknown(exchange, venue):
     def drop(request):
         raise httpx.RemoteProtocolError("server disconnected", request=request)
+
     venue.on("POST", "/order", drop)
     prepared = exchange.prepare_order(buy())
     with pytest.raises(OutcomeUnknown) as excinfo:
@@ -249,8 +282,10 @@ def test_not_enough_balance_is_rejected_with_the_venue_message(exchange, venue):
 
 
 def test_html_403_page_from_the_cdn_is_rejected_with_a_readable_one_line_message(exchange, venue):
-    page = ("<!DOCTYPE html>\n<html><head><title>403 Forbidden |\n Cloudflare</title></head>"
-            "<body><h1>Sorry, you have been blocked</h1>" + "x" * 5000 + "</body></html>")
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>403 Forbidden |\n Cloudflare</title></head>"
+        "<body><h1>Sorry, you have been blocked</h1>" + "x" * 5000 + "</body></html>"
+    )
     venue.on("POST", "/order", httpx.Response(403, text=page, headers={"content-type": "text/html"}))
     with pytest.raises(Rejected) as excinfo:
         exchange.post_order(exchange.prepare_order(buy()))
@@ -304,6 +339,7 @@ def test_missing_api_credentials_are_rejected_not_crashed(venue):
 
 # ---- cancel ---------------------------------------------------------------------------------
 
+
 def test_cancel_reports_a_cancelled_order(exchange, venue):
     venue.on("DELETE", "/order", ok({"canceled": ["0xaaa"], "not_canceled": {}}))
     ack = exchange.cancel_order("0xaaa")
@@ -334,17 +370,32 @@ def test_malformed_cancel_answer_is_outcome_unknown(exchange, venue):
 
 # ---- order reads ------------------------------------------------------------------------------
 
+
 def order_object(order_id="0xaaa", status="LIVE", size_matched="0", **extra) -> dict:
-    return {"id": order_id, "status": status, "owner": CREDS.api_key, "maker_address": ADDRESS,
-            "market": MARKET, "asset_id": TOKEN_UP, "side": "BUY", "original_size": "10.5",
-            "size_matched": size_matched, "price": "0.57", "associate_trades": [],
-            "outcome": "Up", "created_at": 1700000000, "expiration": "0", "order_type": "GTC",
-            **extra}
+    return {
+        "id": order_id,
+        "status": status,
+        "owner": CREDS.api_key,
+        "maker_address": ADDRESS,
+        "market": MARKET,
+        "asset_id": TOKEN_UP,
+        "side": "BUY",
+        "original_size": "10.5",
+        "size_matched": size_matched,
+        "price": "0.57",
+        "associate_trades": [],
+        "outcome": "Up",
+        "created_at": 1700000000,
+        "expiration": "0",
+        "order_type": "GTC",
+        **extra,
+    }
 
 
 def test_get_order_maps_a_cancelled_order_that_had_partly_matched(exchange, venue):
-    venue.on("GET", "/data/order/0xaaa", ok(order_object(status="CANCELED", size_matched="4.95",
-                                                         associate_trades=["t-1"])))
+    venue.on(
+        "GET", "/data/order/0xaaa", ok(order_object(status="CANCELED", size_matched="4.95", associate_trades=["t-1"]))
+    )
     snapshot = exchange.get_order("0xaaa")
     assert snapshot.status == "CANCELED" and snapshot.size_matched == Decimal("4.95")
     assert snapshot.original_size == Decimal("10.5") and snapshot.price == Decimal("0.57")
@@ -376,6 +427,7 @@ def test_open_orders_follow_the_cursor_until_lte(exchange, venue):
     def page(request):
         data, cursor = pages[request.url.params["next_cursor"]]
         return ok({"data": data, "next_cursor": cursor, "limit": 1, "count": 1})
+
     venue.on("GET", "/data/orders", page)
     orders = exchange.open_orders(TOKEN_UP)
     assert [o.order_id for o in orders] == ["0x1", "0x2"]
@@ -390,24 +442,48 @@ def test_malformed_page_of_open_orders_is_transient(exchange, venue):
 
 
 def trade_object(trade_id: str, **extra) -> dict:
-    return {"id": trade_id, "taker_order_id": "0xtaker", "market": MARKET, "asset_id": TOKEN_UP,
-            "side": "SELL", "size": "10.5", "fee_rate_bps": "0", "price": "0.57",
-            "status": "MATCHED", "match_time": "1700000123", "last_update": "1700000123",
-            "outcome": "Up", "bucket_index": 0, "owner": CREDS.api_key, "maker_address": ADDRESS,
-            "trader_side": "MAKER", "transaction_hash": "0x",
-            "maker_orders": [{"order_id": "0xmine", "owner": CREDS.api_key, "maker_address": ADDRESS,
-                              "matched_amount": "4.95", "price": "0.57", "asset_id": TOKEN_UP,
-                              "side": "BUY", "outcome": "Up", "fee_rate_bps": "0"}],
-            **extra}
+    return {
+        "id": trade_id,
+        "taker_order_id": "0xtaker",
+        "market": MARKET,
+        "asset_id": TOKEN_UP,
+        "side": "SELL",
+        "size": "10.5",
+        "fee_rate_bps": "0",
+        "price": "0.57",
+        "status": "MATCHED",
+        "match_time": "1700000123",
+        "last_update": "1700000123",
+        "outcome": "Up",
+        "bucket_index": 0,
+        "owner": CREDS.api_key,
+        "maker_address": ADDRESS,
+        "trader_side": "MAKER",
+        "transaction_hash": "0x",
+        "maker_orders": [
+            {
+                "order_id": "0xmine",
+                "owner": CREDS.api_key,
+                "maker_address": ADDRESS,
+                "matched_amount": "4.95",
+                "price": "0.57",
+                "asset_id": TOKEN_UP,
+                "side": "BUY",
+                "outcome": "Up",
+                "fee_rate_bps": "0",
+            }
+        ],
+        **extra,
+    }
 
 
 def test_trades_follow_the_cursor_and_map_maker_fills(exchange, venue):
-    pages = {"MA==": ([trade_object("t-1")], "MQ=="),
-             "MQ==": ([trade_object("t-2", status="FAILED")], "LTE=")}
+    pages = {"MA==": ([trade_object("t-1")], "MQ=="), "MQ==": ([trade_object("t-2", status="FAILED")], "LTE=")}
 
     def page(request):
         data, cursor = pages[request.url.params["next_cursor"]]
         return ok({"data": data, "next_cursor": cursor})
+
     venue.on("GET", "/data/trades", page)
     trades = exchange.trades(TOKEN_UP)
     assert [t.trade_id for t in trades] == ["t-1", "t-2"]
@@ -422,22 +498,56 @@ def test_trades_follow_the_cursor_and_map_maker_fills(exchange, venue):
 
 # ---- notifications, balance, book, market -----------------------------------------------------
 
+
 def test_notifications_of_each_type_map_and_unexpected_payloads_never_crash(exchange, venue):
-    venue.on("GET", "/notifications", ok([
-        {"id": "1", "type": 1, "owner": CREDS.api_key,
-         "payload": {"order_id": "0xa", "asset_id": TOKEN_UP, "market": MARKET, "side": "BUY",
-                     "price": "0.57", "original_size": "10.5", "size_matched": "4.95"}},
-        {"id": "2", "type": 2, "owner": CREDS.api_key,
-         "payload": {"order_id": "0xa", "trade_id": "t-1", "asset_id": TOKEN_UP, "market": MARKET,
-                     "side": "BUY", "price": "0.57", "size": "4.95", "status": "matched",
-                     "surprise": {"nested": True}}},
-        {"id": "3", "type": 4, "owner": CREDS.api_key,
-         "payload": {"market": MARKET, "winning_asset_id": TOKEN_DOWN}},
-        {"id": "4", "type": 7, "owner": CREDS.api_key, "payload": {"whatever": 1}},
-        {"id": 5, "type": "2", "payload": {"size": "not a number", "price": None, "order_id": ["x"]}},
-        {"id": "6", "type": None, "payload": "{not json"},
-        "garbage entry",
-    ]))
+    venue.on(
+        "GET",
+        "/notifications",
+        ok(
+            [
+                {
+                    "id": "1",
+                    "type": 1,
+                    "owner": CREDS.api_key,
+                    "payload": {
+                        "order_id": "0xa",
+                        "asset_id": TOKEN_UP,
+                        "market": MARKET,
+                        "side": "BUY",
+                        "price": "0.57",
+                        "original_size": "10.5",
+                        "size_matched": "4.95",
+                    },
+                },
+                {
+                    "id": "2",
+                    "type": 2,
+                    "owner": CREDS.api_key,
+                    "payload": {
+                        "order_id": "0xa",
+                        "trade_id": "t-1",
+                        "asset_id": TOKEN_UP,
+                        "market": MARKET,
+                        "side": "BUY",
+                        "price": "0.57",
+                        "size": "4.95",
+                        "status": "matched",
+                        "surprise": {"nested": True},
+                    },
+                },
+                {
+                    "id": "3",
+                    "type": 4,
+                    "owner": CREDS.api_key,
+                    "payload": {"market": MARKET, "winning_asset_id": TOKEN_DOWN},
+                },
+                {"id": "4", "type": 7, "owner": CREDS.api_key, "payload": {"whatever": 1}},
+                {"id": 5, "type": "2", "payload": {"size": "not a number", "price": None, "order_id": ["x"]}},
+                {"id": "6", "type": None, "payload": "{not json"},
+                "garbage entry",
+            ]
+        ),
+    )
     cancel, fill, resolved, other, sloppy, typeless = exchange.notifications()
     assert cancel.kind is NotificationKind.CANCEL and cancel.size_matched == Decimal("4.95")
     assert cancel.order_id == "0xa" and cancel.size == Decimal("10.5")
@@ -467,6 +577,7 @@ def test_balance_converts_base_units_for_collateral_and_conditional_tokens(excha
     def balance(request):
         amount = "10500000" if request.url.params["asset_type"] == "CONDITIONAL" else "250000000"
         return ok({"balance": amount, "allowance": "0"})
+
     venue.on("GET", "/balance-allowance", balance)
     assert exchange.balance(TOKEN_UP) == Decimal("10.5")
     assert exchange.balance() == Decimal("250")
@@ -477,10 +588,18 @@ def test_balance_converts_base_units_for_collateral_and_conditional_tokens(excha
 
 
 def book_object(bids, asks) -> dict:
-    return {"market": MARKET, "asset_id": TOKEN_UP, "timestamp": "1700000000000", "hash": "",
-            "bids": [{"price": p, "size": "100"} for p in bids],
-            "asks": [{"price": p, "size": "100"} for p in asks],
-            "min_order_size": "5", "tick_size": "0.01", "neg_risk": False, "last_trade_price": "0.5"}
+    return {
+        "market": MARKET,
+        "asset_id": TOKEN_UP,
+        "timestamp": "1700000000000",
+        "hash": "",
+        "bids": [{"price": p, "size": "100"} for p in bids],
+        "asks": [{"price": p, "size": "100"} for p in asks],
+        "min_order_size": "5",
+        "tick_size": "0.01",
+        "neg_risk": False,
+        "last_trade_price": "0.5",
+    }
 
 
 def test_book_top_is_the_highest_bid_and_the_lowest_ask(exchange, venue):
@@ -497,12 +616,22 @@ def test_book_side_without_orders_is_none(exchange, venue):
 
 
 def market_object(closed: bool, up_wins: bool | None) -> dict:
-    return {"condition_id": MARKET, "question": "BTC Up or Down?", "market_slug": "btc-updown-15m-1700000000",
-            "closed": closed, "active": not closed, "accepting_orders": not closed,
-            "minimum_order_size": 5, "minimum_tick_size": 0.01, "neg_risk": False,
-            "end_date_iso": "2023-11-14T22:30:00Z",
-            "tokens": [{"token_id": TOKEN_UP, "outcome": "Up", "price": 1, "winner": up_wins is True},
-                       {"token_id": TOKEN_DOWN, "outcome": "Down", "price": 0, "winner": up_wins is False}]}
+    return {
+        "condition_id": MARKET,
+        "question": "BTC Up or Down?",
+        "market_slug": "btc-updown-15m-1700000000",
+        "closed": closed,
+        "active": not closed,
+        "accepting_orders": not closed,
+        "minimum_order_size": 5,
+        "minimum_tick_size": 0.01,
+        "neg_risk": False,
+        "end_date_iso": "2023-11-14T22:30:00Z",
+        "tokens": [
+            {"token_id": TOKEN_UP, "outcome": "Up", "price": 1, "winner": up_wins is True},
+            {"token_id": TOKEN_DOWN, "outcome": "Down", "price": 0, "winner": up_wins is False},
+        ],
+    }
 
 
 def test_resolution_names_the_winning_token_of_a_closed_market(exchange, venue):
@@ -545,16 +674,26 @@ READ_CALLS = {
 
 
 @pytest.mark.parametrize("call", sorted(READ_CALLS))
-@pytest.mark.parametrize("answer, kind", [
-    (httpx.Response(200, json="just a string"), Transient),
-    (httpx.Response(200, json={"unexpected": "object"}), Transient),
-    (httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>"), Transient),
-    (httpx.Response(400, json={"error": "bad request"}), Rejected),
-], ids=["string", "object", "502-html", "400"])
+@pytest.mark.parametrize(
+    "answer, kind",
+    [
+        (httpx.Response(200, json="just a string"), Transient),
+        (httpx.Response(200, json={"unexpected": "object"}), Transient),
+        (httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>"), Transient),
+        (httpx.Response(400, json={"error": "bad request"}), Rejected),
+    ],
+    ids=["string", "object", "502-html", "400"],
+)
 def test_every_read_maps_bad_answers_to_core_errors_with_a_cause(exchange, venue, call, answer, kind):
-    for method, path in [("GET", "/data/order/0xaaa"), ("GET", "/data/orders"), ("GET", "/data/trades"),
-                         ("GET", "/notifications"), ("GET", "/balance-allowance"), ("GET", "/book"),
-                         ("GET", f"/markets/{MARKET}")]:
+    for method, path in [
+        ("GET", "/data/order/0xaaa"),
+        ("GET", "/data/orders"),
+        ("GET", "/data/trades"),
+        ("GET", "/notifications"),
+        ("GET", "/balance-allowance"),
+        ("GET", "/book"),
+        ("GET", f"/markets/{MARKET}"),
+    ]:
         venue.on(method, path, answer)
     with pytest.raises(ExchangeError) as excinfo:
         READ_CALLS[call](exchange)

@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 import sim
-from sim.explore.search import explore
-from sim.runner.scenario import from_dict, load
-from sim.explore.strategies import scenarios
 from sim.bots.zoo import VARIANTS
+from sim.explore.search import explore
+from sim.explore.strategies import scenarios
+from sim.runner.scenario import from_dict, load
 
 # The stated budgets: each variant is found within this many examples at seed 0. Measured on the
 # 2-core machine (runs include shrinking): check-then-cancel, drop-cancelled-partial, double-count,
@@ -34,7 +34,7 @@ def test_exploration_finds_the_variant_and_writes_a_scenario_that_reproduces_it(
     state = explore(bot=variant, seed=0, examples=budget, out=str(tmp_path), progress=None)
     assert state.path is not None, f"{variant} not found in {budget} examples"
     scenario = load(state.path)  # a valid scenario file
-    assert scenario.name == state.path.rsplit("/", 1)[-1][:-len(".yaml")]
+    assert scenario.name == state.path.rsplit("/", 1)[-1][: -len(".yaml")]
     again = sim.run(scenario, bot=variant)
     assert {c.id for c in again.failures} >= {state.failures[0].id}
     assert sim.run(scenario, bot="core").passed  # the bug is the variant's, not core's

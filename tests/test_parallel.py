@@ -7,13 +7,16 @@ import shutil
 
 import pytest
 
-from sim.tools import cli
 from sim.explore.search import explore, split_examples, sub_seed
 from sim.runner.pool import map_ordered
+from sim.tools import cli
 
 LIBRARY = os.path.join(os.path.dirname(__file__), os.pardir, "scenarios")
-SCENARIOS = ["day-in-the-life-scale-in-fills-in-pieces.yaml", "cancel-race-fill-before-cancel.yaml",
-             "bot-crash-during-scale-in-cancel.yaml"]
+SCENARIOS = [
+    "day-in-the-life-scale-in-fills-in-pieces.yaml",
+    "cancel-race-fill-before-cancel.yaml",
+    "bot-crash-during-scale-in-cancel.yaml",
+]
 
 
 def _run_folder(folder: str) -> dict[str, bytes]:
@@ -27,7 +30,8 @@ def _run_folder(folder: str) -> dict[str, bytes]:
 
 
 def test_run_with_two_workers_writes_the_same_files_and_prints_the_same_table_as_a_serial_run(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     os.makedirs(tmp_path / "scenarios")
     for name in SCENARIOS:
         shutil.copy(os.path.join(LIBRARY, name), tmp_path / "scenarios" / name)
@@ -39,8 +43,13 @@ def test_run_with_two_workers_writes_the_same_files_and_prints_the_same_table_as
         assert code == 0
     serial, parallel = _run_folder("out-1"), _run_folder("out-2")
     assert sorted(serial) == sorted(parallel)
-    assert {name.split(os.sep)[-1] for name in serial} >= {"result.json", "audit.log", "trace.jsonl",
-                                                           "audit.jsonl", "ledger.sqlite"}
+    assert {name.split(os.sep)[-1] for name in serial} >= {
+        "result.json",
+        "audit.log",
+        "trace.jsonl",
+        "audit.jsonl",
+        "ledger.sqlite",
+    }
     for name in serial:
         if name.endswith(("result.json", "audit.log", "audit.jsonl", "trace.jsonl")):
             assert serial[name] == parallel[name], name
@@ -50,11 +59,25 @@ def test_run_with_two_workers_writes_the_same_files_and_prints_the_same_table_as
 
 def test_explore_on_two_workers_finds_what_the_same_sub_searches_find_one_after_another(tmp_path, capsys):
     # blind-repost, seed 2, 8 examples as 2 sub-searches of 4: found and shrunk in a few seconds
-    code = cli.main(["explore", "--bot", "blind-repost", "--seed", "2", "--examples", "8", "--workers", "2",
-                     "--out", str(tmp_path / "parallel")])
+    code = cli.main(
+        [
+            "explore",
+            "--bot",
+            "blind-repost",
+            "--seed",
+            "2",
+            "--examples",
+            "8",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "parallel"),
+        ]
+    )
     printed = capsys.readouterr().out
-    serial = explore(bot="blind-repost", seed=2, examples=8, searches=2, workers=1,
-                     out=str(tmp_path / "serial"), progress=None)
+    serial = explore(
+        bot="blind-repost", seed=2, examples=8, searches=2, workers=1, out=str(tmp_path / "serial"), progress=None
+    )
     assert serial.path is not None, "pick a seed that finds the variant quickly"
     assert code == 1
     found = os.listdir(tmp_path / "parallel")
@@ -92,5 +115,6 @@ def test_parallel_map_keeps_job_order_and_raises_a_job_error():
 def test_workers_below_one_is_bad_input_with_one_message(command, workers, capsys):
     assert cli.main([*command, "--workers", workers]) == 2
     err = capsys.readouterr().err
-    assert err.strip().splitlines() == [f"clobsim: error: --workers: must be a positive number of processes, "
-                                        f"got {workers}"]
+    assert err.strip().splitlines() == [
+        f"clobsim: error: --workers: must be a positive number of processes, got {workers}"
+    ]

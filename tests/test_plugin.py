@@ -1,6 +1,6 @@
 """The pytest plugin: a bot author's own test file, in its own pytest session, uses `clob_sim`."""
 
-AUTHOR_TESTS = '''
+AUTHOR_TESTS = """
 import pytest
 from core.bot import Bot
 from core.fills import FillPath
@@ -36,7 +36,7 @@ def test_a_fault_of_my_choosing(clob_sim):
 def test_exploration_finds_my_bug(clob_sim):
     found = clob_sim.explore(bot=SloppyBot, examples=20, seed=0)
     assert found.path is not None and found.failures
-'''
+"""
 
 
 def test_a_bot_author_tests_their_own_bot_with_the_clob_sim_fixture(pytester):

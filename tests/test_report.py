@@ -59,7 +59,7 @@ def table(text: str) -> list[dict[str, str]]:
             break
     split = [[cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
     headers, rows = split[0], split[2:]
-    return [dict(zip(headers, row)) for row in rows]
+    return [dict(zip(headers, row, strict=True)) for row in rows]
 
 
 def result(run_dir, name: str) -> dict:
@@ -80,8 +80,14 @@ def test_run_with_report_writes_report_md_report_html_and_a_timeline_per_scenari
         assert f"![timeline of {name}]({name}/timeline.png)" in report_md
     headings = re.findall(r"^## (.+)$", report_md, re.M)
     assert headings[0] == "Alerts", "alerts come first"
-    assert headings[:6] == ["Alerts", "Scenarios", "Monitoring counts", "Performance metrics", "Failure patterns",
-                            "Scenario details"]
+    assert headings[:6] == [
+        "Alerts",
+        "Scenarios",
+        "Monitoring counts",
+        "Performance metrics",
+        "Failure patterns",
+        "Scenario details",
+    ]
 
 
 def test_the_scenario_table_equals_the_result_json_of_every_scenario(run_dir, report_md):
@@ -112,20 +118,25 @@ def test_the_monitoring_counts_equal_grep_c_over_each_audit_log(run_dir, report_
             assert int(by_name[name][index]) == int(grep.stdout), (name, pattern)
             totals[index] += int(grep.stdout)
     assert [int(v) for v in by_name["**all scenarios**"]] == totals
-    assert by_name["cancel-race-fill-before-cancel"][2] == "1"     # the race the scenario is about
+    assert by_name["cancel-race-fill-before-cancel"][2] == "1"  # the race the scenario is about
     assert by_name["timeout-before-apply-declared-not-placed"][3] == "1"  # the failed placement
 
 
 def test_time_to_fill_and_cancel_latency_are_measured_from_the_audit_twin(run_dir, report_md):
-    events = [json.loads(line) for line in
-              (run_dir / "cancel-race-fill-before-cancel" / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    events = [
+        json.loads(line)
+        for line in (run_dir / "cancel-race-fill-before-cancel" / "audit.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
     placed = next(e["t"] for e in events if e["kind"] == "scale_in.placement")
     filled = next(e["t"] for e in events if e["kind"].startswith("scale_in.filled"))
     starts = {e["fields"]["order_id"]: e["t"] for e in events if e["kind"] == "recon.safe_cancel_start"}
-    latencies = [round(e["t"] - starts[e["fields"]["order_id"]], 3) for e in events
-                 if e["kind"] == "recon.safe_cancel_done"]
+    latencies = [
+        round(e["t"] - starts[e["fields"]["order_id"]], 3) for e in events if e["kind"] == "recon.safe_cancel_done"
+    ]
     text = section(report_md, "Performance metrics")
-    per_scenario = table(text[text.index("| scenario"):])
+    per_scenario = table(text[text.index("| scenario") :])
     row = next(r for r in per_scenario if r["scenario"] == "cancel-race-fill-before-cancel")
     assert row["time to fill s"] == f"{filled - placed:.3f}"
     assert row["scale-ins"] == "1" and row["filled"] == "1" and row["fill rate"] == "100.0%"
@@ -138,8 +149,10 @@ def test_time_to_fill_and_cancel_latency_are_measured_from_the_audit_twin(run_di
 
 
 def test_failure_patterns_count_error_answers_from_the_trace(run_dir, report_md):
-    trace = [json.loads(line) for line in
-             (run_dir / "timeout-before-apply-declared-not-placed" / "trace.jsonl").read_text().splitlines()]
+    trace = [
+        json.loads(line)
+        for line in (run_dir / "timeout-before-apply-declared-not-placed" / "trace.jsonl").read_text().splitlines()
+    ]
     timeouts = [r for r in trace if r["type"] == "response" and r["status"] is None]
     assert timeouts, "the scenario times out a placement"
     rows = table(section(report_md, "Failure patterns"))
@@ -151,10 +164,11 @@ def test_every_check_of_every_scenario_is_listed_with_its_result(run_dir, report
     details = section(report_md, "Scenario details")
     for name in SCENARIOS:
         record = result(run_dir, name)
-        part = details[details.index(f'<a id="s-{name}"></a>{name}: {record["verdict"].upper()}'):]
-        checks = table(part[part.index("**Checks**"):])
-        assert [(c["check"], c["result"]) for c in checks] == \
-            [(c["id"], "pass" if c["passed"] else "FAIL") for c in record["checks"]]
+        part = details[details.index(f'<a id="s-{name}"></a>{name}: {record["verdict"].upper()}') :]
+        checks = table(part[part.index("**Checks**") :])
+        assert [(c["check"], c["result"]) for c in checks] == [
+            (c["id"], "pass" if c["passed"] else "FAIL") for c in record["checks"]
+        ]
         assert f"Reproduce: `{record['reproduce']}`" in part
 
 
@@ -168,8 +182,14 @@ def test_the_same_run_gives_the_same_report_bytes_in_another_process(run_dir, tm
     for name in names:
         (copy / name).unlink()
     env = {**os.environ, "PYTHONPATH": ROOT, "PYTHONHASHSEED": "12345", "MPLCONFIGDIR": str(tmp_path / "mpl")}
-    done = subprocess.run([sys.executable, "-m", "sim.tools.cli", "report", str(copy)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.tools.cli", "report", str(copy)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     for name in names:
         assert (copy / name).read_bytes() == first[name], name
@@ -178,8 +198,8 @@ def test_the_same_run_gives_the_same_report_bytes_in_another_process(run_dir, tm
 def png_chunks(data: bytes) -> list[bytes]:
     chunks, offset = [], 8
     while offset < len(data):
-        length = int.from_bytes(data[offset:offset + 4], "big")
-        chunks.append(data[offset + 4:offset + 8])
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        chunks.append(data[offset + 4 : offset + 8])
         offset += 12 + length
     return chunks
 
@@ -230,10 +250,13 @@ def test_a_failing_bot_gets_critical_alerts_and_fail_rows(tmp_path):
     assert "**Evidence** (as `clobsim run` printed it)" in text and "trade #123: ledger position" in text
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda tmp: str(tmp / "nowhere"), "no such folder"),
-    (lambda tmp: str(tmp), "not a clobsim run folder (no run.json)"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda tmp: str(tmp / "nowhere"), "no such folder"),
+        (lambda tmp: str(tmp), "not a clobsim run folder (no run.json)"),
+    ],
+)
 def test_a_missing_or_foreign_run_dir_exits_2_with_one_message(tmp_path, capsys, make, message):
     assert main(["report", make(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -249,14 +272,17 @@ def test_a_run_folder_missing_a_scenario_result_exits_2_naming_the_file(run_dir,
     assert f"{SCENARIOS[1]}/result.json: cannot read" in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("content, message", [
-    ("race_detections_max: [1\n", "not valid YAML/JSON (line 2)"),
-    ("{\"no_such_rule\": 1}", "no_such_rule: unknown rule"),
-    ("http_errors_max: -1\n", "http_errors_max: must be >= 0, got -1"),
-    ("cancel_success_rate_min: 2\n", "a rate is between 0 and 1"),
-    ("http_errors_max: lots\n", "http_errors_max: must be a number or null, got 'lots'"),
-    ("- 1\n- 2\n", "expected a mapping of rule: threshold, got list"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("race_detections_max: [1\n", "not valid YAML/JSON (line 2)"),
+        ('{"no_such_rule": 1}', "no_such_rule: unknown rule"),
+        ("http_errors_max: -1\n", "http_errors_max: must be >= 0, got -1"),
+        ("cancel_success_rate_min: 2\n", "a rate is between 0 and 1"),
+        ("http_errors_max: lots\n", "http_errors_max: must be a number or null, got 'lots'"),
+        ("- 1\n- 2\n", "expected a mapping of rule: threshold, got list"),
+    ],
+)
 def test_a_malformed_alerts_file_exits_2_with_one_message(run_dir, tmp_path, capsys, content, message):
     alerts = tmp_path / "alerts.yaml"
     alerts.write_text(content)
@@ -272,6 +298,7 @@ def test_a_missing_alerts_file_exits_2(run_dir, tmp_path, capsys):
 
 # ---- the HTML in a real browser ------------------------------------------------------------
 
+
 def chromium() -> str:
     for name in ("chromium", "chromium-browser"):
         path = shutil.which(name)
@@ -283,10 +310,26 @@ def chromium() -> str:
 
 
 def headless(browser: str, profile, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                           f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_report_html_renders_in_headless_chromium_with_its_pictures_and_no_console_errors(run_dir, tmp_path):
@@ -307,6 +350,7 @@ def test_report_html_renders_in_headless_chromium_with_its_pictures_and_no_conso
     done = headless(browser, tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1400,7000", url)
     assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
     from PIL import Image  # noqa: PLC0415 - pillow comes with matplotlib
+
     with Image.open(shot) as picture:
         assert picture.size == (1400, 7000)
         colours = picture.convert("RGB").getcolors(maxcolors=1 << 22)

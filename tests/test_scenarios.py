@@ -15,9 +15,14 @@ from sim.runner.scenario import discover
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = discover([os.path.join(ROOT, "scenarios")])
-WIRE_SUBSET = ["scale-in-immediate-fill", "cancel-race-fill-before-cancel", "timeout-after-apply-no-duplicate",
-               "engine-restart-425-then-post-only", "bot-crash-during-scale-in-cancel",
-               "latency-spikes-and-html-403"]
+WIRE_SUBSET = [
+    "scale-in-immediate-fill",
+    "cancel-race-fill-before-cancel",
+    "timeout-after-apply-no-duplicate",
+    "engine-restart-425-then-post-only",
+    "bot-crash-during-scale-in-cancel",
+    "latency-spikes-and-html-403",
+]
 
 
 def _id(path: str) -> str:
@@ -35,8 +40,13 @@ def explain(result) -> str:
 def test_the_library_has_every_audit_sample_situation_and_failure_mode():
     names = {os.path.splitext(os.path.basename(f))[0] for f in FILES}
     assert len([f for f in FILES if "regressions" not in f]) >= 15
-    assert {"scale-in-immediate-fill", "scale-in-delayed-fill", "race-detected-skips-cancellation",
-            "inconclusive-verification-after-cancel", "five-notifications-in-one-batch"} <= names
+    assert {
+        "scale-in-immediate-fill",
+        "scale-in-delayed-fill",
+        "race-detected-skips-cancellation",
+        "inconclusive-verification-after-cancel",
+        "five-notifications-in-one-batch",
+    } <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from sim.tools.cli import main
 from sim.bots.zoo import VARIANTS
+from sim.tools.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -25,8 +25,8 @@ from core.monitor import Monitor
 from core.reconciliation import CancelResult, PendingCancel, Reconciler
 from core.scale import ScaleIn
 
-
 # ---- check-then-cancel ---------------------------------------------------------------------
+
 
 class CheckThenCancelReconciler(Reconciler):
     # core's safe_cancel is begin_cancel (send) + finish_cancel (read the final size_matched);
@@ -45,8 +45,9 @@ class CheckThenCancelReconciler(Reconciler):
             ack = ctx.exchange.cancel_order(order.order_id)  # BUG: a fill can land right here
             ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "CANCELED")
             return CancelResult(order.order_id, ack.canceled, True, ctx.ledger.filled(order.order_id), "CANCELED")
-        return CancelResult(order.order_id, False, True, ctx.ledger.filled(order.order_id),
-                            snapshot.status if snapshot else "UNKNOWN")
+        return CancelResult(
+            order.order_id, False, True, ctx.ledger.filled(order.order_id), snapshot.status if snapshot else "UNKNOWN"
+        )
 
     def catch_up(self, trade_id):
         return None  # BUG (same class): a cancelled order is done; nobody looks at it again
@@ -66,6 +67,7 @@ class CheckThenCancelBot(Bot):
 
 # ---- drop-cancelled-partial ----------------------------------------------------------------
 
+
 class DropCancelledPartialFills(FillPath):
     def apply(self, fill: FillSeen, *, source: str, detection: str = "Delayed") -> FillOutcome:
         order = self.ctx.ledger.order(fill.order_id)
@@ -79,6 +81,7 @@ class DropCancelledPartialBot(Bot):
 
 
 # ---- double-count --------------------------------------------------------------------------
+
 
 class DoubleCountingFills(FillPath):
     def apply(self, fill: FillSeen, *, source: str, detection: str = "Delayed") -> FillOutcome:
@@ -94,6 +97,7 @@ class DoubleCountBot(Bot):
 
 # ---- blind-repost --------------------------------------------------------------------------
 
+
 class BlindRepostScaleIn(ScaleIn):
     def place(self, trade, size, price, time_left):
         order_id = super().place(trade, size, price, time_left)
@@ -101,8 +105,14 @@ class BlindRepostScaleIn(ScaleIn):
         if order is not None and order.state is OrderState.UNKNOWN:
             # BUG: "the request failed, so the order was not placed": post it again
             ctx = self.ctx
-            command = PlaceOrder(token_id=trade.token_id, side=Side.BUY, price=price, size=size,
-                                 order_type="GTC", tick_size=ctx.config.tick_size)
+            command = PlaceOrder(
+                token_id=trade.token_id,
+                side=Side.BUY,
+                price=price,
+                size=size,
+                order_type="GTC",
+                tick_size=ctx.config.tick_size,
+            )
             try:
                 prepared = ctx.exchange.prepare_order(command)
                 ctx.ledger.record_order(prepared.order_id, trade.trade_id, Role.SCALE_IN, command, ctx.now())
@@ -121,6 +131,7 @@ class BlindRepostBot(Bot):
 
 
 # ---- untracked-after-status ----------------------------------------------------------------
+
 
 class UntrackedAfterStatusScaleIn(ScaleIn):
     def place(self, trade, size, price, time_left):
@@ -144,6 +155,7 @@ class UntrackedAfterStatusBot(Bot):
 
 
 # ---- exit-from-balance ---------------------------------------------------------------------
+
 
 class ExitFromBalanceMonitor(Monitor):
     def exit_size(self, trade, position):

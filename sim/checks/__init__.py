@@ -10,22 +10,28 @@ added, none renamed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from core.ledger import Ledger
-
-from sim.checks import (exit_covers_position, ledger_matches_exchange, lifecycle_complete, no_crash,
-                        no_orphan_orders, notifications_idempotent, simulator_healthy, single_scale_in)
+from sim.checks import (
+    exit_covers_position,
+    ledger_matches_exchange,
+    lifecycle_complete,
+    no_crash,
+    no_orphan_orders,
+    notifications_idempotent,
+    simulator_healthy,
+    single_scale_in,
+)
 from sim.checks.check import Check
 from sim.checks.expectations import check_expectations
 from sim.checks.facts import FinalLedger
 from sim.runner import harness
 from sim.runner.scenario import Scenario
 
-__all__ = ["INVARIANTS", "REGISTRY", "Check", "Invariant", "check_all", "check_expectations", "check_invariants",
-           "run"]
+__all__ = ["INVARIANTS", "REGISTRY", "Check", "Invariant", "check_all", "check_expectations", "check_invariants", "run"]
 
 
 @dataclass(frozen=True)
@@ -36,21 +42,46 @@ class Invariant:
 
 
 REGISTRY: tuple[Invariant, ...] = (
-    Invariant(ledger_matches_exchange.ID, "each trade's ledger position = entry + the venue's filled size of the "
-              "bot's orders on its token, net of FAILED trades", ledger_matches_exchange.check),
-    Invariant(no_orphan_orders.ID, "when the window ends, no bot order is live at the venue (leftovers are "
-              "cancelled before the end), and none the ledger believes gone is live", no_orphan_orders.check),
-    Invariant(lifecycle_complete.ID, "every scale-in order the bot recorded or the venue saw has a terminal "
-              "audit line (filled, cancelled, failed)", lifecycle_complete.check),
-    Invariant(single_scale_in.ID, "at most one scale-in order per trade, at the venue and in the ledger",
-              single_scale_in.check),
+    Invariant(
+        ledger_matches_exchange.ID,
+        "each trade's ledger position = entry + the venue's filled size of the "
+        "bot's orders on its token, net of FAILED trades",
+        ledger_matches_exchange.check,
+    ),
+    Invariant(
+        no_orphan_orders.ID,
+        "when the window ends, no bot order is live at the venue (leftovers are "
+        "cancelled before the end), and none the ledger believes gone is live",
+        no_orphan_orders.check,
+    ),
+    Invariant(
+        lifecycle_complete.ID,
+        "every scale-in order the bot recorded or the venue saw has a terminal audit line (filled, cancelled, failed)",
+        lifecycle_complete.check,
+    ),
+    Invariant(
+        single_scale_in.ID,
+        "at most one scale-in order per trade, at the venue and in the ledger",
+        single_scale_in.check,
+    ),
     Invariant(no_crash.ID, "no exception escaped a bot task", no_crash.check),
-    Invariant(notifications_idempotent.ID, "delivering every notification the bot received a second time, to a "
-              "bot on a copy of the final ledger, changes nothing", notifications_idempotent.check),
-    Invariant(exit_covers_position.ID, "while a trade is active, its shares are covered by live exit orders "
-              "within EXIT_GRACE seconds (an exit sized from a lagging balance is not)", exit_covers_position.check),
-    Invariant(simulator_healthy.ID, "the simulated venue raised no internal error (a harness bug, not the bot's)",
-              simulator_healthy.check),
+    Invariant(
+        notifications_idempotent.ID,
+        "delivering every notification the bot received a second time, to a "
+        "bot on a copy of the final ledger, changes nothing",
+        notifications_idempotent.check,
+    ),
+    Invariant(
+        exit_covers_position.ID,
+        "while a trade is active, its shares are covered by live exit orders "
+        "within EXIT_GRACE seconds (an exit sized from a lagging balance is not)",
+        exit_covers_position.check,
+    ),
+    Invariant(
+        simulator_healthy.ID,
+        "the simulated venue raised no internal error (a harness bug, not the bot's)",
+        simulator_healthy.check,
+    ),
 )
 INVARIANTS = [invariant.id for invariant in REGISTRY]
 

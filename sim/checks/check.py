@@ -14,8 +14,13 @@ class Check:
     evidence: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "passed": self.passed, "message": self.message,
-                "evidence": list(self.evidence)}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "passed": self.passed,
+            "message": self.message,
+            "evidence": list(self.evidence),
+        }
 
 
 def ok(check_id: str, kind: str = "invariant") -> Check:

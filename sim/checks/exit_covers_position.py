@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from core.audit import format_time
 from core.ledger import Ledger
-
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import ZERO
 from sim.exchange.events import VenueEvent
@@ -45,16 +44,19 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     restarts = _restart_moments(result)
     for trade in ledger.trades():
         token = result.trade_tokens.get(trade.trade_id, trade.token_id)
-        opened = next((r["t"] for r in result.trace
-                       if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None)
+        opened = next(
+            (r["t"] for r in result.trace if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None
+        )
         if opened is None:
             continue
         stop = scenario.window_start + cfg_end
         gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarts)
         if gap is not None:
             start, length, held, covered = gap
-            evidence.append(f"trade #{trade.trade_id}: from {format_time(start)} for {length:.0f}s the bot held "
-                            f"{held:.2f} shares with live exit orders for only {covered:.2f}")
+            evidence.append(
+                f"trade #{trade.trade_id}: from {format_time(start)} for {length:.0f}s the bot held "
+                f"{held:.2f} shares with live exit orders for only {covered:.2f}"
+            )
     if evidence:
         return fail(ID, "the exit plan did not cover the position", evidence)
     return ok(ID)
@@ -77,8 +79,11 @@ def _placement_refusals(result: RunResult) -> dict[str, list[float]]:
 
 def _restart_moments(result: RunResult) -> list[float]:
     """bot_crash: the moments a crashed bot came back (it cannot cover a position while down)."""
-    return [r["t"] for r in result.trace if r["type"] == TraceType.FAULT and r.get("kind") == "bot_crash"
-            and r.get("phase") == "restarted"]
+    return [
+        r["t"]
+        for r in result.trace
+        if r["type"] == TraceType.FAULT and r.get("kind") == "bot_crash" and r.get("phase") == "restarted"
+    ]
 
 
 def _sellable_caps(result: RunResult) -> list[tuple[float, float, float]]:
@@ -93,8 +98,9 @@ def _sellable_caps(result: RunResult) -> list[tuple[float, float, float]]:
     return caps
 
 
-def _longest_uncovered(result: RunResult, token: str, opened: float, stop: float, min_size: Decimal,
-                       refusals: list[float]):
+def _longest_uncovered(
+    result: RunResult, token: str, opened: float, stop: float, min_size: Decimal, refusals: list[float]
+):
     """The longest stretch (start, seconds, held, covered) in which the shares the venue would let
     the bot sell, less its live exit size, stayed >= min_size; None if none outlasted the grace.
 
@@ -141,8 +147,11 @@ def _step_time(step: tuple[float, Decimal]) -> float:
 def _holdings(result: RunResult, token: str):
     """Step functions of the shares the bot holds and of its live SELL size, from venue events."""
     owner = result.owner
-    failed = {e["fields"]["trade_id"] for e in result.venue.events
-              if e["kind"] == VenueEvent.TRADE_STATUS and e["fields"]["status"] == FAILED}
+    failed = {
+        e["fields"]["trade_id"]
+        for e in result.venue.events
+        if e["kind"] == VenueEvent.TRADE_STATUS and e["fields"]["status"] == FAILED
+    }
     held, sells, open_sells = ZERO, {}, set()
     held_steps: list[tuple[float, Decimal]] = []
     covered_steps: list[tuple[float, Decimal]] = []
@@ -150,15 +159,25 @@ def _holdings(result: RunResult, token: str):
         fields, t = event["fields"], event["time"]
         if event["kind"] == VenueEvent.DEPOSIT and fields["owner"] == owner and fields["asset"] == token:
             held += Decimal(fields["amount"])
-        elif event["kind"] == VenueEvent.ORDER_PLACED and fields["owner"] == owner and fields["asset_id"] == token \
-                and fields["side"] == "SELL":
+        elif (
+            event["kind"] == VenueEvent.ORDER_PLACED
+            and fields["owner"] == owner
+            and fields["asset_id"] == token
+            and fields["side"] == "SELL"
+        ):
             sells[fields["order_id"]] = Decimal(fields["size"])
             open_sells.add(fields["order_id"])
-        elif event["kind"] == VenueEvent.ORDER_STATUS and fields["order_id"] in sells and \
-                fields["status"] not in OPEN_STATUSES:
+        elif (
+            event["kind"] == VenueEvent.ORDER_STATUS
+            and fields["order_id"] in sells
+            and fields["status"] not in OPEN_STATUSES
+        ):
             open_sells.discard(fields["order_id"])
-        elif event["kind"] == VenueEvent.TRADE_MATCHED and fields["asset_id"] == token \
-                and fields["trade_id"] not in failed:
+        elif (
+            event["kind"] == VenueEvent.TRADE_MATCHED
+            and fields["asset_id"] == token
+            and fields["trade_id"] not in failed
+        ):
             legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"] if m["owner"] == owner]
             if fields["taker_owner"] == owner:
                 legs.append((fields["taker_order_id"], Decimal(fields["size"])))

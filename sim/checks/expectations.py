@@ -11,7 +11,6 @@ import re
 from decimal import Decimal
 
 from core.audit import render
-
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import FinalLedger, bot_orders
 from sim.runner.harness import RunResult
@@ -29,14 +28,28 @@ def check_expectations(result: RunResult) -> list[Check]:
         checks.append(_in_order(expect["audit_in_order"], lines))
     for pattern in expect.get("audit_absent", []):
         found = [line for line in lines if re.search(pattern, line)]
-        checks.append(fail("expect.audit_absent", f"pattern {pattern!r} must not appear but matched "
-                           f"{len(found)} line(s)", found[:3], kind="expectation")
-                      if found else ok("expect.audit_absent", "expectation"))
+        checks.append(
+            fail(
+                "expect.audit_absent",
+                f"pattern {pattern!r} must not appear but matched {len(found)} line(s)",
+                found[:3],
+                kind="expectation",
+            )
+            if found
+            else ok("expect.audit_absent", "expectation")
+        )
     for pattern, wanted in expect.get("counts", {}).items():
         found = [line for line in lines if re.search(pattern, line)]
-        checks.append(fail("expect.counts", f"pattern {pattern!r}: expected {wanted} line(s), found {len(found)}",
-                           found[:5], kind="expectation")
-                      if len(found) != wanted else ok("expect.counts", "expectation"))
+        checks.append(
+            fail(
+                "expect.counts",
+                f"pattern {pattern!r}: expected {wanted} line(s), found {len(found)}",
+                found[:5],
+                kind="expectation",
+            )
+            if len(found) != wanted
+            else ok("expect.counts", "expectation")
+        )
     outcomes = expect.get("outcomes", {})
     if outcomes:
         checks.extend(_outcomes(result, outcomes))
@@ -50,12 +63,12 @@ def _in_order(patterns: list[str], lines: list[str]) -> Check:
         while position < len(lines) and not regex.search(lines[position]):
             position += 1
         if position == len(lines):
-            before = f"last line matched before it (pattern #{index - 1}): {last}" if last else \
-                "no earlier pattern matched"
+            before = (
+                f"last line matched before it (pattern #{index - 1}): {last}" if last else "no earlier pattern matched"
+            )
             anywhere = [line for line in lines if regex.search(line)]
             evidence = [before] + ([f"the pattern does match earlier, out of order: {anywhere[0]}"] if anywhere else [])
-            return fail("expect.audit_in_order", f"missing pattern #{index} {pattern!r}", evidence,
-                        kind="expectation")
+            return fail("expect.audit_in_order", f"missing pattern #{index} {pattern!r}", evidence, kind="expectation")
         last = lines[position]
         position += 1
     return ok("expect.audit_in_order", "expectation")
@@ -67,21 +80,38 @@ def _outcomes(result: RunResult, outcomes: dict) -> list[Check]:
         for trade_key, wanted in outcomes.get("trades", {}).items():
             trade_id = int(trade_key)
             trade = ledger.trade(trade_id)
-            actual = {"position": ledger.position(trade_id), "state": trade.state.value, "pnl": trade.pnl,
-                      "scale_ins": len([o for o in ledger.orders(trade_id) if o.role.value == "scale-in"]),
-                      "winner": None if trade.winner is None else
-                      ("WIN" if trade.winner == trade.token_id else "LOSS")}
+            actual = {
+                "position": ledger.position(trade_id),
+                "state": trade.state.value,
+                "pnl": trade.pnl,
+                "scale_ins": len([o for o in ledger.orders(trade_id) if o.role.value == "scale-in"]),
+                "winner": None if trade.winner is None else ("WIN" if trade.winner == trade.token_id else "LOSS"),
+            }
             for key, value in wanted.items():
                 got = actual[key]
-                same = (got is not None and Decimal(str(got)) == Decimal(str(value))) \
-                    if key in ("position", "pnl") else got == value
-                checks.append(ok("expect.outcomes", "expectation") if same else
-                              fail("expect.outcomes", f"trade #{trade_id} {key}: expected {value}, got {got}",
-                                   kind="expectation"))
+                same = (
+                    (got is not None and Decimal(str(got)) == Decimal(str(value)))
+                    if key in ("position", "pnl")
+                    else got == value
+                )
+                checks.append(
+                    ok("expect.outcomes", "expectation")
+                    if same
+                    else fail(
+                        "expect.outcomes", f"trade #{trade_id} {key}: expected {value}, got {got}", kind="expectation"
+                    )
+                )
     if "open_orders" in outcomes:
         live = [o.id for o in bot_orders(result) if o.is_open]
         wanted = outcomes["open_orders"]
-        checks.append(ok("expect.outcomes", "expectation") if len(live) == wanted else
-                      fail("expect.outcomes", f"open orders at the end: expected {wanted}, got {len(live)}",
-                           live, kind="expectation"))
+        checks.append(
+            ok("expect.outcomes", "expectation")
+            if len(live) == wanted
+            else fail(
+                "expect.outcomes",
+                f"open orders at the end: expected {wanted}, got {len(live)}",
+                live,
+                kind="expectation",
+            )
+        )
     return checks

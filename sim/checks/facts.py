@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.ledger import Ledger
-
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import FAILED, OPEN_STATUSES
 from sim.runner.harness import RunResult
@@ -37,8 +36,11 @@ def venue_fills(result: RunResult, token: str) -> dict[str, Decimal]:
 
 
 def bot_orders(result: RunResult, token: str | None = None, side: str | None = None) -> list:
-    return [o for o in result.venue.orders.values() if o.owner == result.owner
-            and (token is None or o.asset_id == token) and (side is None or o.side == side)]
+    return [
+        o
+        for o in result.venue.orders.values()
+        if o.owner == result.owner and (token is None or o.asset_id == token) and (side is None or o.side == side)
+    ]
 
 
 def status_history(result: RunResult) -> dict[str, list[tuple[float, str]]]:
@@ -52,8 +54,9 @@ def status_history(result: RunResult) -> dict[str, list[tuple[float, str]]]:
     return history
 
 
-def status_at(result: RunResult, order_id: str, time: float,
-              history: dict[str, list[tuple[float, str]]] | None = None) -> str | None:
+def status_at(
+    result: RunResult, order_id: str, time: float, history: dict[str, list[tuple[float, str]]] | None = None
+) -> str | None:
     """The venue status of an order at a moment, from the venue's event history."""
     status = None
     changes = (history if history is not None else status_history(result)).get(order_id, ())
@@ -64,8 +67,9 @@ def status_at(result: RunResult, order_id: str, time: float,
     return status
 
 
-def left_book_at(result: RunResult, order_id: str, after: float,
-                 history: dict[str, list[tuple[float, str]]] | None = None) -> float | None:
+def left_book_at(
+    result: RunResult, order_id: str, after: float, history: dict[str, list[tuple[float, str]]] | None = None
+) -> float | None:
     """When the order first left the book after `after`, or None if it never did."""
     changes = (history if history is not None else status_history(result)).get(order_id, ())
     for when, status in changes:
@@ -79,8 +83,12 @@ def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
     between start and a few seconds after end."""
     refused = set()
     for request, record in responses_with_requests(result.trace):
-        if request and request["route"] == "DELETE /order" and start <= record["t"] <= end + 5.0 \
-                and record.get("status") != 200:
+        if (
+            request
+            and request["route"] == "DELETE /order"
+            and start <= record["t"] <= end + 5.0
+            and record.get("status") != 200
+        ):
             refused.add(str((request.get("body") or {}).get("orderID")))
     return refused
 

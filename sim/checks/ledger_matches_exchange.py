@@ -5,7 +5,6 @@ Exact: no tolerance, at the end of the run."""
 from __future__ import annotations
 
 from core.ledger import Ledger
-
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import venue_fills
 from sim.runner.harness import RunResult
@@ -21,8 +20,10 @@ def check(result: RunResult, ledger: Ledger) -> Check:
         expected = trade.entry_size + fills["bought"] - fills["sold"]
         recorded = ledger.position(trade.trade_id)
         if recorded != expected:
-            evidence.append(f"trade #{trade.trade_id}: ledger position {recorded:.2f}, exchange {expected:.2f} "
-                            f"(entry {trade.entry_size:.2f} + bought {fills['bought']:.2f} - sold {fills['sold']:.2f})")
+            evidence.append(
+                f"trade #{trade.trade_id}: ledger position {recorded:.2f}, exchange {expected:.2f} "
+                f"(entry {trade.entry_size:.2f} + bought {fills['bought']:.2f} - sold {fills['sold']:.2f})"
+            )
     if evidence:
         return fail(ID, "the ledger's position differs from the exchange's fills", evidence)
     return ok(ID)

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from core.audit import dated_line, render
 from core.ledger import Ledger
-
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import bot_orders
 from sim.runner.harness import RunResult
 
 ID = "lifecycle-complete"
-TERMINAL_KINDS = ("scale_in.filled_immediate", "scale_in.filled_delayed", "scale_in.cancelled",
-                  "scale_in.venue_cancelled", "scale_in.failed", "scale_in.not_placed")
+TERMINAL_KINDS = (
+    "scale_in.filled_immediate",
+    "scale_in.filled_delayed",
+    "scale_in.cancelled",
+    "scale_in.venue_cancelled",
+    "scale_in.failed",
+    "scale_in.not_placed",
+)
 
 
 def check(result: RunResult, ledger: Ledger) -> Check:
@@ -25,8 +30,11 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     ids = [o.order_id for o in ledger.orders() if o.role.value == "scale-in"]
     for token in sorted(set(result.trade_tokens.values())):
         ids += [o.id for o in bot_orders(result, token, "BUY") if o.id not in ids]
-    evidence = [f"scale-in order {oid}: no terminal line; last line about it: "
-                f"{last_line.get(oid, '(none)')}" for oid in ids if oid not in terminal]
+    evidence = [
+        f"scale-in order {oid}: no terminal line; last line about it: {last_line.get(oid, '(none)')}"
+        for oid in ids
+        if oid not in terminal
+    ]
     if evidence:
         return fail(ID, "scale-in orders without a terminal audit line", evidence)
     return ok(ID)

@@ -4,7 +4,6 @@ tolerance: one escaped exception fails the run."""
 from __future__ import annotations
 
 from core.ledger import Ledger
-
 from sim.checks.check import Check, fail, ok
 from sim.runner.harness import RunResult
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from core.audit import format_time
 from core.ledger import Ledger
-
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import bot_orders, left_book_at, refused_cancels, status_at, status_history
 from sim.exchange.records import OPEN_STATUSES
@@ -37,8 +36,10 @@ def check(result: RunResult, ledger: Ledger) -> Check:
         elif order.id in excused:
             continue
         elif record.state.value in ("NOT_PLACED", "REJECTED"):
-            evidence.append(f"{role} order {order.id} live at the venue at the window's end, "
-                            f"but the ledger has it {record.state.value}")
+            evidence.append(
+                f"{role} order {order.id} live at the venue at the window's end, "
+                f"but the ledger has it {record.state.value}"
+            )
         else:
             evidence.append(f"{role} order {order.id} still live at the venue when the window ended{later}")
     if evidence:

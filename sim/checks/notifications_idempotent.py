@@ -11,7 +11,6 @@ import shutil
 from core.bot import Bot
 from core.clob_adapter import ClobExchange
 from core.ledger import Ledger
-
 from sim.checks.check import Check, fail, ok
 from sim.clients.fast import FastClobClient
 from sim.exchange.gateway import Gateway
@@ -67,8 +66,11 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if before != after:
-        changed = [f"{key}: {before.get(key)} -> {after.get(key)}"
-                   for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+        changed = [
+            f"{key}: {before.get(key)} -> {after.get(key)}"
+            for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)
+        ]
         return fail(ID, f"delivering the {len(delivered)} notifications a second time changed the ledger", changed)
     return ok(ID)
 

@@ -4,7 +4,6 @@ after timeouts and crashes (no blind re-post). A hard bound of one, over the who
 from __future__ import annotations
 
 from core.ledger import Ledger
-
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import bot_orders
 from sim.runner.harness import RunResult

@@ -22,29 +22,53 @@ time.
 from __future__ import annotations
 
 import json
-from typing import Optional
 
-from py_clob_client.clob_types import (BalanceAllowanceParams, CreateOrderOptions,
-                                       DropNotificationParams, OpenOrderParams, OrderArgs,
-                                       OrderBookSummary, OrderType, PartialCreateOrderOptions,
-                                       PostOrdersArgs, TickSize, TradeParams)
+from py_clob_client.clob_types import (
+    BalanceAllowanceParams,
+    CreateOrderOptions,
+    DropNotificationParams,
+    OpenOrderParams,
+    OrderArgs,
+    OrderBookSummary,
+    OrderType,
+    PartialCreateOrderOptions,
+    PostOrdersArgs,
+    TickSize,
+    TradeParams,
+)
 from py_clob_client.config import get_contract_config
-from py_clob_client.constants import END_CURSOR, L0, L1, L1_AUTH_UNAVAILABLE, L2, \
-    L2_AUTH_UNAVAILABLE
-from py_clob_client.endpoints import (CANCEL, CANCEL_ALL, CANCEL_MARKET_ORDERS, CANCEL_ORDERS,
-                                      DROP_NOTIFICATIONS, GET_BALANCE_ALLOWANCE, GET_FEE_RATE,
-                                      GET_MARKET, GET_NEG_RISK, GET_NOTIFICATIONS, GET_ORDER,
-                                      GET_ORDER_BOOK, GET_TICK_SIZE, MID_POINT, ORDERS,
-                                      POST_HEARTBEAT, POST_ORDER, POST_ORDERS, TRADES)
+from py_clob_client.constants import END_CURSOR, L0, L1, L1_AUTH_UNAVAILABLE, L2, L2_AUTH_UNAVAILABLE
+from py_clob_client.endpoints import (
+    CANCEL,
+    CANCEL_ALL,
+    CANCEL_MARKET_ORDERS,
+    CANCEL_ORDERS,
+    DROP_NOTIFICATIONS,
+    GET_BALANCE_ALLOWANCE,
+    GET_FEE_RATE,
+    GET_MARKET,
+    GET_NEG_RISK,
+    GET_NOTIFICATIONS,
+    GET_ORDER,
+    GET_ORDER_BOOK,
+    GET_TICK_SIZE,
+    MID_POINT,
+    ORDERS,
+    POST_HEARTBEAT,
+    POST_ORDER,
+    POST_ORDERS,
+    TRADES,
+)
 from py_clob_client.exceptions import PolyApiException, PolyException
-from py_clob_client.http_helpers.helpers import (add_balance_allowance_params_to_url,
-                                                 add_query_open_orders_params,
-                                                 add_query_trade_params,
-                                                 drop_notifications_query_params)
+from py_clob_client.http_helpers.helpers import (
+    add_balance_allowance_params_to_url,
+    add_query_open_orders_params,
+    add_query_trade_params,
+    drop_notifications_query_params,
+)
 from py_clob_client.order_builder.builder import ROUNDING_CONFIG, OrderBuilder
 from py_clob_client.signer import Signer
-from py_clob_client.utilities import (is_tick_size_smaller, order_to_json,
-                                      parse_raw_orderbook_summary, price_valid)
+from py_clob_client.utilities import is_tick_size_smaller, order_to_json, parse_raw_orderbook_summary, price_valid
 from py_order_utils.builders import OrderBuilder as UtilsOrderBuilder
 from py_order_utils.builders.exception import ValidationException
 from py_order_utils.model import Order, OrderData, SignedOrder
@@ -94,9 +118,19 @@ def _result(answer: Answer):
 
 
 class FastClobClient:
-    def __init__(self, host, chain_id: int = None, key: str = None, creds=None,
-                 signature_type: int = None, funder: str = None, builder_config=None,
-                 tick_size_ttl: float = 300.0, *, gateway: Gateway):
+    def __init__(
+        self,
+        host,
+        chain_id: int = None,
+        key: str = None,
+        creds=None,
+        signature_type: int = None,
+        funder: str = None,
+        builder_config=None,
+        tick_size_ttl: float = 300.0,
+        *,
+        gateway: Gateway,
+    ):
         self.host = host[0:-1] if host.endswith("/") else host
         self.chain_id = chain_id
         self.signer = Signer(key, chain_id) if key else None
@@ -155,8 +189,11 @@ class FastClobClient:
 
     def get_tick_size(self, token_id: str) -> TickSize:
         cached_at = self._tick_size_timestamps.get(token_id)
-        if token_id in self._tick_sizes and cached_at is not None and \
-                (self._gateway.venue.now() - cached_at) < self._tick_size_ttl:
+        if (
+            token_id in self._tick_sizes
+            and cached_at is not None
+            and (self._gateway.venue.now() - cached_at) < self._tick_size_ttl
+        ):
             return self._tick_sizes[token_id]
         result = self._request("GET", f"{GET_TICK_SIZE}?token_id={token_id}")
         self._tick_sizes[token_id] = str(result["minimum_tick_size"])
@@ -187,8 +224,7 @@ class FastClobClient:
         return fee_rate
 
     def get_order_book(self, token_id) -> OrderBookSummary:
-        result = parse_raw_orderbook_summary(
-            self._request("GET", f"{GET_ORDER_BOOK}?token_id={token_id}"))
+        result = parse_raw_orderbook_summary(self._request("GET", f"{GET_ORDER_BOOK}?token_id={token_id}"))
         if result and result.asset_id and result.tick_size:  # the real client's opportunistic cache
             self._tick_sizes[result.asset_id] = str(result.tick_size)
             self._tick_size_timestamps[result.asset_id] = self._gateway.venue.now()
@@ -202,31 +238,36 @@ class FastClobClient:
 
     # ---- orders ----------------------------------------------------------------------------
 
-    def create_order(self, order_args: OrderArgs,
-                     options: Optional[PartialCreateOrderOptions] = None) -> SignedOrder:
+    def create_order(self, order_args: OrderArgs, options: PartialCreateOrderOptions | None = None) -> SignedOrder:
         """ClobClient.create_order step for step, minus the signature."""
         self.assert_level_1_auth()
-        tick_size = self._resolve_tick_size(order_args.token_id,
-                                            options.tick_size if options else None)
+        tick_size = self._resolve_tick_size(order_args.token_id, options.tick_size if options else None)
         if not price_valid(order_args.price, tick_size):
-            raise Exception("price (" + str(order_args.price) + "), min: " + str(tick_size)
-                            + " - max: " + str(1 - float(tick_size)))
-        neg_risk = (options.neg_risk if options and options.neg_risk
-                    else self.get_neg_risk(order_args.token_id))
-        order_args.fee_rate_bps = self._resolve_fee_rate(order_args.token_id,
-                                                         order_args.fee_rate_bps)
+            raise Exception(
+                "price (" + str(order_args.price) + "), min: " + str(tick_size) + " - max: " + str(1 - float(tick_size))
+            )
+        neg_risk = options.neg_risk if options and options.neg_risk else self.get_neg_risk(order_args.token_id)
+        order_args.fee_rate_bps = self._resolve_fee_rate(order_args.token_id, order_args.fee_rate_bps)
         return self._build(order_args, CreateOrderOptions(tick_size=tick_size, neg_risk=neg_risk))
 
     def _build(self, order_args: OrderArgs, options: CreateOrderOptions) -> SignedOrder:
         builder = self.builder
         side, maker_amount, taker_amount = builder.get_order_amounts(
-            order_args.side, order_args.size, order_args.price, ROUNDING_CONFIG[options.tick_size])
-        data = OrderData(maker=builder.funder, taker=order_args.taker,
-                         tokenId=order_args.token_id, makerAmount=str(maker_amount),
-                         takerAmount=str(taker_amount), side=side,
-                         feeRateBps=str(order_args.fee_rate_bps), nonce=str(order_args.nonce),
-                         signer=self.signer.address(), expiration=str(order_args.expiration),
-                         signatureType=builder.sig_type)
+            order_args.side, order_args.size, order_args.price, ROUNDING_CONFIG[options.tick_size]
+        )
+        data = OrderData(
+            maker=builder.funder,
+            taker=order_args.taker,
+            tokenId=order_args.token_id,
+            makerAmount=str(maker_amount),
+            takerAmount=str(taker_amount),
+            side=side,
+            feeRateBps=str(order_args.fee_rate_bps),
+            nonce=str(order_args.nonce),
+            signer=self.signer.address(),
+            expiration=str(order_args.expiration),
+            signatureType=builder.sig_type,
+        )
         return SignedOrder(self._struct(data), DUMMY_SIGNATURE)
 
     def _struct(self, data: OrderData) -> Order:
@@ -236,19 +277,28 @@ class FastClobClient:
         ClobClient. The data always carries signer, expiration and signatureType here."""
         if self._utils is None:
             # the exchange address only matters for signing, which never happens here
-            self._utils = UtilsOrderBuilder(get_contract_config(self.chain_id).exchange,
-                                            self.chain_id, _AddressOnly(self.signer.address()))
+            self._utils = UtilsOrderBuilder(
+                get_contract_config(self.chain_id).exchange, self.chain_id, _AddressOnly(self.signer.address())
+            )
         utils = self._utils
         if not utils._validate_inputs(data):
             raise ValidationException("Invalid order inputs")
         if data.signer != utils.signer.address():
             raise ValidationException("Signer does not match")
-        return Order(salt=int(utils.salt_generator()), maker=self._checksum(data.maker),
-                     signer=self._checksum(data.signer), taker=self._checksum(data.taker),
-                     tokenId=int(data.tokenId), makerAmount=int(data.makerAmount),
-                     takerAmount=int(data.takerAmount), expiration=int(data.expiration),
-                     nonce=int(data.nonce), feeRateBps=int(data.feeRateBps), side=int(data.side),
-                     signatureType=int(data.signatureType))
+        return Order(
+            salt=int(utils.salt_generator()),
+            maker=self._checksum(data.maker),
+            signer=self._checksum(data.signer),
+            taker=self._checksum(data.taker),
+            tokenId=int(data.tokenId),
+            makerAmount=int(data.makerAmount),
+            takerAmount=int(data.takerAmount),
+            expiration=int(data.expiration),
+            nonce=int(data.nonce),
+            feeRateBps=int(data.feeRateBps),
+            side=int(data.side),
+            signatureType=int(data.signatureType),
+        )
 
     def _checksum(self, address: str) -> str:
         checksummed = self._checksums.get(address)
@@ -260,18 +310,25 @@ class FastClobClient:
         min_tick_size = self.get_tick_size(token_id)
         if tick_size is not None:
             if is_tick_size_smaller(tick_size, min_tick_size):
-                raise Exception("invalid tick size (" + str(tick_size)
-                                + "), minimum for the market is " + str(min_tick_size))
+                raise Exception(
+                    "invalid tick size (" + str(tick_size) + "), minimum for the market is " + str(min_tick_size)
+                )
             return tick_size
         return min_tick_size
 
     def _resolve_fee_rate(self, token_id: str, user_fee_rate: int = None) -> int:
         market_fee_rate_bps = self.get_fee_rate_bps(token_id)
-        if market_fee_rate_bps is not None and market_fee_rate_bps > 0 and \
-                user_fee_rate is not None and user_fee_rate > 0 and \
-                user_fee_rate != market_fee_rate_bps:
-            raise Exception(f"invalid user provided fee rate: ({user_fee_rate}), fee rate for "
-                            f"the market must be {market_fee_rate_bps}")
+        if (
+            market_fee_rate_bps is not None
+            and market_fee_rate_bps > 0
+            and user_fee_rate is not None
+            and user_fee_rate > 0
+            and user_fee_rate != market_fee_rate_bps
+        ):
+            raise Exception(
+                f"invalid user provided fee rate: ({user_fee_rate}), fee rate for "
+                f"the market must be {market_fee_rate_bps}"
+            )
         return market_fee_rate_bps
 
     def post_order(self, order, orderType: OrderType = OrderType.GTC, post_only: bool = False):
@@ -283,12 +340,10 @@ class FastClobClient:
 
     def post_orders(self, args: list[PostOrdersArgs]):
         self.assert_level_2_auth()
-        body = [order_to_json(arg.order, self.creds.api_key, arg.orderType, arg.postOnly)
-                for arg in args]
+        body = [order_to_json(arg.order, self.creds.api_key, arg.orderType, arg.postOnly) for arg in args]
         return self._request("POST", POST_ORDERS, body, auth=True)
 
-    def create_and_post_order(self, order_args: OrderArgs,
-                              options: PartialCreateOrderOptions = None):
+    def create_and_post_order(self, order_args: OrderArgs, options: PartialCreateOrderOptions = None):
         return self.post_order(self.create_order(order_args, options))
 
     def cancel(self, order_id):
@@ -305,10 +360,9 @@ class FastClobClient:
 
     def cancel_market_orders(self, market: str = "", asset_id: str = ""):
         self.assert_level_2_auth()
-        return self._request("DELETE", CANCEL_MARKET_ORDERS,
-                             {"market": market, "asset_id": asset_id}, auth=True)
+        return self._request("DELETE", CANCEL_MARKET_ORDERS, {"market": market, "asset_id": asset_id}, auth=True)
 
-    def post_heartbeat(self, heartbeat_id: Optional[str]):
+    def post_heartbeat(self, heartbeat_id: str | None):
         self.assert_level_2_auth()
         return self._request("POST", POST_HEARTBEAT, {"heartbeat_id": heartbeat_id}, auth=True)
 
@@ -318,13 +372,11 @@ class FastClobClient:
 
     def get_orders(self, params: OpenOrderParams = None, next_cursor="MA=="):
         self.assert_level_2_auth()
-        return self._paged(lambda cursor: add_query_open_orders_params(ORDERS, params, cursor),
-                           next_cursor)
+        return self._paged(lambda cursor: add_query_open_orders_params(ORDERS, params, cursor), next_cursor)
 
     def get_trades(self, params: TradeParams = None, next_cursor="MA=="):
         self.assert_level_2_auth()
-        return self._paged(lambda cursor: add_query_trade_params(TRADES, params, cursor),
-                           next_cursor)
+        return self._paged(lambda cursor: add_query_trade_params(TRADES, params, cursor), next_cursor)
 
     def _paged(self, target_for, next_cursor) -> list:
         results = []
@@ -339,17 +391,14 @@ class FastClobClient:
 
     def get_notifications(self):
         self.assert_level_2_auth()
-        return self._request("GET", f"{GET_NOTIFICATIONS}?signature_type={self.builder.sig_type}",
-                             auth=True)
+        return self._request("GET", f"{GET_NOTIFICATIONS}?signature_type={self.builder.sig_type}", auth=True)
 
     def drop_notifications(self, params: DropNotificationParams = None):
         self.assert_level_2_auth()
-        return self._request("DELETE", drop_notifications_query_params(DROP_NOTIFICATIONS, params),
-                             auth=True)
+        return self._request("DELETE", drop_notifications_query_params(DROP_NOTIFICATIONS, params), auth=True)
 
     def get_balance_allowance(self, params: BalanceAllowanceParams = None):
         self.assert_level_2_auth()
         if params.signature_type == -1:  # the real client fills it in on the caller's object
             params.signature_type = self.builder.sig_type
-        return self._request(
-            "GET", add_balance_allowance_params_to_url(GET_BALANCE_ALLOWANCE, params), auth=True)
+        return self._request("GET", add_balance_allowance_params_to_url(GET_BALANCE_ALLOWANCE, params), auth=True)

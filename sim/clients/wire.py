@@ -22,8 +22,8 @@ from __future__ import annotations
 import hmac
 import json
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import httpx
 from py_clob_client.http_helpers import helpers
@@ -46,8 +46,7 @@ class SimTransport(httpx.BaseTransport):
         except httpx.HTTPError:
             raise
         except Exception:
-            self.gateway.internal_errors.append(f"wire {request.method} {request.url.path}: "
-                                                f"{traceback.format_exc()}")
+            self.gateway.internal_errors.append(f"wire {request.method} {request.url.path}: {traceback.format_exc()}")
             return _response(error(500, "Internal server error"))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
@@ -77,14 +76,16 @@ class SimTransport(httpx.BaseTransport):
     def _authenticate(self, request: httpx.Request, text: str) -> str | None:
         headers = request.headers
         account = self.gateway.venue.account(headers.get("POLY_API_KEY"))
-        if account is None or headers.get("POLY_PASSPHRASE") != account.passphrase or \
-                (headers.get("POLY_ADDRESS") or "").lower() != account.address.lower():
+        if (
+            account is None
+            or headers.get("POLY_PASSPHRASE") != account.passphrase
+            or (headers.get("POLY_ADDRESS") or "").lower() != account.address.lower()
+        ):
             return None
         timestamp, signature = headers.get("POLY_TIMESTAMP"), headers.get("POLY_SIGNATURE")
         if not timestamp or not signature:
             return None
-        expected = build_hmac_signature(account.secret, timestamp, request.method,
-                                        request.url.path, text or None)
+        expected = build_hmac_signature(account.secret, timestamp, request.method, request.url.path, text or None)
         return account.api_key if hmac.compare_digest(expected, signature) else None
 
     def _signatures_valid(self, route: str, body) -> bool:
@@ -112,8 +113,9 @@ def _response(answer: Answer) -> httpx.Response:
         return httpx.Response(answer.status, text=answer.body, headers=headers)
     # serialized by hand: httpx's json=None would send an empty body, not `null`
     headers.setdefault("Content-Type", "application/json")
-    return httpx.Response(answer.status, headers=headers,
-                          content=json.dumps(answer.body, separators=(",", ":")).encode())
+    return httpx.Response(
+        answer.status, headers=headers, content=json.dumps(answer.body, separators=(",", ":")).encode()
+    )
 
 
 @contextmanager

@@ -189,8 +189,7 @@ class Book:
             self._crowd_cache.pop((side, price), None)
         if change > 0:
             self._crowd_chunks += 1
-            ref = "0x" + hashlib.sha256(
-                f"crowd:{self.token_id}:{self._crowd_chunks}".encode()).hexdigest()
+            ref = "0x" + hashlib.sha256(f"crowd:{self.token_id}:{self._crowd_chunks}".encode()).hexdigest()
             book_side.queue(price, create=True).append(Entry(ref, None, change))
         elif change < 0:
             self._shrink_crowd(book_side, price, -change)
@@ -228,8 +227,7 @@ class Book:
             total += sum((e.size for e in maker_side.levels[price]), ZERO)
         return total
 
-    def match(self, taker_side: str, size: Decimal, limit: Decimal | None,
-              skip_owner: str | None = None) -> list[Fill]:
+    def match(self, taker_side: str, size: Decimal, limit: Decimal | None, skip_owner: str | None = None) -> list[Fill]:
         """Consume the opposite side best price first, each level front to back.
 
         skip_owner: entries of this owner are passed over (not consumed), for venues that
@@ -247,8 +245,9 @@ class Book:
             self.last_trade_price = fills[-1].price
         return fills
 
-    def _consume_level(self, maker_side: _Side, price: Decimal, left: Decimal,
-                       fills: list[Fill], skip_owner: str | None) -> Decimal:
+    def _consume_level(
+        self, maker_side: _Side, price: Decimal, left: Decimal, fills: list[Fill], skip_owner: str | None
+    ) -> Decimal:
         queue = maker_side.levels[price]
         for entry in list(queue):
             if left <= 0:
@@ -277,8 +276,7 @@ class Book:
     def depth(self, side: str) -> list[tuple[Decimal, Decimal]]:
         """(price, total size) per level, best first."""
         book_side = self.side(side)
-        return [(price, sum((e.size for e in book_side.levels[price]), ZERO))
-                for price in book_side.best_first()]
+        return [(price, sum((e.size for e in book_side.levels[price]), ZERO)) for price in book_side.best_first()]
 
     def entries(self, side: str, price: Decimal) -> list[Entry]:
         queue = self.side(side).queue(price)

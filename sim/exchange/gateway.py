@@ -39,9 +39,10 @@ from __future__ import annotations
 import base64
 import functools
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from py_clob_client.clob_types import OrderBookSummary, OrderSummary
@@ -49,15 +50,28 @@ from py_clob_client.utilities import generate_orderbook_summary_hash
 
 from sim.exchange import orderid
 from sim.exchange.book import BUY, SELL
-from sim.exchange.records import (COLLATERAL, INVALID_PAYLOAD, UNAUTHORIZED, Account, Order, OrderRequest,
-                      Placement, Trade, VenueError, base_units, fmt)
+from sim.exchange.records import (
+    COLLATERAL,
+    INVALID_PAYLOAD,
+    UNAUTHORIZED,
+    Account,
+    Order,
+    OrderRequest,
+    Placement,
+    Trade,
+    VenueError,
+    base_units,
+    fmt,
+)
 from sim.exchange.venue import Venue
 
 FIRST_CURSOR, END_CURSOR = "MA==", "LTE="  # base64 of "0" and "-1", as the real API pages
-MAX_ALLOWANCE = str(2 ** 256 - 1)  # the unlimited approval the Polymarket UI gives the exchange
+MAX_ALLOWANCE = str(2**256 - 1)  # the unlimited approval the Polymarket UI gives the exchange
 # (method, path prefix) -> (route, parameter name) for the paths that end in an id
-PATH_PARAMS = {("GET", "/data/order/"): ("GET /data/order", "id"),
-               ("GET", "/markets/"): ("GET /markets", "condition_id")}
+PATH_PARAMS = {
+    ("GET", "/data/order/"): ("GET /data/order", "id"),
+    ("GET", "/markets/"): ("GET /markets", "condition_id"),
+}
 
 
 class Answer(NamedTuple):
@@ -156,7 +170,7 @@ class Gateway:
         if route in self.routes:
             return route, {}
         for (p_method, prefix), (route, name) in PATH_PARAMS.items():
-            tail = path[len(prefix):]
+            tail = path[len(prefix) :]
             if p_method == method and path.startswith(prefix) and tail and "/" not in tail:
                 return route, {name: tail}
         return None
@@ -164,8 +178,7 @@ class Gateway:
     def needs_auth(self, route: str) -> bool:
         return self.routes[route][1]
 
-    def request(self, route: str, *, owner: str | None = None, params: dict | None = None,
-                body: Any = None) -> Answer:
+    def request(self, route: str, *, owner: str | None = None, params: dict | None = None, body: Any = None) -> Answer:
         call = Call(self._seq, self.venue.now(), route, owner, dict(params or {}), body)
         self._seq += 1
         early = self.hooks.before_apply(call)
@@ -204,10 +217,17 @@ class Gateway:
                 answers.append(_placement_json(self.venue.place_order(call.owner, request)))
             except VenueError as exc:
                 order = item.get("order") if isinstance(item, dict) else None
-                answers.append({"success": False, "errorMsg": exc.message,
-                                "orderID": self._order_id_or_blank(order), "status": "",
-                                "takingAmount": "", "makingAmount": "",
-                                "transactionsHashes": []})
+                answers.append(
+                    {
+                        "success": False,
+                        "errorMsg": exc.message,
+                        "orderID": self._order_id_or_blank(order),
+                        "status": "",
+                        "takingAmount": "",
+                        "makingAmount": "",
+                        "transactionsHashes": [],
+                    }
+                )
         return answers
 
     def order_id_of(self, order: dict) -> str:
@@ -236,11 +256,18 @@ class Gateway:
             side = (BUY, SELL)[side]
         try:
             return OrderRequest(
-                order_id=order_id, owner_field=str(body.get("owner")), maker=str(order["maker"]),
-                signer=str(order["signer"]), token_id=str(order["tokenId"]), side=str(side),
-                maker_amount=int(order["makerAmount"]), taker_amount=int(order["takerAmount"]),
-                expiration=int(order["expiration"]), order_type=str(body.get("orderType", "GTC")),
-                post_only=bool(body.get("postOnly", False)))
+                order_id=order_id,
+                owner_field=str(body.get("owner")),
+                maker=str(order["maker"]),
+                signer=str(order["signer"]),
+                token_id=str(order["tokenId"]),
+                side=str(side),
+                maker_amount=int(order["makerAmount"]),
+                taker_amount=int(order["takerAmount"]),
+                expiration=int(order["expiration"]),
+                order_type=str(body.get("orderType", "GTC")),
+                post_only=bool(body.get("postOnly", False)),
+            )
         except (KeyError, TypeError, ValueError):
             raise VenueError(400, INVALID_PAYLOAD) from None
 
@@ -262,8 +289,9 @@ class Gateway:
 
     def _cancel_market_orders(self, call: Call) -> dict:
         body = call.body if isinstance(call.body, dict) else {}
-        return _cancel_json(self.venue.cancel_market(call.owner, str(body.get("market") or ""),
-                                                     str(body.get("asset_id") or "")), {})
+        return _cancel_json(
+            self.venue.cancel_market(call.owner, str(body.get("market") or ""), str(body.get("asset_id") or "")), {}
+        )
 
     # ---- orders, trades, notifications, balances ----------------------------------------
 
@@ -277,10 +305,13 @@ class Gateway:
 
     def _get_orders(self, call: Call) -> dict:
         p = call.params
-        orders = [order_json(o) for o in self.venue.open_orders(call.owner)
-                  if (not p.get("id") or o.id == p["id"])
-                  and (not p.get("market") or o.market == p["market"])
-                  and (not p.get("asset_id") or o.asset_id == p["asset_id"])]
+        orders = [
+            order_json(o)
+            for o in self.venue.open_orders(call.owner)
+            if (not p.get("id") or o.id == p["id"])
+            and (not p.get("market") or o.market == p["market"])
+            and (not p.get("asset_id") or o.asset_id == p["asset_id"])
+        ]
         return self._page(orders, p.get("next_cursor"))
 
     def _get_trades(self, call: Call) -> dict:
@@ -291,14 +322,16 @@ class Gateway:
             before = int(p["before"]) if p.get("before") else None
         except ValueError:
             raise VenueError(400, "Invalid trade params payload") from None
-        trades = [trade_json(t, viewer) for t in self.venue.trades_of(call.owner)
-                  if (not p.get("id") or t.id == p["id"])
-                  and (not p.get("market") or t.market == p["market"])
-                  and (not p.get("asset_id") or t.asset_id == p["asset_id"])
-                  and (not p.get("maker_address")
-                       or p["maker_address"].lower() == viewer.funder.lower())
-                  and (after is None or t.match_time > after)
-                  and (before is None or t.match_time < before)]
+        trades = [
+            trade_json(t, viewer)
+            for t in self.venue.trades_of(call.owner)
+            if (not p.get("id") or t.id == p["id"])
+            and (not p.get("market") or t.market == p["market"])
+            and (not p.get("asset_id") or t.asset_id == p["asset_id"])
+            and (not p.get("maker_address") or p["maker_address"].lower() == viewer.funder.lower())
+            and (after is None or t.match_time > after)
+            and (before is None or t.match_time < before)
+        ]
         return self._page(trades, p.get("next_cursor"))
 
     def _page(self, items: list, cursor: str | None) -> dict:
@@ -309,16 +342,16 @@ class Gateway:
             offset = int(base64.b64decode(cursor or FIRST_CURSOR).decode())
         except ValueError:
             raise VenueError(400, "invalid next_cursor") from None
-        data = items[offset:offset + self.page_size]
+        data = items[offset : offset + self.page_size]
         end = offset + len(data)
-        next_cursor = END_CURSOR if end >= len(items) else base64.b64encode(
-            str(end).encode()).decode()
-        return {"limit": self.page_size, "count": len(data), "next_cursor": next_cursor,
-                "data": data}
+        next_cursor = END_CURSOR if end >= len(items) else base64.b64encode(str(end).encode()).decode()
+        return {"limit": self.page_size, "count": len(data), "next_cursor": next_cursor, "data": data}
 
     def _get_notifications(self, call: Call) -> list:
-        return [{"id": n.id, "type": n.type, "owner": n.owner, "payload": dict(n.payload)}
-                for n in self.venue.pending_notifications(call.owner)]
+        return [
+            {"id": n.id, "type": n.type, "owner": n.owner, "payload": dict(n.payload)}
+            for n in self.venue.pending_notifications(call.owner)
+        ]
 
     def _drop_notifications(self, call: Call) -> str:
         ids = [i for i in call.params.get("ids", "").split(",") if i]
@@ -333,8 +366,7 @@ class Gateway:
             asset = call.params["token_id"]
         else:
             raise VenueError(400, "Invalid asset type")
-        return {"balance": base_units(self.venue.balance(call.owner, asset)),
-                "allowance": MAX_ALLOWANCE}
+        return {"balance": base_units(self.venue.balance(call.owner, asset)), "allowance": MAX_ALLOWANCE}
 
     def _heartbeat(self, call: Call) -> dict:
         heartbeat_id = call.body.get("heartbeat_id") if isinstance(call.body, dict) else None
@@ -390,15 +422,21 @@ class Gateway:
 
 # ---- renderers: the venue's records in the real API's shapes --------------------------------
 
+
 def _amount(value: Decimal) -> str:
     return fmt(value) if value else ""
 
 
 def _placement_json(placement: Placement) -> dict:
-    return {"success": True, "errorMsg": "", "orderID": placement.order.id,
-            "transactionsHashes": [t.transaction_hash for t in placement.trades],
-            "status": placement.status, "takingAmount": _amount(placement.taking),
-            "makingAmount": _amount(placement.making)}
+    return {
+        "success": True,
+        "errorMsg": "",
+        "orderID": placement.order.id,
+        "transactionsHashes": [t.transaction_hash for t in placement.trades],
+        "status": placement.status,
+        "takingAmount": _amount(placement.taking),
+        "makingAmount": _amount(placement.making),
+    }
 
 
 def _cancel_json(canceled: list[str], not_canceled: dict[str, str]) -> dict:
@@ -406,30 +444,56 @@ def _cancel_json(canceled: list[str], not_canceled: dict[str, str]) -> dict:
 
 
 def order_json(order: Order) -> dict:
-    return {"id": order.id, "status": order.status, "owner": order.owner,
-            "maker_address": order.maker_address, "market": order.market,
-            "asset_id": order.asset_id, "side": order.side,
-            "original_size": fmt(order.original_size), "size_matched": fmt(order.size_matched),
-            "price": fmt(order.price), "associate_trades": list(order.associate_trades),
-            "outcome": order.outcome, "created_at": order.created_at,
-            "expiration": str(order.expiration), "order_type": order.order_type}
+    return {
+        "id": order.id,
+        "status": order.status,
+        "owner": order.owner,
+        "maker_address": order.maker_address,
+        "market": order.market,
+        "asset_id": order.asset_id,
+        "side": order.side,
+        "original_size": fmt(order.original_size),
+        "size_matched": fmt(order.size_matched),
+        "price": fmt(order.price),
+        "associate_trades": list(order.associate_trades),
+        "outcome": order.outcome,
+        "created_at": order.created_at,
+        "expiration": str(order.expiration),
+        "order_type": order.order_type,
+    }
 
 
 def trade_json(trade: Trade, viewer: Account) -> dict:
     """One trade as `viewer` sees it: owner/maker_address are the viewer's, trader_side its role."""
     return {
-        "id": trade.id, "taker_order_id": trade.taker_order_id, "market": trade.market,
-        "asset_id": trade.asset_id, "side": trade.side, "size": fmt(trade.size),
-        "fee_rate_bps": str(trade.fee_rate_bps), "price": fmt(trade.price),
-        "status": trade.status, "match_time": str(trade.match_time),
-        "last_update": str(trade.last_update), "outcome": trade.outcome,
-        "bucket_index": trade.bucket_index, "owner": viewer.api_key,
+        "id": trade.id,
+        "taker_order_id": trade.taker_order_id,
+        "market": trade.market,
+        "asset_id": trade.asset_id,
+        "side": trade.side,
+        "size": fmt(trade.size),
+        "fee_rate_bps": str(trade.fee_rate_bps),
+        "price": fmt(trade.price),
+        "status": trade.status,
+        "match_time": str(trade.match_time),
+        "last_update": str(trade.last_update),
+        "outcome": trade.outcome,
+        "bucket_index": trade.bucket_index,
+        "owner": viewer.api_key,
         "maker_address": viewer.funder,
-        "maker_orders": [{"order_id": leg.order_id, "owner": leg.owner or "",
-                          "maker_address": leg.maker_address,
-                          "matched_amount": fmt(leg.matched_amount), "price": fmt(leg.price),
-                          "asset_id": trade.asset_id, "side": leg.side, "outcome": trade.outcome}
-                         for leg in trade.makers],
+        "maker_orders": [
+            {
+                "order_id": leg.order_id,
+                "owner": leg.owner or "",
+                "maker_address": leg.maker_address,
+                "matched_amount": fmt(leg.matched_amount),
+                "price": fmt(leg.price),
+                "asset_id": trade.asset_id,
+                "side": leg.side,
+                "outcome": trade.outcome,
+            }
+            for leg in trade.makers
+        ],
         "transaction_hash": trade.transaction_hash,
         "trader_side": "TAKER" if trade.taker_owner == viewer.api_key else "MAKER",
     }
@@ -439,20 +503,29 @@ def book_json(venue: Venue, token_id: str) -> dict:
     """Bids ascending and asks descending (best price LAST), as the real /book lists them."""
     book, market = venue.book(token_id), venue.market_of(token_id)
     summary = OrderBookSummary(
-        market=market.condition_id, asset_id=token_id,
+        market=market.condition_id,
+        asset_id=token_id,
         timestamp=str(int(venue.now() * 1000)),
         bids=[OrderSummary(price=fmt(p), size=fmt(s)) for p, s in reversed(book.depth(BUY))],
         asks=[OrderSummary(price=fmt(p), size=fmt(s)) for p, s in reversed(book.depth(SELL))],
-        min_order_size=fmt(market.min_size), neg_risk=market.neg_risk,
+        min_order_size=fmt(market.min_size),
+        neg_risk=market.neg_risk,
         tick_size=fmt(market.tick_size),
-        last_trade_price=fmt(book.last_trade_price) if book.last_trade_price else "")
+        last_trade_price=fmt(book.last_trade_price) if book.last_trade_price else "",
+    )
     generate_orderbook_summary_hash(summary)  # the server-compatible hash, set on summary
-    return {"market": summary.market, "asset_id": token_id, "timestamp": summary.timestamp,
-            "hash": summary.hash,
-            "bids": [{"price": o.price, "size": o.size} for o in summary.bids],
-            "asks": [{"price": o.price, "size": o.size} for o in summary.asks],
-            "min_order_size": summary.min_order_size, "tick_size": summary.tick_size,
-            "neg_risk": summary.neg_risk, "last_trade_price": summary.last_trade_price}
+    return {
+        "market": summary.market,
+        "asset_id": token_id,
+        "timestamp": summary.timestamp,
+        "hash": summary.hash,
+        "bids": [{"price": o.price, "size": o.size} for o in summary.bids],
+        "asks": [{"price": o.price, "size": o.size} for o in summary.asks],
+        "min_order_size": summary.min_order_size,
+        "tick_size": summary.tick_size,
+        "neg_risk": summary.neg_risk,
+        "last_trade_price": summary.last_trade_price,
+    }
 
 
 def _number(value: Decimal):
@@ -467,12 +540,24 @@ def market_json(venue: Venue, market) -> dict:
         else:
             book = venue.book(token.token_id)
             price = book.midpoint() or book.last_trade_price or Decimal("0.5")
-        tokens.append({"token_id": token.token_id, "outcome": token.outcome,
-                       "price": _number(price),
-                       "winner": token.token_id == market.winner_token_id})
-    return {"condition_id": market.condition_id, "question": market.question,
-            "market_slug": market.slug, "closed": market.closed, "active": True,
-            "accepting_orders": market.accepting_orders,
-            "minimum_order_size": _number(market.min_size),
-            "minimum_tick_size": _number(market.tick_size), "neg_risk": market.neg_risk,
-            "end_date_iso": market.end_date_iso, "tokens": tokens}
+        tokens.append(
+            {
+                "token_id": token.token_id,
+                "outcome": token.outcome,
+                "price": _number(price),
+                "winner": token.token_id == market.winner_token_id,
+            }
+        )
+    return {
+        "condition_id": market.condition_id,
+        "question": market.question,
+        "market_slug": market.slug,
+        "closed": market.closed,
+        "active": True,
+        "accepting_orders": market.accepting_orders,
+        "minimum_order_size": _number(market.min_size),
+        "minimum_tick_size": _number(market.tick_size),
+        "neg_risk": market.neg_risk,
+        "end_date_iso": market.end_date_iso,
+        "tokens": tokens,
+    }

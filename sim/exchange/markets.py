@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 UP, DOWN = "Up", "Down"
@@ -72,12 +72,19 @@ class Market:
 
 def iso_utc(epoch_seconds: int) -> str:
     """A pure conversion of a given instant, never a clock read."""
-    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def updown_market(symbol: str, window_start: int, *, tick_size: str | Decimal = "0.01",
-                  min_size: str | Decimal = "5", window_seconds: int = WINDOW_SECONDS,
-                  neg_risk: bool = False, fee_rate_bps: int = 0) -> Market:
+def updown_market(
+    symbol: str,
+    window_start: int,
+    *,
+    tick_size: str | Decimal = "0.01",
+    min_size: str | Decimal = "5",
+    window_seconds: int = WINDOW_SECONDS,
+    neg_risk: bool = False,
+    fee_rate_bps: int = 0,
+) -> Market:
     """The market for one Up/Down window of `symbol` starting at `window_start` (unix seconds)."""
     tick = Decimal(str(tick_size))
     if tick not in TICK_SIZES:
@@ -88,11 +95,19 @@ def updown_market(symbol: str, window_start: int, *, tick_size: str | Decimal = 
     minutes = window_seconds // 60
     slug = f"{symbol}-updown-{minutes}m-{window_start}"
     condition_id = "0x" + _digest(f"condition:{slug}").hex()
-    tokens = tuple(Token(str(int.from_bytes(_digest(f"token:{condition_id}:{outcome}"), "big")),
-                         outcome) for outcome in OUTCOMES)
-    question = (f"{symbol.upper()} Up or Down - {iso_utc(window_start)} to "
-                f"{iso_utc(window_start + window_seconds)}")
-    return Market(condition_id=condition_id, slug=slug, question=question, tokens=tokens,
-                  tick_size=tick, min_size=Decimal(str(min_size)), window_start=window_start,
-                  window_end=window_start + window_seconds, neg_risk=neg_risk,
-                  fee_rate_bps=fee_rate_bps)
+    tokens = tuple(
+        Token(str(int.from_bytes(_digest(f"token:{condition_id}:{outcome}"), "big")), outcome) for outcome in OUTCOMES
+    )
+    question = f"{symbol.upper()} Up or Down - {iso_utc(window_start)} to {iso_utc(window_start + window_seconds)}"
+    return Market(
+        condition_id=condition_id,
+        slug=slug,
+        question=question,
+        tokens=tokens,
+        tick_size=tick,
+        min_size=Decimal(str(min_size)),
+        window_start=window_start,
+        window_end=window_start + window_seconds,
+        neg_risk=neg_risk,
+        fee_rate_bps=fee_rate_bps,
+    )

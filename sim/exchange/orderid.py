@@ -9,7 +9,7 @@ client's dummy signature never enters the hash.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from eth_account import Account
 from eth_utils import keccak
@@ -27,15 +27,16 @@ class MalformedOrder(ValueError):
     """The posted order JSON cannot be turned into a struct."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def exchange_domain(chain_id: int, neg_risk: bool):
     exchange = get_contract_config(chain_id, neg_risk).exchange
     # chainId as a string, exactly as py_order_utils' BaseBuilder builds it
-    return make_domain(name=DOMAIN_NAME, version=DOMAIN_VERSION, chainId=str(chain_id),
-                       verifyingContract=normalize_address(exchange))
+    return make_domain(
+        name=DOMAIN_NAME, version=DOMAIN_VERSION, chainId=str(chain_id), verifyingContract=normalize_address(exchange)
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _domain_separator(chain_id: int, neg_risk: bool) -> bytes:
     return exchange_domain(chain_id, neg_risk).hash_struct()
 
@@ -46,13 +47,20 @@ def order_struct(order: dict) -> Order:
     # to compute) cannot change the hash
     try:
         side = order["side"]
-        return Order(salt=int(order["salt"]), maker=order["maker"], signer=order["signer"],
-                     taker=order["taker"], tokenId=int(order["tokenId"]),
-                     makerAmount=int(order["makerAmount"]), takerAmount=int(order["takerAmount"]),
-                     expiration=int(order["expiration"]), nonce=int(order["nonce"]),
-                     feeRateBps=int(order["feeRateBps"]),
-                     side=SIDES[side] if isinstance(side, str) else int(side),
-                     signatureType=int(order["signatureType"]))
+        return Order(
+            salt=int(order["salt"]),
+            maker=order["maker"],
+            signer=order["signer"],
+            taker=order["taker"],
+            tokenId=int(order["tokenId"]),
+            makerAmount=int(order["makerAmount"]),
+            takerAmount=int(order["takerAmount"]),
+            expiration=int(order["expiration"]),
+            nonce=int(order["nonce"]),
+            feeRateBps=int(order["feeRateBps"]),
+            side=SIDES[side] if isinstance(side, str) else int(side),
+            signatureType=int(order["signatureType"]),
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MalformedOrder(str(exc)) from exc
 

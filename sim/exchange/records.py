@@ -25,8 +25,7 @@ OPEN_STATUSES = (LIVE, DELAYED)
 TERMINAL_STATUSES = frozenset({MATCHED, CANCELED, UNMATCHED, CANCELED_MARKET_RESOLVED, INVALID})
 
 # Trade statuses and the moves the exchange can make between them
-TRADE_MATCHED, MINED, CONFIRMED, RETRYING, FAILED = (
-    "MATCHED", "MINED", "CONFIRMED", "RETRYING", "FAILED")
+TRADE_MATCHED, MINED, CONFIRMED, RETRYING, FAILED = ("MATCHED", "MINED", "CONFIRMED", "RETRYING", "FAILED")
 TRADE_MOVES = {
     TRADE_MATCHED: (MINED, RETRYING),
     MINED: (CONFIRMED, RETRYING),
@@ -47,8 +46,9 @@ NOT_ENOUGH_BALANCE = "not enough balance / allowance"
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
 INVALID_EXPIRATION = "invalid expiration"
 FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
-FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or "
-                "killed if no match is found.")
+FAK_NO_MATCH = (
+    "no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found."
+)
 MARKET_NOT_READY = "the market is not yet ready to process new orders"
 ALREADY_GONE = "order can't be found - already canceled or matched"
 
@@ -94,6 +94,7 @@ def base_units(value: Decimal) -> str:
 
 # ---- records ------------------------------------------------------------------------------
 
+
 @dataclass
 class Account:
     api_key: str
@@ -102,7 +103,7 @@ class Account:
     address: str  # the signer
     funder: str  # the maker address: holds the funds (the signer itself for EOA wallets)
     balances: dict[str, Decimal] = field(default_factory=dict)  # COLLATERAL or a token id
-    open_orders: dict[str, "Order"] = field(default_factory=dict)
+    open_orders: dict[str, Order] = field(default_factory=dict)
     trade_ids: list[str] = field(default_factory=list)
     markets: list[str] = field(default_factory=list)  # condition ids it has a stake in
     heartbeat_id: str | None = None

@@ -34,19 +34,48 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Callable
 
 from sim.exchange.book import BUY, SELL, ZERO, Book, Fill
 from sim.exchange.events import VenueEvent
 from sim.exchange.markets import Market, updown_market
-from sim.exchange.records import (ALREADY_GONE, BASE_UNITS, CANCELED, CANCELED_MARKET_RESOLVED, COLLATERAL,
-                      DELAYED, FAILED, FAK_NO_MATCH, FOK_NOT_FILLED, INVALID_EXPIRATION,
-                      INVALID_PAYLOAD, LIVE, MARKET_NOT_READY, MATCHED, NOT_ENOUGH_BALANCE,
-                      NOTE_CANCEL, NOTE_FILL, NOTE_RESOLVED, ORDER_TYPES, OWNER_MISMATCH,
-                      POST_ONLY_CROSSES, SIGNER_MISMATCH, TRADE_MOVES, UNAUTHORIZED, UNMATCHED,
-                      Account, MakerLeg, Notification, Order, OrderRequest, Placement, Trade,
-                      VenueError, fmt)
+from sim.exchange.records import (
+    ALREADY_GONE,
+    BASE_UNITS,
+    CANCELED,
+    CANCELED_MARKET_RESOLVED,
+    COLLATERAL,
+    DELAYED,
+    FAILED,
+    FAK_NO_MATCH,
+    FOK_NOT_FILLED,
+    INVALID_EXPIRATION,
+    INVALID_PAYLOAD,
+    LIVE,
+    MARKET_NOT_READY,
+    MATCHED,
+    NOT_ENOUGH_BALANCE,
+    NOTE_CANCEL,
+    NOTE_FILL,
+    NOTE_RESOLVED,
+    ORDER_TYPES,
+    OWNER_MISMATCH,
+    POST_ONLY_CROSSES,
+    SIGNER_MISMATCH,
+    TRADE_MOVES,
+    UNAUTHORIZED,
+    UNMATCHED,
+    Account,
+    MakerLeg,
+    Notification,
+    Order,
+    OrderRequest,
+    Placement,
+    Trade,
+    VenueError,
+    fmt,
+)
 
 USDC_QUANTUM = Decimal("0.000001")
 HEARTBEAT_TIMEOUT = 10.0
@@ -59,6 +88,7 @@ def _hash_hex(text: str) -> str:
 
 
 # ---- the venue --------------------------------------------------------------------------------
+
 
 class Venue:
     def __init__(self, now: Callable[[], float], *, chain_id: int = 137, name: str = "clobsim"):
@@ -117,8 +147,16 @@ class Venue:
 
     # ---- setup -------------------------------------------------------------------------
 
-    def open_account(self, api_key: str, secret: str, passphrase: str, address: str, *,
-                     funder: str | None = None, collateral: Decimal | str | int = 0) -> Account:
+    def open_account(
+        self,
+        api_key: str,
+        secret: str,
+        passphrase: str,
+        address: str,
+        *,
+        funder: str | None = None,
+        collateral: Decimal | str | int = 0,
+    ) -> Account:
         if api_key in self.accounts:
             raise ValueError(f"account {api_key} exists")
         account = Account(api_key, secret, passphrase, address, funder or address)
@@ -144,9 +182,14 @@ class Venue:
         for token_id in market.token_ids:
             self._market_of_token[token_id] = market
             self._books[token_id] = Book(token_id)
-        self._record(VenueEvent.MARKET_LISTED, market=market.condition_id, slug=market.slug,
-                     tokens=list(market.token_ids), tick_size=fmt(market.tick_size),
-                     min_size=fmt(market.min_size))
+        self._record(
+            VenueEvent.MARKET_LISTED,
+            market=market.condition_id,
+            slug=market.slug,
+            tokens=list(market.token_ids),
+            tick_size=fmt(market.tick_size),
+            min_size=fmt(market.min_size),
+        )
         return market
 
     def open_updown_market(self, symbol: str, window_start: int, **options) -> Market:
@@ -186,21 +229,40 @@ class Venue:
         try:
             market, side, price, size = self._validate(account, request)
         except VenueError as exc:
-            self._record(VenueEvent.ORDER_REJECTED, order_id=request.order_id, owner=owner,
-                         status=exc.status, error=exc.message)
+            self._record(
+                VenueEvent.ORDER_REJECTED, order_id=request.order_id, owner=owner, status=exc.status, error=exc.message
+            )
             raise
-        order = Order(id=request.order_id, owner=owner, maker_address=account.funder,
-                      market=market.condition_id, asset_id=request.token_id,
-                      outcome=market.outcome_of(request.token_id), side=side, price=price,
-                      original_size=size, order_type=request.order_type,
-                      expiration=request.expiration, created_at=self._clock(),
-                      post_only=request.post_only)
+        order = Order(
+            id=request.order_id,
+            owner=owner,
+            maker_address=account.funder,
+            market=market.condition_id,
+            asset_id=request.token_id,
+            outcome=market.outcome_of(request.token_id),
+            side=side,
+            price=price,
+            original_size=size,
+            order_type=request.order_type,
+            expiration=request.expiration,
+            created_at=self._clock(),
+            post_only=request.post_only,
+        )
         self.orders[order.id] = order
         self._touch(account, market.condition_id)
-        self._record(VenueEvent.ORDER_PLACED, order_id=order.id, owner=owner, market=order.market,
-                     asset_id=order.asset_id, side=side, price=fmt(price), size=fmt(size),
-                     order_type=order.order_type, post_only=order.post_only,
-                     expiration=order.expiration)
+        self._record(
+            VenueEvent.ORDER_PLACED,
+            order_id=order.id,
+            owner=owner,
+            market=order.market,
+            asset_id=order.asset_id,
+            side=side,
+            price=fmt(price),
+            size=fmt(size),
+            order_type=order.order_type,
+            post_only=order.post_only,
+            expiration=order.expiration,
+        )
         book = self._books[order.asset_id]
         delay = self._match_delay.get(order.asset_id)
         if delay and book.crosses(side, price):
@@ -211,12 +273,15 @@ class Venue:
     def _validate(self, account: Account, request: OrderRequest):
         """The exchange's checks in the order it makes them; -> (market, side, price, size)."""
         market = self._market_of_token.get(request.token_id)
-        if market is None or request.order_type not in ORDER_TYPES or \
-                request.side not in (BUY, SELL) or request.maker_amount <= 0 or \
-                request.taker_amount <= 0:
+        if (
+            market is None
+            or request.order_type not in ORDER_TYPES
+            or request.side not in (BUY, SELL)
+            or request.maker_amount <= 0
+            or request.taker_amount <= 0
+        ):
             raise VenueError(400, INVALID_PAYLOAD)
-        if request.owner_field != account.api_key or \
-                request.maker.lower() != account.funder.lower():
+        if request.owner_field != account.api_key or request.maker.lower() != account.funder.lower():
             raise VenueError(400, OWNER_MISMATCH)
         if request.signer.lower() != account.address.lower():
             raise VenueError(400, SIGNER_MISMATCH)
@@ -225,20 +290,27 @@ class Venue:
         if request.order_id in self.orders:
             raise VenueError(400, f"order {request.order_id} is invalid. Duplicated.")
         side = request.side
-        usdc, shares = ((request.maker_amount, request.taker_amount) if side == BUY
-                        else (request.taker_amount, request.maker_amount))
+        usdc, shares = (
+            (request.maker_amount, request.taker_amount)
+            if side == BUY
+            else (request.taker_amount, request.maker_amount)
+        )
         price = Decimal(usdc) / Decimal(shares)
         size = Decimal(shares) / BASE_UNITS
         tick = market.tick_size
         if price % tick != 0 or not tick <= price <= 1 - tick:
-            raise VenueError(400, f"order {request.order_id} is invalid. Price ({fmt(price)}) "
-                                  f"breaks minimum tick size rule: {fmt(tick)}")
+            raise VenueError(
+                400,
+                f"order {request.order_id} is invalid. Price ({fmt(price)}) breaks minimum tick size rule: {fmt(tick)}",
+            )
         if size < market.min_size:
-            raise VenueError(400, f"order {request.order_id} is invalid. Size ({fmt(size)}) "
-                                  f"lower than the minimum: {fmt(market.min_size)}")
+            raise VenueError(
+                400,
+                f"order {request.order_id} is invalid. Size ({fmt(size)}) "
+                f"lower than the minimum: {fmt(market.min_size)}",
+            )
         self._check_type_and_expiration(request)
-        needed, asset = ((Decimal(usdc) / BASE_UNITS, COLLATERAL) if side == BUY
-                         else (size, request.token_id))
+        needed, asset = (Decimal(usdc) / BASE_UNITS, COLLATERAL) if side == BUY else (size, request.token_id)
         if self.available(account.api_key, asset) < needed:
             raise VenueError(400, NOT_ENOUGH_BALANCE)
         book = self._books[request.token_id]
@@ -298,34 +370,59 @@ class Venue:
             account.open_orders[order.id] = order
         else:
             account.open_orders.pop(order.id, None)
-        self._record(VenueEvent.ORDER_STATUS, order_id=order.id, status=status,
-                     size_matched=fmt(order.size_matched), reason=reason)
+        self._record(
+            VenueEvent.ORDER_STATUS,
+            order_id=order.id,
+            status=status,
+            size_matched=fmt(order.size_matched),
+            reason=reason,
+        )
 
     # ---- trades ------------------------------------------------------------------------
 
-    def _book_trades(self, market: Market, token_id: str, taker_side: str, fills: list[Fill],
-                     taker: Order | None, taker_ref: str) -> list[Trade]:
+    def _book_trades(
+        self, market: Market, token_id: str, taker_side: str, fills: list[Fill], taker: Order | None, taker_ref: str
+    ) -> list[Trade]:
         """Turn a taker's fills into trades, one per price level, and settle them."""
         trades: list[Trade] = []
         for group in _by_price(fills):
             if taker is None and all(f.maker_owner is None for f in group):
                 continue  # the crowd trading with itself: nobody to tell
-            trades.append(self._book_trade(market, token_id, taker_side, group, taker,
-                                           taker_ref, bucket_index=len(trades)))
+            trades.append(
+                self._book_trade(market, token_id, taker_side, group, taker, taker_ref, bucket_index=len(trades))
+            )
         return trades
 
-    def _book_trade(self, market: Market, token_id: str, taker_side: str, group: list[Fill],
-                    taker: Order | None, taker_ref: str, bucket_index: int) -> Trade:
+    def _book_trade(
+        self,
+        market: Market,
+        token_id: str,
+        taker_side: str,
+        group: list[Fill],
+        taker: Order | None,
+        taker_ref: str,
+        bucket_index: int,
+    ) -> Trade:
         trade_id = self._uuid("trade")
         now = self._clock()
         maker_side = SELL if taker_side == BUY else BUY
-        trade = Trade(id=trade_id, market=market.condition_id, asset_id=token_id,
-                      outcome=market.outcome_of(token_id), taker_order_id=taker_ref,
-                      taker_owner=taker.owner if taker else None, side=taker_side,
-                      size=sum((f.size for f in group), ZERO), price=group[0].price,
-                      match_time=now, last_update=now, bucket_index=bucket_index, makers=[],
-                      transaction_hash="0x" + _hash_hex(f"{self.name}:tx:{trade_id}"),
-                      fee_rate_bps=market.fee_rate_bps)
+        trade = Trade(
+            id=trade_id,
+            market=market.condition_id,
+            asset_id=token_id,
+            outcome=market.outcome_of(token_id),
+            taker_order_id=taker_ref,
+            taker_owner=taker.owner if taker else None,
+            side=taker_side,
+            size=sum((f.size for f in group), ZERO),
+            price=group[0].price,
+            match_time=now,
+            last_update=now,
+            bucket_index=bucket_index,
+            makers=[],
+            transaction_hash="0x" + _hash_hex(f"{self.name}:tx:{trade_id}"),
+            fee_rate_bps=market.fee_rate_bps,
+        )
         for fill in group:
             trade.makers.append(self._fill_maker(trade, fill, maker_side))
         if taker is not None:
@@ -335,11 +432,22 @@ class Venue:
             account = self.accounts[owner]
             account.trade_ids.append(trade_id)
             self._touch(account, trade.market)
-        self._record(VenueEvent.TRADE_MATCHED, trade_id=trade_id, market=trade.market, asset_id=token_id,
-                     taker_order_id=taker_ref, taker_owner=trade.taker_owner, side=taker_side,
-                     price=fmt(trade.price), size=fmt(trade.size), bucket_index=bucket_index,
-                     makers=[{"order_id": leg.order_id, "owner": leg.owner,
-                              "matched_amount": fmt(leg.matched_amount)} for leg in trade.makers])
+        self._record(
+            VenueEvent.TRADE_MATCHED,
+            trade_id=trade_id,
+            market=trade.market,
+            asset_id=token_id,
+            taker_order_id=taker_ref,
+            taker_owner=trade.taker_owner,
+            side=taker_side,
+            price=fmt(trade.price),
+            size=fmt(trade.size),
+            bucket_index=bucket_index,
+            makers=[
+                {"order_id": leg.order_id, "owner": leg.owner, "matched_amount": fmt(leg.matched_amount)}
+                for leg in trade.makers
+            ],
+        )
         self._notify_fills(trade, taker)
         return trade
 
@@ -350,8 +458,7 @@ class Venue:
         self._fill_order(order, trade, fill.size, _fill_cost(fill.size, fill.price))
         if fill.maker_done:
             self._set_status(order, MATCHED)
-        return MakerLeg(order.id, order.owner, order.maker_address, fill.size, fill.price,
-                        maker_side)
+        return MakerLeg(order.id, order.owner, order.maker_address, fill.size, fill.price, maker_side)
 
     def _fill_order(self, order: Order, trade: Trade, shares: Decimal, usdc: Decimal) -> None:
         order.size_matched += shares
@@ -377,13 +484,22 @@ class Venue:
 
     def _notify_fills(self, trade: Trade, taker: Order | None) -> None:
         legs = [(taker, trade.size)] if taker else []
-        legs += [(self.orders[leg.order_id], leg.matched_amount)
-                 for leg in trade.makers if leg.owner is not None]
+        legs += [(self.orders[leg.order_id], leg.matched_amount) for leg in trade.makers if leg.owner is not None]
         for order, size in legs:
-            self._notify(order.owner, NOTE_FILL, {
-                "order_id": order.id, "trade_id": trade.id, "asset_id": order.asset_id,
-                "market": order.market, "side": order.side, "price": fmt(trade.price),
-                "size": fmt(size), "status": trade.status})
+            self._notify(
+                order.owner,
+                NOTE_FILL,
+                {
+                    "order_id": order.id,
+                    "trade_id": trade.id,
+                    "asset_id": order.asset_id,
+                    "market": order.market,
+                    "side": order.side,
+                    "price": fmt(trade.price),
+                    "size": fmt(size),
+                    "status": trade.status,
+                },
+            )
 
     def advance_trade(self, trade_id: str, status: str) -> Trade:
         """Move a trade along its settlement path; FAILED voids the fill's balance movements."""
@@ -396,14 +512,14 @@ class Venue:
         if status == FAILED:
             for owner, asset, delta in trade.movements:
                 self._move(owner, asset, -delta)
-            self._record(VenueEvent.TRADE_VOIDED, trade_id=trade_id,
-                         movements=[[o, a, fmt(-d)] for o, a, d in trade.movements])
+            self._record(
+                VenueEvent.TRADE_VOIDED, trade_id=trade_id, movements=[[o, a, fmt(-d)] for o, a, d in trade.movements]
+            )
         return trade
 
     # ---- the rest of the market --------------------------------------------------------
 
-    def set_crowd_depth(self, token_id: str, side: str, price: Decimal | str,
-                        size: Decimal | str) -> list[Trade]:
+    def set_crowd_depth(self, token_id: str, side: str, price: Decimal | str, size: Decimal | str) -> list[Trade]:
         """Set the crowd's resting size at one level. Growth that crosses the book trades first
         (as an incoming crowd order would), so the book never stays crossed."""
         return self.set_crowd_levels(token_id, side, (price,), size)
@@ -439,22 +555,29 @@ class Venue:
                 current_text = fmt(book.crowd_at(side, price))
             else:
                 current_text = wanted_text  # the same value, so the same text
-            self._emit(VenueEvent.CROWD_DEPTH, {"asset_id": token_id, "side": side, "price": fmt(price),
-                                       "size": current_text})
+            self._emit(
+                VenueEvent.CROWD_DEPTH, {"asset_id": token_id, "side": side, "price": fmt(price), "size": current_text}
+            )
         return trades
 
-    def take(self, token_id: str, taker_side: str, size: Decimal | str,
-             limit_price: Decimal | str | None = None) -> list[Trade]:
+    def take(
+        self, token_id: str, taker_side: str, size: Decimal | str, limit_price: Decimal | str | None = None
+    ) -> list[Trade]:
         """Taker flow from the rest of the market: consumes the queue ahead, then bot orders."""
         book, market = self._books[token_id], self._market_of_token[token_id]
         limit = None if limit_price is None else Decimal(str(limit_price))
         fills = book.match(taker_side, Decimal(str(size)), limit)
         taker_ref = "0x" + _hash_hex(f"{self.name}:crowd-taker:{self._next('crowd-taker')}")
         trades = self._book_trades(market, token_id, taker_side, fills, None, taker_ref)
-        self._record(VenueEvent.CROWD_TAKE, asset_id=token_id, side=taker_side, size=fmt(Decimal(str(size))),
-                     limit_price=None if limit is None else fmt(limit),
-                     filled=fmt(sum((f.size for f in fills), ZERO)),
-                     trades=[t.id for t in trades])
+        self._record(
+            VenueEvent.CROWD_TAKE,
+            asset_id=token_id,
+            side=taker_side,
+            size=fmt(Decimal(str(size))),
+            limit_price=None if limit is None else fmt(limit),
+            filled=fmt(sum((f.size for f in fills), ZERO)),
+            trades=[t.id for t in trades],
+        )
         return trades
 
     def fill_resting(self, order_id: str, size: Decimal | str) -> list[Trade]:
@@ -491,8 +614,9 @@ class Venue:
             raise ValueError(f"order {order_id} is {order.status}, not DELAYED")
         market, book = self._market_of_token[order.asset_id], self._books[order.asset_id]
         liquidity = book.liquidity(order.side, order.price)
-        if (order.order_type == "FOK" and liquidity < order.remaining) or \
-                (order.order_type == "FAK" and liquidity == 0):
+        if (order.order_type == "FOK" and liquidity < order.remaining) or (
+            order.order_type == "FAK" and liquidity == 0
+        ):
             self._set_status(order, UNMATCHED, reason="released unfillable")
             return []
         return self._execute(order, market, book)
@@ -524,24 +648,37 @@ class Venue:
 
     def cancel_market(self, owner: str, market: str = "", asset_id: str = "") -> list[str]:
         account = self._require_account(owner)
-        ids = [o.id for o in account.open_orders.values()
-               if (not market or o.market == market) and (not asset_id or o.asset_id == asset_id)]
+        ids = [
+            o.id
+            for o in account.open_orders.values()
+            if (not market or o.market == market) and (not asset_id or o.asset_id == asset_id)
+        ]
         return self.cancel(owner, ids)[0]
 
     def _cancel(self, order: Order, status: str, reason: str) -> None:
         self._books[order.asset_id].remove(order.id)
         self._set_status(order, status, reason=reason)
-        self._notify(order.owner, NOTE_CANCEL, {
-            "order_id": order.id, "asset_id": order.asset_id, "market": order.market,
-            "side": order.side, "price": fmt(order.price),
-            "original_size": fmt(order.original_size), "size_matched": fmt(order.size_matched)})
+        self._notify(
+            order.owner,
+            NOTE_CANCEL,
+            {
+                "order_id": order.id,
+                "asset_id": order.asset_id,
+                "market": order.market,
+                "side": order.side,
+                "price": fmt(order.price),
+                "original_size": fmt(order.original_size),
+                "size_matched": fmt(order.size_matched),
+            },
+        )
 
     def expire_orders(self) -> list[str]:
         """Cancel GTD orders whose time has come (the harness calls this every 5 s, with the
         heartbeat sweep)."""
         now = self.now()
-        due = [o for o in self._all_open_orders() if o.order_type == "GTD"
-               and now >= o.expiration - GTD_SECURITY_MARGIN]
+        due = [
+            o for o in self._all_open_orders() if o.order_type == "GTD" and now >= o.expiration - GTD_SECURITY_MARGIN
+        ]
         for order in due:
             self._cancel(order, CANCELED, "expired")
         return [o.id for o in due]
@@ -567,8 +704,7 @@ class Venue:
         for account in self.accounts.values():
             if account.heartbeat_at is None or now - account.heartbeat_at <= HEARTBEAT_TIMEOUT:
                 continue
-            self._record(VenueEvent.HEARTBEAT_EXPIRED, owner=account.api_key,
-                         heartbeat_id=account.heartbeat_id)
+            self._record(VenueEvent.HEARTBEAT_EXPIRED, owner=account.api_key, heartbeat_id=account.heartbeat_id)
             account.heartbeat_id = account.heartbeat_at = None
             for order in list(account.open_orders.values()):
                 self._cancel(order, CANCELED, "heartbeat")
@@ -581,16 +717,14 @@ class Venue:
         market = self.markets[condition_id]
         winner = market.token(winning_outcome).token_id
         market.accepting_orders, market.closed, market.winner_token_id = False, True, winner
-        self._record(VenueEvent.MARKET_RESOLVED, market=condition_id, winning_asset_id=winner,
-                     outcome=winning_outcome)
+        self._record(VenueEvent.MARKET_RESOLVED, market=condition_id, winning_asset_id=winner, outcome=winning_outcome)
         for order in [o for o in self._all_open_orders() if o.market == condition_id]:
             self._cancel(order, CANCELED_MARKET_RESOLVED, "market resolved")
         for account in self.accounts.values():
             if condition_id not in account.markets:
                 continue
             self._pay_out(account, market, winner)
-            self._notify(account.api_key, NOTE_RESOLVED,
-                         {"market": condition_id, "winning_asset_id": winner})
+            self._notify(account.api_key, NOTE_RESOLVED, {"market": condition_id, "winning_asset_id": winner})
 
     def _pay_out(self, account: Account, market: Market, winner: str) -> None:
         payout = account.balance(winner)
@@ -600,8 +734,7 @@ class Venue:
                 self._move(account.api_key, token_id, -held)
         if payout:
             self._move(account.api_key, COLLATERAL, payout)
-        self._record(VenueEvent.PAYOUT, owner=account.api_key, market=market.condition_id,
-                     amount=fmt(payout))
+        self._record(VenueEvent.PAYOUT, owner=account.api_key, market=market.condition_id, amount=fmt(payout))
 
     # ---- notifications -----------------------------------------------------------------
 

@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from sim.checks import run
-from sim.runner.scenario import from_dict
 from sim.explore.strategies import scenarios
+from sim.runner.scenario import from_dict
 
 
 class InvariantViolation(Exception):
@@ -62,8 +62,9 @@ def _progress(state: Exploration, started: float, stream) -> None:
         return
     elapsed = max(time.perf_counter() - started, 1e-9)
     status = "shrinking" if state.found else "searching"
-    stream.write(f"\rexplore [{state.bot}] {status}: {state.examples} runs, {state.examples / elapsed:.1f}/s, "
-                 f"{elapsed:.0f}s   ")
+    stream.write(
+        f"\rexplore [{state.bot}] {status}: {state.examples} runs, {state.examples / elapsed:.1f}/s, {elapsed:.0f}s   "
+    )
     stream.flush()
 
 
@@ -81,9 +82,18 @@ def split_examples(examples: int | None, searches: int) -> list[int | None]:
     return [share + (1 if k < extra else 0) for k in range(searches)]
 
 
-def explore(*, bot: str = "core", seed: int = 0, examples: int | None = None, budget: float | None = None,
-            out: str = os.path.join("scenarios", "regressions"), mode: str = "fast",
-            progress=sys.stderr, searches: int = 1, workers: int | None = None) -> Exploration:
+def explore(
+    *,
+    bot: str = "core",
+    seed: int = 0,
+    examples: int | None = None,
+    budget: float | None = None,
+    out: str = os.path.join("scenarios", "regressions"),
+    mode: str = "fast",
+    progress=sys.stderr,
+    searches: int = 1,
+    workers: int | None = None,
+) -> Exploration:
     """Search, shrink, write the minimal failing scenario (if any) into `out`.
 
     searches: seeded sub-searches (module docstring); workers: processes to run them on
@@ -91,8 +101,11 @@ def explore(*, bot: str = "core", seed: int = 0, examples: int | None = None, bu
     if searches < 1:
         raise ValueError(f"searches must be >= 1, got {searches}")
     started = time.perf_counter()
-    jobs = [(bot, sub_seed(seed, k), share, budget, mode)
-            for k, share in enumerate(split_examples(examples, searches)) if share != 0]
+    jobs = [
+        (bot, sub_seed(seed, k), share, budget, mode)
+        for k, share in enumerate(split_examples(examples, searches))
+        if share != 0
+    ]
     if len(jobs) == 1:
         outcomes = [_search(jobs[0], progress=progress, started=started)]
     else:
@@ -104,8 +117,9 @@ def explore(*, bot: str = "core", seed: int = 0, examples: int | None = None, bu
             state.found, state.failures = found, failures
             break
     if state.found is not None:
-        state.path = write_regression(InvariantViolation(state.found, state.failures), bot=bot, seed=seed,
-                                      out=out, searches=searches)
+        state.path = write_regression(
+            InvariantViolation(state.found, state.failures), bot=bot, seed=seed, out=out, searches=searches
+        )
     state.seconds = time.perf_counter() - started
     return state
 
@@ -135,9 +149,17 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
     max_examples = examples if examples is not None else 100_000
 
     @hypothesis_seed(seed)
-    @settings(max_examples=max_examples, database=None, deadline=None, derandomize=False,
-              phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck),
-              report_multiple_bugs=False, verbosity=Verbosity.quiet, print_blob=False)
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
     @given(scenarios())
     def property_holds(data: dict) -> None:
         if deadline is not None and state.found is None and time.perf_counter() > deadline:
@@ -167,10 +189,15 @@ def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out:
     invariant = violation.failures[0].id
     data["name"] = f"{bot}-{invariant}-{digest}"
     how = f"--bot {bot} --seed {seed}" + (f" --workers {searches}" if searches > 1 else "")
-    data["description"] = (f"Found by `clobsim explore {how}`: {invariant} failed "
-                           f"({violation.failures[0].message}). Minimal case after shrinking.")
-    ordered = {key: data[key] for key in ("name", "description", "seed", "market", "trades", "events", "faults")
-               if key in data and data[key] not in ([], None)}
+    data["description"] = (
+        f"Found by `clobsim explore {how}`: {invariant} failed "
+        f"({violation.failures[0].message}). Minimal case after shrinking."
+    )
+    ordered = {
+        key: data[key]
+        for key in ("name", "description", "seed", "market", "trades", "events", "faults")
+        if key in data and data[key] not in ([], None)
+    }
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, f"{data['name']}.yaml")
     with open(path, "w", encoding="utf-8") as handle:

@@ -17,21 +17,57 @@ Common parameters:
 
 from __future__ import annotations
 
-from sim.faults import (balance_lag, bot_crash, cancel_race, delayed_match, engine_restart,
-                        heartbeat_cancel_all, http_error, late_fill, latency, notification_delay,
-                        notification_drop, notification_duplicate, notification_reorder,
-                        order_not_found_after_match, partial_fill, size_shortfall, stale_read,
-                        timeout_after_apply, timeout_before_apply, trade_failed)
+from sim.faults import (
+    balance_lag,
+    bot_crash,
+    cancel_race,
+    delayed_match,
+    engine_restart,
+    heartbeat_cancel_all,
+    http_error,
+    late_fill,
+    latency,
+    notification_delay,
+    notification_drop,
+    notification_duplicate,
+    notification_reorder,
+    order_not_found_after_match,
+    partial_fill,
+    size_shortfall,
+    stale_read,
+    timeout_after_apply,
+    timeout_before_apply,
+    trade_failed,
+)
 from sim.faults.kind import ROUTES, Fault, FaultKind
 
 __all__ = ["CATALOGUE", "ROUTES", "Fault", "FaultKind", "fault", "names"]
 
-CATALOGUE: dict[str, FaultKind] = {module.KIND.name: module.KIND for module in (
-    latency, timeout_after_apply, timeout_before_apply, http_error, stale_read, order_not_found_after_match,
-    late_fill, partial_fill, cancel_race, notification_delay, notification_duplicate, notification_drop,
-    notification_reorder, delayed_match, trade_failed, balance_lag, size_shortfall, engine_restart,
-    heartbeat_cancel_all, bot_crash,
-)}
+CATALOGUE: dict[str, FaultKind] = {
+    module.KIND.name: module.KIND
+    for module in (
+        latency,
+        timeout_after_apply,
+        timeout_before_apply,
+        http_error,
+        stale_read,
+        order_not_found_after_match,
+        late_fill,
+        partial_fill,
+        cancel_race,
+        notification_delay,
+        notification_duplicate,
+        notification_drop,
+        notification_reorder,
+        delayed_match,
+        trade_failed,
+        balance_lag,
+        size_shortfall,
+        engine_restart,
+        heartbeat_cancel_all,
+        bot_crash,
+    )
+}
 
 
 def names() -> list[str]:

@@ -12,15 +12,20 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from sim.exchange.events import VenueEvent
 from sim.exchange.gateway import Answer, Call, error
 from sim.exchange.records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
 from sim.faults.kind import SECONDS, Armed, Armory, Draws, FaultKind, Final, Net, T
 from sim.trace import TraceType
-from sim.exchange.events import VenueEvent
 
 # venue events after which a token balance may have changed
-BALANCE_EVENTS = (VenueEvent.ACCOUNT_OPENED, VenueEvent.DEPOSIT, VenueEvent.TRADE_MATCHED, VenueEvent.TRADE_VOIDED,
-                  VenueEvent.PAYOUT)
+BALANCE_EVENTS = (
+    VenueEvent.ACCOUNT_OPENED,
+    VenueEvent.DEPOSIT,
+    VenueEvent.TRADE_MATCHED,
+    VenueEvent.TRADE_VOIDED,
+    VenueEvent.PAYOUT,
+)
 
 
 class BalanceHistory:
@@ -71,8 +76,16 @@ class BalanceLag(FaultKind):
                 continue
             lagged = net.balances.lagged(net, token, one)
             if lagged - net.venue.locked(account, token) < size <= net.venue.available(call.owner, token):
-                net.trace(TraceType.FAULT, kind=self.name, index=one.index, token=token, seq=call.seq,
-                          shown=str(lagged), needed=str(size), phase="placement refused")
+                net.trace(
+                    TraceType.FAULT,
+                    kind=self.name,
+                    index=one.index,
+                    token=token,
+                    seq=call.seq,
+                    shown=str(lagged),
+                    needed=str(size),
+                    phase="placement refused",
+                )
                 return error(400, NOT_ENOUGH_BALANCE)
         return None
 
@@ -88,8 +101,14 @@ class BalanceLag(FaultKind):
             lagged = net.balances.lagged(net, token, one)
             current = Decimal(int(answer.body.get("balance", "0"))) / BASE_UNITS
             if lagged != current:
-                net.trace(TraceType.FAULT, kind=self.name, index=one.index, token=token, shown=str(lagged),
-                          actual=str(current))
+                net.trace(
+                    TraceType.FAULT,
+                    kind=self.name,
+                    index=one.index,
+                    token=token,
+                    shown=str(lagged),
+                    actual=str(current),
+                )
                 return Answer(200, {**answer.body, "balance": base_units(lagged)}, answer.headers)
         return answer
 
@@ -98,5 +117,11 @@ class BalanceLag(FaultKind):
 
 
 KIND = BalanceLag(
-    "balance_lag", "The conditional-token balance reports fills `lag` seconds late.",
-    {"lag": SECONDS, "from": T, "to": T}, ("lag",), {"from": 0}, precedence=150, watches=BALANCE_EVENTS)
+    "balance_lag",
+    "The conditional-token balance reports fills `lag` seconds late.",
+    {"lag": SECONDS, "from": T, "to": T},
+    ("lag",),
+    {"from": 0},
+    precedence=150,
+    watches=BALANCE_EVENTS,
+)

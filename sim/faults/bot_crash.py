@@ -36,5 +36,10 @@ class BotCrash(FaultKind):
 
 
 KIND = BotCrash(
-    "bot_crash", "The bot's tasks die at `at`; a new bot starts `restart_after` s later on the same SQLite database.",
-    {"at": T, "restart_after": SECONDS}, ("at",), {"restart_after": 5}, precedence=200)
+    "bot_crash",
+    "The bot's tasks die at `at`; a new bot starts `restart_after` s later on the same SQLite database.",
+    {"at": T, "restart_after": SECONDS},
+    ("at",),
+    {"restart_after": 5},
+    precedence=200,
+)

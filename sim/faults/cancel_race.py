@@ -40,10 +40,15 @@ class CancelRace(FaultKind):
                 net.fire(one, order_id=order_id, size=str(size))
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order},
-                                     optional={"size": st.sampled_from([2.0, 5.0])})
+        return st.fixed_dictionaries(
+            {"trade": draws.trade, "order": draws.order}, optional={"size": st.sampled_from([2.0, 5.0])}
+        )
 
 
 KIND = CancelRace(
-    "cancel_race", "A fill lands between the bot's status check of the order (answered LIVE) and its cancel.",
-    {"trade": TRADE, "order": ORDER, "size": SIZE}, ("trade", "order"), precedence=90)
+    "cancel_race",
+    "A fill lands between the bot's status check of the order (answered LIVE) and its cancel.",
+    {"trade": TRADE, "order": ORDER, "size": SIZE},
+    ("trade", "order"),
+    precedence=90,
+)

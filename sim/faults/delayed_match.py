@@ -47,15 +47,25 @@ class DelayedMatch(FaultKind):
             net.venue.fail_delayed(order_id)
         else:
             net.venue.release_delayed(order_id)
-        net.trace(TraceType.FAULT, kind=self.name, index=armed.index, order_id=order_id,
-                  phase="failed" if armed.fault.get("fail") else "released")
+        net.trace(
+            TraceType.FAULT,
+            kind=self.name,
+            index=armed.index,
+            order_id=order_id,
+            phase="failed" if armed.fault.get("fail") else "released",
+        )
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order, "delay": st.sampled_from([5, 60]),
-                                      "fail": st.booleans()})
+        return st.fixed_dictionaries(
+            {"trade": draws.trade, "order": draws.order, "delay": st.sampled_from([5, 60]), "fail": st.booleans()}
+        )
 
 
 KIND = DelayedMatch(
-    "delayed_match", "The order is answered `delayed` and matches `delay` seconds later (or never, with fail: true).",
-    {"trade": TRADE, "order": ORDER, "delay": SECONDS, "fail": {"type": "boolean"}}, ("trade", "order"),
-    {"delay": 10, "fail": False}, precedence=50)
+    "delayed_match",
+    "The order is answered `delayed` and matches `delay` seconds later (or never, with fail: true).",
+    {"trade": TRADE, "order": ORDER, "delay": SECONDS, "fail": {"type": "boolean"}},
+    ("trade", "order"),
+    {"delay": 10, "fail": False},
+    precedence=50,
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call, error
-from sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES, SECONDS, T, Armory, Draws, FaultKind, Net
+from sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES, SECONDS, Armory, Draws, FaultKind, Net, T
 from sim.trace import TraceType
 
 POST_ONLY_MODE = "post_only_mode: the matching engine only accepts post-only orders"
@@ -22,23 +22,32 @@ class EngineRestart(FaultKind):
             post_only_end = restart_end + float(one.fault.get("post_only_for"))
             rel = net.rel()
             if at <= rel < restart_end and (call.route in ORDER_ROUTES or call.route in CANCEL_ROUTES):
-                net.trace(TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq,
-                          phase="restarting")
+                net.trace(
+                    TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq, phase="restarting"
+                )
                 return error(425, ENGINE_RESTARTING)
-            if restart_end <= rel < post_only_end and call.route == "POST /order" and \
-                    not (isinstance(call.body, dict) and call.body.get("postOnly")):
-                net.trace(TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq,
-                          phase="post-only")
+            if (
+                restart_end <= rel < post_only_end
+                and call.route == "POST /order"
+                and not (isinstance(call.body, dict) and call.body.get("postOnly"))
+            ):
+                net.trace(
+                    TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq, phase="post-only"
+                )
                 return Answer(503, {"error": POST_ONLY_MODE}, (("Retry-After", "30"),))
         return None
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"at": draws.times, "duration": st.sampled_from([30, 90]),
-                                      "post_only_for": st.sampled_from([0, 120])})
+        return st.fixed_dictionaries(
+            {"at": draws.times, "duration": st.sampled_from([30, 90]), "post_only_for": st.sampled_from([0, 120])}
+        )
 
 
 KIND = EngineRestart(
-    "engine_restart", "Matching-engine restart: 425 on place and cancel for `duration` s, then "
-    "post-only mode for `post_only_for` s.",
-    {"at": T, "duration": SECONDS, "post_only_for": SECONDS}, ("at",), {"duration": 90, "post_only_for": 120},
-    precedence=30)
+    "engine_restart",
+    "Matching-engine restart: 425 on place and cancel for `duration` s, then post-only mode for `post_only_for` s.",
+    {"at": T, "duration": SECONDS, "post_only_for": SECONDS},
+    ("at",),
+    {"duration": 90, "post_only_for": 120},
+    precedence=30,
+)

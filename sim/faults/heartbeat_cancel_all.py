@@ -31,5 +31,9 @@ class HeartbeatCancelAll(FaultKind):
 
 
 KIND = HeartbeatCancelAll(
-    "heartbeat_cancel_all", "The venue cancels all of the bot's open orders at `at` (a missed heartbeat).",
-    {"at": T}, ("at",), precedence=180)
+    "heartbeat_cancel_all",
+    "The venue cancels all of the bot's open orders at `at` (a missed heartbeat).",
+    {"at": T},
+    ("at",),
+    precedence=180,
+)

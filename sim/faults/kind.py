@@ -26,8 +26,9 @@ one, used for listing, the JSON Schema and exploration.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import simpy
 from hypothesis import strategies as st
@@ -35,10 +36,27 @@ from hypothesis import strategies as st
 from sim.exchange.gateway import Answer, Call
 from sim.exchange.venue import Venue
 
-ROUTES = ["*", "POST /order", "POST /orders", "DELETE /order", "DELETE /orders", "DELETE /cancel-all",
-          "DELETE /cancel-market-orders", "GET /data/order", "GET /data/orders", "GET /data/trades",
-          "GET /notifications", "DELETE /notifications", "GET /balance-allowance", "GET /book",
-          "GET /markets", "GET /tick-size", "GET /neg-risk", "GET /fee-rate", "POST /v1/heartbeats"]
+ROUTES = [
+    "*",
+    "POST /order",
+    "POST /orders",
+    "DELETE /order",
+    "DELETE /orders",
+    "DELETE /cancel-all",
+    "DELETE /cancel-market-orders",
+    "GET /data/order",
+    "GET /data/orders",
+    "GET /data/trades",
+    "GET /notifications",
+    "DELETE /notifications",
+    "GET /balance-allowance",
+    "GET /book",
+    "GET /markets",
+    "GET /tick-size",
+    "GET /neg-risk",
+    "GET /fee-rate",
+    "POST /v1/heartbeats",
+]
 ORDER_ROUTES = ("POST /order", "POST /orders")
 CANCEL_ROUTES = ("DELETE /order", "DELETE /orders", "DELETE /cancel-all", "DELETE /cancel-market-orders")
 
@@ -153,8 +171,13 @@ class FaultKind:
     def schema(self) -> dict:
         props: dict[str, Any] = {"kind": {"const": self.name}}
         props.update(self.params)
-        return {"type": "object", "properties": props, "required": ["kind", *self.required],
-                "additionalProperties": False, "description": self.summary}
+        return {
+            "type": "object",
+            "properties": props,
+            "required": ["kind", *self.required],
+            "additionalProperties": False,
+            "description": self.summary,
+        }
 
     # ---- injection (see the module docstring); the defaults do nothing ------------------------
 

@@ -23,13 +23,18 @@ class LateFill(FaultKind):
                 net.fire(one, order_id=order_id, size=str(size))
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order},
-                                     optional={"size": st.sampled_from([2.0, 5.0]),
-                                               "notify_delay": st.sampled_from([0, 20, 120])})
+        return st.fixed_dictionaries(
+            {"trade": draws.trade, "order": draws.order},
+            optional={"size": st.sampled_from([2.0, 5.0]), "notify_delay": st.sampled_from([0, 20, 120])},
+        )
 
 
 KIND = LateFill(
-    "late_fill", "A fill of the order lands at the venue just before the bot's cancel of it; "
+    "late_fill",
+    "A fill of the order lands at the venue just before the bot's cancel of it; "
     "its notification arrives `notify_delay` seconds late.",
-    {"trade": TRADE, "order": ORDER, "size": SIZE, "notify_delay": SECONDS}, ("trade", "order"),
-    {"notify_delay": 20}, precedence=100)
+    {"trade": TRADE, "order": ORDER, "size": SIZE, "notify_delay": SECONDS},
+    ("trade", "order"),
+    {"notify_delay": 20},
+    precedence=100,
+)

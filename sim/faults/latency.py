@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.faults.kind import ENDPOINT, SECONDS, T, Armory, Draws, FaultKind, Net
+from sim.faults.kind import ENDPOINT, SECONDS, Armory, Draws, FaultKind, Net, T
 
 
 class Latency(FaultKind):
@@ -20,12 +20,20 @@ class Latency(FaultKind):
         return req, resp
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"endpoint": draws.endpoint, "request_ms": st.sampled_from([200, 1500, 6000]),
-                                      "response_ms": st.sampled_from([100, 900, 5500])}).flatmap(
-            lambda d: draws.window.map(lambda w: {**d, **w}))
+        return st.fixed_dictionaries(
+            {
+                "endpoint": draws.endpoint,
+                "request_ms": st.sampled_from([200, 1500, 6000]),
+                "response_ms": st.sampled_from([100, 900, 5500]),
+            }
+        ).flatmap(lambda d: draws.window.map(lambda w: {**d, **w}))
 
 
 KIND = Latency(
-    "latency", "Extra latency on an endpoint during [from, to): request and response legs.",
-    {"endpoint": ENDPOINT, "from": T, "to": T, "request_ms": SECONDS, "response_ms": SECONDS}, (),
-    {"endpoint": "*", "request_ms": 0, "response_ms": 0}, precedence=190)
+    "latency",
+    "Extra latency on an endpoint during [from, to): request and response legs.",
+    {"endpoint": ENDPOINT, "from": T, "to": T, "request_ms": SECONDS, "response_ms": SECONDS},
+    (),
+    {"endpoint": "*", "request_ms": 0, "response_ms": 0},
+    precedence=190,
+)

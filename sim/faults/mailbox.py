@@ -8,8 +8,8 @@ the network filters each answer through `deliverable` before any kind's after_ve
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 FILL = 2  # the venue's notification type for an order fill
 
@@ -38,5 +38,9 @@ class Mailbox:
         self.hidden_until[note_id] = max(self.hidden_until.get(note_id, 0.0), until)
 
     def deliverable(self, notes: list, now: float) -> list:
-        return [note for note in notes if str(note.get("id")) not in self.dropped_forever
-                and self.hidden_until.get(str(note.get("id")), 0.0) <= now]
+        return [
+            note
+            for note in notes
+            if str(note.get("id")) not in self.dropped_forever
+            and self.hidden_until.get(str(note.get("id")), 0.0) <= now
+        ]

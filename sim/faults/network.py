@@ -25,10 +25,12 @@ begin(). Kinds meet in the order of their `precedence`.
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import simpy
 
+from sim.exchange.events import VenueEvent
 from sim.exchange.gateway import NO_ANSWER, Answer, Call, Hooks
 from sim.exchange.venue import Venue
 from sim.faults import CATALOGUE
@@ -36,12 +38,15 @@ from sim.faults.balance_lag import BalanceHistory
 from sim.faults.kind import Armed, Fault, FaultKind, Final
 from sim.faults.mailbox import Mailbox
 from sim.trace import TraceType
-from sim.exchange.events import VenueEvent
 
 CLIENT_TIMEOUT = 5.0  # py-clob-client's httpx default
 # base one-way latency in ms per route (request leg, response leg); others get DEFAULT_LEG
-BASE_LEGS = {"POST /order": (120, 80), "DELETE /order": (80, 60), "GET /data/trades": (60, 90),
-             "GET /data/orders": (50, 70)}
+BASE_LEGS = {
+    "POST /order": (120, 80),
+    "DELETE /order": (80, 60),
+    "GET /data/trades": (60, 90),
+    "GET /data/orders": (50, 70),
+}
 DEFAULT_LEG = (40, 40)
 BY_PRECEDENCE = tuple(sorted(CATALOGUE.values(), key=lambda kind: kind.precedence))
 
@@ -55,10 +60,21 @@ BEFORE_VENUE, AFTER_VENUE, ON_VENUE_EVENT = _hooked("before_venue"), _hooked("af
 
 
 class Network(Hooks):
-    def __init__(self, env: simpy.Environment, wait: Callable[[simpy.Event], Answer], venue: Venue,
-                 rng: random.Random, faults: list[Fault], *, window_start: float, horizon: float, owner: str,
-                 trade_tokens: dict[int, str], trace: Callable[..., None],
-                 doom: Callable[[str, float], None]):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        wait: Callable[[simpy.Event], Answer],
+        venue: Venue,
+        rng: random.Random,
+        faults: list[Fault],
+        *,
+        window_start: float,
+        horizon: float,
+        owner: str,
+        trade_tokens: dict[int, str],
+        trace: Callable[..., None],
+        doom: Callable[[str, float], None],
+    ):
         self.env, self.wait, self.venue, self.rng = env, wait, venue, rng
         self.start, self.horizon, self.owner = window_start, horizon, owner
         self.trade_tokens = trade_tokens
@@ -233,7 +249,8 @@ def _summary(call: Call) -> Any:
     body = call.body
     if call.route == "POST /order" and isinstance(body, dict):
         order = body.get("order") or {}
-        return {k: order.get(k) for k in ("tokenId", "side", "makerAmount", "takerAmount",
-                                          "expiration", "salt")} | {
-            "orderType": body.get("orderType"), "postOnly": body.get("postOnly")}
+        return {k: order.get(k) for k in ("tokenId", "side", "makerAmount", "takerAmount", "expiration", "salt")} | {
+            "orderType": body.get("orderType"),
+            "postOnly": body.get("postOnly"),
+        }
     return body

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from sim.exchange.events import VenueEvent
 from sim.faults.kind import SECONDS, Armory, Draws, FaultKind, Net, T
 from sim.trace import TraceType
-from sim.exchange.events import VenueEvent
 
 
 class NotificationDelay(FaultKind):
@@ -24,5 +24,11 @@ class NotificationDelay(FaultKind):
 
 
 KIND = NotificationDelay(
-    "notification_delay", "Notifications created during [from, to) are delivered `delay` s late.",
-    {"from": T, "to": T, "delay": SECONDS}, ("delay",), {"from": 0}, precedence=110, watches=(VenueEvent.NOTIFICATION,))
+    "notification_delay",
+    "Notifications created during [from, to) are delivered `delay` s late.",
+    {"from": T, "to": T, "delay": SECONDS},
+    ("delay",),
+    {"from": 0},
+    precedence=110,
+    watches=(VenueEvent.NOTIFICATION,),
+)

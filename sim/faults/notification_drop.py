@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from sim.exchange.events import VenueEvent
 from sim.faults.kind import Armory, Draws, FaultKind, Net, T
 from sim.trace import TraceType
-from sim.exchange.events import VenueEvent
 
 
 class NotificationDrop(FaultKind):
@@ -26,6 +26,11 @@ class NotificationDrop(FaultKind):
 
 
 KIND = NotificationDrop(
-    "notification_drop", "Notifications created during [from, to) are never delivered.",
-    {"from": T, "to": T, "types": {"type": "array", "items": {"enum": [1, 2, 4]}}}, (), {"from": 0},
-    precedence=120, watches=(VenueEvent.NOTIFICATION,))
+    "notification_drop",
+    "Notifications created during [from, to) are never delivered.",
+    {"from": T, "to": T, "types": {"type": "array", "items": {"enum": [1, 2, 4]}}},
+    (),
+    {"from": 0},
+    precedence=120,
+    watches=(VenueEvent.NOTIFICATION,),
+)

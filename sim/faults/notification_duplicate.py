@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from sim.exchange.events import VenueEvent
 from sim.exchange.gateway import Answer, Call
 from sim.faults.kind import Armory, Draws, FaultKind, Final, Net, T
 from sim.trace import TraceType
-from sim.exchange.events import VenueEvent
 
 
 class NotificationDuplicate(FaultKind):
@@ -50,5 +50,11 @@ class NotificationDuplicate(FaultKind):
 
 
 KIND = NotificationDuplicate(
-    "notification_duplicate", "Notifications created during [from, to) are delivered again after they were dropped.",
-    {"from": T, "to": T}, (), {"from": 0}, precedence=130, watches=(VenueEvent.NOTIFICATION,))
+    "notification_duplicate",
+    "Notifications created during [from, to) are delivered again after they were dropped.",
+    {"from": T, "to": T},
+    (),
+    {"from": 0},
+    precedence=130,
+    watches=(VenueEvent.NOTIFICATION,),
+)

@@ -25,5 +25,10 @@ class NotificationReorder(FaultKind):
 
 
 KIND = NotificationReorder(
-    "notification_reorder", "Pending notifications are delivered newest first during [from, to).",
-    {"from": T, "to": T}, (), {"from": 0}, precedence=140)
+    "notification_reorder",
+    "Pending notifications are delivered newest first during [from, to).",
+    {"from": T, "to": T},
+    (),
+    {"from": 0},
+    precedence=140,
+)

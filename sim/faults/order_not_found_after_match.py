@@ -25,12 +25,16 @@ class OrderNotFoundAfterMatch(FaultKind):
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order,
-                                      "status": st.sampled_from([404, 200])})
+        return st.fixed_dictionaries(
+            {"trade": draws.trade, "order": draws.order, "status": st.sampled_from([404, 200])}
+        )
 
 
 KIND = OrderNotFoundAfterMatch(
-    "order_not_found_after_match", "Once the order has matched, GET /data/order answers 404: "
-    "only the trades listing shows the fill.",
-    {"trade": TRADE, "order": ORDER, "status": {"enum": [404, 200]}}, ("trade", "order"), {"status": 404},
-    precedence=80)
+    "order_not_found_after_match",
+    "Once the order has matched, GET /data/order answers 404: only the trades listing shows the fill.",
+    {"trade": TRADE, "order": ORDER, "status": {"enum": [404, 200]}},
+    ("trade", "order"),
+    {"status": 404},
+    precedence=80,
+)

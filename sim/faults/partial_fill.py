@@ -26,10 +26,20 @@ class PartialFill(FaultKind):
         net.fire(armed, order_id=order.id, size=str(size))
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order, "at": draws.times,
-                                      "size": st.sampled_from([1.0, 2.5, 5.0, 50.0])})
+        return st.fixed_dictionaries(
+            {
+                "trade": draws.trade,
+                "order": draws.order,
+                "at": draws.times,
+                "size": st.sampled_from([1.0, 2.5, 5.0, 50.0]),
+            }
+        )
 
 
 KIND = PartialFill(
-    "partial_fill", "The market takes `size` shares of the order at `at`.",
-    {"trade": TRADE, "order": ORDER, "at": T, "size": SIZE}, ("trade", "order", "at", "size"), precedence=170)
+    "partial_fill",
+    "The market takes `size` shares of the order at `at`.",
+    {"trade": TRADE, "order": ORDER, "at": T, "size": SIZE},
+    ("trade", "order", "at", "size"),
+    precedence=170,
+)

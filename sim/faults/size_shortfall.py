@@ -25,11 +25,16 @@ class SizeShortfall(FaultKind):
                 net.fire(one, order_id=order_id)
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order,
-                                      "shortfall": st.sampled_from([0.05, 0.5])})
+        return st.fixed_dictionaries(
+            {"trade": draws.trade, "order": draws.order, "shortfall": st.sampled_from([0.05, 0.5])}
+        )
 
 
 KIND = SizeShortfall(
-    "size_shortfall", "Shares received fall short of size_matched by `shortfall` per fill "
-    "(e.g. 4.95 received for 5 matched).",
-    {"trade": TRADE, "order": ORDER, "shortfall": SIZE}, ("trade", "order"), {"shortfall": 0.05}, precedence=40)
+    "size_shortfall",
+    "Shares received fall short of size_matched by `shortfall` per fill (e.g. 4.95 received for 5 matched).",
+    {"trade": TRADE, "order": ORDER, "shortfall": SIZE},
+    ("trade", "order"),
+    {"shortfall": 0.05},
+    precedence=40,
+)

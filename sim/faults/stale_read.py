@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call
-from sim.faults.kind import ORDER, SECONDS, TRADE, T, Armory, Draws, FaultKind, Final, Net
+from sim.faults.kind import ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Final, Net, T
 from sim.trace import TraceType
 
 
@@ -23,18 +23,23 @@ class StaleRead(FaultKind):
                         one.state["snapshot"] = answer
                         net.trace(TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id, phase="frozen")
                     else:
-                        net.trace(TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id,
-                                  phase="stale answer")
+                        net.trace(
+                            TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id, phase="stale answer"
+                        )
                     answer = one.state["snapshot"]
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order, "at": draws.times,
-                                      "duration": st.sampled_from([10, 30, 120])})
+        return st.fixed_dictionaries(
+            {"trade": draws.trade, "order": draws.order, "at": draws.times, "duration": st.sampled_from([10, 30, 120])}
+        )
 
 
 KIND = StaleRead(
-    "stale_read", "GET /data/order for the order answers the snapshot taken when the fault "
-    "starts, for `duration` seconds.",
-    {"trade": TRADE, "order": ORDER, "at": T, "duration": SECONDS}, ("trade", "order"), {"at": 0, "duration": 30},
-    precedence=70)
+    "stale_read",
+    "GET /data/order for the order answers the snapshot taken when the fault starts, for `duration` seconds.",
+    {"trade": TRADE, "order": ORDER, "at": T, "duration": SECONDS},
+    ("trade", "order"),
+    {"at": 0, "duration": 30},
+    precedence=70,
+)

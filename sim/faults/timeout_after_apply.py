@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.exchange.gateway import NO_ANSWER, Answer, Call
-from sim.faults.kind import COUNT, ENDPOINT, T, Armory, Draws, FaultKind, Final, Net
+from sim.faults.kind import COUNT, ENDPOINT, Armory, Draws, FaultKind, Final, Net, T
 
 
 class TimeoutAfterApply(FaultKind):
@@ -25,6 +25,10 @@ class TimeoutAfterApply(FaultKind):
 
 
 KIND = TimeoutAfterApply(
-    "timeout_after_apply", "The venue applies the request but the answer never comes: the "
-    "client times out ('Request exception!').",
-    {"endpoint": ENDPOINT, "at": T, "count": COUNT}, ("endpoint",), {"at": 0, "count": 1}, precedence=60)
+    "timeout_after_apply",
+    "The venue applies the request but the answer never comes: the client times out ('Request exception!').",
+    {"endpoint": ENDPOINT, "at": T, "count": COUNT},
+    ("endpoint",),
+    {"at": 0, "count": 1},
+    precedence=60,
+)

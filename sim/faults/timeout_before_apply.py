@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.exchange.gateway import NO_ANSWER, Answer, Call
-from sim.faults.kind import COUNT, ENDPOINT, T, Armory, Draws, FaultKind, Net
+from sim.faults.kind import COUNT, ENDPOINT, Armory, Draws, FaultKind, Net, T
 
 
 class TimeoutBeforeApply(FaultKind):
@@ -22,5 +22,10 @@ class TimeoutBeforeApply(FaultKind):
 
 
 KIND = TimeoutBeforeApply(
-    "timeout_before_apply", "The request is lost before the venue sees it: the client times out.",
-    {"endpoint": ENDPOINT, "at": T, "count": COUNT}, ("endpoint",), {"at": 0, "count": 1}, precedence=10)
+    "timeout_before_apply",
+    "The request is lost before the venue sees it: the client times out.",
+    {"endpoint": ENDPOINT, "at": T, "count": COUNT},
+    ("endpoint",),
+    {"at": 0, "count": 1},
+    precedence=10,
+)

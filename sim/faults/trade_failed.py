@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from sim.exchange.events import VenueEvent
 from sim.faults.kind import ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Net
 from sim.trace import TraceType
-from sim.exchange.events import VenueEvent
 
 
 class TradeFailed(FaultKind):
@@ -29,6 +29,11 @@ class TradeFailed(FaultKind):
 
 
 KIND = TradeFailed(
-    "trade_failed", "The order's trades go MATCHED -> RETRYING -> FAILED: the fill is void.",
-    {"trade": TRADE, "order": ORDER, "after": SECONDS}, ("trade", "order"), {"after": 8}, precedence=160,
-    watches=(VenueEvent.TRADE_MATCHED,))
+    "trade_failed",
+    "The order's trades go MATCHED -> RETRYING -> FAILED: the fill is void.",
+    {"trade": TRADE, "order": ORDER, "after": SECONDS},
+    ("trade", "order"),
+    {"after": 8},
+    precedence=160,
+    watches=(VenueEvent.TRADE_MATCHED,),
+)

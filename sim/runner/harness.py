@@ -19,10 +19,11 @@ import os
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import simpy
 from freezegun import freeze_time
@@ -34,29 +35,30 @@ from core.bot import Bot
 from core.clob_adapter import ClobExchange
 from core.config import StrategyConfig
 from core.ledger import Ledger
-
+from sim.bots import bot_name, resolve
 from sim.clients.fast import FastClobClient
 from sim.exchange.gateway import Gateway
-from sim.runner.kernel import Kernel, SimClock, Task
-from sim.runner.market import MarketModel
+from sim.exchange.venue import Venue
 from sim.faults import CATALOGUE
 from sim.faults.network import Network
+from sim.runner.kernel import Kernel, SimClock, Task
+from sim.runner.market import MarketModel
 from sim.runner.scenario import Scenario
 from sim.trace import TraceType
-from sim.exchange.venue import Venue
-from sim.bots import bot_name, resolve
 
 # The real constructor, captured before any freeze: freezegun swaps datetime.datetime while it
 # is active, and module attributes that hold the class itself (a bound method is left alone).
 _REAL_FROMTIMESTAMP = datetime.datetime.fromtimestamp
-_UTC = datetime.timezone.utc
+_UTC = datetime.UTC
 
 HOST = "https://clob.sim"
 CHAIN_ID = 137
 BOT_KEY = "0x" + "4b" * 32  # a fixed test key: ids depend on it, so it never changes
-BOT_CREDS = ApiCreds(api_key="00000000-0000-4000-8000-00000000b075",
-                     api_secret="c2ltdWxhdGVkLWNsb2Itc2VjcmV0LWtleS0wMDAwMDA=",
-                     api_passphrase="clobsim-passphrase")
+BOT_CREDS = ApiCreds(
+    api_key="00000000-0000-4000-8000-00000000b075",
+    api_secret="c2ltdWxhdGVkLWNsb2Itc2VjcmV0LWtleS0wMDAwMDA=",
+    api_passphrase="clobsim-passphrase",
+)
 COLLATERAL = Decimal("1000")
 SETTLE_HORIZON = 120.0  # seconds simulated after resolution
 MODES = ("fast", "wire")
@@ -94,12 +96,14 @@ class RunResult:
         return [render(e) for e in self.events]
 
     def audit_log(self, level: int = logging.INFO) -> str:
-        return "".join(f"{format_time(e.time)} {logging.getLevelName(e.level):<7} {render(e)}\n"
-                       for e in self.events if e.level >= level)
+        return "".join(
+            f"{format_time(e.time)} {logging.getLevelName(e.level):<7} {render(e)}\n"
+            for e in self.events
+            if e.level >= level
+        )
 
     def trace_jsonl(self) -> str:
-        return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-                       for r in self.trace)
+        return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":"), default=str) + "\n" for r in self.trace)
 
     def ledger(self) -> Ledger:
         return Ledger(self.ledger_path)
@@ -147,24 +151,47 @@ class _Run:
         self.venue.listeners.append(self._trace_venue)
         market_spec = scenario.market
         self.market = self.venue.open_updown_market(
-            scenario.symbol, start, tick_size=str(market_spec.get("tick_size", "0.01")),
-            min_size=str(market_spec.get("min_size", 5)), window_seconds=scenario.window_length)
+            scenario.symbol,
+            start,
+            tick_size=str(market_spec.get("tick_size", "0.01")),
+            min_size=str(market_spec.get("min_size", 5)),
+            window_seconds=scenario.window_length,
+        )
         self.address = Signer(BOT_KEY, CHAIN_ID).address()
-        self.venue.open_account(BOT_CREDS.api_key, BOT_CREDS.api_secret, BOT_CREDS.api_passphrase,
-                                self.address, collateral=COLLATERAL)
-        self.trade_tokens = {t.id: self.market.token("Up" if t.side == "UP" else "Down").token_id
-                             for t in scenario.trades}
+        self.venue.open_account(
+            BOT_CREDS.api_key, BOT_CREDS.api_secret, BOT_CREDS.api_passphrase, self.address, collateral=COLLATERAL
+        )
+        self.trade_tokens = {
+            t.id: self.market.token("Up" if t.side == "UP" else "Down").token_id for t in scenario.trades
+        }
         self.model = MarketModel(
-            self.env, self.venue, self.market, self.market_rng, window_start=start,
-            window_length=scenario.window_length, price_model=market_spec.get("price_model"),
-            taker_flow=market_spec.get("taker_flow"), events=scenario.events,
+            self.env,
+            self.venue,
+            self.market,
+            self.market_rng,
+            window_start=start,
+            window_length=scenario.window_length,
+            price_model=market_spec.get("price_model"),
+            taker_flow=market_spec.get("taker_flow"),
+            events=scenario.events,
             resolution=market_spec.get("resolution", "auto"),
-            resolution_delay=float(market_spec.get("resolution_delay", 30)), trace=self._trace)
+            resolution_delay=float(market_spec.get("resolution_delay", 30)),
+            trace=self._trace,
+        )
         self.horizon = scenario.window_length + float(market_spec.get("resolution_delay", 30)) + SETTLE_HORIZON
-        self.network = Network(self.env, self.kernel.wait, self.venue, self.network_rng, list(scenario.faults),
-                               window_start=start, horizon=self.horizon, owner=BOT_CREDS.api_key,
-                               trade_tokens=self.trade_tokens, trace=self._trace,
-                               doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after))
+        self.network = Network(
+            self.env,
+            self.kernel.wait,
+            self.venue,
+            self.network_rng,
+            list(scenario.faults),
+            window_start=start,
+            horizon=self.horizon,
+            owner=BOT_CREDS.api_key,
+            trade_tokens=self.trade_tokens,
+            trace=self._trace,
+            doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after),
+        )
         self.gateway = Gateway(self.venue, self.network)
         self.network.gateway = self.gateway
         self.config = StrategyConfig().with_overrides(scenario.bot)
@@ -184,8 +211,9 @@ class _Run:
 
     def _trace_venue(self, event: dict) -> None:
         """_trace(TraceType.VENUE, event=<kind>, fields=<fields>), for every venue event (thousands a run)."""
-        self.trace.append({"t": round(event["time"], 6), "type": TraceType.VENUE, "event": event["kind"],
-                           "fields": event["fields"]})  # event["time"] is env.now
+        self.trace.append(
+            {"t": round(event["time"], 6), "type": TraceType.VENUE, "event": event["kind"], "fields": event["fields"]}
+        )  # event["time"] is env.now
 
     def _move_wall_clock(self, now: float) -> None:
         # freezer.move_to(<now as a UTC datetime>) ends with exactly this naive UTC value in
@@ -199,14 +227,16 @@ class _Run:
         if self.mode == "fast":
             return FastClobClient(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS, gateway=self.gateway)
         from py_clob_client.client import ClobClient  # noqa: PLC0415 - wire mode only
+
         return ClobClient(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS)
 
     def _new_bot(self) -> Bot:
         exchange = ClobExchange(self._client(), chain_id=CHAIN_ID)
         audit = AuditLog(self.clock, self.logger)
         audit.listeners.append(self.events.append)
-        bot = self.make_bot(self.clock, exchange, Ledger(self.ledger_path, synchronous="OFF"),
-                            config=self.config, audit=audit)
+        bot = self.make_bot(
+            self.clock, exchange, Ledger(self.ledger_path, synchronous="OFF"), config=self.config, audit=audit
+        )
         self.bots.append(bot)
         return bot
 
@@ -221,10 +251,17 @@ class _Run:
             self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
             self._trace(TraceType.HARNESS, action="open_trade", trade=spec.id, token=token, size=str(spec.size))
             self.bot.open_trade(
-                trade_id=spec.id, symbol=self.scenario.symbol, side=spec.side, market=self.market.condition_id,
-                token_id=token, window_slug=self.market.slug,
+                trade_id=spec.id,
+                symbol=self.scenario.symbol,
+                side=spec.side,
+                market=self.market.condition_id,
+                token_id=token,
+                window_slug=self.market.slug,
                 window_end=self.scenario.window_start + self.scenario.window_length,
-                entry_price=spec.price, entry_size=spec.size, confidence=spec.confidence)
+                entry_price=spec.price,
+                entry_size=spec.size,
+                confidence=spec.confidence,
+            )
 
     # ---- the bot's host (sim.faults.kind.BotHost: what bot_crash acts on) ------------------------
 
@@ -247,6 +284,7 @@ class _Run:
         def monitor() -> None:
             bot.start()
             bot.monitor_loop()
+
         self.tasks.append(self.kernel.spawn("monitor", monitor))
         self.tasks.append(self.kernel.spawn("notifications", bot.notification_loop))
         self._trace(TraceType.BOT, action="started", generation=len(self.bots))
@@ -268,13 +306,17 @@ class _Run:
             run_logger(files=bool(out_dir))
             if out_dir:
                 os.makedirs(out_dir, exist_ok=True)
-                handlers = attach_file_logs(self.logger, master_path=os.path.join(out_dir, "audit.log"),
-                                            jsonl_path=os.path.join(out_dir, "audit.jsonl"))
+                handlers = attach_file_logs(
+                    self.logger,
+                    master_path=os.path.join(out_dir, "audit.log"),
+                    jsonl_path=os.path.join(out_dir, "audit.jsonl"),
+                )
                 stack.callback(detach, self.logger, handlers)
             self.freezer = stack.enter_context(_frozen(self.env.now))
             random.seed(self.seed)  # py_order_utils draws order salts from the global generator
             if self.mode == "wire":
                 from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
+
                 stack.enter_context(installed(SimTransport(self.gateway)))
             self.bot = self._new_bot()
             self._trace(TraceType.HARNESS, action="begin", scenario=self.scenario.name, seed=self.seed, mode=self.mode)
@@ -292,12 +334,21 @@ class _Run:
                 bot.ledger.close()
             self._trace(TraceType.HARNESS, action="end")
         return RunResult(
-            scenario=self.scenario, seed=self.seed, mode=self.mode, bot=self.bot_name, events=self.events,
-            trace=self.trace, venue=self.venue, ledger_path=self.ledger_path, owner=BOT_CREDS.api_key,
+            scenario=self.scenario,
+            seed=self.seed,
+            mode=self.mode,
+            bot=self.bot_name,
+            events=self.events,
+            trace=self.trace,
+            venue=self.venue,
+            ledger_path=self.ledger_path,
+            owner=BOT_CREDS.api_key,
             trade_tokens=self.trade_tokens,
             task_errors=[f"{t.name}: {t.error_text}" for t in self.tasks if t.error is not None],
             internal_errors=list(self.gateway.internal_errors),
-            simulated_seconds=self.horizon, bots_started=len(self.bots))
+            simulated_seconds=self.horizon,
+            bots_started=len(self.bots),
+        )
 
 
 def scratch_dir(prefix: str) -> str:
@@ -317,7 +368,7 @@ class _frozen:
     """freezegun for the duration of a run, following the simulated clock."""
 
     def __init__(self, start: float):
-        self.freeze = freeze_time(datetime.datetime.fromtimestamp(start, tz=datetime.timezone.utc), tick=False)
+        self.freeze = freeze_time(datetime.datetime.fromtimestamp(start, tz=datetime.UTC), tick=False)
 
     def __enter__(self):
         return self.freeze.start()
@@ -330,8 +381,16 @@ class _frozen:
 Judge = Callable[[RunResult], list]
 
 
-def run(scenario: Scenario, *, seed: int | None = None, mode: str = "fast", bot: Any = "core",
-        out_dir: str | None = None, keep_ledger: bool = False, judge: Judge | None = None) -> RunResult:
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    mode: str = "fast",
+    bot: Any = "core",
+    out_dir: str | None = None,
+    keep_ledger: bool = False,
+    judge: Judge | None = None,
+) -> RunResult:
     """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
 
     `judge` (sim.checks passes its check_all) is called on the result while the ledger still
@@ -363,7 +422,11 @@ def _snapshot(path: str) -> dict:
     """The ledger's content, for results whose database file is not kept."""
     ledger = Ledger(path)
     try:
-        return {"trades": ledger.trades(), "orders": ledger.orders(), "fills": ledger.fills(),
-                "positions": {t.trade_id: ledger.position(t.trade_id) for t in ledger.trades()}}
+        return {
+            "trades": ledger.trades(),
+            "orders": ledger.orders(),
+            "fills": ledger.fills(),
+            "positions": {t.trade_id: ledger.position(t.trade_id) for t in ledger.trades()},
+        }
     finally:
         ledger.close()

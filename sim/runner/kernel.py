@@ -13,8 +13,9 @@ the same instant by scheduling order (a counter), so a run is deterministic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import greenlet
 import simpy

@@ -17,8 +17,8 @@ Every random draw comes from the run's one seeded generator, in simulation order
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Callable
 
 import simpy
 
@@ -29,18 +29,37 @@ from sim.exchange.records import CONFIRMED, FAILED, MINED, RETRYING
 from sim.exchange.venue import Venue
 from sim.trace import TraceType
 
-DEFAULTS = {"kind": "random_walk", "start": 0.70, "drift": 0.0, "volatility": 0.004, "step": 5,
-            "spread": 0.02, "depth": 150}
+DEFAULTS = {
+    "kind": "random_walk",
+    "start": 0.70,
+    "drift": 0.0,
+    "volatility": 0.004,
+    "step": 5,
+    "spread": 0.02,
+    "depth": 150,
+}
 FLOW_DEFAULTS = {"rate": 0.05, "min_size": 2, "max_size": 30}
 LEVELS_BEHIND = 3  # crowd levels behind the touch on each side
 MINED_AFTER, CONFIRMED_AFTER = 2.0, 6.0
 
 
 class MarketModel:
-    def __init__(self, env: simpy.Environment, venue: Venue, market: Market, rng: random.Random, *,
-                 window_start: float, window_length: float, price_model: dict | None = None,
-                 taker_flow: dict | None = None, events: tuple = (), resolution: str = "auto",
-                 resolution_delay: float = 30.0, trace: Callable[..., None] | None = None):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        venue: Venue,
+        market: Market,
+        rng: random.Random,
+        *,
+        window_start: float,
+        window_length: float,
+        price_model: dict | None = None,
+        taker_flow: dict | None = None,
+        events: tuple = (),
+        resolution: str = "auto",
+        resolution_delay: float = 30.0,
+        trace: Callable[..., None] | None = None,
+    ):
         self.env, self.venue, self.market, self.rng = env, venue, market, rng
         self.start, self.length = float(window_start), float(window_length)
         self.model = {**DEFAULTS, **(price_model or {})}
@@ -144,10 +163,11 @@ class MarketModel:
             levels = self._ladders.get((bid, ask))
             if levels is None:  # the touch takes few distinct values: build each ladder once
                 levels = self._ladders[(bid, ask)] = {
-                    BUY: [bid - self.tick * i for i in range(LEVELS_BEHIND + 1)
-                          if bid - self.tick * i >= self.tick],
-                    SELL: [ask + self.tick * i for i in range(LEVELS_BEHIND + 1)
-                           if ask + self.tick * i <= 1 - self.tick]}
+                    BUY: [bid - self.tick * i for i in range(LEVELS_BEHIND + 1) if bid - self.tick * i >= self.tick],
+                    SELL: [
+                        ask + self.tick * i for i in range(LEVELS_BEHIND + 1) if ask + self.tick * i <= 1 - self.tick
+                    ],
+                }
             for side in (BUY, SELL):
                 stale = [p for p in self._levels.get((token, side), []) if p not in levels[side]]
                 if stale:

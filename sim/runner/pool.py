@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any
 
-PRELOAD = ["sim.runner.harness", "sim.checks", "sim.tools.runs", "sim.explore.search", "sim.bots", "py_clob_client.client"]
+PRELOAD = [
+    "sim.runner.harness",
+    "sim.checks",
+    "sim.tools.runs",
+    "sim.explore.search",
+    "sim.bots",
+    "py_clob_client.client",
+]
 
 
 def context():

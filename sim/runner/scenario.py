@@ -21,7 +21,6 @@ import jsonschema
 import yaml
 
 from core.config import ConfigError, StrategyConfig
-
 from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
 
@@ -61,7 +60,8 @@ def schema() -> dict:
             "description": {"type": "string"},
             "seed": {"type": "integer", "minimum": 0},
             "market": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "properties": {
                     "symbol": {"type": "string", "pattern": "^[A-Z0-9]{2,10}$"},
                     "window_start": {"type": "integer", "minimum": 0},
@@ -71,7 +71,8 @@ def schema() -> dict:
                     "resolution": {"enum": ["auto", "UP", "DOWN"]},
                     "resolution_delay": _T,
                     "price_model": {
-                        "type": "object", "additionalProperties": False,
+                        "type": "object",
+                        "additionalProperties": False,
                         "properties": {
                             "kind": {"enum": ["random_walk", "scripted"]},
                             "start": _PRICE,
@@ -80,51 +81,92 @@ def schema() -> dict:
                             "step": _POSITIVE,
                             "spread": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.2},
                             "depth": _POSITIVE,
-                            "points": {"type": "array", "items": {
-                                "type": "object", "additionalProperties": False,
-                                "required": ["at", "price"],
-                                "properties": {"at": _T, "price": _PRICE}}},
+                            "points": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["at", "price"],
+                                    "properties": {"at": _T, "price": _PRICE},
+                                },
+                            },
                         },
                     },
                     "taker_flow": {
-                        "type": "object", "additionalProperties": False,
-                        "properties": {"rate": {"type": "number", "minimum": 0},
-                                       "min_size": _POSITIVE, "max_size": _POSITIVE},
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "rate": {"type": "number", "minimum": 0},
+                            "min_size": _POSITIVE,
+                            "max_size": _POSITIVE,
+                        },
                     },
                 },
             },
             "bot": {"type": "object", "propertyNames": {"enum": _config_keys()}},
-            "trades": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "additionalProperties": False,
-                "required": ["at", "side", "price", "size"],
-                "properties": {"id": {"type": "integer", "minimum": 1}, "at": _T,
-                               "side": {"enum": ["UP", "DOWN"]}, "price": _PRICE, "size": _POSITIVE,
-                               "confidence": {"type": "number", "minimum": 0, "maximum": 1}}}},
-            "events": {"type": "array", "items": {
-                "type": "object", "additionalProperties": False, "required": ["at", "kind"],
-                "properties": {"at": _T, "kind": {"enum": ["take", "set_price"]},
-                               "token": {"enum": ["UP", "DOWN"]}, "side": {"enum": ["BUY", "SELL"]},
-                               "size": _POSITIVE, "price": _PRICE}}},
-            "faults": {"type": "array", "items": {
-                "type": "object", "required": ["kind"],
-                "properties": {"kind": {"enum": fault_kinds}}}},
+            "trades": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["at", "side", "price", "size"],
+                    "properties": {
+                        "id": {"type": "integer", "minimum": 1},
+                        "at": _T,
+                        "side": {"enum": ["UP", "DOWN"]},
+                        "price": _PRICE,
+                        "size": _POSITIVE,
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                },
+            },
+            "events": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["at", "kind"],
+                    "properties": {
+                        "at": _T,
+                        "kind": {"enum": ["take", "set_price"]},
+                        "token": {"enum": ["UP", "DOWN"]},
+                        "side": {"enum": ["BUY", "SELL"]},
+                        "size": _POSITIVE,
+                        "price": _PRICE,
+                    },
+                },
+            },
+            "faults": {
+                "type": "array",
+                "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": fault_kinds}}},
+            },
             "expect": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "properties": {
                     "audit_in_order": {"type": "array", "items": {"type": "string"}},
                     "audit_absent": {"type": "array", "items": {"type": "string"}},
                     "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
                     "outcomes": {
-                        "type": "object", "additionalProperties": False,
+                        "type": "object",
+                        "additionalProperties": False,
                         "properties": {
                             "open_orders": {"type": "integer", "minimum": 0},
-                            "trades": {"type": "object", "additionalProperties": {
-                                "type": "object", "additionalProperties": False,
-                                "properties": {"position": {"type": "number"},
-                                               "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
-                                               "pnl": {"type": "number"},
-                                               "scale_ins": {"type": "integer", "minimum": 0},
-                                               "winner": {"enum": ["WIN", "LOSS"]}}}},
+                            "trades": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "position": {"type": "number"},
+                                        "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
+                                        "pnl": {"type": "number"},
+                                        "scale_ins": {"type": "integer", "minimum": 0},
+                                        "winner": {"enum": ["WIN", "LOSS"]},
+                                    },
+                                },
+                            },
                         },
                     },
                 },
@@ -143,8 +185,12 @@ def export_schema() -> dict:
     same way, one kind at a time, with better messages)."""
     full = schema()
     full["properties"]["faults"]["items"]["allOf"] = [
-        {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-         "then": {"$ref": f"#/$defs/faults/{kind}"}} for kind in sorted(CATALOGUE)]
+        {
+            "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+            "then": {"$ref": f"#/$defs/faults/{kind}"},
+        }
+        for kind in sorted(CATALOGUE)
+    ]
     return full
 
 
@@ -232,7 +278,9 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
     if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[v]
         rule = f"must be {op} {error.validator_value}"
-        if error.schema is _PRICE or (error.schema.get("exclusiveMinimum") == 0 and error.schema.get("exclusiveMaximum") == 1):
+        if error.schema is _PRICE or (
+            error.schema.get("exclusiveMinimum") == 0 and error.schema.get("exclusiveMaximum") == 1
+        ):
             rule = "must be a price strictly between 0 and 1"
         return path, f"{rule}, got {value!r}"
     if "propertyNames" in error.schema_path:
@@ -288,13 +336,30 @@ def from_dict(data: Any, file: str = "<scenario>") -> Scenario:
 def _build(data: dict, file: str) -> Scenario:
     trades = []
     for i, t in enumerate(data["trades"]):
-        trades.append(TradeSpec(int(t.get("id", i + 1)), float(t["at"]), t["side"], Decimal(str(t["price"])),
-                                Decimal(str(t["size"])), Decimal(str(t.get("confidence", 0.85)))))
+        trades.append(
+            TradeSpec(
+                int(t.get("id", i + 1)),
+                float(t["at"]),
+                t["side"],
+                Decimal(str(t["price"])),
+                Decimal(str(t["size"])),
+                Decimal(str(t.get("confidence", 0.85))),
+            )
+        )
     faults = tuple(make_fault(f["kind"], {k: v for k, v in f.items() if k != "kind"}) for f in data.get("faults", []))
-    return Scenario(name=data["name"], description=data.get("description", ""), seed=int(data.get("seed", 0)),
-                    market=dict(data.get("market", {})), bot=dict(data.get("bot", {})), trades=tuple(trades),
-                    events=tuple(data.get("events", [])), faults=faults, expect=dict(data.get("expect", {})),
-                    source=file, raw=data)
+    return Scenario(
+        name=data["name"],
+        description=data.get("description", ""),
+        seed=int(data.get("seed", 0)),
+        market=dict(data.get("market", {})),
+        bot=dict(data.get("bot", {})),
+        trades=tuple(trades),
+        events=tuple(data.get("events", [])),
+        faults=faults,
+        expect=dict(data.get("expect", {})),
+        source=file,
+        raw=data,
+    )
 
 
 def _semantic_checks(s: Scenario, file: str) -> None:
@@ -316,13 +381,15 @@ def _semantic_checks(s: Scenario, file: str) -> None:
         if "from" in fault.params and "to" in fault.params and fault.params["to"] < fault.params["from"]:
             raise ScenarioError(file, f"faults[{i}].to", "must not be before `from`")
         if "trade" in fault.params and fault.params["trade"] not in ids:
-            raise ScenarioError(file, f"faults[{i}].trade",
-                                f"names trade {fault.params['trade']}, but the scenario opens trades {ids}")
+            raise ScenarioError(
+                file, f"faults[{i}].trade", f"names trade {fault.params['trade']}, but the scenario opens trades {ids}"
+            )
     points = s.market.get("price_model", {}).get("points", [])
     for i, point in enumerate(points):
         if point["at"] > end:
-            raise ScenarioError(file, f"market.price_model.points[{i}].at",
-                                f"{point['at']:g} is after the window's end ({end} s)")
+            raise ScenarioError(
+                file, f"market.price_model.points[{i}].at", f"{point['at']:g} is after the window's end ({end} s)"
+            )
     try:
         StrategyConfig().with_overrides(s.bot)
     except ConfigError as exc:
@@ -335,8 +402,11 @@ def _semantic_checks(s: Scenario, file: str) -> None:
         _compile(pattern, file, f"expect.counts[{json.dumps(pattern, ensure_ascii=False)}]")
     for trade_id in expect.get("outcomes", {}).get("trades", {}):
         if not str(trade_id).isdigit() or int(trade_id) not in ids:
-            raise ScenarioError(file, f"expect.outcomes.trades.{trade_id}",
-                                f"names trade {trade_id}, but the scenario opens trades {ids}")
+            raise ScenarioError(
+                file,
+                f"expect.outcomes.trades.{trade_id}",
+                f"names trade {trade_id}, but the scenario opens trades {ids}",
+            )
 
 
 def _compile(pattern: str, file: str, path: str) -> None:

@@ -25,7 +25,6 @@ from core.bot import Bot
 from core.errors import Transient
 from core.ledger import Ledger
 from core.model import Role
-
 from sim.testing.fake import FakeExchange, ManualClock
 
 WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC
@@ -38,9 +37,12 @@ def build(out: str):
     logger = logging.getLogger("clobsim.demo")
     logger.propagate = False
     year = 2025
-    handlers = attach_file_logs(logger, master_path=os.path.join(out, "logs", f"trades_{year}.log"),
-                                window_dir=os.path.join(out, "logs", "windows"),
-                                jsonl_path=os.path.join(out, "logs", "audit.jsonl"))
+    handlers = attach_file_logs(
+        logger,
+        master_path=os.path.join(out, "logs", f"trades_{year}.log"),
+        window_dir=os.path.join(out, "logs", "windows"),
+        jsonl_path=os.path.join(out, "logs", "audit.jsonl"),
+    )
     ledger = Ledger(os.path.join(out, "ledger.sqlite"))
     bot = Bot(clock, exchange, ledger, audit=AuditLog(clock, logger))
     return clock, exchange, bot, logger, handlers
@@ -49,9 +51,17 @@ def build(out: str):
 def open_trade(bot: Bot, exchange: FakeExchange, symbol: str, token: str, entry: str) -> int:
     slug = f"{symbol.lower()}-updown-15m-{WINDOW_START}"
     exchange.credit(token, entry)
-    return bot.open_trade(symbol=symbol, side="UP", market=f"cond-{symbol.lower()}", token_id=token,
-                          window_slug=slug, window_end=WINDOW_START + WINDOW, entry_price="0.70",
-                          entry_size=entry, confidence="0.85")
+    return bot.open_trade(
+        symbol=symbol,
+        side="UP",
+        market=f"cond-{symbol.lower()}",
+        token_id=token,
+        window_slug=slug,
+        window_end=WINDOW_START + WINDOW,
+        entry_price="0.70",
+        entry_size=entry,
+        confidence="0.85",
+    )
 
 
 def scale_in_of(bot: Bot, trade_id: int) -> str:
@@ -84,8 +94,7 @@ def run(out: str) -> int:
         # scale-ins are posted in trade order: BTC, ETH, then SOL meets a restarting engine
         ex.before("post_order", lambda: None)
         ex.before("post_order", lambda: None)
-        ex.before("post_order", lambda: ex.fail_next("post_order", Transient(
-            "matching engine restarting", status=425)))
+        ex.before("post_order", lambda: ex.fail_next("post_order", Transient("matching engine restarting", status=425)))
         ex.before("post_order", lambda: ex.set_book("xrp-up", "0.74", "0.75"))
 
     at(480, bids_up)
@@ -102,6 +111,7 @@ def run(out: str) -> int:
             ex.fill(order_id, "10.50")
             bot.notifications.poll()
             ex.stale(order_id, before_fill)
+
         ex.before("get_order", lambda: None)  # the scale-in's own tracking read
         ex.before("get_order", lambda: None)  # the exit order's tracking read
         ex.before("get_order", fill_during_status_check)  # the exit process's status check
@@ -144,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     master = os.path.join(args.out, "logs", "trades_2025.log")
     with open(master, encoding="utf-8") as handle:
         sys.stdout.write(handle.read())
-    print(f"\nmaster log: {master}\nwindow logs: {os.path.join(args.out, 'logs', 'windows')}"
-          f"\nstructured twin: {os.path.join(args.out, 'logs', 'audit.jsonl')}")
+    print(
+        f"\nmaster log: {master}\nwindow logs: {os.path.join(args.out, 'logs', 'windows')}"
+        f"\nstructured twin: {os.path.join(args.out, 'logs', 'audit.jsonl')}"
+    )
     return code
 
 

@@ -13,16 +13,28 @@ it is a small, scriptable stand-in whose every quirk is switched on by a test:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 from core.errors import ExchangeError, Rejected
+from core.model import (
+    ZERO,
+    BookTop,
+    CancelAck,
+    MakerFill,
+    MarketResolution,
+    Notification,
+    NotificationKind,
+    OrderSnapshot,
+    Placement,
+    PlaceOrder,
+    PreparedOrder,
+    Side,
+    TradeSnapshot,
+    dec,
+)
 from sim.runner.kernel import ManualClock as ManualClock  # the core tests import it from here
-
-from core.model import (ZERO, BookTop, CancelAck, MakerFill, MarketResolution, Notification,
-                        NotificationKind, OrderSnapshot, Placement, PlaceOrder, PreparedOrder, Side,
-                        TradeSnapshot, dec)
 
 
 @dataclass
@@ -37,13 +49,22 @@ class FakeOrder:
     trades: list[str] = field(default_factory=list)
 
     def snapshot(self, status: str | None = None) -> OrderSnapshot:
-        return OrderSnapshot(self.order_id, status or self.status, self.token_id, self.side, self.price,
-                             self.size, self.size_matched, tuple(self.trades))
+        return OrderSnapshot(
+            self.order_id,
+            status or self.status,
+            self.token_id,
+            self.side,
+            self.price,
+            self.size,
+            self.size_matched,
+            tuple(self.trades),
+        )
 
 
 class FakeExchange:
-    def __init__(self, clock: ManualClock, *, collateral: Decimal = Decimal("1000"),
-                 order_ids: list[str] | None = None):
+    def __init__(
+        self, clock: ManualClock, *, collateral: Decimal = Decimal("1000"), order_ids: list[str] | None = None
+    ):
         self.clock = clock
         self.order_ids = list(order_ids or [])  # ids handed out first, in order
         self.orders: dict[str, FakeOrder] = {}
@@ -104,24 +125,50 @@ class FakeExchange:
         if order.size_matched >= order.size:
             order.status = "MATCHED"
         taker_side = Side.SELL if order.side is Side.BUY else Side.BUY
-        self.trades_list.append(TradeSnapshot(trade_id, status, order.token_id, taker_side, size, price,
-                                              f"taker-{self._n_trades:04d}",
-                                              (MakerFill(order_id, size, price),), int(self.clock.now())))
+        self.trades_list.append(
+            TradeSnapshot(
+                trade_id,
+                status,
+                order.token_id,
+                taker_side,
+                size,
+                price,
+                f"taker-{self._n_trades:04d}",
+                (MakerFill(order_id, size, price),),
+                int(self.clock.now()),
+            )
+        )
         if order.side is Side.BUY:
             self.credit(order.token_id, size)
         else:
             self.collateral += size * price
         if notify:
-            self.notify(NotificationKind.FILL, order_id=order_id, trade_id=trade_id,
-                        asset_id=order.token_id, size=size, price=price, status=status)
+            self.notify(
+                NotificationKind.FILL,
+                order_id=order_id,
+                trade_id=trade_id,
+                asset_id=order.token_id,
+                size=size,
+                price=price,
+                status=status,
+            )
         return trade_id
 
     def fail_trade(self, trade_id: str) -> None:
         """RETRYING -> FAILED: the fill is void."""
         for i, t in enumerate(self.trades_list):
             if t.trade_id == trade_id:
-                self.trades_list[i] = TradeSnapshot(t.trade_id, "FAILED", t.asset_id, t.side, t.size,
-                                                    t.price, t.taker_order_id, t.maker_orders, t.match_time)
+                self.trades_list[i] = TradeSnapshot(
+                    t.trade_id,
+                    "FAILED",
+                    t.asset_id,
+                    t.side,
+                    t.size,
+                    t.price,
+                    t.taker_order_id,
+                    t.maker_orders,
+                    t.match_time,
+                )
                 for maker in t.maker_orders:
                     self.orders[maker.order_id].size_matched -= maker.matched_amount
 
@@ -183,8 +230,11 @@ class FakeExchange:
 
     def open_orders(self, asset_id: str = "") -> list[OrderSnapshot]:
         self._enter("open_orders")
-        return [self.orders[o].snapshot() for o in self.order_seq
-                if self.orders[o].status == "LIVE" and asset_id in ("", self.orders[o].token_id)]
+        return [
+            self.orders[o].snapshot()
+            for o in self.order_seq
+            if self.orders[o].status == "LIVE" and asset_id in ("", self.orders[o].token_id)
+        ]
 
     def trades(self, asset_id: str = "") -> list[TradeSnapshot]:
         self._enter("trades")

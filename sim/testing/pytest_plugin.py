@@ -36,10 +36,14 @@ LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BASE_SCENARIO = {
     "name": "pytest",
     "seed": 1,
-    "market": {"price_model": {"kind": "scripted", "start": 0.70, "points": [{"at": 480, "price": 0.76}]},
-               "taker_flow": {"rate": 0}},
-    "events": [{"at": 600, "kind": "take", "token": "UP", "side": "SELL", "size": 400, "price": 0.75},
-               {"at": 700, "kind": "take", "token": "UP", "side": "BUY", "size": 100, "price": 0.99}],
+    "market": {
+        "price_model": {"kind": "scripted", "start": 0.70, "points": [{"at": 480, "price": 0.76}]},
+        "taker_flow": {"rate": 0},
+    },
+    "events": [
+        {"at": 600, "kind": "take", "token": "UP", "side": "SELL", "size": 400, "price": 0.75},
+        {"at": 700, "kind": "take", "token": "UP", "side": "BUY", "size": 100, "price": 0.99},
+    ],
     "trades": [{"id": 1, "at": 300, "side": "UP", "price": 0.70, "size": 10.5, "confidence": 0.85}],
 }
 
@@ -53,18 +57,21 @@ class ClobSim:
 
     def scenario(self, **fields):
         """A scenario from the base quiet window, with the given top-level fields replaced."""
-        from sim.runner.scenario import from_dict
+        from sim.runner.scenario import from_dict  # noqa: PLC0415 - the plugin loads with every pytest session
+
         data = copy.deepcopy(BASE_SCENARIO)
         data.update(copy.deepcopy(fields))
         return from_dict(data, "<clob_sim.scenario>")
 
     def load(self, path: str):
-        from sim.runner.scenario import load
+        from sim.runner.scenario import load  # noqa: PLC0415 - the plugin loads with every pytest session
+
         return load(path)
 
     def run(self, scenario, *, bot="core", seed: int | None = None, mode: str = "fast"):
         """Run a Scenario (or a path to a scenario file); the result carries every check."""
-        from sim.checks import run
+        from sim.checks import run  # noqa: PLC0415 - the plugin loads with every pytest session
+
         if isinstance(scenario, (str, os.PathLike)):
             scenario = self.load(str(scenario))
         self._runs += 1
@@ -72,13 +79,14 @@ class ClobSim:
         return run(scenario, bot=bot, seed=seed, mode=mode, out_dir=out)
 
     def run_library(self, *, bot="core", mode: str = "fast", folder: str = LIBRARY):
-        from sim.runner.scenario import discover
+        from sim.runner.scenario import discover  # noqa: PLC0415 - the plugin loads with every pytest session
+
         return [self.run(path, bot=bot, mode=mode) for path in discover([folder])]
 
     def explore(self, *, bot="core", examples: int = 50, seed: int = 0):
-        from sim.explore.search import explore
-        return explore(bot=bot, seed=seed, examples=examples, out=os.path.join(self.workdir, "explored"),
-                       progress=None)
+        from sim.explore.search import explore  # noqa: PLC0415 - the plugin loads with every pytest session
+
+        return explore(bot=bot, seed=seed, examples=examples, out=os.path.join(self.workdir, "explored"), progress=None)
 
     @staticmethod
     def assert_safe(result) -> None:

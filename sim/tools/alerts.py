@@ -2,15 +2,16 @@
 
 Each rule compares one figure of sim.metrics with a threshold. The defaults below are set so that, on
 the scenario library, the core bot raises warnings only for the library's stress scenarios (an
-engine restart, a run of timeouts) and a zoo variant raises critical alerts; `clobsim report --alerts FILE` overrides any of them
-with a YAML or JSON mapping `{rule: threshold}` (a rule left out keeps its default; `null` turns
+engine restart, a run of timeouts) and a zoo variant raises critical alerts; `clobsim report --alerts FILE`
+overrides any of them with a YAML or JSON mapping `{rule: threshold}` (a rule left out keeps its default; `null` turns
 it off). A value above a `_max` threshold, or below a `_min` one, raises the alert.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -22,37 +23,61 @@ from sim.tools.metrics import Run, Scenario, cancel_success, rate, scale_in_fill
 class Rule:
     name: str
     default: float | None
-    severity: str          # critical | warning
-    scope: str             # run | scenario | event
+    severity: str  # critical | warning
+    scope: str  # run | scenario | event
     meaning: str
 
 
 RULES: list[Rule] = [
-    Rule("failed_scenarios_max", 0, "critical", "run",
-         "scenarios whose verdict is FAIL (an invariant or expectation failed)"),
-    Rule("task_errors_max", 0, "critical", "scenario",
-         "`Task ... error` lines: an exception escaped a bot task"),
-    Rule("extra_terminal_lines_max", 0, "critical", "scenario",
-         "terminal scale-in lines (FILLED + CANCELLED + FAILED greps) beyond one per scale-in placement: "
-         "a fill or cancel reported twice"),
-    Rule("scale_in_fill_rate_min", 0.25, "warning", "run",
-         "scale-in orders that filled / scale-in placements"),
-    Rule("cancel_success_rate_min", 0.75, "warning", "run",
-         "safe cancellations verified complete / started (inconclusive or cut short do not count)"),
-    Rule("time_to_fill_max_s", 300, "warning", "event",
-         "seconds from a scale-in's PLACEMENT line to its FILLED line"),
-    Rule("cancel_latency_max_s", 10, "warning", "event",
-         "seconds from `Starting safe cancellation` to `Safe cancellation complete`"),
-    Rule("race_detections_max", 1, "warning", "scenario",
-         "`RACE CONDITION.*DETECTED` lines in one scenario"),
-    Rule("failed_placements_max", 1, "warning", "scenario",
-         "`SCALE-IN.*FAILED` lines in one scenario"),
-    Rule("reconciliation_interventions_max", 50, "warning", "scenario",
-         "`RECONCILIATION` lines in one scenario"),
-    Rule("inconclusive_verifications_max", 3, "warning", "scenario",
-         "cancellations whose verification stayed inconclusive, in one scenario"),
-    Rule("http_errors_max", 25, "warning", "scenario",
-         "error answers (status >= 400) and timeouts from the venue, in one scenario"),
+    Rule(
+        "failed_scenarios_max",
+        0,
+        "critical",
+        "run",
+        "scenarios whose verdict is FAIL (an invariant or expectation failed)",
+    ),
+    Rule("task_errors_max", 0, "critical", "scenario", "`Task ... error` lines: an exception escaped a bot task"),
+    Rule(
+        "extra_terminal_lines_max",
+        0,
+        "critical",
+        "scenario",
+        "terminal scale-in lines (FILLED + CANCELLED + FAILED greps) beyond one per scale-in placement: "
+        "a fill or cancel reported twice",
+    ),
+    Rule("scale_in_fill_rate_min", 0.25, "warning", "run", "scale-in orders that filled / scale-in placements"),
+    Rule(
+        "cancel_success_rate_min",
+        0.75,
+        "warning",
+        "run",
+        "safe cancellations verified complete / started (inconclusive or cut short do not count)",
+    ),
+    Rule("time_to_fill_max_s", 300, "warning", "event", "seconds from a scale-in's PLACEMENT line to its FILLED line"),
+    Rule(
+        "cancel_latency_max_s",
+        10,
+        "warning",
+        "event",
+        "seconds from `Starting safe cancellation` to `Safe cancellation complete`",
+    ),
+    Rule("race_detections_max", 1, "warning", "scenario", "`RACE CONDITION.*DETECTED` lines in one scenario"),
+    Rule("failed_placements_max", 1, "warning", "scenario", "`SCALE-IN.*FAILED` lines in one scenario"),
+    Rule("reconciliation_interventions_max", 50, "warning", "scenario", "`RECONCILIATION` lines in one scenario"),
+    Rule(
+        "inconclusive_verifications_max",
+        3,
+        "warning",
+        "scenario",
+        "cancellations whose verification stayed inconclusive, in one scenario",
+    ),
+    Rule(
+        "http_errors_max",
+        25,
+        "warning",
+        "scenario",
+        "error answers (status >= 400) and timeouts from the venue, in one scenario",
+    ),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 DEFAULTS: dict[str, float | None] = {rule.name: rule.default for rule in RULES}
@@ -128,12 +153,16 @@ def evaluate(run: Run, thresholds: dict[str, float | None]) -> list[Alert]:
     over("failed_scenarios_max", "run", len(failed), f"failed: {names}" if failed else "")
     filled, placed = scale_in_fill_rate(run.scenarios)
     if placed:
-        over("scale_in_fill_rate_min", "run", filled / placed, f"{filled} of {placed} scale-in orders filled",
-             percent)
+        over("scale_in_fill_rate_min", "run", filled / placed, f"{filled} of {placed} scale-in orders filled", percent)
     complete, started = cancel_success(run.scenarios)
     if started:
-        over("cancel_success_rate_min", "run", rate(complete, started),
-             f"{complete} of {started} safe cancellations verified complete", percent)
+        over(
+            "cancel_success_rate_min",
+            "run",
+            rate(complete, started),
+            f"{complete} of {started} safe cancellations verified complete",
+            percent,
+        )
     for scenario in run.scenarios:
         _scenario_alerts(scenario, over)
     order = {rule.name: index for index, rule in enumerate(RULES)}
@@ -147,22 +176,40 @@ def _scenario_alerts(scenario: Scenario, over) -> None:
     greps = scenario.greps
     terminal = greps["scale-in fills"] + greps["scale-in cancellations"] + greps["failed placements"]
     placements = scenario.count("scale_in.placement")
-    over("extra_terminal_lines_max", name, max(0, terminal - placements),
-         f"{terminal} terminal scale-in lines for {placements} placement(s)")
+    over(
+        "extra_terminal_lines_max",
+        name,
+        max(0, terminal - placements),
+        f"{terminal} terminal scale-in lines for {placements} placement(s)",
+    )
     for item in scenario.scale_ins:
         if item.time_to_fill is not None:
-            over("time_to_fill_max_s", name, item.time_to_fill,
-                 f"trade {item.trade} scale-in {item.order_id or ''} placed at t+{item.placed:.3f}s".strip())
+            over(
+                "time_to_fill_max_s",
+                name,
+                item.time_to_fill,
+                f"trade {item.trade} scale-in {item.order_id or ''} placed at t+{item.placed:.3f}s".strip(),
+            )
     for cancel in scenario.cancels:
         if cancel.latency is not None:
-            over("cancel_latency_max_s", name, cancel.latency,
-                 f"[{cancel.label}] {cancel.order_id} from t+{cancel.started:.3f}s")
+            over(
+                "cancel_latency_max_s",
+                name,
+                cancel.latency,
+                f"[{cancel.label}] {cancel.order_id} from t+{cancel.started:.3f}s",
+            )
     over("race_detections_max", name, greps["race preventions"], "RACE CONDITION.*DETECTED lines")
     over("failed_placements_max", name, greps["failed placements"], "SCALE-IN.*FAILED lines")
     over("reconciliation_interventions_max", name, greps["reconciliation interventions"], "RECONCILIATION lines")
     inconclusive = sum(1 for c in scenario.cancels if c.outcome == "inconclusive")
     over("inconclusive_verifications_max", name, inconclusive, "safe cancellations left unverified")
-    answers = sorted(((count, pattern) for (source, pattern), count in scenario.failures.items()
-                      if source == "response"), key=lambda item: (-item[0], item[1]))
-    over("http_errors_max", name, scenario.http_errors,
-         f"most frequent: {answers[0][1]} ({answers[0][0]}x)" if answers else "error answers and timeouts")
+    answers = sorted(
+        ((count, pattern) for (source, pattern), count in scenario.failures.items() if source == "response"),
+        key=lambda item: (-item[0], item[1]),
+    )
+    over(
+        "http_errors_max",
+        name,
+        scenario.http_errors,
+        f"most frequent: {answers[0][1]} ({answers[0][0]}x)" if answers else "error answers and timeouts",
+    )

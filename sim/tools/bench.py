@@ -48,11 +48,10 @@ from core.ledger import Ledger
 from core.model import Side
 from core.monitor import Monitor
 from core.notifications import NotificationProcessor
-
 from sim.exchange.events import VenueEvent
-from sim.testing.fake import FakeExchange, ManualClock
 from sim.runner.harness import run_logger, scratch_dir
 from sim.runner.scenario import Scenario, from_dict
+from sim.testing.fake import FakeExchange, ManualClock
 
 # The workload: the library's day-in-the-life-scale-in-fills-in-pieces, fixed here so that the
 # benchmark does not move when the library changes.
@@ -62,8 +61,15 @@ WORKLOAD = {
     "seed": 8,
     "market": {
         "symbol": "BTC",
-        "price_model": {"kind": "random_walk", "start": 0.74, "drift": 0.0004, "volatility": 0.006,
-                        "step": 5, "spread": 0.02, "depth": 40},
+        "price_model": {
+            "kind": "random_walk",
+            "start": 0.74,
+            "drift": 0.0004,
+            "volatility": 0.006,
+            "step": 5,
+            "spread": 0.02,
+            "depth": 40,
+        },
         "taker_flow": {"rate": 0.08, "min_size": 2, "max_size": 25},
     },
     "trades": [
@@ -72,8 +78,10 @@ WORKLOAD = {
     ],
     "expect": {
         "counts": {"SCALE-IN PLACEMENT": 1, "SCALE-IN.*FILLED": 1, "SCALE-IN PARTIAL FILL": 1},
-        "outcomes": {"open_orders": 0, "trades": {1: {"position": 24, "state": "SETTLED"},
-                                                  2: {"position": 8, "state": "SETTLED"}}},
+        "outcomes": {
+            "open_orders": 0,
+            "trades": {1: {"position": 24, "state": "SETTLED"}, 2: {"position": 8, "state": "SETTLED"}},
+        },
     },
 }
 
@@ -92,11 +100,17 @@ def machine() -> dict:
                     break
     except OSError:
         pass
-    return {"cpus": os.cpu_count() or 1, "cpu": model, "python": platform.python_version(),
-            "implementation": platform.python_implementation(), "platform": sys.platform}
+    return {
+        "cpus": os.cpu_count() or 1,
+        "cpu": model,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": sys.platform,
+    }
 
 
 # ---- the bare baseline ------------------------------------------------------------------------
+
 
 class _Recorder:
     """Collects the simulated times of the bot's monitor cycles and notification polls."""
@@ -151,8 +165,20 @@ def bare_script(scenario: Scenario) -> dict:
             for maker in fields["makers"]:
                 if maker.get("owner") == owner:
                     order = result.venue.orders[maker["order_id"]]
-                    actions.append((t, 1, ("fill", fields["trade_id"], order.asset_id, order.side,
-                                           maker["matched_amount"], str(order.price))))
+                    actions.append(
+                        (
+                            t,
+                            1,
+                            (
+                                "fill",
+                                fields["trade_id"],
+                                order.asset_id,
+                                order.side,
+                                maker["matched_amount"],
+                                str(order.price),
+                            ),
+                        )
+                    )
                     fills += 1
         elif kind == VenueEvent.TRADE_STATUS:
             actions.append((t, 1, ("trade_status", fields["trade_id"], fields["status"])))
@@ -164,9 +190,14 @@ def bare_script(scenario: Scenario) -> dict:
     actions += [(t, 3, ("cycle",)) for t in recorder.cycles]
     actions += [(t, 4, ("poll",)) for t in recorder.polls]
     actions.sort(key=lambda a: (a[0], a[1]))
-    return {"actions": actions, "cycles": len(recorder.cycles), "polls": len(recorder.polls),
-            "fills": fills, "start": float(scenario.window_start),
-            "window_end": float(scenario.window_start + scenario.window_length)}
+    return {
+        "actions": actions,
+        "cycles": len(recorder.cycles),
+        "polls": len(recorder.polls),
+        "fills": fills,
+        "start": float(scenario.window_start),
+        "window_end": float(scenario.window_start + scenario.window_length),
+    }
 
 
 def run_bare(scenario: Scenario, script: dict) -> dict:
@@ -195,10 +226,18 @@ def run_bare(scenario: Scenario, script: dict) -> dict:
             elif kind == "open":
                 spec, token = action[1], action[2]
                 exchange.credit(token, spec.size)
-                bot.open_trade(trade_id=spec.id, symbol=scenario.symbol, side=spec.side,
-                               market=f"market-{scenario.name}", token_id=token,
-                               window_slug=f"{scenario.symbol.lower()}-window", window_end=script["window_end"],
-                               entry_price=spec.price, entry_size=spec.size, confidence=spec.confidence)
+                bot.open_trade(
+                    trade_id=spec.id,
+                    symbol=scenario.symbol,
+                    side=spec.side,
+                    market=f"market-{scenario.name}",
+                    token_id=token,
+                    window_slug=f"{scenario.symbol.lower()}-window",
+                    window_end=script["window_end"],
+                    entry_price=spec.price,
+                    entry_size=spec.size,
+                    confidence=spec.confidence,
+                )
             elif kind == "fill":
                 sim_trade, token, side, size, price = action[1:]
                 order = _open_order(exchange, token, Side(side))
@@ -232,6 +271,7 @@ def _set_trade_status(exchange: FakeExchange, trade_id: str, status: str) -> Non
 
 # ---- the pieces ------------------------------------------------------------------------------
 
+
 def measure_windows(scenario: Scenario, repeat: int) -> dict:
     """Median wall seconds of one window: the bare loop, fast mode (the simulation alone, and with
     the checks, as sim.run does by default) and wire mode (the simulation alone). The four are
@@ -257,11 +297,18 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
             if round_:  # round 0 warms up: imports, caches, the first SQLite file
                 walls[name].append(time.perf_counter() - started)
     return {
-        "workload": {"scenario": scenario.name, "simulated_seconds": sample.simulated_seconds,
-                     "passed": sample.passed, "audit_lines": len(sample.events),
-                     "trace_records": len(sample.trace), "monitor_cycles": script["cycles"],
-                     "notification_polls": script["polls"], "bot_fills": script["fills"],
-                     "bare_audit_lines": bare_record["events"], "bare_exchange_calls": bare_record["calls"]},
+        "workload": {
+            "scenario": scenario.name,
+            "simulated_seconds": sample.simulated_seconds,
+            "passed": sample.passed,
+            "audit_lines": len(sample.events),
+            "trace_records": len(sample.trace),
+            "monitor_cycles": script["cycles"],
+            "notification_polls": script["polls"],
+            "bot_fills": script["fills"],
+            "bare_audit_lines": bare_record["events"],
+            "bare_exchange_calls": bare_record["calls"],
+        },
         "seconds": {name: statistics.median(values) for name, values in walls.items()},
     }
 
@@ -271,9 +318,12 @@ def measure_explore(examples: int, seed: int = 0) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="clobsim-bench-explore-") as out:
         state = explore(bot="core", seed=seed, examples=examples, out=out, progress=None)
-    return {"examples": state.examples, "seconds": state.seconds,
-            "per_second": state.examples / state.seconds if state.seconds > 0 else 0.0,
-            "found": state.path is not None}
+    return {
+        "examples": state.examples,
+        "seconds": state.seconds,
+        "per_second": state.examples / state.seconds if state.seconds > 0 else 0.0,
+        "found": state.path is not None,
+    }
 
 
 def measure_parallel(runs: int, workers: int) -> dict:
@@ -290,13 +340,25 @@ def measure_parallel(runs: int, workers: int) -> dict:
     parallel = run_summaries(jobs, workers=workers)
     parallel_seconds = time.perf_counter() - started
     speedup = serial_seconds / parallel_seconds if parallel_seconds > 0 else 0.0
-    return {"runs": runs, "workers": workers, "serial_seconds": serial_seconds,
-            "parallel_seconds": parallel_seconds, "speedup": speedup, "efficiency": speedup / workers,
-            "identical": serial == parallel}
+    return {
+        "runs": runs,
+        "workers": workers,
+        "serial_seconds": serial_seconds,
+        "parallel_seconds": parallel_seconds,
+        "speedup": speedup,
+        "efficiency": speedup / workers,
+        "identical": serial == parallel,
+    }
 
 
-def bench(*, repeat: int = 7, explore_examples: int = 40, parallel_runs: int | None = None,
-          workers: int | None = None, progress=None) -> dict:
+def bench(
+    *,
+    repeat: int = 7,
+    explore_examples: int = 40,
+    parallel_runs: int | None = None,
+    workers: int | None = None,
+    progress=None,
+) -> dict:
     """Every figure of `clobsim bench`, as one JSON-ready dict."""
     workers = workers or os.cpu_count() or 1
     parallel_runs = parallel_runs or 12 * workers
@@ -319,8 +381,12 @@ def bench(*, repeat: int = 7, explore_examples: int = 40, parallel_runs: int | N
         "machine": machine(),
         "workload": windows["workload"],
         "repeat": repeat,
-        "seconds": {"bare_window": s["bare"], "fast_window": s["fast"], "fast_window_checked": s["fast_checked"],
-                    "wire_window": s["wire"]},
+        "seconds": {
+            "bare_window": s["bare"],
+            "fast_window": s["fast"],
+            "fast_window_checked": s["fast_checked"],
+            "wire_window": s["wire"],
+        },
         "ratios": {
             "fast_sim_per_wall": simulated / s["fast"],
             "fast_checked_sim_per_wall": simulated / s["fast_checked"],
@@ -342,28 +408,33 @@ def bench(*, repeat: int = 7, explore_examples: int = 40, parallel_runs: int | N
 
 
 def render(report: dict) -> str:
-    m, w, s, r, p = (report["machine"], report["workload"], report["seconds"], report["ratios"],
-                     report["parallel"])
+    m, w, s, r, p = (report["machine"], report["workload"], report["seconds"], report["ratios"], report["parallel"])
     ok = {True: "yes", False: "NO"}
     goals = report["goals"]
-    return "\n".join([
-        f"clobsim bench: {m['cpus']} x {m['cpu']}, {m['implementation']} {m['python']}; "
-        f"median of {report['repeat']}",
-        f"workload: {w['scenario']} ({w['simulated_seconds']:.0f} simulated s: {w['monitor_cycles']} monitor cycles, "
-        f"{w['notification_polls']} notification polls, {w['trace_records']} trace records)",
-        "",
-        f"  fast mode          {r['fast_sim_per_wall']:8.0f} x real time  {s['fast_window'] * 1000:7.1f} ms a window",
-        f"    with the checks  {r['fast_checked_sim_per_wall']:8.0f} x real time  {s['fast_window_checked'] * 1000:7.1f} ms"
-        f"   goal < 100 ms: {ok[goals['fast_window_under_0.1s']]}",
-        f"  wire mode          {r['wire_sim_per_wall']:8.0f} x real time  {s['wire_window'] * 1000:7.1f} ms a window",
-        f"  bare               {w['simulated_seconds'] / s['bare_window']:8.0f} x real time  "
-        f"{s['bare_window'] * 1000:7.1f} ms a window",
-        f"  fast / bare        {r['fast_over_bare']:8.2f}   (with the checks {r['fast_checked_over_bare']:.2f})"
-        f"         goal <= 1.5: {ok[goals['fast_over_bare_at_most_1.5']]}",
-        f"  wire / fast        {r['wire_over_fast']:8.2f}",
-        f"  explore            {r['explore_examples_per_second']:8.1f} examples/s  "
-        f"({report['explore']['examples']} in {report['explore']['seconds']:.1f} s)",
-        f"  parallel           {r['parallel_speedup']:8.2f} x on {p['workers']} workers, efficiency "
-        f"{r['parallel_efficiency']:.2f}  ({p['runs']} runs: {p['serial_seconds']:.2f} s serial, "
-        f"{p['parallel_seconds']:.2f} s parallel; results identical: {ok[p['identical']]})",
-    ])
+    return "\n".join(
+        [
+            f"clobsim bench: {m['cpus']} x {m['cpu']}, {m['implementation']} {m['python']}; "
+            f"median of {report['repeat']}",
+            f"workload: {w['scenario']} ({w['simulated_seconds']:.0f} simulated s: "
+            f"{w['monitor_cycles']} monitor cycles, "
+            f"{w['notification_polls']} notification polls, {w['trace_records']} trace records)",
+            "",
+            f"  fast mode          {r['fast_sim_per_wall']:8.0f} x real time  "
+            f"{s['fast_window'] * 1000:7.1f} ms a window",
+            f"    with the checks  {r['fast_checked_sim_per_wall']:8.0f} x real time  "
+            f"{s['fast_window_checked'] * 1000:7.1f} ms"
+            f"   goal < 100 ms: {ok[goals['fast_window_under_0.1s']]}",
+            f"  wire mode          {r['wire_sim_per_wall']:8.0f} x real time  "
+            f"{s['wire_window'] * 1000:7.1f} ms a window",
+            f"  bare               {w['simulated_seconds'] / s['bare_window']:8.0f} x real time  "
+            f"{s['bare_window'] * 1000:7.1f} ms a window",
+            f"  fast / bare        {r['fast_over_bare']:8.2f}   (with the checks {r['fast_checked_over_bare']:.2f})"
+            f"         goal <= 1.5: {ok[goals['fast_over_bare_at_most_1.5']]}",
+            f"  wire / fast        {r['wire_over_fast']:8.2f}",
+            f"  explore            {r['explore_examples_per_second']:8.1f} examples/s  "
+            f"({report['explore']['examples']} in {report['explore']['seconds']:.1f} s)",
+            f"  parallel           {r['parallel_speedup']:8.2f} x on {p['workers']} workers, efficiency "
+            f"{r['parallel_efficiency']:.2f}  ({p['runs']} runs: {p['serial_seconds']:.2f} s serial, "
+            f"{p['parallel_seconds']:.2f} s parallel; results identical: {ok[p['identical']]})",
+        ]
+    )

@@ -23,11 +23,11 @@ from tabulate import tabulate
 
 from sim.bots import names as bot_names
 from sim.bots import resolve as resolve_bot
-
 from sim.faults import names as fault_names
 from sim.runner.scenario import ScenarioError, from_dict
 from sim.tools.errors import UsageError
 from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, load_all, prepare_out
+
 
 def cmd_run(args) -> int:
     try:
@@ -38,20 +38,33 @@ def cmd_run(args) -> int:
     scenarios = load_all(args.paths)
     prepare_out(args.out)
     from sim.tools.parallel import run_records  # noqa: PLC0415
+
     records = run_records(scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out, workers=workers)
     with open(os.path.join(args.out, RUN_MARKER), "w", encoding="utf-8") as handle:
-        json.dump({"paths": args.paths, "seed": args.seed, "mode": args.mode, "bot": args.bot,
-                   "scenarios": [r["scenario"] for r in records],
-                   "failed": [r["scenario"] for r in records if r["verdict"] == "fail"]}, handle, indent=2)
+        json.dump(
+            {
+                "paths": args.paths,
+                "seed": args.seed,
+                "mode": args.mode,
+                "bot": args.bot,
+                "scenarios": [r["scenario"] for r in records],
+                "failed": [r["scenario"] for r in records if r["verdict"] == "fail"],
+            },
+            handle,
+            indent=2,
+        )
         handle.write("\n")
     print(results_table(records))
     failed = [r for r in records if r["verdict"] == "fail"]
     for record in failed:
         print(failure_text(record))
-    print(f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({args.mode} mode, bot {args.bot}); "
-          f"run folder: {args.out}")
+    print(
+        f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({args.mode} mode, bot {args.bot}); "
+        f"run folder: {args.out}"
+    )
     if getattr(args, "report", False):
         from sim.tools.report import summary, write_reports  # noqa: PLC0415
+
         print(summary(write_reports(args.out), args.out))
     return 1 if failed else 0
 
@@ -60,10 +73,24 @@ def results_table(records: list[dict]) -> str:
     rows = []
     for r in records:
         failed = [c["id"] for c in r["checks"] if not c["passed"]]
-        rows.append([r["scenario"], r["verdict"].upper(), r["seed"], r["mode"], f"{r['simulated_seconds']:.0f}",
-                     r["orders"], r["fills"], len(r["faults"]), ", ".join(dict.fromkeys(failed)) or "-"])
-    return tabulate(rows, headers=["scenario", "verdict", "seed", "mode", "sim s", "orders", "fills",
-                                   "faults", "failed checks"], tablefmt="github")
+        rows.append(
+            [
+                r["scenario"],
+                r["verdict"].upper(),
+                r["seed"],
+                r["mode"],
+                f"{r['simulated_seconds']:.0f}",
+                r["orders"],
+                r["fills"],
+                len(r["faults"]),
+                ", ".join(dict.fromkeys(failed)) or "-",
+            ]
+        )
+    return tabulate(
+        rows,
+        headers=["scenario", "verdict", "seed", "mode", "sim s", "orders", "fills", "faults", "failed checks"],
+        tablefmt="github",
+    )
 
 
 def failure_text(record: dict) -> str:
@@ -79,14 +106,17 @@ def failure_text(record: dict) -> str:
 
 # ---- report --------------------------------------------------------------------------------
 
+
 def cmd_report(args) -> int:
     """Write report.md and report.html (and the timeline PNGs) into a run folder; 0 once written."""
     from sim.tools.report import summary, write_reports  # noqa: PLC0415 - matplotlib, only when reporting
+
     print(summary(write_reports(args.run_dir, args.alerts), args.run_dir))
     return 0
 
 
 # ---- replay --------------------------------------------------------------------------------
+
 
 def replay_targets(path: str) -> list[str]:
     if not os.path.exists(path):
@@ -98,8 +128,9 @@ def replay_targets(path: str) -> list[str]:
         return [folder]
     if os.path.exists(os.path.join(path, "result.json")):
         return [path]
-    folders = sorted(os.path.join(path, d) for d in os.listdir(path)
-                     if os.path.exists(os.path.join(path, d, "result.json")))
+    folders = sorted(
+        os.path.join(path, d) for d in os.listdir(path) if os.path.exists(os.path.join(path, d, "result.json"))
+    )
     if not folders:
         raise UsageError(f"{path}: not a run folder (no result.json in it or its subfolders)")
     return folders
@@ -124,6 +155,7 @@ def first_difference(recorded: list[str], replayed: list[str]) -> tuple[int, str
 
 def cmd_replay(args) -> int:
     from sim.checks import run  # noqa: PLC0415 - heavy import, only when replaying
+
     if args.bot is not None:
         try:
             resolve_bot(args.bot)
@@ -153,21 +185,29 @@ def cmd_replay(args) -> int:
             if difference is not None:
                 line, a, b = difference
                 verdict = f"DIVERGED at {name} line {line}"
-                print(f"{record['scenario']}: first differing event, {name} line {line}:\n"
-                      f"  recorded: {a}\n  replayed: {b}")
+                print(
+                    f"{record['scenario']}: first differing event, {name} line {line}:\n"
+                    f"  recorded: {a}\n  replayed: {b}"
+                )
                 break
         if verdict != "identical":
             diverged += 1
-        checks = "" if bot == record["bot"] else \
-            f"; checks with bot {bot}: {'pass' if result.passed else 'FAIL ' + ', '.join(c.id for c in result.failures)}"
+        checks = (
+            ""
+            if bot == record["bot"]
+            else f"; checks with bot {bot}: "
+            f"{'pass' if result.passed else 'FAIL ' + ', '.join(c.id for c in result.failures)}"
+        )
         print(f"{record['scenario']}: {verdict} (seed {record['seed']}, {record['mode']} mode, bot {bot}){checks}")
     return 1 if diverged else 0
 
 
 # ---- explore -------------------------------------------------------------------------------
 
+
 def cmd_explore(args) -> int:
     from sim.explore.search import explore  # noqa: PLC0415
+
     try:
         resolve_bot(args.bot)
     except ValueError as exc:
@@ -178,11 +218,20 @@ def cmd_explore(args) -> int:
         raise UsageError("--examples: must be a positive number")
     workers = check_workers(args.workers)
     examples = args.examples if args.examples is not None or args.budget is not None else 200
-    state = explore(bot=args.bot, seed=args.seed, examples=examples, budget=args.budget, out=args.out,
-                    progress=sys.stderr, searches=workers, workers=workers)
+    state = explore(
+        bot=args.bot,
+        seed=args.seed,
+        examples=examples,
+        budget=args.budget,
+        out=args.out,
+        progress=sys.stderr,
+        searches=workers,
+        workers=workers,
+    )
     if state.path is None:
-        print(f"no invariant violation in {state.examples} runs ({state.seconds:.1f}s, seed {args.seed}, "
-              f"bot {args.bot})")
+        print(
+            f"no invariant violation in {state.examples} runs ({state.seconds:.1f}s, seed {args.seed}, bot {args.bot})"
+        )
         return 0
     failure = state.failures[0]
     print(f"invariant violated: {failure.id}: {failure.message}")
@@ -196,6 +245,7 @@ def cmd_explore(args) -> int:
 
 # ---- bench and --workers -------------------------------------------------------------------
 
+
 def check_workers(workers: int) -> int:
     if workers < 1:
         raise UsageError(f"--workers: must be a positive number of processes, got {workers}")
@@ -205,6 +255,7 @@ def check_workers(workers: int) -> int:
 def cmd_bench(args) -> int:
     """The speed ratios of design.md ("Speed"), measured now on this machine (sim.bench)."""
     from sim.tools.bench import bench, render  # noqa: PLC0415
+
     workers = check_workers(args.workers)
     if args.repeat < 1:
         raise UsageError(f"--repeat: must be a positive number, got {args.repeat}")
@@ -215,6 +266,7 @@ def cmd_bench(args) -> int:
 
 # ---- list ----------------------------------------------------------------------------------
 
+
 def cmd_list(args) -> int:
     if args.what == "bots":
         names = bot_names()
@@ -222,6 +274,7 @@ def cmd_list(args) -> int:
         names = fault_names()
     elif args.what == "invariants":
         from sim.checks import INVARIANTS  # noqa: PLC0415
+
         names = INVARIANTS
     else:
         names = [s.name for s in load_all([args.dir])]
@@ -231,25 +284,43 @@ def cmd_list(args) -> int:
 
 # ---- entry point ---------------------------------------------------------------------------
 
+
 def add_workers(command: argparse.ArgumentParser, text: str) -> None:
-    command.add_argument("--workers", type=int, nargs="?", const=os.cpu_count() or 1, default=1, metavar="N",
-                         help=f"{text}; --workers alone: every core ({os.cpu_count() or 1}); default 1")
+    command.add_argument(
+        "--workers",
+        type=int,
+        nargs="?",
+        const=os.cpu_count() or 1,
+        default=1,
+        metavar="N",
+        help=f"{text}; --workers alone: every core ({os.cpu_count() or 1}); default 1",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="clobsim", description="Race-condition harness for a Polymarket "
-                                  "position manager: scenarios on a simulated CLOB, on virtual time.")
+    top = argparse.ArgumentParser(
+        prog="clobsim",
+        description="Race-condition harness for a Polymarket "
+        "position manager: scenarios on a simulated CLOB, on virtual time.",
+    )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run scenario files or folders and check them")
     run.add_argument("paths", nargs="+", metavar="PATH", help="scenario files (*.yaml) or folders of them")
     run.add_argument("--seed", type=int, default=None, help="override every scenario's seed")
-    run.add_argument("--mode", choices=["fast", "wire"], default="fast",
-                     help="fast: look-alike client; wire: the real ClobClient over HTTP (default fast)")
+    run.add_argument(
+        "--mode",
+        choices=["fast", "wire"],
+        default="fast",
+        help="fast: look-alike client; wire: the real ClobClient over HTTP (default fast)",
+    )
     run.add_argument("--bot", default="core", help="core, or a zoo variant (clobsim list bots)")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
-    run.add_argument("--report", action="store_true",
-                     help="also write report.md and report.html into the run folder (clobsim report)")
+    run.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.md and report.html into the run folder (clobsim report)",
+    )
     add_workers(run, "run the scenarios on N worker processes; same files and table as a serial run")
     run.set_defaults(func=cmd_run)
 
@@ -260,29 +331,50 @@ def parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write report.md and report.html for a run folder")
     report.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of clobsim run")
-    report.add_argument("--alerts", default=None, metavar="FILE",
-                        help="alert thresholds (YAML or JSON mapping rule: threshold) over the defaults")
+    report.add_argument(
+        "--alerts",
+        default=None,
+        metavar="FILE",
+        help="alert thresholds (YAML or JSON mapping rule: threshold) over the defaults",
+    )
     report.set_defaults(func=cmd_report)
 
     explore = sub.add_parser("explore", help="search fault schedules for invariant violations and shrink them")
     limit = explore.add_mutually_exclusive_group()
     limit.add_argument("--budget", type=float, default=None, metavar="SECONDS", help="stop searching after this long")
-    limit.add_argument("--examples", type=int, default=None, metavar="N",
-                       help="scenarios to try (default 200 when no --budget)")
+    limit.add_argument(
+        "--examples", type=int, default=None, metavar="N", help="scenarios to try (default 200 when no --budget)"
+    )
     explore.add_argument("--seed", type=int, default=0, help="the search's seed (default 0)")
     explore.add_argument("--bot", default="core", help="core, or a zoo variant")
-    explore.add_argument("--out", default=os.path.join("scenarios", "regressions"),
-                         help="where the minimal failing scenario is written (default scenarios/regressions)")
-    add_workers(explore, "split the search into N seeded sub-searches on N worker processes (the same "
-                "--seed, --examples and N find the same scenario; sim.explore)")
+    explore.add_argument(
+        "--out",
+        default=os.path.join("scenarios", "regressions"),
+        help="where the minimal failing scenario is written (default scenarios/regressions)",
+    )
+    add_workers(
+        explore,
+        "split the search into N seeded sub-searches on N worker processes (the same "
+        "--seed, --examples and N find the same scenario; sim.explore)",
+    )
     explore.set_defaults(func=cmd_explore)
 
     bench = sub.add_parser("bench", help="measure the speed ratios (fast, wire, bare, explore, parallel)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
-    bench.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                       help="worker processes for the parallel sweep (default: every core)")
-    bench.add_argument("--repeat", type=int, default=7, metavar="N",
-                       help="timed repetitions per figure, the median reported (default 7)")
+    bench.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="worker processes for the parallel sweep (default: every core)",
+    )
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        default=7,
+        metavar="N",
+        help="timed repetitions per figure, the median reported (default 7)",
+    )
     bench.set_defaults(func=cmd_bench)
 
     lister = sub.add_parser("list", help="print names, one per line")

@@ -31,9 +31,9 @@ from typing import Any
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import TERMINAL_STATUSES
 from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
-from sim.trace import TraceType, responses_with_requests
 from sim.tools.errors import UsageError
 from sim.tools.runs import RUN_MARKER
+from sim.trace import TraceType, responses_with_requests
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
 GREPS: list[tuple[str, str]] = [
@@ -48,10 +48,11 @@ GREPS: list[tuple[str, str]] = [
 @dataclass
 class ScaleIn:
     """One scale-in order's life as the audit twin tells it."""
+
     trade: str
     placed: float | None
     order_id: str | None = None
-    outcome: str = "open"       # filled | cancelled | cancelled by venue | failed | not placed | open
+    outcome: str = "open"  # filled | cancelled | cancelled by venue | failed | not placed | open
     ended: float | None = None
     error_kind: str | None = None
 
@@ -80,6 +81,7 @@ class SafeCancel:
 @dataclass
 class OrderLane:
     """A bot order at the venue: placed, filled (possibly in pieces), terminal."""
+
     order_id: str
     side: str
     price: str
@@ -101,15 +103,15 @@ class Scenario:
     window_length: float
     horizon: float
     greps: dict[str, int]
-    audit: list[dict]                     # audit.jsonl records, t relative to the window start
+    audit: list[dict]  # audit.jsonl records, t relative to the window start
     scale_ins: list[ScaleIn]
     cancels: list[SafeCancel]
     cancel_answers: Counter
     cancel_errors: int
-    failures: Counter                     # (source, pattern) -> count
+    failures: Counter  # (source, pattern) -> count
     http_errors: int
     lanes: list[OrderLane]
-    rejections: list[tuple[float, str]]   # (t, error) of placements the venue refused
+    rejections: list[tuple[float, str]]  # (t, error) of placements the venue refused
     faults_fired: list[tuple[float, str, Any]]  # (t, kind, index in the scenario's fault list or None)
 
     @property
@@ -144,6 +146,7 @@ class Run:
 
 # ---- reading ---------------------------------------------------------------------------------
 
+
 def _json(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -166,7 +169,7 @@ def _jsonl(path: str) -> list[dict]:
                 except ValueError as exc:
                     raise UsageError(f"{path}: line {number}: not valid JSON: {exc}") from None
                 if not isinstance(record, dict) or "t" not in record:
-                    raise UsageError(f"{path}: line {number}: expected an object with a time \"t\"")
+                    raise UsageError(f'{path}: line {number}: expected an object with a time "t"')
                 records.append(record)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
@@ -191,8 +194,7 @@ def grep_counts(lines: list[str]) -> dict[str, int]:
     return {label: sum(1 for line in lines if re.search(pattern, line)) for label, pattern in GREPS}
 
 
-REQUIRED = ("scenario", "verdict", "seed", "mode", "bot", "simulated_seconds", "orders", "fills", "faults",
-            "checks")
+REQUIRED = ("scenario", "verdict", "seed", "mode", "bot", "simulated_seconds", "orders", "fills", "faults", "checks")
 
 
 def load_run(folder: str) -> Run:
@@ -203,8 +205,10 @@ def load_run(folder: str) -> Run:
         raise UsageError(f"{folder}: not a folder; `clobsim report` takes a run folder (clobsim run --out)")
     marker = os.path.join(folder, RUN_MARKER)
     if not os.path.exists(marker):
-        raise UsageError(f"{folder}: not a clobsim run folder (no {RUN_MARKER}); "
-                         "`clobsim report` takes the --out folder of `clobsim run`")
+        raise UsageError(
+            f"{folder}: not a clobsim run folder (no {RUN_MARKER}); "
+            "`clobsim report` takes the --out folder of `clobsim run`"
+        )
     meta = _json(marker)
     names = meta.get("scenarios") if isinstance(meta, dict) else None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -233,16 +237,28 @@ def load_scenario(folder: str) -> Scenario:
     failures, http_errors = _failure_patterns(audit, trace)
     lanes, rejections = _lanes(trace)
     return Scenario(
-        name=record["scenario"], folder=folder, record=record, window_start=start,
+        name=record["scenario"],
+        folder=folder,
+        record=record,
+        window_start=start,
         window_length=float(market.get("window_length", DEFAULT_WINDOW_LENGTH)),
         horizon=float(record["simulated_seconds"]),
-        greps=grep_counts(lines), audit=audit, scale_ins=scale_ins, cancels=cancels,
-        cancel_answers=answers, cancel_errors=cancel_errors, failures=failures, http_errors=http_errors,
-        lanes=lanes, rejections=rejections,
-        faults_fired=[(r["t"], str(r.get("kind")), r.get("index")) for r in trace if r.get("type") == TraceType.FAULT])
+        greps=grep_counts(lines),
+        audit=audit,
+        scale_ins=scale_ins,
+        cancels=cancels,
+        cancel_answers=answers,
+        cancel_errors=cancel_errors,
+        failures=failures,
+        http_errors=http_errors,
+        lanes=lanes,
+        rejections=rejections,
+        faults_fired=[(r["t"], str(r.get("kind")), r.get("index")) for r in trace if r.get("type") == TraceType.FAULT],
+    )
 
 
 # ---- measuring -------------------------------------------------------------------------------
+
 
 def _trade_key(fields: dict) -> str:
     return f"{fields.get('symbol', '?')} #{fields.get('trade', '?')}"
@@ -262,9 +278,13 @@ def _lifecycles(audit: list[dict]) -> tuple[list[ScaleIn], list[SafeCancel], Cou
     open_cancels: dict[str, SafeCancel] = {}
     answers: Counter = Counter()
     cancel_errors = 0
-    terminal = {"scale_in.filled_immediate": "filled", "scale_in.filled_delayed": "filled",
-                "scale_in.cancelled": "cancelled", "scale_in.venue_cancelled": "cancelled by venue",
-                "scale_in.not_placed": "not placed"}
+    terminal = {
+        "scale_in.filled_immediate": "filled",
+        "scale_in.filled_delayed": "filled",
+        "scale_in.cancelled": "cancelled",
+        "scale_in.venue_cancelled": "cancelled by venue",
+        "scale_in.not_placed": "not placed",
+    }
     for event in audit:
         kind, fields, t = event.get("kind", ""), event.get("fields") or {}, event["t"]
         if kind == "scale_in.placement":
@@ -314,7 +334,7 @@ def _lifecycles(audit: list[dict]) -> tuple[list[ScaleIn], list[SafeCancel], Cou
 
 def _short(text: Any, limit: int = 60) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, int]:
@@ -330,8 +350,11 @@ def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, in
         if status is None:
             patterns[("response", f"{route}: no answer ({_short(body)})")] += 1
         else:
-            detail = body.get("error") if isinstance(body, dict) and "error" in body else \
-                ("HTML page" if isinstance(body, str) and "<" in body else body)
+            detail = (
+                body.get("error")
+                if isinstance(body, dict) and "error" in body
+                else ("HTML page" if isinstance(body, str) and "<" in body else body)
+            )
             patterns[("response", f"{route}: {status} {_short(detail)}")] += 1
     for event in audit:
         if event.get("level") in ("WARNING", "ERROR", "CRITICAL"):
@@ -344,8 +367,14 @@ def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, in
 
 
 def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]:
-    owner = next((r["fields"].get("owner") for r in trace
-                  if r.get("type") == TraceType.VENUE and r.get("event") == VenueEvent.ACCOUNT_OPENED), None)
+    owner = next(
+        (
+            r["fields"].get("owner")
+            for r in trace
+            if r.get("type") == TraceType.VENUE and r.get("event") == VenueEvent.ACCOUNT_OPENED
+        ),
+        None,
+    )
     trades: dict[str, str] = {}
     for record in trace:
         if record.get("type") == TraceType.HARNESS and record.get("action") == "open_trade":
@@ -365,9 +394,15 @@ def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]
         event, f, t = record.get("event"), record.get("fields") or {}, record["t"]
         if event == VenueEvent.ORDER_PLACED and f.get("owner") == owner:
             side = str(f.get("side"))
-            lanes[f["order_id"]] = OrderLane(f["order_id"], side, str(f.get("price")), str(f.get("size")),
-                                             trades.get(str(f.get("asset_id")), "?"),
-                                             "scale-in" if side == "BUY" else "exit", t)
+            lanes[f["order_id"]] = OrderLane(
+                f["order_id"],
+                side,
+                str(f.get("price")),
+                str(f.get("size")),
+                trades.get(str(f.get("asset_id")), "?"),
+                "scale-in" if side == "BUY" else "exit",
+                t,
+            )
         elif event == VenueEvent.ORDER_REJECTED and f.get("owner") == owner:
             rejections.append((t, str(f.get("error"))))
         elif event == VenueEvent.ORDER_STATUS and f.get("order_id") in lanes:
@@ -392,13 +427,13 @@ def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]
 
 # ---- summaries -------------------------------------------------------------------------------
 
+
 def spread(values: list[float]) -> dict[str, Any]:
     """n, min, median, max (None when empty), for the report's tables."""
     if not values:
         return {"n": 0, "min": None, "median": None, "max": None}
     ordered = sorted(values)
-    return {"n": len(ordered), "min": ordered[0], "median": round(statistics.median(ordered), 3),
-            "max": ordered[-1]}
+    return {"n": len(ordered), "min": ordered[0], "median": round(statistics.median(ordered), 3), "max": ordered[-1]}
 
 
 def rate(numerator: int, denominator: int) -> float | None:

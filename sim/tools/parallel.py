@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sim.runner.pool import map_ordered
 
-
 # ---- clobsim run ------------------------------------------------------------------------------
+
 
 def _execute(job: tuple) -> dict:
     from sim.tools.runs import execute  # noqa: PLC0415 - the CLI's own per-scenario step
@@ -20,14 +20,14 @@ def _execute(job: tuple) -> dict:
     return execute(scenario, seed=seed, mode=mode, bot=bot, out=out)[1]
 
 
-def run_records(scenarios: list, *, seed: int | None, mode: str, bot: str, out: str,
-                workers: int = 1) -> list[dict]:
+def run_records(scenarios: list, *, seed: int | None, mode: str, bot: str, out: str, workers: int = 1) -> list[dict]:
     """Run each scenario into out/<name>/ (sim.tools.runs.execute) and return the result records, in
     scenario order. Each run writes only its own folder, so workers never share a file."""
     return map_ordered(_execute, [(s, seed, mode, bot, out) for s in scenarios], workers)
 
 
 # ---- the benchmark ----------------------------------------------------------------------------
+
 
 def _summary(job: tuple) -> tuple:
     from sim.checks import run  # noqa: PLC0415

@@ -36,6 +36,7 @@ TIMELINE = "timeline.png"
 
 # ---- the document model: blocks rendered to Markdown and HTML -----------------------------
 
+
 @dataclass
 class Heading:
     level: int
@@ -56,13 +57,13 @@ class Code:
 @dataclass
 class Table:
     headers: list[str]
-    rows: list[list[Any]]            # a cell is text, or (text, css class) for HTML
-    align: str = ""                  # per column: l or r (default l)
+    rows: list[list[Any]]  # a cell is text, or (text, css class) for HTML
+    align: str = ""  # per column: l or r (default l)
 
 
 @dataclass
 class Image:
-    path: str                        # relative to the run folder
+    path: str  # relative to the run folder
     alt: str
     png: bytes
 
@@ -97,7 +98,7 @@ def _inline_html(text: str) -> str:
     """The few inline marks the report writes: `code`, **bold**, [text](#anchor)."""
     out, last = [], 0
     for match in _CODE.finditer(text):
-        out.append(_marks(text[last:match.start()]))
+        out.append(_marks(text[last : match.start()]))
         out.append(f"<code>{html.escape(match.group(1))}</code>")
         last = match.end()
     out.append(_marks(text[last:]))
@@ -111,7 +112,7 @@ def _marks(text: str) -> str:
 
 
 def _align(table: Table) -> list[str]:
-    return [("right" if (table.align[i:i + 1] == "r") else "left") for i in range(len(table.headers))]
+    return [("right" if (table.align[i : i + 1] == "r") else "left") for i in range(len(table.headers))]
 
 
 def render_md(blocks: list) -> str:
@@ -126,8 +127,15 @@ def render_md(blocks: list) -> str:
             parts.append(f"```\n{block.text}\n```")
         elif isinstance(block, Table):
             rows = [[_md_cell(c) for c in row] for row in block.rows]
-            parts.append(tabulate(rows, headers=[_md_cell(h) for h in block.headers], tablefmt="github",
-                                  colalign=_align(block), disable_numparse=True))
+            parts.append(
+                tabulate(
+                    rows,
+                    headers=[_md_cell(h) for h in block.headers],
+                    tablefmt="github",
+                    colalign=_align(block),
+                    disable_numparse=True,
+                )
+            )
         elif isinstance(block, Image):
             parts.append(f"![{block.alt}]({block.path})")
     return "\n\n".join(parts) + "\n"
@@ -154,11 +162,19 @@ img { max-width: 100%; height: auto; border: 1px solid #d0d7de; }
 
 
 def render_html(blocks: list, title: str) -> str:
-    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
-             "style-src 'unsafe-inline'\">",
-             f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+        "style-src 'unsafe-inline'\">",
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+    ]
     for block in blocks:
         if isinstance(block, Heading):
             ident = f' id="{block.anchor}"' if block.anchor else ""
@@ -169,8 +185,15 @@ def render_html(blocks: list, title: str) -> str:
             parts.append(f"<pre>{html.escape(block.text)}</pre>")
         elif isinstance(block, Table):
             rows = [[_html_cell(c) for c in row] for row in block.rows]
-            parts.append(tabulate(rows, headers=[_inline_html(h) for h in block.headers], tablefmt="unsafehtml",
-                                  colalign=_align(block), disable_numparse=True))
+            parts.append(
+                tabulate(
+                    rows,
+                    headers=[_inline_html(h) for h in block.headers],
+                    tablefmt="unsafehtml",
+                    colalign=_align(block),
+                    disable_numparse=True,
+                )
+            )
         elif isinstance(block, Image):
             data = base64.b64encode(block.png).decode("ascii")
             parts.append(f'<p><img src="data:image/png;base64,{data}" alt="{html.escape(block.alt)}"></p>')
@@ -186,6 +209,7 @@ def _html_cell(cell: Any) -> str:
 
 
 # ---- the content ---------------------------------------------------------------------------
+
 
 def seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
@@ -204,11 +228,15 @@ def build(run: Run, alerts: list[Alert], thresholds: dict, alerts_source: str | 
     paths = ", ".join(f"`{p}`" for p in meta.get("paths") or []) or "-"
     blocks += [
         Heading(1, "clobsim report"),
-        Para(f"Run folder `{os.path.basename(os.path.normpath(run.folder))}`: {len(run.scenarios)} scenarios, "
-             f"**{len(run.scenarios) - len(failed)} passed, {len(failed)} failed** ({meta.get('mode', '?')} mode, "
-             f"bot {meta.get('bot', '?')}, {seed}; paths: {paths})."),
-        Para("Read from `run.json` and, per scenario, `result.json`, `audit.log`, `audit.jsonl` and `trace.jsonl`. "
-             "Times are simulated seconds from the window start (`t+...s`)."),
+        Para(
+            f"Run folder `{os.path.basename(os.path.normpath(run.folder))}`: {len(run.scenarios)} scenarios, "
+            f"**{len(run.scenarios) - len(failed)} passed, {len(failed)} failed** ({meta.get('mode', '?')} mode, "
+            f"bot {meta.get('bot', '?')}, {seed}; paths: {paths})."
+        ),
+        Para(
+            "Read from `run.json` and, per scenario, `result.json`, `audit.log`, `audit.jsonl` and `trace.jsonl`. "
+            "Times are simulated seconds from the window start (`t+...s`)."
+        ),
     ]
     blocks += _alerts_section(alerts, alerts_source)
     blocks += _scenarios_section(run)
@@ -227,14 +255,27 @@ def _alerts_section(alerts: list[Alert], source: str | None) -> list:
     where = f"thresholds from `{source}`" if source else "default thresholds"
     blocks: list = [Heading(2, "Alerts")]
     if not alerts:
-        blocks.append(Para(f"No alerts: every figure is within its threshold ({where}; see "
-                           "[Alert rules](#alert-rules))."))
+        blocks.append(
+            Para(f"No alerts: every figure is within its threshold ({where}; see [Alert rules](#alert-rules)).")
+        )
         return blocks
-    blocks.append(Para(f"**{len(alerts)} alert(s): {critical} critical, {len(alerts) - critical} warning(s)** "
-                       f"({where}; see [Alert rules](#alert-rules))."))
-    rows = [[(a.severity, a.severity), f"`{a.rule}`",
-             a.where if a.where == "run" else f"[{a.where}](#{anchor(a.where)})", a.value, a.threshold, a.detail]
-            for a in alerts]
+    blocks.append(
+        Para(
+            f"**{len(alerts)} alert(s): {critical} critical, {len(alerts) - critical} warning(s)** "
+            f"({where}; see [Alert rules](#alert-rules))."
+        )
+    )
+    rows = [
+        [
+            (a.severity, a.severity),
+            f"`{a.rule}`",
+            a.where if a.where == "run" else f"[{a.where}](#{anchor(a.where)})",
+            a.value,
+            a.threshold,
+            a.detail,
+        ]
+        for a in alerts
+    ]
     blocks.append(Table(["severity", "rule", "where", "value", "threshold", "detail"], rows, "lllrrl"))
     return blocks
 
@@ -244,24 +285,58 @@ def _scenarios_section(run: Run) -> list:
     for s in run.scenarios:
         r = s.record
         failed = list(dict.fromkeys(c["id"] for c in r["checks"] if not c["passed"]))
-        rows.append([f"[{s.name}](#{anchor(s.name)})", verdict_cell(r["verdict"]), r["seed"], r["mode"],
-                     f"{float(r['simulated_seconds']):.0f}", r["orders"], r["fills"], len(r["faults"]),
-                     ", ".join(dict.fromkeys(r["faults"])) or "-", r.get("faults_fired", "-"),
-                     ", ".join(failed) or "-"])
-    return [Heading(2, "Scenarios"),
-            Para("One row per scenario, in run order: verdict, seed, mode, simulated duration (s), the bot's orders "
-                 "and fills at the venue, the faults injected (count and kinds) and fired, and the checks that failed."),
-            Table(["scenario", "verdict", "seed", "mode", "sim s", "orders", "fills", "faults", "fault kinds",
-                   "fired", "failed checks"], rows, "llrlrrrrlrl")]
+        rows.append(
+            [
+                f"[{s.name}](#{anchor(s.name)})",
+                verdict_cell(r["verdict"]),
+                r["seed"],
+                r["mode"],
+                f"{float(r['simulated_seconds']):.0f}",
+                r["orders"],
+                r["fills"],
+                len(r["faults"]),
+                ", ".join(dict.fromkeys(r["faults"])) or "-",
+                r.get("faults_fired", "-"),
+                ", ".join(failed) or "-",
+            ]
+        )
+    return [
+        Heading(2, "Scenarios"),
+        Para(
+            "One row per scenario, in run order: verdict, seed, mode, simulated duration (s), the bot's orders "
+            "and fills at the venue, the faults injected (count and kinds) and fired, and the checks that failed."
+        ),
+        Table(
+            [
+                "scenario",
+                "verdict",
+                "seed",
+                "mode",
+                "sim s",
+                "orders",
+                "fills",
+                "faults",
+                "fault kinds",
+                "fired",
+                "failed checks",
+            ],
+            rows,
+            "llrlrrrrlrl",
+        ),
+    ]
 
 
 def _counts_section(run: Run) -> list:
     rows = [[s.name] + [s.greps[label] for label, _ in GREPS] for s in run.scenarios]
     rows.append(["**all scenarios**"] + [sum(s.greps[label] for s in run.scenarios) for label, _ in GREPS])
-    return [Heading(2, "Monitoring counts"),
-            Para("The audit-trail spec's \"Log Analysis Tips\" counts: each pattern applied to every line of the "
-                 "scenario's `audit.log`, as `grep -c PATTERN audit.log` counts them."),
-            Table(["scenario"] + [f"{label} `{pattern}`" for label, pattern in GREPS], rows, "lrrrrr")]
+    return [
+        Heading(2, "Monitoring counts"),
+        Para(
+            'The audit-trail spec\'s "Log Analysis Tips" counts: each pattern applied to every line of the '
+            "scenario's `audit.log`, as `grep -c PATTERN audit.log` counts them."
+        ),
+        Table(["scenario"] + [f"{label} `{pattern}`" for label, pattern in GREPS], rows, "lrrrrr"),
+    ]
 
 
 def _metrics_section(run: Run) -> list:
@@ -281,18 +356,39 @@ def _metrics_section(run: Run) -> list:
 
     rows = [
         spread_row("time to fill (s): scale-in PLACEMENT -> FILLED", [v for s in scenarios for v in s.times_to_fill]),
-        spread_row("cancel latency (s), scale-in orders",
-                   [c.latency for s in scenarios for c in s.cancels if c.latency is not None and c.label == "scale-in"]),
-        spread_row("cancel latency (s), exit orders",
-                   [c.latency for s in scenarios for c in s.cancels if c.latency is not None and c.label == "exit"]),
-        ["scale-in fill rate (filled / placed)", f"{percent(rate(filled, placed))} ({filled}/{placed})", placed,
-         "-", "-", "-"],
-        ["cancellation success (verified complete / started)",
-         f"{percent(rate(complete, started))} ({complete}/{started}; {inconclusive} inconclusive, "
-         f"{unfinished} cut short)", started, "-", "-", "-"],
-        ["cancel answers: canceled / not canceled / request errors",
-         f"{answers.get('canceled', 0)} / {answers.get('not canceled', 0)} / {errors}",
-         answers.get("canceled", 0) + answers.get("not canceled", 0) + errors, "-", "-", "-"],
+        spread_row(
+            "cancel latency (s), scale-in orders",
+            [c.latency for s in scenarios for c in s.cancels if c.latency is not None and c.label == "scale-in"],
+        ),
+        spread_row(
+            "cancel latency (s), exit orders",
+            [c.latency for s in scenarios for c in s.cancels if c.latency is not None and c.label == "exit"],
+        ),
+        [
+            "scale-in fill rate (filled / placed)",
+            f"{percent(rate(filled, placed))} ({filled}/{placed})",
+            placed,
+            "-",
+            "-",
+            "-",
+        ],
+        [
+            "cancellation success (verified complete / started)",
+            f"{percent(rate(complete, started))} ({complete}/{started}; {inconclusive} inconclusive, "
+            f"{unfinished} cut short)",
+            started,
+            "-",
+            "-",
+            "-",
+        ],
+        [
+            "cancel answers: canceled / not canceled / request errors",
+            f"{answers.get('canceled', 0)} / {answers.get('not canceled', 0)} / {errors}",
+            answers.get("canceled", 0) + answers.get("not canceled", 0) + errors,
+            "-",
+            "-",
+            "-",
+        ],
     ]
     per = []
     for s in scenarios:
@@ -301,24 +397,55 @@ def _metrics_section(run: Run) -> list:
         filled_here = sum(1 for i in s.scale_ins if i.placed is not None and i.outcome == "filled")
         latency = spread(s.cancel_latencies)
         ttf = spread(s.times_to_fill)
-        per.append([s.name, placed_here, outcomes.get("filled", 0),
-                    outcomes.get("cancelled", 0) + outcomes.get("cancelled by venue", 0),
-                    outcomes.get("failed", 0) + outcomes.get("not placed", 0), outcomes.get("open", 0),
-                    percent(rate(filled_here, placed_here)), seconds(ttf["max"]), len(s.cancels),
-                    sum(1 for c in s.cancels if c.outcome == "complete"),
-                    sum(1 for c in s.cancels if c.outcome == "inconclusive"),
-                    sum(1 for c in s.cancels if c.outcome == "unfinished"),
-                    seconds(latency["median"]), seconds(latency["max"])])
-    return [Heading(2, "Performance metrics"),
-            Para("From the structured audit twin (`audit.jsonl`). Time to fill: a scale-in's `SCALE-IN PLACEMENT` "
-                 "line to its `SCALE-IN FILLED` line. Cancel latency: `Starting safe cancellation` to `Safe "
-                 "cancellation complete` for the same order. Fill rate: scale-in orders that filled / placements. "
-                 "Cancellation success: safe cancellations whose final state was verified / started (an "
-                 "inconclusive verification or a cancellation cut short by a crash is not a success)."),
-            Table(["metric", "value", "n", "min", "median", "max"], rows, "llrrrr"),
-            Table(["scenario", "scale-ins", "filled", "cancelled", "failed", "open", "fill rate", "time to fill s",
-                   "safe cancels", "complete", "inconclusive", "cut short", "cancel latency s (median)",
-                   "(max)"], per, "lrrrrrrrrrrrrr")]
+        per.append(
+            [
+                s.name,
+                placed_here,
+                outcomes.get("filled", 0),
+                outcomes.get("cancelled", 0) + outcomes.get("cancelled by venue", 0),
+                outcomes.get("failed", 0) + outcomes.get("not placed", 0),
+                outcomes.get("open", 0),
+                percent(rate(filled_here, placed_here)),
+                seconds(ttf["max"]),
+                len(s.cancels),
+                sum(1 for c in s.cancels if c.outcome == "complete"),
+                sum(1 for c in s.cancels if c.outcome == "inconclusive"),
+                sum(1 for c in s.cancels if c.outcome == "unfinished"),
+                seconds(latency["median"]),
+                seconds(latency["max"]),
+            ]
+        )
+    return [
+        Heading(2, "Performance metrics"),
+        Para(
+            "From the structured audit twin (`audit.jsonl`). Time to fill: a scale-in's `SCALE-IN PLACEMENT` "
+            "line to its `SCALE-IN FILLED` line. Cancel latency: `Starting safe cancellation` to `Safe "
+            "cancellation complete` for the same order. Fill rate: scale-in orders that filled / placements. "
+            "Cancellation success: safe cancellations whose final state was verified / started (an "
+            "inconclusive verification or a cancellation cut short by a crash is not a success)."
+        ),
+        Table(["metric", "value", "n", "min", "median", "max"], rows, "llrrrr"),
+        Table(
+            [
+                "scenario",
+                "scale-ins",
+                "filled",
+                "cancelled",
+                "failed",
+                "open",
+                "fill rate",
+                "time to fill s",
+                "safe cancels",
+                "complete",
+                "inconclusive",
+                "cut short",
+                "cancel latency s (median)",
+                "(max)",
+            ],
+            per,
+            "lrrrrrrrrrrrrr",
+        ),
+    ]
 
 
 def _failures_section(run: Run) -> list:
@@ -333,13 +460,20 @@ def _failures_section(run: Run) -> list:
     for (source, pattern), (count, names) in ordered:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         rows.append([source, f"`{pattern}`", count, f"{len(names)}: {shown}"])
-    blocks: list = [Heading(2, "Failure patterns"),
-                    Para("Error answers from the venue (status >= 400, or no answer: a timeout) per route and status, "
-                         "from `trace.jsonl`; WARNING and ERROR audit lines per kind (with the error kind the line "
-                         "names), from `audit.jsonl`. Injected faults cause most of them; the alerts above flag "
-                         "unusual amounts.")]
-    blocks.append(Table(["source", "pattern", "count", "scenarios"], rows, "llrl") if rows else
-                  Para("No error answers and no WARNING or ERROR audit lines."))
+    blocks: list = [
+        Heading(2, "Failure patterns"),
+        Para(
+            "Error answers from the venue (status >= 400, or no answer: a timeout) per route and status, "
+            "from `trace.jsonl`; WARNING and ERROR audit lines per kind (with the error kind the line "
+            "names), from `audit.jsonl`. Injected faults cause most of them; the alerts above flag "
+            "unusual amounts."
+        ),
+    ]
+    blocks.append(
+        Table(["source", "pattern", "count", "scenarios"], rows, "llrl")
+        if rows
+        else Para("No error answers and no WARNING or ERROR audit lines.")
+    )
     return blocks
 
 
@@ -367,9 +501,13 @@ def _detail_section(scenario: Scenario, pictures: dict[str, bytes]) -> list:
     blocks: list = [Heading(3, f"{scenario.name}: {r['verdict'].upper()}", anchor(scenario.name))]
     if r.get("description"):
         blocks.append(Para(" ".join(str(r["description"]).split())))
-    blocks.append(Para(f"File `{r.get('file', '?')}`, seed {r['seed']}, {r['mode']} mode, bot {r['bot']}, "
-                       f"{float(r['simulated_seconds']):.0f} simulated seconds, {r['orders']} orders, {r['fills']} "
-                       f"fills, {r.get('audit_lines', '?')} audit events. Reproduce: `{r.get('reproduce', '-')}`"))
+    blocks.append(
+        Para(
+            f"File `{r.get('file', '?')}`, seed {r['seed']}, {r['mode']} mode, bot {r['bot']}, "
+            f"{float(r['simulated_seconds']):.0f} simulated seconds, {r['orders']} orders, {r['fills']} "
+            f"fills, {r.get('audit_lines', '?')} audit events. Reproduce: `{r.get('reproduce', '-')}`"
+        )
+    )
     faults = _fault_rows(scenario)
     if faults:
         blocks.append(Para("**Faults injected** (fired: trace records of the fault)"))
@@ -377,9 +515,21 @@ def _detail_section(scenario: Scenario, pictures: dict[str, bytes]) -> list:
     else:
         blocks.append(Para("**Faults injected**: none."))
     blocks.append(Para("**Checks**"))
-    blocks.append(Table(["check", "kind", "result", "message"],
-                        [[c["id"], c.get("kind", ""), ("pass", "pass") if c["passed"] else ("FAIL", "fail"),
-                          c.get("message") or "-"] for c in r["checks"]], "llll"))
+    blocks.append(
+        Table(
+            ["check", "kind", "result", "message"],
+            [
+                [
+                    c["id"],
+                    c.get("kind", ""),
+                    ("pass", "pass") if c["passed"] else ("FAIL", "fail"),
+                    c.get("message") or "-",
+                ]
+                for c in r["checks"]
+            ],
+            "llll",
+        )
+    )
     evidence = []
     for check in r["checks"]:
         if not check["passed"]:
@@ -389,14 +539,30 @@ def _detail_section(scenario: Scenario, pictures: dict[str, bytes]) -> list:
         blocks.append(Para("**Evidence** (as `clobsim run` printed it)"))
         blocks.append(Code("\n".join(evidence)))
     if scenario.lanes:
-        rows = [[f"`{lane.order_id[:10]}…{lane.order_id[-4:]}`", lane.trade, lane.role, lane.side, lane.price,
-                 lane.size, f"t+{lane.placed:.3f}s", "-" if lane.ended is None else f"t+{lane.ended:.3f}s",
-                 lane.status, ", ".join(f"{float(size):.2f}{' void' if void else ''} @ t+{t:.3f}s"
-                                        for t, size, void in lane.fills) or "-"]
-                for lane in scenario.lanes]
+        rows = [
+            [
+                f"`{lane.order_id[:10]}…{lane.order_id[-4:]}`",
+                lane.trade,
+                lane.role,
+                lane.side,
+                lane.price,
+                lane.size,
+                f"t+{lane.placed:.3f}s",
+                "-" if lane.ended is None else f"t+{lane.ended:.3f}s",
+                lane.status,
+                ", ".join(f"{float(size):.2f}{' void' if void else ''} @ t+{t:.3f}s" for t, size, void in lane.fills)
+                or "-",
+            ]
+            for lane in scenario.lanes
+        ]
         blocks.append(Para("**Orders** (the bot's orders at the venue)"))
-        blocks.append(Table(["order", "trade", "role", "side", "price", "size", "placed", "ended", "status", "fills"],
-                            rows, "lllllrllll"))
+        blocks.append(
+            Table(
+                ["order", "trade", "role", "side", "price", "size", "placed", "ended", "status", "fills"],
+                rows,
+                "lllllrllll",
+            )
+        )
     png = render_png(scenario)
     path = f"{scenario.name}/{TIMELINE}"
     pictures[path] = png
@@ -405,17 +571,24 @@ def _detail_section(scenario: Scenario, pictures: dict[str, bytes]) -> list:
 
 
 def _rules_section(thresholds: dict, source: str | None) -> list:
-    rows = [[f"`{rule.name}`", show(thresholds.get(rule.name)), show(rule.default), rule.severity, rule.scope,
-             rule.meaning] for rule in RULES]
+    rows = [
+        [f"`{rule.name}`", show(thresholds.get(rule.name)), show(rule.default), rule.severity, rule.scope, rule.meaning]
+        for rule in RULES
+    ]
     where = f"`{source}` overrides the defaults" if source else "defaults"
-    return [Heading(2, "Alert rules", "alert-rules"),
-            Para(f"Thresholds in use ({where}; `clobsim report RUN_DIR --alerts FILE` takes a YAML or JSON mapping "
-                 "`rule: threshold`, `null` turns a rule off). A `_max` rule fires above its threshold, a `_min` "
-                 "rule below it."),
-            Table(["rule", "threshold", "default", "severity", "scope", "meaning"], rows, "lrrlll")]
+    return [
+        Heading(2, "Alert rules", "alert-rules"),
+        Para(
+            f"Thresholds in use ({where}; `clobsim report RUN_DIR --alerts FILE` takes a YAML or JSON mapping "
+            "`rule: threshold`, `null` turns a rule off). A `_max` rule fires above its threshold, a `_min` "
+            "rule below it."
+        ),
+        Table(["rule", "threshold", "default", "severity", "scope", "meaning"], rows, "lrrlll"),
+    ]
 
 
 # ---- entry point ---------------------------------------------------------------------------
+
 
 def make_report(folder: str, alerts_path: str | None = None) -> Report:
     thresholds = load_thresholds(alerts_path)
@@ -440,5 +613,7 @@ def write_reports(folder: str, alerts_path: str | None = None) -> Report:
 def summary(report: Report, folder: str) -> str:
     run, alerts = report.run, report.alerts
     critical = sum(1 for a in alerts if a.severity == "critical")
-    return (f"report: {os.path.join(folder, REPORT_MD)}, {os.path.join(folder, REPORT_HTML)} "
-            f"({len(run.scenarios)} scenarios, {len(run.failed)} failed; {len(alerts)} alert(s), {critical} critical)")
+    return (
+        f"report: {os.path.join(folder, REPORT_MD)}, {os.path.join(folder, REPORT_HTML)} "
+        f"({len(run.scenarios)} scenarios, {len(run.failed)} failed; {len(alerts)} alert(s), {critical} critical)"
+    )

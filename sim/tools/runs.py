@@ -1,9 +1,9 @@
 """Run folders: what `clobsim run` writes for each scenario, and the marker that makes a folder one.
 
-    <out>/run.json               the marker: paths, seed, mode, bot, the scenarios and failures
-    <out>/<scenario>/audit.log   the human audit log (and audit.jsonl, its structured twin)
-    <out>/<scenario>/trace.jsonl every request, response, venue event and fault, in time order
-    <out>/<scenario>/result.json the verdict, the checks with evidence, and the scenario itself
+<out>/run.json               the marker: paths, seed, mode, bot, the scenarios and failures
+<out>/<scenario>/audit.log   the human audit log (and audit.jsonl, its structured twin)
+<out>/<scenario>/trace.jsonl every request, response, venue event and fault, in time order
+<out>/<scenario>/result.json the verdict, the checks with evidence, and the scenario itself
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sim.checks import run
 from sim.checks.facts import bot_orders
 from sim.runner.harness import RunResult
 from sim.runner.scenario import Scenario, ScenarioError, discover, load
-from sim.trace import TraceType
 from sim.tools.errors import UsageError
+from sim.trace import TraceType
 
 DEFAULT_OUT = os.path.join("reports", "latest")
 RUN_MARKER = "run.json"
@@ -32,8 +32,11 @@ def load_all(paths: list[str]) -> list[Scenario]:
     seen: dict[str, str] = {}
     for scenario in scenarios:
         if scenario.name in seen:
-            raise ScenarioError(scenario.source, "name",
-                                f"{scenario.name!r} is also the name of {seen[scenario.name]}; names must be unique")
+            raise ScenarioError(
+                scenario.source,
+                "name",
+                f"{scenario.name!r} is also the name of {seen[scenario.name]}; names must be unique",
+            )
         seen[scenario.name] = scenario.source
     return scenarios
 
@@ -42,8 +45,10 @@ def prepare_out(out: str) -> None:
     """Reuse a previous run folder; never wipe a folder clobsim did not write."""
     if os.path.isdir(out) and os.listdir(out):
         if not os.path.exists(os.path.join(out, RUN_MARKER)):
-            raise UsageError(f"--out {out}: folder exists and is not a clobsim run folder (no {RUN_MARKER}); "
-                             "refusing to overwrite it")
+            raise UsageError(
+                f"--out {out}: folder exists and is not a clobsim run folder (no {RUN_MARKER}); "
+                "refusing to overwrite it"
+            )
         shutil.rmtree(out)
     os.makedirs(out, exist_ok=True)
 
@@ -55,15 +60,24 @@ def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str) -> str
 def result_record(result: RunResult) -> dict:
     scenario = result.scenario
     fired = [r for r in result.trace if r["type"] == TraceType.FAULT]
-    fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + \
-        sum(1 for t in result.venue.trades.values() if t.taker_owner == result.owner)
+    fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + sum(
+        1 for t in result.venue.trades.values() if t.taker_owner == result.owner
+    )
     return {
-        "scenario": scenario.name, "file": scenario.source, "description": scenario.description,
-        "seed": result.seed, "mode": result.mode, "bot": result.bot,
+        "scenario": scenario.name,
+        "file": scenario.source,
+        "description": scenario.description,
+        "seed": result.seed,
+        "mode": result.mode,
+        "bot": result.bot,
         "verdict": "pass" if result.passed else "fail",
-        "simulated_seconds": result.simulated_seconds, "orders": len(bot_orders(result)), "fills": fills,
-        "faults": [f.kind for f in scenario.faults], "faults_fired": len(fired),
-        "bots_started": result.bots_started, "audit_lines": len(result.events),
+        "simulated_seconds": result.simulated_seconds,
+        "orders": len(bot_orders(result)),
+        "fills": fills,
+        "faults": [f.kind for f in scenario.faults],
+        "faults_fired": len(fired),
+        "bots_started": result.bots_started,
+        "audit_lines": len(result.events),
         "checks": [c.to_dict() for c in result.checks],
         "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot),
         "scenario_data": scenario.raw,

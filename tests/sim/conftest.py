@@ -16,22 +16,24 @@ from py_clob_client.client import ClobClient
 from py_clob_client.clob_types import ApiCreds, OrderArgs
 
 from sim.clients.fast import FastClobClient
+from sim.clients.wire import SimTransport, installed
 from sim.exchange.gateway import Gateway
 from sim.exchange.venue import Venue
-from sim.clients.wire import SimTransport, installed
 
 T0 = 1767268800  # 2026-01-01T12:00:00Z, a 15-minute window boundary
 FROZEN = "2026-01-01 12:00:00"  # T0 for freezegun
 HOST = "http://clob.sim"
 CHAIN_ID = 137
 BOT_KEY = "0x" + "11" * 32
-BOT = ApiCreds(api_key="bot-api-key",
-               api_secret=base64.urlsafe_b64encode(bytes(range(32))).decode(),
-               api_passphrase="bot-pass")
+BOT = ApiCreds(
+    api_key="bot-api-key", api_secret=base64.urlsafe_b64encode(bytes(range(32))).decode(), api_passphrase="bot-pass"
+)
 OTHER_KEY = "0x" + "22" * 32
-OTHER = ApiCreds(api_key="other-api-key",
-                 api_secret=base64.urlsafe_b64encode(bytes(range(32, 64))).decode(),
-                 api_passphrase="other-pass")
+OTHER = ApiCreds(
+    api_key="other-api-key",
+    api_secret=base64.urlsafe_b64encode(bytes(range(32, 64))).decode(),
+    api_passphrase="other-pass",
+)
 
 
 class ManualClock:
@@ -53,22 +55,41 @@ def build_venue(clock: ManualClock, collateral: str = "100") -> Venue:
     venue = Venue(clock.now)
     venue.open_updown_market("btc", T0)
     for key, creds in ((BOT_KEY, BOT), (OTHER_KEY, OTHER)):
-        venue.open_account(creds.api_key, creds.api_secret, creds.api_passphrase,
-                           address_of(key), collateral=collateral)
+        venue.open_account(
+            creds.api_key, creds.api_secret, creds.api_passphrase, address_of(key), collateral=collateral
+        )
     return venue
 
 
-def place(client, token_id: str, price: float, size: float, side: str = "BUY",
-          order_type: str = "GTC", post_only: bool = False) -> dict:
+def place(
+    client,
+    token_id: str,
+    price: float,
+    size: float,
+    side: str = "BUY",
+    order_type: str = "GTC",
+    post_only: bool = False,
+) -> dict:
     signed = client.create_order(OrderArgs(token_id=token_id, price=price, size=size, side=side))
     return client.post_order(signed, orderType=order_type, post_only=post_only)
 
 
 @pytest.fixture
 def kit():
-    return SimpleNamespace(T0=T0, FROZEN=FROZEN, HOST=HOST, CHAIN_ID=CHAIN_ID, BOT_KEY=BOT_KEY,
-                           BOT=BOT, OTHER_KEY=OTHER_KEY, OTHER=OTHER, ManualClock=ManualClock,
-                           address_of=address_of, build_venue=build_venue, place=place)
+    return SimpleNamespace(
+        T0=T0,
+        FROZEN=FROZEN,
+        HOST=HOST,
+        CHAIN_ID=CHAIN_ID,
+        BOT_KEY=BOT_KEY,
+        BOT=BOT,
+        OTHER_KEY=OTHER_KEY,
+        OTHER=OTHER,
+        ManualClock=ManualClock,
+        address_of=address_of,
+        build_venue=build_venue,
+        place=place,
+    )
 
 
 @pytest.fixture
@@ -108,8 +129,7 @@ def gateway(venue):
 def wire(gateway):
     """A factory of REAL ClobClients whose HTTP goes to the simulated CLOB."""
     with installed(SimTransport(gateway)):
-        yield lambda key=BOT_KEY, creds=BOT: ClobClient(HOST, chain_id=CHAIN_ID, key=key,
-                                                        creds=creds)
+        yield lambda key=BOT_KEY, creds=BOT: ClobClient(HOST, chain_id=CHAIN_ID, key=key, creds=creds)
 
 
 @pytest.fixture
@@ -125,5 +145,4 @@ def other(wire) -> ClobClient:
 @pytest.fixture
 def fast(gateway):
     """A factory of fast-mode look-alikes on the same gateway."""
-    return lambda key=BOT_KEY, creds=BOT: FastClobClient(HOST, chain_id=CHAIN_ID, key=key,
-                                                         creds=creds, gateway=gateway)
+    return lambda key=BOT_KEY, creds=BOT: FastClobClient(HOST, chain_id=CHAIN_ID, key=key, creds=creds, gateway=gateway)

@@ -14,14 +14,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # A busy window: random-walk prices, random taker flow, and faults that draw from the generator.
 BUSY = {
-    "name": "busy", "seed": 5,
-    "market": {"price_model": {"kind": "random_walk", "start": 0.72, "drift": 0.0015, "volatility": 0.01},
-               "taker_flow": {"rate": 0.3, "min_size": 2, "max_size": 40}},
-    "trades": [{"id": 1, "at": 240, "side": "UP", "price": 0.70, "size": 10.5, "confidence": 0.85},
-               {"id": 2, "at": 300, "side": "DOWN", "price": 0.30, "size": 8, "confidence": 0.6}],
-    "faults": [{"kind": "latency", "endpoint": "*", "from": 400, "to": 600, "request_ms": 300, "response_ms": 200},
-               {"kind": "notification_duplicate", "from": 0, "to": 900},
-               {"kind": "timeout_after_apply", "endpoint": "GET /data/order", "at": 500}],
+    "name": "busy",
+    "seed": 5,
+    "market": {
+        "price_model": {"kind": "random_walk", "start": 0.72, "drift": 0.0015, "volatility": 0.01},
+        "taker_flow": {"rate": 0.3, "min_size": 2, "max_size": 40},
+    },
+    "trades": [
+        {"id": 1, "at": 240, "side": "UP", "price": 0.70, "size": 10.5, "confidence": 0.85},
+        {"id": 2, "at": 300, "side": "DOWN", "price": 0.30, "size": 8, "confidence": 0.6},
+    ],
+    "faults": [
+        {"kind": "latency", "endpoint": "*", "from": 400, "to": 600, "request_ms": 300, "response_ms": 200},
+        {"kind": "notification_duplicate", "from": 0, "to": 900},
+        {"kind": "timeout_after_apply", "endpoint": "GET /data/order", "at": 500},
+    ],
 }
 
 CHILD = """
@@ -37,9 +44,17 @@ sys.stdout.write(hashlib.sha256(result.audit_log(0).encode()).hexdigest() + " "
 
 def digest_in_subprocess(hash_seed: str, mode: str = "fast", seed: int = 5) -> str:
     import json
+
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(BUSY), mode, str(seed)], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(BUSY), mode, str(seed)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return out.stdout
 
 
@@ -68,6 +83,7 @@ def test_fast_and_wire_mode_give_byte_identical_audit_logs_and_equal_traces():
 
     def without_mode(result):
         return [line for line in result.trace_jsonl().splitlines() if '"mode":' not in line]
+
     assert without_mode(fast) == without_mode(wire)
     assert hashlib.sha256(fast.audit_log(0).encode()).digest() == hashlib.sha256(wire.audit_log(0).encode()).digest()
     # the wire run really went through HTTP: the real client signed and the transport checked it

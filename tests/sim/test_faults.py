@@ -44,9 +44,15 @@ def scenario(*faults: dict, events: list | None = None, points: list | None = No
     return {
         "name": "fault",
         "seed": 3,
-        "market": {"price_model": {"kind": "scripted", "start": 0.70, "depth": 20,
-                                   "points": points or [{"at": 480, "price": 0.76}]},
-                   "taker_flow": {"rate": 0}},
+        "market": {
+            "price_model": {
+                "kind": "scripted",
+                "start": 0.70,
+                "depth": 20,
+                "points": points or [{"at": 480, "price": 0.76}],
+            },
+            "taker_flow": {"rate": 0},
+        },
         "trades": [{"id": 1, "at": 300, "side": "UP", "price": 0.70, "size": 10.5, "confidence": 0.85}],
         "events": [FILL_SCALE_IN, FILL_EXIT] if events is None else events,
         "faults": list(faults),
@@ -54,6 +60,7 @@ def scenario(*faults: dict, events: list | None = None, points: list | None = No
 
 
 # ---- running, and the checks every run passes ------------------------------------------------
+
 
 class Run:
     """A finished run, with the final ledger read through core's own Ledger."""
@@ -85,8 +92,11 @@ class Run:
         return self.r.trade_tokens[1]
 
     def bot_orders(self, side: str | None = None) -> list:
-        return [o for o in self.r.venue.orders.values() if o.owner == self.r.owner
-                and o.asset_id == self.token and (side is None or o.side == side)]
+        return [
+            o
+            for o in self.r.venue.orders.values()
+            if o.owner == self.r.owner and o.asset_id == self.token and (side is None or o.side == side)
+        ]
 
     @property
     def scale_in(self):
@@ -99,31 +109,43 @@ class Run:
         return self.bot_orders("SELL")
 
     def venue_events(self, kind: str, **match) -> list[dict]:
-        return [e for e in self.r.venue.events if e["kind"] == kind
-                and all(e["fields"].get(k) == v for k, v in match.items())]
+        return [
+            e
+            for e in self.r.venue.events
+            if e["kind"] == kind and all(e["fields"].get(k) == v for k, v in match.items())
+        ]
 
     def trades_of(self, order_id: str) -> list:
-        return [t for t in self.r.venue.trades.values() if t.taker_order_id == order_id
-                or any(m.order_id == order_id for m in t.makers)]
+        return [
+            t
+            for t in self.r.venue.trades.values()
+            if t.taker_order_id == order_id or any(m.order_id == order_id for m in t.makers)
+        ]
 
     def matched_at(self, order_id: str) -> list[float]:
         """Simulated times of the trades of one order (Trade.match_time is whole seconds)."""
-        return [e["time"] for e in self.r.venue.events if e["kind"] == "trade_matched"
-                and order_id in [e["fields"]["taker_order_id"], *(m["order_id"] for m in e["fields"]["makers"])]]
+        return [
+            e["time"]
+            for e in self.r.venue.events
+            if e["kind"] == "trade_matched"
+            and order_id in [e["fields"]["taker_order_id"], *(m["order_id"] for m in e["fields"]["makers"])]
+        ]
 
     def balance(self) -> D:
         return self.r.venue.balance(self.r.owner, self.token)
 
     # the trace
     def faults(self, kind: str, **match) -> list[dict]:
-        return [x for x in self.r.trace if x["type"] == "fault" and x["kind"] == kind
-                and all(x.get(k) == v for k, v in match.items())]
+        return [
+            x
+            for x in self.r.trace
+            if x["type"] == "fault" and x["kind"] == kind and all(x.get(k) == v for k, v in match.items())
+        ]
 
     def exchanges(self, route: str) -> list[tuple[dict, dict]]:
         """(request, response) pairs of one route, in sending order."""
         answers = {x["seq"]: x for x in self.r.trace if x["type"] == "response"}
-        return [(x, answers.get(x["seq"])) for x in self.r.trace
-                if x["type"] == "request" and x["route"] == route]
+        return [(x, answers.get(x["seq"])) for x in self.r.trace if x["type"] == "request" and x["route"] == route]
 
     def order_reads(self, order_id: str) -> list[tuple[dict, dict]]:
         return [(q, a) for q, a in self.exchanges("GET /data/order") if q["params"].get("id") == order_id]
@@ -133,12 +155,20 @@ class Run:
 
     def deliveries(self, note_id: str) -> list[float]:
         """Times at which GET /notifications answers reached the bot with this notification."""
-        return [a["t"] for _, a in self.exchanges("GET /notifications")
-                if a and a["status"] == 200 and any(str(n.get("id")) == note_id for n in a["body"])]
+        return [
+            a["t"]
+            for _, a in self.exchanges("GET /notifications")
+            if a and a["status"] == 200 and any(str(n.get("id")) == note_id for n in a["body"])
+        ]
 
     def fill_note(self, order_id: str) -> dict:
-        notes = [e for e in self.r.venue.events if e["kind"] == "notification" and e["fields"]["type"] == 2
-                 and e["fields"]["payload"]["order_id"] == order_id]
+        notes = [
+            e
+            for e in self.r.venue.events
+            if e["kind"] == "notification"
+            and e["fields"]["type"] == 2
+            and e["fields"]["payload"]["order_id"] == order_id
+        ]
         assert len(notes) == 1
         return notes[0]
 
@@ -170,10 +200,14 @@ def run(data: dict, mode: str = "fast") -> Run:
     assert result.internal_errors == []
     for spec in result.scenario.trades:
         token = result.trade_tokens[spec.id]
-        assert done.positions[spec.id] == spec.size + venue_net_filled(result, token), \
+        assert done.positions[spec.id] == spec.size + venue_net_filled(result, token), (
             f"trade #{spec.id}: ledger position differs from the venue's fills"
-        buys = [o for o in result.venue.orders.values() if o.owner == result.owner
-                and o.asset_id == token and o.side == "BUY"]
+        )
+        buys = [
+            o
+            for o in result.venue.orders.values()
+            if o.owner == result.owner and o.asset_id == token and o.side == "BUY"
+        ]
         assert len(buys) <= 1, f"trade #{spec.id}: {len(buys)} scale-in orders at the venue"
     return done
 
@@ -199,14 +233,20 @@ def shows(kind: str):
     def register(test):
         SHOWN.setdefault(kind, []).append(test.__name__)
         return test
+
     return register
 
 
 def test_the_quiet_base_story_runs_as_the_module_docstring_tells_it():
     base = baseline()
     assert [e.kind for e in base.r.events if e.kind.startswith(("scale_in.", "exit.placed", "exit.complete"))] == [
-        "exit.placed", "scale_in.placement", "scale_in.resting", "scale_in.filled_delayed", "exit.placed",
-        "exit.complete"]
+        "exit.placed",
+        "scale_in.placement",
+        "scale_in.resting",
+        "scale_in.filled_delayed",
+        "exit.placed",
+        "exit.complete",
+    ]
     assert 480 < base.rel(base.of("scale_in.placement")[0].time) < 490
     assert base.scale_in.status == "MATCHED" and base.scale_in.size_matched == ENTRY
     assert [(o.original_size, o.status) for o in base.exits] == [(D("10.5"), "CANCELED"), (D("21"), "MATCHED")]
@@ -215,10 +255,21 @@ def test_the_quiet_base_story_runs_as_the_module_docstring_tells_it():
 
 # ---- latency -----------------------------------------------------------------------------------
 
+
 @shows("latency")
 def test_latency_slows_the_answers_of_its_endpoint_only_inside_its_window():
-    slow = run(scenario({"kind": "latency", "endpoint": "POST /order", "from": 290, "to": 400,
-                         "request_ms": 1500, "response_ms": 1500}))
+    slow = run(
+        scenario(
+            {
+                "kind": "latency",
+                "endpoint": "POST /order",
+                "from": 290,
+                "to": 400,
+                "request_ms": 1500,
+                "response_ms": 1500,
+            }
+        )
+    )
     first_exit, scale_in = slow.posts("SELL")[0], slow.posts("BUY")[0]
     assert first_exit[1]["t"] - first_exit[0]["t"] >= 3.0  # inside the window: both legs slowed
     assert scale_in[1]["t"] - scale_in[0]["t"] < 0.5  # outside it: the ordinary latency
@@ -248,15 +299,16 @@ def test_a_latency_spike_past_the_client_timeout_is_an_unknown_outcome_and_the_o
 
 # ---- timeouts ----------------------------------------------------------------------------------
 
+
 @shows("timeout_after_apply")
 @pytest.mark.parametrize("mode", ["fast", "wire"])
 def test_a_scale_in_whose_answer_is_lost_after_the_venue_applied_it_is_found_by_id_and_never_reposted(mode):
     lost = run(scenario({"kind": "timeout_after_apply", "endpoint": "POST /order", "at": 400}), mode)
     order = lost.scale_in  # exactly one scale-in order at the venue
-    (post, answer), = lost.posts("BUY")
+    ((post, answer),) = lost.posts("BUY")
     assert answer["status"] is None and answer["body"] == "timeout"
     assert lost.venue_events("order_placed", order_id=order.id)[0]["time"] < answer["t"]
-    unknown, = lost.of("scale_in.outcome_unknown")
+    (unknown,) = lost.of("scale_in.outcome_unknown")
     assert unknown.fields["order_id"] == order.id
     assert "SCALE-IN PENDING: placement outcome unknown" in lost.lines("scale_in.outcome_unknown")[0]
     found = lost.of("recon.order_found")[0]
@@ -268,18 +320,19 @@ def test_a_scale_in_whose_answer_is_lost_after_the_venue_applied_it_is_found_by_
 
 @shows("timeout_after_apply")
 def test_a_cancel_whose_answer_is_lost_after_it_applied_is_settled_by_reading_the_order():
-    lost = run(scenario({"kind": "timeout_after_apply", "endpoint": "DELETE /order", "at": 590},
-                        events=[FILL_EXIT]))
-    (delete, answer), = [(q, a) for q, a in lost.exchanges("DELETE /order")
-                         if q["body"]["orderID"] == lost.scale_in.id]
+    lost = run(scenario({"kind": "timeout_after_apply", "endpoint": "DELETE /order", "at": 590}, events=[FILL_EXIT]))
+    ((delete, answer),) = [
+        (q, a) for q, a in lost.exchanges("DELETE /order") if q["body"]["orderID"] == lost.scale_in.id
+    ]
     assert answer["status"] is None
     assert lost.scale_in.status == "CANCELED"
-    error, = lost.of("recon.cancel_error")
+    (error,) = lost.of("recon.cancel_error")
     assert error.fields["order_id"] == lost.scale_in.id and "outcome-unknown" in error.fields["error"]
-    assert [e.fields["status"] for e in lost.of("recon.verify")
-            if e.fields["order_id"] == lost.scale_in.id] == ["CANCELED"]
+    assert [e.fields["status"] for e in lost.of("recon.verify") if e.fields["order_id"] == lost.scale_in.id] == [
+        "CANCELED"
+    ]
     assert len(lost.exchanges("DELETE /order")) == 1  # no second cancel needed
-    cancelled, = lost.of("scale_in.cancelled")
+    (cancelled,) = lost.of("scale_in.cancelled")
     assert cancelled.fields["order_id"] == lost.scale_in.id and cancelled.fields["filled"] == 0
 
 
@@ -287,10 +340,10 @@ def test_a_cancel_whose_answer_is_lost_after_it_applied_is_settled_by_reading_th
 def test_a_scale_in_lost_before_the_venue_saw_it_is_declared_never_placed_and_not_retried():
     lost = run(scenario({"kind": "timeout_before_apply", "endpoint": "POST /order", "at": 400}))
     assert lost.bot_orders("BUY") == []  # the venue never saw it
-    (post, answer), = lost.posts("BUY")
+    ((post, answer),) = lost.posts("BUY")
     assert answer["status"] is None
-    unknown, = lost.of("scale_in.outcome_unknown")
-    never, = lost.of("scale_in.not_placed")
+    (unknown,) = lost.of("scale_in.outcome_unknown")
+    (never,) = lost.of("scale_in.not_placed")
     assert never.fields["order_id"] == unknown.fields["order_id"]
     assert never.time - unknown.time >= 25  # after the grace period, not at the first miss
     assert "order never reached the book" in lost.lines("scale_in.not_placed")[0]
@@ -301,12 +354,13 @@ def test_a_scale_in_lost_before_the_venue_saw_it_is_declared_never_placed_and_no
 
 # ---- error answers -----------------------------------------------------------------------------
 
+
 @shows("http_error")
 def test_a_cdn_html_403_on_the_exit_is_a_rejection_with_a_readable_message_and_the_exit_is_placed_next_cycle():
     blocked = run(scenario({"kind": "http_error", "endpoint": "POST /order", "status": 403, "body": "html"}))
     (first, answer), second = blocked.posts("SELL")[:2]
     assert answer["status"] == 403 and answer["body"].startswith("<html>")
-    failed, = blocked.lines("exit.failed")
+    (failed,) = blocked.lines("exit.failed")
     assert failed.endswith("Exit order placement failed: 403 Forbidden | kind=rejected")
     assert second[1]["status"] == 200
     assert second[0]["t"] - first["t"] == pytest.approx(5, abs=1)
@@ -336,8 +390,9 @@ NO_FILL_NOTES = {"kind": "notification_drop", "types": [2]}  # polling is the on
 @shows("stale_read")
 def test_a_stale_order_read_hides_a_fill_until_the_snapshot_expires_and_then_it_is_counted_once():
     fresh = run(scenario(NO_FILL_NOTES))
-    stale = run(scenario(NO_FILL_NOTES, {"kind": "stale_read", "trade": 1, "order": "scale-in",
-                                         "at": 500, "duration": 60}))
+    stale = run(
+        scenario(NO_FILL_NOTES, {"kind": "stale_read", "trade": 1, "order": "scale-in", "at": 500, "duration": 60})
+    )
     order = stale.scale_in
     filled_at = stale.rel(stale.matched_at(order.id)[0])
     assert filled_at == 520
@@ -353,14 +408,17 @@ def test_a_stale_order_read_hides_a_fill_until_the_snapshot_expires_and_then_it_
 @shows("order_not_found_after_match")
 @pytest.mark.parametrize("status", [404, 200])
 def test_an_order_that_vanishes_from_get_order_once_matched_is_filled_from_the_trades_listing(status):
-    gone = run(scenario(NO_FILL_NOTES, {"kind": "order_not_found_after_match", "trade": 1,
-                                        "order": "scale-in", "status": status}))
+    gone = run(
+        scenario(
+            NO_FILL_NOTES, {"kind": "order_not_found_after_match", "trade": 1, "order": "scale-in", "status": status}
+        )
+    )
     order = gone.scale_in
     after = [a for q, a in gone.order_reads(order.id) if gone.rel(q["t"]) > 520]
     assert after and all(a["status"] == status for a in after)
     assert all(a["body"] is None for a in after) if status == 200 else True
     assert gone.faults("order_not_found_after_match", order_id=order.id)
-    fill, = [f for f in gone.fills if f["order_id"] == order.id]
+    (fill,) = [f for f in gone.fills if f["order_id"] == order.id]
     assert fill["source"] == "trades" and D(fill["size"]) == ENTRY
     assert len(gone.of("scale_in.filled_delayed")) == 1
     assert gone.of("scale_in.status_error") == []
@@ -369,19 +427,19 @@ def test_an_order_that_vanishes_from_get_order_once_matched_is_filled_from_the_t
 
 # ---- fills around a cancel ---------------------------------------------------------------------
 
+
 @shows("late_fill")
 def test_a_fill_landing_just_before_the_cancel_with_a_late_notification_is_counted_once_and_gets_an_exit():
     quiet = baseline(events=[FILL_EXIT])
-    late = run(scenario({"kind": "late_fill", "trade": 1, "order": "scale-in", "notify_delay": 20},
-                        events=[FILL_EXIT]))
+    late = run(scenario({"kind": "late_fill", "trade": 1, "order": "scale-in", "notify_delay": 20}, events=[FILL_EXIT]))
     assert quiet.scale_in.status == "CANCELED" and quiet.positions[1] == 0
     order = late.scale_in
     assert order.status == "MATCHED" and order.size_matched == ENTRY
-    (delete, answer), = [(q, a) for q, a in late.exchanges("DELETE /order") if q["body"]["orderID"] == order.id]
-    fill_time, = late.matched_at(order.id)
+    ((delete, answer),) = [(q, a) for q, a in late.exchanges("DELETE /order") if q["body"]["orderID"] == order.id]
+    (fill_time,) = late.matched_at(order.id)
     assert delete["t"] < fill_time < answer["t"]  # landed while the cancel was on its way
     assert answer["body"]["not_canceled"] == {order.id: "order can't be found - already canceled or matched"}
-    race, = late.of("exit.race_during_cancel")
+    (race,) = late.of("exit.race_during_cancel")
     assert race.fields["order_id"] == order.id and race.fields["size"] == ENTRY
     assert "filled before the cancel took effect" in late.lines("exit.race_during_cancel")[0]
     note = late.fill_note(order.id)
@@ -393,16 +451,17 @@ def test_a_fill_landing_just_before_the_cancel_with_a_late_notification_is_count
 
 @shows("partial_fill")
 def test_a_partial_fill_is_logged_resizes_the_exit_and_its_remainder_is_cancelled_when_the_exit_fills():
-    partial = run(scenario({"kind": "partial_fill", "trade": 1, "order": "scale-in", "at": 500, "size": 4},
-                           events=[FILL_EXIT]))
+    partial = run(
+        scenario({"kind": "partial_fill", "trade": 1, "order": "scale-in", "at": 500, "size": 4}, events=[FILL_EXIT])
+    )
     order = partial.scale_in
     assert partial.faults("partial_fill", order_id=order.id, size="4")
     assert order.status == "CANCELED" and order.size_matched == 4
-    line, = partial.lines("scale_in.partial")
+    (line,) = partial.lines("scale_in.partial")
     assert "SCALE-IN PARTIAL FILL" in line and "+4.00 shares" in line and "filled=4.00/10.50" in line
     assert [o.original_size for o in partial.exits] == [ENTRY, D("14.5")]
     assert partial.of("exit.race_partial")[0].fields["size"] == 4
-    cancelled, = partial.of("scale_in.cancelled")
+    (cancelled,) = partial.of("scale_in.cancelled")
     assert cancelled.fields["filled"] == 4 and cancelled.fields["original"] == ENTRY
     assert partial.positions[1] == 0
 
@@ -413,14 +472,14 @@ def test_a_fill_between_the_live_status_check_and_the_cancel_is_counted_once_and
     race = run(scenario({"kind": "cancel_race", "trade": 1, "order": "scale-in"}, events=[FILL_EXIT]), mode)
     order = race.scale_in
     assert order.status == "MATCHED" and order.size_matched == ENTRY
-    fired, = race.faults("cancel_race")
+    (fired,) = race.faults("cancel_race")
     check = [(q, a) for q, a in race.order_reads(order.id) if q["t"] < fired["t"]][-1]
-    (delete, _), = [(q, a) for q, a in race.exchanges("DELETE /order") if q["body"]["orderID"] == order.id]
+    ((delete, _),) = [(q, a) for q, a in race.exchanges("DELETE /order") if q["body"]["orderID"] == order.id]
     assert check[1]["body"]["status"] == "LIVE"
     assert check[1]["t"] <= delete["t"] < fired["t"]  # checked LIVE, then the fill, then the cancel
     # no fill while the bot merely monitored the order: the race needs a cancel after the check
     assert race.rel(fired["t"]) > 600
-    status, = race.of("exit.status")
+    (status,) = race.of("exit.status")
     assert status.fields["status"] == "LIVE"
     assert "RACE CONDITION DETECTED!" in race.lines("exit.race_during_cancel")[0]
     assert race.of("exit.race_during_cancel")[0].time > status.time
@@ -429,6 +488,7 @@ def test_a_fill_between_the_live_status_check_and_the_cancel_is_counted_once_and
 
 
 # ---- notifications -----------------------------------------------------------------------------
+
 
 @shows("notification_delay")
 def test_delayed_notifications_arrive_late_and_the_fill_is_still_counted_once():
@@ -439,7 +499,7 @@ def test_delayed_notifications_arrive_late_and_the_fill_is_still_counted_once():
         first = min(result.deliveries(note["fields"]["id"])) - note["time"]
         assert lag[0] <= first < lag[1]
     assert delayed.faults("notification_delay")
-    fill, = [f for f in delayed.fills if f["order_id"] == delayed.scale_in.id]
+    (fill,) = [f for f in delayed.fills if f["order_id"] == delayed.scale_in.id]
     assert fill["source"] == "trades"  # polling saw it first; the late notification changed nothing
     assert delayed.positions[1] == 0
 
@@ -451,8 +511,11 @@ def test_a_notification_delivered_twice_is_processed_twice_and_changes_nothing_t
     for result, times in ((normal, 1), (doubled, 2)):
         note = result.fill_note(result.scale_in.id)
         assert len(result.deliveries(note["fields"]["id"])) == times
-    processed = [e for e in doubled.of("notif.processed")
-                 if e.fields["order_id"] == doubled.scale_in.id and e.fields["type"] == "fill"]
+    processed = [
+        e
+        for e in doubled.of("notif.processed")
+        if e.fields["order_id"] == doubled.scale_in.id and e.fields["type"] == "fill"
+    ]
     assert len(processed) == 2
     assert doubled.faults("notification_duplicate")
     assert [f["order_id"] for f in doubled.fills].count(doubled.scale_in.id) == 1
@@ -484,8 +547,11 @@ def test_reordered_notifications_arrive_newest_first_and_the_position_stays_righ
     normal = baseline()
 
     def first_batch(result):
-        return next([n["id"] for n in a["body"]] for q, a in result.exchanges("GET /notifications")
-                    if a and a["status"] == 200 and len(a["body"]) > 1 and 500 <= result.rel(q["t"]) < 560)
+        return next(
+            [n["id"] for n in a["body"]]
+            for q, a in result.exchanges("GET /notifications")
+            if a and a["status"] == 200 and len(a["body"]) > 1 and 500 <= result.rel(q["t"]) < 560
+        )
 
     assert first_batch(normal) == sorted(first_batch(normal), key=int)
     assert first_batch(reordered) == sorted(first_batch(normal), key=int, reverse=True)
@@ -503,7 +569,7 @@ SLOW_POST = {"kind": "latency", "endpoint": "POST /order", "from": 470, "to": 49
 
 def test_the_crossing_setup_makes_the_scale_in_match_on_arrival_without_faults():
     crossed = run(scenario(SLOW_POST, **CROSSING))
-    (_, answer), = crossed.posts("BUY")
+    ((_, answer),) = crossed.posts("BUY")
     assert answer["body"]["status"] == "matched"
     assert len(crossed.of("scale_in.filled_immediate")) == 1
     assert crossed.scale_in.size_matched == ENTRY and crossed.positions[1] == 0
@@ -511,14 +577,15 @@ def test_the_crossing_setup_makes_the_scale_in_match_on_arrival_without_faults()
 
 @shows("delayed_match")
 def test_a_delayed_order_is_answered_delayed_and_matches_later_which_the_bot_detects():
-    delayed = run(scenario(SLOW_POST, {"kind": "delayed_match", "trade": 1, "order": "scale-in", "delay": 10},
-                           **CROSSING))
+    delayed = run(
+        scenario(SLOW_POST, {"kind": "delayed_match", "trade": 1, "order": "scale-in", "delay": 10}, **CROSSING)
+    )
     order = delayed.scale_in
-    (_, answer), = delayed.posts("BUY")
+    ((_, answer),) = delayed.posts("BUY")
     assert answer["body"]["status"] == "delayed"
     assert "status=delayed" in delayed.lines("scale_in.resting")[0]
     arrived = delayed.venue_events("order_placed", order_id=order.id)[0]["time"]
-    trade, = delayed.trades_of(order.id)
+    (trade,) = delayed.trades_of(order.id)
     assert delayed.matched_at(order.id)[0] >= arrived + 10 and trade.taker_order_id == order.id
     assert delayed.faults("delayed_match", phase="released")
     assert delayed.of("scale_in.filled_immediate") == []
@@ -528,13 +595,18 @@ def test_a_delayed_order_is_answered_delayed_and_matches_later_which_the_bot_det
 
 @shows("delayed_match")
 def test_a_delayed_order_that_never_matches_ends_unmatched_and_the_bot_closes_its_lifecycle():
-    failed = run(scenario(SLOW_POST, {"kind": "delayed_match", "trade": 1, "order": "scale-in", "delay": 10,
-                                      "fail": True}, **CROSSING))
+    failed = run(
+        scenario(
+            SLOW_POST, {"kind": "delayed_match", "trade": 1, "order": "scale-in", "delay": 10, "fail": True}, **CROSSING
+        )
+    )
     order = failed.scale_in
     assert order.status == "UNMATCHED" and order.size_matched == 0 and failed.trades_of(order.id) == []
-    gone, = failed.of("scale_in.failed")  # a failed placement, not a venue cancellation
-    assert gone.fields["order_id"] == order.id and gone.fields["error"] == \
-        "order never matched after a delayed placement (status UNMATCHED)"
+    (gone,) = failed.of("scale_in.failed")  # a failed placement, not a venue cancellation
+    assert (
+        gone.fields["order_id"] == order.id
+        and gone.fields["error"] == "order never matched after a delayed placement (status UNMATCHED)"
+    )
     assert failed.of("scale_in.venue_cancelled") == []
     assert len(failed.posts("BUY")) == 1  # no second attempt ("delayed" is not "no fill")
     assert failed.positions[1] == 0 and failed.exits[-1].size_matched == ENTRY
@@ -542,16 +614,15 @@ def test_a_delayed_order_that_never_matches_ends_unmatched_and_the_bot_closes_it
 
 @shows("trade_failed")
 def test_a_failed_trade_voids_the_scale_in_fill_and_the_position_reverts_to_the_entry():
-    ghost = run(scenario({"kind": "trade_failed", "trade": 1, "order": "scale-in", "after": 8},
-                         events=[FILL_SCALE_IN]))
+    ghost = run(scenario({"kind": "trade_failed", "trade": 1, "order": "scale-in", "after": 8}, events=[FILL_SCALE_IN]))
     order = ghost.scale_in
-    trade, = ghost.trades_of(order.id)
+    (trade,) = ghost.trades_of(order.id)
     assert trade.status == "FAILED"
     statuses = [e["fields"]["status"] for e in ghost.venue_events("trade_status", trade_id=trade.id)]
     assert statuses == ["RETRYING", "FAILED"]
     assert ghost.venue_events("trade_voided", trade_id=trade.id)
     assert order.status == "MATCHED" and order.size_matched == ENTRY  # a ghost fill
-    fill, = [f for f in ghost.fills if f["order_id"] == order.id]
+    (fill,) = [f for f in ghost.fills if f["order_id"] == order.id]
     assert fill["void"] == 1 and fill["status"] == "FAILED"
     assert "SCALE-IN FILL VOID: -10.50 shares" in ghost.lines("scale_in.void")[0]
     assert ghost.of("recon.fill_void")[0].fields["trade_id"] == trade.id
@@ -582,9 +653,9 @@ def test_a_shortfall_of_received_shares_rejects_the_full_exit_once_and_the_bot_s
     order = short.scale_in
     assert short.faults("size_shortfall", order_id=order.id)
     assert order.size_matched == ENTRY  # the venue says 10.5 matched ...
-    trade, = short.trades_of(order.id)
+    (trade,) = short.trades_of(order.id)
     assert (short.r.owner, short.token, D("10.45")) in trade.movements  # ... but 10.45 were received
-    failed, = short.lines("exit.failed")
+    (failed,) = short.lines("exit.failed")
     assert failed.endswith("not enough balance / allowance | kind=rejected")
     assert [o.original_size for o in short.exits] == [ENTRY, D("20.95")]
     assert len(short.of("exit.resize")) == 1  # no loop of replacements
@@ -594,16 +665,25 @@ def test_a_shortfall_of_received_shares_rejects_the_full_exit_once_and_the_bot_s
 
 # ---- the venue and the bot going away ----------------------------------------------------------
 
+
 @shows("engine_restart")
 def test_an_engine_restart_answers_425_then_post_only_and_the_exit_goes_again_as_post_only():
     exit_late = dict(FILL_EXIT, at=700)
-    restart = run(scenario({"kind": "engine_restart", "at": 500, "duration": 60, "post_only_for": 60},
-                           events=[FILL_SCALE_IN, exit_late]))
-    answers = [(restart.rel(q["t"]), q["route"], a) for route in ("POST /order", "DELETE /order")
-               for q, a in restart.exchanges(route)]
+    restart = run(
+        scenario(
+            {"kind": "engine_restart", "at": 500, "duration": 60, "post_only_for": 60},
+            events=[FILL_SCALE_IN, exit_late],
+        )
+    )
+    answers = [
+        (restart.rel(q["t"]), q["route"], a)
+        for route in ("POST /order", "DELETE /order")
+        for q, a in restart.exchanges(route)
+    ]
     restarting = [(t, a) for t, route, a in answers if 500 <= t < 560]
-    assert restarting and all(a["status"] == 425 and a["body"] == {"error": "matching engine is restarting"}
-                              for _, a in restarting)
+    assert restarting and all(
+        a["status"] == 425 and a["body"] == {"error": "matching engine is restarting"} for _, a in restarting
+    )
     post_only = [(t, a) for t, route, a in answers if 560 <= t < 620 and route == "POST /order"]
     # the first plain exit is refused with post_only_mode; the same exit at once as post-only rests
     assert [a["status"] for _, a in post_only] == [503, 200]
@@ -622,15 +702,16 @@ def test_an_engine_restart_answers_425_then_post_only_and_the_exit_goes_again_as
 @shows("heartbeat_cancel_all")
 def test_a_heartbeat_cancel_all_cancels_the_bots_orders_and_the_bot_replaces_its_exit_only():
     swept = run(scenario({"kind": "heartbeat_cancel_all", "at": 500}, events=[FILL_EXIT]))
-    fired, = swept.faults("heartbeat_cancel_all")
+    (fired,) = swept.faults("heartbeat_cancel_all")
     assert swept.rel(fired["t"]) == 500
     order = swept.scale_in
     assert set(fired["canceled"]) == {order.id, swept.exits[0].id}
     assert order.status == "CANCELED" and swept.exits[0].status == "CANCELED"
-    assert {e["fields"]["order_id"] for e in swept.venue_events("order_status", reason="heartbeat")} == \
-        set(fired["canceled"])
+    assert {e["fields"]["order_id"] for e in swept.venue_events("order_status", reason="heartbeat")} == set(
+        fired["canceled"]
+    )
     assert swept.venue_events("heartbeat_expired", owner=swept.r.owner)
-    line, = swept.lines("scale_in.venue_cancelled")
+    (line,) = swept.lines("scale_in.venue_cancelled")
     assert "SCALE-IN CANCELLED BY VENUE" in line and order.id in line
     assert len(swept.posts("BUY")) == 1  # the scale-in is not re-attempted
     replaced = swept.exits[1]
@@ -645,7 +726,7 @@ def test_a_bot_restarted_after_a_crash_reconciles_at_start_up_and_counts_the_fil
     assert [x["generation"] for x in crashed.trace if x["type"] == "bot"] == [1, 2]
     assert [f["phase"] for f in crashed.faults("bot_crash")] == ["killed", "restarted"]
     assert crashed.rel(crashed.matched_at(crashed.scale_in.id)[0]) == 520  # while it was down
-    start, = [e for e in crashed.of("recon.pass_start") if e.fields["reason"] == "start-up"]
+    (start,) = [e for e in crashed.of("recon.pass_start") if e.fields["reason"] == "start-up"]
     assert crashed.rel(start.time) == 540
     assert not [x for x in crashed.trace if x["type"] == "request" and 510 < crashed.rel(x["t"]) < 540]
     assert [f["order_id"] for f in crashed.fills].count(crashed.scale_in.id) == 1
@@ -654,10 +735,13 @@ def test_a_bot_restarted_after_a_crash_reconciles_at_start_up_and_counts_the_fil
 
 @shows("bot_crash")
 def test_a_crash_while_the_scale_in_is_in_flight_leaves_one_order_that_the_next_bot_finds_by_id():
-    crashed = run(scenario({"kind": "bot_crash", "at": 486, "restart_after": 10},
-                           {"kind": "latency", "endpoint": "POST /order", "from": 470, "to": 490,
-                            "request_ms": 4000}))
-    (post, answer), = crashed.posts("BUY")
+    crashed = run(
+        scenario(
+            {"kind": "bot_crash", "at": 486, "restart_after": 10},
+            {"kind": "latency", "endpoint": "POST /order", "from": 470, "to": 490, "request_ms": 4000},
+        )
+    )
+    ((post, answer),) = crashed.posts("BUY")
     killed, restarted = crashed.faults("bot_crash")
     placed = crashed.venue_events("order_placed", order_id=crashed.scale_in.id)[0]["time"]
     assert post["t"] < killed["t"] < placed < restarted["t"]  # the order landed while the bot was dead
@@ -669,6 +753,7 @@ def test_a_crash_while_the_scale_in_is_in_flight_leaves_one_order_that_the_next_
 
 
 # ---- coverage ----------------------------------------------------------------------------------
+
 
 def test_every_fault_kind_of_the_catalogue_has_a_test_showing_its_effect():
     assert sorted(SHOWN) == sorted(CATALOGUE)

@@ -19,13 +19,13 @@ def test_sleeping_tasks_interleave_on_virtual_time_in_a_fixed_order():
             for _ in range(3):
                 trace.append((name, clock.now()))
                 clock.sleep(period)
+
         return run
 
     kernel.spawn("a", task("a", 5))
     kernel.spawn("b", task("b", 3))
     env.run(until=1020)
-    assert trace == [("a", 1000.0), ("b", 1000.0), ("b", 1003.0), ("a", 1005.0), ("b", 1006.0),
-                     ("a", 1010.0)]
+    assert trace == [("a", 1000.0), ("b", 1000.0), ("b", 1003.0), ("a", 1005.0), ("b", 1006.0), ("a", 1010.0)]
 
 
 def test_a_task_blocked_on_an_exchange_answer_lets_market_events_happen_meanwhile():

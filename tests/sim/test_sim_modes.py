@@ -6,14 +6,19 @@ import random
 import pytest
 from freezegun import freeze_time
 from py_clob_client.client import ClobClient
-from py_clob_client.clob_types import (AssetType, BalanceAllowanceParams, DropNotificationParams,
-                                       OrderArgs, PartialCreateOrderOptions)
+from py_clob_client.clob_types import (
+    AssetType,
+    BalanceAllowanceParams,
+    DropNotificationParams,
+    OrderArgs,
+    PartialCreateOrderOptions,
+)
 from py_clob_client.exceptions import PolyApiException
 
-from sim.exchange import orderid
 from sim.clients.fast import FastClobClient
-from sim.exchange.gateway import NO_ANSWER, Gateway, Hooks
 from sim.clients.wire import SimTransport, installed
+from sim.exchange import orderid
+from sim.exchange.gateway import NO_ANSWER, Gateway, Hooks
 
 ARGS = [
     dict(price=0.53, size=10, side="BUY"),
@@ -25,24 +30,23 @@ ARGS = [
 
 
 @pytest.mark.parametrize("args", ARGS, ids=lambda a: f"{a['side']}-{a['size']}@{a['price']}")
-def test_real_and_fast_create_order_give_the_same_order_id_under_seed_and_frozen_time(
-        bot, fast, up, kit, args):
+def test_real_and_fast_create_order_give_the_same_order_id_under_seed_and_frozen_time(bot, fast, up, kit, args):
     with freeze_time(kit.FROZEN):
         random.seed(7)
         real = bot.create_order(OrderArgs(token_id=up, **args))
         random.seed(7)
         look_alike = fast().create_order(OrderArgs(token_id=up, **args))
     assert look_alike.order.dict() == real.order.dict()
-    assert orderid.order_id(look_alike.dict(), kit.CHAIN_ID, False) == \
-        orderid.order_id(real.dict(), kit.CHAIN_ID, False)
+    assert orderid.order_id(look_alike.dict(), kit.CHAIN_ID, False) == orderid.order_id(
+        real.dict(), kit.CHAIN_ID, False
+    )
     assert look_alike.signature != real.signature  # the look-alike never signs
 
 
 def test_the_venue_derives_the_same_id_for_the_signed_and_the_unsigned_order(bot, fast, up, kit):
     with freeze_time(kit.FROZEN):
         random.seed(7)
-        real_id = bot.post_order(bot.create_order(OrderArgs(token_id=up, price=0.4, size=5,
-                                                            side="BUY")))["orderID"]
+        real_id = bot.post_order(bot.create_order(OrderArgs(token_id=up, price=0.4, size=5, side="BUY")))["orderID"]
         random.seed(7)
         client = fast()
         unsigned = client.create_order(OrderArgs(token_id=up, price=0.4, size=5, side="BUY"))
@@ -58,8 +62,9 @@ def test_local_validation_errors_are_the_real_clients(bot, fast, up):
             make.create_order(OrderArgs(token_id=up, price=0.995, size=5, side="BUY"))
         assert str(caught.value) == "price (0.995), min: 0.01 - max: 0.99"
         with pytest.raises(Exception) as caught:
-            make.create_order(OrderArgs(token_id=up, price=0.5, size=5, side="BUY"),
-                              PartialCreateOrderOptions(tick_size="0.001"))
+            make.create_order(
+                OrderArgs(token_id=up, price=0.5, size=5, side="BUY"), PartialCreateOrderOptions(tick_size="0.001")
+            )
         assert str(caught.value) == "invalid tick size (0.001), minimum for the market is 0.01"
         with pytest.raises(Exception) as caught:
             make.post_order(None, orderType="FOK", post_only=True)
@@ -115,8 +120,7 @@ def scenario(client_for, venue, gateway, kit) -> list:
     step(lambda: bot.cancel(resting))
     step(lambda: bot.get_order(taken))
     step(lambda: bot.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)))
-    step(lambda: bot.get_balance_allowance(BalanceAllowanceParams(
-        asset_type=AssetType.CONDITIONAL, token_id=up)))
+    step(lambda: bot.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=up)))
     step(lambda: bot.get_order_book(up))
     step(lambda: bot.post_heartbeat(None))
     venue.advance_trade(venue.orders[taken].associate_trades[0], "MINED")
@@ -133,8 +137,9 @@ def run_wire(kit):
     gateway = Gateway(venue, page_size=2)
     with freeze_time(kit.FROZEN), installed(SimTransport(gateway)):
         random.seed(7)
-        seen = scenario(lambda key, creds: ClobClient(kit.HOST, chain_id=kit.CHAIN_ID, key=key,
-                                                      creds=creds), venue, gateway, kit)
+        seen = scenario(
+            lambda key, creds: ClobClient(kit.HOST, chain_id=kit.CHAIN_ID, key=key, creds=creds), venue, gateway, kit
+        )
     return seen, venue, gateway
 
 
@@ -144,9 +149,12 @@ def run_fast(kit):
     gateway = Gateway(venue, page_size=2)
     with freeze_time(kit.FROZEN):
         random.seed(7)
-        seen = scenario(lambda key, creds: FastClobClient(kit.HOST, chain_id=kit.CHAIN_ID, key=key,
-                                                          creds=creds, gateway=gateway),
-                        venue, gateway, kit)
+        seen = scenario(
+            lambda key, creds: FastClobClient(kit.HOST, chain_id=kit.CHAIN_ID, key=key, creds=creds, gateway=gateway),
+            venue,
+            gateway,
+            kit,
+        )
     return seen, venue, gateway
 
 
@@ -155,7 +163,7 @@ def test_same_calls_through_wire_and_fast_give_identical_answers_and_events(kit)
     fast_seen, fast_venue, fast_gateway = run_fast(kit)
     assert wire_gateway.internal_errors == fast_gateway.internal_errors == []
     assert len(fast_seen) == len(wire_seen) == 23
-    for index, (w, f) in enumerate(zip(wire_seen, fast_seen)):
+    for index, (w, f) in enumerate(zip(wire_seen, fast_seen, strict=True)):
         assert w == f, f"step {index} differs"
     assert fast_venue.events == wire_venue.events
     # the run reached the paths it means to: errors, a timeout, trades on both sides
@@ -172,12 +180,24 @@ def test_order_id_is_the_digest_py_order_utils_signs(kit, up, neg_risk):
     from py_order_utils.model import OrderData
     from py_order_utils.signer import Signer as UtilsSigner
 
-    builder = UtilsOrderBuilder(get_contract_config(kit.CHAIN_ID, neg_risk).exchange,
-                                kit.CHAIN_ID, UtilsSigner(kit.BOT_KEY))
+    builder = UtilsOrderBuilder(
+        get_contract_config(kit.CHAIN_ID, neg_risk).exchange, kit.CHAIN_ID, UtilsSigner(kit.BOT_KEY)
+    )
     address = kit.address_of(kit.BOT_KEY)
-    signed = builder.build_signed_order(OrderData(
-        maker=address, tokenId=up, makerAmount="5300000", takerAmount="10000000", side=0,
-        feeRateBps="0", nonce="0", signer=address, expiration="0", signatureType=0))
+    signed = builder.build_signed_order(
+        OrderData(
+            maker=address,
+            tokenId=up,
+            makerAmount="5300000",
+            takerAmount="10000000",
+            side=0,
+            feeRateBps="0",
+            nonce="0",
+            signer=address,
+            expiration="0",
+            signatureType=0,
+        )
+    )
     digest = builder._create_struct_hash(signed.order)
     assert orderid.order_id(signed.dict(), kit.CHAIN_ID, neg_risk) == digest
     assert orderid.recover_signer(digest, signed.signature) == address
@@ -187,9 +207,22 @@ def test_the_look_alike_has_the_real_clients_signatures():
     import inspect
 
     public = [n for n in dir(FastClobClient) if not n.startswith("_")]
-    assert {"create_order", "post_order", "cancel", "cancel_all", "get_order", "get_orders",
-            "get_trades", "get_notifications", "drop_notifications", "get_balance_allowance",
-            "get_order_book", "get_market", "post_heartbeat", "get_address"} <= set(public)
+    assert {
+        "create_order",
+        "post_order",
+        "cancel",
+        "cancel_all",
+        "get_order",
+        "get_orders",
+        "get_trades",
+        "get_notifications",
+        "drop_notifications",
+        "get_balance_allowance",
+        "get_order_book",
+        "get_market",
+        "post_heartbeat",
+        "get_address",
+    } <= set(public)
     for name in public:
         real = inspect.signature(getattr(ClobClient, name)).parameters.values()
         fake = inspect.signature(getattr(FastClobClient, name)).parameters.values()

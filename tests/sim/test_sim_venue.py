@@ -51,8 +51,7 @@ def test_failed_trade_voids_both_sides_balances_but_keeps_size_matched(venue, me
 
 def test_trade_status_moves_only_along_the_settlement_path(venue, me, up):
     venue.set_crowd_depth(up, "SELL", "0.55", "20")
-    kit_answer = me.post_order(me.create_order(OrderArgs(token_id=up, price=0.55, size=10,
-                                                         side="BUY")))
+    kit_answer = me.post_order(me.create_order(OrderArgs(token_id=up, price=0.55, size=10, side="BUY")))
     trade_id = venue.orders[kit_answer["orderID"]].associate_trades[0]
     with pytest.raises(ValueError):
         venue.advance_trade(trade_id, "CONFIRMED")
@@ -63,8 +62,7 @@ def test_trade_status_moves_only_along_the_settlement_path(venue, me, up):
     assert me.get_trades()[0]["status"] == "CONFIRMED"
 
 
-def test_heartbeat_lapse_cancels_every_open_order_of_that_owner_only(venue, clock, me, them, up,
-                                                                     kit):
+def test_heartbeat_lapse_cancels_every_open_order_of_that_owner_only(venue, clock, me, them, up, kit):
     mine = [kit.place(me, up, 0.40, 5)["orderID"], kit.place(me, up, 0.41, 5)["orderID"]]
     theirs = kit.place(them, up, 0.42, 5)["orderID"]
     me.post_heartbeat(None)
@@ -74,8 +72,7 @@ def test_heartbeat_lapse_cancels_every_open_order_of_that_owner_only(venue, cloc
     assert venue.heartbeat_sweep() == mine
     assert [o["id"] for o in them.get_orders()] == [theirs]
     assert me.get_orders() == []
-    assert [(n["type"], n["payload"]["order_id"]) for n in me.get_notifications()] == \
-        [(1, mine[0]), (1, mine[1])]
+    assert [(n["type"], n["payload"]["order_id"]) for n in me.get_notifications()] == [(1, mine[0]), (1, mine[1])]
     clock.advance(30)
     kit.place(me, up, 0.40, 5)
     assert venue.heartbeat_sweep() == []  # the session ended with the sweep
@@ -91,13 +88,11 @@ def test_heartbeats_sent_in_time_keep_orders_alive(venue, clock, me, up, kit):
     assert len(me.get_orders()) == 1
 
 
-def test_taker_flow_fills_the_bot_only_after_the_queue_ahead_partially_then_fully(venue, me, up,
-                                                                                  kit):
+def test_taker_flow_fills_the_bot_only_after_the_queue_ahead_partially_then_fully(venue, me, up, kit):
     venue.set_crowd_depth(up, "BUY", "0.50", "20")
     order_id = kit.place(me, up, 0.50, 10)["orderID"]
     first = venue.take(up, "SELL", "25")
-    assert [(leg.owner, leg.matched_amount) for leg in first[0].makers] == \
-        [(None, D("20")), (kit.BOT.api_key, D("5"))]
+    assert [(leg.owner, leg.matched_amount) for leg in first[0].makers] == [(None, D("20")), (kit.BOT.api_key, D("5"))]
     order = me.get_order(order_id)
     assert (order["status"], order["size_matched"]) == ("LIVE", "5")
     second = venue.take(up, "SELL", "10")
@@ -121,21 +116,22 @@ def test_crowd_level_crossing_a_bot_order_trades_with_it_before_resting(venue, m
 def test_fok_not_fully_filled_is_rejected_and_fak_keeps_what_matched(venue, me, up, kit):
     venue.set_crowd_depth(up, "SELL", "0.55", "6")
     assert error_of(lambda: kit.place(me, up, 0.55, 10, order_type="FOK")) == (
-        400, {"error": "order couldn't be fully filled. FOK orders are fully filled or killed."})
+        400,
+        {"error": "order couldn't be fully filled. FOK orders are fully filled or killed."},
+    )
     answer = kit.place(me, up, 0.55, 10, order_type="FAK")
-    assert (answer["status"], answer["takingAmount"], answer["makingAmount"]) == \
-        ("matched", "6", "3.3")
+    assert (answer["status"], answer["takingAmount"], answer["makingAmount"]) == ("matched", "6", "3.3")
     assert me.get_order(answer["orderID"])["size_matched"] == "6"
     assert me.get_orders() == []
     assert error_of(lambda: kit.place(me, up, 0.55, 10, order_type="FAK"))[1] == {
         "error": "no orders found to match with FAK order. FAK orders are partially filled or "
-                 "killed if no match is found."}
+        "killed if no match is found."
+    }
 
 
 def test_gtd_order_expires_a_minute_before_its_expiration(venue, clock, me, up, kit):
     def gtd(expiration):
-        signed = me.create_order(OrderArgs(token_id=up, price=0.40, size=5, side="BUY",
-                                           expiration=expiration))
+        signed = me.create_order(OrderArgs(token_id=up, price=0.40, size=5, side="BUY", expiration=expiration))
         return me.post_order(signed, orderType="GTD")
 
     assert error_of(lambda: gtd(kit.T0 + 60)) == (400, {"error": "invalid expiration"})
@@ -154,16 +150,14 @@ def test_delayed_order_locks_funds_then_matches_on_release(venue, me, up, kit):
     assert (answer["status"], answer["takingAmount"]) == ("delayed", "")
     assert me.get_order(answer["orderID"])["status"] == "DELAYED"
     # the funds are spoken for: a retry of the "missing" order fails (failure mode 4)
-    assert error_of(lambda: kit.place(me, up, 0.55, 100))[1] == {
-        "error": "not enough balance / allowance"}
+    assert error_of(lambda: kit.place(me, up, 0.55, 100))[1] == {"error": "not enough balance / allowance"}
     venue.release_delayed(answer["orderID"])
     order = me.get_order(answer["orderID"])
     assert (order["status"], order["size_matched"]) == ("MATCHED", "100")
     assert venue.balance(kit.BOT.api_key, COLLATERAL) == D("45")
 
 
-def test_resolution_pays_winning_shares_and_cancels_resting_orders(venue, me, up, down, market,
-                                                                   kit):
+def test_resolution_pays_winning_shares_and_cancels_resting_orders(venue, me, up, down, market, kit):
     venue.deposit(kit.BOT.api_key, up, 10)
     venue.deposit(kit.OTHER.api_key, up, 4)  # holds shares, never ordered
     resting = kit.place(me, down, 0.40, 5)["orderID"]
@@ -172,10 +166,11 @@ def test_resolution_pays_winning_shares_and_cancels_resting_orders(venue, me, up
     assert me.get_order(resting)["status"] == "CANCELED_MARKET_RESOLVED"
     assert venue.balance(kit.BOT.api_key, COLLATERAL) == D("110")
     assert venue.balance(kit.BOT.api_key, up) == D("0")
-    assert [(n["type"], n["payload"].get("winning_asset_id")) for n in me.get_notifications()] == \
-        [(1, None), (4, up)]
+    assert [(n["type"], n["payload"].get("winning_asset_id")) for n in me.get_notifications()] == [(1, None), (4, up)]
     assert error_of(lambda: kit.place(me, up, 0.40, 5)) == (
-        400, {"error": "the market is not yet ready to process new orders"})
+        400,
+        {"error": "the market is not yet ready to process new orders"},
+    )
 
 
 def test_every_event_is_a_plain_json_value_with_seq_time_kind_fields(venue, me, up, kit):

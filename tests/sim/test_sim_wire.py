@@ -5,16 +5,22 @@ import base64
 import httpx
 import pytest
 from py_clob_client.client import ClobClient
-from py_clob_client.clob_types import (ApiCreds, AssetType, BalanceAllowanceParams,
-                                       DropNotificationParams, OpenOrderParams, OrderArgs,
-                                       TradeParams)
+from py_clob_client.clob_types import (
+    ApiCreds,
+    AssetType,
+    BalanceAllowanceParams,
+    DropNotificationParams,
+    OpenOrderParams,
+    OrderArgs,
+    TradeParams,
+)
 from py_clob_client.exceptions import PolyApiException
 from py_clob_client.http_helpers import helpers
 from py_order_utils.model import SignedOrder
 
+from sim.clients.wire import SimTransport, installed
 from sim.exchange import orderid
 from sim.exchange.gateway import NO_ANSWER, Answer, Gateway, Hooks
-from sim.clients.wire import SimTransport, installed
 
 ALREADY_GONE = "order can't be found - already canceled or matched"
 
@@ -29,9 +35,15 @@ def test_resting_buy_answers_live_with_the_locally_computed_order_id(bot, up, ve
     signed = bot.create_order(OrderArgs(token_id=up, price=0.45, size=10, side="BUY"))
     local_id = orderid.order_id(signed.dict(), 137, neg_risk=False)
     answer = bot.post_order(signed)
-    assert answer == {"success": True, "errorMsg": "", "orderID": local_id,
-                      "transactionsHashes": [], "status": "live", "takingAmount": "",
-                      "makingAmount": ""}
+    assert answer == {
+        "success": True,
+        "errorMsg": "",
+        "orderID": local_id,
+        "transactionsHashes": [],
+        "status": "live",
+        "takingAmount": "",
+        "makingAmount": "",
+    }
     assert venue.book(up).has(local_id)
 
 
@@ -43,14 +55,15 @@ def test_buy_crossing_the_ask_answers_matched_with_the_amounts_it_traded(bot, up
     assert (answer["takingAmount"], answer["makingAmount"]) == ("10", "5.42")  # 4*.53 + 6*.55
     assert len(answer["transactionsHashes"]) == 2  # one trade per price level reached
     order = bot.get_order(answer["orderID"])
-    assert (order["status"], order["size_matched"], order["original_size"]) == \
-        ("MATCHED", "10", "10")
+    assert (order["status"], order["size_matched"], order["original_size"]) == ("MATCHED", "10", "10")
 
 
 def test_post_only_order_that_would_cross_is_rejected(bot, up, venue, kit):
     venue.set_crowd_depth(up, "SELL", "0.55", "50")
     assert error_of(lambda: kit.place(bot, up, 0.55, 10, post_only=True)) == (
-        400, {"error": "invalid post-only order: order crosses book"})
+        400,
+        {"error": "invalid post-only order: order crosses book"},
+    )
     assert kit.place(bot, up, 0.54, 10, post_only=True)["status"] == "live"
 
 
@@ -62,33 +75,56 @@ def test_order_below_the_minimum_size_is_rejected(bot, up, kit):
 
 def test_buy_beyond_the_free_collateral_is_rejected_not_enough_balance(bot, up, kit):
     kit.place(bot, up, 0.50, 150)  # locks 75 of 100
-    assert error_of(lambda: kit.place(bot, up, 0.50, 60)) == (
-        400, {"error": "not enough balance / allowance"})
+    assert error_of(lambda: kit.place(bot, up, 0.50, 60)) == (400, {"error": "not enough balance / allowance"})
 
 
 def test_sell_without_shares_is_rejected_not_enough_balance(bot, up, kit):
     assert error_of(lambda: kit.place(bot, up, 0.60, 5, side="SELL")) == (
-        400, {"error": "not enough balance / allowance"})
+        400,
+        {"error": "not enough balance / allowance"},
+    )
 
 
 def test_posting_the_same_signed_order_twice_is_rejected_as_duplicated(bot, up):
     signed = bot.create_order(OrderArgs(token_id=up, price=0.45, size=10, side="BUY"))
     order_id = bot.post_order(signed)["orderID"]
-    assert error_of(lambda: bot.post_order(signed)) == (
-        400, {"error": f"order {order_id} is invalid. Duplicated."})
+    assert error_of(lambda: bot.post_order(signed)) == (400, {"error": f"order {order_id} is invalid. Duplicated."})
 
 
 def test_get_order_shows_a_partial_fill_with_its_trade(bot, up, venue, kit):
     order_id = kit.place(bot, up, 0.45, 10)["orderID"]
     trade = venue.take(up, "SELL", "4", "0.45")[0]
     order = bot.get_order(order_id)
-    assert {k: order[k] for k in ("status", "size_matched", "associate_trades", "outcome",
-                                  "side", "price", "order_type", "expiration")} == {
-        "status": "LIVE", "size_matched": "4", "associate_trades": [trade.id], "outcome": "Up",
-        "side": "BUY", "price": "0.45", "order_type": "GTC", "expiration": "0"}
-    assert set(order) == {"id", "status", "owner", "maker_address", "market", "asset_id", "side",
-                          "original_size", "size_matched", "price", "associate_trades",
-                          "outcome", "created_at", "expiration", "order_type"}
+    assert {
+        k: order[k]
+        for k in ("status", "size_matched", "associate_trades", "outcome", "side", "price", "order_type", "expiration")
+    } == {
+        "status": "LIVE",
+        "size_matched": "4",
+        "associate_trades": [trade.id],
+        "outcome": "Up",
+        "side": "BUY",
+        "price": "0.45",
+        "order_type": "GTC",
+        "expiration": "0",
+    }
+    assert set(order) == {
+        "id",
+        "status",
+        "owner",
+        "maker_address",
+        "market",
+        "asset_id",
+        "side",
+        "original_size",
+        "size_matched",
+        "price",
+        "associate_trades",
+        "outcome",
+        "created_at",
+        "expiration",
+        "order_type",
+    }
 
 
 def test_get_order_of_an_unknown_id_answers_null(bot):
@@ -121,8 +157,7 @@ def test_cancel_all_and_cancel_market_orders_cancel_only_open_orders(bot, up, do
     downs = [kit.place(bot, down, 0.30, 5)["orderID"]]
     assert bot.cancel_market_orders(asset_id=up) == {"canceled": ups, "not_canceled": {}}
     assert bot.cancel_all() == {"canceled": downs, "not_canceled": {}}
-    assert bot.cancel_orders(ups) == {"canceled": [],
-                                      "not_canceled": {i: ALREADY_GONE for i in ups}}
+    assert bot.cancel_orders(ups) == {"canceled": [], "not_canceled": {i: ALREADY_GONE for i in ups}}
 
 
 def test_get_orders_pages_through_every_open_order(bot, up, down, kit):
@@ -139,8 +174,7 @@ def test_get_orders_paging_ends_with_the_lte_cursor(gateway, bot, up, kit):
     pages = []
     cursor = "MA=="
     while cursor != "LTE=":
-        page = gateway.request("GET /data/orders", owner=kit.BOT.api_key,
-                               params={"next_cursor": cursor}).body
+        page = gateway.request("GET /data/orders", owner=kit.BOT.api_key, params={"next_cursor": cursor}).body
         pages.append(page["count"])
         cursor = page["next_cursor"]
     assert pages == [2, 1]
@@ -156,12 +190,19 @@ def test_get_trades_shows_the_taker_and_the_maker_their_own_view(bot, other, up,
     assert (mine["trader_side"], theirs["trader_side"]) == ("MAKER", "TAKER")
     assert (mine["owner"], theirs["owner"]) == (kit.BOT.api_key, kit.OTHER.api_key)
     assert mine["taker_order_id"] == taker_id
-    assert (mine["side"], mine["size"], mine["price"], mine["status"]) == \
-        ("SELL", "6", "0.45", "MATCHED")
-    assert mine["maker_orders"] == [{
-        "order_id": maker_id, "owner": kit.BOT.api_key, "maker_address": bot.get_address(),
-        "matched_amount": "6", "price": "0.45", "asset_id": up, "side": "BUY",
-        "outcome": "Up"}]
+    assert (mine["side"], mine["size"], mine["price"], mine["status"]) == ("SELL", "6", "0.45", "MATCHED")
+    assert mine["maker_orders"] == [
+        {
+            "order_id": maker_id,
+            "owner": kit.BOT.api_key,
+            "maker_address": bot.get_address(),
+            "matched_amount": "6",
+            "price": "0.45",
+            "asset_id": up,
+            "side": "BUY",
+            "outcome": "Up",
+        }
+    ]
 
 
 def test_get_trades_pages_and_filters(bot, up, down, venue, kit):
@@ -183,12 +224,25 @@ def test_notifications_report_fills_and_cancels_and_drop_marks_them_read(bot, up
     bot.cancel(order_id)
     notes = bot.get_notifications()
     assert [(n["type"], n["owner"]) for n in notes] == [(2, kit.BOT.api_key), (1, kit.BOT.api_key)]
-    assert notes[0]["payload"] == {"order_id": order_id, "trade_id": trade.id, "asset_id": up,
-                                   "market": trade.market, "side": "BUY", "price": "0.45",
-                                   "size": "4", "status": "MATCHED"}
-    assert notes[1]["payload"] == {"order_id": order_id, "asset_id": up, "market": trade.market,
-                                   "side": "BUY", "price": "0.45", "original_size": "10",
-                                   "size_matched": "4"}
+    assert notes[0]["payload"] == {
+        "order_id": order_id,
+        "trade_id": trade.id,
+        "asset_id": up,
+        "market": trade.market,
+        "side": "BUY",
+        "price": "0.45",
+        "size": "4",
+        "status": "MATCHED",
+    }
+    assert notes[1]["payload"] == {
+        "order_id": order_id,
+        "asset_id": up,
+        "market": trade.market,
+        "side": "BUY",
+        "price": "0.45",
+        "original_size": "10",
+        "size_matched": "4",
+    }
     bot.drop_notifications(DropNotificationParams(ids=[notes[0]["id"], "no-such-id"]))
     assert [n["id"] for n in bot.get_notifications()] == [notes[1]["id"]]
 
@@ -198,8 +252,7 @@ def test_balance_allowance_reports_base_units_of_collateral_and_shares(bot, up, 
     kit.place(bot, up, 0.53, 10.5)
     collateral = bot.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.COLLATERAL))
     assert collateral["balance"] == "94435000"  # 100 - 10.5 * 0.53
-    held = bot.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL,
-                                                            token_id=up))
+    held = bot.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=up))
     assert held["balance"] == "10500000"
     assert int(held["allowance"]) >= int(held["balance"])
 
@@ -221,28 +274,29 @@ def test_market_after_resolution_is_closed_with_exactly_one_winner(bot, market, 
     assert bot.get_market(market.condition_id)["closed"] is False
     venue.resolve_market(market.condition_id, "Down")
     answer = bot.get_market(market.condition_id)
-    assert (answer["closed"], answer["accepting_orders"], answer["market_slug"]) == \
-        (True, False, f"btc-updown-15m-{market.window_start}")
-    assert [(t["outcome"], t["winner"], t["price"]) for t in answer["tokens"]] == \
-        [("Up", False, 0), ("Down", True, 1)]
-    assert error_of(lambda: bot.get_market("0x" + "00" * 32)) == (
-        404, {"error": "market not found"})
+    assert (answer["closed"], answer["accepting_orders"], answer["market_slug"]) == (
+        True,
+        False,
+        f"btc-updown-15m-{market.window_start}",
+    )
+    assert [(t["outcome"], t["winner"], t["price"]) for t in answer["tokens"]] == [("Up", False, 0), ("Down", True, 1)]
+    assert error_of(lambda: bot.get_market("0x" + "00" * 32)) == (404, {"error": "market not found"})
 
 
 def test_bad_l2_signature_is_unauthorized(wire, up, kit):
-    wrong_secret = ApiCreds(kit.BOT.api_key, base64.urlsafe_b64encode(b"x" * 32).decode(),
-                            kit.BOT.api_passphrase)
+    wrong_secret = ApiCreds(kit.BOT.api_key, base64.urlsafe_b64encode(b"x" * 32).decode(), kit.BOT.api_passphrase)
     client = wire(kit.BOT_KEY, wrong_secret)
     assert error_of(client.get_orders) == (401, {"error": "Unauthorized/Invalid api key"})
-    assert error_of(lambda: kit.place(client, up, 0.45, 10)) == (
-        401, {"error": "Unauthorized/Invalid api key"})
+    assert error_of(lambda: kit.place(client, up, 0.45, 10)) == (401, {"error": "Unauthorized/Invalid api key"})
 
 
 def test_order_signed_by_another_key_is_rejected_invalid_signature(bot, other, up):
     signed = bot.create_order(OrderArgs(token_id=up, price=0.45, size=10, side="BUY"))
     forged = other.create_order(OrderArgs(token_id=up, price=0.45, size=10, side="BUY"))
     assert error_of(lambda: bot.post_order(SignedOrder(signed.order, forged.signature))) == (
-        400, {"error": "invalid signature"})
+        400,
+        {"error": "invalid signature"},
+    )
 
 
 class ApplyThenTimeOut(Hooks):
@@ -262,8 +316,7 @@ class RefuseWith425(Hooks):
         return None
 
 
-def test_a_timeout_after_apply_is_request_exception_yet_the_order_rests(gateway, bot, up, venue,
-                                                                       kit):
+def test_a_timeout_after_apply_is_request_exception_yet_the_order_rests(gateway, bot, up, venue, kit):
     gateway.hooks = ApplyThenTimeOut("POST /order")
     signed = bot.create_order(OrderArgs(token_id=up, price=0.45, size=10, side="BUY"))
     assert error_of(lambda: bot.post_order(signed)) == (None, "Request exception!")
@@ -271,11 +324,9 @@ def test_a_timeout_after_apply_is_request_exception_yet_the_order_rests(gateway,
     assert [o["id"] for o in bot.get_orders()] == [orderid.order_id(signed.dict(), 137, False)]
 
 
-def test_a_hook_can_answer_instead_of_the_venue_with_a_non_json_body(gateway, bot, up, venue,
-                                                                    kit):
+def test_a_hook_can_answer_instead_of_the_venue_with_a_non_json_body(gateway, bot, up, venue, kit):
     gateway.hooks = RefuseWith425()
-    assert error_of(lambda: kit.place(bot, up, 0.45, 10)) == (
-        425, "<html>engine restarting</html>")
+    assert error_of(lambda: kit.place(bot, up, 0.45, 10)) == (425, "<html>engine restarting</html>")
     assert venue.orders == {}
 
 
