@@ -118,18 +118,20 @@ def _longest_uncovered(
                 value = min(value, _at(held_steps, t - lag))
         return value
 
-    worst, since, figures = None, None, None
+    worst: tuple[float, float, Decimal, Decimal] | None = None
+    stretch: tuple[float, Decimal, Decimal] | None = None  # the current one: (since, held, covered) at its start
     t = opened
     while t <= stop:
         covered = _at(covered_steps, t)
         uncovered = sellable(t) - covered >= min_size and t < stop
-        if uncovered and since is None:
-            since, figures = t, (_at(held_steps, t), covered)
-        if since is not None and (not uncovered or t >= stop):
+        if uncovered and stretch is None:
+            stretch = (t, _at(held_steps, t), covered)
+        if stretch is not None and (not uncovered or t >= stop):
+            since, held_then, covered_then = stretch
             start = max([since] + [r for r in refusals if since <= r <= t])
             if t - start > EXIT_GRACE and (worst is None or t - start > worst[1]):
-                worst = (start, t - start, *figures)
-            since = None
+                worst = (start, t - start, held_then, covered_then)
+            stretch = None
         t += 1.0
     return worst
 

@@ -121,11 +121,11 @@ class FastClobClient:
     def __init__(
         self,
         host,
-        chain_id: int = None,
-        key: str = None,
+        chain_id: int | None = None,
+        key: str | None = None,
         creds=None,
-        signature_type: int = None,
-        funder: str = None,
+        signature_type: int | None = None,
+        funder: str | None = None,
         builder_config=None,
         tick_size_ttl: float = 300.0,
         *,
@@ -171,6 +171,12 @@ class FastClobClient:
         if self.mode < L1:
             raise PolyException(L1_AUTH_UNAVAILABLE)
 
+    def _signer(self) -> Signer:
+        """The signer of a client past assert_level_1_auth (the order-building path)."""
+        if self.signer is None:
+            raise PolyException(L1_AUTH_UNAVAILABLE)
+        return self.signer
+
     def assert_level_2_auth(self):
         if self.mode < L2:
             raise PolyException(L2_AUTH_UNAVAILABLE)
@@ -200,7 +206,7 @@ class FastClobClient:
         self._tick_size_timestamps[token_id] = self._gateway.venue.now()
         return self._tick_sizes[token_id]
 
-    def clear_tick_size_cache(self, token_id: str = None):
+    def clear_tick_size_cache(self, token_id: str | None = None):
         if token_id is not None:
             self._tick_sizes.pop(token_id, None)
             self._tick_size_timestamps.pop(token_id, None)
@@ -264,7 +270,7 @@ class FastClobClient:
             side=side,
             feeRateBps=str(order_args.fee_rate_bps),
             nonce=str(order_args.nonce),
-            signer=self.signer.address(),
+            signer=self._signer().address(),
             expiration=str(order_args.expiration),
             signatureType=builder.sig_type,
         )
@@ -278,7 +284,7 @@ class FastClobClient:
         if self._utils is None:
             # the exchange address only matters for signing, which never happens here
             self._utils = UtilsOrderBuilder(
-                get_contract_config(self.chain_id).exchange, self.chain_id, _AddressOnly(self.signer.address())
+                get_contract_config(self.chain_id).exchange, self.chain_id, _AddressOnly(self._signer().address())
             )
         utils = self._utils
         if not utils._validate_inputs(data):
@@ -316,7 +322,7 @@ class FastClobClient:
             return tick_size
         return min_tick_size
 
-    def _resolve_fee_rate(self, token_id: str, user_fee_rate: int = None) -> int:
+    def _resolve_fee_rate(self, token_id: str, user_fee_rate: int | None = None) -> int:
         market_fee_rate_bps = self.get_fee_rate_bps(token_id)
         if (
             market_fee_rate_bps is not None

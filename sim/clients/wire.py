@@ -47,12 +47,12 @@ class SimTransport(httpx.BaseTransport):
             raise
         except Exception:
             self.gateway.internal_errors.append(f"wire {request.method} {request.url.path}: {traceback.format_exc()}")
-            return _response(error(500, "Internal server error"))
+            return _response(request, error(500, "Internal server error"))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         resolved = self.gateway.resolve(request.method, request.url.path)
         if resolved is None:
-            return _response(error(404, "not found"))
+            return _response(request, error(404, "not found"))
         route, path_params = resolved
         params = split_target("?" + request.url.query.decode("ascii"))[1]
         params.update(path_params)
@@ -61,17 +61,14 @@ class SimTransport(httpx.BaseTransport):
         if self.gateway.needs_auth(route):
             owner = self._authenticate(request, text)
             if owner is None:
-                return _response(error(401, UNAUTHORIZED))
+                return _response(request, error(401, UNAUTHORIZED))
         try:
             body = json.loads(text) if text else None
         except ValueError:
-            return _response(error(400, "Invalid payload"))
+            return _response(request, error(400, "Invalid payload"))
         if route in ORDER_ROUTES and not self._signatures_valid(route, body):
-            return _response(error(400, "invalid signature"))
-        answer = self.gateway.request(route, owner=owner, params=params, body=body)
-        if answer.status is None:
-            raise httpx.ReadTimeout("simulated CLOB: no answer", request=request)
-        return _response(answer)
+            return _response(request, error(400, "invalid signature"))
+        return _response(request, self.gateway.request(route, owner=owner, params=params, body=body))
 
     def _authenticate(self, request: httpx.Request, text: str) -> str | None:
         headers = request.headers
@@ -107,15 +104,17 @@ class SimTransport(httpx.BaseTransport):
         return True
 
 
-def _response(answer: Answer) -> httpx.Response:
+def _response(request: httpx.Request, answer: Answer) -> httpx.Response:
+    """The HTTP response for a gateway answer; NO_ANSWER is a read timeout."""
+    status = answer.status
+    if status is None:
+        raise httpx.ReadTimeout("simulated CLOB: no answer", request=request)
     headers = dict(answer.headers)
     if isinstance(answer.body, str):
-        return httpx.Response(answer.status, text=answer.body, headers=headers)
+        return httpx.Response(status, text=answer.body, headers=headers)
     # serialized by hand: httpx's json=None would send an empty body, not `null`
     headers.setdefault("Content-Type", "application/json")
-    return httpx.Response(
-        answer.status, headers=headers, content=json.dumps(answer.body, separators=(",", ":")).encode()
-    )
+    return httpx.Response(status, headers=headers, content=json.dumps(answer.body, separators=(",", ":")).encode())
 
 
 @contextmanager

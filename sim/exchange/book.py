@@ -18,6 +18,7 @@ import hashlib
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal, overload
 
 BUY, SELL = "BUY", "SELL"
 ZERO = Decimal(0)
@@ -57,6 +58,10 @@ class _Side:
         self.levels: dict[Decimal, deque[Entry]] = {}
         self.prices: list[Decimal] = []
 
+    @overload
+    def queue(self, price: Decimal, create: Literal[True]) -> deque[Entry]: ...
+    @overload
+    def queue(self, price: Decimal, create: bool = False) -> deque[Entry] | None: ...
     def queue(self, price: Decimal, create: bool = False) -> deque[Entry] | None:
         queue = self.levels.get(price)
         if queue is None and create:

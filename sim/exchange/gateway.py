@@ -49,7 +49,8 @@ from py_clob_client.clob_types import OrderBookSummary, OrderSummary
 from py_clob_client.utilities import generate_orderbook_summary_hash
 
 from sim.exchange import orderid
-from sim.exchange.book import BUY, SELL
+from sim.exchange.book import BUY, SELL, Book
+from sim.exchange.markets import Market
 from sim.exchange.records import (
     COLLATERAL,
     INVALID_PAYLOAD,
@@ -118,6 +119,13 @@ def _split_target(target: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 def error(status: int, message: str) -> Answer:
     return Answer(status, {"error": message})
+
+
+def _owner(call: Call) -> str:
+    """The caller of an authenticated route (`apply` has already refused a call without one)."""
+    if call.owner is None:
+        raise VenueError(401, UNAUTHORIZED)
+    return call.owner
 
 
 class Gateway:
@@ -205,16 +213,17 @@ class Gateway:
     # ---- placing -----------------------------------------------------------------------
 
     def _post_order(self, call: Call) -> dict:
-        return _placement_json(self.venue.place_order(call.owner, self._order_request(call.body)))
+        return _placement_json(self.venue.place_order(_owner(call), self._order_request(call.body)))
 
     def _post_orders(self, call: Call) -> list:
+        owner = _owner(call)
         if not isinstance(call.body, list):
             raise VenueError(400, INVALID_PAYLOAD)
         answers = []
         for item in call.body:  # per-order rejections come back inside the 200
             try:
                 request = self._order_request(item)
-                answers.append(_placement_json(self.venue.place_order(call.owner, request)))
+                answers.append(_placement_json(self.venue.place_order(owner, request)))
             except VenueError as exc:
                 order = item.get("order") if isinstance(item, dict) else None
                 answers.append(
@@ -277,20 +286,20 @@ class Gateway:
         body = call.body
         if not isinstance(body, dict) or not isinstance(body.get("orderID"), str):
             raise VenueError(400, INVALID_PAYLOAD)
-        return _cancel_json(*self.venue.cancel(call.owner, [body["orderID"]]))
+        return _cancel_json(*self.venue.cancel(_owner(call), [body["orderID"]]))
 
     def _cancel_orders(self, call: Call) -> dict:
         if not isinstance(call.body, list) or not all(isinstance(i, str) for i in call.body):
             raise VenueError(400, INVALID_PAYLOAD)
-        return _cancel_json(*self.venue.cancel(call.owner, call.body))
+        return _cancel_json(*self.venue.cancel(_owner(call), call.body))
 
     def _cancel_all(self, call: Call) -> dict:
-        return _cancel_json(self.venue.cancel_all(call.owner), {})
+        return _cancel_json(self.venue.cancel_all(_owner(call)), {})
 
     def _cancel_market_orders(self, call: Call) -> dict:
         body = call.body if isinstance(call.body, dict) else {}
         return _cancel_json(
-            self.venue.cancel_market(call.owner, str(body.get("market") or ""), str(body.get("asset_id") or "")), {}
+            self.venue.cancel_market(_owner(call), str(body.get("market") or ""), str(body.get("asset_id") or "")), {}
         )
 
     # ---- orders, trades, notifications, balances ----------------------------------------
@@ -307,7 +316,7 @@ class Gateway:
         p = call.params
         orders = [
             order_json(o)
-            for o in self.venue.open_orders(call.owner)
+            for o in self.venue.open_orders(_owner(call))
             if (not p.get("id") or o.id == p["id"])
             and (not p.get("market") or o.market == p["market"])
             and (not p.get("asset_id") or o.asset_id == p["asset_id"])
@@ -316,7 +325,7 @@ class Gateway:
 
     def _get_trades(self, call: Call) -> dict:
         p = call.params
-        viewer = self.venue.account(call.owner)
+        viewer = self._account(call)
         try:
             after = int(p["after"]) if p.get("after") else None
             before = int(p["before"]) if p.get("before") else None
@@ -324,7 +333,7 @@ class Gateway:
             raise VenueError(400, "Invalid trade params payload") from None
         trades = [
             trade_json(t, viewer)
-            for t in self.venue.trades_of(call.owner)
+            for t in self.venue.trades_of(viewer.api_key)
             if (not p.get("id") or t.id == p["id"])
             and (not p.get("market") or t.market == p["market"])
             and (not p.get("asset_id") or t.asset_id == p["asset_id"])
@@ -333,6 +342,14 @@ class Gateway:
             and (before is None or t.match_time < before)
         ]
         return self._page(trades, p.get("next_cursor"))
+
+    def _account(self, call: Call) -> Account:
+        """The caller's account on an authenticated route (`apply` has already refused a call
+        without one)."""
+        account = self.venue.account(call.owner)
+        if account is None:
+            raise VenueError(401, UNAUTHORIZED)
+        return account
 
     def _page(self, items: list, cursor: str | None) -> dict:
         """Offset cursors in base64, as the real API: "MA==" first, "LTE=" after the last."""
@@ -350,12 +367,12 @@ class Gateway:
     def _get_notifications(self, call: Call) -> list:
         return [
             {"id": n.id, "type": n.type, "owner": n.owner, "payload": dict(n.payload)}
-            for n in self.venue.pending_notifications(call.owner)
+            for n in self.venue.pending_notifications(_owner(call))
         ]
 
     def _drop_notifications(self, call: Call) -> str:
         ids = [i for i in call.params.get("ids", "").split(",") if i]
-        self.venue.drop_notifications(call.owner, ids)
+        self.venue.drop_notifications(_owner(call), ids)
         return "OK"
 
     def _balance_allowance(self, call: Call) -> dict:
@@ -366,11 +383,11 @@ class Gateway:
             asset = call.params["token_id"]
         else:
             raise VenueError(400, "Invalid asset type")
-        return {"balance": base_units(self.venue.balance(call.owner, asset)), "allowance": MAX_ALLOWANCE}
+        return {"balance": base_units(self.venue.balance(_owner(call), asset)), "allowance": MAX_ALLOWANCE}
 
     def _heartbeat(self, call: Call) -> dict:
         heartbeat_id = call.body.get("heartbeat_id") if isinstance(call.body, dict) else None
-        return {"status": "ok", "heartbeat_id": self.venue.heartbeat(call.owner, heartbeat_id)}
+        return {"status": "ok", "heartbeat_id": self.venue.heartbeat(_owner(call), heartbeat_id)}
 
     # ---- public market data ------------------------------------------------------------
 
@@ -393,7 +410,7 @@ class Gateway:
 
     def _midpoint(self, call: Call) -> dict:
         token_id, _ = self._token(call)
-        mid = self.venue.book(token_id).midpoint()
+        mid = _book_of(self.venue, token_id).midpoint()
         if mid is None:
             raise VenueError(404, "No orderbook exists for the requested token id")
         return {"mid": fmt(mid)}
@@ -421,6 +438,23 @@ class Gateway:
 
 
 # ---- renderers: the venue's records in the real API's shapes --------------------------------
+
+
+def _book_of(venue: Venue, token_id: str) -> Book:
+    """The book of a listed token: the venue lists a market's books with it, so a missing one is
+    a simulator bug (answered 500, as any exception but a VenueError)."""
+    book = venue.book(token_id)
+    if book is None:
+        raise LookupError(f"no book for listed token {token_id}")
+    return book
+
+
+def _market_of(venue: Venue, token_id: str) -> Market:
+    """The market of a token whose book exists (listed together; see _book_of)."""
+    market = venue.market_of(token_id)
+    if market is None:
+        raise LookupError(f"no market for token {token_id}")
+    return market
 
 
 def _amount(value: Decimal) -> str:
@@ -501,7 +535,7 @@ def trade_json(trade: Trade, viewer: Account) -> dict:
 
 def book_json(venue: Venue, token_id: str) -> dict:
     """Bids ascending and asks descending (best price LAST), as the real /book lists them."""
-    book, market = venue.book(token_id), venue.market_of(token_id)
+    book, market = _book_of(venue, token_id), _market_of(venue, token_id)
     summary = OrderBookSummary(
         market=market.condition_id,
         asset_id=token_id,
@@ -538,7 +572,7 @@ def market_json(venue: Venue, market) -> dict:
         if market.winner_token_id is not None:
             price = Decimal(1 if token.token_id == market.winner_token_id else 0)
         else:
-            book = venue.book(token.token_id)
+            book = _book_of(venue, token.token_id)
             price = book.midpoint() or book.last_trade_price or Decimal("0.5")
         tokens.append(
             {

@@ -95,7 +95,7 @@ def updown_market(
     minutes = window_seconds // 60
     slug = f"{symbol}-updown-{minutes}m-{window_start}"
     condition_id = "0x" + _digest(f"condition:{slug}").hex()
-    tokens = tuple(
+    up, down = (
         Token(str(int.from_bytes(_digest(f"token:{condition_id}:{outcome}"), "big")), outcome) for outcome in OUTCOMES
     )
     question = f"{symbol.upper()} Up or Down - {iso_utc(window_start)} to {iso_utc(window_start + window_seconds)}"
@@ -103,7 +103,7 @@ def updown_market(
         condition_id=condition_id,
         slug=slug,
         question=question,
-        tokens=tokens,
+        tokens=(up, down),
         tick_size=tick,
         min_size=Decimal(str(min_size)),
         window_start=window_start,

@@ -68,14 +68,14 @@ class BalanceLag(FaultKind):
         if str(order.get("side")) not in ("1", "SELL") or account is None or token not in net.balances.steps:
             return None
         try:
-            size = Decimal(int(order.get("makerAmount"))) / BASE_UNITS
-        except (TypeError, ValueError):
+            size = Decimal(int(order["makerAmount"])) / BASE_UNITS
+        except (KeyError, TypeError, ValueError):
             return None  # malformed: the venue rejects it
         for one in armed:
             if not net.in_window(one):
                 continue
             lagged = net.balances.lagged(net, token, one)
-            if lagged - net.venue.locked(account, token) < size <= net.venue.available(call.owner, token):
+            if lagged - net.venue.locked(account, token) < size <= net.venue.available(account.api_key, token):
                 net.trace(
                     TraceType.FAULT,
                     kind=self.name,

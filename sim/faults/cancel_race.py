@@ -36,7 +36,7 @@ class CancelRace(FaultKind):
             order = net.venue.orders.get(order_id or "")
             if one.state.get("checked") == order_id and order is not None and order.is_open:
                 size = one.fault.get("size") or order.remaining
-                net.venue.fill_resting(order_id, size)
+                net.venue.fill_resting(order.id, size)
                 net.fire(one, order_id=order_id, size=str(size))
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

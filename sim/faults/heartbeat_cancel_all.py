@@ -20,7 +20,7 @@ class HeartbeatCancelAll(FaultKind):
 
     def _cancel_all(self, net: Net, armed: Armed) -> Any:
         yield net.env.timeout(net.until(float(armed.fault.get("at"))))
-        account = net.venue.account(net.owner)
+        account = net.venue.accounts[net.owner]
         lapsed = net.env.now - HEARTBEAT_TIMEOUT - 1
         account.heartbeat_at = lapsed if account.heartbeat_at is None else min(account.heartbeat_at, lapsed)
         canceled = [oid for oid in net.venue.heartbeat_sweep() if net.venue.orders[oid].owner == net.owner]

@@ -14,7 +14,7 @@ class LateFill(FaultKind):
     def before_venue(self, net: Net, armed: Armory, call: Call) -> None:
         if call.route != "DELETE /order" or not isinstance(call.body, dict):
             return
-        order_id = call.body.get("orderID")
+        order_id = call.body.get("orderID", "")  # "" is no order, as a missing id
         for one in armed:
             if net.targets(one, order_id):
                 size = one.fault.get("size") or net.venue.orders[order_id].remaining

@@ -150,10 +150,10 @@ class Network(Hooks):
     # ---- the hook: every request ------------------------------------------------------------------
 
     def legs(self, route: str) -> tuple[float, float]:
-        req, resp = BASE_LEGS.get(route, DEFAULT_LEG)
+        base_req, base_resp = BASE_LEGS.get(route, DEFAULT_LEG)
         # seeded jitter: +-25 % per leg, in whole milliseconds
-        req = req * (0.75 + 0.5 * self.rng.random())
-        resp = resp * (0.75 + 0.5 * self.rng.random())
+        req = base_req * (0.75 + 0.5 * self.rng.random())
+        resp = base_resp * (0.75 + 0.5 * self.rng.random())
         for kind in LEGS:
             armed = self.active(kind.name)
             if armed:

@@ -15,7 +15,7 @@ class OrderNotFoundAfterMatch(FaultKind):
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
         if call.route != "GET /data/order":
             return answer
-        order_id = call.params.get("id")
+        order_id = call.params.get("id", "")  # "" is no order, as a missing id
         for one in armed:
             if net.targets(one, order_id) and net.venue.orders[order_id].status == "MATCHED":
                 net.trace(TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id)

@@ -13,6 +13,7 @@ seed and freezing wall-clock time to the simulated clock (freezegun, moved at ev
 from __future__ import annotations
 
 import datetime
+import inspect
 import json
 import logging
 import os
@@ -138,7 +139,8 @@ class _Run:
         # `replay --bot` replays the same market against other code.
         self.market_rng = random.Random(f"{seed}:market")
         self.network_rng = random.Random(f"{seed}:network")
-        start = self.window_start = scenario.window_start
+        start = scenario.window_start
+        self.window_start = float(start)  # BotHost's
         self.env = simpy.Environment(initial_time=float(start))
         self.freezer = None
         self._frozen_at: float | None = None
@@ -147,7 +149,8 @@ class _Run:
         self.trace: list[dict] = []
         self.events: list[AuditEvent] = []
         # the clock the venue reads thousands of times a run: Environment.now's getter, bound
-        self.venue = Venue(type(self.env).now.fget.__get__(self.env))
+        # (read statically: mypy types a property read on the class as its getter's signature)
+        self.venue = Venue(inspect.getattr_static(type(self.env), "now").fget.__get__(self.env))
         self.venue.listeners.append(self._trace_venue)
         market_spec = scenario.market
         self.market = self.venue.open_updown_market(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
@@ -264,9 +265,13 @@ def _path(parts) -> str:
 def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
     """(field path, human message) for the first schema violation."""
     path = _path(error.absolute_path)
-    v, value = error.validator, error.instance
+    v = error.validator
+    # the failing JSON value and the keyword's value: any JSON (the stubs add Unset, the default
+    # of an error built by hand; an error a validator yields always has both)
+    value: Any = error.instance
+    expected: Any = error.validator_value
     if v == "additionalProperties":
-        extra = sorted(set(value) - set(error.schema.get("properties", {})))
+        extra = sorted(set(value) - set(_schema(error).get("properties", {})))
         return _path([*error.absolute_path, extra[0]]), "unknown key"
     if v == "propertyNames":
         return _path([*error.absolute_path, value]), "unknown key"
@@ -274,23 +279,31 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
         missing = error.message.split("'")[1]
         return path or "(top level)", f"missing required key {missing!r}"
     if v == "type":
-        return path, f"must be of type {error.validator_value}, got {type(value).__name__} {value!r}"
+        return path, f"must be of type {expected}, got {type(value).__name__} {value!r}"
     if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[v]
-        rule = f"must be {op} {error.validator_value}"
-        if error.schema is _PRICE or (
-            error.schema.get("exclusiveMinimum") == 0 and error.schema.get("exclusiveMaximum") == 1
-        ):
+        rule = f"must be {op} {expected}"
+        schema = _schema(error)
+        if schema is _PRICE or (schema.get("exclusiveMinimum") == 0 and schema.get("exclusiveMaximum") == 1):
             rule = "must be a price strictly between 0 and 1"
         return path, f"{rule}, got {value!r}"
     if "propertyNames" in error.schema_path:
         return _path([*error.absolute_path, value]), "unknown key"
     if v in ("enum", "const"):
-        allowed = error.validator_value if v == "enum" else [error.validator_value]
+        allowed = expected if v == "enum" else [expected]
         return path, f"must be one of {', '.join(map(str, allowed))}; got {value!r}"
     if v == "pattern":
-        return path, f"must match {error.validator_value!r}, got {value!r}"
+        return path, f"must match {expected!r}, got {value!r}"
     return path, error.message
+
+
+def _schema(error: jsonschema.ValidationError) -> Mapping[str, Any]:
+    """The schema holding the failed keyword: a mapping for every keyword _message reads it for
+    (only a `false` schema is a bool, and its errors name no keyword)."""
+    schema = error.schema
+    if not isinstance(schema, Mapping):
+        raise AttributeError(f"a {type(schema).__name__} schema has no keywords")  # as .get() would
+    return schema
 
 
 def _check(instance: Any, sub_schema: dict, file: str, prefix: list) -> None:

@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 
 from core.audit import AuditLog, attach_file_logs, detach
@@ -81,9 +82,9 @@ def run(out: str) -> int:
     eth = open_trade(bot, ex, "ETH", "eth-up", "8.00")
     open_trade(bot, ex, "SOL", "sol-up", "6.00")
     open_trade(bot, ex, "XRP", "xrp-up", "5.00")
-    script: dict[int, object] = {}
+    script: dict[int, Callable[[], None]] = {}
 
-    def at(t: int, fn) -> None:
+    def at(t: int, fn: Callable[[], None]) -> None:
         script[WINDOW_START + t] = fn
 
     def bids_up() -> None:

@@ -155,11 +155,12 @@ def evaluate(run: Run, thresholds: dict[str, float | None]) -> list[Alert]:
     if placed:
         over("scale_in_fill_rate_min", "run", filled / placed, f"{filled} of {placed} scale-in orders filled", percent)
     complete, started = cancel_success(run.scenarios)
-    if started:
+    success = rate(complete, started)  # None when none started
+    if success is not None:
         over(
             "cancel_success_rate_min",
             "run",
-            rate(complete, started),
+            success,
             f"{complete} of {started} safe cancellations verified complete",
             percent,
         )

@@ -115,7 +115,7 @@ def machine() -> dict:
 class _Recorder:
     """Collects the simulated times of the bot's monitor cycles and notification polls."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.cycles: list[float] = []
         self.polls: list[float] = []
 

@@ -285,6 +285,8 @@ def _lifecycles(audit: list[dict]) -> tuple[list[ScaleIn], list[SafeCancel], Cou
         "scale_in.venue_cancelled": "cancelled by venue",
         "scale_in.not_placed": "not placed",
     }
+    item: ScaleIn | None
+    cancel: SafeCancel | None
     for event in audit:
         kind, fields, t = event.get("kind", ""), event.get("fields") or {}, event["t"]
         if kind == "scale_in.placement":

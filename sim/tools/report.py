@@ -486,9 +486,9 @@ def _fault_rows(scenario: Scenario) -> list:
             continue
         candidates = [i for i, f in enumerate(faults) if f.get("kind") == kind]
         inside = [i for i in candidates if float(faults[i].get("from", 0)) <= t < float(faults[i].get("to", 1e18))]
-        target = (inside or candidates or [None])[0]
-        if target is not None:
-            fired[target] += 1
+        matching = inside or candidates
+        if matching:
+            fired[matching[0]] += 1
     rows = []
     for number, fault in enumerate(faults):
         params = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fault.items() if k != "kind")

@@ -228,7 +228,7 @@ def _draw(ax, scenario: Scenario, lanes, rows, y) -> None:
 
 
 def _legend_handles(scenario: Scenario) -> list:
-    handles = [
+    handles: list[Line2D | Patch] = [
         Line2D([], [], color=ROLE_COLOURS["scale-in"], linewidth=6, label="scale-in order (BUY)"),
         Line2D([], [], color=ROLE_COLOURS["exit"], linewidth=6, label="exit order (SELL)"),
         Line2D([], [], linestyle="none", marker="D", markersize=5, color="black", label="fill"),
