@@ -318,6 +318,18 @@ def render(event: AuditEvent) -> str:
     return f"{emoji} NOTIFICATION AUDIT: {text}"
 
 
+# The audit kinds that end a scale-in order's life, and the outcome each records: exactly one of
+# them closes every placed scale-in (the lifecycle-complete invariant; the report's fill rates).
+SCALE_IN_TERMINAL: dict[str, str] = {
+    "scale_in.filled_immediate": "filled",
+    "scale_in.filled_delayed": "filled",
+    "scale_in.cancelled": "cancelled",
+    "scale_in.venue_cancelled": "cancelled by venue",
+    "scale_in.failed": "failed",
+    "scale_in.not_placed": "not placed",
+}
+
+
 def format_time(t: float) -> str:
     """Event time as UTC text, millisecond precision; from the event, never from the wall clock."""
     millis = int(round(t * 1000))

@@ -22,6 +22,14 @@ class TraceType(StrEnum):
     MARKET = "market"  # a scripted market event: action, details
 
 
+class HarnessAction(StrEnum):
+    """The `action` of a TraceType.HARNESS record."""
+
+    BEGIN = "begin"  # scenario, seed, mode
+    OPEN_TRADE = "open_trade"  # trade, token, size: the bot is handed a position
+    END = "end"
+
+
 def responses_with_requests(trace: Iterable[dict]) -> Iterator[tuple[dict | None, dict]]:
     """Every response record in trace order, with the request record of the same seq (None when
     the trace has no such request)."""

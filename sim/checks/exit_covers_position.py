@@ -19,7 +19,7 @@ from sim.checks.facts import ZERO
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import FAILED, OPEN_STATUSES
 from sim.runner.harness import RunResult
-from sim.trace import TraceType, responses_with_requests
+from sim.trace import HarnessAction, TraceType, responses_with_requests
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
@@ -45,7 +45,12 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     for trade in ledger.trades():
         token = result.trade_tokens.get(trade.trade_id, trade.token_id)
         opened = next(
-            (r["t"] for r in result.trace if r.get("action") == "open_trade" and r.get("trade") == trade.trade_id), None
+            (
+                r["t"]
+                for r in result.trace
+                if r.get("action") == HarnessAction.OPEN_TRADE and r.get("trade") == trade.trade_id
+            ),
+            None,
         )
         if opened is None:
             continue

@@ -3,25 +3,17 @@ line (filled, cancelled, failed) by the end of the run; no grace beyond the run'
 
 from __future__ import annotations
 
-from core.audit import dated_line, render
+from core.audit import SCALE_IN_TERMINAL, dated_line, render
 from core.ledger import Ledger
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import bot_orders
 from sim.runner.harness import RunResult
 
 ID = "lifecycle-complete"
-TERMINAL_KINDS = (
-    "scale_in.filled_immediate",
-    "scale_in.filled_delayed",
-    "scale_in.cancelled",
-    "scale_in.venue_cancelled",
-    "scale_in.failed",
-    "scale_in.not_placed",
-)
 
 
 def check(result: RunResult, ledger: Ledger) -> Check:
-    terminal = {e.fields.get("order_id") for e in result.events if e.kind in TERMINAL_KINDS}
+    terminal = {e.fields.get("order_id") for e in result.events if e.kind in SCALE_IN_TERMINAL}
     last_line: dict[str, str] = {}
     for event in result.events:
         oid = event.fields.get("order_id")

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from sim.faults import CATALOGUE
 from sim.faults.kind import Draws
+from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 
-WINDOW = 900
+WINDOW = DEFAULT_WINDOW_LENGTH  # drawn scenarios keep the default window
 # Weighted toward the order routes, where the races live (repeats weigh; shrinking goes to the first)
 ENDPOINTS = [
     "POST /order",

@@ -147,6 +147,14 @@ class Network(Hooks):
         except Exception:  # noqa: BLE001 - a malformed order has no id; the venue rejects it
             return ""
 
+    def posted_order(self, call: Call) -> tuple[str, str, str] | None:
+        """(order id, token, "BUY" | "SELL") of a POST /order, or None for any other request."""
+        if call.route != "POST /order" or not isinstance(call.body, dict):
+            return None
+        order = call.body.get("order") or {}
+        side = "BUY" if str(order.get("side")) in ("0", "BUY") else "SELL"
+        return self.order_id(order), str(order.get("tokenId", "")), side
+
     # ---- the hook: every request ------------------------------------------------------------------
 
     def legs(self, route: str) -> tuple[float, float]:

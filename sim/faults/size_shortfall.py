@@ -13,12 +13,10 @@ from sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Net
 
 class SizeShortfall(FaultKind):
     def before_venue(self, net: Net, armed: Armory, call: Call) -> None:
-        if call.route != "POST /order" or not isinstance(call.body, dict):
+        posted = net.posted_order(call)
+        if posted is None:
             return
-        order = call.body.get("order") or {}
-        order_id = net.order_id(order)
-        token = str(order.get("tokenId", ""))
-        side = "BUY" if str(order.get("side")) in ("0", "BUY") else "SELL"
+        order_id, token, side = posted
         for one in armed:
             if net.is_target_request(one, token, side):
                 net.venue.share_shortfall[order_id] = Decimal(str(one.fault.get("shortfall")))

@@ -31,7 +31,7 @@ from freezegun import freeze_time
 from py_clob_client.clob_types import ApiCreds
 from py_clob_client.signer import Signer
 
-from core.audit import AuditEvent, AuditLog, attach_file_logs, detach, format_time, render
+from core.audit import AuditEvent, AuditLog, attach_file_logs, dated_line, detach, render
 from core.bot import Bot
 from core.clob_adapter import ClobExchange
 from core.config import StrategyConfig
@@ -45,7 +45,7 @@ from sim.faults.network import Network
 from sim.runner.kernel import Kernel, SimClock, Task
 from sim.runner.market import MarketModel
 from sim.runner.scenario import Scenario
-from sim.trace import TraceType
+from sim.trace import HarnessAction, TraceType
 
 # The real constructor, captured before any freeze: freezegun swaps datetime.datetime while it
 # is active, and module attributes that hold the class itself (a bound method is left alone).
@@ -98,9 +98,7 @@ class RunResult:
 
     def audit_log(self, level: int = logging.INFO) -> str:
         return "".join(
-            f"{format_time(e.time)} {logging.getLevelName(e.level):<7} {render(e)}\n"
-            for e in self.events
-            if e.level >= level
+            dated_line(e.time, render(e), logging.getLevelName(e.level)) + "\n" for e in self.events if e.level >= level
         )
 
     def trace_jsonl(self) -> str:
@@ -156,8 +154,8 @@ class _Run:
         self.market = self.venue.open_updown_market(
             scenario.symbol,
             start,
-            tick_size=str(market_spec.get("tick_size", "0.01")),
-            min_size=str(market_spec.get("min_size", 5)),
+            tick_size=scenario.tick_size,
+            min_size=str(scenario.min_size),
             window_seconds=scenario.window_length,
         )
         self.address = Signer(BOT_KEY, CHAIN_ID).address()
@@ -178,10 +176,10 @@ class _Run:
             taker_flow=market_spec.get("taker_flow"),
             events=scenario.events,
             resolution=market_spec.get("resolution", "auto"),
-            resolution_delay=float(market_spec.get("resolution_delay", 30)),
+            resolution_delay=scenario.resolution_delay,
             trace=self._trace,
         )
-        self.horizon = scenario.window_length + float(market_spec.get("resolution_delay", 30)) + SETTLE_HORIZON
+        self.horizon = scenario.window_length + scenario.resolution_delay + SETTLE_HORIZON
         self.network = Network(
             self.env,
             self.kernel.wait,
@@ -252,7 +250,9 @@ class _Run:
                 yield self.bot_up  # the bot is down (bot_crash): the trade opens when it is back
             token = self.trade_tokens[spec.id]
             self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
-            self._trace(TraceType.HARNESS, action="open_trade", trade=spec.id, token=token, size=str(spec.size))
+            self._trace(
+                TraceType.HARNESS, action=HarnessAction.OPEN_TRADE, trade=spec.id, token=token, size=str(spec.size)
+            )
             self.bot.open_trade(
                 trade_id=spec.id,
                 symbol=self.scenario.symbol,
@@ -322,7 +322,13 @@ class _Run:
 
                 stack.enter_context(installed(SimTransport(self.gateway)))
             self.bot = self._new_bot()
-            self._trace(TraceType.HARNESS, action="begin", scenario=self.scenario.name, seed=self.seed, mode=self.mode)
+            self._trace(
+                TraceType.HARNESS,
+                action=HarnessAction.BEGIN,
+                scenario=self.scenario.name,
+                seed=self.seed,
+                mode=self.mode,
+            )
             self.model.begin()
             self.network.begin()
             self.env.process(self._open_trades())
@@ -335,7 +341,7 @@ class _Run:
             self.bot.stop()
             for bot in self.bots:
                 bot.ledger.close()
-            self._trace(TraceType.HARNESS, action="end")
+            self._trace(TraceType.HARNESS, action=HarnessAction.END)
         return RunResult(
             scenario=self.scenario,
             seed=self.seed,

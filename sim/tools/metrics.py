@@ -28,12 +28,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.audit import SCALE_IN_TERMINAL
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import TERMINAL_STATUSES
 from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 from sim.tools.errors import UsageError
 from sim.tools.runs import RUN_MARKER
-from sim.trace import TraceType, responses_with_requests
+from sim.trace import HarnessAction, TraceType, responses_with_requests
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
 GREPS: list[tuple[str, str]] = [
@@ -227,7 +228,9 @@ def load_scenario(folder: str) -> Scenario:
     audit = _jsonl(os.path.join(folder, "audit.jsonl"))
     trace = _jsonl(os.path.join(folder, "trace.jsonl"))
     market = (record.get("scenario_data") or {}).get("market") or {}
-    begin = next((r for r in trace if r.get("type") == TraceType.HARNESS and r.get("action") == "begin"), None)
+    begin = next(
+        (r for r in trace if r.get("type") == TraceType.HARNESS and r.get("action") == HarnessAction.BEGIN), None
+    )
     start = float(begin["t"]) if begin else float(market.get("window_start", trace[0]["t"] if trace else 0))
     for event in audit:
         event["t"] = round(float(event["t"]) - start, 6)
@@ -278,13 +281,7 @@ def _lifecycles(audit: list[dict]) -> tuple[list[ScaleIn], list[SafeCancel], Cou
     open_cancels: dict[str, SafeCancel] = {}
     answers: Counter = Counter()
     cancel_errors = 0
-    terminal = {
-        "scale_in.filled_immediate": "filled",
-        "scale_in.filled_delayed": "filled",
-        "scale_in.cancelled": "cancelled",
-        "scale_in.venue_cancelled": "cancelled by venue",
-        "scale_in.not_placed": "not placed",
-    }
+    terminal = SCALE_IN_TERMINAL  # "scale_in.failed" is handled above: it may carry no order id
     item: ScaleIn | None
     cancel: SafeCancel | None
     for event in audit:
@@ -379,7 +376,7 @@ def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]
     )
     trades: dict[str, str] = {}
     for record in trace:
-        if record.get("type") == TraceType.HARNESS and record.get("action") == "open_trade":
+        if record.get("type") == TraceType.HARNESS and record.get("action") == HarnessAction.OPEN_TRADE:
             trades[str(record.get("token"))] = f"#{record.get('trade')}"
     lanes: dict[str, OrderLane] = {}
     voided: set[str] = set()

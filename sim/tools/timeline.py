@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.faults import CATALOGUE
 from sim.faults import names as fault_names
 from sim.tools.metrics import Scenario
 
@@ -82,16 +83,38 @@ def fault_windows(scenario: Scenario) -> list[tuple[float, float, str, str]]:
     spans = []
     for fault in (scenario.record.get("scenario_data") or {}).get("faults") or []:
         kind = str(fault.get("kind"))
+        defaults = CATALOGUE[kind].defaults if kind in CATALOGUE else {}
         if "from" in fault or "to" in fault or kind in ("latency", "balance_lag") or kind.startswith("notification_"):
             spans.append((float(fault.get("from", 0)), float(fault.get("to", horizon)), kind, ""))
         elif kind == "engine_restart":
-            at, down = float(fault["at"]), float(fault.get("duration", 90))
+            at, down = float(fault["at"]), float(fault.get("duration", defaults.get("duration")))
             spans.append((at, at + down, kind, "425"))
-            spans.append((at + down, at + down + float(fault.get("post_only_for", 120)), kind, "post-only"))
+            spans.append(
+                (
+                    at + down,
+                    at + down + float(fault.get("post_only_for", defaults.get("post_only_for"))),
+                    kind,
+                    "post-only",
+                )
+            )
         elif kind == "stale_read" and "at" in fault:
-            spans.append((float(fault["at"]), float(fault["at"]) + float(fault.get("duration", 30)), kind, ""))
+            spans.append(
+                (
+                    float(fault["at"]),
+                    float(fault["at"]) + float(fault.get("duration", defaults.get("duration"))),
+                    kind,
+                    "",
+                )
+            )
         elif kind == "bot_crash":
-            spans.append((float(fault["at"]), float(fault["at"]) + float(fault.get("restart_after", 5)), kind, ""))
+            spans.append(
+                (
+                    float(fault["at"]),
+                    float(fault["at"]) + float(fault.get("restart_after", defaults.get("restart_after"))),
+                    kind,
+                    "",
+                )
+            )
     return spans
 
 
