@@ -38,3 +38,18 @@ def test_the_venue_cancels_the_uncovered_exit_so_core_keeps_every_balance_non_ne
     assert result.passed, [(c.id, c.evidence) for c in result.failures]
     statuses = [e["fields"].get("reason") for e in result.venue.events if e["kind"] == "order_status"]
     assert "insufficient balance after a FAILED trade" in statuses
+
+
+def test_a_fill_counted_only_by_the_end_of_window_reconcile_breaks_fill_reaches_ledger_though_the_ledger_ends_right():
+    result = sim.run(scenario("bot-crash-mid-placement-restart-reconciles"), bot="reconcile-only-fills")
+    failed = {c.id for c in result.failures if c.kind == "invariant"}
+    assert failed == {"fill-reaches-ledger"}  # ledger-matches-exchange passes: the harm was healed
+    (evidence,) = check_of(result, "fill-reaches-ledger").evidence
+    assert "reached the ledger only " in evidence and evidence.endswith("s later")
+    late = float(evidence.rsplit("only ", 1)[1].removesuffix("s later"))
+    assert late > 60.0
+
+
+def test_core_counts_every_fill_within_the_bound_even_across_a_crash():
+    result = sim.run(scenario("bot-crash-mid-placement-restart-reconciles"))
+    assert check_of(result, "fill-reaches-ledger").passed

@@ -18,6 +18,7 @@ from core.ledger import Ledger
 from sim.checks import (
     balances_non_negative,
     exit_covers_position,
+    fill_reaches_ledger,
     ledger_matches_exchange,
     lifecycle_complete,
     no_crash,
@@ -77,6 +78,12 @@ REGISTRY: tuple[Invariant, ...] = (
         "while a trade is active, its shares are covered by live exit orders "
         "within EXIT_GRACE seconds (an exit sized from a lagging balance is not)",
         exit_covers_position.check,
+    ),
+    Invariant(
+        fill_reaches_ledger.ID,
+        "every venue fill of a bot order reaches the bot's ledger within 60 s of its match "
+        "(time the bot was down does not count)",
+        fill_reaches_ledger.check,
     ),
     Invariant(
         balances_non_negative.ID,
