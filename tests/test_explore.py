@@ -57,3 +57,26 @@ def test_every_drawn_scenario_is_a_valid_scenario_file():
         from_dict(yaml.safe_load(yaml.safe_dump(data)))
 
     check()
+
+
+def test_the_budget_is_a_hard_wall_time_bound_that_includes_shrinking(tmp_path):
+    import time
+
+    began = time.perf_counter()
+    state = explore(bot="double-count", seed=1, budget=6.0, out=str(tmp_path), progress=None)
+    took = time.perf_counter() - began
+    assert took <= 6.0 * 1.1, took
+    assert state.seconds <= 6.0 * 1.1
+    # found within the budget even when shrinking is cut short: the smallest failing case so far
+    assert state.path is not None
+    assert {c.id for c in sim.run(load(state.path), bot="double-count").failures} >= {state.failures[0].id}
+
+
+def test_explore_prints_the_shrunk_scenario_itself(tmp_path, capsys):
+    from sim.tools.cli import main
+
+    assert main(["explore", "--bot", "double-count", "--examples", "40", "--seed", "3", "--out", str(tmp_path)]) == 1
+    printed = capsys.readouterr().out
+    (path,) = tmp_path.glob("*.yaml")
+    body = path.read_text(encoding="utf-8")
+    assert "\n".join("    " + line for line in body.splitlines()) in printed

@@ -20,6 +20,8 @@ CAUGHT_BY = {
     "blind-repost": ("timeout-after-apply-no-duplicate", "single-scale-in"),
     "untracked-after-status": ("latency-spikes-and-html-403", "no-orphan-orders"),
     "exit-from-balance": ("scale-in-delayed-fill", "exit-covers-position"),
+    # healed by the end-of-window reconcile: only the in-time check fails there
+    "reconcile-only-fills": ("bot-crash-mid-placement-restart-reconciles", "fill-reaches-ledger"),
 }
 
 

@@ -12,6 +12,9 @@ carries one real-world bug class. The harness proves its worth by failing every 
   blind-repost             after a placement timeout, posts the order again
   untracked-after-status   forgets an order when the status check right after placing fails
   exit-from-balance        sizes the exit plan from the token balance (which lags fills)
+  reconcile-only-fills     counts fills only in the periodic reconcile, treating the placement
+                           answer and the fill notifications as hints: the ledger is right at
+                           the end, but minutes late meanwhile (only fill-reaches-ledger sees it)
 """
 
 from __future__ import annotations
@@ -180,6 +183,20 @@ class ExitFromBalanceBot(Bot):
     monitor_class = ExitFromBalanceMonitor
 
 
+# ---- reconcile-only-fills -------------------------------------------------------------------
+
+
+class ReconcileOnlyFills(FillPath):
+    def apply(self, fill: FillSeen, *, source: str, detection: str = "Delayed") -> FillOutcome:
+        if source != "reconciliation":
+            return FillOutcome.DUPLICATE  # BUG: "a hint; the reconcile job books fills"
+        return super().apply(fill, source=source, detection=detection)
+
+
+class ReconcileOnlyFillsBot(Bot):
+    fill_path_class = ReconcileOnlyFills
+
+
 VARIANTS: dict[str, type[Bot]] = {
     "check-then-cancel": CheckThenCancelBot,
     "drop-cancelled-partial": DropCancelledPartialBot,
@@ -187,4 +204,5 @@ VARIANTS: dict[str, type[Bot]] = {
     "blind-repost": BlindRepostBot,
     "untracked-after-status": UntrackedAfterStatusBot,
     "exit-from-balance": ExitFromBalanceBot,
+    "reconcile-only-fills": ReconcileOnlyFillsBot,
 }

@@ -16,7 +16,9 @@ from typing import Any
 
 from core.ledger import Ledger
 from sim.checks import (
+    balances_non_negative,
     exit_covers_position,
+    fill_reaches_ledger,
     ledger_matches_exchange,
     lifecycle_complete,
     no_crash,
@@ -76,6 +78,18 @@ REGISTRY: tuple[Invariant, ...] = (
         "while a trade is active, its shares are covered by live exit orders "
         "within EXIT_GRACE seconds (an exit sized from a lagging balance is not)",
         exit_covers_position.check,
+    ),
+    Invariant(
+        fill_reaches_ledger.ID,
+        "every venue fill of a bot order reaches the bot's ledger within 60 s of its match "
+        "(time the bot was down does not count)",
+        fill_reaches_ledger.check,
+    ),
+    Invariant(
+        balances_non_negative.ID,
+        "at every moment no venue account holds a negative token or cash balance, and the "
+        "recorded movements add up to the final balances (bound: zero, not even for an instant)",
+        balances_non_negative.check,
     ),
     Invariant(
         simulator_healthy.ID,

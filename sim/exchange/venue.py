@@ -515,7 +515,21 @@ class Venue:
             self._record(
                 VenueEvent.TRADE_VOIDED, trade_id=trade_id, movements=[[o, a, fmt(-d)] for o, a, d in trade.movements]
             )
+            for owner, asset, delta in trade.movements:
+                if asset != COLLATERAL and delta > ZERO:
+                    self._cancel_uncovered_sells(self.accounts[owner], asset)
         return trade
+
+    def _cancel_uncovered_sells(self, account: Account, token_id: str) -> None:
+        """The shares a FAILED trade took back can no longer back a resting SELL: as the real
+        operator does with orders whose balance vanished, cancel the account's SELLs on the token,
+        newest first, until the rest are covered. Without this a resting exit sized on the void
+        fill matches in full and the account goes short (repro ghost-exit-after-failed)."""
+        sells = [o for o in account.open_orders.values() if o.side == SELL and o.asset_id == token_id]
+        for order in reversed(sells):
+            if self.locked(account, token_id) <= account.balance(token_id):
+                break
+            self._cancel(order, CANCELED, "insufficient balance after a FAILED trade")
 
     # ---- the rest of the market --------------------------------------------------------
 

@@ -14,6 +14,26 @@ from hypothesis import strategies as st
 from sim.faults.kind import SECONDS, BotHost, Draws, Fault, FaultKind, T
 from sim.trace import TraceType
 
+NAME = "bot_crash"
+
+
+def downtime(trace: list[dict]) -> list[tuple[float, float]]:
+    """The excuse this kind gives checks that bound a reaction time: the (killed, restarted)
+    intervals, from the trace; a bot never restarted is down until the end (inf). No bot can
+    react while it is not running, so a bound counts only time the bot was up."""
+    intervals: list[tuple[float, float]] = []
+    killed = None
+    for record in trace:
+        if record.get("type") == TraceType.FAULT and record.get("kind") == NAME:
+            if record.get("phase") == "killed":
+                killed = record["t"]
+            elif record.get("phase") == "restarted" and killed is not None:
+                intervals.append((killed, record["t"]))
+                killed = None
+    if killed is not None:
+        intervals.append((killed, float("inf")))
+    return intervals
+
 
 class BotCrash(FaultKind):
     def begin_bot(self, host: BotHost, fault: Fault) -> None:
@@ -36,7 +56,7 @@ class BotCrash(FaultKind):
 
 
 KIND = BotCrash(
-    "bot_crash",
+    NAME,
     "The bot's tasks die at `at`; a new bot starts `restart_after` s later on the same SQLite database.",
     {"at": T, "restart_after": SECONDS},
     ("at",),

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 from tabulate import tabulate
 
@@ -25,6 +26,7 @@ from sim.bots import names as bot_names
 from sim.bots import resolve as resolve_bot
 from sim.faults import names as fault_names
 from sim.runner.scenario import ScenarioError, from_dict
+from sim.tools import STARTED
 from sim.tools.errors import UsageError
 from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, load_all, prepare_out
 
@@ -227,6 +229,7 @@ def cmd_explore(args) -> int:
         progress=sys.stderr,
         searches=workers,
         workers=workers,
+        started=args.started,
     )
     if state.path is None:
         print(
@@ -237,8 +240,9 @@ def cmd_explore(args) -> int:
     print(f"invariant violated: {failure.id}: {failure.message}")
     for item in failure.evidence:
         print(f"  {item}")
-    print(f"found and shrunk in {state.examples} runs ({state.seconds:.1f}s); minimal scenario:")
-    print(state.path)
+    print(f"found and shrunk in {state.examples} runs ({state.seconds:.1f}s); minimal scenario, {state.path}:")
+    with open(state.path, encoding="utf-8") as handle:  # printed whole, as hypothesis prints its example
+        print("    " + handle.read().rstrip("\n").replace("\n", "\n    "))
     print(f"reproduce: clobsim run {state.path} --bot {args.bot}")
     return 1
 
@@ -385,7 +389,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """argv None: the process's own command line, whose clock started with the process (a
+    budget counts the imports); a list (tests, embedding): the clock starts now."""
     args = parser().parse_args(argv)
+    args.started = STARTED if argv is None else time.perf_counter()
     try:
         return args.func(args)
     except (ScenarioError, UsageError) as exc:

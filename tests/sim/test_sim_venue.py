@@ -49,6 +49,23 @@ def test_failed_trade_voids_both_sides_balances_but_keeps_size_matched(venue, me
     assert [t["status"] for t in me.get_trades()] == ["FAILED"]
 
 
+def test_a_failed_trade_cancels_the_resting_sell_its_shares_backed_and_keeps_the_covered_one(venue, me, them, up, kit):
+    venue.deposit(kit.BOT.api_key, up, 5)
+    venue.deposit(kit.OTHER.api_key, up, 10)
+    bought = kit.place(me, up, 0.50, 10)
+    kit.place(them, up, 0.50, 10, side="SELL")
+    trade_id = venue.orders[bought["orderID"]].associate_trades[0]
+    covered = kit.place(me, up, 0.99, 5, side="SELL")  # the 5 held before the trade
+    ghost = kit.place(me, up, 0.99, 10, side="SELL")  # sized on the fill that is about to FAIL
+
+    venue.advance_trade(trade_id, "RETRYING")
+    venue.advance_trade(trade_id, "FAILED")
+
+    assert venue.orders[ghost["orderID"]].status == "CANCELED"
+    assert venue.orders[covered["orderID"]].status == "LIVE"
+    assert venue.available(kit.BOT.api_key, up) == D("0")
+
+
 def test_trade_status_moves_only_along_the_settlement_path(venue, me, up):
     venue.set_crowd_depth(up, "SELL", "0.55", "20")
     kit_answer = me.post_order(me.create_order(OrderArgs(token_id=up, price=0.55, size=10, side="BUY")))
