@@ -28,8 +28,8 @@ from contextlib import contextmanager
 
 import httpx
 from py_clob_client.http_helpers import helpers
-from py_clob_client_v2.http_helpers import helpers as v2_helpers
 from py_clob_client.signing.hmac import build_hmac_signature
+from py_clob_client_v2.http_helpers import helpers as v2_helpers
 
 from sim.exchange import orderid
 from sim.exchange.gateway import Answer, Gateway, error, split_target

@@ -21,8 +21,8 @@ import jsonschema
 import yaml
 
 from core.config import ConfigError, StrategyConfig
-from sim.faults import CATALOGUE, Fault
 from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS
+from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
 
 # The market's defaults where a scenario leaves a field out; consumers read them through
