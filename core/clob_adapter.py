@@ -1,7 +1,12 @@
-"""The one adapter between core and py-clob-client (0.34.6): core's Exchange port over a ClobClient.
+"""The one adapter between core and the real CLOB clients: core's Exchange port over a ClobClient.
 
-This is the ONLY module in core that imports py_clob_client / py_order_utils. It uses nothing but
-ClobClient's public methods, so a fast-mode look-alike with the same methods can stand in for it.
+Two clients, chosen by core's config (`clob_client`): py-clob-client-v2 1.2.1 (the default: CLOB
+V2, production's protocol since 2026-04-28) and py-clob-client 0.34.6 (V1). This is the ONLY
+module in core that imports them (or py_order_utils). It uses nothing but their ClobClients'
+public methods, so a fast-mode look-alike with the same methods can stand in for either. Where
+the two differ (the order arguments and id, cancel_order(payload) vs cancel(id), get_open_orders
+vs get_orders, the book as a dict vs an OrderBookSummary, two exception families) the branch
+is here and nowhere else.
 
 Error mapping (design.md, clob-reference.md), always chained with ``raise ... from exc``:
 
@@ -31,6 +36,7 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
+from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 from poly_eip712_structs import make_domain
 from py_clob_client.clob_types import (
@@ -46,9 +52,16 @@ from py_clob_client.clob_types import (
 from py_clob_client.config import get_contract_config
 from py_clob_client.constants import POLYGON
 from py_clob_client.exceptions import PolyApiException, PolyException
+from py_clob_client_v2 import clob_types as v2_types
+from py_clob_client_v2.config import get_contract_config as get_contract_config_v2
+from py_clob_client_v2.exceptions import PolyApiException as PolyApiExceptionV2
+from py_clob_client_v2.exceptions import PolyException as PolyExceptionV2
+from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ORDER_TYPE_HASH as V2_ORDER_TYPE_HASH
+from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
 from py_order_utils.builders.exception import ValidationException
 from py_order_utils.utils import normalize_address
 
+from .config import CLOB_CLIENT_V1, CLOB_CLIENT_V2, CLOB_CLIENTS
 from .errors import ExchangeError, NotFound, OutcomeUnknown, Rejected, Transient
 from .model import (
     ZERO,
@@ -73,7 +86,10 @@ if TYPE_CHECKING:
     from py_order_utils.model import SignedOrder
 
 ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
-TICK_SIZES = ("0.1", "0.01", "0.001", "0.0001")  # the client's ROUNDING_CONFIG keys
+TICK_SIZES = ("0.1", "0.01", "0.001", "0.0001")  # py-clob-client's ROUNDING_CONFIG keys
+TICK_SIZES_V2 = ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")  # V2 added 0.005 and 0.0025
+_V2_STRUCT_TYPES = ["bytes32", "uint256", "address", "address", "uint256", "uint256", "uint256", "uint8", "uint8"]
+_V2_STRUCT_TYPES += ["uint256", "bytes32", "bytes32"]
 BASE_UNITS = Decimal(10) ** 6  # USDC and conditional tokens both have 6 decimals
 # The client floors size*100 in binary floats, so 4.35 would be signed as 4.34 (about 1 size in
 # 20). Sending a millionth more survives that floor and still rounds down to the same cent.
@@ -83,20 +99,17 @@ _MESSAGE_LIMIT = 200
 
 
 class ClobClientLike(Protocol):
-    """The part of ClobClient's public API the adapter calls (chain_id and get_address are optional).
+    """The part of the ClobClients' public API the adapter calls on both (chain_id and
+    get_address are optional; the per-client calls are reached through Any, see ClobExchange).
 
-    py-clob-client ships no type information and its answers are JSON, hence the Any results.
+    The clients ship no type information and their answers are JSON, hence the Any results.
     """
 
-    def create_order(self, order_args: OrderArgs, options: PartialCreateOrderOptions, /) -> SignedOrder: ...
+    def create_order(self, order_args: Any, options: Any, /) -> Any: ...
 
-    def post_order(self, order: SignedOrder, /, orderType: OrderType, post_only: bool) -> Any: ...
-
-    def cancel(self, order_id: str, /) -> Any: ...
+    def post_order(self, order: Any, order_type: Any, post_only: bool, /) -> Any: ...
 
     def get_order(self, order_id: str, /) -> Any: ...
-
-    def get_orders(self, params: OpenOrderParams, /) -> Any: ...
 
     def get_trades(self, params: TradeParams, /) -> Any: ...
 
@@ -106,20 +119,34 @@ class ClobClientLike(Protocol):
 
     def get_balance_allowance(self, params: BalanceAllowanceParams, /) -> Any: ...
 
-    def get_order_book(self, token_id: str, /) -> OrderBookSummary: ...
+    def get_order_book(self, token_id: str, /) -> Any: ...
 
     def get_market(self, condition_id: str, /) -> Any: ...
 
 
 class ClobExchange:
-    """core's Exchange port over a py-clob-client ``ClobClient`` (or a look-alike)."""
+    """core's Exchange port over a ``ClobClient`` of `client_name` (or a look-alike of it).
 
-    def __init__(self, client: ClobClientLike, *, chain_id: int | None = None):
+    `client_name` is one of core.config.CLOB_CLIENTS; by default the client's own module says
+    which one it is (a look-alike names itself in ``CLIENT_NAME``).
+    """
+
+    def __init__(self, client: ClobClientLike, *, chain_id: int | None = None, client_name: str | None = None):
         self._client = client
+        name = client_name or getattr(client, "CLIENT_NAME", None)
+        if name is None:
+            name = CLOB_CLIENT_V2 if type(client).__module__.startswith("py_clob_client_v2") else CLOB_CLIENT_V1
+        if name not in CLOB_CLIENTS:
+            raise ValueError(f"unknown CLOB client {name!r}; expected one of {', '.join(CLOB_CLIENTS)}")
+        self.client_name = name
+        self._v2 = name == CLOB_CLIENT_V2
+        # the per-client calls: Any, since the two clients' methods differ in name and types
+        self._any: Any = client
         self._chain_id = int(chain_id or getattr(client, "chain_id", None) or POLYGON)
         get_address = getattr(client, "get_address", None)
         self._address = get_address() if callable(get_address) else None
         self._domains: dict[bool, object] = {}
+        self._separators: dict[bool, bytes] = {}  # V2 domain separators by neg_risk
 
     # ---- placing ---------------------------------------------------------------------------
 
@@ -133,18 +160,33 @@ class ClobExchange:
         venue's id, see there). The size is sent a millionth high (see _SIZE_NUDGE): a look-alike
         client must floor sizes to 2 decimals as the real one does.
         """
-        _validate(command)
-        args = OrderArgs(
-            token_id=command.token_id,
-            price=float(command.price),
-            size=float(size_q(command.size) + _SIZE_NUDGE),
-            side=command.side.value,
-            expiration=command.expiration,
-        )
-        options = PartialCreateOrderOptions(tick_size=command.tick_size, neg_risk=command.neg_risk)
+        _validate(command, TICK_SIZES_V2 if self._v2 else TICK_SIZES)
+        size = float(size_q(command.size) + _SIZE_NUDGE)
+        args: Any
+        options: Any
+        if self._v2:
+            args = v2_types.OrderArgsV2(
+                token_id=command.token_id,
+                price=float(command.price),
+                size=size,
+                side=command.side.value,
+                expiration=command.expiration,
+            )
+            options = v2_types.PartialCreateOrderOptions(tick_size=command.tick_size, neg_risk=command.neg_risk)
+        else:
+            args = OrderArgs(
+                token_id=command.token_id,
+                price=float(command.price),
+                size=size,
+                side=command.side.value,
+                expiration=command.expiration,
+            )
+            options = PartialCreateOrderOptions(tick_size=command.tick_size, neg_risk=command.neg_risk)
         with self._boundary("prepare order", local_rejects=True):
             signed = self._client.create_order(args, options)
-            order_id = self._order_id(signed, command.neg_risk)
+            order_id = (
+                self._order_id_v2(signed, command.neg_risk) if self._v2 else self._order_id(signed, command.neg_risk)
+            )
         return PreparedOrder(order_id=order_id, command=command, signed=signed)
 
     def post_order(self, prepared: PreparedOrder) -> Placement:
@@ -157,9 +199,8 @@ class ClobExchange:
         """
         command = prepared.command
         with self._boundary("post order", write=True, order_id=prepared.order_id):
-            answer = self._client.post_order(
-                prepared.signed, orderType=getattr(OrderType, command.order_type), post_only=command.post_only
-            )
+            # positional: V1 names the type `orderType`, V2 `order_type`; both take "GTC", ...
+            answer = self._client.post_order(prepared.signed, getattr(OrderType, command.order_type), command.post_only)
             if not isinstance(answer, dict):
                 raise TypeError(f"post answer is not an object: {answer!r}")
             error = _one_line(answer.get("errorMsg") or "")
@@ -175,7 +216,9 @@ class ClobExchange:
     def cancel_order(self, order_id: str) -> CancelAck:
         """The answer never says how much matched: callers read the order afterwards."""
         with self._boundary("cancel order", write=True, order_id=order_id):
-            return _cancel_ack(order_id, self._client.cancel(order_id))
+            if self._v2:
+                return _cancel_ack(order_id, self._any.cancel_order(v2_types.OrderPayload(orderID=order_id)))
+            return _cancel_ack(order_id, self._any.cancel(order_id))
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -191,11 +234,15 @@ class ClobExchange:
 
     def open_orders(self, asset_id: str = "") -> list[OrderSnapshot]:
         with self._boundary("list open orders"):  # the client follows next_cursor to "LTE="
-            raw = self._client.get_orders(OpenOrderParams(asset_id=asset_id or None))
+            if self._v2:
+                raw = self._any.get_open_orders(v2_types.OpenOrderParams(asset_id=asset_id or None))
+            else:
+                raw = self._any.get_orders(OpenOrderParams(asset_id=asset_id or None))
             return [_order_snapshot(item) for item in raw or ()]
 
     def trades(self, asset_id: str = "") -> list[TradeSnapshot]:
-        params = TradeParams(asset_id=asset_id or None, maker_address=self._address)
+        trade_params = v2_types.TradeParams if self._v2 else TradeParams
+        params = trade_params(asset_id=asset_id or None, maker_address=self._address)
         with self._boundary("list trades"):
             return [_trade_snapshot(item) for item in self._client.get_trades(params) or ()]
 
@@ -210,13 +257,15 @@ class ClobExchange:
         if not notification_ids:
             return  # the client would send a bare "?" query: nothing to drop
         with self._boundary("drop notifications", write=True):
-            self._client.drop_notifications(DropNotificationParams(ids=[str(i) for i in notification_ids]))
+            drop = v2_types.DropNotificationParams if self._v2 else DropNotificationParams
+            self._client.drop_notifications(drop(ids=[str(i) for i in notification_ids]))
 
     def balance(self, token_id: str | None = None) -> Decimal:
+        balance_params = v2_types.BalanceAllowanceParams if self._v2 else BalanceAllowanceParams
         if token_id is None:
-            params = BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)
+            params = balance_params(asset_type=AssetType.COLLATERAL)
         else:
-            params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token_id)
+            params = balance_params(asset_type=AssetType.CONDITIONAL, token_id=token_id)
         with self._boundary("get balance"):
             return dec(self._client.get_balance_allowance(params)["balance"]) / BASE_UNITS
 
@@ -244,6 +293,37 @@ class ClobExchange:
             self._domains[neg_risk] = domain
         return "0x" + keccak(signed.order.signable_bytes(domain=domain)).hex()
 
+    def _order_id_v2(self, signed: Any, neg_risk: bool) -> str:
+        """The EIP-712 digest py-clob-client-v2 signs: the 11-field V2 struct under domain
+        version "2" and the V2 exchange (or the neg-risk V2 exchange)."""
+        separator = self._separators.get(neg_risk)
+        if separator is None:
+            config = get_contract_config_v2(self._chain_id)
+            exchange = config.neg_risk_exchange_v2 if neg_risk else config.exchange_v2
+            # the builder hashes its domain in __init__ and never touches the signer there
+            separator = ExchangeOrderBuilderV2(exchange, self._chain_id, signer=None).app_domain_separator
+            self._separators[neg_risk] = separator
+        struct = keccak(
+            abi_encode(
+                _V2_STRUCT_TYPES,
+                [
+                    V2_ORDER_TYPE_HASH,
+                    int(signed.salt),
+                    signed.maker,
+                    signed.signer,
+                    int(signed.tokenId),
+                    int(signed.makerAmount),
+                    int(signed.takerAmount),
+                    int(signed.side),
+                    int(signed.signatureType),
+                    int(signed.timestamp),
+                    bytes.fromhex(str(signed.metadata).removeprefix("0x").zfill(64)),
+                    bytes.fromhex(str(signed.builder).removeprefix("0x").zfill(64)),
+                ],
+            )
+        )
+        return "0x" + keccak(b"\x19\x01" + separator + struct).hex()
+
     @contextmanager
     def _boundary(
         self, action: str, *, write: bool = False, order_id: str | None = None, local_rejects: bool = False
@@ -253,12 +333,14 @@ class ClobExchange:
             yield
         except ExchangeError:
             raise
-        except PolyApiException as exc:
+        except (PolyApiException, PolyApiExceptionV2) as exc:
             raise _api_error(action, exc, write=write, order_id=order_id) from exc
         except Exception as exc:
             # The client reports its own validation with bare Exception (price range, tick
             # size, fee rate) and missing credentials with PolyException, before any request.
-            local = isinstance(exc, (PolyException, ValidationException)) or (local_rejects and type(exc) is Exception)
+            local = isinstance(exc, (PolyException, PolyExceptionV2, ValidationException)) or (
+                local_rejects and type(exc) is Exception
+            )
             message = f"{action}: {type(exc).__name__}: {_one_line(str(exc))}"
             if local:
                 raise Rejected(_one_line(str(exc)) or message, order_id=order_id) from exc
@@ -269,17 +351,19 @@ class ClobExchange:
 # ---- mapping helpers: one per venue shape ---------------------------------------------------
 
 
-def _validate(command: PlaceOrder) -> None:
+def _validate(command: PlaceOrder, tick_sizes: tuple[str, ...]) -> None:
     """Checks the client would otherwise make in different places (or a look-alike might skip)."""
     if command.order_type not in ORDER_TYPES:
         raise Rejected(f"unknown order type {command.order_type!r}")
     if command.post_only and command.order_type not in ("GTC", "GTD"):
         raise Rejected("post_only orders can only be of type GTC or GTD")
-    if command.tick_size not in TICK_SIZES:
+    if command.tick_size not in tick_sizes:
         raise Rejected(f"unsupported tick size {command.tick_size!r}")
 
 
-def _api_error(action: str, exc: PolyApiException, *, write: bool, order_id: str | None) -> ExchangeError:
+def _api_error(
+    action: str, exc: PolyApiException | PolyApiExceptionV2, *, write: bool, order_id: str | None
+) -> ExchangeError:
     status = exc.status_code
     message = _venue_message(exc.error_msg, status)
     if status is None:  # "Request exception!": the request may have reached the venue
@@ -405,11 +489,16 @@ def _lenient_dec(value: Any) -> Decimal:
     return number if number.is_finite() else ZERO
 
 
-def _book_top(token_id: str, book: OrderBookSummary) -> BookTop:
+def _book_top(token_id: str, book: OrderBookSummary | dict[str, Any]) -> BookTop:
     # The venue lists bids ascending and asks descending (best LAST); take max/min rather than
-    # trusting any order.
-    bids = [dec(level.price) for level in book.bids or ()]
-    asks = [dec(level.price) for level in book.asks or ()]
+    # trusting any order. py-clob-client parses the book into an OrderBookSummary, V2 hands
+    # out the JSON dict.
+    if isinstance(book, dict):
+        bids = [dec(level["price"]) for level in book.get("bids") or ()]
+        asks = [dec(level["price"]) for level in book.get("asks") or ()]
+    else:
+        bids = [dec(level.price) for level in book.bids or ()]
+        asks = [dec(level.price) for level in book.asks or ()]
     return BookTop(token_id=token_id, best_bid=max(bids) if bids else None, best_ask=min(asks) if asks else None)
 
 

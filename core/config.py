@@ -78,6 +78,14 @@ def _convert(key: str, value: object, current: object) -> tuple[ScaleInTier, ...
     return float(number)
 
 
+# The real clients core can trade through (core/clob_adapter.py maps both): py-clob-client-v2
+# speaks CLOB V2, production's protocol since 2026-04-28; py-clob-client (V1) stays for venues
+# that still speak V1.
+CLOB_CLIENT_V2 = "py-clob-client-v2"
+CLOB_CLIENT_V1 = "py-clob-client"
+CLOB_CLIENTS = (CLOB_CLIENT_V2, CLOB_CLIENT_V1)
+
+
 @dataclass(frozen=True)
 class StrategyConfig:
     scale_in_tiers: tuple[ScaleInTier, ...] = DEFAULT_TIERS
@@ -89,6 +97,7 @@ class StrategyConfig:
     balance_buffer: Decimal = Decimal("0")  # collateral kept aside by the balance pre-check
     exit_price: Decimal = Decimal("0.99")
     tick_size: str = "0.01"
+    clob_client: str = CLOB_CLIENT_V2  # one of CLOB_CLIENTS
 
     monitor_interval: float = 5.0
     notification_interval: float = 5.0
@@ -123,6 +132,9 @@ class StrategyConfig:
             if key not in known:
                 raise ConfigError(key, "unknown config key")
             changes[key] = _convert(key, overrides[key], getattr(self, key))
+        client = changes.get("clob_client", self.clob_client)
+        if client not in CLOB_CLIENTS:
+            raise ConfigError("clob_client", f"must be one of {', '.join(CLOB_CLIENTS)}; got {client!r}")
         return replace(self, **changes)
 
     @property

@@ -13,8 +13,9 @@ becomes httpx.ReadTimeout, which py-clob-client reports as "Request exception!".
 only raise httpx errors (anything else reaches the bot raw), so an unexpected exception here is
 answered 500 and kept in the gateway's internal_errors.
 
-`installed(transport)` swaps py_clob_client.http_helpers.helpers._http_client (the module global
-every ClobClient request goes through) and puts the previous client back afterwards.
+`installed(transport)` swaps py_clob_client.http_helpers.helpers._http_client and its twin in
+py_clob_client_v2 (the module globals every ClobClient request of either client goes through)
+and puts the previous clients back afterwards (their sleeps: sim/clients/virtual_time.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from contextlib import contextmanager
 import httpx
 from py_clob_client.http_helpers import helpers
 from py_clob_client.signing.hmac import build_hmac_signature
+from py_clob_client_v2.http_helpers import helpers as v2_helpers
 
 from sim.exchange import orderid
 from sim.exchange.gateway import Answer, Gateway, error, split_target
@@ -119,12 +121,12 @@ def _response(request: httpx.Request, answer: Answer) -> httpx.Response:
 
 @contextmanager
 def installed(transport: httpx.BaseTransport, *, timeout: float = 5.0) -> Iterator[httpx.Client]:
-    """Route every py-clob-client request through `transport` for the duration."""
-    previous = helpers._http_client
+    """Route every py-clob-client and py-clob-client-v2 request through `transport` for the duration."""
+    previous = helpers._http_client, v2_helpers._http_client
     client = httpx.Client(transport=transport, timeout=timeout)
-    helpers._http_client = client
+    helpers._http_client = v2_helpers._http_client = client
     try:
         yield client
     finally:
-        helpers._http_client = previous
+        helpers._http_client, v2_helpers._http_client = previous
         client.close()

@@ -51,6 +51,7 @@ from py_clob_client.utilities import generate_orderbook_summary_hash
 from sim.exchange import orderid
 from sim.exchange.book import BUY, SELL, Book
 from sim.exchange.markets import Market
+from sim.exchange.protocol import INVALID_HEARTBEAT_ID, ORDER_VERSION_MISMATCH, V1, V2, VERSION_NUMBER
 from sim.exchange.records import (
     COLLATERAL,
     INVALID_PAYLOAD,
@@ -72,6 +73,8 @@ MAX_ALLOWANCE = str(2**256 - 1)  # the unlimited approval the Polymarket UI give
 PATH_PARAMS = {
     ("GET", "/data/order/"): ("GET /data/order", "id"),
     ("GET", "/markets/"): ("GET /markets", "condition_id"),
+    ("GET", "/clob-markets/"): ("GET /clob-markets", "condition_id"),  # v2 only
+    ("GET", "/markets-by-token/"): ("GET /markets-by-token", "token_id"),  # v2 only
 }
 
 
@@ -129,8 +132,9 @@ def _owner(call: Call) -> str:
 
 
 class Gateway:
-    def __init__(self, venue: Venue, hooks: Hooks | None = None, *, page_size: int = 100):
+    def __init__(self, venue: Venue, hooks: Hooks | None = None, *, page_size: int = 100, protocol: str = V1):
         self.venue = venue
+        self.protocol = protocol
         self.hooks = hooks or Hooks()
         self.page_size = page_size
         self.internal_errors: list[str] = []
@@ -160,6 +164,16 @@ class Gateway:
             "GET /fee-rate": (self._fee_rate, False),
             "GET /markets": (self._markets, False),
         }
+        if protocol == V2:  # the routes CLOB V2 added; a v1 venue answers them 404 as before
+            self.routes.update(
+                {
+                    "GET /ok": (lambda call: "OK", False),
+                    "GET /version": (lambda call: {"version": VERSION_NUMBER[V2]}, False),
+                    "GET /clob-markets": (self._clob_market, False),
+                    "GET /markets-by-token": (self._market_by_token, False),
+                    "GET /balance-allowance/update": (self._update_balance_allowance, True),
+                }
+            )
 
     # ---- dispatch ----------------------------------------------------------------------
 
@@ -179,7 +193,7 @@ class Gateway:
             return route, {}
         for (p_method, prefix), (route, name) in PATH_PARAMS.items():
             tail = path[len(prefix) :]
-            if p_method == method and path.startswith(prefix) and tail and "/" not in tail:
+            if route in self.routes and p_method == method and path.startswith(prefix) and tail and "/" not in tail:
                 return route, {name: tail}
         return None
 
@@ -213,7 +227,7 @@ class Gateway:
     # ---- placing -----------------------------------------------------------------------
 
     def _post_order(self, call: Call) -> dict:
-        return _placement_json(self.venue.place_order(_owner(call), self._order_request(call.body)))
+        return _placement_json(self.venue.place_order(_owner(call), self._order_request(call.body)), self.protocol)
 
     def _post_orders(self, call: Call) -> list:
         owner = _owner(call)
@@ -223,7 +237,7 @@ class Gateway:
         for item in call.body:  # per-order rejections come back inside the 200
             try:
                 request = self._order_request(item)
-                answers.append(_placement_json(self.venue.place_order(owner, request)))
+                answers.append(_placement_json(self.venue.place_order(owner, request), self.protocol))
             except VenueError as exc:
                 order = item.get("order") if isinstance(item, dict) else None
                 answers.append(
@@ -244,8 +258,11 @@ class Gateway:
         market = self.venue.market_of(str(order.get("tokenId")))
         if market is None:
             raise VenueError(400, INVALID_PAYLOAD)
+        if self.protocol == V2 and orderid.signed_version(order) != V2:
+            # production's answer to a V1-signed order since the migration
+            raise VenueError(400, ORDER_VERSION_MISMATCH)
         try:
-            return orderid.order_id(order, self.venue.chain_id, market.neg_risk)
+            return orderid.order_id(order, self.venue.chain_id, market.neg_risk, self.protocol)
         except orderid.MalformedOrder:
             raise VenueError(400, INVALID_PAYLOAD) from None
 
@@ -387,7 +404,14 @@ class Gateway:
 
     def _heartbeat(self, call: Call) -> dict:
         heartbeat_id = call.body.get("heartbeat_id") if isinstance(call.body, dict) else None
-        return {"status": "ok", "heartbeat_id": self.venue.heartbeat(_owner(call), heartbeat_id)}
+        owner = _owner(call)
+        if self.protocol == V2 and heartbeat_id:
+            # V2 refuses an id that is not the session's current one (a lapsed session's id
+            # included); an empty id starts a new session
+            account = self.venue.account(owner)
+            if account is None or heartbeat_id != account.heartbeat_id:
+                raise VenueError(400, INVALID_HEARTBEAT_ID)
+        return {"status": "ok", "heartbeat_id": self.venue.heartbeat(owner, heartbeat_id)}
 
     # ---- public market data ------------------------------------------------------------
 
@@ -423,6 +447,33 @@ class Gateway:
 
     def _fee_rate(self, call: Call) -> dict:
         return {"base_fee": self._token(call)[1].fee_rate_bps}
+
+    def _update_balance_allowance(self, call: Call) -> str:
+        """V2's "refresh my cached balance" call: the simulated venue's balances are never
+        cached, so it only validates its parameters."""
+        self._balance_allowance(call)
+        return "OK"
+
+    def _clob_market(self, call: Call) -> dict:
+        """GET /clob-markets/<condition_id>: the compact market info py-clob-client-v2 caches
+        (t: tokens, mts: minimum tick size, nr: neg risk, fd: fee details)."""
+        market = self.venue.markets.get(call.params["condition_id"])
+        if market is None:
+            raise VenueError(404, "market not found")
+        return {
+            "c": market.condition_id,
+            "t": [{"t": token.token_id, "o": token.outcome} for token in market.tokens],
+            "mts": _number(market.tick_size),
+            "mos": _number(market.min_size),
+            "nr": market.neg_risk,
+            "fd": {"r": market.fee_rate_bps / 10_000, "e": 0},
+        }
+
+    def _market_by_token(self, call: Call) -> dict:
+        market = self.venue.market_of(call.params["token_id"])
+        if market is None:
+            raise VenueError(404, "market not found")
+        return {"condition_id": market.condition_id}
 
     def _markets(self, call: Call) -> dict:
         if "condition_id" in call.params:
@@ -461,8 +512,8 @@ def _amount(value: Decimal) -> str:
     return fmt(value) if value else ""
 
 
-def _placement_json(placement: Placement) -> dict:
-    return {
+def _placement_json(placement: Placement, protocol: str) -> dict:
+    answer = {
         "success": True,
         "errorMsg": "",
         "orderID": placement.order.id,
@@ -471,6 +522,13 @@ def _placement_json(placement: Placement) -> dict:
         "takingAmount": _amount(placement.taking),
         "makingAmount": _amount(placement.making),
     }
+    if protocol == V2:
+        answer["tradeIDs"] = [t.id for t in placement.trades]
+        if placement.order.order_type in ("FOK", "FAK"):
+            # since July 2026 V2 answers FAK/FOK posts before settlement: ids, no hashes
+            # (py-clob-client-v2's post_order then polls /data/trades for them)
+            answer["transactionsHashes"] = []
+    return answer
 
 
 def _cancel_json(canceled: list[str], not_canceled: dict[str, str]) -> dict:

@@ -34,11 +34,14 @@ from py_clob_client.signer import Signer
 from core.audit import AuditEvent, AuditLog, attach_file_logs, dated_line, detach, render
 from core.bot import Bot
 from core.clob_adapter import ClobExchange
-from core.config import StrategyConfig
+from core.config import CLOB_CLIENT_V1, CLOB_CLIENT_V2, StrategyConfig
 from core.ledger import Ledger
 from sim.bots import bot_name, resolve
 from sim.clients.fast import FastClobClient
+from sim.clients.fast_v2 import FastClobClientV2
+from sim.clients.virtual_time import virtual_sleeps
 from sim.exchange.gateway import Gateway
+from sim.exchange.protocol import PROTOCOLS, V1, V2
 from sim.exchange.venue import Venue
 from sim.faults import CATALOGUE
 from sim.faults.network import Network
@@ -63,6 +66,8 @@ BOT_CREDS = ApiCreds(
 COLLATERAL = Decimal("1000")
 SETTLE_HORIZON = 120.0  # seconds simulated after resolution
 MODES = ("fast", "wire")
+# the client core trades through when the scenario's `bot.clob_client` does not say
+DEFAULT_CLIENT = {V1: CLOB_CLIENT_V1, V2: CLOB_CLIENT_V2}
 
 
 @dataclass
@@ -81,6 +86,7 @@ class RunResult:
     internal_errors: list[str]
     simulated_seconds: float
     bots_started: int = 1
+    protocol: str = V1
     checks: list = field(default_factory=list)  # sim.checks' Check records, filled by its judge
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -126,9 +132,12 @@ def run_logger(*, files: bool) -> logging.Logger:
 
 
 class _Run:
-    def __init__(self, scenario: Scenario, seed: int, mode: str, bot: str, workdir: str):
+    def __init__(self, scenario: Scenario, seed: int, mode: str, bot: str, workdir: str, protocol: str | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected fast or wire")
+        self.protocol = protocol or scenario.protocol
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {self.protocol!r}; expected {' or '.join(PROTOCOLS)}")
         self.scenario, self.seed, self.mode, self.bot_name = scenario, seed, mode, bot_name(bot)
         self.workdir = workdir
         self.make_bot = resolve(bot)
@@ -193,9 +202,11 @@ class _Run:
             trace=self._trace,
             doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after),
         )
-        self.gateway = Gateway(self.venue, self.network)
+        self.gateway = Gateway(self.venue, self.network, protocol=self.protocol)
         self.network.gateway = self.gateway
-        self.config = StrategyConfig().with_overrides(scenario.bot)
+        self.config = StrategyConfig().with_overrides(
+            {"clob_client": DEFAULT_CLIENT[self.protocol], **scenario.bot}  # the scenario's choice wins
+        )
         self.ledger_path = os.path.join(workdir, "ledger.sqlite")
         self.logger = run_logger(files=False)
         self.tasks: list[Task] = []
@@ -225,14 +236,20 @@ class _Run:
             self.freezer.time_to_freeze = _REAL_FROMTIMESTAMP(now, _UTC).replace(tzinfo=None)
 
     def _client(self):
+        v2 = self.config.clob_client == CLOB_CLIENT_V2
         if self.mode == "fast":
-            return FastClobClient(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS, gateway=self.gateway)
+            fast = FastClobClientV2 if v2 else FastClobClient
+            return fast(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS, gateway=self.gateway)
+        if v2:
+            from py_clob_client_v2.client import ClobClient as ClobClientV2  # noqa: PLC0415 - wire mode only
+
+            return ClobClientV2(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS)
         from py_clob_client.client import ClobClient  # noqa: PLC0415 - wire mode only
 
         return ClobClient(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS)
 
     def _new_bot(self) -> Bot:
-        exchange = ClobExchange(self._client(), chain_id=CHAIN_ID)
+        exchange = ClobExchange(self._client(), chain_id=CHAIN_ID, client_name=self.config.clob_client)
         audit = AuditLog(self.clock, self.logger)
         audit.listeners.append(self.events.append)
         bot = self.make_bot(
@@ -316,18 +333,23 @@ class _Run:
                 )
                 stack.callback(detach, self.logger, handlers)
             self.freezer = stack.enter_context(_frozen(self.env.now))
-            random.seed(self.seed)  # py_order_utils draws order salts from the global generator
+            random.seed(self.seed)  # both clients draw order salts from the global generator
+            stack.enter_context(virtual_sleeps(self.clock.sleep))
             if self.mode == "wire":
                 from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
 
                 stack.enter_context(installed(SimTransport(self.gateway)))
             self.bot = self._new_bot()
+            # a v1 run's trace is the one recorded before protocols existed: no protocol field,
+            # and a trace without one replays as v1
+            extra = {} if self.protocol == V1 else {"protocol": self.protocol}
             self._trace(
                 TraceType.HARNESS,
                 action=HarnessAction.BEGIN,
                 scenario=self.scenario.name,
                 seed=self.seed,
                 mode=self.mode,
+                **extra,
             )
             self.model.begin()
             self.network.begin()
@@ -357,6 +379,7 @@ class _Run:
             internal_errors=list(self.gateway.internal_errors),
             simulated_seconds=self.horizon,
             bots_started=len(self.bots),
+            protocol=self.protocol,
         )
 
 
@@ -399,6 +422,7 @@ def run(
     out_dir: str | None = None,
     keep_ledger: bool = False,
     judge: Judge | None = None,
+    protocol: str | None = None,
 ) -> RunResult:
     """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
 
@@ -407,6 +431,8 @@ def run(
 
     The ledger lives in `out_dir` when given (as ledger.sqlite), else in a temporary folder that
     is removed afterwards unless keep_ledger (RunResult.ledger() then reopens it).
+
+    `protocol` (v1 or v2) overrides the scenario's `market.protocol` (default v2).
     """
     seed = scenario.seed if seed is None else seed
     workdir = out_dir or (tempfile.mkdtemp(prefix="clobsim-") if keep_ledger else scratch_dir("clobsim-"))
@@ -416,7 +442,7 @@ def run(
             if os.path.exists(path):
                 os.remove(path)
     try:
-        result = _Run(scenario, seed, mode, bot, workdir).execute(out_dir)
+        result = _Run(scenario, seed, mode, bot, workdir, protocol).execute(out_dir)
         if judge is not None:
             result.checks = judge(result)
         if not (out_dir or keep_ledger):

@@ -22,6 +22,7 @@ import jsonschema
 import yaml
 
 from core.config import ConfigError, StrategyConfig
+from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
 
@@ -65,6 +66,7 @@ def schema() -> dict:
                 "additionalProperties": False,
                 "properties": {
                     "symbol": {"type": "string", "pattern": "^[A-Z0-9]{2,10}$"},
+                    "protocol": {"enum": list(PROTOCOLS)},
                     "window_start": {"type": "integer", "minimum": 0},
                     "window_length": {"type": "integer", "minimum": 60},
                     "tick_size": {"enum": ["0.1", "0.01", "0.001", "0.0001"]},
@@ -236,6 +238,10 @@ class Scenario:
     @property
     def symbol(self) -> str:
         return self.market.get("symbol", "BTC")
+
+    @property
+    def protocol(self) -> str:
+        return str(self.market.get("protocol", DEFAULT_PROTOCOL))
 
     @property
     def tick_size(self) -> str:

@@ -24,6 +24,7 @@ from tabulate import tabulate
 
 from sim.bots import names as bot_names
 from sim.bots import resolve as resolve_bot
+from sim.exchange.protocol import PROTOCOLS, V1
 from sim.faults import names as fault_names
 from sim.runner.scenario import ScenarioError, from_dict
 from sim.tools import STARTED
@@ -41,7 +42,9 @@ def cmd_run(args) -> int:
     prepare_out(args.out)
     from sim.tools.parallel import run_records  # noqa: PLC0415
 
-    records = run_records(scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out, workers=workers)
+    records = run_records(
+        scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out, workers=workers, protocol=args.protocol
+    )
     with open(os.path.join(args.out, RUN_MARKER), "w", encoding="utf-8") as handle:
         json.dump(
             {
@@ -172,7 +175,9 @@ def cmd_replay(args) -> int:
         scenario = from_dict(record["scenario_data"], record.get("file", folder))
         bot = args.bot or record["bot"]
         with tempfile.TemporaryDirectory(prefix="clobsim-replay-") as tmp:
-            result = run(scenario, seed=record["seed"], mode=record["mode"], bot=bot, out_dir=tmp)
+            # a record without a protocol was written by a v1 run (or before protocols existed)
+            protocol = record.get("protocol", V1)
+            result = run(scenario, seed=record["seed"], mode=record["mode"], bot=bot, out_dir=tmp, protocol=protocol)
             replayed = {"trace.jsonl": result.trace_jsonl().splitlines()}
             with open(os.path.join(tmp, "audit.log"), encoding="utf-8") as handle:
                 replayed["audit.log"] = handle.read().splitlines()
@@ -317,6 +322,12 @@ def parser() -> argparse.ArgumentParser:
         choices=["fast", "wire"],
         default="fast",
         help="fast: look-alike client; wire: the real ClobClient over HTTP (default fast)",
+    )
+    run.add_argument(
+        "--protocol",
+        choices=list(PROTOCOLS),
+        default=None,
+        help="the CLOB protocol of every scenario (default: each scenario's market.protocol, itself v2 by default)",
     )
     run.add_argument("--bot", default="core", help="core, or a zoo variant (clobsim list bots)")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")

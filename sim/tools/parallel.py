@@ -16,14 +16,16 @@ from sim.runner.pool import map_ordered
 def _execute(job: tuple) -> dict:
     from sim.tools.runs import execute  # noqa: PLC0415 - the CLI's own per-scenario step
 
-    scenario, seed, mode, bot, out = job
-    return execute(scenario, seed=seed, mode=mode, bot=bot, out=out)[1]
+    scenario, seed, mode, bot, out, protocol = job
+    return execute(scenario, seed=seed, mode=mode, bot=bot, out=out, protocol=protocol)[1]
 
 
-def run_records(scenarios: list, *, seed: int | None, mode: str, bot: str, out: str, workers: int = 1) -> list[dict]:
+def run_records(
+    scenarios: list, *, seed: int | None, mode: str, bot: str, out: str, workers: int = 1, protocol: str | None = None
+) -> list[dict]:
     """Run each scenario into out/<name>/ (sim.tools.runs.execute) and return the result records, in
     scenario order. Each run writes only its own folder, so workers never share a file."""
-    return map_ordered(_execute, [(s, seed, mode, bot, out) for s in scenarios], workers)
+    return map_ordered(_execute, [(s, seed, mode, bot, out, protocol) for s in scenarios], workers)
 
 
 # ---- the benchmark ----------------------------------------------------------------------------

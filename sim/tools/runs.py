@@ -14,6 +14,7 @@ import shutil
 
 from sim.checks import run
 from sim.checks.facts import bot_orders
+from sim.exchange.protocol import V1
 from sim.runner.harness import RunResult
 from sim.runner.scenario import Scenario, ScenarioError, discover, load
 from sim.tools.errors import UsageError
@@ -63,7 +64,7 @@ def result_record(result: RunResult) -> dict:
     fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + sum(
         1 for t in result.venue.trades.values() if t.taker_owner == result.owner
     )
-    return {
+    record = {
         "scenario": scenario.name,
         "file": scenario.source,
         "description": scenario.description,
@@ -82,6 +83,10 @@ def result_record(result: RunResult) -> dict:
         "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot),
         "scenario_data": scenario.raw,
     }
+    if result.protocol != V1:  # a v1 record stays as records were before protocols existed
+        record["protocol"] = result.protocol
+        record["reproduce"] = f"{record['reproduce']} --protocol {result.protocol}"
+    return record
 
 
 def write_run(result, folder: str) -> dict:
@@ -94,8 +99,8 @@ def write_run(result, folder: str) -> dict:
     return record
 
 
-def execute(scenario: Scenario, *, seed: int | None, mode: str, bot: str, out: str):
+def execute(scenario: Scenario, *, seed: int | None, mode: str, bot: str, out: str, protocol: str | None = None):
     folder = os.path.join(out, scenario.name)
     os.makedirs(folder, exist_ok=True)
-    result = run(scenario, seed=seed, mode=mode, bot=bot, out_dir=folder)
+    result = run(scenario, seed=seed, mode=mode, bot=bot, out_dir=folder, protocol=protocol)
     return result, write_run(result, folder)

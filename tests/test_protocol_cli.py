@@ -1,0 +1,49 @@
+"""Choosing the CLOB protocol and the client: scenario field, --protocol, and bad names."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.checks import run
+from sim.runner.scenario import from_dict
+from sim.tools.cli import main
+
+from .test_cli import QUIET, scenario
+
+
+def test_an_unknown_protocol_in_a_scenario_exits_2_naming_the_field_and_the_value(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text(QUIET.format(name="bad", extra="").replace("market:\n", "market:\n  protocol: v3\n"))
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "market.protocol: must be one of v1, v2; got 'v3'" in err
+
+
+def test_an_unknown_protocol_on_the_command_line_exits_2_naming_it(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["run", str(scenario(tmp_path)), "--protocol", "v9"])
+    assert exited.value.code == 2
+    assert "--protocol: invalid choice: 'v9'" in capsys.readouterr().err
+
+
+def test_an_unknown_client_in_the_bot_config_exits_2_naming_it(tmp_path, capsys):
+    path = scenario(tmp_path, extra="bot: {clob_client: py-clob-client-v9}\n")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "clob_client: must be one of py-clob-client-v2, py-clob-client; got 'py-clob-client-v9'" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_fast_and_wire_write_the_same_audit_log_and_trace_under_each_protocol(tmp_path, protocol):
+    data = __import__("yaml").safe_load(QUIET.format(name="quiet", extra=""))
+    s = from_dict(data)
+    fast = run(s, mode="fast", protocol=protocol)
+    wire = run(s, mode="wire", protocol=protocol)
+    assert fast.passed and wire.passed
+    assert fast.audit_log() == wire.audit_log()
+    assert fast.trace_jsonl().replace('"mode":"fast"', '"mode":"wire"', 1) == wire.trace_jsonl()
+    orders = [r for r in wire.trace if r["type"] == "request" and r["route"] == "POST /order"]
+    assert orders, "the scenario places orders"
+    versions = [r for r in wire.trace if r["type"] == "request" and r["route"] == "GET /version"]
+    assert len(versions) == (1 if protocol == "v2" else 0)  # py-clob-client-v2 asks once and caches it
