@@ -1,0 +1,65 @@
+"""The distribution: every package of the tree is shipped, and the scenario library with it, so
+the plugin's run_library() and `clob_scenario` work after a plain `pip install` (not only in a
+checkout)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+
+from sim.runner.library import library_files, library_folder
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir))
+
+
+def tree_packages() -> set[str]:
+    found = set()
+    for top in ("core", "sim"):
+        for folder, dirs, files in os.walk(os.path.join(ROOT, top)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            if "__init__.py" in files:
+                found.add(os.path.relpath(folder, ROOT).replace(os.sep, "."))
+    return found
+
+
+def test_the_listed_packages_are_the_trees_packages_plus_the_library():
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        setuptools = tomllib.load(handle)["tool"]["setuptools"]
+    assert set(setuptools["packages"]) == tree_packages() | {"sim.library", "sim.library.regressions"}
+    assert setuptools["package-dir"] == {"sim.library": "scenarios"}
+
+
+def test_in_a_checkout_the_library_is_the_scenarios_folder():
+    assert library_folder() == os.path.join(ROOT, "scenarios")
+    assert any(path.endswith("cancel-race-fill-before-cancel.yaml") for path in library_files())
+    assert any("/regressions/" in path for path in library_files())
+
+
+def test_the_wheel_ships_every_library_file(tmp_path):
+    # built from a copy, so that setuptools' build/ and egg-info never land in the checkout
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(os.path.join(ROOT, name), source / name)
+    for name in ("core", "sim", "scenarios"):
+        shutil.copytree(os.path.join(ROOT, name), source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = (tmp_path / "dist").glob("clobsim-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    folder = library_folder()
+    expected = {
+        "sim/library/" + os.path.relpath(path, folder).replace(os.sep, "/")
+        for path in library_files()
+        + [os.path.join(folder, "README.md"), os.path.join(folder, "scenario.schema.json")]
+        + [os.path.join(folder, "regressions", "README.md")]
+    }
+    assert expected <= shipped, sorted(expected - shipped)
+    assert "sim/testing/pytest_plugin.py" in shipped and "core/bot.py" in shipped
