@@ -8,8 +8,9 @@ their strings, so trace.jsonl is unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
+from typing import Any
 
 
 class TraceType(StrEnum):
@@ -38,3 +39,26 @@ def responses_with_requests(trace: Iterable[dict]) -> Iterator[tuple[dict | None
     for record in trace:
         if record.get("type") == TraceType.RESPONSE:
             yield requests.get(record.get("seq")), record
+
+
+def fires_per_fault(faults: Sequence[Mapping[str, Any]], fired: Iterable[tuple[float, str, Any]]) -> list[int]:
+    """How many times each of a scenario's faults fired, from its (t, kind, index) fault records.
+
+    A record names its fault by index; one without (a latency spike's client timeout) counts for
+    the first fault of its kind whose window holds its time, else the first of its kind."""
+    counts = [0] * len(faults)
+    for t, kind, index in fired:
+        if isinstance(index, int) and 0 <= index < len(faults):
+            counts[index] += 1
+            continue
+        candidates = [i for i, f in enumerate(faults) if f.get("kind") == kind]
+        inside = [i for i in candidates if float(faults[i].get("from", 0)) <= t < float(faults[i].get("to", 1e18))]
+        matching = inside or candidates
+        if matching:
+            counts[matching[0]] += 1
+    return counts
+
+
+def fault_records(trace: Iterable[dict]) -> list[tuple[float, str, Any]]:
+    """The (t, kind, index) of every fault record of a trace."""
+    return [(r["t"], str(r.get("kind")), r.get("index")) for r in trace if r.get("type") == TraceType.FAULT]

@@ -168,6 +168,9 @@ class FaultKind:
     defaults: dict[str, Any] = field(default_factory=dict)
     precedence: int = 0
     watches: tuple[str, ...] = ()  # venue event kinds on_venue_event is called for
+    # Does a firing leave a fault record in the trace? Only then can "this fault never fired" be
+    # told from a run (the plugin's assert_safe fails such a run). latency only stretches legs.
+    traces_firing: bool = True
 
     def schema(self) -> dict:
         props: dict[str, Any] = {"kind": {"const": self.name}}

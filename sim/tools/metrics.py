@@ -34,7 +34,7 @@ from sim.exchange.records import TERMINAL_STATUSES
 from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 from sim.tools.errors import UsageError
 from sim.tools.runs import RUN_MARKER
-from sim.trace import HarnessAction, TraceType, responses_with_requests
+from sim.trace import HarnessAction, TraceType, fault_records, responses_with_requests
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
 GREPS: list[tuple[str, str]] = [
@@ -256,7 +256,7 @@ def load_scenario(folder: str) -> Scenario:
         http_errors=http_errors,
         lanes=lanes,
         rejections=rejections,
-        faults_fired=[(r["t"], str(r.get("kind")), r.get("index")) for r in trace if r.get("type") == TraceType.FAULT],
+        faults_fired=fault_records(trace),
     )
 
 

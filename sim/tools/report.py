@@ -28,6 +28,7 @@ from tabulate import tabulate
 from sim.tools.alerts import RULES, Alert, evaluate, load_thresholds, percent, show
 from sim.tools.metrics import GREPS, Run, Scenario, cancel_success, load_run, rate, scale_in_fill_rate, spread
 from sim.tools.timeline import render_png
+from sim.trace import fires_per_fault
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -479,16 +480,7 @@ def _failures_section(run: Run) -> list:
 
 def _fault_rows(scenario: Scenario) -> list:
     faults = (scenario.record.get("scenario_data") or {}).get("faults") or []
-    fired = [0] * len(faults)
-    for t, kind, index in scenario.faults_fired:
-        if isinstance(index, int) and 0 <= index < len(faults):
-            fired[index] += 1
-            continue
-        candidates = [i for i, f in enumerate(faults) if f.get("kind") == kind]
-        inside = [i for i in candidates if float(faults[i].get("from", 0)) <= t < float(faults[i].get("to", 1e18))]
-        matching = inside or candidates
-        if matching:
-            fired[matching[0]] += 1
+    fired = fires_per_fault(faults, scenario.faults_fired)
     rows = []
     for number, fault in enumerate(faults):
         params = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in fault.items() if k != "kind")
