@@ -7,6 +7,7 @@ place that knows the names, so the CLI, the pytest plugin and the harness agree 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.bot import Bot
@@ -21,6 +22,18 @@ def names() -> list[str]:
 
 def bot_name(bot: Any) -> str:
     return bot if isinstance(bot, str) else f"{bot.__module__}.{bot.__qualname__}"
+
+
+def bot_slug(bot: Any) -> str:
+    """A bot's name as it may appear in a scenario's name and file name (`clobsim run` accepts
+    `^[a-z0-9][a-z0-9._-]*$`): a known name as it is; a Bot subclass by its class name in kebab
+    case (MyBot: my-bot), never its repr."""
+    if isinstance(bot, str):
+        text = bot
+    else:
+        text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", getattr(bot, "__name__", "bot"))
+    slug = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
+    return slug or "bot"
 
 
 def resolve(bot: Any) -> type[Bot]:

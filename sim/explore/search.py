@@ -33,6 +33,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from sim.bots import bot_name, bot_slug
 from sim.checks import run
 from sim.explore.strategies import scenarios
 from sim.runner.scenario import from_dict
@@ -64,6 +65,32 @@ class Exploration:
     path: str | None = None
     seconds: float = 0.0
     searches: int = 1  # seeded sub-searches (--workers)
+
+    def summary(self) -> str:
+        """What the search found, for a test failure or a terminal: the invariant, its evidence,
+        the scenario file and how to run it again; or that it found nothing."""
+        if self.found is None:
+            return f"explore [{bot_name(self.bot)}]: no invariant violation in {self.examples} runs (seed {self.seed})"
+        lines = [f"explore [{bot_name(self.bot)}] found a violation in {self.examples} runs (seed {self.seed}):"]
+        for check in self.failures:
+            lines.append(f"  {check.id}: {check.message}")
+            lines.extend(f"    {item}" for item in check.evidence)
+        if self.path is not None:
+            lines.append(f"  minimal scenario: {self.path}")
+            lines.append(f"  reproduce: {reproduce_hint(self.path, self.bot)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        # pytest prints the repr of `state` under `assert state.path is None`: make it the finding
+        return self.summary()
+
+
+def reproduce_hint(path: str, bot: object) -> str:
+    """How to run a scenario file again against a bot: the CLI for a named bot; for a Bot
+    subclass of the caller's own (which the CLI cannot name), the plugin's call."""
+    if isinstance(bot, str):
+        return f"clobsim run {path}" + ("" if bot == "core" else f" --bot {bot}")
+    return f"clob_sim.run({path!r}, bot={getattr(bot, '__qualname__', bot_name(bot))})"
 
 
 def _progress(state: Exploration, started: float, stream) -> None:
@@ -219,11 +246,13 @@ def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out:
     data = dict(violation.data)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
     invariant = violation.failures[0].id
-    data["name"] = f"{bot}-{invariant}-{digest}"
-    how = f"--bot {bot} --seed {seed}" + (f" --workers {searches}" if searches > 1 else "")
+    data["name"] = f"{bot_slug(bot)}-{invariant}-{digest}"
+    if isinstance(bot, str):
+        how = f"clobsim explore --bot {bot} --seed {seed}" + (f" --workers {searches}" if searches > 1 else "")
+    else:
+        how = f"clob_sim.explore(bot={bot_name(bot)}, seed={seed})"
     data["description"] = (
-        f"Found by `clobsim explore {how}`: {invariant} failed "
-        f"({violation.failures[0].message}). Minimal case after shrinking."
+        f"Found by `{how}`: {invariant} failed ({violation.failures[0].message}). Minimal case after shrinking."
     )
     ordered = {
         key: data[key]

@@ -3,34 +3,40 @@
 Installed with clobsim (entry point `pytest11`), so any test can ask for it:
 
     from core.bot import Bot
-    from core.monitor import Monitor
+    from core.reconciliation import Reconciler
 
-    class MyMonitor(Monitor):
+    class MyReconciler(Reconciler):
         ...                                  # your change to the position manager
 
     class MyBot(Bot):
-        monitor_class = MyMonitor
+        reconciler_class = MyReconciler
 
     def test_my_bot_survives_a_cancel_race(clob_sim):
-        scenario = clob_sim.scenario(faults=[{"kind": "cancel_race", "trade": 1, "order": "scale-in"}])
+        scenario = clob_sim.scenario(
+            # a taker fills the exit plan while the scale-in rests: the bot must cancel it
+            events=[{"at": 700, "kind": "take", "token": "UP", "side": "BUY", "size": 100, "price": 0.99}],
+            faults=[{"kind": "cancel_race", "trade": 1, "order": "scale-in"}],
+        )
         clob_sim.assert_safe(clob_sim.run(scenario, bot=MyBot))
 
-    def test_my_bot_against_the_library(clob_sim):
-        for result in clob_sim.run_library(bot=MyBot):
-            clob_sim.assert_safe(result)
+    def test_my_bot_passes_the_library(clob_sim, clob_scenario):   # one test per library scenario
+        clob_sim.assert_safe(clob_sim.run(clob_scenario, bot=MyBot))
 
     def test_exploration_finds_nothing(clob_sim):
-        assert clob_sim.explore(bot=MyBot, examples=30).path is None
+        clob_sim.assert_safe(clob_sim.explore(bot=MyBot, examples=200))
+
+assert_safe fails the test with one message a reader can act on: the invariant or expectation
+that failed, its evidence, the faults that never fired (a fault that never fires tests nothing,
+so it fails the test too unless `require_faults=False`), and the command that runs it again.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+from typing import Any
 
 import pytest
-
-LIBRARY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios")
 
 # A quiet window in which the bot scales in, its exit fills at 0.99, and the market resolves Up.
 BASE_SCENARIO = {
@@ -68,39 +74,124 @@ class ClobSim:
 
         return load(path)
 
-    def run(self, scenario, *, bot="core", seed: int | None = None, mode: str = "fast"):
-        """Run a Scenario (or a path to a scenario file); the result carries every check."""
+    def run(self, scenario, *, bot: Any = "core", seed: int | None = None, mode: str = "fast"):
+        """Run a Scenario (or a path to a scenario file); the result carries every check.
+
+        The run's files (audit.log, trace.jsonl, ...) are kept in the test's tmp_path, with the
+        scenario as scenario.yaml when it was built in memory, so a failure can be run again."""
+        import yaml  # noqa: PLC0415 - the plugin loads with every pytest session
+
         from sim.checks import run  # noqa: PLC0415 - the plugin loads with every pytest session
 
         if isinstance(scenario, (str, os.PathLike)):
             scenario = self.load(str(scenario))
         self._runs += 1
         out = os.path.join(self.workdir, f"run-{self._runs}-{scenario.name}")
-        return run(scenario, bot=bot, seed=seed, mode=mode, out_dir=out)
+        result = run(scenario, bot=bot, seed=seed, mode=mode, out_dir=out)
+        source = scenario.source
+        if not (source and os.path.isfile(source)):
+            source = os.path.join(out, "scenario.yaml")
+            with open(source, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(scenario.raw, handle, sort_keys=False, allow_unicode=True)
+        result.extras["clob_sim"] = {"file": source, "bot": bot, "out": out}
+        return result
 
-    def run_library(self, *, bot="core", mode: str = "fast", folder: str = LIBRARY):
+    def run_library(self, *, bot: Any = "core", mode: str = "fast", folder: str | None = None):
+        """Every library scenario run against the bot (prefer the `clob_scenario` fixture: one
+        test per scenario, each failing on its own)."""
+        from sim.runner.library import library_folder  # noqa: PLC0415 - the plugin loads with every pytest session
         from sim.runner.scenario import discover  # noqa: PLC0415 - the plugin loads with every pytest session
 
-        return [self.run(path, bot=bot, mode=mode) for path in discover([folder])]
+        return [self.run(path, bot=bot, mode=mode) for path in discover([folder or library_folder()])]
 
-    def explore(self, *, bot="core", examples: int = 50, seed: int = 0):
+    def explore(self, *, bot: Any = "core", examples: int = 200, seed: int = 0):
+        """A seeded exploration (sim.explore.search) of the bot; the default 200 examples find
+        every zoo variant but one at seed 0 (README: "For bot authors")."""
         from sim.explore.search import explore  # noqa: PLC0415 - the plugin loads with every pytest session
 
         return explore(bot=bot, seed=seed, examples=examples, out=os.path.join(self.workdir, "explored"), progress=None)
 
     @staticmethod
-    def assert_safe(result) -> None:
-        """Fail the test with the evidence when any invariant or expectation failed."""
-        if result.passed:
+    def assert_safe(result, *, require_faults: bool = True) -> None:
+        """Fail the test with the evidence when any invariant or expectation failed, or (with
+        require_faults) when one of the scenario's faults never fired. Takes a run's result or
+        an exploration (which fails when it found a violation)."""
+        if hasattr(result, "summary"):  # an Exploration
+            if result.found is not None:
+                raise AssertionError(result.summary())
             return
-        lines = [f"{result.scenario.name} (seed {result.seed}, {result.mode} mode, bot {result.bot}):"]
-        for check in result.failures:
-            lines.append(f"  {check.id}: {check.message}")
-            lines.extend(f"    {item}" for item in check.evidence)
-        raise AssertionError("\n".join(lines))
+        message = failure_message(result, require_faults=require_faults)
+        if message:
+            raise AssertionError(message)
+
+
+def unfired_faults(result) -> list[str]:
+    """The scenario's faults that left no fault record in the trace, described. Kinds whose
+    firing leaves no record (latency: FaultKind.traces_firing) are not judged."""
+    from sim.faults import CATALOGUE  # noqa: PLC0415 - the plugin loads with every pytest session
+    from sim.trace import fault_records, fires_per_fault  # noqa: PLC0415 - the plugin loads with every pytest session
+
+    faults = list((result.scenario.raw or {}).get("faults") or [])
+    counts = fires_per_fault(faults, fault_records(result.trace))
+    described = []
+    for index, (fault, count) in enumerate(zip(faults, counts, strict=True)):
+        if count == 0 and CATALOGUE[str(fault.get("kind"))].traces_firing:
+            params = ", ".join(f"{k}={v}" for k, v in fault.items() if k != "kind")
+            described.append(f"faults[{index}] {fault.get('kind')}" + (f" ({params})" if params else ""))
+    return described
+
+
+def failure_message(result, *, require_faults: bool = True) -> str:
+    """The assertion message for a run, or "" when it is safe."""
+    from sim.bots import bot_name  # noqa: PLC0415 - the plugin loads with every pytest session
+    from sim.explore.search import reproduce_hint  # noqa: PLC0415 - the plugin loads with every pytest session
+
+    failures = result.failures
+    unfired = unfired_faults(result) if require_faults else []
+    if not failures and not unfired:
+        return ""
+    meta = result.extras.get("clob_sim", {})
+    bot = meta.get("bot", result.bot)
+    lines = []
+    if failures:
+        first = failures[0]
+        lines.append(f"{first.id} failed for bot {bot_name(bot)} on {result.scenario.name}: {first.message}")
+    else:
+        lines.append(f"{unfired[0]} never fired on {result.scenario.name}: the run tests nothing of it")
+    lines.append(f"  (seed {result.seed}, {result.mode} mode, {result.simulated_seconds:.0f} simulated seconds)")
+    for check in failures:
+        lines.append(f"  {check.kind} {check.id}: {check.message}")
+        lines.extend(f"    {item}" for item in check.evidence)
+    for fault in unfired:
+        lines.append(f"  fault that never fired: {fault}")
+    if "file" in meta:
+        hint = reproduce_hint(meta["file"], bot)
+        if isinstance(bot, str) and result.seed != result.scenario.seed:
+            hint += f" --seed {result.seed}"
+        lines.append(f"  reproduce: {hint}")
+        lines.append(f"  run files: {meta['out']}")
+    return "\n".join(lines)
 
 
 @pytest.fixture
 def clob_sim(tmp_path) -> ClobSim:
     """Run clobsim scenarios and exploration against your own Bot subclass."""
     return ClobSim(str(tmp_path))
+
+
+@pytest.fixture
+def clob_scenario(request) -> str:
+    """The path of one library scenario: a test asking for it runs once per scenario of the
+    library shipped with clobsim (ids are the scenario files' names)."""
+    return request.param
+
+
+def pytest_generate_tests(metafunc) -> None:
+    if "clob_scenario" not in metafunc.fixturenames:
+        return
+    from sim.runner.library import library_files, library_folder  # noqa: PLC0415 - only for tests that ask
+
+    folder = library_folder()
+    paths = library_files()
+    ids = [os.path.relpath(path, folder)[: -len(".yaml")] for path in paths]
+    metafunc.parametrize("clob_scenario", paths, ids=ids, indirect=True)
