@@ -114,18 +114,19 @@ class RunResult:
         return Ledger(self.ledger_path)
 
 
-def run_logger(*, files: bool) -> logging.Logger:
+def run_logger(*, files: bool, level: int = logging.INFO) -> logging.Logger:
     """The one logger of every run (runs in a process are serial; logging keeps every logger
     forever, so a logger per run would leak over an exploration's thousands of runs).
 
-    Lines reach files only through the handlers a run with an out_dir attaches (INFO and up),
-    never logging's stderr fallback. Without files the logger is switched off: the audit events
-    are still collected (AuditLog's listeners), but no LogRecord is built for nobody."""
+    Lines reach files only through the handlers a run with an out_dir attaches (`level` and up:
+    INFO unless the run asks for DEBUG lines), never logging's stderr fallback. Without files the
+    logger is switched off: the audit events are still collected (AuditLog's listeners), but no
+    LogRecord is built for nobody."""
     logger = logging.getLogger("clobsim.run")
     logger.propagate = False
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())
-    level = logging.INFO if files else logging.CRITICAL + 1
+    level = level if files else logging.CRITICAL + 1
     if logger.level != level:
         logger.setLevel(level)
     return logger
@@ -320,16 +321,17 @@ class _Run:
 
     # ---- the run -----------------------------------------------------------------------------
 
-    def execute(self, out_dir: str | None) -> RunResult:
+    def execute(self, out_dir: str | None, log_level: int = logging.INFO) -> RunResult:
         with ExitStack() as stack:
             handlers = []
-            run_logger(files=bool(out_dir))
+            run_logger(files=bool(out_dir), level=log_level)
             if out_dir:
                 os.makedirs(out_dir, exist_ok=True)
                 handlers = attach_file_logs(
                     self.logger,
                     master_path=os.path.join(out_dir, "audit.log"),
                     jsonl_path=os.path.join(out_dir, "audit.jsonl"),
+                    level=log_level,
                 )
                 stack.callback(detach, self.logger, handlers)
             self.freezer = stack.enter_context(_frozen(self.env.now))
@@ -423,6 +425,7 @@ def run(
     keep_ledger: bool = False,
     judge: Judge | None = None,
     protocol: str | None = None,
+    log_level: int = logging.INFO,
 ) -> RunResult:
     """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
 
@@ -433,6 +436,11 @@ def run(
     is removed afterwards unless keep_ledger (RunResult.ledger() then reopens it).
 
     `protocol` (v1 or v2) overrides the scenario's `market.protocol` (default v2).
+
+    `log_level` is the lowest level written to audit.log and audit.jsonl (out_dir runs only):
+    INFO by default; logging.DEBUG adds the audit trail's DEBUG lines ("Starting notification
+    retrieval process", every few seconds). The audit events a run collects, and so its checks,
+    do not depend on it.
     """
     seed = scenario.seed if seed is None else seed
     workdir = out_dir or (tempfile.mkdtemp(prefix="clobsim-") if keep_ledger else scratch_dir("clobsim-"))
@@ -442,7 +450,7 @@ def run(
             if os.path.exists(path):
                 os.remove(path)
     try:
-        result = _Run(scenario, seed, mode, bot, workdir, protocol).execute(out_dir)
+        result = _Run(scenario, seed, mode, bot, workdir, protocol).execute(out_dir, log_level)
         if judge is not None:
             result.checks = judge(result)
         if not (out_dir or keep_ledger):
