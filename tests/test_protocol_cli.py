@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sim.checks import run
@@ -47,3 +49,27 @@ def test_fast_and_wire_write_the_same_audit_log_and_trace_under_each_protocol(tm
     assert orders, "the scenario places orders"
     versions = [r for r in wire.trace if r["type"] == "request" and r["route"] == "GET /version"]
     assert len(versions) == (1 if protocol == "v2" else 0)  # py-clob-client-v2 asks once and caches it
+
+
+@pytest.mark.parametrize(
+    ("file_says", "override", "recorded", "suffix"),
+    [
+        ("", None, "v2", ""),  # the default protocol: nothing to name
+        ("", "v1", "v1", " --protocol v1"),  # overridden: the file alone would run v2
+        ("  protocol: v1\n", None, "v1", ""),  # the file says v1 itself
+        ("  protocol: v1\n", "v2", "v2", " --protocol v2"),
+    ],
+)
+def test_the_reproduce_command_names_the_protocol_exactly_when_the_scenario_file_alone_would_not_give_it(
+    tmp_path, capsys, file_says, override, recorded, suffix
+):
+    path = tmp_path / "quiet.yaml"
+    path.write_text(QUIET.format(name="quiet", extra="").replace("market:\n", "market:\n" + file_says))
+    out = tmp_path / "out"
+    assert (
+        main(["run", str(path), "--seed", "3", "--out", str(out)] + (["--protocol", override] if override else [])) == 0
+    )
+    record = json.loads((out / "quiet" / "result.json").read_text())
+    assert record["reproduce"] == f"clobsim run {path} --seed 3 --mode fast --bot core{suffix}"
+    assert record.get("protocol", "v1") == recorded  # a v1 record keeps its pre-protocol fields
+    assert json.loads((out / "run.json").read_text())["protocol"] == override

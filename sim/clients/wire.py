@@ -16,6 +16,13 @@ answered 500 and kept in the gateway's internal_errors.
 `installed(transport)` swaps py_clob_client.http_helpers.helpers._http_client and its twin in
 py_clob_client_v2 (the module globals every ClobClient request of either client goes through)
 and puts the previous clients back afterwards (their sleeps: sim/clients/virtual_time.py).
+
+polymarket-client (the official SDK) has no such global: every SyncTransport/AsyncTransport it
+builds (one per service: clob, gamma, data, relayer, ...) calls `httpx.Client(...)` or
+`httpx.AsyncClient(...)` through the name `httpx` in polymarket.clients._transport. `installed`
+rebinds that one name to `_RoutedHttpx`, which builds the same clients (same base URL, timeout,
+hooks) over `transport`; the SDK's own code runs unmodified. Its clients' http2/limits options
+only configure the pool of the transport they would have built, so they are dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import polymarket.clients._transport as sdk_transport
 from py_clob_client.http_helpers import helpers
 from py_clob_client.signing.hmac import build_hmac_signature
 from py_clob_client_v2.http_helpers import helpers as v2_helpers
@@ -119,14 +127,44 @@ def _response(request: httpx.Request, answer: Answer) -> httpx.Response:
     return httpx.Response(status, headers=headers, content=json.dumps(answer.body, separators=(",", ":")).encode())
 
 
+class _AsyncOverSync(httpx.AsyncBaseTransport):
+    """A sync transport serving httpx.AsyncClient: the simulated CLOB answers without waiting."""
+
+    def __init__(self, transport: httpx.BaseTransport):
+        self.transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()  # the sync transport then reads the body from the cache
+        return self.transport.handle_request(request)
+
+
+class _RoutedHttpx:
+    """The `httpx` module as polymarket.clients._transport sees it: its clients go through
+    `transport`. Every other name is the real module's."""
+
+    def __init__(self, transport: httpx.BaseTransport):
+        self._transport = transport
+
+    def __getattr__(self, name: str):
+        return getattr(httpx, name)
+
+    def Client(self, *, http2: bool = False, limits=None, **options) -> httpx.Client:  # noqa: N802  # httpx's name
+        return httpx.Client(transport=self._transport, **options)
+
+    def AsyncClient(self, *, http2: bool = False, limits=None, **options) -> httpx.AsyncClient:  # noqa: N802
+        return httpx.AsyncClient(transport=_AsyncOverSync(self._transport), **options)
+
+
 @contextmanager
 def installed(transport: httpx.BaseTransport, *, timeout: float = 5.0) -> Iterator[httpx.Client]:
-    """Route every py-clob-client and py-clob-client-v2 request through `transport` for the duration."""
-    previous = helpers._http_client, v2_helpers._http_client
+    """Route every py-clob-client, py-clob-client-v2 and polymarket-client request through
+    `transport` for the duration."""
+    previous = helpers._http_client, v2_helpers._http_client, sdk_transport.httpx
     client = httpx.Client(transport=transport, timeout=timeout)
     helpers._http_client = v2_helpers._http_client = client
+    sdk_transport.httpx = _RoutedHttpx(transport)  # type: ignore[assignment]  # a stand-in for the module
     try:
         yield client
     finally:
-        helpers._http_client, v2_helpers._http_client = previous
+        helpers._http_client, v2_helpers._http_client, sdk_transport.httpx = previous
         client.close()

@@ -172,6 +172,8 @@ class Gateway:
                     "GET /clob-markets": (self._clob_market, False),
                     "GET /markets-by-token": (self._market_by_token, False),
                     "GET /balance-allowance/update": (self._update_balance_allowance, True),
+                    # polymarket-client checks given credentials with it before anything else
+                    "GET /auth/api-keys": (lambda call: {"apiKeys": [_owner(call)]}, True),
                 }
             )
 
@@ -219,7 +221,11 @@ class Gateway:
         try:
             return Answer(200, handler(call))
         except VenueError as exc:
-            return error(exc.status, exc.message)
+            return (
+                Answer(exc.status, {"error": exc.message, **exc.fields})
+                if exc.fields
+                else error(exc.status, exc.message)
+            )
         except Exception:  # a simulator bug, never a venue answer: keep it for the harness
             self.internal_errors.append(f"{call.route}: {traceback.format_exc()}")
             return error(500, "Internal server error")
@@ -382,9 +388,20 @@ class Gateway:
         return {"limit": self.page_size, "count": len(data), "next_cursor": next_cursor, "data": data}
 
     def _get_notifications(self, call: Call) -> list:
+        notes = self.venue.pending_notifications(_owner(call))
+        if self.protocol == V1:
+            return [{"id": n.id, "type": n.type, "owner": n.owner, "payload": dict(n.payload)} for n in notes]
+        # V2's shape, as polymarket-client parses it strictly: a timestamp, and order notifications
+        # (cancel, fill) carry the order's outcome and sizes; clobsim's own keys stay for its bots
         return [
-            {"id": n.id, "type": n.type, "owner": n.owner, "payload": dict(n.payload)}
-            for n in self.venue.pending_notifications(_owner(call))
+            {
+                "id": n.id,
+                "type": n.type,
+                "owner": n.owner,
+                "timestamp": n.time,
+                "payload": {**n.payload, **(n.order_view or {})},
+            }
+            for n in notes
         ]
 
     def _drop_notifications(self, call: Call) -> str:
@@ -400,7 +417,12 @@ class Gateway:
             asset = call.params["token_id"]
         else:
             raise VenueError(400, "Invalid asset type")
-        return {"balance": base_units(self.venue.balance(_owner(call), asset)), "allowance": MAX_ALLOWANCE}
+        balance = base_units(self.venue.balance(_owner(call), asset))
+        if self.protocol == V1:
+            return {"balance": balance, "allowance": MAX_ALLOWANCE}
+        # V2 names the allowance per spender (the two V2 exchanges); polymarket-client requires it
+        spenders = orderid.v2_exchanges(self.venue.chain_id)
+        return {"balance": balance, "allowances": dict.fromkeys(spenders, MAX_ALLOWANCE)}
 
     def _heartbeat(self, call: Call) -> dict:
         heartbeat_id = call.body.get("heartbeat_id") if isinstance(call.body, dict) else None
@@ -410,7 +432,10 @@ class Gateway:
             # included); an empty id starts a new session
             account = self.venue.account(owner)
             if account is None or heartbeat_id != account.heartbeat_id:
-                raise VenueError(400, INVALID_HEARTBEAT_ID)
+                # production also names the id it expects (polymarket-client reads error_msg and
+                # heartbeat_id into OrderHeartbeatMismatchError); "" when no session is open
+                current = (account.heartbeat_id if account else None) or ""
+                raise VenueError(400, INVALID_HEARTBEAT_ID, error_msg=INVALID_HEARTBEAT_ID, heartbeat_id=current)
         return {"status": "ok", "heartbeat_id": self.venue.heartbeat(owner, heartbeat_id)}
 
     # ---- public market data ------------------------------------------------------------

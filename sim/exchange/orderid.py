@@ -98,6 +98,12 @@ def signed_version(order: dict) -> str:
     return V2 if any(k in order for k in V2_ONLY_FIELDS) else V1
 
 
+def v2_exchanges(chain_id: int) -> tuple[str, str]:
+    """The V2 exchange contracts (standard, neg-risk): the spenders a V2 allowance names."""
+    config = get_contract_config_v2(chain_id)
+    return config.exchange_v2, config.neg_risk_exchange_v2
+
+
 @cache
 def _v2_domain_separator(chain_id: int, neg_risk: bool) -> bytes:
     config = get_contract_config_v2(chain_id)

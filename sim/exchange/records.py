@@ -54,12 +54,13 @@ ALREADY_GONE = "order can't be found - already canceled or matched"
 
 
 class VenueError(Exception):
-    """A request the exchange refuses; the gateway answers it as {"error": message}."""
+    """A request the exchange refuses; the gateway answers it as {"error": message, **fields}."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, **fields: str):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.fields = fields
 
 
 _FMT_CACHE: dict[Decimal, str] = {}
@@ -205,6 +206,11 @@ class Notification:
     owner: str
     payload: dict
     dropped: bool = False
+    time: int = 0  # venue seconds when it was raised
+    # the order's state when it was raised (outcome, outcome_index, original_size, matched_size,
+    # remaining_size, type): CLOB V2 answers carry it (docs/venue-shapes.md); kept out of the recorded payload so
+    # that v1 runs record exactly what they always did
+    order_view: dict | None = None
 
 
 @dataclass

@@ -499,6 +499,7 @@ class Venue:
                     "size": fmt(size),
                     "status": trade.status,
                 },
+                order,
             )
 
     def advance_trade(self, trade_id: str, status: str) -> Trade:
@@ -684,6 +685,7 @@ class Venue:
                 "original_size": fmt(order.original_size),
                 "size_matched": fmt(order.size_matched),
             },
+            order,
         )
 
     def expire_orders(self) -> list[str]:
@@ -752,8 +754,18 @@ class Venue:
 
     # ---- notifications -----------------------------------------------------------------
 
-    def _notify(self, owner: str, type_: int, payload: dict) -> Notification:
-        note = Notification(str(self._next("notification")), type_, owner, payload)
+    def _notify(self, owner: str, type_: int, payload: dict, order: Order | None = None) -> Notification:
+        note = Notification(str(self._next("notification")), type_, owner, payload, time=int(self.now()))
+        if order is not None:
+            market = self.markets[order.market]
+            note.order_view = {
+                "outcome": order.outcome,
+                "outcome_index": market.token_ids.index(order.asset_id),
+                "original_size": fmt(order.original_size),
+                "matched_size": fmt(order.size_matched),
+                "remaining_size": fmt(order.remaining),
+                "type": order.order_type,
+            }
         self.notifications[owner].append(note)
         self._record(VenueEvent.NOTIFICATION, id=note.id, owner=owner, type=type_, payload=payload)
         return note

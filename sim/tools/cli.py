@@ -52,6 +52,9 @@ def cmd_run(args) -> int:
                 "seed": args.seed,
                 "mode": args.mode,
                 "bot": args.bot,
+                # the --protocol override; null: each scenario spoke its own market.protocol
+                # (each record in result.json names a protocol other than v1)
+                "protocol": args.protocol,
                 "scenarios": [r["scenario"] for r in records],
                 "failed": [r["scenario"] for r in records if r["verdict"] == "fail"],
             },

@@ -1,6 +1,6 @@
 """Run folders: what `clobsim run` writes for each scenario, and the marker that makes a folder one.
 
-<out>/run.json               the marker: paths, seed, mode, bot, the scenarios and failures
+<out>/run.json               the marker: paths, seed, mode, bot, protocol (the override), scenarios, failures
 <out>/<scenario>/audit.log   the human audit log (and audit.jsonl, its structured twin)
 <out>/<scenario>/trace.jsonl every request, response, venue event and fault, in time order
 <out>/<scenario>/result.json the verdict, the checks with evidence, and the scenario itself
@@ -54,8 +54,14 @@ def prepare_out(out: str) -> None:
     os.makedirs(out, exist_ok=True)
 
 
-def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str) -> str:
-    return f"clobsim run {scenario.source} --seed {seed} --mode {mode} --bot {bot}"
+def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str, protocol: str | None = None) -> str:
+    """The command that re-runs one scenario as it ran. It names --protocol exactly when the run's
+    protocol is not the one the scenario file gives by itself (its market.protocol, v2 when
+    absent): a library scenario run under `--protocol v1` reproduces only with `--protocol v1`."""
+    command = f"clobsim run {scenario.source} --seed {seed} --mode {mode} --bot {bot}"
+    if protocol is not None and protocol != scenario.protocol:
+        command += f" --protocol {protocol}"
+    return command
 
 
 def result_record(result: RunResult) -> dict:
@@ -80,12 +86,11 @@ def result_record(result: RunResult) -> dict:
         "bots_started": result.bots_started,
         "audit_lines": len(result.events),
         "checks": [c.to_dict() for c in result.checks],
-        "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot),
+        "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot, result.protocol),
         "scenario_data": scenario.raw,
     }
-    if result.protocol != V1:  # a v1 record stays as records were before protocols existed
+    if result.protocol != V1:  # a v1 record keeps the fields records had before protocols existed
         record["protocol"] = result.protocol
-        record["reproduce"] = f"{record['reproduce']} --protocol {result.protocol}"
     return record
 
 

@@ -104,10 +104,13 @@ def test_py_clob_client_v2_trades_against_the_v2_venue_through_every_call_core_m
 
 def test_a_stale_heartbeat_id_is_refused_as_production_refuses_it(world):
     client = ClobClient(HOST, chain_id=137, key=KEY, creds=CREDS)
-    client.post_heartbeat("")
+    current = client.post_heartbeat("")["heartbeat_id"]
     with pytest.raises(PolyApiException) as caught:
         client.post_heartbeat("not-the-current-session")
-    assert (caught.value.status_code, caught.value.error_msg) == (400, {"error": "Invalid Heartbeat ID"})
+    assert (caught.value.status_code, caught.value.error_msg) == (
+        400,
+        {"error": "Invalid Heartbeat ID", "error_msg": "Invalid Heartbeat ID", "heartbeat_id": current},
+    )
 
 
 def test_a_v1_signed_order_to_the_v2_venue_is_refused_with_order_version_mismatch(world):
