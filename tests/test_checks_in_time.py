@@ -4,9 +4,11 @@ redundant recovery paths heal by the end of a run is still seen."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import sim
 from sim.checks import exit_covers_position
+from sim.exchange.records import COLLATERAL
 from sim.exchange.venue import Venue
 from sim.faults.bot_crash import restarts
 from sim.runner.scenario import load
@@ -81,3 +83,16 @@ def test_a_crashed_bot_is_excused_only_up_to_its_restart():
         {"t": 40.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "killed"},
     ]
     assert restarts(trace) == [15.0]  # the second crash never restarted: no moment it came back
+
+
+def test_exit_covers_position_counts_the_shares_delivered_not_those_matched():
+    result = sim.run(regression("shortfall-exact-minimum-false-positive"))
+    assert check_of(result, "exit-covers-position").passed
+    delivered = [
+        Decimal(delta)
+        for e in result.venue.events
+        if e["kind"] == "trade_matched"
+        for owner, asset, delta in e["fields"]["movements"]
+        if owner == result.owner and asset != COLLATERAL and Decimal(delta) > 0
+    ]
+    assert Decimal("4.95") in delivered  # the 5 matched shares the scale-in bought, short of 0.05

@@ -183,15 +183,17 @@ def _holdings(result: RunResult, token: str):
             and fields["asset_id"] == token
             and fields["trade_id"] not in failed
         ):
+            # held moves by what the venue delivered, which can be less than was matched
+            held += sum(
+                (Decimal(d) for o, a, d in fields["movements"] if o == owner and a == token),
+                ZERO,
+            )
             legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"] if m["owner"] == owner]
             if fields["taker_owner"] == owner:
                 legs.append((fields["taker_order_id"], Decimal(fields["size"])))
             for order_id, amount in legs:
                 if order_id in sells:
-                    held -= amount
                     sells[order_id] -= amount
-                else:
-                    held += amount
         else:
             continue
         held_steps.append((t, held))
