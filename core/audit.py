@@ -94,6 +94,13 @@ TEMPLATES: dict[str, tuple[int, str, str, str]] = {
         WARN,
         "SCALE-IN STATUS CHECK ERROR: {error} | OrderID: {order_id}",
     ),
+    "scale_in.trade_failed": (
+        logging.ERROR,
+        "trade",
+        "❌",
+        "SCALE-IN FAILED: matched {matched:.2f} shares but the venue failed {void:.2f} of them"
+        " | filled={filled:.2f}/{original:.2f} | OrderID: {order_id}",
+    ),
     "scale_in.skipped": (logging.INFO, "trade", "⏸️", "SCALE-IN SKIPPED: {reason}"),
     "scale_in.void": (
         logging.WARNING,
@@ -326,6 +333,7 @@ SCALE_IN_TERMINAL: dict[str, str] = {
     "scale_in.cancelled": "cancelled",
     "scale_in.venue_cancelled": "cancelled by venue",
     "scale_in.failed": "failed",
+    "scale_in.trade_failed": "failed",
     "scale_in.not_placed": "not placed",
 }
 

@@ -17,7 +17,7 @@ from .context import BotContext
 from .errors import ExchangeError, Transient
 from .fills import FillPath
 from .ledger import OrderRecord, RecentFill
-from .model import OrderSnapshot, OrderState, Role, TradeSnapshot, dec
+from .model import ZERO, OrderSnapshot, OrderState, Role, TradeSnapshot, dec
 
 # statuses of orders the venue accepted but never rested or matched
 NEVER_RESTED = frozenset({"UNMATCHED", "INVALID"})
@@ -89,7 +89,9 @@ class Reconciler:
         """Take in a venue snapshot of one of our orders: fills first, then the state label."""
         ctx = self.ctx
         ctx.ledger.note_venue_matched(order.order_id, snapshot.size_matched)
-        if snapshot.size_matched > ctx.ledger.filled(order.order_id):
+        filled = ctx.ledger.filled(order.order_id)
+        # MATCHED short of the ledger's count: a venue may take a FAILED trade out of size_matched
+        if snapshot.size_matched > filled or (snapshot.status == "MATCHED" and filled < order.size):
             self.sync_fills(order)
         current = ctx.ledger.known_order(order.order_id)
         status = snapshot.status
@@ -107,6 +109,40 @@ class Reconciler:
         elif current.state in (OrderState.UNKNOWN, OrderState.PREPARED, OrderState.NOT_PLACED):
             # LIVE, DELAYED, or MATCHED with fills not yet visible in trades: it reached the book
             ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now(), status)
+        self.close_failed_match(order, status)
+
+    def close_failed_match(self, order: OrderRecord, status: str) -> None:
+        """End a scale-in the venue reports MATCHED whose trades, all known and settled, FAILED
+        in part or in full.
+
+        The fill path closes a scale-in when its counted fills reach its size; a void fill never
+        counts, so such an order would stay open in the ledger (and without a terminal line) for
+        good, though the venue will never match it again. Seen when the fill was first read
+        already FAILED and its notifications were lost. It waits for every trade behind the
+        venue's size_matched to show, and for every counted fill to settle (one may still FAIL).
+        """
+        ctx = self.ctx
+        if status != "MATCHED" or order.role is not Role.SCALE_IN:
+            return
+        current = ctx.ledger.known_order(order.order_id)
+        if current.is_terminal or ctx.ledger.has_unsettled_fills(order.order_id):
+            return
+        fills = ctx.ledger.fills(order.order_id)
+        void = sum((dec(f["size"]) for f in fills if f["void"]), ZERO)
+        seen = sum((dec(f["size"]) for f in fills), ZERO)
+        if void == ZERO or seen < current.venue_matched:
+            return
+        ctx.ledger.set_order_state(order.order_id, OrderState.FILLED, ctx.now(), status)
+        if ctx.ledger.mark_terminal_logged(order.order_id):
+            ctx.emit_for(
+                ctx.ledger.trade(order.trade_id),
+                "scale_in.trade_failed",
+                matched=seen,
+                void=void,
+                filled=ctx.ledger.filled(order.order_id),
+                original=order.size,
+                order_id=order.order_id,
+            )
 
     def follow(self, order: OrderRecord) -> ExchangeError | None:
         """One look at an open order: its status and the fills behind it. Returns the error of
@@ -285,6 +321,8 @@ class Reconciler:
         cancelled = snapshot.status != "MATCHED"
         if cancelled:
             ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), snapshot.status)
+        else:
+            self.close_failed_match(order, snapshot.status)
         ctx.audit.emit(
             "recon.safe_cancel_done", label=label, order_id=order.order_id, size_matched=snapshot.size_matched
         )

@@ -4,10 +4,15 @@ redundant recovery paths heal by the end of a run is still seen."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import sim
+from sim.checks import exit_covers_position
+from sim.exchange.records import COLLATERAL
 from sim.exchange.venue import Venue
+from sim.faults.bot_crash import restarts
 from sim.runner.scenario import load
+from sim.trace import TraceType
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = os.path.join(ROOT, "scenarios")
@@ -53,3 +58,41 @@ def test_a_fill_counted_only_by_the_end_of_window_reconcile_breaks_fill_reaches_
 def test_core_counts_every_fill_within_the_bound_even_across_a_crash():
     result = sim.run(scenario("bot-crash-mid-placement-restart-reconciles"))
     assert check_of(result, "fill-reaches-ledger").passed
+
+
+def regression(name: str):
+    return load(os.path.join(SCENARIOS, "regressions", f"{name}.yaml"))
+
+
+def test_refused_cancels_of_a_resting_exit_excuse_the_resize_they_hold_back(monkeypatch):
+    result = sim.run(regression("core-exit-covers-position-5ab09199"))
+    assert check_of(result, "exit-covers-position").passed
+    # without the excuse, the same run breaks the check: the engine restart refused the cancels
+    monkeypatch.setattr(exit_covers_position, "CANCEL_PATH", ())
+    unexcused = sim.run(regression("core-exit-covers-position-5ab09199"))
+    (evidence,) = check_of(unexcused, "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:08:00.000 for 31s the bot held 10.00 shares with live exit orders for only 5.00"
+    )
+
+
+def test_a_crashed_bot_is_excused_only_up_to_its_restart():
+    trace = [
+        {"t": 10.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "killed"},
+        {"t": 15.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "restarted"},
+        {"t": 40.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "killed"},
+    ]
+    assert restarts(trace) == [15.0]  # the second crash never restarted: no moment it came back
+
+
+def test_exit_covers_position_counts_the_shares_delivered_not_those_matched():
+    result = sim.run(regression("shortfall-exact-minimum-false-positive"))
+    assert check_of(result, "exit-covers-position").passed
+    delivered = [
+        Decimal(delta)
+        for e in result.venue.events
+        if e["kind"] == "trade_matched"
+        for owner, asset, delta in e["fields"]["movements"]
+        if owner == result.owner and asset != COLLATERAL and Decimal(delta) > 0
+    ]
+    assert Decimal("4.95") in delivered  # the 5 matched shares the scale-in bought, short of 0.05

@@ -39,7 +39,7 @@ def replay(result: RunResult):
             moves = [(fields["owner"], fields["asset"], Decimal(fields["amount"]))]
             cause = "deposit"
         elif kind == VenueEvent.TRADE_MATCHED:
-            moves = list(result.venue.trades[fields["trade_id"]].movements)
+            moves = [(owner, asset, Decimal(delta)) for owner, asset, delta in fields["movements"]]
             cause = f"trade {fields['trade_id']} matched"
         elif kind == VenueEvent.TRADE_VOIDED:
             moves = [(owner, asset, Decimal(delta)) for owner, asset, delta in fields["movements"]]

@@ -2,9 +2,10 @@
 shares the venue would let the bot sell, less its live exit size, never stay at or above the
 venue minimum for longer than EXIT_GRACE seconds (an exit sized from a lagging balance is not).
 
-Two fault kinds bear on it, each in its own helper so that it can move with its kind:
-`balance_lag` caps what is sellable (_sellable_caps), and `bot_crash` restarts excuse an
-uncovered stretch up to the restart (_restart_moments).
+Excuses: the venue refusing (or not answering) a request the exit needs, its placement or the
+cancel that a resize sends first; and what the fault kinds give: `balance_lag` caps what is
+sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash` excuses an uncovered stretch
+up to the restart (sim.faults.bot_crash.restarts).
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from sim.checks.check import Check, fail, ok
 from sim.checks.facts import ZERO
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import FAILED, OPEN_STATUSES
+from sim.faults.balance_lag import sellable_caps
+from sim.faults.bot_crash import restarts
 from sim.runner.harness import RunResult
-from sim.trace import HarnessAction, TraceType, responses_with_requests
+from sim.trace import HarnessAction, responses_with_requests
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
 PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
+# A resize cancels the resting exit before it places the new one (never two exits at once), so
+# a refused cancel holds the resize back just as a refused placement does.
+CANCEL_PATH = ("DELETE /order", "DELETE /orders")
 
 
 def check(result: RunResult, ledger: Ledger) -> Check:
@@ -31,7 +37,7 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     or above the venue minimum for longer than EXIT_GRACE: the exit plan covers the whole
     position (sized from the ledger, resized after a scale-in fill). Computed from the venue's
     history alone; a time when the venue refused or did not answer the bot's last exit
-    placement does not count against the bot.
+    placement, or the cancel of its resting exit, does not count against the bot.
     """
     evidence = []
     scenario = result.scenario
@@ -39,9 +45,9 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     min_size = scenario.min_size
     # Moments that excuse an uncovered stretch up to then (plus the grace): the venue refusing
     # or not answering a request on the exit's placement path (the client's own tick-size and
-    # fee-rate reads included), and the bot coming back from a crash.
-    refusals = _placement_refusals(result)
-    restarts = _restart_moments(result)
+    # fee-rate reads included) or a cancel of a resting exit, and the bot coming back from a crash.
+    refusals = _exit_refusals(result)
+    restarted = restarts(result.trace)
     for trade in ledger.trades():
         token = result.trade_tokens.get(trade.trade_id, trade.token_id)
         opened = next(
@@ -55,7 +61,7 @@ def check(result: RunResult, ledger: Ledger) -> Check:
         if opened is None:
             continue
         stop = scenario.window_start + cfg_end
-        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarts)
+        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarted)
         if gap is not None:
             start, length, held, covered = gap
             evidence.append(
@@ -67,40 +73,32 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     return ok(ID)
 
 
-def _placement_refusals(result: RunResult) -> dict[str, list[float]]:
-    """token -> the moments the venue refused or did not answer a request on an exit's
-    placement path for it."""
+def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
+    """token -> the moments the venue refused or did not answer a request on an exit's placement
+    path for it, or a cancel of one of the bot's SELLs of it."""
+    sells = {
+        e["fields"]["order_id"]: e["fields"]["asset_id"]
+        for e in result.venue.events
+        if e["kind"] == VenueEvent.ORDER_PLACED
+        and e["fields"]["owner"] == result.owner
+        and e["fields"]["side"] == "SELL"
+    }
     refusals: dict[str, list[float]] = {}
     for request, record in responses_with_requests(result.trace):
-        if request is None or record.get("status") == 200 or request["route"] not in PLACEMENT_PATH:
+        if request is None or record.get("status") == 200:
             continue
         body = request.get("body") or {}
-        if request["route"] == "POST /order" and body.get("side") not in ("SELL", 1, "1"):
-            continue
-        token = str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))
-        refusals.setdefault(token, []).append(record["t"])
+        tokens: list[str] = []
+        if request["route"] in CANCEL_PATH:
+            ids = body if isinstance(body, list) else [body.get("orderID")] if isinstance(body, dict) else []
+            tokens = sorted({sells[i] for i in ids if isinstance(i, str) and i in sells})
+        elif request["route"] in PLACEMENT_PATH:
+            if request["route"] == "POST /order" and body.get("side") not in ("SELL", 1, "1"):
+                continue
+            tokens = [str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))]
+        for token in tokens:
+            refusals.setdefault(token, []).append(record["t"])
     return refusals
-
-
-def _restart_moments(result: RunResult) -> list[float]:
-    """bot_crash: the moments a crashed bot came back (it cannot cover a position while down)."""
-    return [
-        r["t"]
-        for r in result.trace
-        if r["type"] == TraceType.FAULT and r.get("kind") == "bot_crash" and r.get("phase") == "restarted"
-    ]
-
-
-def _sellable_caps(result: RunResult) -> list[tuple[float, float, float]]:
-    """balance_lag: (from, to, lag) with from/to in seconds from the window start. Within such a
-    window the venue's balance check lags by `lag` seconds, so the bot can sell no more than it
-    held `lag` seconds ago."""
-    caps = []
-    for fault in result.scenario.faults:
-        if fault.kind == "balance_lag":
-            lo, hi = fault.window(result.simulated_seconds)
-            caps.append((lo, hi, float(fault.get("lag"))))
-    return caps
 
 
 def _longest_uncovered(
@@ -109,11 +107,11 @@ def _longest_uncovered(
     """The longest stretch (start, seconds, held, covered) in which the shares the venue would let
     the bot sell, less its live exit size, stayed >= min_size; None if none outlasted the grace.
 
-    Sellable = shares held, capped by _sellable_caps (the venue's own check lags: no bot can sell
-    more). Sampled every second from step functions built from the venue's events.
+    Sellable = shares held, capped by balance_lag's sellable_caps (the venue's own check lags: no
+    bot can sell more). Sampled every second from step functions built from the venue's events.
     """
     held_steps, covered_steps = _holdings(result, token)
-    caps = _sellable_caps(result)
+    caps = sellable_caps(result.scenario.faults, result.simulated_seconds)
     start_rel = result.scenario.window_start
 
     def sellable(t: float) -> Decimal:
@@ -185,15 +183,17 @@ def _holdings(result: RunResult, token: str):
             and fields["asset_id"] == token
             and fields["trade_id"] not in failed
         ):
+            # held moves by what the venue delivered, which can be less than was matched
+            held += sum(
+                (Decimal(d) for o, a, d in fields["movements"] if o == owner and a == token),
+                ZERO,
+            )
             legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"] if m["owner"] == owner]
             if fields["taker_owner"] == owner:
                 legs.append((fields["taker_order_id"], Decimal(fields["size"])))
             for order_id, amount in legs:
                 if order_id in sells:
-                    held -= amount
                     sells[order_id] -= amount
-                else:
-                    held += amount
         else:
             continue
         held_steps.append((t, held))

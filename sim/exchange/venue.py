@@ -447,6 +447,8 @@ class Venue:
                 {"order_id": leg.order_id, "owner": leg.owner, "matched_amount": fmt(leg.matched_amount)}
                 for leg in trade.makers
             ],
+            # what each account was delivered: shares can fall short of matched_amount (mode 7)
+            movements=[[o, a, fmt(d)] for o, a, d in trade.movements],
         )
         self._notify_fills(trade, taker)
         return trade

@@ -8,6 +8,7 @@ exit sized from the lagging balance is too small.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from sim.exchange.events import VenueEvent
 from sim.exchange.gateway import Answer, Call, error
 from sim.exchange.records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
-from sim.faults.kind import SECONDS, Armed, Armory, Draws, FaultKind, Final, Net, T
+from sim.faults.kind import SECONDS, Armed, Armory, Draws, Fault, FaultKind, Final, Net, T
 from sim.trace import TraceType
 
 # venue events after which a token balance may have changed
@@ -52,6 +53,13 @@ class BalanceHistory:
             if t <= seen_at:
                 lagged = value
         return lagged
+
+
+def sellable_caps(faults: Iterable[Fault], horizon: float) -> list[tuple[float, float, float]]:
+    """The excuse this kind gives checks of what the bot could sell: (from, to, lag) with from/to
+    in seconds from the window start. Within such a window the venue's balance check of a SELL
+    lags by `lag` seconds, so no bot can sell more than it held `lag` seconds ago."""
+    return [(*fault.window(horizon), float(fault.get("lag"))) for fault in faults if fault.kind == KIND.name]
 
 
 class BalanceLag(FaultKind):

@@ -35,6 +35,13 @@ def downtime(trace: list[dict]) -> list[tuple[float, float]]:
     return intervals
 
 
+def restarts(trace: list[dict]) -> list[float]:
+    """The excuse this kind gives checks of a state the bot must keep (an exit covering the
+    position): the moments a crashed bot came back. It could not act while down, so a stretch
+    counts against it only from its restart."""
+    return [back for _, back in downtime(trace) if back != float("inf")]
+
+
 class BotCrash(FaultKind):
     def begin_bot(self, host: BotHost, fault: Fault) -> None:
         host.env.process(self._crash(host, fault))

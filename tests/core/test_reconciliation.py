@@ -3,6 +3,7 @@ and the pass that converges local state to the exchange's after an unknown outco
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -387,3 +388,43 @@ def test_the_unknown_grace_is_measured_on_the_live_clock():
         rig.bot.scale.track(rig.trade(trade_id))
         assert rig.ledger.order(oid).state is OrderState.NOT_PLACED
         assert [e.fields["waited"] for e in rig.of("recon.order_missing")] == [29, 30]
+
+
+def test_a_matched_scale_in_whose_only_trade_failed_ends_with_one_failed_line(rig):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    tk = rig.fake.fill(oid, "10.50", notify=False)
+    rig.fake.fail_trade(tk)  # first read already FAILED: the fill is void before it ever counted
+    snapshot = rig.fake.get_order(oid)
+    rig.bot.reconciler.observe(rig.ledger.order(oid), snapshot)
+    rig.bot.reconciler.observe(rig.ledger.order(oid), snapshot)
+    assert rig.ledger.order(oid).is_terminal
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert rig.lines("scale_in.trade_failed") == [
+        f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN FAILED: matched 10.50 shares but the venue failed 10.50"
+        f" of them | filled=0.00/10.50 | OrderID: {oid}"
+    ]
+
+
+def test_a_matched_scale_in_waits_for_every_trade_before_it_ends(rig):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    tk = rig.fake.fill(oid, "4.00", notify=False)
+    rig.fake.fail_trade(tk)
+    rig.fake.fill(oid, "6.50", notify=False, status="MATCHED")
+    rig.bot.reconciler.sync_fills(rig.ledger.order(oid), trades=[t for t in rig.fake.trades_list if t.trade_id == tk])
+    rig.ledger.note_venue_matched(oid, D("10.50"))
+    rig.bot.reconciler.close_failed_match(rig.ledger.order(oid), "MATCHED")
+    assert not rig.ledger.order(oid).is_terminal  # 6.50 matched at the venue are not read yet
+    rig.bot.reconciler.sync_fills(rig.ledger.order(oid))
+    rig.bot.reconciler.close_failed_match(rig.ledger.order(oid), "MATCHED")
+    assert not rig.ledger.order(oid).is_terminal  # the 6.50 fill may still FAIL
+    assert rig.of("scale_in.trade_failed") == []
+    rig.fake.trades_list[-1] = dataclasses.replace(rig.fake.trades_list[-1], status="CONFIRMED")
+    rig.bot.reconciler.sync_fills(rig.ledger.order(oid))
+    rig.bot.reconciler.close_failed_match(rig.ledger.order(oid), "MATCHED")
+    assert rig.ledger.position(trade_id) == D("17.00")
+    assert rig.lines("scale_in.trade_failed") == [
+        f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN FAILED: matched 10.50 shares but the venue failed 4.00"
+        f" of them | filled=6.50/10.50 | OrderID: {oid}"
+    ]
