@@ -330,6 +330,7 @@ class _Run:
             end = self.scenario.window_start + self.horizon
             self.env.run(until=end)
             self.bot.stop()
+            self.kernel.close()
             for bot in self.bots:
                 bot.ledger.close()
             self._trace(TraceType.HARNESS, action="end")
