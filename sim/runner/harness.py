@@ -29,6 +29,7 @@ import simpy
 from freezegun import freeze_time
 from py_clob_client.clob_types import ApiCreds
 from py_clob_client.signer import Signer
+from py_order_utils import utils as py_order_utils_utils
 
 from core.audit import AuditEvent, AuditLog, attach_file_logs, detach, format_time, render
 from core.bot import Bot
@@ -313,7 +314,8 @@ class _Run:
                 )
                 stack.callback(detach, self.logger, handlers)
             self.freezer = stack.enter_context(_frozen(self.env.now))
-            random.seed(self.seed)  # py_order_utils draws order salts from the global generator
+            random.seed(self.seed)  # bot code may draw from the global generator: pinned too
+            stack.enter_context(_order_salts(self.seed))
             if self.mode == "wire":
                 from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
 
@@ -363,6 +365,24 @@ def scratch_dir(prefix: str) -> str:
         except OSError:
             pass
     return tempfile.mkdtemp(prefix=prefix)
+
+
+class _order_salts:
+    """py_order_utils draws each order's salt from the global `random` (generate_seed). Another
+    thread of the process (a Dask worker's event loop, say) may draw from it too, mid-run; so
+    during a run the salts come from a generator of the run's own, seeded alike: the same
+    sequence the global one gives after random.seed(seed) when nothing else draws."""
+
+    def __init__(self, seed: int):
+        self.draw = random.Random(seed).random
+
+    def __enter__(self):
+        self.previous = py_order_utils_utils.random
+        py_order_utils_utils.random = self.draw
+
+    def __exit__(self, *exc):
+        py_order_utils_utils.random = self.previous
+        return False
 
 
 class _frozen:
