@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv clean
+.PHONY: run test test-slow venv clean
 
 venv: $(STAMP)
 
@@ -18,14 +18,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/clobsim run scenarios/ --out reports/latest --report
 
-# lint, format, types (core strictly), the import contracts, then the tests
+# lint, format, types (core strictly), the import contracts, then the tests on every core
+# (pytest-xdist); the long explorations are `make test-slow`, which CI runs too (.ci/run)
 test: $(STAMP)
 	$(VENV)/bin/ruff check core sim tests
 	$(VENV)/bin/ruff format --check core sim tests
 	$(VENV)/bin/mypy --strict -p core
 	$(VENV)/bin/mypy -p sim
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto -m "not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -n auto -m slow
 
 clean:
 	rm -rf $(VENV) reports/latest logs

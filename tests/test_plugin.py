@@ -1,5 +1,7 @@
 """The pytest plugin: a bot author's own test file, in its own pytest session, uses `clob_sim`."""
 
+import pytest
+
 AUTHOR_TESTS = """
 import pytest
 from core.bot import Bot
@@ -39,6 +41,7 @@ def test_exploration_finds_my_bug(clob_sim):
 """
 
 
+@pytest.mark.slow
 def test_a_bot_author_tests_their_own_bot_with_the_clob_sim_fixture(pytester):
     pytester.makepyfile(test_author=AUTHOR_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
