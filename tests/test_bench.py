@@ -25,6 +25,9 @@ RATIOS = [
 ]
 
 
+pytestmark = pytest.mark.processes  # the bench's parallel figure starts a worker pool
+
+
 @pytest.fixture(scope="module")
 def report():
     return bench(repeat=1, explore_examples=2, memory_examples=4, trade_counts=(2, 8), parallel_runs=2, workers=2)

@@ -51,6 +51,7 @@ def test_a_sweep_on_a_dask_cluster_gives_every_case_the_verdict_and_bytes_of_its
     assert serial["by_bot"]["double-count"]["fail"] >= 2
 
 
+@pytest.mark.processes
 def test_a_sweep_on_local_worker_processes_gives_the_serial_verdicts(scenarios, serial):
     assert verdicts(sweep(scenarios, seeds=[1, 2], bots=BOTS, workers=2)) == verdicts(serial)
 
