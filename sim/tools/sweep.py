@@ -117,13 +117,13 @@ def on_dask(every: list[Case], scheduler: str | object, progress: Callable[[str]
     from distributed import Client  # noqa: PLC0415 - only sweeps on a cluster need it
 
     own = not isinstance(scheduler, Client)
-    if own:
+    if isinstance(scheduler, Client):
+        client = scheduler
+    else:
         try:
             client = Client(str(scheduler), timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
-    else:
-        client = scheduler
     try:
         # chunking only: the results never depend on how many workers there are
         workers = max(1, len(client.scheduler_info().get("workers", {})))
