@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv clean
+.PHONY: run test test-slow venv clean
 
 venv: $(STAMP)
 
@@ -18,14 +18,23 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/clobsim run scenarios/ --out reports/latest --report
 
-# lint, format, types (core strictly), the import contracts, then the tests
+# lint, format, types (core strictly), the import contracts, then the tests on every core
+# (pytest-xdist); the long explorations are `make test-slow`, which CI runs too (.ci/run).
+# Tests that start their own worker pools run in a plain pytest after the xdist step: inside an
+# xdist worker, sim.runner.pool's fork server was seen (2 of 2 full runs) to import the
+# installed copy of clobsim instead of the tree under test; the cause is not found yet.
 test: $(STAMP)
 	$(VENV)/bin/ruff check core sim tests
 	$(VENV)/bin/ruff format --check core sim tests
 	$(VENV)/bin/mypy --strict -p core
 	$(VENV)/bin/mypy -p sim
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto -m "not slow and not processes"
+	$(PY) -m pytest -m "processes and not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -n auto -m "slow and not processes"
+	$(PY) -m pytest -m "slow and processes"
 
 clean:
 	rm -rf $(VENV) reports/latest logs

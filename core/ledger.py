@@ -13,11 +13,11 @@ from __future__ import annotations
 import enum
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypedDict, cast
+from typing import Any, TypedDict, cast
 
 from .model import TERMINAL_STATES, ZERO, FillSeen, OrderState, PlaceOrder, Role, Side, TradeState, can_transition, dec
 
@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS recent_fills (
     order_id TEXT PRIMARY KEY, size TEXT NOT NULL, price TEXT NOT NULL, at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS seen_notifications (notification_id TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_by_trade ON orders(trade_id, seq);
+CREATE INDEX IF NOT EXISTS fills_by_order ON fills(order_id, seq);
 """
 
 
@@ -141,7 +143,20 @@ class RecentFill:
     at: float
 
 
+Row = dict[str, Any]  # one table row as SQLite stores it (TEXT decimals, INTEGER flags)
+
+
 class Ledger:
+    """The ledger's tables in SQLite, mirrored in memory for reads.
+
+    The ledger is the only writer of its database (one bot process at a time; a restarted bot
+    opens a new Ledger, which loads the mirror from the file). So reads never need SQLite: they
+    are served from the mirror, which holds each row exactly as SQLite stores it (the same TEXT
+    decimals, the same flags) and is updated only after the transaction that wrote the change
+    has committed. A write that would change nothing opens no transaction at all; the database
+    stays the crash-safe record (WAL, one transaction per change), the mirror a cache of it.
+    """
+
     def __init__(self, path: str = ":memory:", *, synchronous: str = "NORMAL"):
         self.path = path
         self._lock = threading.RLock()
@@ -152,6 +167,31 @@ class Ledger:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._load()
+
+    def _load(self) -> None:
+        """The mirror, from the file: rows in the order reads return them."""
+
+        def rows(sql: str) -> list[Row]:
+            return [dict(r) for r in self._db.execute(sql).fetchall()]
+
+        self._trades: dict[int, Row] = {r["trade_id"]: r for r in rows("SELECT * FROM trades ORDER BY trade_id")}
+        self._orders: dict[str, Row] = {r["order_id"]: r for r in rows("SELECT * FROM orders ORDER BY seq")}
+        self._orders_of: dict[int, list[str]] = {}
+        for order_id, row in self._orders.items():
+            self._orders_of.setdefault(row["trade_id"], []).append(order_id)
+        self._fills: dict[tuple[str, str], Row] = {
+            (r["trade_key"], r["order_id"]): r for r in rows("SELECT * FROM fills ORDER BY seq")
+        }
+        self._fills_of: dict[str, list[Row]] = {}
+        for row in self._fills.values():
+            self._fills_of.setdefault(row["order_id"], []).append(row)
+        self._recent: dict[str, Row] = {r["order_id"]: r for r in rows("SELECT * FROM recent_fills")}
+        self._seen: set[str] = {r["notification_id"] for r in rows("SELECT notification_id FROM seen_notifications")}
+        self._order_seq = max((r["seq"] for r in self._orders.values()), default=0)
+        self._fill_seq = max((r["seq"] for r in self._fills.values()), default=0)
+        self._trade_records: dict[int, TradeRecord] = {}
+        self._order_records: dict[str, OrderRecord] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -167,15 +207,6 @@ class Ledger:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    def _one(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
-            return row
-
-    def _all(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
 
     # ---- trades ----------------------------------------------------------------------------
 
@@ -195,6 +226,24 @@ class Ledger:
         trade_id: int | None = None,
     ) -> int:
         """Record a trade; `trade_id` keeps the strategy's own trade number when it has one."""
+        row: Row = {
+            "trade_id": trade_id,
+            "symbol": symbol,
+            "side": side,
+            "market": market,
+            "token_id": token_id,
+            "window_slug": window_slug,
+            "window_end": window_end,
+            "entry_price": str(entry_price),
+            "entry_size": str(entry_size),
+            "confidence": str(confidence),
+            "state": TradeState.OPEN.value,
+            "scale_in_attempted": 0,
+            "exit_failures": 0,
+            "winner": None,
+            "pnl": None,
+            "opened_at": now,
+        }
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
@@ -208,18 +257,22 @@ class Ledger:
                     token_id,
                     window_slug,
                     window_end,
-                    str(entry_price),
-                    str(entry_size),
-                    str(confidence),
-                    TradeState.OPEN.value,
+                    row["entry_price"],
+                    row["entry_size"],
+                    row["confidence"],
+                    row["state"],
                     now,
                 ),
             )
             assert cur.lastrowid is not None  # set by any INSERT that succeeded
-            return cur.lastrowid
+        # the mirror changes once the transaction has committed; a REAL column stores a float
+        row.update(trade_id=cur.lastrowid, window_end=float(window_end), opened_at=float(now))
+        with self._lock:
+            self._trades[cur.lastrowid] = row
+        return cur.lastrowid
 
     @staticmethod
-    def _trade(row: sqlite3.Row) -> TradeRecord:
+    def _trade(row: Mapping[str, Any]) -> TradeRecord:
         return TradeRecord(
             trade_id=row["trade_id"],
             symbol=row["symbol"],
@@ -238,43 +291,85 @@ class Ledger:
             pnl=dec(row["pnl"]) if row["pnl"] is not None else None,
         )
 
+    def _trade_record(self, trade_id: int) -> TradeRecord:
+        record = self._trade_records.get(trade_id)
+        if record is None:
+            record = self._trade_records[trade_id] = self._trade(self._trades[trade_id])
+        return record
+
+    def _update_trade(self, trade_id: int, sql: str, args: Sequence[object], **changes: object) -> None:
+        """One UPDATE of a trade's row, then the same change in the mirror."""
+        with self._lock:
+            with self._tx() as db:
+                db.execute(sql, args)
+            row = self._trades.get(trade_id)
+            if row is not None:
+                row.update(changes)
+                self._trade_records.pop(trade_id, None)
+
     def trade(self, trade_id: int) -> TradeRecord:
-        row = self._one("SELECT * FROM trades WHERE trade_id=?", (trade_id,))
-        if row is None:
-            raise KeyError(f"no trade #{trade_id}")
-        return self._trade(row)
+        with self._lock:
+            if trade_id not in self._trades:
+                raise KeyError(f"no trade #{trade_id}")
+            return self._trade_record(trade_id)
 
     def trades(self, *, active_only: bool = False) -> list[TradeRecord]:
-        sql = "SELECT * FROM trades"
+        with self._lock:
+            records = [self._trade_record(trade_id) for trade_id in sorted(self._trades)]
         if active_only:
-            sql += f" WHERE state != '{TradeState.SETTLED.value}'"
-        return [self._trade(r) for r in self._all(sql + " ORDER BY trade_id")]
+            records = [r for r in records if r.state is not TradeState.SETTLED]
+        return records
 
     def set_trade_state(self, trade_id: int, state: TradeState) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE trades SET state=? WHERE trade_id=?", (state.value, trade_id))
+        with self._lock:
+            row = self._trades.get(trade_id)
+            if row is None or row["state"] == state.value:
+                return
+            self._update_trade(
+                trade_id, "UPDATE trades SET state=? WHERE trade_id=?", (state.value, trade_id), state=state.value
+            )
 
     def mark_scale_in_attempted(self, trade_id: int) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE trades SET scale_in_attempted=1 WHERE trade_id=?", (trade_id,))
+        with self._lock:
+            row = self._trades.get(trade_id)
+            if row is None or row["scale_in_attempted"]:
+                return
+            self._update_trade(
+                trade_id, "UPDATE trades SET scale_in_attempted=1 WHERE trade_id=?", (trade_id,), scale_in_attempted=1
+            )
 
     def count_exit_failure(self, trade_id: int) -> int:
-        with self._tx() as db:
-            db.execute("UPDATE trades SET exit_failures=exit_failures+1 WHERE trade_id=?", (trade_id,))
-            failures: int = db.execute("SELECT exit_failures FROM trades WHERE trade_id=?", (trade_id,)).fetchone()[0]
+        with self._lock:
+            row = self._trades[trade_id]
+            failures: int = row["exit_failures"] + 1
+            self._update_trade(
+                trade_id,
+                "UPDATE trades SET exit_failures=? WHERE trade_id=?",
+                (failures, trade_id),
+                exit_failures=failures,
+            )
             return failures
 
     def reset_exit_failures(self, trade_id: int) -> None:
         """An exit was placed: the retry limit counts consecutive failures only."""
-        with self._tx() as db:
-            db.execute("UPDATE trades SET exit_failures=0 WHERE trade_id=? AND exit_failures>0", (trade_id,))
+        with self._lock:
+            row = self._trades.get(trade_id)
+            if row is None or not row["exit_failures"]:
+                return
+            self._update_trade(
+                trade_id, "UPDATE trades SET exit_failures=0 WHERE trade_id=?", (trade_id,), exit_failures=0
+            )
 
     def settle(self, trade_id: int, winner: str, pnl: Decimal) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE trades SET state=?, winner=?, pnl=? WHERE trade_id=?",
-                (TradeState.SETTLED.value, winner, str(pnl), trade_id),
-            )
+        state = TradeState.SETTLED.value
+        self._update_trade(
+            trade_id,
+            "UPDATE trades SET state=?, winner=?, pnl=? WHERE trade_id=?",
+            (state, winner, str(pnl), trade_id),
+            state=state,
+            winner=winner,
+            pnl=str(pnl),
+        )
 
     # ---- orders ----------------------------------------------------------------------------
 
@@ -284,30 +379,53 @@ class Ledger:
         For a scale-in this also consumes the trade's one scale-in, in the same transaction:
         a crash or timeout afterwards can never lead to a second one (single-scale-in).
         """
-        with self._tx() as db:
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM orders").fetchone()[0]
-            db.execute(
-                "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
-                " state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    order_id,
-                    seq,
-                    trade_id,
-                    role.value,
-                    command.side.value,
-                    command.token_id,
-                    str(command.price),
-                    str(command.size),
-                    OrderState.PREPARED.value,
-                    now,
-                    now,
-                ),
-            )
-            if role is Role.SCALE_IN:
-                db.execute("UPDATE trades SET scale_in_attempted=1 WHERE trade_id=?", (trade_id,))
+        with self._lock:
+            seq = self._order_seq + 1
+            row: Row = {
+                "order_id": order_id,
+                "seq": seq,
+                "trade_id": trade_id,
+                "role": role.value,
+                "side": command.side.value,
+                "token_id": command.token_id,
+                "price": str(command.price),
+                "size": str(command.size),
+                "state": OrderState.PREPARED.value,
+                "venue_status": "",
+                "created_at": float(now),
+                "updated_at": float(now),
+                "terminal_logged": 0,
+                "venue_matched": "0",
+            }
+            with self._tx() as db:
+                db.execute(
+                    "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
+                    " state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        order_id,
+                        seq,
+                        trade_id,
+                        row["role"],
+                        row["side"],
+                        row["token_id"],
+                        row["price"],
+                        row["size"],
+                        row["state"],
+                        now,
+                        now,
+                    ),
+                )
+                if role is Role.SCALE_IN:
+                    db.execute("UPDATE trades SET scale_in_attempted=1 WHERE trade_id=?", (trade_id,))
+            self._order_seq = seq
+            self._orders[order_id] = row
+            self._orders_of.setdefault(trade_id, []).append(order_id)
+            if role is Role.SCALE_IN and trade_id in self._trades:
+                self._trades[trade_id]["scale_in_attempted"] = 1
+                self._trade_records.pop(trade_id, None)
 
     @staticmethod
-    def _order(row: sqlite3.Row) -> OrderRecord:
+    def _order(row: Mapping[str, Any]) -> OrderRecord:
         return OrderRecord(
             order_id=row["order_id"],
             trade_id=row["trade_id"],
@@ -323,9 +441,24 @@ class Ledger:
             venue_matched=dec(row["venue_matched"]),
         )
 
+    def _order_record(self, order_id: str) -> OrderRecord:
+        record = self._order_records.get(order_id)
+        if record is None:
+            record = self._order_records[order_id] = self._order(self._orders[order_id])
+        return record
+
+    def _update_order(self, order_id: str, sql: str, args: Sequence[object], **changes: object) -> int:
+        """One UPDATE of an order's row, then the same change in the mirror; its rowcount."""
+        with self._lock:
+            with self._tx() as db:
+                count: int = db.execute(sql, args).rowcount
+            self._orders[order_id].update(changes)
+            self._order_records.pop(order_id, None)
+            return count
+
     def order(self, order_id: str) -> OrderRecord | None:
-        row = self._one("SELECT * FROM orders WHERE order_id=?", (order_id,))
-        return self._order(row) if row is not None else None
+        with self._lock:
+            return self._order_record(order_id) if order_id in self._orders else None
 
     def known_order(self, order_id: str) -> OrderRecord:
         """An order the caller knows was recorded (orders are never deleted)."""
@@ -337,130 +470,158 @@ class Ledger:
     def orders(
         self, trade_id: int | None = None, role: Role | None = None, open_only: bool = False
     ) -> list[OrderRecord]:
-        sql = "SELECT * FROM orders WHERE 1=1"
-        args: list[object] = []
-        if trade_id is not None:
-            sql += " AND trade_id=?"
-            args.append(trade_id)
+        with self._lock:
+            ids = list(self._orders) if trade_id is None else self._orders_of.get(trade_id, [])
+            records = [self._order_record(order_id) for order_id in ids]
         if role is not None:
-            sql += " AND role=?"
-            args.append(role.value)
-        records = [self._order(r) for r in self._all(sql + " ORDER BY seq", args)]
+            records = [r for r in records if r.role is role]
         if open_only:
             records = [r for r in records if not r.is_terminal]
         return records
 
     def set_order_state(self, order_id: str, state: OrderState, now: float, venue_status: str | None = None) -> bool:
-        """Move along the transition table; an edge not in the table is refused (False)."""
-        with self._tx() as db:
-            row = db.execute("SELECT state FROM orders WHERE order_id=?", (order_id,)).fetchone()
+        """Move along the transition table; an edge not in the table is refused (False).
+
+        A move to the state the order is already in, with no new venue status, writes nothing
+        (updated_at is the time of the last change, not of the last look)."""
+        with self._lock:
+            row = self._orders.get(order_id)
             if row is None:
                 return False
             old = OrderState(row["state"])
             if not can_transition(old, state):
                 return False
-            db.execute(
-                "UPDATE orders SET state=?, updated_at=?, venue_status=COALESCE(?, venue_status) WHERE order_id=?",
-                (state.value, now, venue_status, order_id),
+            status = row["venue_status"] if venue_status is None else venue_status
+            if old == state and status == row["venue_status"]:
+                return False
+            self._update_order(
+                order_id,
+                "UPDATE orders SET state=?, updated_at=?, venue_status=? WHERE order_id=?",
+                (state.value, now, status, order_id),
+                state=state.value,
+                updated_at=float(now),
+                venue_status=status,
             )
             return old != state
 
     def note_venue_matched(self, order_id: str, size_matched: Decimal) -> None:
         """Remember the venue's size_matched; fills still only count once seen with a trade id."""
-        with self._tx() as db:
-            row = db.execute("SELECT venue_matched FROM orders WHERE order_id=?", (order_id,)).fetchone()
-            if row is not None and dec(size_matched) > dec(row["venue_matched"]):
-                db.execute("UPDATE orders SET venue_matched=? WHERE order_id=?", (str(size_matched), order_id))
+        with self._lock:
+            row = self._orders.get(order_id)
+            if row is None or not dec(size_matched) > dec(row["venue_matched"]):
+                return
+            self._update_order(
+                order_id,
+                "UPDATE orders SET venue_matched=? WHERE order_id=?",
+                (str(size_matched), order_id),
+                venue_matched=str(size_matched),
+            )
 
     def mark_terminal_logged(self, order_id: str) -> bool:
         """True exactly once per order: the terminal audit line is written once."""
-        with self._tx() as db:
-            cur = db.execute("UPDATE orders SET terminal_logged=1 WHERE order_id=? AND terminal_logged=0", (order_id,))
-            return cur.rowcount == 1
+        with self._lock:
+            row = self._orders.get(order_id)
+            if row is None or row["terminal_logged"]:
+                return False
+            return (
+                self._update_order(
+                    order_id,
+                    "UPDATE orders SET terminal_logged=1 WHERE order_id=? AND terminal_logged=0",
+                    (order_id,),
+                    terminal_logged=1,
+                )
+                == 1
+            )
 
     # ---- fills: the one idempotent path ----------------------------------------------------
 
     def apply_fill(self, fill: FillSeen, source: str, now: float) -> FillOutcome:
-        with self._tx() as db:
-            if db.execute("SELECT 1 FROM orders WHERE order_id=?", (fill.order_id,)).fetchone() is None:
+        with self._lock:
+            if fill.order_id not in self._orders:
                 return FillOutcome.UNKNOWN_ORDER
-            row = db.execute(
-                "SELECT void, status FROM fills WHERE trade_key=? AND order_id=?", (fill.trade_id, fill.order_id)
-            ).fetchone()
+            key = (fill.trade_id, fill.order_id)
+            row = self._fills.get(key)
             if row is not None:
                 if fill.is_void and not row["void"]:
-                    db.execute(
-                        "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
-                        (fill.status, fill.trade_id, fill.order_id),
-                    )
+                    with self._tx() as db:
+                        db.execute(
+                            "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
+                            (fill.status, fill.trade_id, fill.order_id),
+                        )
+                    row.update(void=1, status=fill.status)
                     return FillOutcome.VOIDED
                 if not row["void"] and row["status"] != SETTLED_STATUS and fill.status and fill.status != row["status"]:
                     # the trade moved on (MINED, RETRYING, CONFIRMED): same fill, new settlement state
-                    db.execute(
-                        "UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
-                        (fill.status, fill.trade_id, fill.order_id),
-                    )
+                    with self._tx() as db:
+                        db.execute(
+                            "UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
+                            (fill.status, fill.trade_id, fill.order_id),
+                        )
+                    row["status"] = fill.status
                 return FillOutcome.DUPLICATE
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM fills").fetchone()[0]
-            db.execute(
-                "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    fill.trade_id,
-                    fill.order_id,
-                    str(fill.size),
-                    str(fill.price),
-                    fill.status,
-                    int(fill.is_void),
-                    source,
-                    now,
-                    seq,
-                ),
-            )
+            seq = self._fill_seq + 1
+            row = {
+                "trade_key": fill.trade_id,
+                "order_id": fill.order_id,
+                "size": str(fill.size),
+                "price": str(fill.price),
+                "status": fill.status,
+                "void": int(fill.is_void),
+                "source": source,
+                "at": float(now),
+                "seq": seq,
+            }
+            with self._tx() as db:
+                db.execute(
+                    "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    tuple(row.values()),
+                )
+            self._fill_seq = seq
+            self._fills[key] = row
+            self._fills_of.setdefault(fill.order_id, []).append(row)
             return FillOutcome.VOID_RECORDED if fill.is_void else FillOutcome.APPLIED
 
     def has_unsettled_fills(self, order_id: str) -> bool:
         """A counted fill whose trade is not CONFIRMED yet: it may still FAIL (a ghost fill)."""
-        return (
-            self._one("SELECT 1 FROM fills WHERE order_id=? AND void=0 AND status!=?", (order_id, SETTLED_STATUS))
-            is not None
-        )
+        with self._lock:
+            return any(not r["void"] and r["status"] != SETTLED_STATUS for r in self._fills_of.get(order_id, []))
 
     def filled(self, order_id: str) -> Decimal:
-        rows = self._all("SELECT size FROM fills WHERE order_id=? AND void=0", (order_id,))
+        with self._lock:
+            rows = [r for r in self._fills_of.get(order_id, []) if not r["void"]]
         return sum((dec(r["size"]) for r in rows), ZERO)
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
-        sql = "SELECT * FROM fills"
-        args: tuple[str, ...] = ()
-        if order_id is not None:
-            sql, args = sql + " WHERE order_id=?", (order_id,)
-        # SELECT * of the fills table: exactly FillRow's columns (SCHEMA above)
-        return [cast(FillRow, dict(r)) for r in self._all(sql + " ORDER BY seq", args)]
+        with self._lock:
+            rows = list(self._fills.values()) if order_id is None else list(self._fills_of.get(order_id, []))
+        # a copy of each row (the mirror's own rows are never handed out): exactly FillRow's columns
+        return [cast(FillRow, dict(r)) for r in rows]
+
+    def _trade_fills(self, trade_id: int) -> list[tuple[str, Row]]:
+        """(order side, fill row) of the trade's fills that count, in the order they were recorded."""
+        with self._lock:
+            rows = [
+                (self._orders[order_id]["side"], r)
+                for order_id in self._orders_of.get(trade_id, [])
+                for r in self._fills_of.get(order_id, [])
+                if not r["void"]
+            ]
+        rows.sort(key=lambda pair: cast(int, pair[1]["seq"]))
+        return rows
 
     def position(self, trade_id: int) -> Decimal:
-        trade = self.trade(trade_id)
-        rows = self._all(
-            "SELECT o.side AS side, f.size AS size FROM fills f JOIN orders o ON o.order_id=f.order_id"
-            " WHERE o.trade_id=? AND f.void=0 ORDER BY f.seq",
-            (trade_id,),
-        )
-        position = trade.entry_size
-        for r in rows:
-            position += dec(r["size"]) if r["side"] == Side.BUY.value else -dec(r["size"])
+        position = self.trade(trade_id).entry_size
+        for side, r in self._trade_fills(trade_id):
+            position += dec(r["size"]) if side == Side.BUY.value else -dec(r["size"])
         return position
 
     def cost_and_proceeds(self, trade_id: int) -> tuple[Decimal, Decimal]:
         trade = self.trade(trade_id)
         cost, proceeds = trade.entry_size * trade.entry_price, ZERO
-        rows = self._all(
-            "SELECT o.side AS side, f.size AS size, f.price AS price FROM fills f"
-            " JOIN orders o ON o.order_id=f.order_id WHERE o.trade_id=? AND f.void=0 ORDER BY f.seq",
-            (trade_id,),
-        )
-        for r in rows:
+        for side, r in self._trade_fills(trade_id):
             amount = dec(r["size"]) * dec(r["price"])
-            if r["side"] == Side.BUY.value:
+            if side == Side.BUY.value:
                 cost += amount
             else:
                 proceeds += amount
@@ -469,28 +630,45 @@ class Ledger:
     # ---- the recent-fill tracker -----------------------------------------------------------
 
     def track_recent_fill(self, order_id: str, size: Decimal, price: Decimal, now: float) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
-                " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
-                " at=excluded.at",
-                (order_id, str(size), str(price), now),
-            )
+        row: Row = {"order_id": order_id, "size": str(size), "price": str(price), "at": float(now)}
+        with self._lock:
+            if self._recent.get(order_id) == row:
+                return
+            with self._tx() as db:
+                db.execute(
+                    "INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
+                    " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
+                    " at=excluded.at",
+                    (order_id, row["size"], row["price"], now),
+                )
+            self._recent[order_id] = row
 
     def recent_fill(self, order_id: str) -> RecentFill | None:
-        row = self._one("SELECT * FROM recent_fills WHERE order_id=?", (order_id,))
+        with self._lock:
+            row = self._recent.get(order_id)
         if row is None:
             return None
         return RecentFill(row["order_id"], dec(row["size"]), dec(row["price"]), row["at"])
 
     def cleanup_recent_fills(self, older_than: float) -> int:
-        with self._tx() as db:
-            return db.execute("DELETE FROM recent_fills WHERE at < ?", (older_than,)).rowcount
+        with self._lock:
+            stale = [order_id for order_id, row in self._recent.items() if row["at"] < older_than]
+            if not stale:
+                return 0
+            with self._tx() as db:
+                count: int = db.execute("DELETE FROM recent_fills WHERE at < ?", (older_than,)).rowcount
+            for order_id in stale:
+                del self._recent[order_id]
+            return count
 
     # ---- notifications ---------------------------------------------------------------------
 
     def mark_notification_seen(self, notification_id: str, now: float) -> bool:
         """True the first time a notification id is seen."""
-        with self._tx() as db:
-            cur = db.execute("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)", (notification_id, now))
+        with self._lock:
+            if notification_id in self._seen:
+                return False
+            with self._tx() as db:
+                cur = db.execute("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)", (notification_id, now))
+            self._seen.add(notification_id)
             return cur.rowcount == 1

@@ -25,13 +25,16 @@ RATIOS = [
 ]
 
 
+pytestmark = pytest.mark.processes  # the bench's parallel figure starts a worker pool
+
+
 @pytest.fixture(scope="module")
 def report():
-    return bench(repeat=1, explore_examples=2, parallel_runs=2, workers=2)
+    return bench(repeat=1, explore_examples=2, memory_examples=4, trade_counts=(2, 8), parallel_runs=2, workers=2)
 
 
 def test_bench_reports_every_ratio_as_a_positive_number(report):
-    assert set(report) >= {"machine", "workload", "seconds", "ratios", "goals", "explore", "parallel"}
+    assert set(report) >= {"machine", "workload", "seconds", "ratios", "goals", "explore", "parallel", "memory"}
     assert set(report["ratios"]) == set(RATIOS)
     assert all(isinstance(v, float) and v > 0 for v in report["ratios"].values())
     assert all(v > 0 for v in report["seconds"].values())
@@ -44,6 +47,25 @@ def test_bench_reports_every_ratio_as_a_positive_number(report):
     json.dumps(report)  # the --json form
 
 
+def test_bench_reports_the_per_trade_cost_at_each_size_and_memory_over_exploration(report):
+    scaling = report["trade_scaling"]
+    assert list(scaling["per_trade_seconds"]) == ["2", "8"]
+    assert all(v > 0 for v in scaling["per_trade_seconds"].values())
+    per_trade = list(scaling["per_trade_seconds"].values())
+    assert scaling["largest_over_smallest"] == per_trade[-1] / per_trade[0]
+    memory = report["memory"]
+    assert memory["examples"] == 4 and memory["step"] == 1
+    assert len(memory["rss_mb"]) == 5 and all(x is None or x > 0 for x in memory["rss_mb"])
+    assert set(report["goals"]) >= {
+        "fast_over_bare_at_most_1.3",
+        "fast_sim_per_wall_at_least_15000",
+        "explore_at_least_25_per_second",
+        "per_trade_cost_flat_within_1.5",
+        "memory_flat",
+        "parallel_speedup_at_least_1.7",
+    }
+
+
 def test_bench_command_prints_the_ratios_and_the_json(report, monkeypatch, capsys):
     asked = {}
 
@@ -54,7 +76,7 @@ def test_bench_command_prints_the_ratios_and_the_json(report, monkeypatch, capsy
     monkeypatch.setattr(bench_module, "bench", measured)
     assert cli.main(["bench", "--workers", "3", "--repeat", "2"]) == 0
     text = capsys.readouterr().out
-    assert asked["workers"] == 3 and asked["repeat"] == 2
+    assert asked["workers"] == 3 and asked["repeat"] == 2 and asked["memory_examples"] == 2000
     for label in (
         "fast mode",
         "with the checks",
@@ -64,6 +86,8 @@ def test_bench_command_prints_the_ratios_and_the_json(report, monkeypatch, capsy
         "wire / fast",
         "explore",
         "parallel",
+        "per-trade cost",
+        "memory",
         "x real time",
         report["machine"]["cpu"],
     ):

@@ -28,6 +28,7 @@ def test_bounded_exploration_finds_no_invariant_violation_in_core(tmp_path):
     assert state.examples == CORE_EXAMPLES
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_exploration_finds_the_variant_and_writes_a_scenario_that_reproduces_it(variant, tmp_path):
     budget = BUDGETS.get(variant, BUDGET)
@@ -40,6 +41,7 @@ def test_exploration_finds_the_variant_and_writes_a_scenario_that_reproduces_it(
     assert sim.run(scenario, bot="core").passed  # the bug is the variant's, not core's
 
 
+@pytest.mark.slow
 def test_the_same_seed_explores_the_same_scenarios(tmp_path):
     a = explore(bot="double-count", seed=3, examples=30, out=str(tmp_path / "a"), progress=None)
     b = explore(bot="double-count", seed=3, examples=30, out=str(tmp_path / "b"), progress=None)

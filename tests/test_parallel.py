@@ -29,6 +29,7 @@ def _run_folder(folder: str) -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.processes
 def test_run_with_two_workers_writes_the_same_files_and_prints_the_same_table_as_a_serial_run(
     tmp_path, monkeypatch, capsys
 ):
@@ -57,6 +58,8 @@ def test_run_with_two_workers_writes_the_same_files_and_prints_the_same_table_as
     assert printed["1"].index("day-in-the-life") > printed["1"].index("cancel-race")  # file order kept
 
 
+@pytest.mark.slow
+@pytest.mark.processes
 def test_explore_on_two_workers_finds_what_the_same_sub_searches_find_one_after_another(tmp_path, capsys):
     # blind-repost, seed 2, 8 examples as 2 sub-searches of 4: found and shrunk in a few seconds
     code = cli.main(

@@ -70,6 +70,7 @@ def test_exploration_finds_my_bug(clob_sim):
 """
 
 
+@pytest.mark.slow  # a whole pytest session of an author's tests (explorations included)
 def test_a_bot_author_tests_their_own_bot_with_the_clob_sim_fixture(pytester):
     pytester.makepyfile(test_author=AUTHOR_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-s")
@@ -91,6 +92,7 @@ def readme_plugin_example() -> str:
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
+@pytest.mark.slow  # a whole pytest session of an author's tests (explorations included)
 def test_the_readme_plugin_example_runs_as_written_and_core_passes_it(pytester):
     pytester.makepyfile(test_readme=readme_plugin_example())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")

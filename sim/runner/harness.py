@@ -20,16 +20,19 @@ import os
 import random
 import shutil
 import tempfile
+import types
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import simpy
 from freezegun import freeze_time
 from py_clob_client.clob_types import ApiCreds
 from py_clob_client.signer import Signer
+from py_clob_client_v2.order_utils import utils as v2_order_utils
+from py_order_utils import utils as py_order_utils_utils
 
 from core.audit import AuditEvent, AuditLog, attach_file_logs, dated_line, detach, render
 from core.bot import Bot
@@ -335,7 +338,8 @@ class _Run:
                 )
                 stack.callback(detach, self.logger, handlers)
             self.freezer = stack.enter_context(_frozen(self.env.now))
-            random.seed(self.seed)  # both clients draw order salts from the global generator
+            random.seed(self.seed)  # bot code may draw from the global generator: pinned too
+            stack.enter_context(_order_salts(self.seed))
             stack.enter_context(virtual_sleeps(self.clock.sleep))
             if self.mode == "wire":
                 from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
@@ -363,6 +367,7 @@ class _Run:
             end = self.scenario.window_start + self.horizon
             self.env.run(until=end)
             self.bot.stop()
+            self.kernel.close()
             for bot in self.bots:
                 bot.ledger.close()
             self._trace(TraceType.HARNESS, action=HarnessAction.END)
@@ -396,6 +401,29 @@ def scratch_dir(prefix: str) -> str:
         except OSError:
             pass
     return tempfile.mkdtemp(prefix=prefix)
+
+
+class _order_salts:
+    """Both py-clob-clients draw each order's salt from the global `random` (py_order_utils'
+    generate_seed, py_clob_client_v2's generate_order_salt). Another thread of the process (a Dask
+    worker's event loop, say) may draw from it too, mid-run; so during a run the salts come from a
+    generator of the run's own, seeded alike: the same sequence the global one gives after
+    random.seed(seed) when nothing else draws. A run speaks one protocol, so one generator serves
+    whichever client it uses."""
+
+    def __init__(self, seed: int):
+        generator = random.Random(seed)
+        self.draw = generator.random
+        self.module = types.SimpleNamespace(random=generator.random)
+
+    def __enter__(self) -> None:
+        self.previous = py_order_utils_utils.random, v2_order_utils.random
+        py_order_utils_utils.random = self.draw
+        v2_order_utils.random = self.module
+
+    def __exit__(self, *exc: object) -> Literal[False]:
+        py_order_utils_utils.random, v2_order_utils.random = self.previous
+        return False
 
 
 class _frozen:

@@ -81,6 +81,29 @@ class Kernel:
         if task.process is not None and task.process.is_alive:
             task.process.interrupt("killed")
 
+    def close(self) -> None:
+        """Release every task when the run ends: unwind the greenlets still suspended.
+
+        A greenlet suspended in a sleep or an exchange call holds its frames (the bot, its ledger,
+        the run) and, being alive, is never collected, not even as part of a garbage cycle: each
+        finished run would stay in memory for the life of the process (an exploration's thousands
+        of runs). Unwinding throws TaskKilled where each task stands; the bot's code holds no lock
+        and writes nothing across a suspension, so this changes none of the run's outputs.
+        """
+        for task in self.tasks:
+            glet = task.glet
+            if glet and not glet.dead:
+                previous, self._current = self._current, task
+                try:
+                    glet.throw(TaskKilled())
+                except TaskKilled:
+                    pass
+                finally:
+                    self._current = previous
+            task.finished = True
+            task.process = None
+        self.on_resume = None
+
     def _switch(self, task: Task, value: Any = None, throw: BaseException | None = None) -> Any:
         previous, self._current = self._current, task
         if self.on_resume is not None:

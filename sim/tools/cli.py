@@ -7,7 +7,9 @@ input or usage (one clear message, never a traceback).
   clobsim replay RUN_DIR_OR_TRACE [--bot NAME]
   clobsim report RUN_DIR [--alerts FILE]
   clobsim explore [--budget SECONDS | --examples N] [--seed N] [--bot NAME] [--out DIR] [--workers N]
-  clobsim bench [--json] [--workers N] [--repeat N]
+  clobsim sweep PATH... [--seeds N | --seed-range A:B] [--bots NAME,...] [--mode fast|wire]
+                [--scheduler tcp://HOST:PORT | --workers N] [--out DIR]
+  clobsim bench [--json] [--workers N] [--repeat N] [--memory-examples N]
   clobsim list bots|faults|invariants|scenarios
 """
 
@@ -255,6 +257,51 @@ def cmd_explore(args) -> int:
     return 1
 
 
+# ---- sweep ---------------------------------------------------------------------------------
+
+
+def cmd_sweep(args) -> int:
+    """seeds x scenarios x bots, on a Dask cluster (--scheduler) or locally (sim.tools.sweep)."""
+    from sim.tools import sweep  # noqa: PLC0415
+
+    bots = [b.strip() for b in args.bots.split(",") if b.strip()]
+    if not bots:
+        raise UsageError("--bots: name at least one bot (core, or a zoo variant: clobsim list bots)")
+    for bot in bots:
+        try:
+            resolve_bot(bot)
+        except ValueError as exc:
+            raise UsageError(f"--bots: {exc}") from None
+    seeds = sweep.parse_seeds(args.seeds, args.seed_range)
+    workers = check_workers(args.workers)
+    if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        raise UsageError(
+            f"--scheduler: expected a Dask scheduler address such as tcp://HOST:8786, got {args.scheduler!r}"
+        )
+    scenarios = load_all(args.paths)
+    if os.path.isdir(args.out) and os.listdir(args.out) and not os.path.exists(os.path.join(args.out, sweep.SUMMARY)):
+        raise UsageError(
+            f"--out {args.out}: folder exists and is not a sweep folder (no {sweep.SUMMARY}); refusing to write into it"
+        )
+    summary = sweep.sweep(
+        scenarios,
+        seeds=seeds,
+        bots=bots,
+        mode=args.mode,
+        scheduler=args.scheduler,
+        workers=workers,
+        progress=lambda text: print(text, file=sys.stderr),
+    )
+    if os.path.isdir(os.path.join(args.out, sweep.FAILING)):
+        import shutil  # noqa: PLC0415
+
+        shutil.rmtree(os.path.join(args.out, sweep.FAILING))  # a previous sweep's cases
+    paths = sweep.write(summary, scenarios, args.out)
+    print(sweep.report(summary, paths), end="")
+    print(f"summary: {os.path.join(args.out, sweep.SUMMARY)}; report: {os.path.join(args.out, sweep.REPORT)}")
+    return 1 if summary["failed"] else 0
+
+
 # ---- bench and --workers -------------------------------------------------------------------
 
 
@@ -271,7 +318,9 @@ def cmd_bench(args) -> int:
     workers = check_workers(args.workers)
     if args.repeat < 1:
         raise UsageError(f"--repeat: must be a positive number, got {args.repeat}")
-    report = bench(repeat=args.repeat, workers=workers, progress=sys.stderr)
+    if args.memory_examples < 1:
+        raise UsageError(f"--memory-examples: must be a positive number, got {args.memory_examples}")
+    report = bench(repeat=args.repeat, workers=workers, memory_examples=args.memory_examples, progress=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
 
@@ -377,6 +426,23 @@ def parser() -> argparse.ArgumentParser:
     )
     explore.set_defaults(func=cmd_explore)
 
+    sweeper = sub.add_parser("sweep", help="run seeds x scenarios x bots, on a Dask cluster or locally")
+    sweeper.add_argument("paths", nargs="+", metavar="PATH", help="scenario files (*.yaml) or folders of them")
+    seeds = sweeper.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, default=None, metavar="N", help="seeds 1..N (default 10)")
+    seeds.add_argument("--seed-range", default=None, metavar="A:B", help="seeds A..B, inclusive")
+    sweeper.add_argument("--bots", default="core", metavar="NAME,...", help="comma-separated bots (default core)")
+    sweeper.add_argument("--mode", choices=["fast", "wire"], default="fast", help="default fast")
+    sweeper.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="a Dask distributed scheduler; its workers need clobsim installed (start them with --nthreads 1)",
+    )
+    sweeper.add_argument("--out", default=os.path.join("reports", "sweep"), help="default reports/sweep")
+    add_workers(sweeper, "without --scheduler: run the cases on N local worker processes")
+    sweeper.set_defaults(func=cmd_sweep)
+
     bench = sub.add_parser("bench", help="measure the speed ratios (fast, wire, bare, explore, parallel)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.add_argument(
@@ -392,6 +458,13 @@ def parser() -> argparse.ArgumentParser:
         default=7,
         metavar="N",
         help="timed repetitions per figure, the median reported (default 7)",
+    )
+    bench.add_argument(
+        "--memory-examples",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="exploration examples over which memory is sampled (default 2000)",
     )
     bench.set_defaults(func=cmd_bench)
 

@@ -294,3 +294,76 @@ def test_settling_a_trade_records_the_winner_and_pnl(ledger):
     assert ledger.trades(active_only=True) == []
     assert ledger.count_exit_failure(trade_id) == 1
     assert ledger.count_exit_failure(trade_id) == 2
+
+
+def _statements(led: Ledger) -> list[str]:
+    """Every SQL statement the ledger's connection runs from now on (SQLite's own trace hook)."""
+    seen: list[str] = []
+    led._db.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_write_that_changes_nothing_opens_no_transaction(ledger):
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    ledger.set_order_state("0xscale", OrderState.LIVE, NOW, venue_status="LIVE")
+    ledger.apply_fill(fill("0xscale", "t1", size="4"), "immediate", NOW)
+    ledger.mark_terminal_logged("0xscale")
+    ledger.mark_notification_seen("n1", NOW)
+    ledger.track_recent_fill("0xscale", D("4"), D("0.75"), NOW)
+    ledger.note_venue_matched("0xscale", D("4"))
+    statements = _statements(ledger)
+    ledger.set_order_state("0xscale", OrderState.LIVE, NOW + 1, venue_status="LIVE")
+    ledger.set_order_state("0xscale", OrderState.LIVE, NOW + 2)
+    ledger.note_venue_matched("0xscale", D("3"))
+    ledger.mark_terminal_logged("0xscale")
+    ledger.apply_fill(fill("0xscale", "t1", size="4"), "notification", NOW + 3)
+    ledger.mark_notification_seen("n1", NOW + 3)
+    ledger.track_recent_fill("0xscale", D("4"), D("0.75"), NOW)
+    ledger.cleanup_recent_fills(NOW - 600)
+    ledger.reset_exit_failures(trade_id)
+    ledger.mark_scale_in_attempted(trade_id)
+    ledger.set_trade_state(trade_id, TradeState.OPEN)
+    assert statements == []
+
+
+def test_reads_are_answered_from_memory_without_a_statement(ledger):
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    ledger.apply_fill(fill("0xscale", "t1", size="4"), "immediate", NOW)
+    ledger.track_recent_fill("0xscale", D("4"), D("0.75"), NOW)
+    statements = _statements(ledger)
+    assert ledger.position(trade_id) == D("14")
+    assert ledger.cost_and_proceeds(trade_id) == (D("7.00") + D("3.00"), D("0"))  # entry 10 x 0.70, the fill 4 x 0.75
+    assert [o.order_id for o in ledger.orders(trade_id, Role.SCALE_IN, open_only=True)] == ["0xscale"]
+    assert ledger.filled("0xscale") == D("4") and ledger.has_unsettled_fills("0xscale")
+    assert ledger.recent_fill("0xscale") is not None and ledger.trades(active_only=True)
+    assert statements == []
+
+
+def test_a_change_reaches_the_file_before_the_memory_and_a_reopened_ledger_reads_the_same(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Ledger(path)
+    trade_id = open_trade(first)
+    record(first, "0xscale", trade_id)
+    record(first, "0xexit", trade_id, role=Role.EXIT, side=Side.SELL, price="0.99")
+    first.set_order_state("0xscale", OrderState.LIVE, NOW, venue_status="LIVE")
+    first.apply_fill(fill("0xscale", "t1", size="4"), "immediate", NOW)
+    first.apply_fill(fill("0xexit", "t2", size="3", price="0.99"), "notification", NOW)
+    first.apply_fill(fill("0xscale", "t1", size="4", status="FAILED"), "notification", NOW)
+    first.count_exit_failure(trade_id)
+    first.mark_notification_seen("n1", NOW)
+    second = Ledger(path)  # the first is still open: a crash leaves it so
+    assert second.trades() == first.trades()
+    assert second.orders() == first.orders()
+    assert second.fills() == first.fills()
+    assert second.position(trade_id) == first.position(trade_id) == D("7")
+    assert second.mark_notification_seen("n1", NOW) is False
+    first.close()
+    second.close()
+
+
+def test_a_refused_write_leaves_memory_as_the_file(ledger):
+    with pytest.raises(sqlite3.IntegrityError):
+        record(ledger, "0xorphan", 99)  # no trade #99: the foreign key refuses it
+    assert ledger.order("0xorphan") is None and ledger.orders() == []

@@ -114,3 +114,33 @@ def test_killing_a_task_stops_it_where_it_stands_but_its_request_still_lands():
     env.run()
     assert trace == [("bot sends", 1000.0), ("crash", 1001.0), ("venue applies", 1002.0)]
     assert task.finished and task.killed and task.error is None
+
+
+def test_closing_the_kernel_unwinds_suspended_tasks_so_they_can_be_collected():
+    import gc
+    import weakref
+
+    env, kernel, clock, trace = make()
+
+    class Holder:  # stands for the bot: reachable only from the task's frames
+        pass
+
+    holder = Holder()
+    held = weakref.ref(holder)
+
+    def task(owner=holder):
+        try:
+            while True:
+                clock.sleep(5)
+        finally:
+            trace.append(("unwound", clock.now()))
+
+    del holder
+    spawned = kernel.spawn("forever", task)
+    env.run(until=1012)
+    kernel.close()
+    assert trace == [("unwound", 1012.0)]  # unwound at the end, where it lay suspended
+    assert spawned.finished and spawned.glet.dead and spawned.process is None
+    del spawned, task
+    gc.collect()
+    assert held() is None
