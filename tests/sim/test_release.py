@@ -23,8 +23,8 @@ def parts(monkeypatch):
     seen: list[weakref.ref] = []
     execute = harness._Run.execute
 
-    def watched(self, out_dir):
-        result = execute(self, out_dir)
+    def watched(self, *args, **kwargs):
+        result = execute(self, *args, **kwargs)
         seen.extend(weakref.ref(x) for x in (self, self.env, self.kernel, self.venue, *self.bots))
         return result
 
