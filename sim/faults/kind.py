@@ -60,14 +60,21 @@ ROUTES = [
 ORDER_ROUTES = ("POST /order", "POST /orders")
 CANCEL_ROUTES = ("DELETE /order", "DELETE /orders", "DELETE /cancel-all", "DELETE /cancel-market-orders")
 
+# Sane bounds (sim.runner.scenario refuses values past them): a day of virtual time, a million
+# shares, SQLite's INTEGER for ids, and counts a run can reach.
+MAX_SECONDS = 86_400
+MAX_SIZE = 1_000_000
+MAX_ID = 2**63 - 1
+MAX_COUNT = 100_000
+
 # JSON Schema fragments of the common parameters
-T = {"type": "number", "minimum": 0}  # seconds from the window start
-COUNT = {"type": "integer", "minimum": 1}
-TRADE = {"type": "integer", "minimum": 1}
+T = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}  # seconds from the window start
+COUNT = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
+TRADE = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 ORDER = {"enum": ["scale-in", "exit"]}
 ENDPOINT = {"enum": ROUTES}
-SIZE = {"type": "number", "exclusiveMinimum": 0}
-SECONDS = {"type": "number", "minimum": 0}
+SIZE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SIZE}
+SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
 
 
 @dataclass(frozen=True)
