@@ -43,7 +43,12 @@ class InputError(ValueError):
 
 def shorten(value: Any, limit: int = SHORT) -> str:
     """repr(value), cut to `limit` characters with the full length said: messages stay one line."""
-    text = repr(value)
+    return clip(repr(value), limit)
+
+
+def clip(text: str, limit: int = SHORT) -> str:
+    """`text` on one line, cut to `limit` characters with the full length said."""
+    text = " ".join(text.split())
     if len(text) <= limit:
         return text
     return f"{text[: limit - 1]}… ({len(text)} characters)"
@@ -72,19 +77,19 @@ def bounded_recursion(limit: int = SAFE_RECURSION_LIMIT) -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
     """The file's text; InputError for a missing, unreadable, huge or non-UTF-8 file."""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = handle.read(limit + 1)
     except IsADirectoryError:
         raise InputError("", "is a folder, not a file") from None
     except FileNotFoundError:
         raise InputError("", "no such file") from None
     except OSError as exc:
         raise InputError("", f"cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError("", f"larger than {MAX_FILE_BYTES} bytes; refusing to parse it")
+    if len(raw) > limit:
+        raise InputError("", f"larger than {limit} bytes; refusing to parse it")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -190,7 +195,7 @@ def load_yaml(path: str) -> Any:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(where, f"malformed YAML: {problem}") from None
     except (ValueError, TypeError, OverflowError) as exc:  # a tag that cannot build its value: !!float abc
-        raise InputError("", f"malformed YAML: a value cannot be read: {shorten(str(exc))}") from None
+        raise InputError("", f"malformed YAML: a value cannot be read: {clip(str(exc))}") from None
     except RecursionError:
         raise InputError("", f"malformed YAML: nested deeper than {MAX_DEPTH} levels") from None
 
@@ -203,7 +208,7 @@ def parse_json(text: str) -> Any:
     except RecursionError:
         raise InputError("", f"not valid JSON: nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
-        raise InputError("", f"not valid JSON: {shorten(str(exc), 120)}") from None
+        raise InputError("", f"not valid JSON: {clip(str(exc), 120)}") from None
 
 
 def load_json(path: str) -> Any:

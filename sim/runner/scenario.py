@@ -30,7 +30,7 @@ from core.config import ConfigError, StrategyConfig
 from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
 from sim.faults.kind import MAX_COUNT, MAX_ID, MAX_SECONDS, MAX_SIZE
-from sim.runner.inputs import InputError, field_path, load_yaml, problems, shorten
+from sim.runner.inputs import InputError, clip, field_path, load_yaml, problems, shorten
 
 # The market's defaults where a scenario leaves a field out; consumers read them through
 # Scenario's properties (or these names), never restate them.
@@ -362,7 +362,7 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
     if v in ("maxLength", "maxItems", "maxProperties"):
         unit = {"maxLength": "characters", "maxItems": "items", "maxProperties": "keys"}[v]
         return path, f"at most {error.validator_value} {unit}, got {len(value)}"
-    return path, shorten(error.message, 200)
+    return path, clip(error.message, 200)
 
 
 def _check(instance: Any, sub_schema: dict, file: str, prefix: list) -> None:
