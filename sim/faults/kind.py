@@ -13,7 +13,7 @@ that point of a request's path:
                                              Final(answer) to answer at once (no later kind sees it)
     on_venue_event(net, armed, event)        every venue event of a kind in `watches`
     begin(net, one_armed)                    once at the start, per fault in scenario order
-    begin_bot(host, fault)                   once at the start, for faults that act on the bot
+    begin_bot(host, fault, index)            once at the start, for faults that act on the bot
                                              itself (bot_crash): the harness is the BotHost
 
 `armed` is the tuple of the run's faults of this kind that have shots left (a kind loops over
@@ -209,7 +209,8 @@ class FaultKind:
     def begin(self, net: Net, armed: Armed) -> None:
         return None
 
-    def begin_bot(self, host: BotHost, fault: Fault) -> None:
+    def begin_bot(self, host: BotHost, fault: Fault, index: int) -> None:
+        """`index`: the fault's place in the scenario, carried by its trace records."""
         return None
 
     # ---- exploration ---------------------------------------------------------------------------

@@ -324,8 +324,8 @@ class _Run:
             self.network.begin()
             self.env.process(self._open_trades())
             self.env.process(self._housekeeping())
-            for fault in self.scenario.faults:
-                CATALOGUE[fault.kind].begin_bot(self, fault)
+            for index, fault in enumerate(self.scenario.faults):
+                CATALOGUE[fault.kind].begin_bot(self, fault, index)
             self.start_bot()
             end = self.scenario.window_start + self.horizon
             self.env.run(until=end)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.runner.inputs import InputError, load_yaml, shorten
+from sim.runner.inputs import InputError, clip, load_yaml, shorten
 from sim.tools.errors import UsageError
 from sim.tools.metrics import Run, Scenario, cancel_success, rate, scale_in_fill_rate
 
@@ -78,6 +78,13 @@ RULES: list[Rule] = [
         "scenario",
         "error answers (status >= 400) and timeouts from the venue, in one scenario",
     ),
+    Rule(
+        "silent_faults_max",
+        0,
+        "warning",
+        "scenario",
+        "faults of the scenario that never fired (the scenario tests nothing with them; `run --strict` fails)",
+    ),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 DEFAULTS: dict[str, float | None] = {rule.name: rule.default for rule in RULES}
@@ -108,7 +115,7 @@ def load_thresholds(path: str | None) -> dict[str, float | None]:
         raise UsageError(f"--alerts {path}: expected a mapping of rule: threshold, got {type(data).__name__}")
     for key, value in data.items():
         if key not in RULES_BY_NAME:
-            raise UsageError(f"--alerts {path}: {shorten(key)}: unknown rule; known rules: {', '.join(DEFAULTS)}")
+            raise UsageError(f"--alerts {path}: {clip(str(key))}: unknown rule; known rules: {', '.join(DEFAULTS)}")
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise UsageError(f"--alerts {path}: {key}: must be a number or null, got {shorten(value)}")
         if value is not None and not math.isfinite(value):
@@ -169,6 +176,8 @@ def evaluate(run: Run, thresholds: dict[str, float | None]) -> list[Alert]:
 
 def _scenario_alerts(scenario: Scenario, over) -> None:
     name = scenario.name
+    silent = scenario.record.get("faults_silent") or []
+    over("silent_faults_max", name, len(silent), f"never fired: {', '.join(silent)}")
     over("task_errors_max", name, scenario.count("bot.task_error"), "an exception escaped a bot task")
     greps = scenario.greps
     terminal = greps["scale-in fills"] + greps["scale-in cancellations"] + greps["failed placements"]

@@ -76,6 +76,9 @@ def _run_into(out: str, scenarios: list, args, workers: int) -> list[dict]:
 
 def _report_run(records: list[dict], args) -> int:
     print(results_table(records))
+    silent = [r for r in records if r.get("faults_silent")]
+    for record in silent:
+        print(f"warning: {record['scenario']}: {', '.join(record['faults_silent'])} never fired; it tests nothing")
     failed = [r for r in records if r["verdict"] == "fail"]
     for record in failed:
         print(failure_text(record))
@@ -87,6 +90,9 @@ def _report_run(records: list[dict], args) -> int:
         from sim.tools.report import summary, write_reports  # noqa: PLC0415
 
         print(summary(write_reports(args.out), args.out))
+    if args.strict and silent:
+        print(f"--strict: {len(silent)} scenario(s) have faults that never fired")
+        return 1
     return 1 if failed else 0
 
 
@@ -103,7 +109,9 @@ def results_table(records: list[dict]) -> str:
                 f"{r['simulated_seconds']:.0f}",
                 r["orders"],
                 r["fills"],
-                len(r["faults"]),
+                f"{len(r['faults'])} ({len(r['faults_silent'])} silent)"
+                if r.get("faults_silent")
+                else len(r["faults"]),
                 ", ".join(dict.fromkeys(failed)) or "-",
             ]
         )
@@ -112,6 +120,11 @@ def results_table(records: list[dict]) -> str:
         headers=["scenario", "verdict", "seed", "mode", "sim s", "orders", "fills", "faults", "failed checks"],
         tablefmt="github",
     )
+
+
+def _faults_cell(record: dict) -> str | int:
+    silent = record.get("faults_silent")
+    return f"{len(record['faults'])} ({len(silent)} silent)" if silent else len(record["faults"])
 
 
 def failure_text(record: dict) -> str:
@@ -335,6 +348,11 @@ def parser() -> argparse.ArgumentParser:
         "--report",
         action="store_true",
         help="also write report.md and report.html into the run folder (clobsim report)",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 1) when a scenario's fault never fired: a scenario that tests nothing must not pass",
     )
     add_workers(run, "run the scenarios on N worker processes; same files and table as a serial run")
     run.set_defaults(func=cmd_run)

@@ -92,6 +92,7 @@ def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str) -> str
 def result_record(result: RunResult) -> dict:
     scenario = result.scenario
     fired = [r for r in result.trace if r["type"] == TraceType.FAULT]
+    fired_indexes = {r.get("index") for r in fired}
     fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + sum(
         1 for t in result.venue.trades.values() if t.taker_owner == result.owner
     )
@@ -108,6 +109,8 @@ def result_record(result: RunResult) -> dict:
         "fills": fills,
         "faults": [f.kind for f in scenario.faults],
         "faults_fired": len(fired),
+        # a fault that never acted tests nothing: `clobsim run` warns, --strict fails
+        "faults_silent": [f"faults[{i}] ({f.kind})" for i, f in enumerate(scenario.faults) if i not in fired_indexes],
         "bots_started": result.bots_started,
         "audit_lines": len(result.events),
         "checks": [c.to_dict() for c in result.checks],
