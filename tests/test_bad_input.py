@@ -383,3 +383,36 @@ def test_fuzz_a_malformed_alerts_file_exits_2_with_one_message(good_run, content
             handle.write(content)
         code, err, seconds = cli("report", good_run, "--alerts", path)
         assert_refused(code, err, seconds, f"--alerts {path}", bound=5)
+
+
+# ---- the runner's watchdog: runs that cannot finish end with a message naming the cause --------------
+
+
+def test_a_run_whose_virtual_clock_stops_advancing_is_stopped_by_the_watchdog():
+    import dataclasses
+
+    from sim import run
+    from sim.runner.scenario import ScenarioError, from_dict
+
+    # monitor_interval 0 passes core's own config check but is a loop that never waits; the
+    # scenario loader refuses it, so the watchdog is met by building the Scenario around it
+    spinning = dataclasses.replace(from_dict(SMALL, "small.yaml"), bot={"monitor_interval": 0})
+    start = time.monotonic()
+    with pytest.raises(ScenarioError) as stopped:
+        run(spinning)
+    assert time.monotonic() - start < BOUND
+    assert str(stopped.value) == (
+        "small.yaml: the watchdog stopped the run at t+0.000s: the virtual clock stopped advancing: "
+        "10000 events at one instant (a loop that never waits: an interval of 0?)"
+    )
+
+
+def test_a_run_whose_event_count_explodes_is_stopped_by_the_watchdog(monkeypatch):
+    import sim.runner.kernel
+    from sim import run
+    from sim.runner.scenario import ScenarioError, from_dict
+
+    monkeypatch.setattr(sim.runner.kernel, "MIN_EVENTS", 500)
+    monkeypatch.setattr(sim.runner.kernel, "EVENTS_PER_SECOND", 0)  # a window takes ~4000 events
+    with pytest.raises(ScenarioError, match=r"the event count exploded: more than 500 events"):
+        run(from_dict(SMALL, "small.yaml"))

@@ -57,6 +57,9 @@ class ScenarioError(Exception):
         where = f"{file}: {path}" if path else file
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple:  # crosses worker processes (--workers) intact
+        return (type(self), (self.file, self.path, self.message))
+
 
 def _config_keys() -> list[str]:
     return [f.name for f in fields(StrategyConfig)]
