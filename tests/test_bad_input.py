@@ -416,3 +416,41 @@ def test_a_run_whose_event_count_explodes_is_stopped_by_the_watchdog(monkeypatch
     monkeypatch.setattr(sim.runner.kernel, "EVENTS_PER_SECOND", 0)  # a window takes ~4000 events
     with pytest.raises(ScenarioError, match=r"the event count exploded: more than 500 events"):
         run(from_dict(SMALL, "small.yaml"))
+
+
+# ---- the loader's refusals, one by one ---------------------------------------------------------------
+
+TRADE = "trades:\n  - {at: 5, side: UP, price: 0.8, size: 10}\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name: x\nname: y\n" + TRADE, "line 2, column 1: malformed YAML: duplicate key 'name'"),
+        ("name: x\n" + TRADE + "expect: {counts: {true: 1}}\n", "expect.counts: key True must be a string"),
+        ("name: x\n" + TRADE + "a: &a [*a]\n", "malformed YAML: a recursive alias (refers to itself)"),
+        ("name: x\n" + TRADE + "deep: " + "[" * 40 + "]" * 40 + "\n", "malformed YAML: nested deeper than 32 levels"),
+        ("name: x\n" + TRADE + "description: '" + "x" * 1_000_001 + "'\n", "larger than 1000000 bytes"),
+        (
+            "name: x\ntrades:\n  - {at: 5, side: UP, price: 0.8, size: 10}\n  - {at: 6, side: UP, price: 0.8, size: 10}\n",
+            "trades[1].side: trade #1 (trades[0]) already holds UP; one trade per token",
+        ),
+        (
+            "name: x\n" + TRADE + "faults: [{kind: latency, endpoint: POST /ordr}]\n",
+            "faults[0].endpoint: must be one of",
+        ),
+        (
+            "name: x\n" + TRADE + "faults: [{kind: latency, endpoint: '" + "y" * 500 + "'}]\n",
+            "; got 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy… (502 characters)",
+        ),
+        ("name: x\n" + TRADE + "bot: {monitor_interval: '0'}\n", "bot.monitor_interval: must be >= 0.1, got 0.0"),
+        ("name: x\n" + TRADE + "faults: [{kind: bot_crash, at: 10, restart_after: .inf}]\n", "must be a finite number"),
+        (b"name: \xff\n", "not UTF-8 text"),
+    ],
+)
+def test_the_loader_refuses_with_one_message(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    code, err, seconds = cli("run", str(path), "--out", str(tmp_path / "run"))
+    assert_refused(code, err, seconds, str(path), bound=5)
+    assert message in err
