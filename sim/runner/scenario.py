@@ -360,11 +360,12 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
         return path, f"must be one of {', '.join(map(str, allowed))}; got {shorten(value)}"
     if v == "pattern":
         return path, f"must match {error.validator_value!r}, got {shorten(value)}"
+    size = len(value) if isinstance(value, (str, list, dict)) else 0  # the max* validators' instances
     if v == "maxItems" and path == "trades":
-        return path, f"one trade per token (UP, DOWN): at most {error.validator_value}, got {len(value)}"
+        return path, f"one trade per token (UP, DOWN): at most {error.validator_value}, got {size}"
     if v in ("maxLength", "maxItems", "maxProperties"):
         unit = {"maxLength": "characters", "maxItems": "items", "maxProperties": "keys"}[v]
-        return path, f"at most {error.validator_value} {unit}, got {len(value)}"
+        return path, f"at most {error.validator_value} {unit}, got {size}"
     return path, clip(error.message, 200)
 
 
