@@ -257,3 +257,51 @@ def test_scale_in_tiers_can_be_overridden_from_a_scenario(tmp_path):
     assert [(str(t.min_confidence), str(t.min_price), t.max_time_left) for t in config.scale_in_tiers] == [
         ("0.9", "0.8", 500)
     ]
+
+
+SILENT = "faults:\n  - {kind: latency, endpoint: POST /orders, from: 10, to: 20, request_ms: 500}\n"
+
+
+def test_a_fault_that_never_fired_is_a_warning_and_a_failure_under_strict(tmp_path, capsys):
+    path = scenario(tmp_path, extra=SILENT)
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "| 1 (1 silent) |" in out
+    assert "warning: quiet: faults[0] (latency) never fired; it tests nothing" in out
+    record = json.loads((tmp_path / "run" / "quiet" / "result.json").read_text())
+    assert record["faults_silent"] == ["faults[0] (latency)"]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "`silent_faults_max`" in report and "never fired: faults[0] (latency)" in report
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--strict"]) == 1
+    assert "--strict: 1 scenario(s) have faults that never fired" in capsys.readouterr().out
+
+
+def test_a_fault_that_fired_is_not_silent_and_passes_under_strict(tmp_path, capsys):
+    fired = SILENT.replace("POST /orders", "POST /order").replace("from: 10, to: 20", "from: 290, to: 320")
+    path = scenario(tmp_path, extra=fired)
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--strict"]) == 0
+    assert "never fired" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "run" / "quiet" / "result.json").read_text())["faults_silent"] == []
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("bot-crash-during-scale-in-cancel", "bot_crash"),
+        ("notifications-lost-duplicated-resolution-by-polling", "notification_duplicate"),
+        ("latency-spikes-and-html-403", "latency"),
+    ],
+)
+def test_every_kind_s_firing_carries_the_fault_s_index(name, kind):
+    from sim import load, run
+    from sim.trace import TraceType
+
+    scenario_ = load(os.path.join(ROOT, "scenarios", f"{name}.yaml"))
+    result = run(scenario_)
+    indexes = [i for i, f in enumerate(scenario_.faults) if f.kind == kind]
+    records = [
+        r
+        for r in result.trace
+        if r["type"] == TraceType.FAULT and r["kind"] == kind and r.get("phase") != "client timeout"
+    ]
+    assert records and {r["index"] for r in records} <= set(indexes)

@@ -269,13 +269,13 @@ def test_a_run_folder_missing_a_scenario_result_exits_2_naming_the_file(run_dir,
     (out / SCENARIOS[1] / "result.json").unlink()
     assert main(["report", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"{SCENARIOS[1]}/result.json: cannot read" in err and len(err.strip().splitlines()) == 1
+    assert f"{SCENARIOS[1]}: no result.json" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("race_detections_max: [1\n", "not valid YAML/JSON (line 2)"),
+        ("race_detections_max: [1\n", "line 2, column 1: malformed YAML"),
         ('{"no_such_rule": 1}', "no_such_rule: unknown rule"),
         ("http_errors_max: -1\n", "http_errors_max: must be >= 0, got -1"),
         ("cancel_success_rate_min: 2\n", "a rate is between 0 and 1"),
@@ -293,7 +293,7 @@ def test_a_malformed_alerts_file_exits_2_with_one_message(run_dir, tmp_path, cap
 
 def test_a_missing_alerts_file_exits_2(run_dir, tmp_path, capsys):
     assert main(["report", str(run_dir), "--alerts", str(tmp_path / "none.yaml")]) == 2
-    assert "cannot read: No such file or directory" in capsys.readouterr().err
+    assert capsys.readouterr().err.endswith("none.yaml: no such file\n")
 
 
 # ---- the HTML in a real browser ------------------------------------------------------------

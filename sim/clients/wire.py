@@ -5,7 +5,12 @@ the real server does before the exchange sees a request:
 - L2 auth: POLY_API_KEY names the account, POLY_PASSPHRASE and POLY_ADDRESS must be its, and
   POLY_SIGNATURE must be the urlsafe-base64 HMAC-SHA256 (key: the base64-decoded secret) over
   POLY_TIMESTAMP + METHOD + path (no query) + body. Anything else: 401 "Unauthorized/Invalid api
-  key". The timestamp's age is not checked: under freezegun it is virtual time anyway.
+  key". POLY_TIMESTAMP must be whole seconds within TIMESTAMP_WINDOW of the venue's clock (the
+  client's clock is the simulated one, under freezegun): a stale, future or garbage timestamp,
+  and so a captured request replayed later, is 401. L2 headers must be printable ASCII (401).
+  An identical request resent within the window cannot be told from a bot repeating a read in
+  the same second (the HMAC has no nonce), so it is answered, as the real venue does.
+- A body that is not UTF-8, or a query that is not ASCII: 400 "Invalid payload".
 - Order signatures: the order id is rebuilt as the EIP-712 hash of the posted JSON and the signer
   recovered from the signature must be the order's `signer` field, else 400 "invalid signature".
 Then it hands (route, owner, params, body) to Gateway.request. A NO_ANSWER from the gateway
@@ -44,6 +49,8 @@ from sim.exchange.gateway import Answer, Gateway, error, split_target
 from sim.exchange.records import UNAUTHORIZED, VenueError
 
 ORDER_ROUTES = ("POST /order", "POST /orders")
+TIMESTAMP_WINDOW = 60  # seconds either side of the venue's clock (docs/venue-shapes.md)
+L2_HEADERS = ("POLY_ADDRESS", "POLY_SIGNATURE", "POLY_TIMESTAMP", "POLY_API_KEY", "POLY_PASSPHRASE")
 
 
 class SimTransport(httpx.BaseTransport):
@@ -64,9 +71,12 @@ class SimTransport(httpx.BaseTransport):
         if resolved is None:
             return _response(request, error(404, "not found"))
         route, path_params = resolved
-        params = split_target("?" + request.url.query.decode("ascii"))[1]
+        try:
+            params = split_target("?" + request.url.query.decode("ascii"))[1]
+            text = request.read().decode("utf-8")
+        except UnicodeDecodeError:
+            return _response(request, error(400, "Invalid payload"))
         params.update(path_params)
-        text = request.read().decode("utf-8")
         owner = None
         if self.gateway.needs_auth(route):
             owner = self._authenticate(request, text)
@@ -82,6 +92,8 @@ class SimTransport(httpx.BaseTransport):
 
     def _authenticate(self, request: httpx.Request, text: str) -> str | None:
         headers = request.headers
+        if not all(_printable_ascii(headers.get(name, "")) for name in L2_HEADERS):
+            return None
         account = self.gateway.venue.account(headers.get("POLY_API_KEY"))
         if (
             account is None
@@ -90,7 +102,9 @@ class SimTransport(httpx.BaseTransport):
         ):
             return None
         timestamp, signature = headers.get("POLY_TIMESTAMP"), headers.get("POLY_SIGNATURE")
-        if not timestamp or not signature:
+        if not timestamp or not signature or not timestamp.isdigit() or len(timestamp) > 12:
+            return None
+        if abs(int(timestamp) - self.gateway.venue.now()) > TIMESTAMP_WINDOW:
             return None
         expected = build_hmac_signature(account.secret, timestamp, request.method, request.url.path, text or None)
         return account.api_key if hmac.compare_digest(expected, signature) else None
@@ -112,6 +126,10 @@ class SimTransport(httpx.BaseTransport):
             if signer is None or signer.lower() != str(order.get("signer", "")).lower():
                 return False
         return True
+
+
+def _printable_ascii(value: str) -> bool:
+    return value.isascii() and value.isprintable()
 
 
 def _response(request: httpx.Request, answer: Answer) -> httpx.Response:

@@ -43,19 +43,19 @@ def restarts(trace: list[dict]) -> list[float]:
 
 
 class BotCrash(FaultKind):
-    def begin_bot(self, host: BotHost, fault: Fault) -> None:
-        host.env.process(self._crash(host, fault))
+    def begin_bot(self, host: BotHost, fault: Fault, index: int) -> None:
+        host.env.process(self._crash(host, fault, index))
 
-    def _crash(self, host: BotHost, fault: Fault) -> Any:
+    def _crash(self, host: BotHost, fault: Fault, index: int) -> Any:
         yield host.env.timeout(max(0.0, host.window_start + float(fault.get("at")) - host.env.now))
         if not host.bot_is_up():
-            host.record(TraceType.FAULT, kind=self.name, phase="already down")
+            host.record(TraceType.FAULT, kind=self.name, index=index, phase="already down")
             return
         host.kill_bot()
-        host.record(TraceType.FAULT, kind=self.name, phase="killed")
+        host.record(TraceType.FAULT, kind=self.name, index=index, phase="killed")
         yield host.env.timeout(float(fault.get("restart_after")))
         host.replace_bot()
-        host.record(TraceType.FAULT, kind=self.name, phase="restarted")
+        host.record(TraceType.FAULT, kind=self.name, index=index, phase="restarted")
         host.start_bot()
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

@@ -13,7 +13,7 @@ that point of a request's path:
                                              Final(answer) to answer at once (no later kind sees it)
     on_venue_event(net, armed, event)        every venue event of a kind in `watches`
     begin(net, one_armed)                    once at the start, per fault in scenario order
-    begin_bot(host, fault)                   once at the start, for faults that act on the bot
+    begin_bot(host, fault, index)            once at the start, for faults that act on the bot
                                              itself (bot_crash): the harness is the BotHost
 
 `armed` is the tuple of the run's faults of this kind that have shots left (a kind loops over
@@ -60,14 +60,21 @@ ROUTES = [
 ORDER_ROUTES = ("POST /order", "POST /orders")
 CANCEL_ROUTES = ("DELETE /order", "DELETE /orders", "DELETE /cancel-all", "DELETE /cancel-market-orders")
 
+# Sane bounds (sim.runner.scenario refuses values past them): a day of virtual time, a million
+# shares, SQLite's INTEGER for ids, and counts a run can reach.
+MAX_SECONDS = 86_400
+MAX_SIZE = 1_000_000
+MAX_ID = 2**63 - 1
+MAX_COUNT = 100_000
+
 # JSON Schema fragments of the common parameters
-T = {"type": "number", "minimum": 0}  # seconds from the window start
-COUNT = {"type": "integer", "minimum": 1}
-TRADE = {"type": "integer", "minimum": 1}
+T = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}  # seconds from the window start
+COUNT = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
+TRADE = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 ORDER = {"enum": ["scale-in", "exit"]}
 ENDPOINT = {"enum": ROUTES}
-SIZE = {"type": "number", "exclusiveMinimum": 0}
-SECONDS = {"type": "number", "minimum": 0}
+SIZE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SIZE}
+SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
 
 
 @dataclass(frozen=True)
@@ -136,8 +143,10 @@ class Net(Protocol):
 class BotHost(Protocol):
     """What a kind that acts on the bot itself may use of the harness."""
 
-    env: simpy.Environment
-    window_start: float
+    @property
+    def env(self) -> simpy.Environment: ...
+    @property
+    def window_start(self) -> float: ...
 
     def bot_is_up(self) -> bool: ...
     def kill_bot(self) -> None: ...
@@ -170,7 +179,6 @@ class FaultKind:
     watches: tuple[str, ...] = ()  # venue event kinds on_venue_event is called for
     # Does a firing leave a fault record in the trace? Only then can "this fault never fired" be
     # told from a run (the plugin's assert_safe fails such a run). latency only stretches legs.
-    traces_firing: bool = True
 
     def schema(self) -> dict:
         props: dict[str, Any] = {"kind": {"const": self.name}}
@@ -206,7 +214,8 @@ class FaultKind:
     def begin(self, net: Net, armed: Armed) -> None:
         return None
 
-    def begin_bot(self, host: BotHost, fault: Fault) -> None:
+    def begin_bot(self, host: BotHost, fault: Fault, index: int) -> None:
+        """`index`: the fault's place in the scenario, carried by its trace records."""
         return None
 
     # ---- exploration ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.faults.kind import ENDPOINT, SECONDS, Armory, Draws, FaultKind, Net, T
+from sim.trace import TraceType
 
 
 class Latency(FaultKind):
@@ -17,6 +18,9 @@ class Latency(FaultKind):
             if one.fault.get("endpoint") in ("*", route) and net.in_window(one):
                 req += float(one.fault.get("request_ms"))
                 resp += float(one.fault.get("response_ms"))
+                if not one.state.get("fired"):  # traced once: a spike over a window touches every request
+                    one.state["fired"] = True
+                    net.trace(TraceType.FAULT, kind=self.name, index=one.index, route=route, phase="first delayed")
         return req, resp
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
@@ -36,7 +40,4 @@ KIND = Latency(
     (),
     {"endpoint": "*", "request_ms": 0, "response_ms": 0},
     precedence=190,
-    # a spike shows only as later answers (recording it would change every recorded trace);
-    # a spike past the client's timeout is traced, without its index
-    traces_firing=False,
 )

@@ -19,6 +19,7 @@ class Mailbox:
         self.hidden_until: dict[str, float] = {}  # notification id -> deliverable from
         self.dropped_forever: set[str] = set()
         self.redeliver: dict[str, dict] = {}  # duplicated notifications waiting for their drop
+        self.redeliver_by: dict[str, int] = {}  # notification id -> the duplicating fault's index
         self._fill_notes_delay: float | None = None
 
     @contextmanager

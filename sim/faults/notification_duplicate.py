@@ -19,6 +19,7 @@ class NotificationDuplicate(FaultKind):
         for one in armed:
             if net.in_window(one):
                 net.mailbox.redeliver[fields["id"]] = {}
+                net.mailbox.redeliver_by.setdefault(fields["id"], one.index)
 
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
         redeliver = net.mailbox.redeliver
@@ -42,7 +43,7 @@ class NotificationDuplicate(FaultKind):
                 copy.pop("_due")
                 out.append(copy)
                 redeliver[nid] = {"_done": True}
-                net.trace(TraceType.FAULT, kind=self.name, notification=nid)
+                net.trace(TraceType.FAULT, kind=self.name, index=net.mailbox.redeliver_by.get(nid), notification=nid)
         return Answer(200, out, answer.headers)
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-import simpy
 from freezegun import freeze_time
 from py_clob_client.clob_types import ApiCreds
 from py_clob_client.signer import Signer
@@ -48,9 +47,9 @@ from sim.exchange.protocol import PROTOCOLS, V1, V2
 from sim.exchange.venue import Venue
 from sim.faults import CATALOGUE
 from sim.faults.network import Network
-from sim.runner.kernel import Kernel, SimClock, Task
+from sim.runner.kernel import Kernel, Runaway, SimClock, Task, WatchedEnvironment, max_events
 from sim.runner.market import MarketModel
-from sim.runner.scenario import Scenario
+from sim.runner.scenario import Scenario, ScenarioError
 from sim.trace import HarnessAction, TraceType
 
 # The real constructor, captured before any freeze: freezegun swaps datetime.datetime while it
@@ -152,7 +151,7 @@ class _Run:
         self.network_rng = random.Random(f"{seed}:network")
         start = scenario.window_start
         self.window_start = float(start)  # BotHost's
-        self.env = simpy.Environment(initial_time=float(start))
+        self.env = WatchedEnvironment(float(start), max_events(0))  # bounded by the horizon below
         self.freezer = None
         self._frozen_at: float | None = None
         self.kernel = Kernel(self.env, on_resume=self._move_wall_clock)
@@ -193,6 +192,7 @@ class _Run:
             trace=self._trace,
         )
         self.horizon = scenario.window_length + scenario.resolution_delay + SETTLE_HORIZON
+        self.env.max_events = max_events(self.horizon)
         self.network = Network(
             self.env,
             self.kernel.wait,
@@ -361,11 +361,18 @@ class _Run:
             self.network.begin()
             self.env.process(self._open_trades())
             self.env.process(self._housekeeping())
-            for fault in self.scenario.faults:
-                CATALOGUE[fault.kind].begin_bot(self, fault)
+            for index, fault in enumerate(self.scenario.faults):
+                CATALOGUE[fault.kind].begin_bot(self, fault, index)
             self.start_bot()
             end = self.scenario.window_start + self.horizon
-            self.env.run(until=end)
+            try:
+                self.env.run(until=end)
+            except Runaway as stop:
+                raise ScenarioError(
+                    self.scenario.source,
+                    "",
+                    f"the watchdog stopped the run at t+{stop.at - self.window_start:.3f}s: {stop.cause}",
+                ) from None
             self.bot.stop()
             self.kernel.close()
             for bot in self.bots:

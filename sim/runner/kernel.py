@@ -20,6 +20,60 @@ from typing import Any
 import greenlet
 import simpy
 
+# The watchdog's bounds. A 15-minute window takes about 4,000 simpy events, at most ~10 at one
+# instant; a run past these bounds cannot be a sane one and would otherwise never end.
+EVENTS_PER_SECOND = 100  # of simulated time (a taker rate of 10/s costs ~30)
+MIN_EVENTS = 100_000
+MAX_AT_ONE_INSTANT = 10_000  # events without the virtual clock advancing: a zero-length loop
+
+
+class Runaway(Exception):
+    """The watchdog stopped a run that cannot finish: `cause` says why, `at` when (virtual)."""
+
+    def __init__(self, cause: str, at: float):
+        super().__init__(cause)
+        self.cause, self.at = cause, at
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.cause, self.at))
+
+
+class WatchedEnvironment(simpy.Environment):
+    """A simpy Environment with a watchdog in its step: a run whose virtual clock stops advancing
+    or whose event count explodes raises Runaway instead of spinning (and growing its trace)
+    forever. Counting costs a few attribute reads per event; it changes no event's order."""
+
+    def __init__(self, initial_time: float, max_events: int):
+        super().__init__(initial_time=initial_time)
+        self.max_events = max_events
+        self.events_processed = 0
+        self._instant = initial_time
+        self._at_instant = 0
+
+    def step(self) -> None:
+        self.events_processed += 1
+        if self._now == self._instant:
+            self._at_instant += 1
+            if self._at_instant > MAX_AT_ONE_INSTANT:
+                raise Runaway(
+                    f"the virtual clock stopped advancing: {MAX_AT_ONE_INSTANT} events at one instant "
+                    "(a loop that never waits: an interval of 0?)",
+                    self._now,
+                )
+        else:
+            self._instant, self._at_instant = self._now, 0
+        if self.events_processed > self.max_events:
+            raise Runaway(
+                f"the event count exploded: more than {self.max_events} events "
+                f"({EVENTS_PER_SECOND} per simulated second; a rate too high?)",
+                self._now,
+            )
+        super().step()
+
+
+def max_events(horizon: float) -> int:
+    return max(MIN_EVENTS, int(EVENTS_PER_SECOND * horizon))
+
 
 class TaskKilled(greenlet.GreenletExit):
     """Thrown into a task's greenlet when the simulation kills it (bot_crash)."""

@@ -6,6 +6,13 @@ types, negative times, prices outside (0, 1). Semantic checks then catch what a 
 a time after the window's end, a fault naming a trade the scenario does not open, a regex that
 does not compile. Every error is `ScenarioError(file, path, message)` with a field path such as
 `faults[2].at`; the CLI prints it and exits 2.
+
+Before either, the file is read with the caps of sim.runner.inputs (size, nesting, alias
+expansion, duplicate keys) and walked for non-finite numbers and non-string keys. Every number has
+a sane bound (the MAX_* constants below): a value past it is a typo or an attack, and would
+otherwise spin the run forever (monitor_interval 0, a taker rate of 1e6), overflow SQLite (a
+trade id of 1e23) or be blamed on the bot (a size of 1e300). Values quoted in messages are
+shortened (inputs.shorten).
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from decimal import Decimal
 from typing import Any
 
 import jsonschema
-import yaml
 
 from core.config import ConfigError, StrategyConfig
 from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
+from sim.faults.kind import MAX_COUNT, MAX_ID, MAX_SECONDS, MAX_SIZE
+from sim.runner.inputs import InputError, clip, field_path, load_yaml, problems, shorten
 
 # The market's defaults where a scenario leaves a field out; consumers read them through
 # Scenario's properties (or these names), never restate them.
@@ -33,9 +41,16 @@ DEFAULT_WINDOW_LENGTH = 900
 DEFAULT_TICK_SIZE = "0.01"
 DEFAULT_MIN_SIZE = 5  # shares: the venue's minimum order size
 DEFAULT_RESOLUTION_DELAY = 30  # seconds from the window's end to the market's resolution
+MAX_SEED = 2**63 - 1
+MAX_WINDOW_START = 4_102_444_800  # 2100-01-01: dates past it are typos (and overflow some clocks)
+MAX_WINDOW_LENGTH = 86_400  # one day of virtual time
+MAX_TAKER_RATE = 10  # takers per second: 9000 in a 15-minute window; more is a run that never ends
+MAX_LIST = 1000  # events, price points, faults, patterns
+MAX_TEXT = 10_000  # characters of a description or pattern
 _PRICE = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
-_T = {"type": "number", "minimum": 0}
-_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+_T = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SIZE}
+_PATTERNS = {"type": "array", "maxItems": MAX_LIST, "items": {"type": "string", "maxLength": MAX_TEXT}}
 
 
 class ScenarioError(Exception):
@@ -44,9 +59,57 @@ class ScenarioError(Exception):
         where = f"{file}: {path}" if path else file
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple:  # crosses worker processes (--workers) intact
+        return (type(self), (self.file, self.path, self.message))
+
 
 def _config_keys() -> list[str]:
     return [f.name for f in fields(StrategyConfig)]
+
+
+def _number(low: float, high: float) -> dict:
+    # no "type": core.config converts and type-checks overrides ("must be a number, got 'abc'");
+    # _semantic_checks applies these bounds again to the converted values ("0.0" as a string)
+    return {"minimum": low, "maximum": high}
+
+
+_SHARE = _number(0, 1)
+# Bounds of the bot's strategy overrides; their types are StrategyConfig's own (core.config). An
+# interval of 0 is a loop that never lets virtual time advance; intervals are at least 0.1 s.
+BOT_BOUNDS = {
+    "scale_in_tiers": {
+        "type": "array",
+        "maxItems": 20,
+        "items": {
+            "type": "object",
+            "properties": {
+                "min_confidence": _SHARE,
+                "min_price": _SHARE,
+                "max_time_left": _number(0, MAX_WINDOW_LENGTH),
+            },
+        },
+    },
+    "scale_in_min_time_left": _number(0, MAX_WINDOW_LENGTH),
+    "scale_in_price_min": _SHARE,
+    "scale_in_price_max": _SHARE,
+    "scale_in_multiplier": _number(0, 100),
+    "min_order_size": _number(0, MAX_SIZE),
+    "balance_buffer": _number(0, MAX_SIZE),
+    "exit_price": _SHARE,
+    "monitor_interval": _number(0.1, 3600),
+    "notification_interval": _number(0.1, 3600),
+    "cancel_before_end": _number(0, MAX_WINDOW_LENGTH),
+    "resolution_poll_interval": _number(0.1, 3600),
+    "recent_fill_window": _number(0, MAX_WINDOW_LENGTH),
+    "recent_fill_cleanup": _number(0, MAX_WINDOW_LENGTH),
+    "verify_attempts": _number(0, 100),
+    "verify_delay": _number(0, 3600),
+    "cancel_attempts": _number(0, 100),
+    "unknown_grace": _number(0, MAX_WINDOW_LENGTH),
+    "exit_retry_limit": _number(0, 1000),
+    "exit_backoff": _number(0.1, 3600),
+    "exit_backoff_max": _number(0.1, 3600),
+}
 
 
 def schema() -> dict:
@@ -58,17 +121,18 @@ def schema() -> dict:
         "additionalProperties": False,
         "required": ["name", "trades"],
         "properties": {
-            "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
-            "description": {"type": "string"},
-            "seed": {"type": "integer", "minimum": 0},
+            # the name is a folder of the run: short enough for any file system
+            "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "maxLength": 100},
+            "description": {"type": "string", "maxLength": MAX_TEXT},
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
             "market": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
                     "symbol": {"type": "string", "pattern": "^[A-Z0-9]{2,10}$"},
                     "protocol": {"enum": list(PROTOCOLS)},
-                    "window_start": {"type": "integer", "minimum": 0},
-                    "window_length": {"type": "integer", "minimum": 60},
+                    "window_start": {"type": "integer", "minimum": 0, "maximum": MAX_WINDOW_START},
+                    "window_length": {"type": "integer", "minimum": 60, "maximum": MAX_WINDOW_LENGTH},
                     "tick_size": {"enum": ["0.1", "0.01", "0.001", "0.0001"]},
                     "min_size": _POSITIVE,
                     "resolution": {"enum": ["auto", "UP", "DOWN"]},
@@ -79,13 +143,15 @@ def schema() -> dict:
                         "properties": {
                             "kind": {"enum": ["random_walk", "scripted"]},
                             "start": _PRICE,
-                            "drift": {"type": "number"},
-                            "volatility": {"type": "number", "minimum": 0},
-                            "step": _POSITIVE,
+                            "drift": {"type": "number", "minimum": -1, "maximum": 1},
+                            "volatility": {"type": "number", "minimum": 0, "maximum": 1},
+                            # one price move per step: below 0.1 s a window is 9000+ moves per minute
+                            "step": {"type": "number", "minimum": 0.1, "maximum": MAX_WINDOW_LENGTH},
                             "spread": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.2},
                             "depth": _POSITIVE,
                             "points": {
                                 "type": "array",
+                                "maxItems": MAX_LIST,
                                 "items": {
                                     "type": "object",
                                     "additionalProperties": False,
@@ -99,23 +165,24 @@ def schema() -> dict:
                         "type": "object",
                         "additionalProperties": False,
                         "properties": {
-                            "rate": {"type": "number", "minimum": 0},
+                            "rate": {"type": "number", "minimum": 0, "maximum": MAX_TAKER_RATE},
                             "min_size": _POSITIVE,
                             "max_size": _POSITIVE,
                         },
                     },
                 },
             },
-            "bot": {"type": "object", "propertyNames": {"enum": _config_keys()}},
+            "bot": {"type": "object", "propertyNames": {"enum": _config_keys()}, "properties": BOT_BOUNDS},
             "trades": {
                 "type": "array",
                 "minItems": 1,
+                "maxItems": 2,  # one per token (UP, DOWN); _semantic_checks names a repeated side
                 "items": {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["at", "side", "price", "size"],
                     "properties": {
-                        "id": {"type": "integer", "minimum": 1},
+                        "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         "at": _T,
                         "side": {"enum": ["UP", "DOWN"]},
                         "price": _PRICE,
@@ -126,6 +193,7 @@ def schema() -> dict:
             },
             "events": {
                 "type": "array",
+                "maxItems": MAX_LIST,
                 "items": {
                     "type": "object",
                     "additionalProperties": False,
@@ -142,30 +210,36 @@ def schema() -> dict:
             },
             "faults": {
                 "type": "array",
+                "maxItems": MAX_LIST,
                 "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": fault_kinds}}},
             },
             "expect": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "audit_in_order": {"type": "array", "items": {"type": "string"}},
-                    "audit_absent": {"type": "array", "items": {"type": "string"}},
-                    "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+                    "audit_in_order": _PATTERNS,
+                    "audit_absent": _PATTERNS,
+                    "counts": {
+                        "type": "object",
+                        "maxProperties": MAX_LIST,
+                        "propertyNames": {"maxLength": MAX_TEXT},
+                        "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+                    },
                     "outcomes": {
                         "type": "object",
                         "additionalProperties": False,
                         "properties": {
-                            "open_orders": {"type": "integer", "minimum": 0},
+                            "open_orders": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
                             "trades": {
                                 "type": "object",
                                 "additionalProperties": {
                                     "type": "object",
                                     "additionalProperties": False,
                                     "properties": {
-                                        "position": {"type": "number"},
+                                        "position": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
                                         "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
-                                        "pnl": {"type": "number"},
-                                        "scale_ins": {"type": "integer", "minimum": 0},
+                                        "pnl": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
+                                        "scale_ins": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
                                         "winner": {"enum": ["WIN", "LOSS"]},
                                     },
                                 },
@@ -261,11 +335,7 @@ class Scenario:
         return StrategyConfig().with_overrides(self.bot)
 
 
-def _path(parts) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+_path = field_path
 
 
 def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
@@ -285,22 +355,28 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
         missing = error.message.split("'")[1]
         return path or "(top level)", f"missing required key {missing!r}"
     if v == "type":
-        return path, f"must be of type {expected}, got {type(value).__name__} {value!r}"
+        return path, f"must be of type {expected}, got {type(value).__name__} {shorten(value)}"
     if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[v]
         rule = f"must be {op} {expected}"
         schema = _schema(error)
         if schema is _PRICE or (schema.get("exclusiveMinimum") == 0 and schema.get("exclusiveMaximum") == 1):
             rule = "must be a price strictly between 0 and 1"
-        return path, f"{rule}, got {value!r}"
+        return path, f"{rule}, got {shorten(value)}"
     if "propertyNames" in error.schema_path:
         return _path([*error.absolute_path, value]), "unknown key"
     if v in ("enum", "const"):
         allowed = expected if v == "enum" else [expected]
-        return path, f"must be one of {', '.join(map(str, allowed))}; got {value!r}"
+        return path, f"must be one of {', '.join(map(str, allowed))}; got {shorten(value)}"
     if v == "pattern":
-        return path, f"must match {expected!r}, got {value!r}"
-    return path, error.message
+        return path, f"must match {expected!r}, got {shorten(value)}"
+    size = len(value) if isinstance(value, (str, list, dict)) else 0  # the max* validators' instances
+    if v == "maxItems" and path == "trades":
+        return path, f"one trade per token (UP, DOWN): at most {expected}, got {size}"
+    if v in ("maxLength", "maxItems", "maxProperties"):
+        unit = {"maxLength": "characters", "maxItems": "items", "maxProperties": "keys"}[v]
+        return path, f"at most {expected} {unit}, got {size}"
+    return path, clip(error.message, 200)
 
 
 def _schema(error: jsonschema.ValidationError) -> Mapping[str, Any]:
@@ -323,26 +399,23 @@ def _check(instance: Any, sub_schema: dict, file: str, prefix: list) -> None:
 
 
 def load(path: str) -> Scenario:
-    if not os.path.exists(path):
-        raise ScenarioError(path, "", "no such file")
     if os.path.isdir(path):
         raise ScenarioError(path, "", "is a directory, not a scenario file")
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(path, where, f"malformed YAML: {problem}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(path, "", "not a UTF-8 text file") from None
+        data = load_yaml(path)
+    except InputError as exc:
+        raise ScenarioError(path, exc.where, exc.message) from None
     return from_dict(data, path)
+
+
+OUTCOME_TRADES = "expect.outcomes.trades"  # keyed by trade id: `7:` and `'7':` are both fine
 
 
 def from_dict(data: Any, file: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(file, "", f"must be a mapping of scenario fields, got {type(data).__name__}")
+    for where, problem in problems(data, int_keys_at=(OUTCOME_TRADES,)):
+        raise ScenarioError(file, where, problem)
     full = schema()
     _check(data, {k: v for k, v in full.items() if k != "$defs"}, file, [])
     for i, fault in enumerate(data.get("faults", [])):
@@ -384,7 +457,15 @@ def _build(data: dict, file: str) -> Scenario:
 def _semantic_checks(s: Scenario, file: str) -> None:
     end = s.window_length
     ids = [t.id for t in s.trades]
+    sides: dict[str, int] = {}
     for i, trade in enumerate(s.trades):
+        if trade.side in sides:
+            raise ScenarioError(
+                file,
+                f"trades[{i}].side",
+                f"trade {trades_label(s, sides[trade.side])} already holds {trade.side}; one trade per token",
+            )
+        sides[trade.side] = i
         if ids.count(trade.id) > 1:
             raise ScenarioError(file, f"trades[{i}].id", f"duplicate trade id {trade.id}")
         if trade.at >= end:
@@ -410,9 +491,13 @@ def _semantic_checks(s: Scenario, file: str) -> None:
                 file, f"market.price_model.points[{i}].at", f"{point['at']:g} is after the window's end ({end} s)"
             )
     try:
-        StrategyConfig().with_overrides(s.bot)
+        config = StrategyConfig().with_overrides(s.bot)
     except ConfigError as exc:
         raise ScenarioError(file, f"bot.{exc.key}", exc.rule) from None
+    for key in sorted(s.bot):
+        value = getattr(config, key)
+        if key in BOT_BOUNDS and isinstance(value, (int, float, Decimal)):
+            _check(float(value), BOT_BOUNDS[key], file, ["bot", key])
     expect = s.expect
     for key in ("audit_in_order", "audit_absent"):
         for i, pattern in enumerate(expect.get(key, [])):
@@ -420,12 +505,16 @@ def _semantic_checks(s: Scenario, file: str) -> None:
     for pattern in expect.get("counts", {}):
         _compile(pattern, file, f"expect.counts[{json.dumps(pattern, ensure_ascii=False)}]")
     for trade_id in expect.get("outcomes", {}).get("trades", {}):
-        if not str(trade_id).isdigit() or int(trade_id) not in ids:
+        if not re.fullmatch(r"[0-9]{1,19}", str(trade_id)) or int(trade_id) not in ids:
             raise ScenarioError(
                 file,
-                f"expect.outcomes.trades.{trade_id}",
-                f"names trade {trade_id}, but the scenario opens trades {ids}",
+                f"{OUTCOME_TRADES}.{shorten(trade_id)}",
+                f"names trade {shorten(trade_id)}, but the scenario opens trades {ids}",
             )
+
+
+def trades_label(s: Scenario, index: int) -> str:
+    return f"#{s.trades[index].id} (trades[{index}])"
 
 
 def _compile(pattern: str, file: str, path: str) -> None:

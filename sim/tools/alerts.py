@@ -9,12 +9,12 @@ it off). A value above a `_max` threshold, or below a `_min` one, raises the ale
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from sim.runner.inputs import InputError, clip, load_yaml, shorten
 from sim.tools.errors import UsageError
 from sim.tools.metrics import Run, Scenario, cancel_success, rate, scale_in_fill_rate
 
@@ -78,6 +78,13 @@ RULES: list[Rule] = [
         "scenario",
         "error answers (status >= 400) and timeouts from the venue, in one scenario",
     ),
+    Rule(
+        "silent_faults_max",
+        0,
+        "warning",
+        "scenario",
+        "faults of the scenario that never fired (the scenario tests nothing with them; `run --strict` fails)",
+    ),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 DEFAULTS: dict[str, float | None] = {rule.name: rule.default for rule in RULES}
@@ -99,23 +106,20 @@ def load_thresholds(path: str | None) -> dict[str, float | None]:
     if path is None:
         return thresholds
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        raise UsageError(f"--alerts {path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" (line {where.line + 1})" if where is not None else ""
-        raise UsageError(f"--alerts {path}: not valid YAML/JSON{at}: {getattr(exc, 'problem', exc)}") from None
+        data = load_yaml(path)  # the caps of sim.runner.inputs: no alias bomb, no duplicate key
+    except InputError as exc:
+        raise UsageError(f"--alerts {path}: {exc}") from None
     if data is None:
         return thresholds
     if not isinstance(data, dict):
         raise UsageError(f"--alerts {path}: expected a mapping of rule: threshold, got {type(data).__name__}")
     for key, value in data.items():
         if key not in RULES_BY_NAME:
-            raise UsageError(f"--alerts {path}: {key}: unknown rule; known rules: {', '.join(DEFAULTS)}")
+            raise UsageError(f"--alerts {path}: {clip(str(key))}: unknown rule; known rules: {', '.join(DEFAULTS)}")
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise UsageError(f"--alerts {path}: {key}: must be a number or null, got {value!r}")
+            raise UsageError(f"--alerts {path}: {key}: must be a number or null, got {shorten(value)}")
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"--alerts {path}: {key}: must be a finite number, got {value}")
         if value is not None and value < 0:
             raise UsageError(f"--alerts {path}: {key}: must be >= 0, got {value}")
         if value is not None and key.endswith("_rate_min") and value > 1:
@@ -173,6 +177,8 @@ def evaluate(run: Run, thresholds: dict[str, float | None]) -> list[Alert]:
 
 def _scenario_alerts(scenario: Scenario, over) -> None:
     name = scenario.name
+    silent = scenario.record.get("faults_silent") or []
+    over("silent_faults_max", name, len(silent), f"never fired: {', '.join(silent)}")
     over("task_errors_max", name, scenario.count("bot.task_error"), "an exception escaped a bot task")
     greps = scenario.greps
     terminal = greps["scale-in fills"] + greps["scale-in cancellations"] + greps["failed placements"]

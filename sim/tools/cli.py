@@ -1,7 +1,9 @@
 """`clobsim`: the command line (design.md, "Commands").
 
-Exit codes: 0 all good, 1 an expectation or invariant failed (or a replay diverged), 2 bad
-input or usage (one clear message, never a traceback).
+Exit codes: 0 all good; 1 an expectation or invariant failed (or a replay diverged, or, under
+`run --strict`, a fault never fired); 2 bad input or usage (one clear message, never a
+traceback); 3 an internal error of clobsim itself (one line naming the command; the traceback
+with CLOBSIM_TRACEBACK=1); 130 interrupted (SIGINT), the previous run folder intact.
 
   clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR] [--report] [--workers N]
   clobsim replay RUN_DIR_OR_TRACE [--bot NAME]
@@ -21,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 
 from tabulate import tabulate
 
@@ -28,10 +31,12 @@ from sim.bots import names as bot_names
 from sim.bots import resolve as resolve_bot
 from sim.exchange.protocol import PROTOCOLS, V1
 from sim.faults import names as fault_names
-from sim.runner.scenario import ScenarioError, from_dict
+from sim.runner.inputs import clip
+from sim.runner.scenario import MAX_SEED, ScenarioError, from_dict
 from sim.tools import STARTED
 from sim.tools.errors import UsageError
-from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, load_all, prepare_out
+from sim.tools.folders import read_result, read_text_file, scenario_folders
+from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
 
 
 def cmd_run(args) -> int:
@@ -40,14 +45,26 @@ def cmd_run(args) -> int:
     except ValueError as exc:
         raise UsageError(f"--bot: {exc}") from None
     workers = check_workers(args.workers)
+    if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed: must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
     scenarios = load_all(args.paths)
-    prepare_out(args.out)
+    folder = RunFolder(args.out)
+    try:
+        records = _run_into(folder.partial, scenarios, args, workers)
+    except BaseException:
+        folder.discard()
+        raise
+    folder.commit()
+    return _report_run(records, args)
+
+
+def _run_into(out: str, scenarios: list, args, workers: int) -> list[dict]:
     from sim.tools.parallel import run_records  # noqa: PLC0415
 
     records = run_records(
-        scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=args.out, workers=workers, protocol=args.protocol
+        scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=out, workers=workers, protocol=args.protocol
     )
-    with open(os.path.join(args.out, RUN_MARKER), "w", encoding="utf-8") as handle:
+    with open(os.path.join(out, RUN_MARKER), "w", encoding="utf-8") as handle:
         json.dump(
             {
                 "paths": args.paths,
@@ -64,7 +81,14 @@ def cmd_run(args) -> int:
             indent=2,
         )
         handle.write("\n")
+    return records
+
+
+def _report_run(records: list[dict], args) -> int:
     print(results_table(records))
+    silent = [r for r in records if r.get("faults_silent")]
+    for record in silent:
+        print(f"warning: {record['scenario']}: {', '.join(record['faults_silent'])} never fired; it tests nothing")
     failed = [r for r in records if r["verdict"] == "fail"]
     for record in failed:
         print(failure_text(record))
@@ -76,6 +100,9 @@ def cmd_run(args) -> int:
         from sim.tools.report import summary, write_reports  # noqa: PLC0415
 
         print(summary(write_reports(args.out), args.out))
+    if args.strict and silent:
+        print(f"--strict: {len(silent)} scenario(s) have faults that never fired")
+        return 1
     return 1 if failed else 0
 
 
@@ -92,7 +119,9 @@ def results_table(records: list[dict]) -> str:
                 f"{r['simulated_seconds']:.0f}",
                 r["orders"],
                 r["fills"],
-                len(r["faults"]),
+                f"{len(r['faults'])} ({len(r['faults_silent'])} silent)"
+                if r.get("faults_silent")
+                else len(r["faults"]),
                 ", ".join(dict.fromkeys(failed)) or "-",
             ]
         )
@@ -101,6 +130,11 @@ def results_table(records: list[dict]) -> str:
         headers=["scenario", "verdict", "seed", "mode", "sim s", "orders", "fills", "faults", "failed checks"],
         tablefmt="github",
     )
+
+
+def _faults_cell(record: dict) -> str | int:
+    silent = record.get("faults_silent")
+    return f"{len(record['faults'])} ({len(silent)} silent)" if silent else len(record["faults"])
 
 
 def failure_text(record: dict) -> str:
@@ -129,29 +163,15 @@ def cmd_report(args) -> int:
 
 
 def replay_targets(path: str) -> list[str]:
-    if not os.path.exists(path):
-        raise UsageError(f"{path}: no such file or folder")
     if os.path.isfile(path):
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.exists(os.path.join(folder, "result.json")):
             raise UsageError(f"{path}: no result.json beside the trace; replay needs the recorded run's folder")
         return [folder]
-    if os.path.exists(os.path.join(path, "result.json")):
-        return [path]
-    folders = sorted(
-        os.path.join(path, d) for d in os.listdir(path) if os.path.exists(os.path.join(path, d, "result.json"))
-    )
-    if not folders:
-        raise UsageError(f"{path}: not a run folder (no result.json in it or its subfolders)")
-    return folders
+    return scenario_folders(path)
 
 
-def _read_json(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from None
+REPLAYED = ("trace.jsonl", "audit.log")  # the recorded files a replay compares, in this order
 
 
 def first_difference(recorded: list[str], replayed: list[str]) -> tuple[int, str, str] | None:
@@ -171,13 +191,21 @@ def cmd_replay(args) -> int:
             resolve_bot(args.bot)
         except ValueError as exc:
             raise UsageError(f"--bot: {exc}") from None
-    diverged = 0
+    # every recorded run is read and checked before the first is replayed: bad input costs nothing
+    recorded_runs = []
     for folder in replay_targets(args.path):
-        record = _read_json(os.path.join(folder, "result.json"))
-        for key in ("scenario_data", "seed", "mode", "bot"):
-            if key not in record:
-                raise UsageError(f"{folder}/result.json: field {key!r} is missing")
-        scenario = from_dict(record["scenario_data"], record.get("file", folder))
+        record = read_result(folder)
+        if "scenario_data" not in record:
+            raise UsageError(f"{folder}/result.json: field 'scenario_data' is missing")
+        scenario = from_dict(record["scenario_data"], f"{folder}/result.json: scenario_data")
+        try:
+            resolve_bot(args.bot or record["bot"])
+        except ValueError as exc:
+            raise UsageError(f"{folder}/result.json: bot: {exc}") from None
+        recorded = {name: read_text_file(os.path.join(folder, name)).splitlines() for name in REPLAYED}
+        recorded_runs.append((record, scenario, recorded))
+    diverged = 0
+    for record, scenario, recorded_files in recorded_runs:
         bot = args.bot or record["bot"]
         with tempfile.TemporaryDirectory(prefix="clobsim-replay-") as tmp:
             # a record without a protocol was written by a v1 run (or before protocols existed)
@@ -187,13 +215,8 @@ def cmd_replay(args) -> int:
             with open(os.path.join(tmp, "audit.log"), encoding="utf-8") as handle:
                 replayed["audit.log"] = handle.read().splitlines()
         verdict = "identical"
-        for name in ("trace.jsonl", "audit.log"):
-            path = os.path.join(folder, name)
-            if not os.path.exists(path):
-                raise UsageError(f"{path}: missing; replay compares against it")
-            with open(path, encoding="utf-8") as handle:
-                recorded = handle.read().splitlines()
-            difference = first_difference(recorded, replayed[name])
+        for name in REPLAYED:
+            difference = first_difference(recorded_files[name], replayed[name])
             if difference is not None:
                 line, a, b = difference
                 verdict = f"DIVERGED at {name} line {line}"
@@ -217,6 +240,9 @@ def cmd_replay(args) -> int:
 # ---- explore -------------------------------------------------------------------------------
 
 
+MAX_BUDGET = 7 * 86_400.0  # a week of searching; NaN and inf fail the range check too
+
+
 def cmd_explore(args) -> int:
     from sim.explore.search import explore  # noqa: PLC0415
 
@@ -224,8 +250,10 @@ def cmd_explore(args) -> int:
         resolve_bot(args.bot)
     except ValueError as exc:
         raise UsageError(f"--bot: {exc}") from None
-    if args.budget is not None and args.budget <= 0:
-        raise UsageError("--budget: must be a positive number of seconds")
+    if args.budget is not None and not 0 < args.budget <= MAX_BUDGET:
+        raise UsageError(f"--budget: must be a positive number of seconds up to {MAX_BUDGET}, got {args.budget}")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed: must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
     if args.examples is not None and args.examples <= 0:
         raise UsageError("--examples: must be a positive number")
     workers = check_workers(args.workers)
@@ -388,6 +416,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write report.md and report.html into the run folder (clobsim report)",
     )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 1) when a scenario's fault never fired: a scenario that tests nothing must not pass",
+    )
     add_workers(run, "run the scenarios on N worker processes; same files and table as a serial run")
     run.set_defaults(func=cmd_run)
 
@@ -475,6 +508,10 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+TRACEBACK_ENV = "CLOBSIM_TRACEBACK"  # set to 1: an internal error prints its traceback too
+
+
 def main(argv: list[str] | None = None) -> int:
     """argv None: the process's own command line, whose clock started with the process (a
     budget counts the imports); a list (tests, embedding): the clock starts now."""
@@ -484,7 +521,21 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ScenarioError, UsageError) as exc:
         print(f"clobsim: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        # SIGINT: `run` writes into a temporary folder and renames it at the end, so nothing of
+        # the previous run folder is lost (sim.tools.runs.RunFolder)
+        print(f"clobsim: interrupted; `clobsim {args.command}` stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the one place a bug in clobsim becomes exit 3
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            traceback.print_exc()
+        print(
+            f"clobsim: internal error in `clobsim {args.command}`: {type(exc).__name__}: {clip(str(exc), 200)} "
+            f"(a bug in clobsim, not in your input: rerun with {TRACEBACK_ENV}=1 for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

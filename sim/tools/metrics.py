@@ -20,7 +20,6 @@ Times are simulated seconds from the window start (the trace's `harness begin`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import statistics
@@ -31,9 +30,18 @@ from typing import Any
 from core.audit import SCALE_IN_TERMINAL
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import TERMINAL_STATUSES
+from sim.runner.inputs import clip
 from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 from sim.tools.errors import UsageError
-from sim.tools.runs import RUN_MARKER
+from sim.tools.folders import (
+    MARKER_SCHEMA,
+    RUN_MARKER,
+    read_json_file,
+    read_jsonl,
+    read_result,
+    read_text_file,
+    scenario_folders,
+)
 from sim.trace import HarnessAction, TraceType, fault_records, responses_with_requests
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
@@ -148,43 +156,9 @@ class Run:
 # ---- reading ---------------------------------------------------------------------------------
 
 
-def _json(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    except ValueError as exc:
-        raise UsageError(f"{path}: not valid JSON: {exc}") from None
-
-
-def _jsonl(path: str) -> list[dict]:
-    records = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    raise UsageError(f"{path}: line {number}: not valid JSON: {exc}") from None
-                if not isinstance(record, dict) or "t" not in record:
-                    raise UsageError(f'{path}: line {number}: expected an object with a time "t"')
-                records.append(record)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    return records
-
-
 def _lines(path: str) -> list[str]:
     """The lines of a text file as grep sees them (split at newline characters only)."""
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    lines = text.split("\n")
+    lines = read_text_file(path).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -193,9 +167,6 @@ def _lines(path: str) -> list[str]:
 def grep_counts(lines: list[str]) -> dict[str, int]:
     """`grep -c PATTERN audit.log` for each of the spec's patterns."""
     return {label: sum(1 for line in lines if re.search(pattern, line)) for label, pattern in GREPS}
-
-
-REQUIRED = ("scenario", "verdict", "seed", "mode", "bot", "simulated_seconds", "orders", "fills", "faults", "checks")
 
 
 def load_run(folder: str) -> Run:
@@ -210,23 +181,27 @@ def load_run(folder: str) -> Run:
             f"{folder}: not a clobsim run folder (no {RUN_MARKER}); "
             "`clobsim report` takes the --out folder of `clobsim run`"
         )
-    meta = _json(marker)
-    names = meta.get("scenarios") if isinstance(meta, dict) else None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise UsageError(f"{marker}: field 'scenarios' must be a list of scenario names")
-    return Run(folder, meta, [load_scenario(os.path.join(folder, name)) for name in names])
+    meta = read_json_file(marker, MARKER_SCHEMA)
+    return Run(folder, meta, [load_scenario(scenario) for scenario in scenario_folders(folder)])
 
 
 def load_scenario(folder: str) -> Scenario:
-    record = _json(os.path.join(folder, "result.json"))
-    if not isinstance(record, dict):
-        raise UsageError(f"{folder}/result.json: expected a JSON object")
-    for key in REQUIRED:
-        if key not in record:
-            raise UsageError(f"{folder}/result.json: field {key!r} is missing")
+    record = read_result(folder)
     lines = _lines(os.path.join(folder, "audit.log"))
-    audit = _jsonl(os.path.join(folder, "audit.jsonl"))
-    trace = _jsonl(os.path.join(folder, "trace.jsonl"))
+    audit = read_jsonl(os.path.join(folder, "audit.jsonl"))
+    trace = read_jsonl(os.path.join(folder, "trace.jsonl"))
+    try:
+        return _measure(folder, record, lines, audit, trace)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # result.json is checked field by field; trace and audit records only for their time, so
+        # a record of a foreign shape surfaces here, while measuring: bad input, not a bug
+        raise UsageError(
+            f"{folder}: trace.jsonl or audit.jsonl holds a record clobsim did not write "
+            f"({type(exc).__name__}: {clip(str(exc))})"
+        ) from None
+
+
+def _measure(folder: str, record: dict, lines: list[str], audit: list[dict], trace: list[dict]) -> Scenario:
     market = (record.get("scenario_data") or {}).get("market") or {}
     begin = next(
         (r for r in trace if r.get("type") == TraceType.HARNESS and r.get("action") == HarnessAction.BEGIN), None

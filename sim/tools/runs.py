@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 
 from sim.checks import run
 from sim.checks.facts import bot_orders
@@ -18,10 +19,11 @@ from sim.exchange.protocol import V1
 from sim.runner.harness import RunResult
 from sim.runner.scenario import Scenario, ScenarioError, discover, load
 from sim.tools.errors import UsageError
-from sim.trace import TraceType
+from sim.tools.folders import RUN_MARKER
+from sim.trace import fault_records, fires_per_fault
 
 DEFAULT_OUT = os.path.join("reports", "latest")
-RUN_MARKER = "run.json"
+__all__ = ["DEFAULT_OUT", "RUN_MARKER", "execute", "load_all", "RunFolder", "write_run"]
 
 
 def load_all(paths: list[str]) -> list[Scenario]:
@@ -42,16 +44,46 @@ def load_all(paths: list[str]) -> list[Scenario]:
     return scenarios
 
 
-def prepare_out(out: str) -> None:
-    """Reuse a previous run folder; never wipe a folder clobsim did not write."""
-    if os.path.isdir(out) and os.listdir(out):
-        if not os.path.exists(os.path.join(out, RUN_MARKER)):
+class RunFolder:
+    """Where `clobsim run` writes: a fresh temporary folder beside `--out`, renamed onto it at the end.
+
+    An interrupted or crashed run (SIGINT, an internal error) leaves the previous run folder as it
+    was and removes its own partial one. A folder clobsim did not write (no run.json) is never
+    replaced; `--out` naming a file, or a place where nothing can be written, is refused before
+    anything runs."""
+
+    def __init__(self, out: str):
+        self.out = out
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise UsageError(f"--out {out}: is a file, not a folder")
+        if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, RUN_MARKER)):
             raise UsageError(
                 f"--out {out}: folder exists and is not a clobsim run folder (no {RUN_MARKER}); "
                 "refusing to overwrite it"
             )
-        shutil.rmtree(out)
-    os.makedirs(out, exist_ok=True)
+        parent = os.path.dirname(os.path.abspath(out))
+        try:
+            os.makedirs(parent, exist_ok=True)
+            self.partial = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out))}.partial-", dir=parent)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
+
+    def commit(self) -> None:
+        """Put the finished run in place of the previous one (two renames; the old one is then removed)."""
+        previous = None
+        if os.path.exists(self.out):
+            previous = tempfile.mkdtemp(
+                prefix=f".{os.path.basename(os.path.abspath(self.out))}.old-",
+                dir=os.path.dirname(os.path.abspath(self.out)),
+            )
+            os.rmdir(previous)
+            os.rename(self.out, previous)
+        os.rename(self.partial, self.out)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.partial, ignore_errors=True)
 
 
 def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str, protocol: str | None = None) -> str:
@@ -66,7 +98,8 @@ def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str, protoc
 
 def result_record(result: RunResult) -> dict:
     scenario = result.scenario
-    fired = [r for r in result.trace if r["type"] == TraceType.FAULT]
+    fired = fault_records(result.trace)
+    fires = fires_per_fault([f.to_dict() for f in scenario.faults], fired)
     fills = sum(1 for t in result.venue.trades.values() for leg in t.makers if leg.owner == result.owner) + sum(
         1 for t in result.venue.trades.values() if t.taker_owner == result.owner
     )
@@ -83,6 +116,8 @@ def result_record(result: RunResult) -> dict:
         "fills": fills,
         "faults": [f.kind for f in scenario.faults],
         "faults_fired": len(fired),
+        # a fault that never acted tests nothing: `clobsim run` warns, --strict fails
+        "faults_silent": [f"faults[{i}] ({f.kind})" for i, f in enumerate(scenario.faults) if not fires[i]],
         "bots_started": result.bots_started,
         "audit_lines": len(result.events),
         "checks": [c.to_dict() for c in result.checks],

@@ -8,10 +8,12 @@ import path would too.
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 from eth_account import Account
+from freezegun import freeze_time
 from py_clob_client.client import ClobClient
 from py_clob_client.clob_types import ApiCreds, OrderArgs
 
@@ -39,12 +41,15 @@ OTHER = ApiCreds(
 class ManualClock:
     def __init__(self, t: float):
         self.t = float(t)
+        self.frozen = None  # the wall clock the real client reads, when a test froze it here
 
     def now(self) -> float:
         return self.t
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+        if self.frozen is not None:
+            self.frozen.tick(seconds)
 
 
 def address_of(key: str) -> str:
@@ -126,10 +131,15 @@ def gateway(venue):
 
 
 @pytest.fixture
-def wire(gateway):
-    """A factory of REAL ClobClients whose HTTP goes to the simulated CLOB."""
-    with installed(SimTransport(gateway)):
-        yield lambda key=BOT_KEY, creds=BOT: ClobClient(HOST, chain_id=CHAIN_ID, key=key, creds=creds)
+def wire(gateway, clock):
+    """A factory of REAL ClobClients whose HTTP goes to the simulated CLOB. Their wall clock (the
+    L2 POLY_TIMESTAMP) is frozen at the venue's, as in a run: the venue refuses stale timestamps."""
+    with freeze_time(datetime.fromtimestamp(clock.now(), UTC)) as frozen, installed(SimTransport(gateway)):
+        clock.frozen = frozen
+        try:
+            yield lambda key=BOT_KEY, creds=BOT: ClobClient(HOST, chain_id=CHAIN_ID, key=key, creds=creds)
+        finally:
+            clock.frozen = None
 
 
 @pytest.fixture

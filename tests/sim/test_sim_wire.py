@@ -16,6 +16,7 @@ from py_clob_client.clob_types import (
 )
 from py_clob_client.exceptions import PolyApiException
 from py_clob_client.http_helpers import helpers
+from py_clob_client.signing.hmac import build_hmac_signature
 from py_order_utils.model import SignedOrder
 
 from sim.clients.wire import SimTransport, installed
@@ -346,3 +347,60 @@ def test_unknown_path_is_404_and_public_routes_need_no_credentials(gateway, venu
         assert public.get_ok() == "OK"
         with httpx.Client(transport=SimTransport(gateway)) as raw:
             assert raw.get(f"{kit.HOST}/no/such/path").status_code == 404
+
+
+# ---- forged requests: refused as the real venue refuses them (issue 15; ../shared/repro/attack.py)
+
+
+def _signed(kit, method: str, path: str, body: str | None = None, ts: str | None = None) -> dict:
+    ts = str(kit.T0) if ts is None else ts
+    return {
+        "POLY_ADDRESS": kit.address_of(kit.BOT_KEY),
+        "POLY_SIGNATURE": build_hmac_signature(kit.BOT.api_secret, ts, method, path, body),
+        "POLY_TIMESTAMP": ts,
+        "POLY_API_KEY": kit.BOT.api_key,
+        "POLY_PASSPHRASE": kit.BOT.api_passphrase,
+    }
+
+
+@pytest.fixture
+def raw(gateway):
+    with httpx.Client(transport=SimTransport(gateway), base_url="http://clob.sim") as client:
+        yield client
+
+
+def test_a_stale_future_or_garbage_timestamp_is_unauthorized_even_with_a_correct_hmac(raw, kit):
+    path = "/data/orders"
+    for ts in ["0", str(kit.T0 - 61), str(kit.T0 + 61), "abc", "-5", "１７６７２６８８００", "9" * 40]:
+        headers = {
+            k: v.encode("utf-8") for k, v in _signed(kit, "GET", path, ts=ts).items()
+        }  # bytes: full-width digits
+        answer = raw.get(path, headers=headers)
+        assert (ts, answer.status_code, answer.json()) == (ts, 401, {"error": "Unauthorized/Invalid api key"})
+    for ts in [str(kit.T0 - 60), str(kit.T0), str(kit.T0 + 60)]:  # the window: 60 s either side
+        assert raw.get(path, headers=_signed(kit, "GET", path, ts=ts)).status_code == 200
+
+
+def test_a_captured_request_replayed_an_hour_later_is_unauthorized(raw, clock, kit):
+    headers = _signed(kit, "DELETE", "/cancel-all")
+    assert raw.delete("/cancel-all", headers=headers).status_code == 200
+    clock.advance(3600)
+    assert raw.delete("/cancel-all", headers=headers).status_code == 401
+
+
+def test_non_ascii_headers_are_unauthorized_and_a_non_utf8_body_is_an_invalid_payload(raw, kit):
+    headers = {**_signed(kit, "GET", "/data/orders"), "POLY_SIGNATURE": "é" * 44}
+    encoded = {k: v.encode("latin-1") for k, v in headers.items()}
+    assert raw.get("/data/orders", headers=encoded).status_code == 401
+    answer = raw.request("DELETE", "/order", headers=_signed(kit, "DELETE", "/order"), content=b'{"orderID":"\xff"}')
+    assert (answer.status_code, answer.json()) == (400, {"error": "Invalid payload"})
+    # and no internal error: the gateway fixture asserts gateway.internal_errors == []
+
+
+def test_another_owner_s_order_can_be_neither_read_nor_cancelled(bot, other, up, venue, kit):
+    theirs = kit.place(other, up, 0.40, 10)["orderID"]
+    assert bot.get_order(theirs) is None
+    answer = bot.cancel(theirs)
+    assert answer["canceled"] == [] and theirs in answer["not_canceled"]
+    assert bot.get_orders(OpenOrderParams(id=theirs)) == []
+    assert venue.orders[theirs].status == "LIVE"
