@@ -271,7 +271,7 @@ def test_a_failing_scenario_is_led_by_one_sentence_naming_the_invariant_its_time
         "expect.outcomes."
     )
     name = "cancel-race-fill-before-cancel"
-    assert section(text, "Why it failed").strip() == f"**[{name}](#s-{name})**: {sentence}"
+    assert section(text, "Why it failed").strip() == f"\u274c **[{name}](#s-{name})**: {sentence}"
     details = section(text, "Scenario details")
     assert details.split("\n\n")[1] == f"**Why it failed**: {sentence}", "the details open with it too"
 
@@ -399,3 +399,39 @@ def test_report_html_renders_in_headless_chromium_with_its_pictures_and_no_conso
     # the timelines are drawn (not just present in the DOM): their order lanes' colours are on the page
     assert counts.get((0x55, 0xA8, 0x68), 0) > 500, "scale-in lanes (green) of the embedded timelines"
     assert counts.get((0x81, 0x72, 0xB3), 0) > 500, "exit lanes (purple) of the embedded timelines"
+
+
+def saturated_pixels(path) -> int:
+    """Pixels of strong colour (max - min channel > 80): a colour emoji paints many; a missing
+    glyph's box (tofu), black text and grey rules paint none."""
+    from PIL import Image  # noqa: PLC0415 - pillow comes with matplotlib
+
+    with Image.open(path) as picture:
+        colours = picture.convert("RGB").getcolors(maxcolors=1 << 22)
+    return sum(n for n, c in colours if max(c) - min(c) > 80)
+
+
+def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_chromium(failing_run, tmp_path):
+    browser = chromium()
+    url = (failing_run / "report.html").as_uri()
+    dom = headless(browser, tmp_path / "profile-dom", "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "<code>ledger-matches-exchange</code> broke at 00:10:03.403 (t+603.403s)" in dom.stdout
+    first = tmp_path / "first.png"
+    done = headless(browser, tmp_path / "profile-first", f"--screenshot={first}", "--window-size=1280,800", url)
+    assert done.returncode == 0 and first.exists(), done.stderr[-2000:]
+    shutil.copy(first, failing_run / "first-screen.png")  # to look at
+    # the same page without its one emoji on the first screen (the failure mark before the
+    # sentence): what the emoji adds is its colour, which a box for a missing glyph would not have
+    plain = tmp_path / "plain.html"
+    html = (failing_run / "report.html").read_text(encoding="utf-8")
+    before, why, after = html.partition("<h2>Why it failed</h2>")
+    assert why, "the sentence's section is in the page"
+    plain.write_text(before + why + after.replace("\u274c ", "", 1), encoding="utf-8")
+    bare = tmp_path / "bare.png"
+    done = headless(
+        browser, tmp_path / "profile-bare", f"--screenshot={bare}", "--window-size=1280,800", plain.as_uri()
+    )
+    assert done.returncode == 0 and bare.exists(), done.stderr[-2000:]
+    added = saturated_pixels(first) - saturated_pixels(bare)
+    assert added > 60, f"the failure mark is not drawn as a colour emoji ({added} coloured pixels)"

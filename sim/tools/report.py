@@ -41,6 +41,8 @@ from sim.tools.metrics import (
 from sim.tools.timeline import render_png
 from sim.trace import fires_per_fault
 
+# the audit trail's own mark for a failure (core/audit.py), so the report reads like the log
+FAILED_MARK = "\u274c"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 TIMELINE = "timeline.png"
@@ -154,7 +156,8 @@ def render_md(blocks: list) -> str:
 
 
 CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1280px;
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif, "Noto Color Emoji", "Apple Color Emoji",
+       "Segoe UI Emoji"; margin: 24px auto; max-width: 1280px;
        padding: 0 16px; color: #1f2328; line-height: 1.45; }
 h1 { border-bottom: 2px solid #d0d7de; padding-bottom: 6px; }
 h2 { border-bottom: 1px solid #d0d7de; padding-bottom: 4px; margin-top: 36px; }
@@ -163,7 +166,8 @@ table { border-collapse: collapse; margin: 10px 0 18px; font-size: 13px; }
 th, td { border: 1px solid #d0d7de; padding: 4px 8px; vertical-align: top; }
 th { background: #f6f8fa; text-align: left; }
 tr:nth-child(even) td { background: #fbfcfd; }
-code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace, "Noto Color Emoji",
+            "Apple Color Emoji", "Segoe UI Emoji"; font-size: 12px; }
 code { background: #f6f8fa; padding: 1px 4px; border-radius: 4px; }
 pre { background: #f6f8fa; padding: 10px; overflow-x: auto; white-space: pre-wrap; }
 img { max-width: 100%; height: auto; border: 1px solid #d0d7de; }
@@ -281,7 +285,9 @@ def _why_section(run: Run) -> list:
     failed = [(s, text) for s, text in sentences if text is not None]
     if not failed:
         return []
-    return [Heading(2, "Why it failed")] + [Para(f"**[{s.name}](#{anchor(s.name)})**: {text}") for s, text in failed]
+    return [Heading(2, "Why it failed")] + [
+        Para(f"{FAILED_MARK} **[{s.name}](#{anchor(s.name)})**: {text}") for s, text in failed
+    ]
 
 
 def _alerts_section(alerts: list[Alert], source: str | None) -> list:
