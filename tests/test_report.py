@@ -236,18 +236,57 @@ def test_the_default_thresholds_raise_no_alert_on_this_passing_run(report_md):
     assert "No alerts: every figure is within its threshold" in section(report_md, "Alerts")
 
 
-def test_a_failing_bot_gets_critical_alerts_and_fail_rows(tmp_path):
-    folder = tmp_path / "scenarios"
+@pytest.fixture(scope="module")
+def failing_run(tmp_path_factory):
+    """A zoo variant (check-then-cancel: it reads LIVE, cancels, and drops the fill the cancel
+    races) on the library's cancel-race scenario."""
+    base = tmp_path_factory.mktemp("failing")
+    folder = base / "scenarios"
     folder.mkdir()
     shutil.copy(os.path.join(ROOT, "scenarios", "cancel-race-fill-before-cancel.yaml"), folder)
-    out = tmp_path / "run"
+    out = base / "run"
     assert main(["run", str(folder), "--out", str(out), "--bot", "check-then-cancel", "--report"]) == 1
-    text = (out / "report.md").read_text(encoding="utf-8")
+    return out
+
+
+def test_a_failing_bot_gets_critical_alerts_and_fail_rows(failing_run):
+    text = (failing_run / "report.md").read_text(encoding="utf-8")
     alerts = table(section(text, "Alerts"))
     assert alerts[0]["severity"] == "critical" and alerts[0]["rule"] == "`failed_scenarios_max`"
     row = table(section(text, "Scenarios"))[0]
     assert row["verdict"] == "FAIL" and "ledger-matches-exchange" in row["failed checks"]
     assert "**Evidence** (as `clobsim run` printed it)" in text and "trade #123: ledger position" in text
+
+
+def test_a_failing_scenario_is_led_by_one_sentence_naming_the_invariant_its_time_and_evidence(failing_run):
+    text = (failing_run / "report.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    assert headings[:2] == ["Why it failed", "Alerts"], "the sentence comes before the alerts"
+    # the bot never records the fill that landed during its cancel: the venue's position (10.50
+    # after the refused cancel) parts from the ledger's (0.00 after the exit sold) at that fill
+    sentence = (
+        "`ledger-matches-exchange` broke at 00:10:03.403 (t+603.403s): trade #123: ledger position 0.00, "
+        "exchange 10.50 (entry 10.50 + bought 10.50 - sold 10.50); 7 more failed: lifecycle-complete, "
+        "exit-covers-position, fill-reaches-ledger, expect.audit_in_order, expect.audit_absent, expect.counts, "
+        "expect.outcomes."
+    )
+    name = "cancel-race-fill-before-cancel"
+    assert section(text, "Why it failed").strip() == f"\u274c **[{name}](#s-{name})**: {sentence}"
+    details = section(text, "Scenario details")
+    assert details.split("\n\n")[1] == f"**Why it failed**: {sentence}", "the details open with it too"
+
+
+def test_alerts_of_one_rule_are_one_row_naming_their_scenarios():
+    from sim.tools.alerts import Alert  # noqa: PLC0415
+    from sim.tools.report import _alert_rows  # noqa: PLC0415
+
+    alerts = [Alert("critical", "extra_terminal_lines_max", f"s{i}", "2", "0", f"s{i}: 2 extra") for i in range(18)]
+    alerts.append(Alert("warning", "http_errors_max", "s3", "30", "25", "30 error answers"))
+    rows = _alert_rows(alerts)
+    assert [row[1] for row in rows] == ["`extra_terminal_lines_max`", "`http_errors_max`"]
+    assert rows[0][2] == "18: [s0](#s-s0), [s1](#s-s1), [s2](#s-s2) and 15 more"
+    assert rows[0][3] == "2" and rows[0][5] == "s0: 2 extra (and 17 more)"
+    assert rows[1][2] == "[s3](#s-s3)" and rows[1][5] == "30 error answers"
 
 
 @pytest.mark.parametrize(
@@ -360,3 +399,39 @@ def test_report_html_renders_in_headless_chromium_with_its_pictures_and_no_conso
     # the timelines are drawn (not just present in the DOM): their order lanes' colours are on the page
     assert counts.get((0x55, 0xA8, 0x68), 0) > 500, "scale-in lanes (green) of the embedded timelines"
     assert counts.get((0x81, 0x72, 0xB3), 0) > 500, "exit lanes (purple) of the embedded timelines"
+
+
+def saturated_pixels(path) -> int:
+    """Pixels of strong colour (max - min channel > 80): a colour emoji paints many; a missing
+    glyph's box (tofu), black text and grey rules paint none."""
+    from PIL import Image  # noqa: PLC0415 - pillow comes with matplotlib
+
+    with Image.open(path) as picture:
+        colours = picture.convert("RGB").getcolors(maxcolors=1 << 22)
+    return sum(n for n, c in colours if max(c) - min(c) > 80)
+
+
+def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_chromium(failing_run, tmp_path):
+    browser = chromium()
+    url = (failing_run / "report.html").as_uri()
+    dom = headless(browser, tmp_path / "profile-dom", "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "<code>ledger-matches-exchange</code> broke at 00:10:03.403 (t+603.403s)" in dom.stdout
+    first = tmp_path / "first.png"
+    done = headless(browser, tmp_path / "profile-first", f"--screenshot={first}", "--window-size=1280,800", url)
+    assert done.returncode == 0 and first.exists(), done.stderr[-2000:]
+    shutil.copy(first, failing_run / "first-screen.png")  # to look at
+    # the same page without its one emoji on the first screen (the failure mark before the
+    # sentence): what the emoji adds is its colour, which a box for a missing glyph would not have
+    plain = tmp_path / "plain.html"
+    html = (failing_run / "report.html").read_text(encoding="utf-8")
+    before, why, after = html.partition("<h2>Why it failed</h2>")
+    assert why, "the sentence's section is in the page"
+    plain.write_text(before + why + after.replace("\u274c ", "", 1), encoding="utf-8")
+    bare = tmp_path / "bare.png"
+    done = headless(
+        browser, tmp_path / "profile-bare", f"--screenshot={bare}", "--window-size=1280,800", plain.as_uri()
+    )
+    assert done.returncode == 0 and bare.exists(), done.stderr[-2000:]
+    added = saturated_pixels(first) - saturated_pixels(bare)
+    assert added > 60, f"the failure mark is not drawn as a colour emoji ({added} coloured pixels)"

@@ -25,9 +25,12 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from core.audit import SCALE_IN_TERMINAL
+from sim.checks import ledger_matches_exchange, lifecycle_complete, no_orphan_orders
 from sim.exchange.events import VenueEvent
 from sim.exchange.records import TERMINAL_STATUSES
 from sim.runner.inputs import clip
@@ -122,6 +125,31 @@ class Scenario:
     lanes: list[OrderLane]
     rejections: list[tuple[float, str]]  # (t, error) of placements the venue refused
     faults_fired: list[tuple[float, str, Any]]  # (t, kind, index in the scenario's fault list or None)
+    entries: list[tuple[float, Decimal]] = field(default_factory=list)  # positions handed to the bot (t, shares)
+    calls: list[tuple[float, str]] = field(default_factory=list)  # the bot's requests, answer summarized
+
+    @property
+    def venue_position(self) -> list[tuple[float, Decimal]]:
+        """Shares the venue says the bot holds, all trades summed: each step (t, position after it).
+
+        The positions handed over, plus BUY fills, minus SELL fills; a void fill (its trade FAILED
+        on chain) never moved shares, so it is left out."""
+        moves = [(t, size) for t, size in self.entries]
+        for lane in self.lanes:
+            sign = 1 if lane.side == "BUY" else -1
+            moves.extend((t, sign * Decimal(size)) for t, size, void in lane.fills if not void)
+        return _steps(moves)
+
+    @property
+    def ledger_position(self) -> list[tuple[float, Decimal]]:
+        """Shares the bot's ledger holds as its audit lines report them (opened + scale-in fills -
+        exit fills), all trades summed: the line a bot with a lost fill leaves behind the venue's."""
+        moves = []
+        for event in self.audit:
+            kind, fields = str(event.get("kind")), event.get("fields") or {}
+            if kind in _LEDGER_MOVES and fields.get("size") is not None:
+                moves.append((event["t"], _LEDGER_MOVES[kind] * Decimal(str(fields["size"]))))
+        return _steps(moves)
 
     @property
     def verdict(self) -> str:
@@ -232,6 +260,8 @@ def _measure(folder: str, record: dict, lines: list[str], audit: list[dict], tra
         lanes=lanes,
         rejections=rejections,
         faults_fired=fault_records(trace),
+        entries=_entries(trace),
+        calls=_calls(trace),
     )
 
 
@@ -340,6 +370,65 @@ def _failure_patterns(audit: list[dict], trace: list[dict]) -> tuple[Counter, in
     return patterns, http_errors
 
 
+# audit kinds that move the ledger's position, and their sign (core/audit.py: each carries `size`)
+_LEDGER_MOVES = {
+    "trade.opened": 1,
+    "scale_in.filled_immediate": 1,
+    "scale_in.filled_delayed": 1,
+    "scale_in.partial": 1,
+    "exit.filled": -1,
+}
+
+
+def _steps(moves: list[tuple[float, Decimal]]) -> list[tuple[float, Decimal]]:
+    position, steps = Decimal(0), [(0.0, Decimal(0))]
+    for t, size in sorted(moves, key=lambda move: move[0]):
+        position += size
+        steps.append((t, position))
+    return steps
+
+
+def _entries(trace: list[dict]) -> list[tuple[float, Decimal]]:
+    return [
+        (r["t"], Decimal(str(r.get("size", "0"))))
+        for r in trace
+        if r.get("type") == TraceType.HARNESS and r.get("action") == HarnessAction.OPEN_TRADE
+    ]
+
+
+def _calls(trace: list[dict]) -> list[tuple[float, str]]:
+    """The bot's requests at the time they reached the venue, each with what the answer said:
+    `read LIVE`, `cancel refused`, `place 400`... (the labels of the zoomed timeline)."""
+    calls = []
+    for request, response in responses_with_requests(trace):
+        if request is None:
+            continue
+        route, status, body = str(request.get("route")), response.get("status"), response.get("body")
+        verb = _VERBS.get(route, route)
+        if status is None:
+            answer = "timeout"
+        elif int(status) >= 400:
+            answer = str(status)
+        elif route == "GET /data/order" and isinstance(body, dict):
+            answer = str(body.get("status"))
+        elif route == "DELETE /order" and isinstance(body, dict):
+            answer = "refused" if body.get("not_canceled") else "ok"
+        else:
+            answer = str(status)
+        calls.append((request["t"], f"{verb} {answer}"))
+    return calls
+
+
+_VERBS = {
+    "GET /data/order": "read",
+    "DELETE /order": "cancel",
+    "POST /order": "place",
+    "GET /data/trades": "trades",
+    "GET /notifications": "notifications",
+    "GET /balance-allowance": "balance",
+}
+
+
 def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]:
     owner = next(
         (
@@ -397,6 +486,87 @@ def _lanes(trace: list[dict]) -> tuple[list[OrderLane], list[tuple[float, str]]]
             t, size, _ = lane.fills[index]
             lane.fills[index] = (t, size, True)
     return list(lanes.values()), rejections
+
+
+# ---- why a scenario failed ------------------------------------------------------------------
+
+# Invariants judged on the run's final state: their evidence names no moment of harm (a
+# lifecycle line's timestamp is the last line about the order, not when it went wrong).
+_JUDGED_AT_END = (ledger_matches_exchange.ID, lifecycle_complete.ID, no_orphan_orders.ID)
+_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\b")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The lead failure of a scenario: the check, when it broke (seconds from the window start;
+    None: judged at the end of the run and no earlier moment is known), its key evidence, and
+    the other failing checks."""
+
+    check: str
+    t: float | None
+    evidence: str
+    others: tuple[str, ...]
+
+
+def clock(scenario: Scenario, t: float) -> str:
+    """Simulated wall-clock time (UTC, as the audit lines print it) of `t` seconds into the window."""
+    moment = datetime.fromtimestamp(scenario.window_start + t, tz=UTC)
+    return moment.strftime("%H:%M:%S.%f")[:-3]
+
+
+def _stamp_seconds(scenario: Scenario, text: str) -> float | None:
+    times = [
+        datetime.strptime(found, "%Y-%m-%d %H:%M:%S.%f" if "." in found else "%Y-%m-%d %H:%M:%S")
+        .replace(tzinfo=UTC)
+        .timestamp()
+        for found in _STAMP.findall(text)
+    ]
+    return round(min(times) - scenario.window_start, 6) if times else None
+
+
+def parting(scenario: Scenario) -> float | None:
+    """The moment the venue's and the ledger's positions parted for good (None: they end equal)."""
+    venue, ledger = scenario.venue_position, scenario.ledger_position
+    moments = sorted({t for t, _ in venue} | {t for t, _ in ledger})
+
+    def at(steps: list[tuple[float, Decimal]], t: float) -> Decimal:
+        return [p for when, p in steps if when <= t][-1]
+
+    since = None
+    for t in moments:
+        if at(venue, t) != at(ledger, t):
+            since = t if since is None else since
+        else:
+            since = None
+    return since
+
+
+def why_failed(scenario: Scenario) -> Failure | None:
+    """The failing invariant (else expectation) that leads the scenario's verdict, and when."""
+    failed = [c for c in scenario.record["checks"] if not c["passed"]]
+    if not failed:
+        return None
+    lead = next((c for c in failed if c.get("kind") == "invariant"), failed[0])
+    evidence = list(lead.get("evidence") or [])
+    key = evidence[0] if evidence else str(lead.get("message") or "")
+    if lead["id"] in _JUDGED_AT_END:
+        t = parting(scenario) if lead["id"] == ledger_matches_exchange.ID else None
+    else:
+        t = _stamp_seconds(scenario, " ".join(evidence) or str(lead.get("message") or ""))
+    others = tuple(dict.fromkeys(c["id"] for c in failed if c is not lead and c["id"] != lead["id"]))
+    return Failure(str(lead["id"]), t, _short(key, 220), others)
+
+
+def first_failing_moment(scenario: Scenario) -> float | None:
+    """The earliest moment of harm any failing check names (for the zoomed timeline)."""
+    failure = why_failed(scenario)
+    times = [failure.t] if failure is not None and failure.t is not None else []
+    for check in scenario.record["checks"]:
+        if not check["passed"] and check["id"] not in _JUDGED_AT_END:
+            found = _stamp_seconds(scenario, " ".join(check.get("evidence") or []) + " " + str(check.get("message")))
+            if found is not None and 0 <= found <= scenario.horizon:
+                times.append(found)
+    return min(times) if times else None
 
 
 # ---- summaries -------------------------------------------------------------------------------

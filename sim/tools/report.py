@@ -26,10 +26,23 @@ from typing import Any
 from tabulate import tabulate
 
 from sim.tools.alerts import RULES, Alert, evaluate, load_thresholds, percent, show
-from sim.tools.metrics import GREPS, Run, Scenario, cancel_success, load_run, rate, scale_in_fill_rate, spread
+from sim.tools.metrics import (
+    GREPS,
+    Run,
+    Scenario,
+    cancel_success,
+    clock,
+    load_run,
+    rate,
+    scale_in_fill_rate,
+    spread,
+    why_failed,
+)
 from sim.tools.timeline import render_png
 from sim.trace import fires_per_fault
 
+# the audit trail's own mark for a failure (core/audit.py), so the report reads like the log
+FAILED_MARK = "\u274c"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 TIMELINE = "timeline.png"
@@ -143,7 +156,8 @@ def render_md(blocks: list) -> str:
 
 
 CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1280px;
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif, "Noto Color Emoji", "Apple Color Emoji",
+       "Segoe UI Emoji"; margin: 24px auto; max-width: 1280px;
        padding: 0 16px; color: #1f2328; line-height: 1.45; }
 h1 { border-bottom: 2px solid #d0d7de; padding-bottom: 6px; }
 h2 { border-bottom: 1px solid #d0d7de; padding-bottom: 4px; margin-top: 36px; }
@@ -152,7 +166,8 @@ table { border-collapse: collapse; margin: 10px 0 18px; font-size: 13px; }
 th, td { border: 1px solid #d0d7de; padding: 4px 8px; vertical-align: top; }
 th { background: #f6f8fa; text-align: left; }
 tr:nth-child(even) td { background: #fbfcfd; }
-code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace, "Noto Color Emoji",
+            "Apple Color Emoji", "Segoe UI Emoji"; font-size: 12px; }
 code { background: #f6f8fa; padding: 1px 4px; border-radius: 4px; }
 pre { background: #f6f8fa; padding: 10px; overflow-x: auto; white-space: pre-wrap; }
 img { max-width: 100%; height: auto; border: 1px solid #d0d7de; }
@@ -239,6 +254,7 @@ def build(run: Run, alerts: list[Alert], thresholds: dict, alerts_source: str | 
             "Times are simulated seconds from the window start (`t+...s`)."
         ),
     ]
+    blocks += _why_section(run)
     blocks += _alerts_section(alerts, alerts_source)
     blocks += _scenarios_section(run)
     blocks += _counts_section(run)
@@ -249,6 +265,29 @@ def build(run: Run, alerts: list[Alert], thresholds: dict, alerts_source: str | 
         blocks += _detail_section(scenario, pictures)
     blocks += _rules_section(thresholds, alerts_source)
     return blocks, pictures
+
+
+def why_sentence(scenario: Scenario) -> str | None:
+    """One sentence: what broke, when (simulated clock and t+), the key evidence, what else failed."""
+    failure = why_failed(scenario)
+    if failure is None:
+        return None
+    when = (
+        "by the end of the run" if failure.t is None else f"broke at {clock(scenario, failure.t)} (t+{failure.t:.3f}s)"
+    )
+    also = f"; {len(failure.others)} more failed: {', '.join(failure.others)}" if failure.others else ""
+    evidence = failure.evidence.rstrip(".")
+    return f"`{failure.check}` {when}: {evidence}{also}."
+
+
+def _why_section(run: Run) -> list:
+    sentences = [(s, why_sentence(s)) for s in run.scenarios]
+    failed = [(s, text) for s, text in sentences if text is not None]
+    if not failed:
+        return []
+    return [Heading(2, "Why it failed")] + [
+        Para(f"{FAILED_MARK} **[{s.name}](#{anchor(s.name)})**: {text}") for s, text in failed
+    ]
 
 
 def _alerts_section(alerts: list[Alert], source: str | None) -> list:
@@ -266,19 +305,27 @@ def _alerts_section(alerts: list[Alert], source: str | None) -> list:
             f"({where}; see [Alert rules](#alert-rules))."
         )
     )
-    rows = [
-        [
-            (a.severity, a.severity),
-            f"`{a.rule}`",
-            a.where if a.where == "run" else f"[{a.where}](#{anchor(a.where)})",
-            a.value,
-            a.threshold,
-            a.detail,
-        ]
-        for a in alerts
-    ]
-    blocks.append(Table(["severity", "rule", "where", "value", "threshold", "detail"], rows, "lllrrl"))
+    blocks.append(Table(["severity", "rule", "where", "value", "threshold", "detail"], _alert_rows(alerts), "lllrrl"))
     return blocks
+
+
+def _alert_rows(alerts: list[Alert]) -> list:
+    """One row per rule: a rule firing in 18 scenarios is one row naming them, not 18 rows."""
+    groups: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        groups.setdefault(alert.rule, []).append(alert)
+    rows = []
+    for rule, group in groups.items():
+        first = group[0]
+        places = list(dict.fromkeys(a.where for a in group))
+        links = [p if p == "run" else f"[{p}](#{anchor(p)})" for p in places]
+        where = links[0] if len(links) == 1 else f"{len(links)}: " + ", ".join(links[:3])
+        where += f" and {len(links) - 3} more" if len(links) > 3 else ""
+        values = list(dict.fromkeys(a.value for a in group))
+        value = values[0] if len(values) == 1 else f"{len(group)} values, first {values[0]}"
+        detail = first.detail + (f" (and {len(group) - 1} more)" if len(group) > 1 else "")
+        rows.append([(first.severity, first.severity), f"`{rule}`", where, value, first.threshold, detail])
+    return rows
 
 
 def _scenarios_section(run: Run) -> list:
@@ -491,6 +538,9 @@ def _fault_rows(scenario: Scenario) -> list:
 def _detail_section(scenario: Scenario, pictures: dict[str, bytes]) -> list:
     r = scenario.record
     blocks: list = [Heading(3, f"{scenario.name}: {r['verdict'].upper()}", anchor(scenario.name))]
+    sentence = why_sentence(scenario)
+    if sentence is not None:
+        blocks.append(Para(f"**Why it failed**: {sentence}"))
     if r.get("description"):
         blocks.append(Para(" ".join(str(r["description"]).split())))
     blocks.append(
