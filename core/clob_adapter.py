@@ -15,8 +15,10 @@ Error mapping (design.md, clob-reference.md), always chained with ``raise ... fr
   carries the locally computed order id, a cancel the order id, so reconciliation can look it up.
   On a READ it is Transient instead: nothing can have been applied and a retry is harmless.
 - 425, 429, 5xx -> Transient.  404 -> NotFound (get_order answers None instead: failure mode 2).
-  Other 4xx -> Rejected with the venue's message (JSON ``error`` or a one-line excerpt of a text or
-  HTML body).  Any other status (a 201, a redirect) is treated like a malformed answer.
+  Other 4xx -> Rejected with the venue's message (JSON ``error``, with a V2 ``code`` appended, or a
+  one-line excerpt of a text or HTML body). Retry-After cannot be read: both clients raise
+  PolyApiException with the status and body only, so a Transient's retry_after stays None.
+  Any other status (a 201, a redirect) is treated like a malformed answer.
 - Errors the client raises before sending anything (missing credentials, its own order
   validation) -> Rejected.  Anything else unexpected (a malformed answer: KeyError, TypeError,
   ValueError, ...) -> OutcomeUnknown for writes, Transient for reads.
@@ -384,6 +386,11 @@ def _venue_message(error_msg: object, status: int | None) -> str:
     """A short single-line message from a JSON error, a text body or a CDN's HTML page."""
     if isinstance(error_msg, dict):
         text = error_msg.get("error") or error_msg.get("errorMsg") or json.dumps(error_msg)
+        # V2 errors may add a machine-readable `code` (503 post_only_mode) beside a free-text
+        # message; keep it in the one line core matches on (core.monitor looks for post_only)
+        code = error_msg.get("code")
+        if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code) and str(code) not in str(text):
+            text = f"{text} (code {code})"
     else:
         text = "" if error_msg is None else str(error_msg)
     if re.search(r"<\s*(!doctype|html|head|body|title)\b", text, re.IGNORECASE):
@@ -494,8 +501,9 @@ def _book_top(token_id: str, book: OrderBookSummary | dict[str, Any]) -> BookTop
     # trusting any order. py-clob-client parses the book into an OrderBookSummary, V2 hands
     # out the JSON dict.
     if isinstance(book, dict):
-        bids = [dec(level["price"]) for level in book.get("bids") or ()]
-        asks = [dec(level["price"]) for level in book.get("asks") or ()]
+        # both keys required: a dict without them is a malformed answer, not an empty book
+        bids = [dec(level["price"]) for level in book["bids"] or ()]
+        asks = [dec(level["price"]) for level in book["asks"] or ()]
     else:
         bids = [dec(level.price) for level in book.bids or ()]
         asks = [dec(level.price) for level in book.asks or ()]

@@ -21,8 +21,12 @@ from .model import ZERO, OrderSnapshot, OrderState, Role, TradeSnapshot, dec
 
 # statuses of orders the venue accepted but never rested or matched
 NEVER_RESTED = frozenset({"UNMATCHED", "INVALID"})
-# venue statuses after which nothing more can match
-FINAL_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELED_MARKET_RESOLVED", "UNMATCHED", "INVALID"})
+# venue statuses after which nothing more can match. CLOB V2 added three ways the operator ends an
+# order: CANCELED_NOT_ENOUGH_BALANCE, EXPIRED_ORDER (a GTD past its expiration) and ORDER_TIMED_OUT.
+# Each may come after partial fills, so they are cancellations (fills kept), not NEVER_RESTED;
+# left out, a verify loop would poll a dead order until its attempts ran out.
+V2_ENDED = frozenset({"CANCELED_NOT_ENOUGH_BALANCE", "EXPIRED_ORDER", "ORDER_TIMED_OUT"})
+FINAL_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELED_MARKET_RESOLVED", "UNMATCHED", "INVALID"}) | V2_ENDED
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def test_refused_cancels_of_a_resting_exit_excuse_the_resize_they_hold_back(monk
     unexcused = sim.run(regression("core-exit-covers-position-5ab09199"))
     (evidence,) = check_of(unexcused, "exit-covers-position").evidence
     assert evidence == (
-        "trade #1: from 2025-11-25 00:08:00.000 for 31s the bot held 10.00 shares with live exit orders for only 5.00"
+        "trade #1: from 2025-11-25 00:08:00.000 for 32s the bot held 10.00 shares with live exit orders for only 5.00"
     )
 
 

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from freezegun import freeze_time
 
 from core.clock import SystemClock
@@ -342,6 +343,21 @@ def test_a_venue_cancelled_order_seen_by_observe_gets_its_terminal_line_once(rig
     assert rig.lines("scale_in.venue_cancelled") == [
         f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED BY VENUE:"
         f" status CANCELED_MARKET_RESOLVED | filled=2.00/10.50 | OrderID: {oid}"
+    ]
+
+
+@pytest.mark.parametrize("status", ["CANCELED_NOT_ENOUGH_BALANCE", "EXPIRED_ORDER", "ORDER_TIMED_OUT"])
+def test_an_order_the_v2_operator_ended_is_cancelled_by_the_venue_with_its_fills_kept(rig, status):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    rig.fake.fill(oid, "2.00", notify=False)
+    rig.fake.orders[oid].status = status
+    rig.bot.reconciler.observe(rig.ledger.order(oid), rig.fake.get_order(oid))
+    assert rig.ledger.filled(oid) == D("2.00")
+    assert rig.ledger.order(oid).state is OrderState.CANCELLED
+    assert rig.lines("scale_in.venue_cancelled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED BY VENUE:"
+        f" status {status} | filled=2.00/10.50 | OrderID: {oid}"
     ]
 
 
