@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call, error
 from sim.faults.engine_restart import ENGINE_RESTARTING
-from sim.faults.kind import COUNT, ENDPOINT, Armory, Draws, FaultKind, Final, Net, T
+from sim.faults.kind import CANCEL_ROUTES, COUNT, ENDPOINT, ORDER_ROUTES, Armory, Draws, FaultKind, Final, Net, T
 
 MESSAGES = {
     425: ENGINE_RESTARTING,
@@ -78,7 +78,9 @@ def _maybe_applied(params: dict) -> st.SearchStrategy[dict]:
     """Exploration tries both outcomes of a 500: refused, and applied then answered 500."""
     if params["status"] not in APPLIABLE:
         return st.just(params)
-    return st.sampled_from([params, params | {"applied": True}])
+    # Applying a read changes nothing; an applied error bites on a write, and most on a placement.
+    endpoint = params["endpoint"] if params["endpoint"] in (*ORDER_ROUTES, *CANCEL_ROUTES) else "POST /order"
+    return st.sampled_from([params, params | {"applied": True, "endpoint": endpoint}])
 
 
 KIND = HttpError(
