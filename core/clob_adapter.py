@@ -14,7 +14,14 @@ Error mapping (design.md, clob-reference.md), always chained with ``raise ... fr
   (post, cancel, drop notifications) -> OutcomeUnknown: the request may have been applied. A post
   carries the locally computed order id, a cancel the order id, so reconciliation can look it up.
   On a READ it is Transient instead: nothing can have been applied and a retry is harmless.
-- 425, 429, 5xx -> Transient.  404 -> NotFound (get_order answers None instead: failure mode 2).
+- 500 ("order timed out"), 502 and 504 on a PLACEMENT -> OutcomeUnknown: the API gave up waiting
+  for the matching engine (or a proxy for the API) after the request was forwarded, and the real
+  venue does apply such requests. Reading it as "not placed" re-posts, and every re-post of an exit
+  whose first copy rests is refused for balance. On a cancel it stays Transient: re-sending a
+  cancel that did land is harmless (the venue answers not_canceled), and the cancel's final read
+  settles it either way.
+- 425, 429, 503 and the other 5xx -> Transient (refused before the engine: restart, rate limit,
+  trading disabled).  404 -> NotFound (get_order answers None instead: failure mode 2).
   Other 4xx -> Rejected with the venue's message (JSON ``error``, with a V2 ``code`` appended, or a
   one-line excerpt of a text or HTML body). Retry-After cannot be read: both clients raise
   PolyApiException with the status and body only, so a Transient's retry_after stays None.
@@ -200,7 +207,7 @@ class ClobExchange:
         compare.
         """
         command = prepared.command
-        with self._boundary("post order", write=True, order_id=prepared.order_id):
+        with self._boundary("post order", write=True, placement=True, order_id=prepared.order_id):
             # positional: V1 names the type `orderType`, V2 `order_type`; both take "GTC", ...
             answer = self._client.post_order(prepared.signed, getattr(OrderType, command.order_type), command.post_only)
             if not isinstance(answer, dict):
@@ -328,7 +335,13 @@ class ClobExchange:
 
     @contextmanager
     def _boundary(
-        self, action: str, *, write: bool = False, order_id: str | None = None, local_rejects: bool = False
+        self,
+        action: str,
+        *,
+        write: bool = False,
+        placement: bool = False,
+        order_id: str | None = None,
+        local_rejects: bool = False,
     ) -> Iterator[None]:
         """Map whatever escapes the client (or our parsing of its answer) into core's errors."""
         try:
@@ -336,7 +349,7 @@ class ClobExchange:
         except ExchangeError:
             raise
         except (PolyApiException, PolyApiExceptionV2) as exc:
-            raise _api_error(action, exc, write=write, order_id=order_id) from exc
+            raise _api_error(action, exc, write=write, placement=placement, order_id=order_id) from exc
         except Exception as exc:
             # The client reports its own validation with bare Exception (price range, tick
             # size, fee rate) and missing credentials with PolyException, before any request.
@@ -363,8 +376,17 @@ def _validate(command: PlaceOrder, tick_sizes: tuple[str, ...]) -> None:
         raise Rejected(f"unsupported tick size {command.tick_size!r}")
 
 
+# gateway-side timeouts: the request was forwarded to the engine, which may have applied it
+MAY_BE_APPLIED = (500, 502, 504)
+
+
 def _api_error(
-    action: str, exc: PolyApiException | PolyApiExceptionV2, *, write: bool, order_id: str | None
+    action: str,
+    exc: PolyApiException | PolyApiExceptionV2,
+    *,
+    write: bool,
+    order_id: str | None,
+    placement: bool = False,
 ) -> ExchangeError:
     status = exc.status_code
     message = _venue_message(exc.error_msg, status)
@@ -372,6 +394,10 @@ def _api_error(
         if write:
             return OutcomeUnknown(f"{action}: no answer ({message}); it may have been applied", order_id=order_id)
         return Transient(f"{action}: no answer ({message})", order_id=order_id)
+    if placement and status in MAY_BE_APPLIED:
+        return OutcomeUnknown(
+            f"{action}: HTTP {status} ({message}); it may have been applied", status=status, order_id=order_id
+        )
     if status in (425, 429) or 500 <= status <= 599:
         return Transient(message, status=status, order_id=order_id)
     if status == 404:

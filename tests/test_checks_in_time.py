@@ -12,7 +12,7 @@ from sim.exchange.records import COLLATERAL
 from sim.exchange.venue import Venue
 from sim.faults.bot_crash import restarts
 from sim.runner.scenario import load
-from sim.trace import TraceType
+from sim.trace import TraceType, responses_with_requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = os.path.join(ROOT, "scenarios")
@@ -96,3 +96,28 @@ def test_exit_covers_position_counts_the_shares_delivered_not_those_matched():
         if owner == result.owner and asset != COLLATERAL and Decimal(delta) > 0
     ]
     assert Decimal("4.95") in delivered  # the 5 matched shares the scale-in bought, short of 0.05
+
+
+def test_a_500_read_as_not_placed_breaks_no_repair_loop_at_the_eleventh_refused_repost():
+    result = sim.run(scenario("http500-applied-exit-no-repost"), bot="server-error-not-placed")
+    broken = check_of(result, "no-repair-loop")
+    assert not broken.passed
+    (evidence,) = broken.evidence
+    # the exit the venue applied rests and fills in the end: no end-of-run invariant objects
+    assert {c.id for c in result.failures if c.kind == "invariant"} == {"no-repair-loop"}
+    assert evidence.startswith('2025-11-25 00:02:53.448: POST /order {"makerAmount": "10500000", ')
+    assert evidence.endswith(
+        'refused 27 times in a row (last answer 400 {"error": "not enough balance / allowance"}), more than 10'
+    )
+
+
+def test_core_reconciles_an_applied_500_by_its_order_id_and_never_reposts():
+    result = sim.run(scenario("http500-applied-exit-no-repost"))
+    assert result.passed, [(c.id, c.evidence) for c in result.failures]
+    posts = [
+        (request["body"]["makerAmount"], response["status"])
+        for request, response in responses_with_requests(result.trace)
+        if request and request["route"] == "POST /order"
+    ]
+    # the applied exit (500), the scale-in, the exit resized to the whole position
+    assert posts == [("10500000", 500), ("8295000", 200), ("21000000", 200)]

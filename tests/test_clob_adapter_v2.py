@@ -255,8 +255,18 @@ def test_connection_drop_on_post_is_outcome_unknown(exchange, venue):
     assert assert_mapped(excinfo, OutcomeUnknown).order_id == prepared.order_id
 
 
-@pytest.mark.parametrize("status", [425, 429, 500, 503])
-def test_engine_restart_rate_limit_and_server_errors_on_post_are_transient(exchange, venue, status):
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_gateway_timeout_on_a_v2_post_may_have_been_applied_and_carries_the_local_order_id(exchange, venue, status):
+    venue.on("POST", "/order", httpx.Response(status, json={"error": "order timed out"}))
+    prepared = exchange.prepare_order(buy())
+    with pytest.raises(OutcomeUnknown) as excinfo:
+        exchange.post_order(prepared)
+    err = assert_mapped(excinfo, OutcomeUnknown)
+    assert err.status == status and err.order_id == prepared.order_id
+
+
+@pytest.mark.parametrize("status", [425, 429, 503])
+def test_engine_restart_rate_limit_and_unavailable_on_post_are_transient(exchange, venue, status):
     venue.on("POST", "/order", httpx.Response(status, json={"error": "try later"}))
     with pytest.raises(Transient) as excinfo:
         exchange.post_order(exchange.prepare_order(buy()))

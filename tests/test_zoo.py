@@ -22,6 +22,8 @@ CAUGHT_BY = {
     "exit-from-balance": ("scale-in-delayed-fill", "exit-covers-position"),
     # healed by the end-of-window reconcile: only the in-time check fails there
     "reconcile-only-fills": ("bot-crash-mid-placement-restart-reconciles", "fill-reaches-ledger"),
+    # the exit it missed fills in the end: only the in-time check of its re-posts fails
+    "server-error-not-placed": ("http500-applied-exit-no-repost", "no-repair-loop"),
 }
 
 

@@ -15,12 +15,15 @@ carries one real-world bug class. The harness proves its worth by failing every 
   reconcile-only-fills     counts fills only in the periodic reconcile, treating the placement
                            answer and the fill notifications as hints: the ledger is right at
                            the end, but minutes late meanwhile (only fill-reaches-ledger sees it)
+  server-error-not-placed  reads a 500 "order timed out" on a placement as "not placed" (as the
+                           adapter once did): an exit the venue applied rests while the bot
+                           re-posts it every cycle, each copy refused for balance (no-repair-loop)
 """
 
 from __future__ import annotations
 
 from core.bot import Bot
-from core.errors import ExchangeError
+from core.errors import ExchangeError, OutcomeUnknown, Transient
 from core.fills import FillPath
 from core.ledger import FillOutcome
 from core.model import FillSeen, OrderState, PlaceOrder, Role, Side, size_q
@@ -197,6 +200,33 @@ class ReconcileOnlyFillsBot(Bot):
     fill_path_class = ReconcileOnlyFills
 
 
+# ---- server-error-not-placed ----------------------------------------------------------------
+
+
+class ServerErrorIsRefusal:
+    """The Exchange port around core's adapter, with the old 5xx mapping on placements."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def post_order(self, prepared):
+        try:
+            return self._inner.post_order(prepared)
+        except OutcomeUnknown as exc:
+            if exc.status is None:
+                raise
+            # BUG: "a 5xx is the venue saying no; retry later" - but the engine applied it
+            raise Transient(exc.message, status=exc.status, order_id=exc.order_id) from exc
+
+
+class ServerErrorNotPlacedBot(Bot):
+    def __init__(self, clock, exchange, ledger, **options):
+        super().__init__(clock, ServerErrorIsRefusal(exchange), ledger, **options)
+
+
 VARIANTS: dict[str, type[Bot]] = {
     "check-then-cancel": CheckThenCancelBot,
     "drop-cancelled-partial": DropCancelledPartialBot,
@@ -205,4 +235,5 @@ VARIANTS: dict[str, type[Bot]] = {
     "untracked-after-status": UntrackedAfterStatusBot,
     "exit-from-balance": ExitFromBalanceBot,
     "reconcile-only-fills": ReconcileOnlyFillsBot,
+    "server-error-not-placed": ServerErrorNotPlacedBot,
 }

@@ -23,6 +23,7 @@ from sim.checks import (
     lifecycle_complete,
     no_crash,
     no_orphan_orders,
+    no_repair_loop,
     notifications_idempotent,
     simulator_healthy,
     single_scale_in,
@@ -90,6 +91,12 @@ REGISTRY: tuple[Invariant, ...] = (
         "at every moment no venue account holds a negative token or cash balance, and the "
         "recorded movements add up to the final balances (bound: zero, not even for an instant)",
         balances_non_negative.check,
+    ),
+    Invariant(
+        no_repair_loop.ID,
+        f"the bot never sends the same write request more than {no_repair_loop.REPAIR_BOUND} times in a row "
+        "while the venue definitively refuses it (a 4xx other than 425/429)",
+        no_repair_loop.check,
     ),
     Invariant(
         simulator_healthy.ID,

@@ -3,9 +3,11 @@ shares the venue would let the bot sell, less its live exit size, never stay at 
 venue minimum for longer than EXIT_GRACE seconds (an exit sized from a lagging balance is not).
 
 Excuses: the venue refusing (or not answering) a request the exit needs, its placement or the
-cancel that a resize sends first; and what the fault kinds give: `balance_lag` caps what is
-sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash` excuses an uncovered stretch
-up to the restart (sim.faults.bot_crash.restarts).
+cancel that a resize sends first; an answer that leaves a placement's outcome unknown (none, or a
+500 "order timed out") excuses the bot's `unknown_grace` after it too, since re-posting before
+the bot knows the first copy is not resting is the blind re-post; and what the fault kinds give:
+`balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
+excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import bisect
 from decimal import Decimal
 
 from core.audit import format_time
+from core.clob_adapter import MAY_BE_APPLIED
 from core.ledger import Ledger
 from sim.checks.check import Check, fail, ok
 from sim.checks.facts import ZERO
@@ -84,6 +87,7 @@ def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
         and e["fields"]["side"] == "SELL"
     }
     refusals: dict[str, list[float]] = {}
+    unknown_grace = float(result.scenario.config.unknown_grace)
     for request, record in responses_with_requests(result.trace):
         if request is None or record.get("status") == 200:
             continue
@@ -96,8 +100,12 @@ def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
             if request["route"] == "POST /order" and body.get("side") not in ("SELL", 1, "1"):
                 continue
             tokens = [str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))]
+        status = record.get("status")
+        unknown = request["route"] == "POST /order" and (status is None or status in MAY_BE_APPLIED)
         for token in tokens:
             refusals.setdefault(token, []).append(record["t"])
+            if unknown:
+                refusals[token].append(record["t"] + unknown_grace)
     return refusals
 
 

@@ -1,5 +1,13 @@
-"""http_error: the venue (or the CDN in front of it) answers an error status without applying
-the request: 425 (engine restarting), 429, 500, 502, 503, or Cloudflare's HTML 403 page."""
+"""http_error: the venue (or the CDN in front of it) answers an error status: 425 (engine
+restarting), 429, 500, 502, 503, or Cloudflare's HTML 403 page.
+
+By default the request is refused before the venue sees it. `applied: true` is the real venue's
+500 "order timed out": the matching engine did apply the request (an order rests or matched, a
+cancel landed) but the API gave up waiting for it and answers 500. A client that reads every 5xx
+as "not applied" re-posts, and each re-post is a second live order. Only 500 and 502 (a proxy that
+gave up after forwarding) can be applied; 425, 429, 503 and the CDN's 403 are refusals by
+definition, so the kind's schema accepts `applied: true` only with those two statuses.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call, error
 from sim.faults.engine_restart import ENGINE_RESTARTING
-from sim.faults.kind import COUNT, ENDPOINT, Armory, Draws, FaultKind, Net, T
+from sim.faults.kind import CANCEL_ROUTES, COUNT, ENDPOINT, ORDER_ROUTES, Armory, Draws, FaultKind, Final, Net, T
 
 MESSAGES = {
     425: ENGINE_RESTARTING,
@@ -30,13 +38,29 @@ def error_answer(status: int, body: str) -> Answer:
     return error(status, MESSAGES.get(status, "error"))
 
 
+APPLIABLE = (500, 502)  # statuses a gateway answers after forwarding the request
+
+
 class HttpError(FaultKind):
+    def schema(self) -> dict:
+        # applied: true names a status only a gateway that forwarded the request answers
+        applied = {"properties": {"applied": {"const": True}}, "required": ["applied"]}
+        return super().schema() | {"if": applied, "then": {"properties": {"status": {"enum": list(APPLIABLE)}}}}
+
     def refuse(self, net: Net, armed: Armory, call: Call) -> Answer | None:
         for one in armed:
-            if net.matches(one, call):
+            if not one.fault.get("applied") and net.matches(one, call):
                 net.fire(one, route=call.route, seq=call.seq, status=one.fault.get("status"))
                 return error_answer(int(one.fault.get("status")), one.fault.get("body"))
         return None
+
+    def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        for one in armed:
+            if one.fault.get("applied") and net.matches(one, call):
+                status = int(one.fault.get("status"))
+                net.fire(one, route=call.route, seq=call.seq, status=status, phase="applied, then error")
+                return Final(error_answer(status, one.fault.get("body")))
+        return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
         return st.fixed_dictionaries(
@@ -47,20 +71,31 @@ class HttpError(FaultKind):
                 "status": st.sampled_from([425, 429, 500, 503, 403]),
                 "body": st.sampled_from(["json", "html"]),
             }
-        )
+        ).flatmap(_maybe_applied)
+
+
+def _maybe_applied(params: dict) -> st.SearchStrategy[dict]:
+    """Exploration tries both outcomes of a 500: refused, and applied then answered 500."""
+    if params["status"] not in APPLIABLE:
+        return st.just(params)
+    # Applying a read changes nothing; an applied error bites on a write, and most on a placement.
+    endpoint = params["endpoint"] if params["endpoint"] in (*ORDER_ROUTES, *CANCEL_ROUTES) else "POST /order"
+    return st.sampled_from([params, params | {"applied": True, "endpoint": endpoint}])
 
 
 KIND = HttpError(
     "http_error",
-    "The venue answers an error status (425/429/500/503, or a CDN's 403 HTML page) without applying the request.",
+    "The venue answers an error status (425/429/500/503, or a CDN's 403 HTML page); without applying the "
+    "request, or (applied: true, 500/502 only) after applying it.",
     {
         "endpoint": ENDPOINT,
         "at": T,
         "count": COUNT,
         "status": {"enum": [403, 425, 429, 500, 502, 503]},
         "body": {"enum": ["json", "html"]},
+        "applied": {"type": "boolean"},
     },
     ("endpoint", "status"),
-    {"at": 0, "count": 1, "body": "json"},
+    {"at": 0, "count": 1, "body": "json", "applied": False},
     precedence=20,
 )

@@ -30,7 +30,7 @@ from core.audit import render
 from core.ledger import Ledger
 from sim.faults import CATALOGUE
 from sim.faults.network import CLIENT_TIMEOUT
-from sim.runner.scenario import from_dict
+from sim.runner.scenario import ScenarioError, from_dict
 
 # ---- scenarios ---------------------------------------------------------------------------------
 
@@ -380,6 +380,35 @@ def test_transient_errors_on_a_cancel_are_retried_and_the_exit_resize_completes(
     assert all(f"transient (HTTP {status})" in e.fields["error"] for e in errors)
     assert busy.exits[0].status == "CANCELED"
     assert [o.original_size for o in busy.exits] == [ENTRY, D("21")] and busy.positions[1] == 0
+
+
+@shows("http_error")
+def test_an_applied_500_on_the_exit_rests_the_order_and_core_finds_it_by_id_instead_of_reposting():
+    applied = run(scenario({"kind": "http_error", "endpoint": "POST /order", "status": 500, "applied": True}))
+    (first, answer), *_ = applied.posts("SELL")
+    assert answer["status"] == 500 and answer["body"] == {"error": "order timed out"}
+    assert applied.faults("http_error", phase="applied, then error", seq=first["seq"])
+    (unknown,) = applied.lines("exit.outcome_unknown")
+    assert "HTTP 500 (order timed out); it may have been applied" in unknown
+    assert applied.lines("exit.failed") == []
+    # the first exit rested although the answer was an error; it is resized, not duplicated
+    assert [o.original_size for o in applied.exits] == [ENTRY, D("21")]
+    assert applied.exits[0].status == "CANCELED" and applied.positions[1] == 0
+
+
+@shows("http_error")
+def test_a_500_that_was_not_applied_is_declared_not_placed_after_the_grace_and_the_exit_goes_again():
+    refused = run(scenario({"kind": "http_error", "endpoint": "POST /order", "status": 500}))
+    (first, answer), (second, answer2), *_ = refused.posts("SELL")
+    assert answer["status"] == 500 and answer2["status"] == 200
+    assert second["t"] - first["t"] >= 30  # core's unknown_grace: no re-post while it may rest
+    assert [o.original_size for o in refused.exits] == [ENTRY, D("21")] and refused.positions[1] == 0
+
+
+def test_only_a_status_a_gateway_answers_after_forwarding_may_be_applied():
+    with pytest.raises(ScenarioError) as excinfo:
+        from_dict(scenario({"kind": "http_error", "endpoint": "POST /order", "status": 425, "applied": True}))
+    assert str(excinfo.value).endswith("faults[0].status: must be one of 500, 502; got 425")
 
 
 # ---- order reads -------------------------------------------------------------------------------
@@ -762,3 +791,16 @@ def test_a_crash_while_the_scale_in_is_in_flight_leaves_one_order_that_the_next_
 
 def test_every_fault_kind_of_the_catalogue_has_a_test_showing_its_effect():
     assert sorted(SHOWN) == sorted(CATALOGUE)
+
+
+def test_exploration_draws_both_outcomes_of_a_500():
+    from hypothesis import find
+    from hypothesis.errors import NoSuchExample
+
+    from sim.explore.strategies import _fault
+
+    drawn = _fault("http_error", [1])
+    assert find(drawn, lambda f: f["status"] == 500 and f.get("applied") is True)["kind"] == "http_error"
+    assert "applied" not in find(drawn, lambda f: f["status"] == 500 and "applied" not in f)
+    with pytest.raises(NoSuchExample):  # a refusal status is never drawn as applied
+        find(drawn, lambda f: f.get("applied") is True and f["status"] not in (500, 502))
