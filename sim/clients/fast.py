@@ -79,8 +79,8 @@ from sim.exchange.gateway import Answer, Gateway, error, split_target
 DUMMY_SIGNATURE = "0x" + "00" * 65
 
 
-class _Reply:
-    """What PolyApiException reads from an httpx.Response, built from a gateway Answer."""
+class ErrorReply:
+    """What PolyApiException (both clients') reads from an httpx.Response, built from a gateway Answer."""
 
     def __init__(self, answer: Answer):
         self.status_code = answer.status
@@ -108,7 +108,7 @@ def _result(answer: Answer):
     if answer.status is None:
         raise PolyApiException(error_msg="Request exception!")
     if answer.status != 200:
-        raise PolyApiException(_Reply(answer))
+        raise PolyApiException(ErrorReply(answer))
     if isinstance(answer.body, str):
         try:  # wire mode's resp.json() would parse a JSON text too
             return json.loads(answer.body)

@@ -32,24 +32,8 @@ from py_clob_client_v2.order_builder.helpers import _resolve_order_routing
 from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
 from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, SignedOrderV2
 
-from sim.exchange.gateway import Answer, Gateway, error
-
-DUMMY_SIGNATURE = "0x" + "00" * 65
-
-
-class _Reply:
-    """What py-clob-client-v2's PolyApiException reads from an httpx.Response."""
-
-    def __init__(self, answer: Answer):
-        self.status_code = answer.status
-        self._body = answer.body
-
-    def json(self):
-        return json.loads(self._body) if isinstance(self._body, str) else self._body
-
-    @property
-    def text(self) -> str:
-        return self._body if isinstance(self._body, str) else json.dumps(self._body)
+from sim.clients.fast import DUMMY_SIGNATURE, ErrorReply
+from sim.exchange.gateway import Gateway, error
 
 
 class _UnsignedBuilder(OrderBuilder):
@@ -118,7 +102,7 @@ class FastClobClientV2(ClobClient):
         if answer.status is None:
             raise PolyApiException(error_msg="Request exception!")
         if answer.status != 200:
-            raise PolyApiException(_Reply(answer))
+            raise PolyApiException(ErrorReply(answer))
         if isinstance(answer.body, str):
             try:  # the real helpers' resp.json() parses a JSON text too
                 return json.loads(answer.body)
