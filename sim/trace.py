@@ -21,6 +21,8 @@ class TraceType(StrEnum):
     HARNESS = "harness"  # the run's own steps: action = begin | open_trade | end
     BOT = "bot"  # a bot (re)started: action, generation
     MARKET = "market"  # a scripted market event: action, details
+    PUSH = "push"  # a WebSocket event sent (server mode, sim.server): channel, event_type, its id
+    CONNECTION = "connection"  # a WebSocket connection (server mode): channel, action, details
 
 
 class HarnessAction(StrEnum):

@@ -21,8 +21,16 @@ def info_lines(result: RunResult) -> list[str]:
 
 
 def check_expectations(result: RunResult) -> list[Check]:
-    expect = result.scenario.expect
-    lines = info_lines(result)
+    checks = check_lines(result.scenario.expect, info_lines(result))
+    outcomes = result.scenario.expect.get("outcomes", {})
+    if outcomes:
+        checks.extend(_outcomes(result, outcomes))
+    return checks
+
+
+def check_lines(expect: dict, lines: list[str]) -> list[Check]:
+    """The audit-line expectations (in order, absent, counts) against any lines: core's audit
+    lines, or the output of a bot process (sim.checks.bot_process)."""
     checks: list[Check] = []
     if "audit_in_order" in expect:
         checks.append(_in_order(expect["audit_in_order"], lines))
@@ -50,9 +58,6 @@ def check_expectations(result: RunResult) -> list[Check]:
             if len(found) != wanted
             else ok("expect.counts", "expectation")
         )
-    outcomes = expect.get("outcomes", {})
-    if outcomes:
-        checks.extend(_outcomes(result, outcomes))
     return checks
 
 
@@ -76,6 +81,8 @@ def _in_order(patterns: list[str], lines: list[str]) -> Check:
 
 def _outcomes(result: RunResult, outcomes: dict) -> list[Check]:
     checks = []
+    if "trades" not in outcomes:
+        return open_orders(result, outcomes)
     with FinalLedger(result) as ledger:
         for trade_key, wanted in outcomes.get("trades", {}).items():
             trade_id = int(trade_key)
@@ -101,6 +108,12 @@ def _outcomes(result: RunResult, outcomes: dict) -> list[Check]:
                         "expect.outcomes", f"trade #{trade_id} {key}: expected {value}, got {got}", kind="expectation"
                     )
                 )
+    return checks + open_orders(result, outcomes)
+
+
+def open_orders(result: RunResult, outcomes: dict) -> list[Check]:
+    """`outcomes.open_orders`: the bot's orders live at the venue at the end (the venue's records alone)."""
+    checks = []
     if "open_orders" in outcomes:
         live = [o.id for o in bot_orders(result) if o.is_open]
         wanted = outcomes["open_orders"]

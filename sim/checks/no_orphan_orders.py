@@ -45,3 +45,22 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     if evidence:
         return fail(ID, "bot orders outlived the window", evidence)
     return ok(ID)
+
+
+def check_venue(result: RunResult) -> Check:
+    """The venue's half alone, for a bot whose ledger clobsim cannot read (a bot process): when
+    the window ends no bot order is live, unless the venue refused or lost its cancel in the last
+    CANCEL_EXCUSE seconds."""
+    window_end = result.scenario.window_start + result.scenario.window_length
+    excused = refused_cancels(result, window_end - CANCEL_EXCUSE, window_end)
+    history = status_history(result)
+    evidence = []
+    for order in bot_orders(result):
+        if status_at(result, order.id, window_end, history) not in OPEN_STATUSES or order.id in excused:
+            continue
+        gone = left_book_at(result, order.id, window_end, history)
+        later = f" (it left the book only at {format_time(gone)})" if gone else ""
+        evidence.append(f"{order.side} order {order.id} still live at the venue when the window ended{later}")
+    if evidence:
+        return fail(ID, "bot orders outlived the window", evidence)
+    return ok(ID)

@@ -35,8 +35,9 @@ from __future__ import annotations
 import hmac
 import json
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 import httpx
 import polymarket.clients._transport as sdk_transport
@@ -67,31 +68,58 @@ class SimTransport(httpx.BaseTransport):
             return _response(request, error(500, "Internal server error"))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
-        resolved = self.gateway.resolve(request.method, request.url.path)
+        door = FrontDoor(self.gateway, self.gateway.venue.now)
+        admitted = door.admit(request.method, request.url.path, request.url.query, request.headers, request.read())
+        if isinstance(admitted, Answer):
+            return _response(request, admitted)
+        return _response(request, self.gateway.request(admitted.route, **admitted.call_fields()))
+
+
+class Admitted(NamedTuple):
+    """A request the front door let through: what the gateway is handed."""
+
+    route: str
+    owner: str | None
+    params: dict
+    body: Any
+
+    def call_fields(self) -> dict:
+        return {"owner": self.owner, "params": self.params, "body": self.body}
+
+
+class FrontDoor:
+    """What the real server does before the exchange sees a request (the module docstring): route,
+    payload, L2 auth and order signatures. Shared by the in-process transport and `clobsim serve`
+    (sim.server), which checks POLY_TIMESTAMP against the wall clock (`now`) its clients sign with."""
+
+    def __init__(self, gateway: Gateway, now: Callable[[], float]):
+        self.gateway, self.now = gateway, now
+
+    def admit(self, method: str, path: str, query: bytes, headers: Mapping[str, str], raw: bytes) -> Admitted | Answer:
+        resolved = self.gateway.resolve(method, path)
         if resolved is None:
-            return _response(request, error(404, "not found"))
+            return error(404, "not found")
         route, path_params = resolved
         try:
-            params = split_target("?" + request.url.query.decode("ascii"))[1]
-            text = request.read().decode("utf-8")
+            params = split_target("?" + query.decode("ascii"))[1]
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return _response(request, error(400, "Invalid payload"))
+            return error(400, "Invalid payload")
         params.update(path_params)
         owner = None
         if self.gateway.needs_auth(route):
-            owner = self._authenticate(request, text)
+            owner = self._authenticate(method, path, headers, text)
             if owner is None:
-                return _response(request, error(401, UNAUTHORIZED))
+                return error(401, UNAUTHORIZED)
         try:
             body = json.loads(text) if text else None
         except ValueError:
-            return _response(request, error(400, "Invalid payload"))
+            return error(400, "Invalid payload")
         if route in ORDER_ROUTES and not self._signatures_valid(route, body):
-            return _response(request, error(400, "invalid signature"))
-        return _response(request, self.gateway.request(route, owner=owner, params=params, body=body))
+            return error(400, "invalid signature")
+        return Admitted(route, owner, params, body)
 
-    def _authenticate(self, request: httpx.Request, text: str) -> str | None:
-        headers = request.headers
+    def _authenticate(self, method: str, path: str, headers: Mapping[str, str], text: str) -> str | None:
         if not all(_printable_ascii(headers.get(name, "")) for name in L2_HEADERS):
             return None
         account = self.gateway.venue.account(headers.get("POLY_API_KEY"))
@@ -104,9 +132,9 @@ class SimTransport(httpx.BaseTransport):
         timestamp, signature = headers.get("POLY_TIMESTAMP"), headers.get("POLY_SIGNATURE")
         if not timestamp or not signature or not timestamp.isdigit() or len(timestamp) > 12:
             return None
-        if abs(int(timestamp) - self.gateway.venue.now()) > TIMESTAMP_WINDOW:
+        if abs(int(timestamp) - self.now()) > TIMESTAMP_WINDOW:
             return None
-        expected = build_hmac_signature(account.secret, timestamp, request.method, request.url.path, text or None)
+        expected = build_hmac_signature(account.secret, timestamp, method, path, text or None)
         return account.api_key if hmac.compare_digest(expected, signature) else None
 
     def _signatures_valid(self, route: str, body) -> bool:

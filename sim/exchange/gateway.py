@@ -203,12 +203,17 @@ class Gateway:
         return self.routes[route][1]
 
     def request(self, route: str, *, owner: str | None = None, params: dict | None = None, body: Any = None) -> Answer:
-        call = Call(self._seq, self.venue.now(), route, owner, dict(params or {}), body)
-        self._seq += 1
+        call = self.new_call(route, owner=owner, params=params, body=body)
         early = self.hooks.before_apply(call)
         if early is not None:
             return early
         return self.hooks.after_apply(call, self.apply(call))
+
+    def new_call(self, route: str, *, owner: str | None = None, params: dict | None = None, body: Any = None) -> Call:
+        """The next call, numbered and timed (a server hands it to the network itself)."""
+        call = Call(self._seq, self.venue.now(), route, owner, dict(params or {}), body)
+        self._seq += 1
+        return call
 
     def apply(self, call: Call) -> Answer:
         """The venue step alone: no hooks."""

@@ -38,6 +38,11 @@ from sim.faults import (
     timeout_after_apply,
     timeout_before_apply,
     trade_failed,
+    ws_delay,
+    ws_disconnect,
+    ws_drop,
+    ws_duplicate,
+    ws_reorder,
 )
 from sim.faults.kind import ROUTES, Fault, FaultKind
 
@@ -66,6 +71,11 @@ CATALOGUE: dict[str, FaultKind] = {
         engine_restart,
         heartbeat_cancel_all,
         bot_crash,
+        ws_drop,
+        ws_duplicate,
+        ws_delay,
+        ws_reorder,
+        ws_disconnect,
     )
 }
 

@@ -15,6 +15,12 @@ that point of a request's path:
     begin(net, one_armed)                    once at the start, per fault in scenario order
     begin_bot(host, fault, index)            once at the start, for faults that act on the bot
                                              itself (bot_crash): the harness is the BotHost
+    ws_push(net, armed, push)                a WebSocket event on its way to the bot (server mode
+                                             only, sim.server): return the pushes that go out
+                                             instead (none: dropped; two: duplicated; later: delayed)
+
+Kinds with `over_sockets` act only on the WebSocket channels of `clobsim serve` (sim.server): an
+in-process run has no channel, so exploration never draws them.
 
 `armed` is the tuple of the run's faults of this kind that have shots left (a kind loops over
 them itself, so it decides whether two of them compound). `precedence` orders kinds whose hooks
@@ -108,6 +114,15 @@ class Armed:
     state: dict = field(default_factory=dict)
 
 
+class Push(NamedTuple):
+    """One WebSocket event on its way to the bot: its channel ("market" | "user"), the message,
+    and the seconds (simulated) it waits before it is sent."""
+
+    channel: str
+    message: dict
+    delay: float = 0.0
+
+
 class Final(NamedTuple):
     """An answer that goes back to the client as it is: no later kind's after_venue sees it."""
 
@@ -127,6 +142,7 @@ class Net(Protocol):
     doom: Callable[[str, float], None]
     mailbox: Any
     balances: Any
+    sockets: Any  # the server's channels (sim.server), None in an in-process run
 
     def rel(self) -> float: ...
     def until(self, at: float) -> float: ...
@@ -177,6 +193,7 @@ class FaultKind:
     defaults: dict[str, Any] = field(default_factory=dict)
     precedence: int = 0
     watches: tuple[str, ...] = ()  # venue event kinds on_venue_event is called for
+    over_sockets: bool = False  # acts on the server's WebSocket channels only (never explored)
     # Does a firing leave a fault record in the trace? Only then can "this fault never fired" be
     # told from a run (the plugin's assert_safe fails such a run). latency only stretches legs.
 
@@ -217,6 +234,9 @@ class FaultKind:
     def begin_bot(self, host: BotHost, fault: Fault, index: int) -> None:
         """`index`: the fault's place in the scenario, carried by its trace records."""
         return None
+
+    def ws_push(self, net: Net, armed: Armory, push: Push) -> list[Push]:
+        return [push]
 
     # ---- exploration ---------------------------------------------------------------------------
 

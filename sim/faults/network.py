@@ -20,6 +20,10 @@ The path of one request, and the fault kinds' hooks on it (sim.faults.kind):
 
 Venue events reach the kinds that watch them (on_venue_event); scheduled faults start in
 begin(). Kinds meet in the order of their `precedence`.
+
+In server mode (sim.server) a request comes from a socket, not a bot task: the server hands the
+call to `dispatch` and waits for the event it returns on its own event loop; WebSocket events
+pass through `push` (the kinds' ws_push) before the server's channels send them.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from sim.exchange.gateway import NO_ANSWER, Answer, Call, Hooks
 from sim.exchange.venue import Venue
 from sim.faults import CATALOGUE
 from sim.faults.balance_lag import BalanceHistory
-from sim.faults.kind import Armed, Fault, FaultKind, Final
+from sim.faults.kind import Armed, Fault, FaultKind, Final, Push
 from sim.faults.mailbox import Mailbox
 from sim.trace import TraceType
 
@@ -57,6 +61,7 @@ def _hooked(hook: str) -> tuple[FaultKind, ...]:
 
 LEGS, REFUSE, ADMIT = _hooked("legs"), _hooked("refuse"), _hooked("admit")
 BEFORE_VENUE, AFTER_VENUE, ON_VENUE_EVENT = _hooked("before_venue"), _hooked("after_venue"), _hooked("on_venue_event")
+WS_PUSH = _hooked("ws_push")
 
 
 class Network(Hooks):
@@ -83,6 +88,7 @@ class Network(Hooks):
         self.gateway: Any = None  # set by the harness (the gateway needs the hooks first)
         self.mailbox = Mailbox()
         self.balances = BalanceHistory()
+        self.sockets: Any = None  # the server's channels (sim.server.channels), set in server mode
         self.armed = [Armed(f, i, int(f.get("count") or 1)) for i, f in enumerate(faults)]
         # kind -> its armed faults with shots left, in scenario order (active() is asked a
         # dozen times per request; shots only change in fire())
@@ -169,9 +175,22 @@ class Network(Hooks):
         return round(req) / 1000.0, round(resp) / 1000.0
 
     def before_apply(self, call: Call) -> Answer:
+        return self.wait(self.dispatch(call))
+
+    def dispatch(self, call: Call) -> simpy.Event:
+        """Start carrying `call`; the event fires with the Answer the client gets (NO_ANSWER: none)."""
         done = self.env.event()
         self.env.process(self._serve(call, done))
-        return self.wait(done)
+        return done
+
+    def push(self, push: Push) -> list[Push]:
+        """A WebSocket event through the ws kinds' hooks: what goes out instead, and when."""
+        pushes = [push]
+        for kind in WS_PUSH:
+            armed = self.active(kind.name)
+            if armed:
+                pushes = [out for one in pushes for out in kind.ws_push(self, armed, one)]
+        return pushes
 
     def _serve(self, call: Call, done: simpy.Event) -> Any:
         req, resp = self.legs(call.route)

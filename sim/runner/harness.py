@@ -322,6 +322,58 @@ class _Run:
             self.venue.heartbeat_sweep()
             self.venue.expire_orders()
 
+    # ---- the venue alone (server mode) -------------------------------------------------------
+
+    def begin_venue(self, mode: str) -> None:
+        """Start the market, the faults and the venue's clockwork without a bot: in server mode
+        (sim.server) the bot is another process. Each of the scenario's trades deposits its
+        shares into the bot's account at its `at` (the position a bot process is handed; it is
+        told nothing else of it), and faults that act on core's process (bot_crash) have nothing
+        to act on."""
+        self._trace(
+            TraceType.HARNESS,
+            action=HarnessAction.BEGIN,
+            scenario=self.scenario.name,
+            seed=self.seed,
+            mode=mode,
+            protocol=self.protocol,
+        )
+        self.model.begin()
+        self.network.begin()
+        self.env.process(self._deposit_trades())
+        self.env.process(self._housekeeping())
+
+    def _deposit_trades(self):
+        for spec in sorted(self.scenario.trades, key=lambda t: (t.at, t.id)):
+            yield self.env.timeout(max(0.0, self.scenario.window_start + spec.at - self.env.now))
+            token = self.trade_tokens[spec.id]
+            self.venue.deposit(BOT_CREDS.api_key, token, spec.size)
+            self._trace(
+                TraceType.HARNESS, action=HarnessAction.OPEN_TRADE, trade=spec.id, token=token, size=str(spec.size)
+            )
+
+    def venue_result(self, mode: str, *, bot: str, task_errors: list[str]) -> RunResult:
+        """The results of a server-mode run: the venue's side only (no audit events, no ledger
+        of clobsim's own: the bot keeps its books)."""
+        self._trace(TraceType.HARNESS, action=HarnessAction.END)
+        return RunResult(
+            scenario=self.scenario,
+            seed=self.seed,
+            mode=mode,
+            bot=bot,
+            events=[],
+            trace=self.trace,
+            venue=self.venue,
+            ledger_path=self.ledger_path,
+            owner=BOT_CREDS.api_key,
+            trade_tokens=self.trade_tokens,
+            task_errors=task_errors,
+            internal_errors=list(self.gateway.internal_errors),
+            simulated_seconds=round(self.env.now - self.window_start, 6),
+            bots_started=1,
+            protocol=self.protocol,
+        )
+
     # ---- the run -----------------------------------------------------------------------------
 
     def execute(self, out_dir: str | None, log_level: int = logging.INFO) -> RunResult:
@@ -395,6 +447,12 @@ class _Run:
             bots_started=len(self.bots),
             protocol=self.protocol,
         )
+
+
+def stage(scenario: Scenario, *, seed: int | None = None, protocol: str | None = None, workdir: str) -> _Run:
+    """A run's venue, market, network and gateway on its simpy environment, not started and
+    without a bot: sim.server advances it from its event loop (`begin_venue`, `env.run`)."""
+    return _Run(scenario, scenario.seed if seed is None else seed, "wire", "core", workdir, protocol)
 
 
 def scratch_dir(prefix: str) -> str:

@@ -13,6 +13,8 @@ with CLOBSIM_TRACEBACK=1); 130 interrupted (SIGINT), the previous run folder int
                 [--scheduler tcp://HOST:PORT | --workers N] [--out DIR]
   clobsim bench [--json] [--workers N] [--repeat N] [--memory-examples N]
   clobsim list bots|faults|invariants|scenarios
+  clobsim serve SCENARIO [--port N] [--speed X] [--protocol v1|v2] [--seed N]
+  clobsim run SCENARIO --bot-cmd "CMD" [--bot-log FILE] [--speed X] [--connect-timeout S] [--out DIR]
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
 
 
 def cmd_run(args) -> int:
+    if args.bot_cmd is not None:
+        from sim.tools.serving import cmd_run_bot  # noqa: PLC0415 - server mode only
+
+        return cmd_run_bot(args)
+    if args.bot_log is not None:
+        raise UsageError("--bot-log: only with --bot-cmd (it names the bot process's log)")
     try:
         resolve_bot(args.bot)
     except ValueError as exc:
@@ -374,6 +382,22 @@ def cmd_list(args) -> int:
 # ---- entry point ---------------------------------------------------------------------------
 
 
+def add_server_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="server mode: simulated seconds per wall second (default 1: real time)",
+    )
+
+
+def cmd_serve(args) -> int:
+    from sim.tools.serving import cmd_serve as serve  # noqa: PLC0415 - aiohttp, only in server mode
+
+    return serve(args)
+
+
 def add_workers(command: argparse.ArgumentParser, text: str) -> None:
     command.add_argument(
         "--workers",
@@ -422,7 +446,39 @@ def parser() -> argparse.ArgumentParser:
         help="fail (exit 1) when a scenario's fault never fired: a scenario that tests nothing must not pass",
     )
     add_workers(run, "run the scenarios on N worker processes; same files and table as a serial run")
+    run.add_argument(
+        "--bot-cmd",
+        default=None,
+        metavar="CMD",
+        help="run this shell command as the bot, against the scenario served on 127.0.0.1 (server mode; "
+        "one scenario file; the bot finds the server and its credentials in CLOBSIM_* variables)",
+    )
+    run.add_argument(
+        "--bot-log",
+        default=None,
+        metavar="FILE",
+        help="with --bot-cmd: match the scenario's audit expectations against this file the bot writes "
+        "(default: its stdout)",
+    )
+    add_server_options(run)
+    run.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="with --bot-cmd: wall seconds the bot has to reach the server (default 30)",
+    )
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="serve a scenario's venue on 127.0.0.1: REST and WebSocket channels")
+    serve.add_argument("scenario", metavar="SCENARIO", help="a scenario file")
+    serve.add_argument("--port", type=int, default=8080, help="the port on 127.0.0.1 (0: any free port; default 8080)")
+    serve.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    serve.add_argument(
+        "--protocol", choices=list(PROTOCOLS), default=None, help="the CLOB protocol (default: the scenario's)"
+    )
+    add_server_options(serve)
+    serve.set_defaults(func=cmd_serve)
 
     replay = sub.add_parser("replay", help="re-execute a recorded run and compare it event by event")
     replay.add_argument("path", metavar="RUN_DIR_OR_TRACE")

@@ -1,0 +1,76 @@
+"""A run's venue played on wall time: the simulated clock follows the event loop's, `speed` times
+faster.
+
+The venue, market, network and faults are a normal run's (sim.runner.harness.stage): the same
+simpy environment, advanced from the server's event loop instead of by a bot's greenlets. The
+clock is driven, not free-running: every TICK of wall time (and before each request is handed to
+the network) the server calls `advance`, which runs the environment up to
+
+    window start + (loop time - the time the session began) x speed
+
+so market events, fills and the faults' schedules happen when their simulated time comes due in
+wall time. A request is a `Call` the network carries as a simpy process (its latency legs and
+faults on simulated time); the server awaits the answer on its event loop. Nothing waits for the
+bot: if it is slow, the market goes on without it, as a real venue's does.
+
+Wall time makes a server-mode run not reproducible byte for byte: the moments requests arrive
+depend on the machine and the bot. The market's own history (prices, takers) still comes from
+the seed.
+"""
+
+from __future__ import annotations
+
+from sim.runner.harness import RunResult, stage
+from sim.runner.kernel import Runaway
+from sim.runner.scenario import Scenario, ScenarioError
+
+TICK = 0.01  # wall seconds between clock steps
+MIN_SPEED, MAX_SPEED = 0.01, 1000.0
+
+
+class Session:
+    def __init__(self, scenario: Scenario, *, seed: int | None, protocol: str | None, speed: float, workdir: str):
+        self.run = stage(scenario, seed=seed, protocol=protocol, workdir=workdir)
+        self.scenario, self.speed = scenario, speed
+        self.env, self.venue, self.gateway, self.network = (
+            self.run.env,
+            self.run.venue,
+            self.run.gateway,
+            self.run.network,
+        )
+        self.start = self.run.window_start
+        self.end = self.start + self.run.horizon
+        self._began_at: float | None = None
+
+    def begin(self, wall: float) -> None:
+        self._began_at = wall
+        self.run.begin_venue("serve")
+
+    @property
+    def finished(self) -> bool:
+        return self.env.now >= self.end
+
+    def advance(self, wall: float) -> None:
+        """Run the simulation up to the moment `wall` (the event loop's clock) stands for."""
+        if self._began_at is None:
+            return
+        self._run_until(min(self.end, self.start + (wall - self._began_at) * self.speed))
+
+    def finish(self) -> None:
+        """Play what is left of the window at once (the bot has gone: nothing waits on wall time)."""
+        self._run_until(self.end)
+
+    def _run_until(self, until: float) -> None:
+        if until <= self.env.now:
+            return
+        try:
+            self.env.run(until=until)
+        except Runaway as stop:
+            raise ScenarioError(
+                self.scenario.source,
+                "",
+                f"the watchdog stopped the run at t+{stop.at - self.start:.3f}s: {stop.cause}",
+            ) from None
+
+    def result(self, *, bot: str, task_errors: list[str]) -> RunResult:
+        return self.run.venue_result("serve", bot=bot, task_errors=task_errors)
