@@ -9,10 +9,12 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# tests/tsbot: the TypeScript bot's pinned npm packages (tests/server/test_bots.py), when node is here
+$(STAMP): pyproject.toml tests/tsbot/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	if command -v npm >/dev/null 2>&1; then cd tests/tsbot && npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -37,4 +39,4 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -m "slow and processes"
 
 clean:
-	rm -rf $(VENV) reports/latest logs
+	rm -rf $(VENV) reports/latest logs tests/tsbot/node_modules

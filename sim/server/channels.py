@@ -353,4 +353,4 @@ def _ids(push: Push) -> dict:
     message = push.message
     if message.get("event_type") == PRICE_CHANGE:
         return {"levels": len(message.get("price_changes", ()))}
-    return {"id": message.get("id") or message.get("asset_id") or "", "type": message.get("type", "")}
+    return {"id": message.get("id") or message.get("asset_id") or "", "message_type": message.get("type", "")}

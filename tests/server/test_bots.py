@@ -1,0 +1,115 @@
+"""`clobsim run --bot-cmd`: bots in other processes, through their real clients and real sockets.
+
+- a Python bot (py-clob-client-v2 + websockets, examples/wsbots/bot.py) and a TypeScript bot on
+  Polymarket's official @polymarket/clob-client-v2 (tests/tsbot/bot.ts) place, cancel and read
+  their fills from the user channel;
+- with the user channel's events dropped, the bot that trusts the channel alone fails and the one
+  that also reads REST passes;
+- a bot that exits at once or never connects is a setup error (exit 2, one message), and nothing
+  of it is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+
+import pytest
+
+from sim.tools.cli import main
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+SCENARIOS = os.path.join(ROOT, "examples", "wsbots", "scenarios")
+FILLS = os.path.join(SCENARIOS, "user-channel-fills.yaml")
+DROPS = os.path.join(SCENARIOS, "user-channel-drops-fill.yaml")
+PYBOT = f"{shlex.quote(sys.executable)} {shlex.quote(os.path.join(ROOT, 'examples', 'wsbots', 'bot.py'))}"
+TSBOT_DIR = os.path.join(ROOT, "tests", "tsbot")
+TSX = os.path.join(TSBOT_DIR, "node_modules", ".bin", "tsx")
+
+
+def run_bot(scenario: str, command: str, out, *extra: str) -> tuple[int, dict, list[str]]:
+    code = main(["run", scenario, "--bot-cmd", command, "--speed", "10", "--out", str(out), *extra])
+    folder = os.path.join(str(out), os.path.basename(scenario).removesuffix(".yaml"))
+    with open(os.path.join(folder, "result.json"), encoding="utf-8") as handle:
+        record = json.load(handle)
+    with open(os.path.join(folder, "bot.stdout.log"), encoding="utf-8") as handle:
+        return code, record, handle.read().splitlines()
+
+
+def failed(record: dict) -> list[str]:
+    return [c["id"] for c in record["checks"] if not c["passed"]]
+
+
+def fill_reported(lines: list[str]) -> bool:
+    return any(line.startswith("FILL ") and " size=10 " in line for line in lines) and "POSITION UP 10" in lines
+
+
+def test_a_python_bot_receives_its_fill_and_its_cancellation_over_the_user_channel(tmp_path, monkeypatch):
+    monkeypatch.setenv("WSBOT_MODE", "channel")
+    code, record, lines = run_bot(FILLS, PYBOT, tmp_path / "run")
+    assert (code, failed(record)) == (0, [])
+    assert fill_reported(lines) and any(line.startswith("CANCELLED order=0x") for line in lines)
+    assert record["mode"] == "serve" and record["bot_process"]["exit_code"] == 0
+    assert (record["orders"], record["fills"]) == (2, 1)
+    with open(tmp_path / "run" / "user-channel-fills" / "trace.jsonl", encoding="utf-8") as handle:
+        pushes = [json.loads(line) for line in handle if '"type":"push"' in line]
+    user = [(p["event_type"], p["message_type"]) for p in pushes if p["channel"] == "user"]
+    assert ("trade", "TRADE") in user and ("order", "CANCELLATION") in user
+
+
+def test_dropped_user_channel_events_fail_the_bot_that_trusts_the_channel_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("WSBOT_MODE", "channel")
+    code, record, lines = run_bot(DROPS, PYBOT, tmp_path / "run")
+    assert code == 1
+    assert failed(record) == ["expect.audit_in_order"]
+    assert lines == ["POSITION UP 0"]
+    assert record["faults_fired"] >= 1 and record["faults_silent"] == []
+
+
+def test_dropped_user_channel_events_pass_the_bot_that_also_reads_rest(tmp_path, monkeypatch):
+    monkeypatch.setenv("WSBOT_MODE", "rest")
+    code, record, lines = run_bot(DROPS, PYBOT, tmp_path / "run")
+    assert (code, failed(record)) == (0, [])
+    assert fill_reported(lines)
+    assert record["faults_fired"] >= 1 and record["faults_silent"] == []
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (CI installs nodejs and npm)")
+def test_a_typescript_bot_on_the_official_npm_client_receives_its_fill_over_the_user_channel(tmp_path):
+    assert os.path.exists(TSX), (
+        "tests/tsbot/node_modules is missing: `make venv` runs npm ci there when node is present"
+    )
+    code, record, lines = run_bot(
+        FILLS, f"{shlex.quote(TSX)} {shlex.quote(os.path.join(TSBOT_DIR, 'bot.ts'))}", tmp_path / "run"
+    )
+    assert (code, failed(record)) == (0, []), lines
+    assert fill_reported(lines) and any(line.startswith("CANCELLED order=0x") for line in lines)
+
+
+def test_a_bot_that_exits_at_once_is_a_setup_error_with_one_message(tmp_path, capsys):
+    code = main(["run", FILLS, "--bot-cmd", "echo broken >&2; exit 3", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        "clobsim: error: --bot-cmd: the bot exited with code 3 before it connected to the server; "
+        "its stderr ends: broken\n"
+    )
+    assert not os.path.exists(tmp_path / "run")  # nothing half-written
+
+
+def test_a_bot_that_never_connects_is_stopped_and_is_a_setup_error(tmp_path, capsys):
+    pid_file = tmp_path / "pid"
+    command = f"echo $$ > {shlex.quote(str(pid_file))}; exec sleep 600"
+    started = time.monotonic()
+    code = main(["run", FILLS, "--bot-cmd", command, "--connect-timeout", "1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("clobsim: error: --bot-cmd: the bot did not connect to the server within 1 s")
+    assert time.monotonic() - started < 30
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped, not left behind
