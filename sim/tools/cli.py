@@ -43,9 +43,14 @@ from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
 
 def cmd_run(args) -> int:
     if args.bot_cmd is not None:
-        from sim.tools.serving import cmd_run_bot  # noqa: PLC0415 - server mode only
+        from sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
 
-        return cmd_run_bot(args)
+        record, summary = run_bot_command(args)
+        print(results_table([record]))
+        if record["verdict"] == "fail":
+            print(failure_text(record))
+        print(summary)
+        return 0 if record["verdict"] == "pass" else 1
     if args.bot_log is not None:
         raise UsageError("--bot-log: only with --bot-cmd (it names the bot process's log)")
     try:

@@ -80,11 +80,11 @@ def cmd_serve(args) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def cmd_run_bot(args) -> int:
-    """`clobsim run SCENARIO --bot-cmd CMD`: 0 all checks passed, 1 one failed, 2 a setup error."""
+def run_bot_command(args) -> tuple[dict, str]:
+    """`clobsim run SCENARIO --bot-cmd CMD` into its run folder: the scenario's record and a summary
+    line (a setup error raises UsageError: exit 2)."""
     from sim.server.botproc import BotSetupError, run_bot  # noqa: PLC0415
     from sim.server.session import Session  # noqa: PLC0415
-    from sim.tools.cli import failure_text, results_table  # noqa: PLC0415 - cli imports this module lazily
 
     _check_common(args)
     if not args.bot_cmd.strip():
@@ -158,16 +158,12 @@ def cmd_run_bot(args) -> int:
         folder.discard()
         raise
     folder.commit()
-    print(results_table([record]))
-    if record["verdict"] == "fail":
-        print(failure_text(record))
-    print(
-        f"\n{'passed' if record['verdict'] == 'pass' else 'FAILED'}: the bot process "
-        f"{'was stopped at the horizon' if outcome.exit_code is None else f'exited with code {outcome.exit_code}'} "
+    ended = "was stopped at the horizon" if outcome.exit_code is None else f"exited with code {outcome.exit_code}"
+    return record, (
+        f"\n{'passed' if record['verdict'] == 'pass' else 'FAILED'}: the bot process {ended} "
         f"after {outcome.requests} requests in {outcome.wall_seconds:.1f} s (speed {args.speed:g}); "
         f"run folder: {args.out} (server-mode runs are not byte-identical from run to run)"
     )
-    return 0 if record["verdict"] == "pass" else 1
 
 
 def _output_lines(path: str, named: str | None) -> list[str]:

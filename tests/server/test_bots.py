@@ -113,3 +113,19 @@ def test_a_bot_that_never_connects_is_stopped_and_is_a_setup_error(tmp_path, cap
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # stopped, not left behind
+
+
+def test_a_bot_still_running_at_the_horizon_is_stopped_and_judged(tmp_path):
+    pid_file = tmp_path / "pid"
+    reach = "import httpx, os; httpx.get(os.environ['CLOBSIM_CLOB_HOST'] + '/ok')"
+    command = (
+        f"echo $$ > {shlex.quote(str(pid_file))}; {shlex.quote(sys.executable)} -c {shlex.quote(reach)}; exec sleep 600"
+    )
+    code = main(["run", FILLS, "--bot-cmd", command, "--speed", "400", "--out", str(tmp_path / "run")])
+    with open(tmp_path / "run" / "user-channel-fills" / "result.json", encoding="utf-8") as handle:
+        record = json.load(handle)
+    assert code == 1  # it never traded: the scenario's expected lines are missing
+    assert failed(record) == ["expect.audit_in_order"]
+    assert record["bot_process"]["exit_code"] is None and record["simulated_seconds"] == 720
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
