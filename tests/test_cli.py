@@ -194,7 +194,7 @@ def test_replay_of_something_that_is_not_a_run_exits_2(tmp_path):
 def test_list_prints_names_one_per_line(capsys):
     assert main(["list", "faults"]) == 0
     faults = capsys.readouterr().out.split()
-    assert "cancel_race" in faults and "bot_crash" in faults and len(faults) == 20
+    assert "cancel_race" in faults and "bot_crash" in faults and "ws_drop" in faults and len(faults) == 25
     assert main(["list", "bots"]) == 0
     bots = capsys.readouterr().out.split()
     assert bots[0] == "core" and len(bots) >= 7
