@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -253,11 +254,22 @@ async def serve(
     """`clobsim serve`: listen, say so, and serve until the scenario's horizon."""
     server = Server(session, port=port)
     bound = await server.start()
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: connections closed, port freed
+        loop.add_signal_handler(signum, stopped.set)
     try:
         say(f"listening on http://{HOST}:{bound}")
         for name, value in environment(bound).items():
             say(f"{name}={value}")
-        await server.over.wait()
+        over, interrupted = asyncio.ensure_future(server.over.wait()), asyncio.ensure_future(stopped.wait())
+        await asyncio.wait({over, interrupted}, return_when=asyncio.FIRST_COMPLETED)
+        over.cancel()
+        interrupted.cancel()
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
         await server.stop()
+    if stopped.is_set():
+        raise KeyboardInterrupt  # the CLI's exit 130
     return server

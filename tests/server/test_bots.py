@@ -129,3 +129,31 @@ def test_a_bot_still_running_at_the_horizon_is_stopped_and_judged(tmp_path):
     assert record["bot_process"]["exit_code"] is None and record["simulated_seconds"] == 720
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_an_interrupted_run_stops_the_bot_and_exits_130(tmp_path):
+    import signal
+    import subprocess
+
+    pid_file = tmp_path / "pid"
+    reach = "import httpx, os; httpx.get(os.environ['CLOBSIM_CLOB_HOST'] + '/ok')"
+    command = (
+        f"{shlex.quote(sys.executable)} -c {shlex.quote(reach)}; echo $$ > {shlex.quote(str(pid_file))}; exec sleep 600"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.tools.cli", "run", FILLS, "--bot-cmd", command, "--out", str(tmp_path / "run")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert err == "clobsim: interrupted; `clobsim run` stopped\n"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+    assert not os.path.exists(tmp_path / "run")  # the partial run folder is discarded
