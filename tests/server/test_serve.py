@@ -116,3 +116,33 @@ def test_serve_refuses_a_speed_out_of_range_at_once():
         2,
         "clobsim: error: --speed: must be a number from 0.01 to 1000, got 0.0",
     )
+
+
+def test_a_request_the_network_never_answers_leaves_the_client_to_time_out(tmp_path):
+    import yaml
+
+    with open(SCENARIO, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    data["faults"] = [{"kind": "timeout_before_apply", "endpoint": "GET /book", "count": 1}]
+    path = tmp_path / "lost-book.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    process = subprocess.Popen(
+        [*CLOBSIM, "serve", str(path), "--port", "0", "--speed", "10"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip().removeprefix("listening on ")
+        token = next(line.strip().partition("=")[2] for line in process.stdout if line.startswith("CLOBSIM_TOKEN_UP="))
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{url}/book", params={"token_id": token}, timeout=3)
+        again = httpx.get(f"{url}/book", params={"token_id": token}, timeout=10)  # count 1: the next one is answered
+        assert again.status_code == 200 and again.json()["asset_id"] == token
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == 130
