@@ -57,6 +57,7 @@ L2_HEADERS = ("POLY_ADDRESS", "POLY_SIGNATURE", "POLY_TIMESTAMP", "POLY_API_KEY"
 class SimTransport(httpx.BaseTransport):
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
+        self.door = FrontDoor(gateway, gateway.venue.now)  # the client's clock is the simulated one
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -68,8 +69,7 @@ class SimTransport(httpx.BaseTransport):
             return _response(request, error(500, "Internal server error"))
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
-        door = FrontDoor(self.gateway, self.gateway.venue.now)
-        admitted = door.admit(request.method, request.url.path, request.url.query, request.headers, request.read())
+        admitted = self.door.admit(request.method, request.url.path, request.url.query, request.headers, request.read())
         if isinstance(admitted, Answer):
             return _response(request, admitted)
         return _response(request, self.gateway.request(admitted.route, **admitted.call_fields()))

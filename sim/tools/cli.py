@@ -208,6 +208,11 @@ def cmd_replay(args) -> int:
     recorded_runs = []
     for folder in replay_targets(args.path):
         record = read_result(folder)
+        if record["mode"] == "serve":
+            raise UsageError(
+                f"{folder}: a server-mode run (clobsim run --bot-cmd) happened in wall time and cannot be "
+                f"replayed; run it again: {clip(str(record.get('reproduce', '')), 300)}"
+            )
         if "scenario_data" not in record:
             raise UsageError(f"{folder}/result.json: field 'scenario_data' is missing")
         scenario = from_dict(record["scenario_data"], f"{folder}/result.json: scenario_data")

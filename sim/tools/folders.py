@@ -48,7 +48,7 @@ RESULT_SCHEMA: dict[str, Any] = {
         "file": _STRING,
         "description": _STRING,
         "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
-        "mode": {"enum": ["fast", "wire"]},
+        "mode": {"enum": ["fast", "wire", "serve"]},  # serve: clobsim run --bot-cmd (sim.tools.serving)
         "bot": {"type": "string", "maxLength": 1000},
         "verdict": {"enum": ["pass", "fail"]},
         "simulated_seconds": {"type": "number", "minimum": 0},

@@ -215,6 +215,12 @@ def load_run(folder: str) -> Run:
 
 def load_scenario(folder: str) -> Scenario:
     record = read_result(folder)
+    if record["mode"] == "serve":
+        # the report measures core's audit trail; a bot process keeps its own (bot.stdout.log)
+        raise UsageError(
+            f"{folder}: a server-mode run (clobsim run --bot-cmd) has no audit log of core's to report on; "
+            "its result.json, trace.jsonl and bot.stdout.log are the record"
+        )
     lines = _lines(os.path.join(folder, "audit.log"))
     audit = read_jsonl(os.path.join(folder, "audit.jsonl"))
     trace = read_jsonl(os.path.join(folder, "trace.jsonl"))

@@ -61,6 +61,32 @@ def test_a_python_bot_receives_its_fill_and_its_cancellation_over_the_user_chann
     assert ("trade", "TRADE") in user and ("order", "CANCELLATION") in user
 
 
+def test_a_server_mode_run_folder_is_refused_by_replay_and_report_with_one_message(tmp_path, capsys):
+    code, _, _ = run_bot(FILLS, PYBOT, tmp_path / "run")
+    assert code == 0
+    capsys.readouterr()
+    folder = str(tmp_path / "run" / "user-channel-fills")
+    assert main(["replay", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"clobsim: error: {folder}: a server-mode run (clobsim run --bot-cmd) happened in wall time and cannot be "
+        "replayed; run it again: clobsim run "
+    )
+    assert main(["report", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == (
+        f"clobsim: error: {folder}: a server-mode run (clobsim run --bot-cmd) has no audit log of core's to report "
+        "on; its result.json, trace.jsonl and bot.stdout.log are the record\n"
+    )
+
+
+def test_the_expectations_match_the_log_file_the_bot_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("WSBOT_MODE", "channel")
+    log = tmp_path / "bot.log"
+    command = f"{PYBOT} > {shlex.quote(str(log))}"
+    code, record, stdout = run_bot(FILLS, command, tmp_path / "run", "--bot-log", str(log))
+    assert (code, failed(record), stdout) == (0, [], [])
+    assert record["bot_process"]["output"] == str(log)
+
+
 def test_dropped_user_channel_events_fail_the_bot_that_trusts_the_channel_alone(tmp_path, monkeypatch):
     monkeypatch.setenv("WSBOT_MODE", "channel")
     code, record, lines = run_bot(DROPS, PYBOT, tmp_path / "run")
