@@ -11,9 +11,11 @@ A client may send the text "PING" at any time; it is answered "PONG" (production
 
 Events (each a JSON object; the market channel's first answer is a JSON array of `book`s):
 
-    market  book               the whole book of an asset: on subscription
+    market  book               the whole book of an asset: on subscription, and after a trade
+                               changed it
             price_change       levels whose aggregate size changed: {"market", "price_changes":
-                               [{"asset_id", "price", "size", "side", "best_bid", "best_ask"}]}
+                               [{"asset_id", "price", "size", "side", "hash", "best_bid",
+                               "best_ask"}]} (hash: the book's, after the change)
             last_trade_price   a trade on the asset: price, size, side (the taker's), fee_rate_bps
     user    order              PLACEMENT when placed, UPDATE when a trade matches some of it,
                                CANCELLATION when it leaves the book unfilled (cancel, resolution,
@@ -98,6 +100,7 @@ class Channels:
         self.refused_until: dict[str, float] = {}  # channel -> simulated time new connections wait for
         self._seen: dict[str, dict[tuple[str, str], str]] = {}  # asset -> (side, price) -> size sent
         self._dirty: dict[str, None] = {}  # assets whose book changed since the last flush
+        self._traded: set[str] = set()  # of those, the assets a trade touched: a whole book follows
         self.sent = {MARKET: 0, USER: 0}
         venue.listeners.append(self._on_venue_event)
         network.sockets = self
@@ -194,6 +197,7 @@ class Channels:
             if order is not None and order.status not in OPEN_STATUSES and order.size_matched < order.original_size:
                 self.emit(USER, self._order(order, CANCELLATION))
         elif kind == VenueEvent.TRADE_MATCHED:
+            self._traded.add(fields["asset_id"])
             self._trade(fields["trade_id"], matched=True)
         elif kind == VenueEvent.TRADE_STATUS:
             self._trade(fields["trade_id"], matched=False)
@@ -297,7 +301,11 @@ class Channels:
     def flush(self) -> None:
         """One price_change per asset whose levels changed since its subscribers last saw them."""
         dirty, self._dirty = list(self._dirty), {}
+        traded, self._traded = self._traded, set()
         for asset in dirty:
+            if asset in traded:  # production sends the whole book after a trade that changed it
+                self.emit(MARKET, self._book(asset))
+                continue
             if asset not in self._seen:
                 self._seen[asset] = self._levels(asset)
                 continue
@@ -313,6 +321,7 @@ class Channels:
             book = self.venue.book(asset)
             best_bid, best_ask = (book.best_bid(), book.best_ask()) if book is not None else (None, None)
             market = self.venue.market_of(asset)
+            digest = book_json(self.venue, asset)["hash"]  # the book's hash after the change
             self.emit(
                 MARKET,
                 {
@@ -324,6 +333,7 @@ class Channels:
                             "price": price,
                             "size": size,
                             "side": side,
+                            "hash": digest,
                             "best_bid": _price(best_bid),
                             "best_ask": _price(best_ask),
                         }

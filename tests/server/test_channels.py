@@ -134,8 +134,17 @@ def test_the_market_channel_sends_the_book_on_subscription_then_price_changes_an
     rig.buy("0.51", 10)
     rig.at(11)
     sent = rig.sent(market)
-    assert ("last_trade_price", "") in sent
-    assert sent[-1] == ("price_change", "")
+    assert sent == [("last_trade_price", ""), ("book", "")]  # after a trade, the whole book
+    resting = rig.buy("0.05", 5)
+    rig.channels.flush()
+    rig.venue.cancel(BOT_CREDS.api_key, [resting])
+    rig.channels.flush()
+    queue = market.queue
+    changes = [json.loads(queue.get_nowait())["price_changes"] for _ in range(queue.qsize())]
+    assert [[(c["side"], c["price"], c["size"]) for c in levels] for levels in changes] == [
+        [("BUY", "0.05", "5")],
+        [("BUY", "0.05", "0")],  # the level is gone: size 0, as production says it
+    ]
 
 
 @shows("ws_drop")
