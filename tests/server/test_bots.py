@@ -183,3 +183,12 @@ def test_an_interrupted_run_stops_the_bot_and_exits_130(tmp_path):
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
     assert not os.path.exists(tmp_path / "run")  # the partial run folder is discarded
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (CI installs nodejs and npm)")
+def test_the_typescript_bot_type_checks_against_the_clients_types():
+    import subprocess
+
+    tsc = os.path.join(TSBOT_DIR, "node_modules", ".bin", "tsc")
+    done = subprocess.run([tsc, "-p", "tsconfig.json"], cwd=TSBOT_DIR, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
