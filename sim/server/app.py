@@ -19,6 +19,7 @@ import asyncio
 import json
 import signal
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -130,6 +131,17 @@ class Server:
     # ---- REST ------------------------------------------------------------------------------
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._serve(request)
+        except web.HTTPException:
+            raise  # aiohttp's own answers (a body over MAX_BODY: 413)
+        except Exception:  # noqa: BLE001 - a simulator bug: answered 500 and kept for simulator-healthy
+            self.session.gateway.internal_errors.append(
+                f"server {request.method} {request.path}: {traceback.format_exc()}"
+            )
+            return _response(error(500, "Internal server error"))
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         self.contacted.set()
         self.requests += 1
         raw = await request.read()
@@ -198,7 +210,7 @@ class Server:
                     continue
                 try:
                     first = self.channels.subscribe(connection, json.loads(message.data))
-                except (ValueError, BadSubscription) as exc:
+                except (ValueError, RecursionError, BadSubscription) as exc:
                     text = str(exc) if isinstance(exc, BadSubscription) else "a subscription is a JSON object"
                     record(TraceType.CONNECTION, channel=channel, action="refused", reason=text)
                     if channel == USER and not connection.subscribed:

@@ -43,16 +43,14 @@ from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
 
 def cmd_run(args) -> int:
     if args.bot_cmd is not None:
-        from sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
-
-        record, summary = run_bot_command(args)
-        print(results_table([record]))
-        if record["verdict"] == "fail":
-            print(failure_text(record))
-        print(summary)
-        return 0 if record["verdict"] == "pass" else 1
-    if args.bot_log is not None:
-        raise UsageError("--bot-log: only with --bot-cmd (it names the bot process's log)")
+        return _run_bot_process(args)
+    for option, given in (
+        ("--bot-log", args.bot_log),
+        ("--speed", args.speed),
+        ("--connect-timeout", args.connect_timeout),
+    ):
+        if given is not None:
+            raise UsageError(f"{option}: only with --bot-cmd (server mode)")
     try:
         resolve_bot(args.bot)
     except ValueError as exc:
@@ -69,6 +67,26 @@ def cmd_run(args) -> int:
         raise
     folder.commit()
     return _report_run(records, args)
+
+
+def _run_bot_process(args) -> int:
+    """`run SCENARIO --bot-cmd CMD` (sim.tools.serving): a bot process against the served scenario."""
+    from sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
+
+    for option, given in (("--mode", args.mode != "fast"), ("--workers", args.workers != 1), ("--report", args.report)):
+        if given:
+            raise UsageError(f"{option}: not with --bot-cmd (one bot process, over sockets; no core audit log)")
+    record, summary = run_bot_command(args)
+    print(results_table([record]))
+    for silent in record["faults_silent"]:
+        print(f"warning: {record['scenario']}: {silent} never fired; it tests nothing")
+    if record["verdict"] == "fail":
+        print(failure_text(record))
+    print(summary)
+    if args.strict and record["faults_silent"]:
+        print("--strict: the scenario has faults that never fired")
+        return 1
+    return 0 if record["verdict"] == "pass" else 1
 
 
 def _run_into(out: str, scenarios: list, args, workers: int) -> list[dict]:
@@ -396,7 +414,7 @@ def add_server_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--speed",
         type=float,
-        default=1.0,
+        default=None,
         metavar="X",
         help="server mode: simulated seconds per wall second (default 1: real time)",
     )
@@ -474,7 +492,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--connect-timeout",
         type=float,
-        default=30.0,
+        default=None,
         metavar="S",
         help="with --bot-cmd: wall seconds the bot has to reach the server (default 30)",
     )

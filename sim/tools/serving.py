@@ -43,7 +43,12 @@ def _one_scenario(paths: list[str], command: str):
     return scenarios[0]
 
 
+DEFAULT_SPEED, DEFAULT_CONNECT_TIMEOUT = 1.0, 30.0
+
+
 def _check_common(args) -> None:
+    if args.speed is None:
+        args.speed = DEFAULT_SPEED
     check_speed(args.speed)
     if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
         raise UsageError(f"--seed: must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
@@ -89,6 +94,8 @@ def run_bot_command(args) -> tuple[dict, str]:
     _check_common(args)
     if not args.bot_cmd.strip():
         raise UsageError("--bot-cmd: give the command that starts the bot")
+    if args.connect_timeout is None:
+        args.connect_timeout = DEFAULT_CONNECT_TIMEOUT
     if not 0 < args.connect_timeout <= MAX_CONNECT_TIMEOUT:
         raise UsageError(
             f"--connect-timeout: must be from 0 to {MAX_CONNECT_TIMEOUT:g} seconds, got {args.connect_timeout}"

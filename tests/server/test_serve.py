@@ -146,3 +146,19 @@ def test_a_request_the_network_never_answers_leaves_the_client_to_time_out(tmp_p
         process.stdout.close()
         process.stderr.close()
     assert process.returncode == 130
+
+
+def test_serve_answers_a_body_over_a_megabyte_413_and_keeps_serving(served):
+    url, _, _ = served
+    answer = httpx.post(f"{url}/order", content=b"x" * (2 << 20), timeout=30)
+    assert answer.status_code == 413
+    assert httpx.get(f"{url}/ok", timeout=10).status_code == 200
+
+
+def test_serve_answers_a_malformed_market_subscription_with_an_error_message(served):
+    _, variables, _ = served
+    with connect(variables["CLOBSIM_WS_URL"] + "/market", open_timeout=10) as ws:
+        ws.send("[" * 20000 + "]" * 20000)
+        assert json.loads(ws.recv(timeout=10)) == {"error": "a subscription is a JSON object"}
+        ws.send(json.dumps({"type": "market", "assets_ids": "not a list"}))
+        assert json.loads(ws.recv(timeout=10)) == {"error": "assets_ids must be a list of at most 1000 strings"}
