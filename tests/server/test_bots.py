@@ -192,3 +192,13 @@ def test_the_typescript_bot_type_checks_against_the_clients_types():
     tsc = os.path.join(TSBOT_DIR, "node_modules", ".bin", "tsc")
     done = subprocess.run([tsc, "-p", "tsconfig.json"], cwd=TSBOT_DIR, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_v1_venue_serves_the_python_bot_on_py_clob_client(tmp_path, monkeypatch):
+    monkeypatch.setenv("WSBOT_MODE", "channel")
+    code, record, lines = run_bot(FILLS, PYBOT, tmp_path / "run", "--protocol", "v1")
+    assert (code, failed(record)) == (0, [])
+    assert fill_reported(lines)
+    with open(tmp_path / "run" / "user-channel-fills" / "trace.jsonl", encoding="utf-8") as handle:
+        begin = next(r for r in map(json.loads, handle) if r["type"] == "harness")
+    assert (begin["action"], begin["mode"], begin["protocol"]) == ("begin", "serve", "v1")
