@@ -54,13 +54,14 @@ class Session:
         """Run the simulation up to the moment `wall` (the event loop's clock) stands for."""
         if self._began_at is None:
             return
-        self._run_until(min(self.end, self.start + (wall - self._began_at) * self.speed))
+        self.run_until(min(self.end, self.start + (wall - self._began_at) * self.speed))
 
     def finish(self) -> None:
         """Play what is left of the window at once (the bot has gone: nothing waits on wall time)."""
-        self._run_until(self.end)
+        self.run_until(self.end)
 
-    def _run_until(self, until: float) -> None:
+    def run_until(self, until: float) -> None:
+        """Run the simulation up to the simulated moment `until` (nothing happens if it is past)."""
         if until <= self.env.now:
             return
         try:

@@ -54,7 +54,7 @@ class Rig:
         self.orders = 0
 
     def at(self, seconds: float) -> None:
-        self.session._run_until(self.session.start + seconds)
+        self.session.run_until(self.session.start + seconds)
         self.channels.flush()
 
     def buy(self, price: str, size: int) -> str:
