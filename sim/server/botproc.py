@@ -69,7 +69,7 @@ def bot_environment(session: Session, port: int) -> dict[str, str]:
 
 
 async def run_bot(
-    session: Session, command: str, *, folder: str, connect_timeout: float, bot_env: dict[str, str]
+    session: Session, command: str, *, folder: str, connect_timeout: float
 ) -> tuple[RunResult, BotOutcome]:
     started = time.monotonic()
     server = Server(session)
@@ -83,7 +83,7 @@ async def run_bot(
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                env={**os.environ, **bot_environment(session, port), **bot_env},
+                env={**os.environ, **bot_environment(session, port)},
                 start_new_session=True,
             )
             try:

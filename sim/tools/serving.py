@@ -119,7 +119,7 @@ def run_bot_command(args) -> tuple[dict, str]:
         )
         try:
             result, outcome = asyncio.run(
-                run_bot(session, args.bot_cmd, folder=scenario_dir, connect_timeout=args.connect_timeout, bot_env={})
+                run_bot(session, args.bot_cmd, folder=scenario_dir, connect_timeout=args.connect_timeout)
             )
         except BotSetupError as exc:
             raise UsageError(str(exc)) from None
