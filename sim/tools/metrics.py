@@ -45,6 +45,7 @@ from sim.tools.folders import (
     read_text_file,
     scenario_folders,
 )
+from sim.tools.results import failed_checks, lead_check
 from sim.trace import HarnessAction, TraceType, fault_records, responses_with_requests
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
@@ -543,10 +544,10 @@ def parting(scenario: Scenario) -> float | None:
 
 def why_failed(scenario: Scenario) -> Failure | None:
     """The failing invariant (else expectation) that leads the scenario's verdict, and when."""
-    failed = [c for c in scenario.record["checks"] if not c["passed"]]
+    failed = failed_checks(scenario.record)
     if not failed:
         return None
-    lead = next((c for c in failed if c.get("kind") == "invariant"), failed[0])
+    lead = lead_check(scenario.record)
     evidence = list(lead.get("evidence") or [])
     key = evidence[0] if evidence else str(lead.get("message") or "")
     if lead["id"] in _JUDGED_AT_END:
