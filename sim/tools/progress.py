@@ -53,7 +53,7 @@ def bar(description: str, total: int, console: Console | None = None) -> Iterato
         yield Bar(None, description, total)
         return
     columns = (
-        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.description}", markup=False),  # bot names in [brackets] are not markup
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -86,5 +86,5 @@ def status(description: str, console: Console | None = None) -> Iterator[StatusS
     if not shown(console):
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as progress:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), console=console, transient=True) as progress:
         yield StatusStream(progress, progress.add_task(description, total=None))
