@@ -206,7 +206,9 @@ def test_replay_with_another_bot_diverges_as_expected_and_its_checks_decide_the_
     assert "quiet: diverged as expected under --bot double-count (" in printed and "DIVERGED" not in printed
     assert "checks with bot double-count: FAIL ledger-matches-exchange" in printed
     # the failed check with its evidence, as `clobsim run` prints it
-    assert "  ledger-matches-exchange: the ledger's position differs from the exchange's fills\n    trade #1:" in printed
+    assert (
+        "  ledger-matches-exchange: the ledger's position differs from the exchange's fills\n    trade #1:" in printed
+    )
 
 
 def test_replay_with_another_bot_whose_checks_pass_exits_0_though_it_diverged(tmp_path, capsys):

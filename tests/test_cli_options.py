@@ -87,7 +87,9 @@ def test_junit_xml_has_one_testcase_per_scenario_and_a_failure_naming_the_invari
     (case, _) = [case for suite in parsed for case in suite]
     (failure,) = case.result
     assert isinstance(failure, Failure) and failure.type == "ledger-matches-exchange"
-    assert failure.message.startswith("ledger-matches-exchange: the ledger's position differs from the exchange's fills")
+    assert failure.message.startswith(
+        "ledger-matches-exchange: the ledger's position differs from the exchange's fills"
+    )
     assert "trade #1: ledger position" in failure.message
     reproduce = next(line for line in printed.splitlines() if "reproduce: clobsim run" in line and "alpha" in line)
     assert reproduce.strip() in failure.text and "FAIL alpha" in failure.text

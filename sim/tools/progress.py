@@ -86,5 +86,6 @@ def status(description: str, console: Console | None = None) -> Iterator[StatusS
     if not shown(console):
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), console=console, transient=True) as progress:
+    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False))
+    with Progress(*columns, console=console, transient=True) as progress:
         yield StatusStream(progress, progress.add_task(description, total=None))
