@@ -411,6 +411,17 @@ def saturated_pixels(path) -> int:
     return sum(n for n, c in colours if max(c) - min(c) > 80)
 
 
+def changed_rows(one, other) -> int:
+    """Rows of pixels that differ between two screenshots of the same size."""
+    from PIL import Image, ImageChops  # noqa: PLC0415 - pillow comes with matplotlib
+
+    with Image.open(one) as a, Image.open(other) as b:
+        difference = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).convert("L")
+        width, height = difference.size
+        pixels = difference.load()
+        return sum(1 for y in range(height) if any(pixels[x, y] for x in range(0, width, 2)))
+
+
 def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_chromium(failing_run, tmp_path):
     browser = chromium()
     url = (failing_run / "report.html").as_uri()
@@ -435,3 +446,54 @@ def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_ch
     assert done.returncode == 0 and bare.exists(), done.stderr[-2000:]
     added = saturated_pixels(first) - saturated_pixels(bare)
     assert added > 60, f"the failure mark is not drawn as a colour emoji ({added} coloured pixels)"
+    # the sentence is on the first screen, not below it: without it the first screen changes
+    unsaid = tmp_path / "unsaid.html"
+    sentence = re.search(r"(<code>ledger-matches-exchange</code> broke at .*?)</p>", after, re.S)
+    assert sentence, "the sentence is in the page"
+    unsaid.write_text(before + why + after.replace(sentence.group(1), "", 1), encoding="utf-8")
+    without = tmp_path / "without.png"
+    done = headless(
+        browser, tmp_path / "profile-unsaid", f"--screenshot={without}", "--window-size=1280,800", unsaid.as_uri()
+    )
+    assert done.returncode == 0 and without.exists(), done.stderr[-2000:]
+    assert changed_rows(first, without) > 20, "removing the sentence changes nothing on the first screen"
+
+
+def test_a_failing_scenario_gets_a_timeline_zoomed_on_its_first_failing_moment(failing_run):
+    from sim.tools.metrics import load_scenario
+    from sim.tools.zoom import render_zoom_png, zoom_figure, zoom_window
+
+    name = "cancel-race-fill-before-cancel"
+    scenario = load_scenario(str(failing_run / name))
+    assert zoom_window(scenario) == (600.403, 603.403, 606.403)
+    png = (failing_run / name / "timeline-zoom.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and png == render_zoom_png(scenario), "the same run gives the same bytes"
+    text = (failing_run / "report.md").read_text(encoding="utf-8")
+    assert f"![zoomed timeline of {name}]({name}/timeline-zoom.png)" in text
+    figure = zoom_figure(scenario)
+    events, positions = figure.axes[1], figure.axes[0]
+    labels = [t.get_text() for t in events.texts]
+    # the read that saw LIVE, the cancel the venue refused, the fill that raced it, the fault
+    assert "read LIVE" in labels and "cancel refused" in labels and "fill 10.50" in labels
+    assert "cancel_race" in labels and " ledger-matches-exchange broke (t+603.403s)" in labels
+    # the position line: the venue holds 10.50 after the raced fill, the ledger 0 (it never counted it)
+    lines = {line.get_label(): line for line in positions.get_lines() if not line.get_label().startswith("_")}
+    venue, ledger = lines["position at the venue"], lines["position in the ledger"]
+    assert list(venue.get_ydata())[-1] == 10.5 and list(ledger.get_ydata())[-1] == 0.0
+
+
+def test_a_passing_scenario_has_no_zoomed_timeline(run_dir):
+    for name in SCENARIOS:
+        assert not (run_dir / name / "timeline-zoom.png").exists(), name
+
+
+def test_request_labels_are_packed_so_that_none_overlaps_another():
+    from sim.tools.zoom import CHAR_WIDTH, pack
+
+    items = [(0.0, "read LIVE"), (0.05, "read MATCHED"), (0.1, "cancel refused"), (5.0, "read LIVE")]
+    levels = pack(items, 0.0, 6.0)
+    assert levels == [0, 1, 2, 0]
+    for (t1, text1), l1 in zip(items, levels, strict=True):
+        for (t2, _), l2 in zip(items, levels, strict=True):
+            if l1 == l2 and t1 < t2:
+                assert t1 + (len(text1) + 2) * CHAR_WIDTH * 6.0 < t2
