@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import io
 import os
+import re
 import xml.etree.ElementTree as ET
 from importlib import metadata
 
@@ -170,3 +171,23 @@ def test_the_results_table_stays_narrow_and_summarizes_failed_checks(tmp_path, c
     assert len(row) <= len(name) + 95
     assert lines[3] == "" and lines[4].startswith(f"FAIL {name} (")
     assert "  ledger-matches-exchange: the ledger's position differs" in "\n".join(lines[4:])
+
+
+def test_sweep_and_explore_show_progress_on_a_terminal_only(tmp_path, capsys, monkeypatch):
+    folder = library(tmp_path, "quiet")
+    sweep = ["sweep", folder, "--seeds", "2", "--out", str(tmp_path / "sweep")]
+    explore = ["explore", "--examples", "5", "--out", str(tmp_path / "found")]
+    assert main(sweep) == 0 and main(explore) == 0
+    quiet = capsys.readouterr()
+    assert "\r" not in quiet.err and "searching" not in quiet.err  # no carriage-return lines in a CI log
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "stderr_console", lambda: Console(file=screen, force_terminal=True, width=100))
+    assert main(sweep) == 0
+    assert "sweep" in screen.getvalue() and "2/2" in screen.getvalue()
+    assert main(explore) == 0
+    assert "explore [core] searching: 5 runs" in screen.getvalue()
+
+    def no_wall_time(text):
+        return re.sub(r"\(\d+\.\d+s, ", "(", text)  # explore prints how long it searched
+
+    assert no_wall_time(capsys.readouterr().out) == no_wall_time(quiet.out)
