@@ -196,6 +196,28 @@ def test_replay_of_a_run_folder_is_identical_and_of_an_edited_trace_names_the_fi
     assert rows == [["route", "POST", "/orders", "POST", "/order"]]
 
 
+def test_replay_names_a_differing_audit_line_by_its_simulated_moment(tmp_path, capsys):
+    scenario(tmp_path)
+    out = tmp_path / "run"
+    assert main(["run", str(tmp_path / "scenarios"), "--out", str(out)]) == 0
+    audit = out / "quiet" / "audit.log"
+    lines = audit.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if "Exit plan complete" in line)
+    original = lines[index]
+    lines[index] = original.replace("Exit plan complete", "Exit plan half done")
+    audit.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert main(["replay", str(out)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "quiet: DIVERGED (seed 3, fast mode, bot core)"
+    clock = original[11:23]  # the audit line's own simulated time
+    assert printed[1].startswith(f"  first difference: audit.log line {index + 1}, at t+")
+    assert printed[1].endswith(f"s ({clock} simulated)")
+    line = original[24:].split(None, 1)[1]
+    assert printed[2] == "    recorded: INFO " + line.replace("Exit plan complete", "Exit plan half done")
+    assert printed[3] == "    replayed: INFO " + line
+
+
 def test_replay_with_another_bot_diverges_as_expected_and_its_checks_decide_the_exit(tmp_path, capsys):
     scenario(tmp_path)
     out = tmp_path / "run"

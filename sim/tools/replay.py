@@ -165,9 +165,17 @@ def render_audit_difference(difference: Difference, start: float) -> list[str]:
     where = f", at {_when(min(moments), start)}" if moments else ""
     return [
         f"  first difference: {difference.file} line {difference.line}{where}",
-        f"    recorded: {clip(difference.recorded[24:], 300) if difference.recorded else '(end of file)'}",
-        f"    replayed: {clip(difference.replayed[24:], 300) if difference.replayed else '(end of file)'}",
+        f"    recorded: {_audit_text(difference.recorded)}",
+        f"    replayed: {_audit_text(difference.replayed)}",
     ]
+
+
+def _audit_text(line: str) -> str:
+    """An audit.log line without its date and time (the moment is printed above): `LEVEL line`."""
+    if not line:
+        return "(end of file)"
+    level, _, text = line[24:].partition(" ")
+    return clip(f"{level} {text.lstrip()}", 300)
 
 
 def check_lines(checks: list) -> list[str]:
