@@ -16,6 +16,7 @@ from rich.console import Console
 
 from sim.tools import progress
 from sim.tools.cli import main
+
 from .test_cli import clobsim, scenario
 
 RETRIEVAL = "Starting notification retrieval process"
