@@ -465,7 +465,7 @@ def test_a_failing_scenario_gets_a_timeline_zoomed_on_its_first_failing_moment(f
 
     name = "cancel-race-fill-before-cancel"
     scenario = load_scenario(str(failing_run / name))
-    assert zoom_window(scenario) == (600.403, 603.403, 606.403)
+    assert zoom_window(scenario) == (600.403, 603.403, 606.403, "ledger-matches-exchange broke")
     png = (failing_run / name / "timeline-zoom.png").read_bytes()
     assert png.startswith(b"\x89PNG") and png == render_zoom_png(scenario), "the same run gives the same bytes"
     text = (failing_run / "report.md").read_text(encoding="utf-8")
@@ -497,3 +497,30 @@ def test_request_labels_are_packed_so_that_none_overlaps_another():
         for (t2, _), l2 in zip(items, levels, strict=True):
             if l1 == l2 and t1 < t2:
                 assert t1 + (len(text1) + 2) * CHAR_WIDTH * 6.0 < t2
+
+
+def test_a_failure_without_a_named_moment_is_zoomed_on_the_last_expected_line_seen(tmp_path):
+    from sim.tools.metrics import load_scenario
+    from sim.tools.zoom import zoom_window
+
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(os.path.join(ROOT, "scenarios", "scale-in-cancelled-during-exit.yaml"), folder)
+    out = tmp_path / "run"
+    assert main(["run", str(folder), "--out", str(out), "--bot", "check-then-cancel", "--report"]) == 1
+    name = "scale-in-cancelled-during-exit"
+    record = result(out, name)
+    (check,) = [c for c in record["checks"] if not c["passed"]]
+    assert check["id"] == "expect.audit_in_order"  # it names no moment: the audit line before the missing one does
+    last = check["evidence"][0].split("): ", 1)[1]
+    audit = [json.loads(line) for line in (out / name / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    begin = next(
+        json.loads(line)["t"]
+        for line in (out / name / "trace.jsonl").read_text(encoding="utf-8").splitlines()
+        if '"action":"begin"' in line
+    )
+    moment = round(next(e["t"] for e in audit if e["line"] == last) - begin, 6)
+    start, at, end, what = zoom_window(load_scenario(str(out / name)))
+    assert (at, what) == (pytest.approx(moment), "expect.audit_in_order: the last expected line seen")
+    assert (start, end) == (pytest.approx(moment - 3), pytest.approx(moment + 3))
+    assert (out / name / "timeline-zoom.png").exists()

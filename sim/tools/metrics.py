@@ -570,6 +570,35 @@ def first_failing_moment(scenario: Scenario) -> float | None:
     return min(times) if times else None
 
 
+_LAST_MATCHED = re.compile(r"^last line matched before it \(pattern #\d+\): (.*)$")  # sim.checks.expectations
+
+
+def anomaly(scenario: Scenario) -> tuple[float, str] | None:
+    """Where to look first, for the zoomed timeline: (t, what happened there).
+
+    The first failing moment when a check names one; else, for a scale-in left without a terminal
+    line (lifecycle-complete), the last audit line about it, after which its story stalls; else,
+    for audit lines out of order, the last expected line seen before the one that never came."""
+    moment = first_failing_moment(scenario)
+    failure = why_failed(scenario)
+    if moment is not None:
+        return moment, f"{failure.check if failure else 'a check'} broke"
+    for check in scenario.record["checks"]:
+        if check["passed"]:
+            continue
+        evidence = list(check.get("evidence") or [])
+        if check["id"] == lifecycle_complete.ID:
+            found = _stamp_seconds(scenario, " ".join(evidence))
+            if found is not None and 0 <= found <= scenario.horizon:
+                return found, f"{check['id']}: the order's last audit line"
+        if check["id"] == "expect.audit_in_order" and evidence:
+            matched = _LAST_MATCHED.match(evidence[0])
+            seen = [e["t"] for e in scenario.audit if matched and e.get("line") == matched.group(1)]
+            if seen:
+                return seen[0], f"{check['id']}: the last expected line seen"
+    return None
+
+
 # ---- summaries -------------------------------------------------------------------------------
 
 

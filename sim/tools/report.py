@@ -610,10 +610,10 @@ def _detail_section(scenario: Scenario, pictures: dict[str, bytes]) -> list:
     window = zoom_window(scenario)
     zoom = render_zoom_png(scenario)
     if window is not None and zoom is not None:
-        start, moment, end = window
+        start, moment, end, what = window
         blocks.append(
             Para(
-                f"**Zoomed on the first failing moment** (t+{moment:.3f}s; t+{start:.1f}s to t+{end:.1f}s): the "
+                f"**Zoomed on the anomaly** ({what} at t+{moment:.3f}s; t+{start:.1f}s to t+{end:.1f}s): the "
                 "orders and their fills, the bot's requests with what each answer said, the faults that fired, "
                 "and the position at the venue against the position in the ledger"
             )

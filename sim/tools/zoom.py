@@ -1,8 +1,10 @@
-"""The zoomed timeline of a failing scenario: the seconds around its first failing moment.
+"""The zoomed timeline of a failing scenario: the seconds around its anomaly.
 
 The whole-window timeline (sim/tools/timeline.py) spans about 1050 s, so a race that plays out
-in a few hundred milliseconds is one point on it. This picture spans the first failing moment
-(sim.tools.metrics.first_failing_moment) +- ZOOM seconds and labels what happened there:
+in a few hundred milliseconds is one point on it. This picture spans the anomaly
+(sim.tools.metrics.anomaly: the first failing moment a check names, else the last audit line of a
+scale-in that never ended, else the last expected line seen) +- ZOOM seconds and labels what
+happened there:
 
 - the bot's orders as lanes, each fill a diamond labelled with its size (a void fill a red cross);
 - the bot's requests as they reached the venue (labels stacked so none overlaps another), each
@@ -12,7 +14,7 @@ in a few hundred milliseconds is one point on it. This picture spans the first f
 - the faults that fired, labelled with their kind;
 - below, the bot's position as the venue has it and as the ledger has it (all trades summed):
   where the two lines part, the ledger lost or double-counted a fill;
-- the failing moment itself, a red dashed line naming the check.
+- the anomaly itself, a red dashed line saying what it is (`ledger-matches-exchange broke`).
 
 Byte-reproducible as the whole timeline is (Agg, default style, fixed margins, no Software tag).
 """
@@ -26,10 +28,10 @@ import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.tools.metrics import Scenario, first_failing_moment, why_failed
+from sim.tools.metrics import Scenario, anomaly
 from sim.tools.timeline import ROLE_COLOURS, fault_colour
 
-ZOOM = 3.0  # seconds shown on each side of the first failing moment
+ZOOM = 3.0  # seconds shown on each side of the anomaly
 WIDTH_IN = 12.0
 DPI = 100
 CHAR_WIDTH = 0.0062  # a 7-point character, as a fraction of the axes' width (for label packing)
@@ -72,16 +74,17 @@ def pack(items: list[tuple[float, str]], start: float, span: float) -> list[int]
     return levels
 
 
-def zoom_window(scenario: Scenario) -> tuple[float, float, float] | None:
-    """(start, moment, end) of the zoom, or None when the scenario has no failing moment."""
-    moment = first_failing_moment(scenario)
-    if moment is None:
+def zoom_window(scenario: Scenario) -> tuple[float, float, float, str] | None:
+    """(start, moment, end, what happened) of the zoom, or None when there is no anomaly to zoom on."""
+    found = anomaly(scenario)
+    if found is None:
         return None
-    return max(0.0, moment - ZOOM), moment, min(scenario.horizon, moment + ZOOM)
+    moment, what = found
+    return max(0.0, moment - ZOOM), moment, min(scenario.horizon, moment + ZOOM), what
 
 
 def render_zoom_png(scenario: Scenario) -> bytes | None:
-    """The zoomed timeline as PNG bytes; None when there is no failing moment to zoom on."""
+    """The zoomed timeline as PNG bytes; None when there is no anomaly to zoom on."""
     with matplotlib.style.context("default"):
         figure = zoom_figure(scenario)
         if figure is None:
@@ -96,7 +99,7 @@ def zoom_figure(scenario: Scenario) -> Figure | None:
     window = zoom_window(scenario)
     if window is None:
         return None
-    start, moment, end = window
+    start, moment, end, what = window
     span = end - start
     lanes = [lane for lane in scenario.lanes if lane.placed <= end and (lane.ended is None or lane.ended >= start)]
     rows = [f"{lane.trade} {lane.role} {lane.side} {float(lane.size):.2f}@{lane.price}" for lane in lanes]
@@ -117,8 +120,6 @@ def zoom_figure(scenario: Scenario) -> Figure | None:
         )
         _draw_events(events, lanes, rows, (calls, call_levels), (faults, fault_levels), start, end)
         _draw_positions(positions, scenario, start, end)
-        failure = why_failed(scenario)
-        check = failure.check if failure is not None else "a check"
         for ax in (events, positions):
             ax.axvline(moment, color=ALARM, linestyle="--", linewidth=1.2, zorder=5)
             ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
@@ -126,14 +127,14 @@ def zoom_figure(scenario: Scenario) -> Figure | None:
         events.text(
             moment,
             events.get_ylim()[1],
-            f" {check} broke (t+{moment:.3f}s)",
+            f" {what} (t+{moment:.3f}s)",
             color=ALARM,
             fontsize=8,
             va="bottom",
             ha="left",
         )
         events.set_title(
-            f"{scenario.name}: t+{start:.1f}s to t+{end:.1f}s, around the first failing moment",
+            f"{scenario.name}: t+{start:.1f}s to t+{end:.1f}s, around the anomaly",
             fontsize=9.5,
             loc="left",
             pad=14,
