@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
+from sim.faults import names as fault_names
 from sim.tools.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,10 +86,24 @@ def test_a_failing_expectation_exits_1_with_the_evidence_and_the_command_that_re
     assert main(["run", str(path), "--out", str(tmp_path / "run")]) == 1
     printed = capsys.readouterr().out
     assert "FAIL wrong" in printed
-    assert "expect.audit_in_order: missing pattern #2 'never printed'" in printed
-    assert "last line matched before it (pattern #1): " in printed and "Exit plan complete" in printed
+    # patterns count from 1, as a reader counts the file's list, and print as the file spells them
+    assert "expect.audit_in_order: missing pattern #3 'never printed'" in printed
+    assert "last line matched before it (pattern #2): " in printed and "Exit plan complete" in printed
     assert "expect.counts: pattern 'SCALE-IN.*CANCELLED': expected 2 line(s), found 1" in printed
-    assert f"reproduce: clobsim run {path} --seed 3 --mode fast --bot core" in printed
+    # the reproduce command writes its own run folder, never over reports/latest
+    assert (
+        f"reproduce: clobsim run {path} --seed 3 --mode fast --bot core --out {os.path.join('reports', 'reproduce', 'wrong')}"
+        in printed
+    )
+
+
+def test_a_regex_with_backslashes_prints_as_the_scenario_file_spells_it(tmp_path, capsys):
+    path = scenario(tmp_path, "escaped")
+    path.write_text(path.read_text().replace("- 'SETTLED: winner=WIN'", "- 'SETTLED: winner=LOSE \\| never'"))
+    assert main(["run", str(path), "--out", str(tmp_path / "run")]) == 1
+    printed = capsys.readouterr().out
+    assert "missing pattern #4 'SETTLED: winner=LOSE \\| never'" in printed
+    assert "\\\\|" not in printed
 
 
 def test_an_invariant_failure_names_the_invariant_and_the_ledger_and_exchange_figures(tmp_path, capsys):
@@ -167,23 +183,66 @@ def test_replay_of_a_run_folder_is_identical_and_of_an_edited_trace_names_the_fi
     trace = out / "quiet" / "trace.jsonl"
     lines = trace.read_text().splitlines()
     index = next(i for i, line in enumerate(lines) if '"route":"POST /order"' in line)
+    moment = json.loads(lines[index])["t"] - json.loads(next(x for x in lines if '"action":"begin"' in x))["t"]
     lines[index] = lines[index].replace('"route":"POST /order"', '"route":"POST /orders"')
     trace.write_text("\n".join(lines) + "\n")
     assert main(["replay", str(trace)]) == 1
-    printed = capsys.readouterr().out
-    assert f"first differing event, trace.jsonl line {index + 1}:" in printed
-    assert '"route":"POST /orders"' in printed.split("recorded:")[1].split("replayed:")[0]
-    assert '"route":"POST /order"' in printed.split("replayed:")[1]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "quiet: DIVERGED (seed 3, fast mode, bot core)"
+    # when (seconds from the window start), what, and only the differing field, side by side
+    assert printed[1].startswith(f"  first difference: trace.jsonl line {index + 1}, at t+{moment:.3f}s (")
+    assert printed[2].startswith("    recorded: request POST /orders (seq ")
+    assert printed[3].startswith("    replayed: request POST /order (seq ")
+    rows = [line.split() for line in printed[6:]]
+    assert rows == [["route", "POST", "/orders", "POST", "/order"]]
 
 
-def test_replay_with_another_bot_replays_the_same_market_and_reports_its_checks(tmp_path, capsys):
+def test_replay_names_a_differing_audit_line_by_its_simulated_moment(tmp_path, capsys):
+    scenario(tmp_path)
+    out = tmp_path / "run"
+    assert main(["run", str(tmp_path / "scenarios"), "--out", str(out)]) == 0
+    audit = out / "quiet" / "audit.log"
+    lines = audit.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if "Exit plan complete" in line)
+    original = lines[index]
+    lines[index] = original.replace("Exit plan complete", "Exit plan half done")
+    audit.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert main(["replay", str(out)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "quiet: DIVERGED (seed 3, fast mode, bot core)"
+    clock = original[11:23]  # the audit line's own simulated time
+    assert printed[1].startswith(f"  first difference: audit.log line {index + 1}, at t+")
+    assert printed[1].endswith(f"s ({clock} simulated)")
+    line = original[24:].split(None, 1)[1]
+    assert printed[2] == "    recorded: INFO " + line.replace("Exit plan complete", "Exit plan half done")
+    assert printed[3] == "    replayed: INFO " + line
+
+
+def test_replay_with_another_bot_diverges_as_expected_and_its_checks_decide_the_exit(tmp_path, capsys):
     scenario(tmp_path)
     out = tmp_path / "run"
     assert main(["run", str(tmp_path / "scenarios"), "--out", str(out)]) == 0
     capsys.readouterr()
     assert main(["replay", str(out), "--bot", "double-count"]) == 1
     printed = capsys.readouterr().out
-    assert "DIVERGED" in printed and "checks with bot double-count: FAIL ledger-matches-exchange" in printed
+    assert "quiet: diverged as expected under --bot double-count (" in printed and "DIVERGED" not in printed
+    assert "checks with bot double-count: FAIL ledger-matches-exchange" in printed
+    # the failed check with its evidence, as `clobsim run` prints it
+    assert (
+        "  ledger-matches-exchange: the ledger's position differs from the exchange's fills\n    trade #1:" in printed
+    )
+
+
+def test_replay_with_another_bot_whose_checks_pass_exits_0_though_it_diverged(tmp_path, capsys):
+    scenario(tmp_path)
+    out = tmp_path / "run"
+    assert main(["run", str(tmp_path / "scenarios"), "--out", str(out), "--bot", "double-count"]) == 1
+    capsys.readouterr()
+    assert main(["replay", str(out), "--bot", "core"]) == 0
+    printed = capsys.readouterr().out
+    assert "quiet: diverged as expected under --bot core (" in printed and "recorded with bot double-count" in printed
+    assert "first difference: trace.jsonl line" in printed and "checks with bot core: pass" in printed
 
 
 def test_replay_of_something_that_is_not_a_run_exits_2(tmp_path):
@@ -191,14 +250,15 @@ def test_replay_of_something_that_is_not_a_run_exits_2(tmp_path):
     assert result.returncode == 2 and "not a run folder" in result.stderr
 
 
-def test_list_prints_names_one_per_line(capsys):
-    assert main(["list", "faults"]) == 0
+def test_list_names_prints_names_one_per_line_for_scripts(capsys):
+    assert main(["list", "faults", "--names"]) == 0
     faults = capsys.readouterr().out.split()
-    assert "cancel_race" in faults and "bot_crash" in faults and "ws_drop" in faults and len(faults) == 25
-    assert main(["list", "bots"]) == 0
+    assert "cancel_race" in faults and "bot_crash" in faults and "ws_drop" in faults
+    assert faults == fault_names()
+    assert main(["list", "bots", "--names"]) == 0
     bots = capsys.readouterr().out.split()
     assert bots[0] == "core" and len(bots) >= 7
-    assert main(["list", "invariants"]) == 0
+    assert main(["list", "invariants", "--names"]) == 0
     assert capsys.readouterr().out.split()[:6] == [
         "ledger-matches-exchange",
         "no-orphan-orders",
@@ -207,6 +267,25 @@ def test_list_prints_names_one_per_line(capsys):
         "no-crash",
         "notifications-idempotent",
     ]
+
+
+def test_list_gives_every_name_a_one_line_description(capsys):
+    from sim.bots import names
+
+    for what in ("bots", "faults", "invariants"):
+        assert main(["list", what]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert main(["list", what, "--names"]) == 0
+        assert [line.split()[0] for line in lines] == capsys.readouterr().out.split()
+        assert all(len(line.split(None, 1)) == 2 for line in lines), what
+    assert main(["list", "bots"]) == 0
+    bots = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert list(bots) == names()
+    assert bots["double-count"].startswith("keys fills by (trade, source)")
+    assert main(["list", "invariants"]) == 0
+    assert re.search(r"^ledger-matches-exchange +each trade's ledger position", capsys.readouterr().out, re.M)
+    assert main(["list", "scenarios", "-k", "cancel-race"]) == 0
+    assert capsys.readouterr().out.startswith("cancel-race-fill-before-cancel  ")
 
 
 def test_the_committed_json_schema_is_the_generated_one_and_ties_faults_to_their_parameters():

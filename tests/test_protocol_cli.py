@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -70,6 +71,7 @@ def test_the_reproduce_command_names_the_protocol_exactly_when_the_scenario_file
         main(["run", str(path), "--seed", "3", "--out", str(out)] + (["--protocol", override] if override else [])) == 0
     )
     record = json.loads((out / "quiet" / "result.json").read_text())
-    assert record["reproduce"] == f"clobsim run {path} --seed 3 --mode fast --bot core{suffix}"
+    reproduce_out = os.path.join("reports", "reproduce", "quiet")
+    assert record["reproduce"] == f"clobsim run {path} --seed 3 --mode fast --bot core{suffix} --out {reproduce_out}"
     assert record.get("protocol", "v1") == recorded  # a v1 record keeps its pre-protocol fields
     assert json.loads((out / "run.json").read_text())["protocol"] == override

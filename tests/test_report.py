@@ -411,6 +411,17 @@ def saturated_pixels(path) -> int:
     return sum(n for n, c in colours if max(c) - min(c) > 80)
 
 
+def changed_rows(one, other) -> int:
+    """Rows of pixels that differ between two screenshots of the same size."""
+    from PIL import Image, ImageChops  # noqa: PLC0415 - pillow comes with matplotlib
+
+    with Image.open(one) as a, Image.open(other) as b:
+        difference = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).convert("L")
+        width, height = difference.size
+        pixels = difference.load()
+        return sum(1 for y in range(height) if any(pixels[x, y] for x in range(0, width, 2)))
+
+
 def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_chromium(failing_run, tmp_path):
     browser = chromium()
     url = (failing_run / "report.html").as_uri()
@@ -435,3 +446,81 @@ def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_ch
     assert done.returncode == 0 and bare.exists(), done.stderr[-2000:]
     added = saturated_pixels(first) - saturated_pixels(bare)
     assert added > 60, f"the failure mark is not drawn as a colour emoji ({added} coloured pixels)"
+    # the sentence is on the first screen, not below it: without it the first screen changes
+    unsaid = tmp_path / "unsaid.html"
+    sentence = re.search(r"(<code>ledger-matches-exchange</code> broke at .*?)</p>", after, re.S)
+    assert sentence, "the sentence is in the page"
+    unsaid.write_text(before + why + after.replace(sentence.group(1), "", 1), encoding="utf-8")
+    without = tmp_path / "without.png"
+    done = headless(
+        browser, tmp_path / "profile-unsaid", f"--screenshot={without}", "--window-size=1280,800", unsaid.as_uri()
+    )
+    assert done.returncode == 0 and without.exists(), done.stderr[-2000:]
+    assert changed_rows(first, without) > 20, "removing the sentence changes nothing on the first screen"
+
+
+def test_a_failing_scenario_gets_a_timeline_zoomed_on_its_first_failing_moment(failing_run):
+    from sim.tools.metrics import load_scenario
+    from sim.tools.zoom import render_zoom_png, zoom_figure, zoom_window
+
+    name = "cancel-race-fill-before-cancel"
+    scenario = load_scenario(str(failing_run / name))
+    assert zoom_window(scenario) == (600.403, 603.403, 606.403, "ledger-matches-exchange broke")
+    png = (failing_run / name / "timeline-zoom.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and png == render_zoom_png(scenario), "the same run gives the same bytes"
+    text = (failing_run / "report.md").read_text(encoding="utf-8")
+    assert f"![zoomed timeline of {name}]({name}/timeline-zoom.png)" in text
+    figure = zoom_figure(scenario)
+    events, positions = figure.axes[1], figure.axes[0]
+    labels = [t.get_text() for t in events.texts]
+    # the read that saw LIVE, the cancel the venue refused, the fill that raced it, the fault
+    assert "read LIVE" in labels and "cancel refused" in labels and "fill 10.50" in labels
+    assert "cancel_race" in labels and " ledger-matches-exchange broke (t+603.403s)" in labels
+    # the position line: the venue holds 10.50 after the raced fill, the ledger 0 (it never counted it)
+    lines = {line.get_label(): line for line in positions.get_lines() if not line.get_label().startswith("_")}
+    venue, ledger = lines["position at the venue"], lines["position in the ledger"]
+    assert list(venue.get_ydata())[-1] == 10.5 and list(ledger.get_ydata())[-1] == 0.0
+
+
+def test_a_passing_scenario_has_no_zoomed_timeline(run_dir):
+    for name in SCENARIOS:
+        assert not (run_dir / name / "timeline-zoom.png").exists(), name
+
+
+def test_request_labels_are_packed_so_that_none_overlaps_another():
+    from sim.tools.zoom import CHAR_WIDTH, pack
+
+    items = [(0.0, "read LIVE"), (0.05, "read MATCHED"), (0.1, "cancel refused"), (5.0, "read LIVE")]
+    levels = pack(items, 0.0, 6.0)
+    assert levels == [0, 1, 2, 0]
+    for (t1, text1), l1 in zip(items, levels, strict=True):
+        for (t2, _), l2 in zip(items, levels, strict=True):
+            if l1 == l2 and t1 < t2:
+                assert t1 + (len(text1) + 2) * CHAR_WIDTH * 6.0 < t2
+
+
+def test_a_failure_without_a_named_moment_is_zoomed_on_the_last_expected_line_seen(tmp_path):
+    from sim.tools.metrics import load_scenario
+    from sim.tools.zoom import zoom_window
+
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(os.path.join(ROOT, "scenarios", "scale-in-cancelled-during-exit.yaml"), folder)
+    out = tmp_path / "run"
+    assert main(["run", str(folder), "--out", str(out), "--bot", "check-then-cancel", "--report"]) == 1
+    name = "scale-in-cancelled-during-exit"
+    record = result(out, name)
+    (check,) = [c for c in record["checks"] if not c["passed"]]
+    assert check["id"] == "expect.audit_in_order"  # it names no moment: the audit line before the missing one does
+    last = check["evidence"][0].split("): ", 1)[1]
+    audit = [json.loads(line) for line in (out / name / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    begin = next(
+        json.loads(line)["t"]
+        for line in (out / name / "trace.jsonl").read_text(encoding="utf-8").splitlines()
+        if '"action":"begin"' in line
+    )
+    moment = round(next(e["t"] for e in audit if e["line"] == last) - begin, 6)
+    start, at, end, what = zoom_window(load_scenario(str(out / name)))
+    assert (at, what) == (pytest.approx(moment), "expect.audit_in_order: the last expected line seen")
+    assert (start, end) == (pytest.approx(moment - 3), pytest.approx(moment + 3))
+    assert (out / name / "timeline-zoom.png").exists()

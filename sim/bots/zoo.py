@@ -2,22 +2,8 @@
 
 Each is a small, documented override of one method of one part of core (never a copy), and
 carries one real-world bug class. The harness proves its worth by failing every one of them
-(tests/test_zoo.py names the scenario that catches each).
-
-  check-then-cancel        reads the status, cancels if LIVE, and trusts that: a fill landing
-                           between the read and the cancel is never counted
-  drop-cancelled-partial   ignores fills reported for an order it already considers cancelled
-  double-count             keys fills by (trade, source): a fill seen by both the notification
-                           and the polling path is counted twice
-  blind-repost             after a placement timeout, posts the order again
-  untracked-after-status   forgets an order when the status check right after placing fails
-  exit-from-balance        sizes the exit plan from the token balance (which lags fills)
-  reconcile-only-fills     counts fills only in the periodic reconcile, treating the placement
-                           answer and the fill notifications as hints: the ledger is right at
-                           the end, but minutes late meanwhile (only fill-reaches-ledger sees it)
-  server-error-not-placed  reads a 500 "order timed out" on a placement as "not placed" (as the
-                           adapter once did): an exit the venue applied rests while the bot
-                           re-posts it every cycle, each copy refused for balance (no-repair-loop)
+(tests/test_zoo.py names the scenario that catches each). SUMMARIES (the end of this module) says
+in one line what each gets wrong; `clobsim list bots` prints it.
 """
 
 from __future__ import annotations
@@ -236,4 +222,19 @@ VARIANTS: dict[str, type[Bot]] = {
     "exit-from-balance": ExitFromBalanceBot,
     "reconcile-only-fills": ReconcileOnlyFillsBot,
     "server-error-not-placed": ServerErrorNotPlacedBot,
+}
+
+SUMMARIES: dict[str, str] = {
+    "check-then-cancel": "reads the status, cancels if LIVE, and trusts that: a fill landing between the read and "
+    "the cancel is never counted",
+    "drop-cancelled-partial": "ignores fills reported for an order it already considers cancelled",
+    "double-count": "keys fills by (trade, source): a fill seen by both the notification and the polling path is "
+    "counted twice",
+    "blind-repost": "after a placement timeout, posts the order again",
+    "untracked-after-status": "forgets an order when the status check right after placing fails",
+    "exit-from-balance": "sizes the exit plan from the token balance (which lags fills)",
+    "reconcile-only-fills": "counts fills only in the periodic reconcile: the ledger is right at the end, but "
+    "minutes late meanwhile (only fill-reaches-ledger sees it)",
+    "server-error-not-placed": "reads a 500 'order timed out' on a placement as 'not placed': an exit the venue "
+    "applied rests while the bot re-posts it every cycle (no-repair-loop)",
 }

@@ -16,6 +16,11 @@ from sim.checks.facts import FinalLedger, bot_orders
 from sim.runner.harness import RunResult
 
 
+def quoted(pattern: str) -> str:
+    """A pattern as the scenario file spells it, in quotes: repr() would double every backslash."""
+    return f"'{pattern}'"
+
+
 def info_lines(result: RunResult) -> list[str]:
     return [render(e) for e in result.events if e.level >= logging.INFO]
 
@@ -39,7 +44,7 @@ def check_lines(expect: dict, lines: list[str]) -> list[Check]:
         checks.append(
             fail(
                 "expect.audit_absent",
-                f"pattern {pattern!r} must not appear but matched {len(found)} line(s)",
+                f"pattern {quoted(pattern)} must not appear but matched {len(found)} line(s)",
                 found[:3],
                 kind="expectation",
             )
@@ -51,7 +56,7 @@ def check_lines(expect: dict, lines: list[str]) -> list[Check]:
         checks.append(
             fail(
                 "expect.counts",
-                f"pattern {pattern!r}: expected {wanted} line(s), found {len(found)}",
+                f"pattern {quoted(pattern)}: expected {wanted} line(s), found {len(found)}",
                 found[:5],
                 kind="expectation",
             )
@@ -63,7 +68,7 @@ def check_lines(expect: dict, lines: list[str]) -> list[Check]:
 
 def _in_order(patterns: list[str], lines: list[str]) -> Check:
     position, last = 0, None
-    for index, pattern in enumerate(patterns):
+    for index, pattern in enumerate(patterns, start=1):  # numbered as a reader counts the file's list
         regex = re.compile(pattern)
         while position < len(lines) and not regex.search(lines[position]):
             position += 1
@@ -73,7 +78,9 @@ def _in_order(patterns: list[str], lines: list[str]) -> Check:
             )
             anywhere = [line for line in lines if regex.search(line)]
             evidence = [before] + ([f"the pattern does match earlier, out of order: {anywhere[0]}"] if anywhere else [])
-            return fail("expect.audit_in_order", f"missing pattern #{index} {pattern!r}", evidence, kind="expectation")
+            return fail(
+                "expect.audit_in_order", f"missing pattern #{index} {quoted(pattern)}", evidence, kind="expectation"
+            )
         last = lines[position]
         position += 1
     return ok("expect.audit_in_order", "expectation")

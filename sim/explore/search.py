@@ -85,11 +85,21 @@ class Exploration:
         return self.summary()
 
 
+REPRODUCE_ROOT = os.path.join("reports", "reproduce")
+
+
+def reproduce_out(name: str) -> str:
+    """The run folder a reproduce command writes: its own, named after the scenario, so running
+    a printed command never replaces the run folder it came from (reports/latest)."""
+    return os.path.join(REPRODUCE_ROOT, name)
+
+
 def reproduce_hint(path: str, bot: object) -> str:
-    """How to run a scenario file again against a bot: the CLI for a named bot; for a Bot
-    subclass of the caller's own (which the CLI cannot name), the plugin's call."""
+    """How to run a scenario file again against a bot: the CLI for a named bot (into its own
+    run folder); for a Bot subclass of the caller's own (which the CLI cannot name), the plugin's call."""
     if isinstance(bot, str):
-        return f"clobsim run {path}" + ("" if bot == "core" else f" --bot {bot}")
+        stem = os.path.splitext(os.path.basename(path))[0]
+        return f"clobsim run {path}" + ("" if bot == "core" else f" --bot {bot}") + f" --out {reproduce_out(stem)}"
     return f"clob_sim.run({path!r}, bot={getattr(bot, '__qualname__', bot_name(bot))})"
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 PRELOAD = [
@@ -48,21 +48,32 @@ def pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context())
 
 
-def map_ordered(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int = 1) -> list:
+def map_ordered(
+    fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int = 1, done: Callable[[Any], None] | None = None
+) -> list:
     """[fn(job) for job in jobs], on `workers` processes; results in job order.
 
     fn must be importable by name (a module-level function) and jobs and results picklable.
-    An exception in a job is raised here, as in a serial loop.
+    An exception in a job is raised here, as in a serial loop. done(result), if given, is called
+    in this process as each job finishes (in finishing order: for a progress display only).
     """
     jobs = list(jobs)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if workers == 1 or len(jobs) <= 1:
-        return [fn(job) for job in jobs]
+        results = []
+        for job in jobs:
+            results.append(fn(job))
+            if done is not None:
+                done(results[-1])
+        return results
     cwd = os.getcwd()
     executor = pool(min(workers, len(jobs)))
     try:
         futures = [executor.submit(_call, cwd, fn, job) for job in jobs]
+        if done is not None:
+            for future in as_completed(futures):
+                done(future.result())
         return [future.result() for future in futures]
     except BaseException:
         executor.shutdown(wait=True, cancel_futures=True)  # a failed job: the rest are not started

@@ -13,9 +13,13 @@ Installed with clobsim (entry point `pytest11`), so any test can ask for it:
 
     def test_my_bot_survives_a_cancel_race(clob_sim):
         scenario = clob_sim.scenario(
-            # a taker fills the exit plan while the scale-in rests: the bot must cancel it
-            events=[{"at": 700, "kind": "take", "token": "UP", "side": "BUY", "size": 100, "price": 0.99}],
-            faults=[{"kind": "cancel_race", "trade": 1, "order": "scale-in"}],
+            # a taker sweeps the crowd's asks and fills the exit plan while the scale-in still rests,
+            # so the bot must cancel the scale-in: the race lands between its status read and its cancel
+            events=[{"at": 700, "kind": "take", "token": "UP", "side": "BUY", "size": 1000, "price": 0.99}],
+            faults=[
+                {"kind": "cancel_race", "trade": 1, "order": "scale-in"},
+                {"kind": "notification_drop", "from": 700, "to": 720},  # only a read after the cancel finds the fill
+            ],
         )
         clob_sim.assert_safe(clob_sim.run(scenario, bot=MyBot))
 
@@ -28,6 +32,8 @@ Installed with clobsim (entry point `pytest11`), so any test can ask for it:
 assert_safe fails the test with one message a reader can act on: the invariant or expectation
 that failed, its evidence, the faults that never fired (a fault that never fires tests nothing,
 so it fails the test too unless `require_faults=False`), and the command that runs it again.
+This is the README's example ("For bot authors"), which tests/test_plugin.py runs as written: with
+a smaller taker the exit fills before the scale-in is cancelled and the cancel race never fires.
 """
 
 from __future__ import annotations

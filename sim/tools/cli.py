@@ -5,14 +5,16 @@ Exit codes: 0 all good; 1 an expectation or invariant failed (or a replay diverg
 traceback); 3 an internal error of clobsim itself (one line naming the command; the traceback
 with CLOBSIM_TRACEBACK=1); 130 interrupted (SIGINT), the previous run folder intact.
 
-  clobsim run PATH... [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR] [--report] [--workers N]
-  clobsim replay RUN_DIR_OR_TRACE [--bot NAME]
+  clobsim --version
+  clobsim run PATH... [-k PATTERN] [--seed N] [--mode fast|wire] [--bot NAME] [--out DIR] [--report]
+              [--junit-xml FILE] [--log-level LEVEL] [--strict] [--workers N]
+  clobsim replay RUN_DIR_OR_TRACE [--bot NAME] [--log-level LEVEL]
   clobsim report RUN_DIR [--alerts FILE]
   clobsim explore [--budget SECONDS | --examples N] [--seed N] [--bot NAME] [--out DIR] [--workers N]
-  clobsim sweep PATH... [--seeds N | --seed-range A:B] [--bots NAME,...] [--mode fast|wire]
+  clobsim sweep PATH... [-k PATTERN] [--seeds N | --seed-range A:B] [--bots NAME,...] [--mode fast|wire]
                 [--scheduler tcp://HOST:PORT | --workers N] [--out DIR]
   clobsim bench [--json] [--workers N] [--repeat N] [--memory-examples N]
-  clobsim list bots|faults|invariants|scenarios
+  clobsim list bots|faults|invariants|scenarios [--names]
   clobsim serve SCENARIO [--port N] [--speed X] [--protocol v1|v2] [--seed N]
   clobsim run SCENARIO --bot-cmd "CMD" [--bot-log FILE] [--speed X] [--connect-timeout S] [--out DIR]
 """
@@ -23,22 +25,22 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 import traceback
+from importlib import metadata
 
-from tabulate import tabulate
-
-from sim.bots import names as bot_names
 from sim.bots import resolve as resolve_bot
-from sim.exchange.protocol import PROTOCOLS, V1
-from sim.faults import names as fault_names
+from sim.exchange.protocol import PROTOCOLS
 from sim.runner.inputs import clip
-from sim.runner.scenario import MAX_SEED, ScenarioError, from_dict
-from sim.tools import STARTED
+from sim.runner.scenario import MAX_SEED, ScenarioError
+from sim.tools import STARTED, listing, progress
 from sim.tools.errors import UsageError
-from sim.tools.folders import read_result, read_text_file, scenario_folders
+from sim.tools.folders import LOG_LEVELS
+from sim.tools.results import failure_text, results_table
 from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
+from sim.tools.selection import select
+
+DISTRIBUTION = "clobsim"
 
 
 def cmd_run(args) -> int:
@@ -58,14 +60,20 @@ def cmd_run(args) -> int:
     workers = check_workers(args.workers)
     if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
         raise UsageError(f"--seed: must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
-    scenarios = load_all(args.paths)
+    scenarios = select(load_all(args.paths), args.k)
+    junit = _junit_path(args.junit_xml)
     folder = RunFolder(args.out)
     try:
-        records = _run_into(folder.partial, scenarios, args, workers)
+        with progress.bar(f"run [{args.bot}]", len(scenarios)) as shown:
+            records = _run_into(folder.partial, scenarios, args, workers, lambda _record: shown.advance())
     except BaseException:
         folder.discard()
         raise
     folder.commit()
+    if junit is not None:
+        from sim.tools import junit as junit_xml  # noqa: PLC0415 - only when asked for
+
+        junit_xml.write(records, junit, strict=args.strict)
     return _report_run(records, args)
 
 
@@ -89,11 +97,33 @@ def _run_bot_process(args) -> int:
     return 0 if record["verdict"] == "pass" else 1
 
 
-def _run_into(out: str, scenarios: list, args, workers: int) -> list[dict]:
+def _junit_path(path: str | None) -> str | None:
+    """--junit-xml FILE is checked before anything runs: a run must not end unable to write it."""
+    if path is None:
+        return None
+    if os.path.isdir(path):
+        raise UsageError(f"--junit-xml {path}: is a folder; name the XML file to write")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"--junit-xml {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"--junit-xml {path}: cannot write into {parent}")
+    return path
+
+
+def _run_into(out: str, scenarios: list, args, workers: int, done) -> list[dict]:
     from sim.tools.parallel import run_records  # noqa: PLC0415
 
     records = run_records(
-        scenarios, seed=args.seed, mode=args.mode, bot=args.bot, out=out, workers=workers, protocol=args.protocol
+        scenarios,
+        seed=args.seed,
+        mode=args.mode,
+        bot=args.bot,
+        out=out,
+        workers=workers,
+        protocol=args.protocol,
+        log_level=LOG_LEVELS[args.log_level],
+        done=done,
     )
     with open(os.path.join(out, RUN_MARKER), "w", encoding="utf-8") as handle:
         json.dump(
@@ -105,6 +135,7 @@ def _run_into(out: str, scenarios: list, args, workers: int) -> list[dict]:
                 # the --protocol override; null: each scenario spoke its own market.protocol
                 # (each record in result.json names a protocol other than v1)
                 "protocol": args.protocol,
+                **({"k": args.k} if args.k is not None else {}),
                 "scenarios": [r["scenario"] for r in records],
                 "failed": [r["scenario"] for r in records if r["verdict"] == "fail"],
             },
@@ -137,48 +168,6 @@ def _report_run(records: list[dict], args) -> int:
     return 1 if failed else 0
 
 
-def results_table(records: list[dict]) -> str:
-    rows = []
-    for r in records:
-        failed = [c["id"] for c in r["checks"] if not c["passed"]]
-        rows.append(
-            [
-                r["scenario"],
-                r["verdict"].upper(),
-                r["seed"],
-                r["mode"],
-                f"{r['simulated_seconds']:.0f}",
-                r["orders"],
-                r["fills"],
-                f"{len(r['faults'])} ({len(r['faults_silent'])} silent)"
-                if r.get("faults_silent")
-                else len(r["faults"]),
-                ", ".join(dict.fromkeys(failed)) or "-",
-            ]
-        )
-    return tabulate(
-        rows,
-        headers=["scenario", "verdict", "seed", "mode", "sim s", "orders", "fills", "faults", "failed checks"],
-        tablefmt="github",
-    )
-
-
-def _faults_cell(record: dict) -> str | int:
-    silent = record.get("faults_silent")
-    return f"{len(record['faults'])} ({len(silent)} silent)" if silent else len(record["faults"])
-
-
-def failure_text(record: dict) -> str:
-    lines = [f"\nFAIL {record['scenario']} ({record['file']})"]
-    for check in record["checks"]:
-        if check["passed"]:
-            continue
-        lines.append(f"  {check['id']}: {check['message']}")
-        lines.extend(f"    {item}" for item in check["evidence"])
-    lines.append(f"  reproduce: {record['reproduce']}")
-    return "\n".join(lines)
-
-
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -193,84 +182,10 @@ def cmd_report(args) -> int:
 # ---- replay --------------------------------------------------------------------------------
 
 
-def replay_targets(path: str) -> list[str]:
-    if os.path.isfile(path):
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.exists(os.path.join(folder, "result.json")):
-            raise UsageError(f"{path}: no result.json beside the trace; replay needs the recorded run's folder")
-        return [folder]
-    return scenario_folders(path)
-
-
-REPLAYED = ("trace.jsonl", "audit.log")  # the recorded files a replay compares, in this order
-
-
-def first_difference(recorded: list[str], replayed: list[str]) -> tuple[int, str, str] | None:
-    for index in range(max(len(recorded), len(replayed))):
-        a = recorded[index] if index < len(recorded) else "(end of file)"
-        b = replayed[index] if index < len(replayed) else "(end of file)"
-        if a != b:
-            return index + 1, a, b
-    return None
-
-
 def cmd_replay(args) -> int:
-    from sim.checks import run  # noqa: PLC0415 - heavy import, only when replaying
+    from sim.tools.replay import replay  # noqa: PLC0415 - heavy import, only when replaying
 
-    if args.bot is not None:
-        try:
-            resolve_bot(args.bot)
-        except ValueError as exc:
-            raise UsageError(f"--bot: {exc}") from None
-    # every recorded run is read and checked before the first is replayed: bad input costs nothing
-    recorded_runs = []
-    for folder in replay_targets(args.path):
-        record = read_result(folder)
-        if record["mode"] == "serve":
-            raise UsageError(
-                f"{folder}: a server-mode run (clobsim run --bot-cmd) happened in wall time and cannot be "
-                f"replayed; run it again: {clip(str(record.get('reproduce', '')), 300)}"
-            )
-        if "scenario_data" not in record:
-            raise UsageError(f"{folder}/result.json: field 'scenario_data' is missing")
-        scenario = from_dict(record["scenario_data"], f"{folder}/result.json: scenario_data")
-        try:
-            resolve_bot(args.bot or record["bot"])
-        except ValueError as exc:
-            raise UsageError(f"{folder}/result.json: bot: {exc}") from None
-        recorded = {name: read_text_file(os.path.join(folder, name)).splitlines() for name in REPLAYED}
-        recorded_runs.append((record, scenario, recorded))
-    diverged = 0
-    for record, scenario, recorded_files in recorded_runs:
-        bot = args.bot or record["bot"]
-        with tempfile.TemporaryDirectory(prefix="clobsim-replay-") as tmp:
-            # a record without a protocol was written by a v1 run (or before protocols existed)
-            protocol = record.get("protocol", V1)
-            result = run(scenario, seed=record["seed"], mode=record["mode"], bot=bot, out_dir=tmp, protocol=protocol)
-            replayed = {"trace.jsonl": result.trace_jsonl().splitlines()}
-            with open(os.path.join(tmp, "audit.log"), encoding="utf-8") as handle:
-                replayed["audit.log"] = handle.read().splitlines()
-        verdict = "identical"
-        for name in REPLAYED:
-            difference = first_difference(recorded_files[name], replayed[name])
-            if difference is not None:
-                line, a, b = difference
-                verdict = f"DIVERGED at {name} line {line}"
-                print(
-                    f"{record['scenario']}: first differing event, {name} line {line}:\n"
-                    f"  recorded: {a}\n  replayed: {b}"
-                )
-                break
-        if verdict != "identical":
-            diverged += 1
-        checks = (
-            ""
-            if bot == record["bot"]
-            else f"; checks with bot {bot}: "
-            f"{'pass' if result.passed else 'FAIL ' + ', '.join(c.id for c in result.failures)}"
-        )
-        print(f"{record['scenario']}: {verdict} (seed {record['seed']}, {record['mode']} mode, bot {bot}){checks}")
-    return 1 if diverged else 0
+    return replay(args.path, bot=args.bot, log_level=args.log_level)
 
 
 # ---- explore -------------------------------------------------------------------------------
@@ -280,7 +195,7 @@ MAX_BUDGET = 7 * 86_400.0  # a week of searching; NaN and inf fail the range che
 
 
 def cmd_explore(args) -> int:
-    from sim.explore.search import explore  # noqa: PLC0415
+    from sim.explore.search import explore, reproduce_hint  # noqa: PLC0415
 
     try:
         resolve_bot(args.bot)
@@ -294,17 +209,18 @@ def cmd_explore(args) -> int:
         raise UsageError("--examples: must be a positive number")
     workers = check_workers(args.workers)
     examples = args.examples if args.examples is not None or args.budget is not None else 200
-    state = explore(
-        bot=args.bot,
-        seed=args.seed,
-        examples=examples,
-        budget=args.budget,
-        out=args.out,
-        progress=sys.stderr,
-        searches=workers,
-        workers=workers,
-        started=args.started,
-    )
+    with progress.status(f"explore [{args.bot}]: starting") as stream:
+        state = explore(
+            bot=args.bot,
+            seed=args.seed,
+            examples=examples,
+            budget=args.budget,
+            out=args.out,
+            progress=stream,
+            searches=workers,
+            workers=workers,
+            started=args.started,
+        )
     if state.path is None:
         print(
             f"no invariant violation in {state.examples} runs ({state.seconds:.1f}s, seed {args.seed}, bot {args.bot})"
@@ -317,7 +233,7 @@ def cmd_explore(args) -> int:
     print(f"found and shrunk in {state.examples} runs ({state.seconds:.1f}s); minimal scenario, {state.path}:")
     with open(state.path, encoding="utf-8") as handle:  # printed whole, as hypothesis prints its example
         print("    " + handle.read().rstrip("\n").replace("\n", "\n    "))
-    print(f"reproduce: clobsim run {state.path} --bot {args.bot}")
+    print(f"reproduce: {reproduce_hint(state.path, args.bot)}")
     return 1
 
 
@@ -342,20 +258,23 @@ def cmd_sweep(args) -> int:
         raise UsageError(
             f"--scheduler: expected a Dask scheduler address such as tcp://HOST:8786, got {args.scheduler!r}"
         )
-    scenarios = load_all(args.paths)
+    scenarios = select(load_all(args.paths), args.k)
     if os.path.isdir(args.out) and os.listdir(args.out) and not os.path.exists(os.path.join(args.out, sweep.SUMMARY)):
         raise UsageError(
             f"--out {args.out}: folder exists and is not a sweep folder (no {sweep.SUMMARY}); refusing to write into it"
         )
-    summary = sweep.sweep(
-        scenarios,
-        seeds=seeds,
-        bots=bots,
-        mode=args.mode,
-        scheduler=args.scheduler,
-        workers=workers,
-        progress=lambda text: print(text, file=sys.stderr),
-    )
+    total = len(scenarios) * len(seeds) * len(bots)
+    with progress.bar("sweep", total) as shown:
+        summary = sweep.sweep(
+            scenarios,
+            seeds=seeds,
+            bots=bots,
+            mode=args.mode,
+            scheduler=args.scheduler,
+            workers=workers,
+            progress=lambda text: print(text, file=sys.stderr),
+            done=lambda records: shown.advance(len(records)),
+        )
     if os.path.isdir(os.path.join(args.out, sweep.FAILING)):
         import shutil  # noqa: PLC0415
 
@@ -394,16 +313,14 @@ def cmd_bench(args) -> int:
 
 def cmd_list(args) -> int:
     if args.what == "bots":
-        names = bot_names()
+        entries = listing.bots()
     elif args.what == "faults":
-        names = fault_names()
+        entries = listing.faults()
     elif args.what == "invariants":
-        from sim.checks import INVARIANTS  # noqa: PLC0415
-
-        names = INVARIANTS
+        entries = listing.invariants()
     else:
-        names = [s.name for s in load_all([args.dir])]
-    print("\n".join(names))
+        entries = listing.scenarios(select(load_all([args.dir]), args.k))
+    print(listing.render(entries, names_only=args.names))
     return 0
 
 
@@ -426,6 +343,36 @@ def cmd_serve(args) -> int:
     return serve(args)
 
 
+def version() -> str:
+    """The installed distribution's version (its metadata, as pip installed it)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "(not installed: run from a source tree)"
+
+
+def add_select(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "-k",
+        dest="k",
+        default=None,
+        metavar="PATTERN",
+        help="only scenarios whose name or path matches, as pytest -k: substrings joined by and/or/not, "
+        "e.g. -k 'race and not regressions'",
+    )
+
+
+def add_log_level(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--log-level",
+        choices=list(LOG_LEVELS),
+        default="info",
+        type=str.lower,
+        help="the lowest level written to audit.log and audit.jsonl (default info; debug adds the "
+        "audit trail's 'Starting notification retrieval process' lines)",
+    )
+
+
 def add_workers(command: argparse.ArgumentParser, text: str) -> None:
     command.add_argument(
         "--workers",
@@ -444,10 +391,12 @@ def parser() -> argparse.ArgumentParser:
         description="Race-condition harness for a Polymarket "
         "position manager: scenarios on a simulated CLOB, on virtual time.",
     )
+    top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run scenario files or folders and check them")
     run.add_argument("paths", nargs="+", metavar="PATH", help="scenario files (*.yaml) or folders of them")
+    add_select(run)
     run.add_argument("--seed", type=int, default=None, help="override every scenario's seed")
     run.add_argument(
         "--mode",
@@ -473,6 +422,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail (exit 1) when a scenario's fault never fired: a scenario that tests nothing must not pass",
     )
+    run.add_argument(
+        "--junit-xml",
+        default=None,
+        metavar="FILE",
+        help="also write the results as JUnit XML (one test case per scenario) for CI",
+    )
+    add_log_level(run)
     add_workers(run, "run the scenarios on N worker processes; same files and table as a serial run")
     run.add_argument(
         "--bot-cmd",
@@ -511,6 +467,13 @@ def parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-execute a recorded run and compare it event by event")
     replay.add_argument("path", metavar="RUN_DIR_OR_TRACE")
     replay.add_argument("--bot", default=None, help="replay the same exchange history against other code")
+    replay.add_argument(
+        "--log-level",
+        choices=list(LOG_LEVELS),
+        default=None,
+        type=str.lower,
+        help="the audit level of the replayed run (default: the level the run was recorded at)",
+    )
     replay.set_defaults(func=cmd_replay)
 
     report = sub.add_parser("report", help="write report.md and report.html for a run folder")
@@ -545,6 +508,7 @@ def parser() -> argparse.ArgumentParser:
 
     sweeper = sub.add_parser("sweep", help="run seeds x scenarios x bots, on a Dask cluster or locally")
     sweeper.add_argument("paths", nargs="+", metavar="PATH", help="scenario files (*.yaml) or folders of them")
+    add_select(sweeper)
     seeds = sweeper.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=int, default=None, metavar="N", help="seeds 1..N (default 10)")
     seeds.add_argument("--seed-range", default=None, metavar="A:B", help="seeds A..B, inclusive")
@@ -585,9 +549,11 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(func=cmd_bench)
 
-    lister = sub.add_parser("list", help="print names, one per line")
+    lister = sub.add_parser("list", help="print the names, each with a one-line description")
     lister.add_argument("what", choices=["bots", "faults", "invariants", "scenarios"])
+    lister.add_argument("--names", action="store_true", help="the names alone, one per line (for scripts)")
     lister.add_argument("--dir", default="scenarios", help="where `list scenarios` looks (default scenarios)")
+    add_select(lister)
     lister.set_defaults(func=cmd_list)
     return top
 

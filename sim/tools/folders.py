@@ -12,6 +12,7 @@ must hold a result.json.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -26,6 +27,10 @@ from sim.tools.errors import UsageError
 RUN_MARKER = "run.json"
 MAX_RUN_FILE = 256 * 1024 * 1024  # a trace of a day-long window is tens of MB
 SCENARIO_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")  # the scenario files' `name` rule
+# --log-level: the lowest level a run writes to audit.log and audit.jsonl (debug adds the audit
+# trail's "Starting notification retrieval process" lines); result.json names it when not info
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+LEVEL_NAMES = {level: name for name, level in LOG_LEVELS.items()}
 
 _STRING = {"type": "string", "maxLength": 100_000}
 _COUNT = {"type": "integer", "minimum": 0}
@@ -74,6 +79,7 @@ RESULT_SCHEMA: dict[str, Any] = {
             },
         },
         "reproduce": _STRING,
+        "log_level": {"enum": list(LOG_LEVELS)},
         "scenario_data": {"type": "object"},
     },
 }

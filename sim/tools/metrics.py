@@ -45,6 +45,7 @@ from sim.tools.folders import (
     read_text_file,
     scenario_folders,
 )
+from sim.tools.results import failed_checks, lead_check
 from sim.trace import HarnessAction, TraceType, fault_records, responses_with_requests
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
@@ -549,10 +550,10 @@ def parting(scenario: Scenario) -> float | None:
 
 def why_failed(scenario: Scenario) -> Failure | None:
     """The failing invariant (else expectation) that leads the scenario's verdict, and when."""
-    failed = [c for c in scenario.record["checks"] if not c["passed"]]
+    failed = failed_checks(scenario.record)
     if not failed:
         return None
-    lead = next((c for c in failed if c.get("kind") == "invariant"), failed[0])
+    lead = lead_check(scenario.record)
     evidence = list(lead.get("evidence") or [])
     key = evidence[0] if evidence else str(lead.get("message") or "")
     if lead["id"] in _JUDGED_AT_END:
@@ -573,6 +574,35 @@ def first_failing_moment(scenario: Scenario) -> float | None:
             if found is not None and 0 <= found <= scenario.horizon:
                 times.append(found)
     return min(times) if times else None
+
+
+_LAST_MATCHED = re.compile(r"^last line matched before it \(pattern #\d+\): (.*)$")  # sim.checks.expectations
+
+
+def anomaly(scenario: Scenario) -> tuple[float, str] | None:
+    """Where to look first, for the zoomed timeline: (t, what happened there).
+
+    The first failing moment when a check names one; else, for a scale-in left without a terminal
+    line (lifecycle-complete), the last audit line about it, after which its story stalls; else,
+    for audit lines out of order, the last expected line seen before the one that never came."""
+    moment = first_failing_moment(scenario)
+    failure = why_failed(scenario)
+    if moment is not None:
+        return moment, f"{failure.check if failure else 'a check'} broke"
+    for check in scenario.record["checks"]:
+        if check["passed"]:
+            continue
+        evidence = list(check.get("evidence") or [])
+        if check["id"] == lifecycle_complete.ID:
+            found = _stamp_seconds(scenario, " ".join(evidence))
+            if found is not None and 0 <= found <= scenario.horizon:
+                return found, f"{check['id']}: the order's last audit line"
+        if check["id"] == "expect.audit_in_order" and evidence:
+            matched = _LAST_MATCHED.match(evidence[0])
+            seen = [e["t"] for e in scenario.audit if matched and e.get("line") == matched.group(1)]
+            if seen:
+                return seen[0], f"{check['id']}: the last expected line seen"
+    return None
 
 
 # ---- summaries -------------------------------------------------------------------------------

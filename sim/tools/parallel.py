@@ -8,6 +8,10 @@ same finding.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 from sim.runner.pool import map_ordered
 
 # ---- clobsim run ------------------------------------------------------------------------------
@@ -16,16 +20,27 @@ from sim.runner.pool import map_ordered
 def _execute(job: tuple) -> dict:
     from sim.tools.runs import execute  # noqa: PLC0415 - the CLI's own per-scenario step
 
-    scenario, seed, mode, bot, out, protocol = job
-    return execute(scenario, seed=seed, mode=mode, bot=bot, out=out, protocol=protocol)[1]
+    scenario, seed, mode, bot, out, protocol, log_level = job
+    return execute(scenario, seed=seed, mode=mode, bot=bot, out=out, protocol=protocol, log_level=log_level)[1]
 
 
 def run_records(
-    scenarios: list, *, seed: int | None, mode: str, bot: str, out: str, workers: int = 1, protocol: str | None = None
+    scenarios: list,
+    *,
+    seed: int | None,
+    mode: str,
+    bot: str,
+    out: str,
+    workers: int = 1,
+    protocol: str | None = None,
+    log_level: int = logging.INFO,
+    done: Callable[[Any], None] | None = None,
 ) -> list[dict]:
     """Run each scenario into out/<name>/ (sim.tools.runs.execute) and return the result records, in
-    scenario order. Each run writes only its own folder, so workers never share a file."""
-    return map_ordered(_execute, [(s, seed, mode, bot, out, protocol) for s in scenarios], workers)
+    scenario order. Each run writes only its own folder, so workers never share a file. done(record)
+    is called as each scenario finishes (the progress display)."""
+    jobs = [(s, seed, mode, bot, out, protocol, log_level) for s in scenarios]
+    return map_ordered(_execute, jobs, workers, done)
 
 
 # ---- the benchmark ----------------------------------------------------------------------------

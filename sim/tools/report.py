@@ -39,6 +39,7 @@ from sim.tools.metrics import (
     why_failed,
 )
 from sim.tools.timeline import render_png
+from sim.tools.zoom import render_zoom_png, zoom_window
 from sim.trace import fires_per_fault
 
 # the audit trail's own mark for a failure (core/audit.py), so the report reads like the log
@@ -46,6 +47,7 @@ FAILED_MARK = "\u274c"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 TIMELINE = "timeline.png"
+TIMELINE_ZOOM = "timeline-zoom.png"  # a failing scenario's first failing moment +- a few seconds
 
 
 # ---- the document model: blocks rendered to Markdown and HTML -----------------------------
@@ -605,6 +607,20 @@ def _detail_section(scenario: Scenario, pictures: dict[str, bytes]) -> list:
                 "lllllrllll",
             )
         )
+    window = zoom_window(scenario)
+    zoom = render_zoom_png(scenario)
+    if window is not None and zoom is not None:
+        start, moment, end, what = window
+        blocks.append(
+            Para(
+                f"**Zoomed on the anomaly** ({what} at t+{moment:.3f}s; t+{start:.1f}s to t+{end:.1f}s): the "
+                "orders and their fills, the bot's requests with what each answer said, the faults that fired, "
+                "and the position at the venue against the position in the ledger"
+            )
+        )
+        path = f"{scenario.name}/{TIMELINE_ZOOM}"
+        pictures[path] = zoom
+        blocks.append(Image(path, f"zoomed timeline of {scenario.name}", zoom))
     png = render_png(scenario)
     path = f"{scenario.name}/{TIMELINE}"
     pictures[path] = png

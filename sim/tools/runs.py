@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -16,10 +17,11 @@ import tempfile
 from sim.checks import run
 from sim.checks.facts import bot_orders
 from sim.exchange.protocol import V1
+from sim.explore.search import reproduce_out
 from sim.runner.harness import RunResult
 from sim.runner.scenario import Scenario, ScenarioError, discover, load
 from sim.tools.errors import UsageError
-from sim.tools.folders import RUN_MARKER
+from sim.tools.folders import LEVEL_NAMES, RUN_MARKER
 from sim.trace import fault_records, fires_per_fault
 
 DEFAULT_OUT = os.path.join("reports", "latest")
@@ -86,17 +88,22 @@ class RunFolder:
         shutil.rmtree(self.partial, ignore_errors=True)
 
 
-def reproduce_command(scenario: Scenario, seed: int, mode: str, bot: str, protocol: str | None = None) -> str:
-    """The command that re-runs one scenario as it ran. It names --protocol exactly when the run's
-    protocol is not the one the scenario file gives by itself (its market.protocol, v2 when
-    absent): a library scenario run under `--protocol v1` reproduces only with `--protocol v1`."""
+def reproduce_command(
+    scenario: Scenario, seed: int, mode: str, bot: str, protocol: str | None = None, log_level: int = logging.INFO
+) -> str:
+    """The command that re-runs one scenario as it ran, into its own run folder (never over the
+    one it came from). It names --protocol exactly when the run's protocol is not the one the
+    scenario file gives by itself (its market.protocol, v2 when absent): a library scenario run
+    under `--protocol v1` reproduces only with `--protocol v1`; --log-level when not info."""
     command = f"clobsim run {scenario.source} --seed {seed} --mode {mode} --bot {bot}"
     if protocol is not None and protocol != scenario.protocol:
         command += f" --protocol {protocol}"
-    return command
+    if log_level != logging.INFO:
+        command += f" --log-level {LEVEL_NAMES[log_level]}"
+    return command + f" --out {reproduce_out(scenario.name)}"
 
 
-def result_record(result: RunResult) -> dict:
+def result_record(result: RunResult, log_level: int = logging.INFO) -> dict:
     scenario = result.scenario
     fired = fault_records(result.trace)
     fires = fires_per_fault([f.to_dict() for f in scenario.faults], fired)
@@ -121,16 +128,18 @@ def result_record(result: RunResult) -> dict:
         "bots_started": result.bots_started,
         "audit_lines": len(result.events),
         "checks": [c.to_dict() for c in result.checks],
-        "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot, result.protocol),
+        "reproduce": reproduce_command(scenario, result.seed, result.mode, result.bot, result.protocol, log_level),
         "scenario_data": scenario.raw,
     }
     if result.protocol != V1:  # a v1 record keeps the fields records had before protocols existed
         record["protocol"] = result.protocol
+    if log_level != logging.INFO:  # replay writes audit.log at the level it was recorded at
+        record["log_level"] = LEVEL_NAMES[log_level]
     return record
 
 
-def write_run(result, folder: str) -> dict:
-    record = result_record(result)
+def write_run(result, folder: str, log_level: int = logging.INFO) -> dict:
+    record = result_record(result, log_level)
     with open(os.path.join(folder, "trace.jsonl"), "w", encoding="utf-8") as handle:
         handle.write(result.trace_jsonl())
     with open(os.path.join(folder, "result.json"), "w", encoding="utf-8") as handle:
@@ -139,8 +148,17 @@ def write_run(result, folder: str) -> dict:
     return record
 
 
-def execute(scenario: Scenario, *, seed: int | None, mode: str, bot: str, out: str, protocol: str | None = None):
+def execute(
+    scenario: Scenario,
+    *,
+    seed: int | None,
+    mode: str,
+    bot: str,
+    out: str,
+    protocol: str | None = None,
+    log_level: int = logging.INFO,
+):
     folder = os.path.join(out, scenario.name)
     os.makedirs(folder, exist_ok=True)
-    result = run(scenario, seed=seed, mode=mode, bot=bot, out_dir=folder, protocol=protocol)
-    return result, write_run(result, folder)
+    result = run(scenario, seed=seed, mode=mode, bot=bot, out_dir=folder, protocol=protocol, log_level=log_level)
+    return result, write_run(result, folder, log_level)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from sim.explore.search import reproduce_hint
 from sim.runner.pool import map_ordered
 from sim.runner.scenario import Scenario
 from sim.tools.errors import UsageError
@@ -112,7 +113,12 @@ def chunked(items: list, chunks: int) -> list[list]:
     return [c for c in out if c]
 
 
-def on_dask(every: list[Case], scheduler: str | object, progress: Callable[[str], None] | None = None) -> list[dict]:
+def on_dask(
+    every: list[Case],
+    scheduler: str | object,
+    progress: Callable[[str], None] | None = None,
+    done: Callable[[list[dict]], None] | None = None,
+) -> list[dict]:
     """The cases on a Dask distributed cluster (an address, or a distributed.Client); in order."""
     from distributed import Client  # noqa: PLC0415 - only sweeps on a cluster need it
 
@@ -132,6 +138,11 @@ def on_dask(every: list[Case], scheduler: str | object, progress: Callable[[str]
             progress(f"sweep: {len(every)} cases in {len(chunks)} chunks on {workers} Dask worker(s) at {scheduler}")
         # pure=False: each chunk is submitted once; Dask's content hashing would only cost time
         futures = client.map(run_chunk, chunks, pure=False)
+        if done is not None:
+            from distributed import as_completed  # noqa: PLC0415
+
+            for future in as_completed(futures):
+                done(future.result())
         return [record for chunk in client.gather(futures) for record in chunk]
     finally:
         if own:
@@ -147,17 +158,19 @@ def sweep(
     scheduler: str | object | None = None,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    done: Callable[[list[dict]], None] | None = None,
 ) -> dict:
-    """Run every case (on the cluster when `scheduler` is given) and return the summary."""
+    """Run every case (on the cluster when `scheduler` is given) and return the summary.
+    done(records) is called as each chunk of cases finishes (the progress display)."""
     every = cases(scenarios, seeds, bots, mode)
     if scheduler is not None:
         where = f"dask {scheduler}" if isinstance(scheduler, str) else "dask"
-        records = on_dask(every, scheduler, progress)
+        records = on_dask(every, scheduler, progress, done)
     else:
         chunks = chunked(every, CHUNKS_PER_WORKER * workers) if workers > 1 else [every]
         if progress:
             progress(f"sweep: {len(every)} cases on {workers} local process(es)")
-        records = [r for chunk in map_ordered(run_chunk, chunks, workers) for r in chunk]
+        records = [r for chunk in map_ordered(run_chunk, chunks, workers, done) for r in chunk]
         where = f"local, {workers} process(es)"
     failed = [r for r in records if r["verdict"] == "fail"]
     by_bot: dict[str, dict[str, int]] = {}
@@ -220,7 +233,7 @@ def _write_failing(record: dict, raw: dict, folder: str) -> str:
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{name}.yaml")
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(f"# reproduce: clobsim run {path} --bot {record['bot']} --mode {record['mode']}\n")
+        handle.write(f"# reproduce: {reproduce_hint(path, record['bot'])} --mode {record['mode']}\n")
         yaml.safe_dump(data, handle, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
     return path
 
