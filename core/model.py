@@ -254,6 +254,7 @@ class CancelAck:
 class NotificationKind(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     CANCEL = "cancel"  # venue type 1
     FILL = "fill"  # venue type 2
+    FILL_FAILED = "fill_failed"  # venue type 8 (CLOB V2): a fill of ours failed to settle
     RESOLVED = "resolved"  # venue type 4
     OTHER = "other"
 

@@ -491,7 +491,12 @@ class Gateway:
             "mts": _number(market.tick_size),
             "mos": _number(market.min_size),
             "nr": market.neg_risk,
-            "fd": {"r": market.fee_rate_bps / 10_000, "e": 0},
+            # fee details: V2's operator fee (rate, exponent); a fee-free market answers zeros
+            "fd": (
+                {"r": float(market.taker_fee_rate), "e": market.fee_exponent}
+                if market.taker_fee_rate
+                else {"r": market.fee_rate_bps / 10_000, "e": 0}
+            ),
         }
 
     def _market_by_token(self, call: Call) -> dict:

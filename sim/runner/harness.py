@@ -160,7 +160,7 @@ class _Run:
         self.events: list[AuditEvent] = []
         # the clock the venue reads thousands of times a run: Environment.now's getter, bound
         # (read statically: mypy types a property read on the class as its getter's signature)
-        self.venue = Venue(inspect.getattr_static(type(self.env), "now").fget.__get__(self.env))
+        self.venue = Venue(inspect.getattr_static(type(self.env), "now").fget.__get__(self.env), protocol=self.protocol)
         self.venue.listeners.append(self._trace_venue)
         market_spec = scenario.market
         self.market = self.venue.open_updown_market(
@@ -169,6 +169,8 @@ class _Run:
             tick_size=scenario.tick_size,
             min_size=str(scenario.min_size),
             window_seconds=scenario.window_length,
+            taker_fee_rate=scenario.fee_rate,
+            fee_exponent=scenario.fee_exponent,
         )
         self.address = Signer(BOT_KEY, CHAIN_ID).address()
         self.venue.open_account(

@@ -28,7 +28,8 @@ from typing import Any
 import jsonschema
 
 from core.config import ConfigError, StrategyConfig
-from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS
+from sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES
+from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS, V1
 from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
 from sim.faults.kind import MAX_COUNT, MAX_ID, MAX_SECONDS, MAX_SIZE
@@ -39,6 +40,8 @@ from sim.runner.inputs import InputError, clip, field_path, load_yaml, problems,
 DEFAULT_WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC, a 15-minute boundary
 DEFAULT_WINDOW_LENGTH = 900
 DEFAULT_TICK_SIZE = "0.01"
+DEFAULT_FEE_RATE = 0  # fee-free unless the scenario sets the market's rate (see fee_rate)
+MAX_FEE_RATE = 0.25
 DEFAULT_MIN_SIZE = 5  # shares: the venue's minimum order size
 DEFAULT_RESOLUTION_DELAY = 30  # seconds from the window's end to the market's resolution
 MAX_SEED = 2**63 - 1
@@ -133,7 +136,11 @@ def schema() -> dict:
                     "protocol": {"enum": list(PROTOCOLS)},
                     "window_start": {"type": "integer", "minimum": 0, "maximum": MAX_WINDOW_START},
                     "window_length": {"type": "integer", "minimum": 60, "maximum": MAX_WINDOW_LENGTH},
-                    "tick_size": {"enum": ["0.1", "0.01", "0.001", "0.0001"]},
+                    # 0.005 and 0.0025 are CLOB V2's (refused under protocol v1: check_protocol)
+                    "tick_size": {"enum": [fmt_tick(t) for t in V2_TICK_SIZES]},
+                    # V2's operator fee on takers (0.07: Polymarket's crypto markets); v1 ignores it
+                    "fee_rate": {"type": "number", "minimum": 0, "maximum": MAX_FEE_RATE},
+                    "fee_exponent": {"type": "integer", "minimum": 0, "maximum": 4},
                     "min_size": _POSITIVE,
                     "resolution": {"enum": ["auto", "UP", "DOWN"]},
                     "resolution_delay": _T,
@@ -322,6 +329,15 @@ class Scenario:
         return str(self.market.get("tick_size", DEFAULT_TICK_SIZE))
 
     @property
+    def fee_rate(self) -> Decimal:
+        """The V2 operator's taker fee rate (e.g. 0.07), charged only under protocol v2."""
+        return Decimal(str(self.market.get("fee_rate", DEFAULT_FEE_RATE)))
+
+    @property
+    def fee_exponent(self) -> int:
+        return int(self.market.get("fee_exponent", 1))
+
+    @property
     def min_size(self) -> Decimal:
         return Decimal(str(self.market.get("min_size", DEFAULT_MIN_SIZE)))
 
@@ -454,7 +470,25 @@ def _build(data: dict, file: str) -> Scenario:
     )
 
 
+def fmt_tick(tick: Decimal) -> str:
+    return format(tick, "f")
+
+
+def check_protocol(s: Scenario, protocol: str, file: str) -> None:
+    """What a scenario may ask of the protocol it runs under (its own, or `run --protocol`'s)."""
+    if protocol == V1 and Decimal(s.tick_size) not in TICK_SIZES:
+        allowed = ", ".join(fmt_tick(t) for t in TICK_SIZES)
+        raise ScenarioError(
+            file,
+            "market.tick_size",
+            f"{s.tick_size} is a CLOB V2 tick size; under protocol v1 it must be one of {allowed}",
+        )
+
+
 def _semantic_checks(s: Scenario, file: str) -> None:
+    check_protocol(s, s.protocol, file)
+    if (s.fee_rate * 10_000) % 1:
+        raise ScenarioError(file, "market.fee_rate", f"{s.fee_rate} is finer than a basis point (0.0001)")
     end = s.window_length
     ids = [t.id for t in s.trades]
     sides: dict[str, int] = {}

@@ -32,7 +32,7 @@ from sim.bots import resolve as resolve_bot
 from sim.exchange.protocol import PROTOCOLS, V1
 from sim.faults import names as fault_names
 from sim.runner.inputs import clip
-from sim.runner.scenario import MAX_SEED, ScenarioError, from_dict
+from sim.runner.scenario import MAX_SEED, ScenarioError, check_protocol, from_dict
 from sim.tools import STARTED
 from sim.tools.errors import UsageError
 from sim.tools.folders import read_result, read_text_file, scenario_folders
@@ -48,6 +48,9 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
         raise UsageError(f"--seed: must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
     scenarios = load_all(args.paths)
+    if args.protocol:  # the override must suit every scenario (a V2 tick size under v1 is bad input)
+        for scenario in scenarios:
+            check_protocol(scenario, args.protocol, scenario.source)
     folder = RunFolder(args.out)
     try:
         records = _run_into(folder.partial, scenarios, args, workers)
