@@ -211,7 +211,9 @@ class _Run:
         self.gateway = Gateway(self.venue, self.network, protocol=self.protocol)
         self.network.gateway = self.gateway
         self.config = StrategyConfig().with_overrides(
-            {"clob_client": DEFAULT_CLIENT[self.protocol], **scenario.bot}  # the scenario's choice wins
+            # the bot prices on the market's tick (a V2 market may quote in 0.005 or 0.0025);
+            # the scenario's choice wins
+            {"clob_client": DEFAULT_CLIENT[self.protocol], "tick_size": scenario.tick_size, **scenario.bot}
         )
         self.ledger_path = os.path.join(workdir, "ledger.sqlite")
         self.logger = run_logger(files=False)

@@ -40,6 +40,7 @@ from sim.runner.inputs import InputError, clip, field_path, load_yaml, problems,
 DEFAULT_WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC, a 15-minute boundary
 DEFAULT_WINDOW_LENGTH = 900
 DEFAULT_TICK_SIZE = "0.01"
+PROTOCOLS_KEY = "protocols"  # expect.protocols.<v1|v2>: what differs under one protocol
 DEFAULT_FEE_RATE = 0  # fee-free unless the scenario sets the market's rate (see fee_rate)
 MAX_FEE_RATE = 0.25
 DEFAULT_MIN_SIZE = 5  # shares: the venue's minimum order size
@@ -113,6 +114,53 @@ BOT_BOUNDS = {
     "exit_backoff": _number(0.1, 3600),
     "exit_backoff_max": _number(0.1, 3600),
 }
+
+
+def _expect_schema() -> dict:
+    """The `expect` section: what the run must show, whichever protocol it spoke, and per protocol
+    (`protocols.v1`, `protocols.v2`) the keys that differ under it."""
+    expect: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "audit_in_order": _PATTERNS,
+            "audit_absent": _PATTERNS,
+            "counts": {
+                "type": "object",
+                "maxProperties": MAX_LIST,
+                "propertyNames": {"maxLength": MAX_TEXT},
+                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+            },
+            "outcomes": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "open_orders": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+                    "trades": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "position": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
+                                "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
+                                "pnl": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
+                                "scale_ins": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+                                "winner": {"enum": ["WIN", "LOSS"]},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    }
+    per_protocol = {"type": "object", "additionalProperties": False, "properties": dict(expect["properties"])}
+    expect["properties"]["protocols"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": dict.fromkeys(PROTOCOLS, per_protocol),
+    }
+    return expect
 
 
 def schema() -> dict:
@@ -220,41 +268,7 @@ def schema() -> dict:
                 "maxItems": MAX_LIST,
                 "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": fault_kinds}}},
             },
-            "expect": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "audit_in_order": _PATTERNS,
-                    "audit_absent": _PATTERNS,
-                    "counts": {
-                        "type": "object",
-                        "maxProperties": MAX_LIST,
-                        "propertyNames": {"maxLength": MAX_TEXT},
-                        "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-                    },
-                    "outcomes": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "open_orders": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-                            "trades": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "position": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
-                                        "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
-                                        "pnl": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
-                                        "scale_ins": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-                                        "winner": {"enum": ["WIN", "LOSS"]},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
+            "expect": _expect_schema(),
         },
         "$defs": {"faults": {k: CATALOGUE[k].schema() for k in fault_kinds}},
     }
@@ -345,6 +359,12 @@ class Scenario:
     def resolution_delay(self) -> float:
         return float(self.market.get("resolution_delay", DEFAULT_RESOLUTION_DELAY))
 
+    def expectations(self, protocol: str) -> dict[str, Any]:
+        """The run's expectations under `protocol`: `expect` with the keys its
+        `protocols.<protocol>` section gives in place of the shared ones."""
+        shared = {k: v for k, v in self.expect.items() if k != PROTOCOLS_KEY}
+        return shared | self.expect.get(PROTOCOLS_KEY, {}).get(protocol, {})
+
     @property
     def config(self) -> StrategyConfig:
         """The bot's strategy config: the defaults with the scenario's `bot` overrides."""
@@ -425,12 +445,13 @@ def load(path: str) -> Scenario:
 
 
 OUTCOME_TRADES = "expect.outcomes.trades"  # keyed by trade id: `7:` and `'7':` are both fine
+OUTCOME_TRADES_PATHS = (OUTCOME_TRADES, *(f"expect.{PROTOCOLS_KEY}.{p}.outcomes.trades" for p in PROTOCOLS))
 
 
 def from_dict(data: Any, file: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(file, "", f"must be a mapping of scenario fields, got {type(data).__name__}")
-    for where, problem in problems(data, int_keys_at=(OUTCOME_TRADES,)):
+    for where, problem in problems(data, int_keys_at=OUTCOME_TRADES_PATHS):
         raise ScenarioError(file, where, problem)
     full = schema()
     _check(data, {k: v for k, v in full.items() if k != "$defs"}, file, [])
@@ -532,17 +553,22 @@ def _semantic_checks(s: Scenario, file: str) -> None:
         value = getattr(config, key)
         if key in BOT_BOUNDS and isinstance(value, (int, float, Decimal)):
             _check(float(value), BOT_BOUNDS[key], file, ["bot", key])
-    expect = s.expect
+    _check_expect(s.expect, ids, file, "expect")
+    for protocol, section in sorted(s.expect.get(PROTOCOLS_KEY, {}).items()):
+        _check_expect(section, ids, file, f"expect.{PROTOCOLS_KEY}.{protocol}")
+
+
+def _check_expect(expect: dict, ids: list[int], file: str, where: str) -> None:
     for key in ("audit_in_order", "audit_absent"):
         for i, pattern in enumerate(expect.get(key, [])):
-            _compile(pattern, file, f"expect.{key}[{i}]")
+            _compile(pattern, file, f"{where}.{key}[{i}]")
     for pattern in expect.get("counts", {}):
-        _compile(pattern, file, f"expect.counts[{json.dumps(pattern, ensure_ascii=False)}]")
+        _compile(pattern, file, f"{where}.counts[{json.dumps(pattern, ensure_ascii=False)}]")
     for trade_id in expect.get("outcomes", {}).get("trades", {}):
         if not re.fullmatch(r"[0-9]{1,19}", str(trade_id)) or int(trade_id) not in ids:
             raise ScenarioError(
                 file,
-                f"{OUTCOME_TRADES}.{shorten(trade_id)}",
+                f"{where}.outcomes.trades.{shorten(trade_id)}",
                 f"names trade {shorten(trade_id)}, but the scenario opens trades {ids}",
             )
 
