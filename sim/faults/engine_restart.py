@@ -20,6 +20,14 @@ RETRY_AFTER = "Retry-After"
 ENGINE_RESTARTING = "matching engine is restarting"
 
 
+def post_only_answer(protocol: str) -> Answer:
+    """The 503 a placement that is not post-only gets while the engine is in post-only mode."""
+    body = {"error": POST_ONLY_MODE}
+    if protocol == V2:
+        body["code"] = POST_ONLY_CODE
+    return Answer(503, body, ((RETRY_AFTER, "30"),))
+
+
 class EngineRestart(FaultKind):
     def refuse(self, net: Net, armed: Armory, call: Call) -> Answer | None:
         for one in armed:
@@ -40,10 +48,7 @@ class EngineRestart(FaultKind):
                 net.trace(
                     TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq, phase="post-only"
                 )
-                body = {"error": POST_ONLY_MODE}
-                if net.venue.protocol == V2:
-                    body["code"] = POST_ONLY_CODE
-                return Answer(503, body, ((RETRY_AFTER, "30"),))
+                return post_only_answer(net.venue.protocol)
         return None
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

@@ -208,7 +208,7 @@ class _Run:
             trace=self._trace,
             doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after),
         )
-        self.gateway = Gateway(self.venue, self.network, protocol=self.protocol)
+        self.gateway = Gateway(self.venue, self.network)  # speaks the venue's protocol
         self.network.gateway = self.gateway
         self.config = StrategyConfig().with_overrides(
             # the bot prices on the market's tick (a V2 market may quote in 0.005 or 0.0025);
