@@ -162,9 +162,7 @@ def _bought_then_failed(world: World, client: ClobClient) -> tuple[str, str]:
     MATCHED -> MATCHED_NOT_BROADCASTED -> FAILED. Returns (buy id, exit id)."""
     world.venue.set_crowd_depth(world.up, SELL, "0.5", "10")
     buy = client.create_and_post_order(OrderArgsV2(token_id=world.up, price=0.5, size=10, side="BUY"))["orderID"]
-    exit_id = client.create_and_post_order(OrderArgsV2(token_id=world.up, price=0.99, size=10, side="SELL"))[
-        "orderID"
-    ]
+    exit_id = client.create_and_post_order(OrderArgsV2(token_id=world.up, price=0.99, size=10, side="SELL"))["orderID"]
     (trade_id,) = world.venue.trades
     world.venue.advance_trade(trade_id, MATCHED_NOT_BROADCASTED)
     assert client.get_trades(TradeParams(asset_id=world.up))[0]["status"] == "MATCHED_NOT_BROADCASTED"
@@ -210,9 +208,7 @@ def test_under_v1_the_uncovered_exit_is_plain_canceled_and_nothing_says_fill_fai
     client = world.v1_client()
     world.venue.set_crowd_depth(world.up, SELL, "0.5", "10")
     client.create_and_post_order(OrderArgsV1(token_id=world.up, price=0.5, size=10, side="BUY"))
-    exit_id = client.create_and_post_order(OrderArgsV1(token_id=world.up, price=0.99, size=10, side="SELL"))[
-        "orderID"
-    ]
+    exit_id = client.create_and_post_order(OrderArgsV1(token_id=world.up, price=0.99, size=10, side="SELL"))["orderID"]
     (trade_id,) = world.venue.trades
     world.venue.advance_trade(trade_id, "RETRYING")
     world.venue.advance_trade(trade_id, FAILED)
@@ -251,9 +247,7 @@ def test_a_delayed_order_whose_time_ran_out_ends_order_timed_out_under_v2(wired,
     if protocol == "v2":
         answer = world.client().create_and_post_order(OrderArgsV2(token_id=world.up, price=0.5, size=10, side="BUY"))
     else:
-        answer = world.v1_client().create_and_post_order(
-            OrderArgsV1(token_id=world.up, price=0.5, size=10, side="BUY")
-        )
+        answer = world.v1_client().create_and_post_order(OrderArgsV1(token_id=world.up, price=0.5, size=10, side="BUY"))
     assert answer["status"] == "delayed"
     world.venue.fail_delayed(answer["orderID"], timed_out=timed_out)
     assert world.venue.orders[answer["orderID"]].status == status
@@ -306,7 +300,12 @@ def test_polymarket_client_sees_the_post_only_mode_code_and_retry_after_the_v2_v
     with pytest.raises(RequestRejectedError) as caught:
         client.place_limit_order(token_id=world.up, price="0.45", size="10", side="BUY")
     error = caught.value
-    assert (error.status, error.code, error.retry_after, error.restriction) == (503, "post_only_mode", 30.0, "post_only")
+    assert (error.status, error.code, error.retry_after, error.restriction) == (
+        503,
+        "post_only_mode",
+        30.0,
+        "post_only",
+    )
 
 
 def test_polymarket_client_sees_the_rate_limit_headers_of_a_v2_429(sdk):
