@@ -13,8 +13,10 @@ from decimal import ROUND_DOWN, Decimal
 
 from sim.exchange.book import ZERO
 
+# The collateral: USDC.e under V1, pUSD (USDC-backed, 1:1) under V2. The API names it by its
+# asset type, COLLATERAL, under both; clobsim's figures "in USDC" are pUSD under v2.
 COLLATERAL = "COLLATERAL"
-BASE_UNITS = Decimal(10) ** 6  # USDC and conditional tokens both have 6 decimals
+BASE_UNITS = Decimal(10) ** 6  # the collateral and conditional tokens all have 6 decimals
 ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
 
 # Order statuses (objects) and answer statuses (POST /order)
