@@ -28,6 +28,10 @@ Decisions where clob-reference.md and venue-shapes.md are silent:
 - Resolution pays each winning share 1 USDC and zeroes both token balances (auto-redeem).
 - Self-trades are allowed (Polymarket does not prevent them).
 - Each token has its own book; BUY Up / SELL Down equivalence (mint/merge) is not modelled.
+- Under protocol v2 (docs/venue-shapes.md, "CLOB V2") the taker of a trade pays the market's
+  operator fee in what it receives, the operator ends orders with V2's statuses
+  (CANCELED_NOT_ENOUGH_BALANCE, EXPIRED_ORDER, ORDER_TIMED_OUT), and a FAILED trade raises
+  notification type 8. Under v1 none of it: the venue is the one recorded runs were made with.
 """
 
 from __future__ import annotations
