@@ -76,7 +76,9 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
             OrderState.FILLED,
             OrderState.REJECTED,
             OrderState.UNKNOWN,
-            OrderState.CANCELLED,  # matched-then-killed FAK/FOK remainder, or a cancel-all sweep
+            # matched-then-killed FAK/FOK remainder, a cancel-all sweep, or a `delayed` answer
+            # the engine then gave up on (UNMATCHED; V2's ORDER_TIMED_OUT)
+            OrderState.CANCELLED,
             OrderState.NOT_PLACED,  # crash between recording and posting: reconciliation finds nothing
         }
     ),
@@ -93,6 +95,9 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
         {
             OrderState.FILLED,
             OrderState.CANCEL_PENDING,
+            # by the venue too: a lapsed heartbeat, the market resolved, or one of CLOB V2's
+            # operator endings (CANCELED_NOT_ENOUGH_BALANCE when a FAILED trade took back what
+            # backed the order, EXPIRED_ORDER for a GTD), fills kept
             OrderState.CANCELLED,
         }
     ),
@@ -100,6 +105,9 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
         {
             # race edge: the fill landed before the cancel reached the book ("already matched")
             OrderState.FILLED,
+            # also the race edge where the venue ended the order first (V2: CANCELED_NOT_ENOUGH_
+            # BALANCE, EXPIRED_ORDER): our cancel is answered not_canceled, the read shows the
+            # venue's status, which is final (core.reconciliation.FINAL_STATUSES)
             OrderState.CANCELLED,
             # cancel failed transiently and the order is still resting
             OrderState.LIVE,
