@@ -76,9 +76,7 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
             OrderState.FILLED,
             OrderState.REJECTED,
             OrderState.UNKNOWN,
-            # matched-then-killed FAK/FOK remainder, a cancel-all sweep, or a `delayed` answer
-            # the engine then gave up on (UNMATCHED; V2's ORDER_TIMED_OUT)
-            OrderState.CANCELLED,
+            OrderState.CANCELLED,  # matched-then-killed FAK/FOK remainder, or a cancel-all sweep
             OrderState.NOT_PLACED,  # crash between recording and posting: reconciliation finds nothing
         }
     ),
@@ -97,7 +95,8 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
             OrderState.CANCEL_PENDING,
             # by the venue too: a lapsed heartbeat, the market resolved, or one of CLOB V2's
             # operator endings (CANCELED_NOT_ENOUGH_BALANCE when a FAILED trade took back what
-            # backed the order, EXPIRED_ORDER for a GTD), fills kept
+            # backed the order, EXPIRED_ORDER for a GTD, fills kept; ORDER_TIMED_OUT for an order
+            # answered `delayed`, held here as LIVE, whose time in the engine ran out)
             OrderState.CANCELLED,
         }
     ),
