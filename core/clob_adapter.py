@@ -103,7 +103,12 @@ BASE_UNITS = Decimal(10) ** 6  # USDC and conditional tokens both have 6 decimal
 # The client floors size*100 in binary floats, so 4.35 would be signed as 4.34 (about 1 size in
 # 20). Sending a millionth more survives that floor and still rounds down to the same cent.
 _SIZE_NUDGE = Decimal("0.000001")
-_NOTIFICATION_KINDS = {1: NotificationKind.CANCEL, 2: NotificationKind.FILL, 4: NotificationKind.RESOLVED}
+_NOTIFICATION_KINDS = {
+    1: NotificationKind.CANCEL,
+    2: NotificationKind.FILL,
+    4: NotificationKind.RESOLVED,
+    8: NotificationKind.FILL_FAILED,
+}
 _MESSAGE_LIMIT = 200
 
 

@@ -93,6 +93,10 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
         {
             OrderState.FILLED,
             OrderState.CANCEL_PENDING,
+            # by the venue too: a lapsed heartbeat, the market resolved, or one of CLOB V2's
+            # operator endings (CANCELED_NOT_ENOUGH_BALANCE when a FAILED trade took back what
+            # backed the order, EXPIRED_ORDER for a GTD, fills kept; ORDER_TIMED_OUT for an order
+            # answered `delayed`, held here as LIVE, whose time in the engine ran out)
             OrderState.CANCELLED,
         }
     ),
@@ -100,6 +104,9 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
         {
             # race edge: the fill landed before the cancel reached the book ("already matched")
             OrderState.FILLED,
+            # also the race edge where the venue ended the order first (V2: CANCELED_NOT_ENOUGH_
+            # BALANCE, EXPIRED_ORDER): our cancel is answered not_canceled, the read shows the
+            # venue's status, which is final (core.reconciliation.FINAL_STATUSES)
             OrderState.CANCELLED,
             # cancel failed transiently and the order is still resting
             OrderState.LIVE,
@@ -254,6 +261,7 @@ class CancelAck:
 class NotificationKind(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
     CANCEL = "cancel"  # venue type 1
     FILL = "fill"  # venue type 2
+    FILL_FAILED = "fill_failed"  # venue type 8 (CLOB V2): a fill of ours failed to settle
     RESOLVED = "resolved"  # venue type 4
     OTHER = "other"
 

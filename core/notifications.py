@@ -2,7 +2,8 @@
 
 Fill notifications feed the one fill path (so a duplicate, a replay after a crash, or a fill
 already seen by polling changes nothing); cancellation notifications move the order's state and
-send the bot to the trades listing for any size_matched not yet counted; market-resolved
+send the bot to the trades listing for any size_matched not yet counted, as do V2's fill-failed
+notifications (type 8: the listing shows the FAILED trade, and the fill path voids it); market-resolved
 notifications let settlement skip a poll. Notifications are dropped only after processing: a
 crash in between means they are delivered again, which idempotency makes harmless.
 """
@@ -60,10 +61,21 @@ class NotificationProcessor:
         if note.kind is NotificationKind.FILL and note.trade_id:
             fill = FillSeen(note.trade_id, note.order_id, note.size, note.price, note.status or "MATCHED")
             self.fills.apply(fill, source="notification")
+        elif note.kind is NotificationKind.FILL_FAILED:
+            self._fill_failed(note)
         elif note.kind is NotificationKind.CANCEL:
             self._cancelled(note)
         elif note.kind is NotificationKind.RESOLVED and note.market and note.winning_asset_id:
             self.monitor.resolutions[note.market] = note.winning_asset_id
+
+    def _fill_failed(self, note: Notification) -> None:
+        """V2's "order fill failed" (type 8): one of the order's trades went FAILED. The trades
+        listing says which and is read through the one fill path, which voids a counted fill
+        once (a duplicate notice, or a void polling saw first, changes nothing). The notice's
+        own payload is not trusted for the size: production's carries the order's sizes only."""
+        order = self.ctx.ledger.order(note.order_id)
+        if order is not None:
+            self.recon.sync_fills(order, source="notification")
 
     def _cancelled(self, note: Notification) -> None:
         ctx = self.ctx

@@ -53,7 +53,8 @@ class Exchange(Protocol):
     def drop_notifications(self, notification_ids: list[str]) -> None: ...
 
     def balance(self, token_id: str | None = None) -> Decimal:
-        """Collateral (USDC) when token_id is None, else the conditional-token balance, in units."""
+        """Collateral (USDC.e under V1, pUSD under V2: both 6 decimals, both asset_type COLLATERAL)
+        when token_id is None, else the conditional-token balance, in units."""
 
     def book(self, token_id: str) -> BookTop: ...
 

@@ -22,10 +22,18 @@ from .model import ZERO, OrderSnapshot, OrderState, Role, TradeSnapshot, dec
 # statuses of orders the venue accepted but never rested or matched
 NEVER_RESTED = frozenset({"UNMATCHED", "INVALID"})
 # venue statuses after which nothing more can match. CLOB V2 added three ways the operator ends an
-# order: CANCELED_NOT_ENOUGH_BALANCE, EXPIRED_ORDER (a GTD past its expiration) and ORDER_TIMED_OUT.
-# Each may come after partial fills, so they are cancellations (fills kept), not NEVER_RESTED;
-# left out, a verify loop would poll a dead order until its attempts ran out.
-V2_ENDED = frozenset({"CANCELED_NOT_ENOUGH_BALANCE", "EXPIRED_ORDER", "ORDER_TIMED_OUT"})
+# order: CANCELED_NOT_ENOUGH_BALANCE (the balance behind a resting order is gone, e.g. a FAILED
+# trade took back the shares an exit sells), EXPIRED_ORDER (a GTD past its expiration) and
+# ORDER_TIMED_OUT (an order answered `delayed` whose time in the engine ran out). Each may come
+# after partial fills, so they are cancellations (fills kept), not NEVER_RESTED; left out, a
+# verify loop would poll a dead order until its attempts ran out. polymarket-client 0.14.0's
+# user-channel vocabulary spells two of them CANCELED_EXPIRED_ORDER and CANCELED_ORDER_TIMED_OUT,
+# and adds CANCELED_MARKET_NOT_FOUND: the same endings, so the same handling.
+TIMED_OUT = frozenset({"ORDER_TIMED_OUT", "CANCELED_ORDER_TIMED_OUT"})
+V2_ENDED = (
+    frozenset({"CANCELED_NOT_ENOUGH_BALANCE", "EXPIRED_ORDER", "CANCELED_EXPIRED_ORDER", "CANCELED_MARKET_NOT_FOUND"})
+    | TIMED_OUT
+)
 FINAL_STATUSES = frozenset({"MATCHED", "CANCELED", "CANCELED_MARKET_RESOLVED", "UNMATCHED", "INVALID"}) | V2_ENDED
 
 
@@ -101,7 +109,10 @@ class Reconciler:
         status = snapshot.status
         if status in FINAL_STATUSES and status != "MATCHED":
             if ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), status):
-                if status in NEVER_RESTED:
+                # race edge DELAYED -> ORDER_TIMED_OUT: with nothing matched the order never
+                # reached the book (a failed placement, as UNMATCHED); with fills it is a
+                # cancellation, fills kept
+                if status in NEVER_RESTED or (status in TIMED_OUT and snapshot.size_matched == ZERO):
                     # answered `delayed`, then the venue gave up matching it: a failed placement
                     self.announce_terminal(
                         order.order_id,

@@ -29,7 +29,7 @@ def check_of(result, check_id: str):
 
 def test_a_sell_matched_beyond_the_shares_held_breaks_balances_non_negative_at_that_moment(monkeypatch):
     # the venue as it was before it cancelled uncovered SELLs: the ghost exit matches in full
-    monkeypatch.setattr(Venue, "_cancel_uncovered_sells", lambda self, account, token_id: None)
+    monkeypatch.setattr(Venue, "_cancel_uncovered", lambda self, account, asset: None)
     result = sim.run(scenario("ghost-exit-after-failed-cancels-uncovered-sell"))
     broken = check_of(result, "balances-non-negative")
     assert not broken.passed

@@ -405,6 +405,13 @@ def test_get_order_maps_a_cancelled_order_that_had_partly_matched(exchange, venu
     assert not snapshot.is_open
 
 
+@pytest.mark.parametrize("status", ["CANCELED_NOT_ENOUGH_BALANCE", "EXPIRED_ORDER", "ORDER_TIMED_OUT"])
+def test_get_order_maps_each_way_the_v2_operator_ends_an_order_as_no_longer_open(exchange, venue, status):
+    venue.on("GET", "/data/order/0xaaa", ok(order_object(status=status, size_matched="4.95")))
+    snapshot = exchange.get_order("0xaaa")
+    assert (snapshot.status, snapshot.size_matched, snapshot.is_open) == (status, Decimal("4.95"), False)
+
+
 def test_404_on_get_order_for_a_matched_order_is_none(exchange, venue):
     venue.on("GET", "/data/order/0xaaa", httpx.Response(404, json={"error": "order not found"}))
     assert exchange.get_order("0xaaa") is None
@@ -461,6 +468,18 @@ def test_trades_follow_the_cursor_and_map_maker_fills(exchange, venue):
         assert request.url.params["maker_address"] == ADDRESS
 
 
+def test_a_matched_not_broadcasted_trade_is_a_fill_until_it_fails(exchange, venue):
+    trades = [trade_object("t-1", status="MATCHED_NOT_BROADCASTED"), trade_object("t-2", status="FAILED")]
+    venue.on("GET", "/data/trades", ok({"data": trades, "next_cursor": "LTE="}))
+    pending, failed = exchange.trades(TOKEN_UP)
+    assert (pending.status, pending.is_void, pending.fill_of("0xmine").size) == (
+        "MATCHED_NOT_BROADCASTED",
+        False,
+        Decimal("4.95"),
+    )
+    assert (failed.status, failed.is_void) == ("FAILED", True)
+
+
 # ---- notifications, balance, book, market -----------------------------------------------------
 
 
@@ -474,7 +493,8 @@ def test_notifications_map_by_type_and_the_client_sends_its_signature_type(excha
                 {"id": "1", "type": 1, "payload": {"order_id": "0xa", "original_size": "10.5", "size_matched": "4.95"}},
                 {"id": "2", "type": 2, "payload": {**fill, "status": "matched", "timestamp": 1700000000}},
                 {"id": "3", "type": 4, "payload": {"market": MARKET, "winning_asset_id": TOKEN_DOWN}},
-                {"id": "4", "type": 8, "payload": {"order_id": "0xa"}},
+                # V2's order fill failed, in production's order shape (sizes of the order, no status)
+                {"id": "4", "type": 8, "payload": {"order_id": "0xa", "trade_id": "t-1", "matched_size": "4.95"}},
             ]
         ),
     )
@@ -482,7 +502,7 @@ def test_notifications_map_by_type_and_the_client_sends_its_signature_type(excha
     assert cancel.kind is NotificationKind.CANCEL and cancel.size == Decimal("10.5")
     assert filled.kind is NotificationKind.FILL and filled.trade_id == "t-1" and filled.status == "MATCHED"
     assert resolved.kind is NotificationKind.RESOLVED and resolved.winning_asset_id == TOKEN_DOWN
-    assert failed.kind is NotificationKind.OTHER and failed.order_id == "0xa"
+    assert failed.kind is NotificationKind.FILL_FAILED and (failed.order_id, failed.trade_id) == ("0xa", "t-1")
     assert venue.seen("GET", "/notifications")[0].url.params["signature_type"] == "0"
 
 

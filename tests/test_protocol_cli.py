@@ -75,3 +75,56 @@ def test_the_reproduce_command_names_the_protocol_exactly_when_the_scenario_file
     assert record["reproduce"] == f"clobsim run {path} --seed 3 --mode fast --bot core{suffix} --out {reproduce_out}"
     assert record.get("protocol", "v1") == recorded  # a v1 record keeps its pre-protocol fields
     assert json.loads((out / "run.json").read_text())["protocol"] == override
+
+
+def _quiet(tmp_path, market_extra: str = "", expect_extra: str = ""):
+    path = tmp_path / "quiet.yaml"
+    text = QUIET.format(name="quiet", extra=expect_extra).replace("market:\n", "market:\n" + market_extra)
+    path.write_text(text)
+    return path
+
+
+def test_a_v2_tick_size_is_accepted_under_v2_and_a_v1_scenario_naming_it_exits_2(tmp_path, capsys):
+    path = _quiet(tmp_path, '  tick_size: "0.005"\n  protocol: v1\n')
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"clobsim: error: {path}: market.tick_size: 0.005 is a CLOB V2 tick size; under protocol v1 it must be one"
+        " of 0.1, 0.01, 0.001, 0.0001\n"
+    )
+    assert from_dict(__import__("yaml").safe_load(path.read_text().replace("protocol: v1", "protocol: v2")))
+
+
+def test_protocol_v1_on_the_command_line_refuses_a_scenario_with_a_v2_tick_size(tmp_path, capsys):
+    path = _quiet(tmp_path, '  tick_size: "0.0025"\n')
+    assert main(["run", str(path), "--protocol", "v1", "--out", str(tmp_path / "out")]) == 2
+    assert "market.tick_size: 0.0025 is a CLOB V2 tick size; under protocol v1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+
+
+def test_a_fee_rate_finer_than_a_basis_point_exits_2_naming_the_field(tmp_path, capsys):
+    path = _quiet(tmp_path, "  fee_rate: 0.00005\n")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "market.fee_rate: 0.00005 is finer than a basis point (0.0001)" in capsys.readouterr().err
+
+
+def test_a_per_protocol_expectation_with_a_bad_pattern_exits_2_naming_its_path(tmp_path, capsys):
+    path = _quiet(tmp_path, expect_extra="  protocols:\n    v2:\n      audit_absent: ['(unclosed']\n")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "expect.protocols.v2.audit_absent[0]: not a valid regular expression" in capsys.readouterr().err
+
+
+def test_expectations_for_one_protocol_replace_the_shared_ones_only_under_it():
+    data = __import__("yaml").safe_load(QUIET.format(name="quiet", extra=""))
+    data["expect"]["protocols"] = {"v1": {"counts": {"SCALE-IN.*CANCELLED": 7}}}
+    s = from_dict(data)
+    assert s.expectations("v1")["counts"] == {"SCALE-IN.*CANCELLED": 7}
+    assert s.expectations("v1")["audit_in_order"] == data["expect"]["audit_in_order"]
+    assert s.expectations("v2") == {k: v for k, v in data["expect"].items() if k != "protocols"}
+    under_v1, under_v2 = run(s, protocol="v1"), run(s, protocol="v2")
+    assert under_v2.passed
+    (failed,) = [c for c in under_v1.checks if not c.passed]
+    assert (failed.id, failed.message) == (
+        "expect.counts",
+        "pattern 'SCALE-IN.*CANCELLED': expected 7 line(s), found 1",
+    )

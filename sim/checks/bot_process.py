@@ -24,7 +24,7 @@ VENUE_SIDE = (balances_non_negative, no_repair_loop, no_crash, simulator_healthy
 def bot_process_checks(result: RunResult, lines: list[str]) -> list[Check]:
     with FinalLedger(result) as ledger:  # an empty ledger: these checks do not read it
         invariants = [no_orphan_orders.check_venue(result)] + [module.check(result, ledger) for module in VENUE_SIDE]
-    expect = result.scenario.expect
+    expect = result.scenario.expectations(result.protocol)
     return invariants + check_lines(expect, lines) + open_orders(result, expect.get("outcomes", {}))
 
 

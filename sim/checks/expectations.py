@@ -1,7 +1,8 @@
 """A scenario's own expectations (its `expect` section), checked against the run.
 
 Audit patterns are Python regular expressions matched (re.search) against the INFO-and-above
-lines of the run, i.e. exactly the lines of audit.log without the time and level prefix.
+lines of the run, i.e. exactly the lines of audit.log without the time and level prefix. A key
+of `expect.protocols.<protocol>` replaces the shared one for a run under that protocol.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ def info_lines(result: RunResult) -> list[str]:
 
 
 def check_expectations(result: RunResult) -> list[Check]:
-    checks = check_lines(result.scenario.expect, info_lines(result))
-    outcomes = result.scenario.expect.get("outcomes", {})
+    expect = result.scenario.expectations(result.protocol)
+    checks = check_lines(expect, info_lines(result))
+    outcomes = expect.get("outcomes", {})
     if outcomes:
         checks.extend(_outcomes(result, outcomes))
     return checks

@@ -132,9 +132,10 @@ def _owner(call: Call) -> str:
 
 
 class Gateway:
-    def __init__(self, venue: Venue, hooks: Hooks | None = None, *, page_size: int = 100, protocol: str = V1):
+    def __init__(self, venue: Venue, hooks: Hooks | None = None, *, page_size: int = 100, protocol: str | None = None):
         self.venue = venue
-        self.protocol = protocol
+        # the venue's protocol unless told otherwise (a test may put a v2 surface on a v1 venue)
+        self.protocol = protocol or venue.protocol
         self.hooks = hooks or Hooks()
         self.page_size = page_size
         self.internal_errors: list[str] = []
@@ -164,7 +165,7 @@ class Gateway:
             "GET /fee-rate": (self._fee_rate, False),
             "GET /markets": (self._markets, False),
         }
-        if protocol == V2:  # the routes CLOB V2 added; a v1 venue answers them 404 as before
+        if self.protocol == V2:  # the routes CLOB V2 added; a v1 venue answers them 404 as before
             self.routes.update(
                 {
                     "GET /ok": (lambda call: "OK", False),
@@ -496,7 +497,12 @@ class Gateway:
             "mts": _number(market.tick_size),
             "mos": _number(market.min_size),
             "nr": market.neg_risk,
-            "fd": {"r": market.fee_rate_bps / 10_000, "e": 0},
+            # fee details: V2's operator fee (rate, exponent); a fee-free market answers zeros
+            "fd": (
+                {"r": float(market.taker_fee_rate), "e": market.fee_exponent}
+                if market.taker_fee_rate
+                else {"r": market.fee_rate_bps / 10_000, "e": 0}
+            ),
         }
 
     def _market_by_token(self, call: Call) -> dict:

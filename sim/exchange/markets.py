@@ -17,6 +17,15 @@ UP, DOWN = "Up", "Down"
 OUTCOMES = (UP, DOWN)
 WINDOW_SECONDS = 900
 TICK_SIZES = (Decimal("0.1"), Decimal("0.01"), Decimal("0.001"), Decimal("0.0001"))
+# CLOB V2 added two tick sizes (py-clob-client-v2's TickSize, polymarket-client's allowed set)
+V2_TICK_SIZES = (
+    Decimal("0.1"),
+    Decimal("0.01"),
+    Decimal("0.005"),
+    Decimal("0.0025"),
+    Decimal("0.001"),
+    Decimal("0.0001"),
+)
 
 
 def _digest(text: str) -> bytes:
@@ -42,7 +51,10 @@ class Market:
     window_start: int
     window_end: int
     neg_risk: bool = False
-    fee_rate_bps: int = 0
+    fee_rate_bps: int = 0  # V1's base fee (GET /fee-rate), signed into V1 orders
+    # V2's operator fee, charged to the taker of each match: fee = shares * rate * (p * (1 - p)) ** exponent
+    taker_fee_rate: Decimal = Decimal(0)
+    fee_exponent: int = 1
     accepting_orders: bool = True
     closed: bool = False
     winner_token_id: str | None = None
@@ -84,11 +96,18 @@ def updown_market(
     window_seconds: int = WINDOW_SECONDS,
     neg_risk: bool = False,
     fee_rate_bps: int = 0,
+    taker_fee_rate: str | Decimal = "0",
+    fee_exponent: int = 1,
+    tick_sizes: tuple[Decimal, ...] = TICK_SIZES,
 ) -> Market:
-    """The market for one Up/Down window of `symbol` starting at `window_start` (unix seconds)."""
+    """The market for one Up/Down window of `symbol` starting at `window_start` (unix seconds);
+    `tick_sizes` are the protocol's (V2_TICK_SIZES under v2)."""
     tick = Decimal(str(tick_size))
-    if tick not in TICK_SIZES:
-        raise ValueError(f"tick size {tick} is not one of {', '.join(map(str, TICK_SIZES))}")
+    if tick not in tick_sizes:
+        raise ValueError(f"tick size {tick} is not one of {', '.join(map(str, tick_sizes))}")
+    fee_rate = Decimal(str(taker_fee_rate))
+    if not 0 <= fee_rate < 1 or fee_exponent < 0:
+        raise ValueError(f"taker fee rate {fee_rate} must be in [0, 1) and its exponent >= 0")
     if window_start < 0 or window_seconds <= 0:
         raise ValueError("window start and length must be positive")
     symbol = symbol.lower()
@@ -110,4 +129,6 @@ def updown_market(
         window_end=window_start + window_seconds,
         neg_risk=neg_risk,
         fee_rate_bps=fee_rate_bps,
+        taker_fee_rate=fee_rate,
+        fee_exponent=fee_exponent,
     )

@@ -13,21 +13,46 @@ from decimal import ROUND_DOWN, Decimal
 
 from sim.exchange.book import ZERO
 
+# The collateral: USDC.e under V1, pUSD (USDC-backed, 1:1) under V2. The API names it by its
+# asset type, COLLATERAL, under both; clobsim's figures "in USDC" are pUSD under v2.
 COLLATERAL = "COLLATERAL"
-BASE_UNITS = Decimal(10) ** 6  # USDC and conditional tokens both have 6 decimals
+BASE_UNITS = Decimal(10) ** 6  # the collateral and conditional tokens all have 6 decimals
 ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
 
 # Order statuses (objects) and answer statuses (POST /order)
 LIVE, MATCHED, CANCELED, DELAYED = "LIVE", "MATCHED", "CANCELED", "DELAYED"
 UNMATCHED, INVALID, CANCELED_MARKET_RESOLVED = "UNMATCHED", "INVALID", "CANCELED_MARKET_RESOLVED"
+# CLOB V2's ways the operator itself ends an order (protocol v2 only; a v1 venue says CANCELED
+# or UNMATCHED there): a resting order whose balance is gone, a GTD past its expiration, an
+# order answered `delayed` whose match the engine gave up on
+CANCELED_NOT_ENOUGH_BALANCE, EXPIRED_ORDER, ORDER_TIMED_OUT = (
+    "CANCELED_NOT_ENOUGH_BALANCE",
+    "EXPIRED_ORDER",
+    "ORDER_TIMED_OUT",
+)
 OPEN_STATUSES = (LIVE, DELAYED)
 # every other status an order can take: it has left the book for good
-TERMINAL_STATUSES = frozenset({MATCHED, CANCELED, UNMATCHED, CANCELED_MARKET_RESOLVED, INVALID})
+TERMINAL_STATUSES = frozenset(
+    {
+        MATCHED,
+        CANCELED,
+        UNMATCHED,
+        CANCELED_MARKET_RESOLVED,
+        INVALID,
+        CANCELED_NOT_ENOUGH_BALANCE,
+        EXPIRED_ORDER,
+        ORDER_TIMED_OUT,
+    }
+)
 
-# Trade statuses and the moves the exchange can make between them
+# Trade statuses and the moves the exchange can make between them. MATCHED_NOT_BROADCASTED is
+# V2's: matched, but the operator never sent the settlement transaction (it ends FAILED, or is
+# broadcast late and goes on to MINED).
 TRADE_MATCHED, MINED, CONFIRMED, RETRYING, FAILED = ("MATCHED", "MINED", "CONFIRMED", "RETRYING", "FAILED")
+MATCHED_NOT_BROADCASTED = "MATCHED_NOT_BROADCASTED"
 TRADE_MOVES = {
-    TRADE_MATCHED: (MINED, RETRYING),
+    TRADE_MATCHED: (MINED, RETRYING, MATCHED_NOT_BROADCASTED),
+    MATCHED_NOT_BROADCASTED: (MINED, FAILED),
     MINED: (CONFIRMED, RETRYING),
     RETRYING: (MINED, FAILED),
     CONFIRMED: (),
@@ -36,6 +61,7 @@ TRADE_MOVES = {
 
 # Notification types (docs/venue-shapes.md)
 NOTE_CANCEL, NOTE_FILL, NOTE_RESOLVED = 1, 2, 4
+NOTE_FILL_FAILED = 8  # V2: a fill of the owner's order failed to settle (its trade went FAILED)
 
 # Error texts of the real CLOB (clob-reference.md, Polymarket's error-code page)
 UNAUTHORIZED = "Unauthorized/Invalid api key"
@@ -186,6 +212,7 @@ class Trade:
     transaction_hash: str
     fee_rate_bps: int
     status: str = TRADE_MATCHED
+    fee: Decimal = ZERO  # the taker's fee at match time, in USDC (V2 operator fee; 0 under v1)
     last_update: int = 0
     # (owner, asset, delta) as applied at match time, reversed if the trade FAILS
     movements: list[tuple[str, str, Decimal]] = field(default_factory=list)

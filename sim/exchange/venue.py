@@ -28,6 +28,10 @@ Decisions where clob-reference.md and venue-shapes.md are silent:
 - Resolution pays each winning share 1 USDC and zeroes both token balances (auto-redeem).
 - Self-trades are allowed (Polymarket does not prevent them).
 - Each token has its own book; BUY Up / SELL Down equivalence (mint/merge) is not modelled.
+- Under protocol v2 (docs/venue-shapes.md, "CLOB V2") the taker of a trade pays the market's
+  operator fee in what it receives, the operator ends orders with V2's statuses
+  (CANCELED_NOT_ENOUGH_BALANCE, EXPIRED_ORDER, ORDER_TIMED_OUT), and a FAILED trade raises
+  notification type 8. Under v1 none of it: the venue is the one recorded runs were made with.
 """
 
 from __future__ import annotations
@@ -35,18 +39,21 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from sim.exchange.book import BUY, SELL, ZERO, Book, Fill
 from sim.exchange.events import VenueEvent
-from sim.exchange.markets import Market, updown_market
+from sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES, Market, updown_market
+from sim.exchange.protocol import V1, V2
 from sim.exchange.records import (
     ALREADY_GONE,
     BASE_UNITS,
     CANCELED,
     CANCELED_MARKET_RESOLVED,
+    CANCELED_NOT_ENOUGH_BALANCE,
     COLLATERAL,
     DELAYED,
+    EXPIRED_ORDER,
     FAILED,
     FAK_NO_MATCH,
     FOK_NOT_FILLED,
@@ -58,7 +65,9 @@ from sim.exchange.records import (
     NOT_ENOUGH_BALANCE,
     NOTE_CANCEL,
     NOTE_FILL,
+    NOTE_FILL_FAILED,
     NOTE_RESOLVED,
+    ORDER_TIMED_OUT,
     ORDER_TYPES,
     OWNER_MISMATCH,
     POST_ONLY_CROSSES,
@@ -91,9 +100,12 @@ def _hash_hex(text: str) -> str:
 
 
 class Venue:
-    def __init__(self, now: Callable[[], float], *, chain_id: int = 137, name: str = "clobsim"):
+    def __init__(self, now: Callable[[], float], *, chain_id: int = 137, name: str = "clobsim", protocol: str = V1):
         self.now = now
         self.chain_id = chain_id
+        # v2 turns on what CLOB V2 changed at match time: the operator's taker fee, the statuses
+        # by which the operator ends orders, MATCHED_NOT_BROADCASTED and notification type 8
+        self.protocol = protocol
         self.name = name  # namespaces generated ids
         self.events: list[dict] = []
         self.accounts: dict[str, Account] = {}
@@ -193,7 +205,13 @@ class Venue:
         return market
 
     def open_updown_market(self, symbol: str, window_start: int, **options) -> Market:
-        return self.list_market(updown_market(symbol, window_start, **options))
+        """List a window's market. Under v1 the operator's fee (V2 only: V1 signs its fee into
+        the order, and clobsim's V1 orders sign 0) is dropped."""
+        if self.protocol == V1:
+            options.pop("taker_fee_rate", None)
+            options.pop("fee_exponent", None)
+        tick_sizes = V2_TICK_SIZES if self.protocol == V2 else TICK_SIZES
+        return self.list_market(updown_market(symbol, window_start, tick_sizes=tick_sizes, **options))
 
     # ---- lookups -----------------------------------------------------------------------
 
@@ -423,10 +441,15 @@ class Venue:
             transaction_hash="0x" + _hash_hex(f"{self.name}:tx:{trade_id}"),
             fee_rate_bps=market.fee_rate_bps,
         )
+        if market.taker_fee_rate and taker is not None:
+            # V2: the operator charges the taker at match time, in what the taker receives;
+            # makers pay nothing (the crowd's takes are not booked, so only a bot taker pays)
+            trade.fee_rate_bps = int(market.taker_fee_rate * 10_000)
+            trade.fee = taker_fee(trade.size, trade.price, market.taker_fee_rate, market.fee_exponent)
         for fill in group:
             trade.makers.append(self._fill_maker(trade, fill, maker_side))
         if taker is not None:
-            self._fill_order(taker, trade, trade.size, self._cost(trade))
+            self._fill_order(taker, trade, trade.size, self._cost(trade), fee=trade.fee)
         self.trades[trade_id] = trade
         for owner in trade.owners():
             account = self.accounts[owner]
@@ -449,6 +472,7 @@ class Venue:
             ],
             # what each account was delivered: shares can fall short of matched_amount (mode 7)
             movements=[[o, a, fmt(d)] for o, a, d in trade.movements],
+            **({"fee": fmt(trade.fee), "fee_rate_bps": trade.fee_rate_bps} if trade.fee else {}),
         )
         self._notify_fills(trade, taker)
         return trade
@@ -462,15 +486,22 @@ class Venue:
             self._set_status(order, MATCHED)
         return MakerLeg(order.id, order.owner, order.maker_address, fill.size, fill.price, maker_side)
 
-    def _fill_order(self, order: Order, trade: Trade, shares: Decimal, usdc: Decimal) -> None:
+    def _fill_order(self, order: Order, trade: Trade, shares: Decimal, usdc: Decimal, fee: Decimal = ZERO) -> None:
+        """Book one order's part of a trade. A BUY receives its shares less any shortfall (mode 7:
+        the size_shortfall fault) and less a taker fee converted to shares at the trade's price;
+        a SELL receives its USDC less a taker fee. size_matched counts the shares matched, so
+        what the bot holds (and can sell) is what was delivered, not size_matched."""
         order.size_matched += shares
         order.associate_trades.append(trade.id)
-        sign = 1 if order.side == BUY else -1
         received = shares
-        if order.side == BUY and order.id in self.share_shortfall:
-            received = max(ZERO, shares - self.share_shortfall[order.id])
+        if order.side == BUY:
+            if order.id in self.share_shortfall:
+                received = max(ZERO, shares - self.share_shortfall[order.id])
+            if fee:
+                received = max(ZERO, received - fee_in_shares(fee, trade.price))
         token_delta = received if order.side == BUY else -shares
-        for asset, delta in ((order.asset_id, token_delta), (COLLATERAL, -sign * usdc)):
+        usdc_delta = -usdc if order.side == BUY else usdc - fee
+        for asset, delta in ((order.asset_id, token_delta), (COLLATERAL, usdc_delta)):
             self._move(order.owner, asset, delta)
             trade.movements.append((order.owner, asset, delta))
 
@@ -484,13 +515,15 @@ class Venue:
         balances = self.accounts[api_key].balances
         balances[asset] = balances.get(asset, ZERO) + delta
 
-    def _notify_fills(self, trade: Trade, taker: Order | None) -> None:
+    def _notify_fills(self, trade: Trade, taker: Order | None, note_type: int = NOTE_FILL) -> None:
+        """One notification per order of an account in the trade: type 2 at the match; under v2
+        type 8 (order fill failed) too when the trade ends FAILED, in the same shape."""
         legs = [(taker, trade.size)] if taker else []
         legs += [(self.orders[leg.order_id], leg.matched_amount) for leg in trade.makers if leg.owner is not None]
         for order, size in legs:
             self._notify(
                 order.owner,
-                NOTE_FILL,
+                note_type,
                 {
                     "order_id": order.id,
                     "trade_id": trade.id,
@@ -519,20 +552,30 @@ class Venue:
                 VenueEvent.TRADE_VOIDED, trade_id=trade_id, movements=[[o, a, fmt(-d)] for o, a, d in trade.movements]
             )
             for owner, asset, delta in trade.movements:
-                if asset != COLLATERAL and delta > ZERO:
-                    self._cancel_uncovered_sells(self.accounts[owner], asset)
+                # under v1 only shares taken back end orders (as before V2's status existed)
+                if delta > ZERO and (asset != COLLATERAL or self.protocol == V2):
+                    self._cancel_uncovered(self.accounts[owner], asset)
+            if self.protocol == V2:
+                self._notify_fills(trade, self._taker_order(trade), NOTE_FILL_FAILED)
         return trade
 
-    def _cancel_uncovered_sells(self, account: Account, token_id: str) -> None:
-        """The shares a FAILED trade took back can no longer back a resting SELL: as the real
-        operator does with orders whose balance vanished, cancel the account's SELLs on the token,
-        newest first, until the rest are covered. Without this a resting exit sized on the void
-        fill matches in full and the account goes short (repro ghost-exit-after-failed)."""
-        sells = [o for o in account.open_orders.values() if o.side == SELL and o.asset_id == token_id]
-        for order in reversed(sells):
-            if self.locked(account, token_id) <= account.balance(token_id):
+    def _taker_order(self, trade: Trade) -> Order | None:
+        return self.orders.get(trade.taker_order_id) if trade.taker_owner else None
+
+    def _cancel_uncovered(self, account: Account, asset: str) -> None:
+        """What a FAILED trade took back can no longer back a resting order: as the real operator
+        does with orders whose balance vanished, cancel the account's orders that lock `asset`
+        (SELLs of the token; under v2 also BUYs, when the collateral went), newest first, until
+        the rest are covered. Without this a resting exit sized on the void fill matches in full
+        and the account goes short (repro ghost-exit-after-failed). V2 names the status
+        CANCELED_NOT_ENOUGH_BALANCE; v1 says CANCELED."""
+        side = BUY if asset == COLLATERAL else SELL
+        locking = [o for o in account.open_orders.values() if o.side == side and (side == BUY or o.asset_id == asset)]
+        status = CANCELED_NOT_ENOUGH_BALANCE if self.protocol == V2 else CANCELED
+        for order in reversed(locking):
+            if self.locked(account, asset) <= account.balance(asset):
                 break
-            self._cancel(order, CANCELED, "insufficient balance after a FAILED trade")
+            self._cancel(order, status, "insufficient balance after a FAILED trade")
 
     # ---- the rest of the market --------------------------------------------------------
 
@@ -638,11 +681,15 @@ class Venue:
             return []
         return self._execute(order, market, book)
 
-    def fail_delayed(self, order_id: str) -> None:
+    def fail_delayed(self, order_id: str, *, timed_out: bool = False) -> None:
+        """The engine gives up matching an order it answered `delayed`: UNMATCHED, or with
+        `timed_out` V2's ORDER_TIMED_OUT (the engine's time limit ran out; a v1 venue has no such
+        status and says UNMATCHED)."""
         order = self.orders[order_id]
         if order.status != DELAYED:
             raise ValueError(f"order {order_id} is {order.status}, not DELAYED")
-        self._set_status(order, UNMATCHED, reason="delay failed")
+        status = ORDER_TIMED_OUT if timed_out and self.protocol == V2 else UNMATCHED
+        self._set_status(order, status, reason="timed out" if status == ORDER_TIMED_OUT else "delay failed")
 
     # ---- cancelling --------------------------------------------------------------------
 
@@ -698,7 +745,7 @@ class Venue:
             o for o in self._all_open_orders() if o.order_type == "GTD" and now >= o.expiration - GTD_SECURITY_MARGIN
         ]
         for order in due:
-            self._cancel(order, CANCELED, "expired")
+            self._cancel(order, EXPIRED_ORDER if self.protocol == V2 else CANCELED, "expired")
         return [o.id for o in due]
 
     # ---- heartbeats --------------------------------------------------------------------
@@ -804,6 +851,19 @@ class Venue:
         if account is None:
             raise VenueError(401, UNAUTHORIZED)
         return account
+
+
+def taker_fee(shares: Decimal, price: Decimal, rate: Decimal, exponent: int) -> Decimal:
+    """CLOB V2's platform fee on `shares` taken at `price`, in USDC: shares * rate * (p * (1 - p))
+    ** exponent (Polymarket's fee page gives exponent 1; py-clob-client-v2 and polymarket-client
+    read rate and exponent from GET /clob-markets' `fd`). Cut to whole base units, never rounded
+    up: the exchange contract divides in integers."""
+    return (shares * rate * (price * (1 - price)) ** exponent).quantize(USDC_QUANTUM, rounding=ROUND_DOWN)
+
+
+def fee_in_shares(fee: Decimal, price: Decimal) -> Decimal:
+    """A BUY taker pays its fee in the shares it receives, converted at the trade's price."""
+    return (fee / price).quantize(USDC_QUANTUM, rounding=ROUND_DOWN)
 
 
 def _fill_cost(shares: Decimal, price: Decimal) -> Decimal:

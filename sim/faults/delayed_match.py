@@ -1,5 +1,7 @@
 """delayed_match: the order is answered `delayed` (Polymarket's status for marketable orders held
-back by the engine) and matches `delay` seconds later, or never (fail: true)."""
+back by the engine) and matches `delay` seconds later, or never (fail: true): it ends UNMATCHED,
+or with `ends: ORDER_TIMED_OUT` in CLOB V2's status for an order whose time in the engine ran out
+(a v1 venue has no such status: UNMATCHED there too)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call
+from sim.exchange.records import ORDER_TIMED_OUT, UNMATCHED
 from sim.faults.kind import ORDER, SECONDS, TRADE, Armed, Armory, Draws, FaultKind, Final, Net
 from sim.trace import TraceType
+
+ENDS = (UNMATCHED, ORDER_TIMED_OUT)  # how a failed delay ends the order (`ends`, with fail: true)
 
 
 class DelayedMatch(FaultKind):
@@ -42,7 +47,7 @@ class DelayedMatch(FaultKind):
     def _release(self, net: Net, order_id: str, armed: Armed) -> Any:
         yield net.env.timeout(float(armed.fault.get("delay")))
         if armed.fault.get("fail"):
-            net.venue.fail_delayed(order_id)
+            net.venue.fail_delayed(order_id, timed_out=armed.fault.get("ends") == ORDER_TIMED_OUT)
         else:
             net.venue.release_delayed(order_id)
         net.trace(
@@ -62,8 +67,8 @@ class DelayedMatch(FaultKind):
 KIND = DelayedMatch(
     "delayed_match",
     "The order is answered `delayed` and matches `delay` seconds later (or never, with fail: true).",
-    {"trade": TRADE, "order": ORDER, "delay": SECONDS, "fail": {"type": "boolean"}},
+    {"trade": TRADE, "order": ORDER, "delay": SECONDS, "fail": {"type": "boolean"}, "ends": {"enum": list(ENDS)}},
     ("trade", "order"),
-    {"delay": 10, "fail": False},
+    {"delay": 10, "fail": False, "ends": UNMATCHED},
     precedence=50,
 )

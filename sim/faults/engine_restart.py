@@ -1,17 +1,31 @@
 """engine_restart: the weekly matching-engine restart. Placements and cancels get 425 for
 `duration` seconds; then, for `post_only_for` seconds, the venue takes post-only orders only
-(503 with Retry-After), as Polymarket's engine does while it comes back."""
+(503 with Retry-After), as Polymarket's engine does while it comes back. Under v2 the 503's JSON
+also carries the machine-readable `"code": "post_only_mode"` (what polymarket-client reads as a
+post-only trading restriction); its text already names the mode, so core's adapter reads the same
+message under either protocol."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call, error
+from sim.exchange.protocol import V2
 from sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES, SECONDS, Armory, Draws, FaultKind, Net, T
 from sim.trace import TraceType
 
-POST_ONLY_MODE = "post_only_mode: the matching engine only accepts post-only orders"
+POST_ONLY_CODE = "post_only_mode"
+POST_ONLY_MODE = f"{POST_ONLY_CODE}: the matching engine only accepts post-only orders"
+RETRY_AFTER = "Retry-After"
 ENGINE_RESTARTING = "matching engine is restarting"
+
+
+def post_only_answer(protocol: str) -> Answer:
+    """The 503 a placement that is not post-only gets while the engine is in post-only mode."""
+    body = {"error": POST_ONLY_MODE}
+    if protocol == V2:
+        body["code"] = POST_ONLY_CODE
+    return Answer(503, body, ((RETRY_AFTER, "30"),))
 
 
 class EngineRestart(FaultKind):
@@ -34,7 +48,7 @@ class EngineRestart(FaultKind):
                 net.trace(
                     TraceType.FAULT, kind=self.name, index=one.index, route=call.route, seq=call.seq, phase="post-only"
                 )
-                return Answer(503, {"error": POST_ONLY_MODE}, (("Retry-After", "30"),))
+                return post_only_answer(net.venue.protocol)
         return None
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

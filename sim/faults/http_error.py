@@ -14,7 +14,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sim.exchange.gateway import Answer, Call, error
-from sim.faults.engine_restart import ENGINE_RESTARTING
+from sim.exchange.protocol import V1, V2
+from sim.faults.engine_restart import ENGINE_RESTARTING, RETRY_AFTER
 from sim.faults.kind import CANCEL_ROUTES, COUNT, ENDPOINT, ORDER_ROUTES, Armory, Draws, FaultKind, Final, Net, T
 
 MESSAGES = {
@@ -27,7 +28,16 @@ MESSAGES = {
 }
 
 
-def error_answer(status: int, body: str) -> Answer:
+# What CLOB V2 adds to a JSON refusal (protocol v2 only): a 429 says when to come back and how
+# much of the window is left (the Poly-RateLimit-* headers polymarket-client reads); a 503 says
+# when to come back. py-clob-client(-v2) drop every header (docs/venue-shapes.md).
+V2_HEADERS: dict[int, tuple[tuple[str, str], ...]] = {
+    429: ((RETRY_AFTER, "1"), ("Poly-RateLimit-Remaining", "0"), ("Poly-RateLimit-Reset", "1")),
+    503: ((RETRY_AFTER, "30"),),
+}
+
+
+def error_answer(status: int, body: str, protocol: str = V1) -> Answer:
     if body == "html":
         page = (
             (f"<html><head><title>{status} Forbidden</title></head><body><h1>Access denied</h1></body></html>")
@@ -35,7 +45,10 @@ def error_answer(status: int, body: str) -> Answer:
             else f"<html><body><h1>{status}</h1></body></html>"
         )
         return Answer(status, page)
-    return error(status, MESSAGES.get(status, "error"))
+    answer = error(status, MESSAGES.get(status, "error"))
+    if protocol == V2:
+        return answer._replace(headers=V2_HEADERS.get(status, ()))
+    return answer
 
 
 APPLIABLE = (500, 502)  # statuses a gateway answers after forwarding the request
@@ -51,7 +64,7 @@ class HttpError(FaultKind):
         for one in armed:
             if not one.fault.get("applied") and net.matches(one, call):
                 net.fire(one, route=call.route, seq=call.seq, status=one.fault.get("status"))
-                return error_answer(int(one.fault.get("status")), one.fault.get("body"))
+                return error_answer(int(one.fault.get("status")), one.fault.get("body"), net.venue.protocol)
         return None
 
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
@@ -59,7 +72,7 @@ class HttpError(FaultKind):
             if one.fault.get("applied") and net.matches(one, call):
                 status = int(one.fault.get("status"))
                 net.fire(one, route=call.route, seq=call.seq, status=status, phase="applied, then error")
-                return Final(error_answer(status, one.fault.get("body")))
+                return Final(error_answer(status, one.fault.get("body"), net.venue.protocol))
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

@@ -160,7 +160,7 @@ class _Run:
         self.events: list[AuditEvent] = []
         # the clock the venue reads thousands of times a run: Environment.now's getter, bound
         # (read statically: mypy types a property read on the class as its getter's signature)
-        self.venue = Venue(inspect.getattr_static(type(self.env), "now").fget.__get__(self.env))
+        self.venue = Venue(inspect.getattr_static(type(self.env), "now").fget.__get__(self.env), protocol=self.protocol)
         self.venue.listeners.append(self._trace_venue)
         market_spec = scenario.market
         self.market = self.venue.open_updown_market(
@@ -169,6 +169,8 @@ class _Run:
             tick_size=scenario.tick_size,
             min_size=str(scenario.min_size),
             window_seconds=scenario.window_length,
+            taker_fee_rate=scenario.fee_rate,
+            fee_exponent=scenario.fee_exponent,
         )
         self.address = Signer(BOT_KEY, CHAIN_ID).address()
         self.venue.open_account(
@@ -206,10 +208,12 @@ class _Run:
             trace=self._trace,
             doom=lambda trade_id, after: self.model.doomed.__setitem__(trade_id, after),
         )
-        self.gateway = Gateway(self.venue, self.network, protocol=self.protocol)
+        self.gateway = Gateway(self.venue, self.network)  # speaks the venue's protocol
         self.network.gateway = self.gateway
         self.config = StrategyConfig().with_overrides(
-            {"clob_client": DEFAULT_CLIENT[self.protocol], **scenario.bot}  # the scenario's choice wins
+            # the bot prices on the market's tick (a V2 market may quote in 0.005 or 0.0025);
+            # the scenario's choice wins
+            {"clob_client": DEFAULT_CLIENT[self.protocol], "tick_size": scenario.tick_size, **scenario.bot}
         )
         self.ledger_path = os.path.join(workdir, "ledger.sqlite")
         self.logger = run_logger(files=False)

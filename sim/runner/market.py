@@ -7,7 +7,7 @@
 - Taker flow: takers arrive as a Poisson process and trade at the touch; they consume the crowd
   ahead first, then resting bot orders (partial fills come from here).
 - Trades settle on chain: MATCHED -> MINED -> CONFIRMED a few seconds later (a fault may send
-  them RETRYING -> FAILED instead).
+  them RETRYING -> FAILED instead; under v2 MATCHED_NOT_BROADCASTED -> FAILED).
 - Resolution: after the window ends, the market resolves to the side above 0.50 (or as the
   scenario says).
 
@@ -25,7 +25,8 @@ import simpy
 from sim.exchange.book import BUY, SELL, ZERO
 from sim.exchange.events import VenueEvent
 from sim.exchange.markets import Market
-from sim.exchange.records import CONFIRMED, FAILED, MINED, RETRYING
+from sim.exchange.protocol import V2
+from sim.exchange.records import CONFIRMED, FAILED, MATCHED_NOT_BROADCASTED, MINED, RETRYING
 from sim.exchange.venue import Venue
 from sim.trace import TraceType
 
@@ -190,7 +191,9 @@ class MarketModel:
     def _settle(self, trade_id: str):
         if trade_id in self.doomed:
             yield self.env.timeout(self.doomed[trade_id] / 2)
-            self.venue.advance_trade(trade_id, RETRYING)
+            # V2's operator can fail a trade before it ever broadcasts the settlement; a v1
+            # venue retries on chain first
+            self.venue.advance_trade(trade_id, MATCHED_NOT_BROADCASTED if self.venue.protocol == V2 else RETRYING)
             yield self.env.timeout(self.doomed[trade_id] / 2)
             self.venue.advance_trade(trade_id, FAILED)
             return

@@ -28,7 +28,8 @@ from typing import Any
 import jsonschema
 
 from core.config import ConfigError, StrategyConfig
-from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS
+from sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES
+from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS, V1
 from sim.faults import CATALOGUE, Fault
 from sim.faults import fault as make_fault
 from sim.faults.kind import MAX_COUNT, MAX_ID, MAX_SECONDS, MAX_SIZE
@@ -39,6 +40,9 @@ from sim.runner.inputs import InputError, clip, field_path, load_yaml, problems,
 DEFAULT_WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC, a 15-minute boundary
 DEFAULT_WINDOW_LENGTH = 900
 DEFAULT_TICK_SIZE = "0.01"
+PROTOCOLS_KEY = "protocols"  # expect.protocols.<v1|v2>: what differs under one protocol
+DEFAULT_FEE_RATE = 0  # fee-free unless the scenario sets the market's rate (see fee_rate)
+MAX_FEE_RATE = 0.25
 DEFAULT_MIN_SIZE = 5  # shares: the venue's minimum order size
 DEFAULT_RESOLUTION_DELAY = 30  # seconds from the window's end to the market's resolution
 MAX_SEED = 2**63 - 1
@@ -112,6 +116,53 @@ BOT_BOUNDS = {
 }
 
 
+def _expect_schema() -> dict:
+    """The `expect` section: what the run must show, whichever protocol it spoke, and per protocol
+    (`protocols.v1`, `protocols.v2`) the keys that differ under it."""
+    expect: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "audit_in_order": _PATTERNS,
+            "audit_absent": _PATTERNS,
+            "counts": {
+                "type": "object",
+                "maxProperties": MAX_LIST,
+                "propertyNames": {"maxLength": MAX_TEXT},
+                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+            },
+            "outcomes": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "open_orders": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+                    "trades": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "position": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
+                                "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
+                                "pnl": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
+                                "scale_ins": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+                                "winner": {"enum": ["WIN", "LOSS"]},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    }
+    per_protocol = {"type": "object", "additionalProperties": False, "properties": dict(expect["properties"])}
+    expect["properties"]["protocols"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": dict.fromkeys(PROTOCOLS, per_protocol),
+    }
+    return expect
+
+
 def schema() -> dict:
     fault_kinds = sorted(CATALOGUE)
     return {
@@ -133,7 +184,11 @@ def schema() -> dict:
                     "protocol": {"enum": list(PROTOCOLS)},
                     "window_start": {"type": "integer", "minimum": 0, "maximum": MAX_WINDOW_START},
                     "window_length": {"type": "integer", "minimum": 60, "maximum": MAX_WINDOW_LENGTH},
-                    "tick_size": {"enum": ["0.1", "0.01", "0.001", "0.0001"]},
+                    # 0.005 and 0.0025 are CLOB V2's (refused under protocol v1: check_protocol)
+                    "tick_size": {"enum": [fmt_tick(t) for t in V2_TICK_SIZES]},
+                    # V2's operator fee on takers (0.07: Polymarket's crypto markets); v1 ignores it
+                    "fee_rate": {"type": "number", "minimum": 0, "maximum": MAX_FEE_RATE},
+                    "fee_exponent": {"type": "integer", "minimum": 0, "maximum": 4},
                     "min_size": _POSITIVE,
                     "resolution": {"enum": ["auto", "UP", "DOWN"]},
                     "resolution_delay": _T,
@@ -213,41 +268,7 @@ def schema() -> dict:
                 "maxItems": MAX_LIST,
                 "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": fault_kinds}}},
             },
-            "expect": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "audit_in_order": _PATTERNS,
-                    "audit_absent": _PATTERNS,
-                    "counts": {
-                        "type": "object",
-                        "maxProperties": MAX_LIST,
-                        "propertyNames": {"maxLength": MAX_TEXT},
-                        "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-                    },
-                    "outcomes": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "open_orders": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-                            "trades": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "position": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
-                                        "state": {"enum": ["OPEN", "EXITED", "CLOSING", "SETTLED"]},
-                                        "pnl": {"type": "number", "minimum": -MAX_SIZE, "maximum": MAX_SIZE},
-                                        "scale_ins": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-                                        "winner": {"enum": ["WIN", "LOSS"]},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
+            "expect": _expect_schema(),
         },
         "$defs": {"faults": {k: CATALOGUE[k].schema() for k in fault_kinds}},
     }
@@ -322,12 +343,27 @@ class Scenario:
         return str(self.market.get("tick_size", DEFAULT_TICK_SIZE))
 
     @property
+    def fee_rate(self) -> Decimal:
+        """The V2 operator's taker fee rate (e.g. 0.07), charged only under protocol v2."""
+        return Decimal(str(self.market.get("fee_rate", DEFAULT_FEE_RATE)))
+
+    @property
+    def fee_exponent(self) -> int:
+        return int(self.market.get("fee_exponent", 1))
+
+    @property
     def min_size(self) -> Decimal:
         return Decimal(str(self.market.get("min_size", DEFAULT_MIN_SIZE)))
 
     @property
     def resolution_delay(self) -> float:
         return float(self.market.get("resolution_delay", DEFAULT_RESOLUTION_DELAY))
+
+    def expectations(self, protocol: str) -> dict[str, Any]:
+        """The run's expectations under `protocol`: `expect` with the keys its
+        `protocols.<protocol>` section gives in place of the shared ones."""
+        shared = {k: v for k, v in self.expect.items() if k != PROTOCOLS_KEY}
+        return shared | self.expect.get(PROTOCOLS_KEY, {}).get(protocol, {})
 
     @property
     def config(self) -> StrategyConfig:
@@ -409,12 +445,13 @@ def load(path: str) -> Scenario:
 
 
 OUTCOME_TRADES = "expect.outcomes.trades"  # keyed by trade id: `7:` and `'7':` are both fine
+OUTCOME_TRADES_PATHS = (OUTCOME_TRADES, *(f"expect.{PROTOCOLS_KEY}.{p}.outcomes.trades" for p in PROTOCOLS))
 
 
 def from_dict(data: Any, file: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(file, "", f"must be a mapping of scenario fields, got {type(data).__name__}")
-    for where, problem in problems(data, int_keys_at=(OUTCOME_TRADES,)):
+    for where, problem in problems(data, int_keys_at=OUTCOME_TRADES_PATHS):
         raise ScenarioError(file, where, problem)
     full = schema()
     _check(data, {k: v for k, v in full.items() if k != "$defs"}, file, [])
@@ -454,7 +491,25 @@ def _build(data: dict, file: str) -> Scenario:
     )
 
 
+def fmt_tick(tick: Decimal) -> str:
+    return format(tick, "f")
+
+
+def check_protocol(s: Scenario, protocol: str, file: str) -> None:
+    """What a scenario may ask of the protocol it runs under (its own, or `run --protocol`'s)."""
+    if protocol == V1 and Decimal(s.tick_size) not in TICK_SIZES:
+        allowed = ", ".join(fmt_tick(t) for t in TICK_SIZES)
+        raise ScenarioError(
+            file,
+            "market.tick_size",
+            f"{s.tick_size} is a CLOB V2 tick size; under protocol v1 it must be one of {allowed}",
+        )
+
+
 def _semantic_checks(s: Scenario, file: str) -> None:
+    check_protocol(s, s.protocol, file)
+    if (s.fee_rate * 10_000) % 1:
+        raise ScenarioError(file, "market.fee_rate", f"{s.fee_rate} is finer than a basis point (0.0001)")
     end = s.window_length
     ids = [t.id for t in s.trades]
     sides: dict[str, int] = {}
@@ -498,17 +553,22 @@ def _semantic_checks(s: Scenario, file: str) -> None:
         value = getattr(config, key)
         if key in BOT_BOUNDS and isinstance(value, (int, float, Decimal)):
             _check(float(value), BOT_BOUNDS[key], file, ["bot", key])
-    expect = s.expect
+    _check_expect(s.expect, ids, file, "expect")
+    for protocol, section in sorted(s.expect.get(PROTOCOLS_KEY, {}).items()):
+        _check_expect(section, ids, file, f"expect.{PROTOCOLS_KEY}.{protocol}")
+
+
+def _check_expect(expect: dict, ids: list[int], file: str, where: str) -> None:
     for key in ("audit_in_order", "audit_absent"):
         for i, pattern in enumerate(expect.get(key, [])):
-            _compile(pattern, file, f"expect.{key}[{i}]")
+            _compile(pattern, file, f"{where}.{key}[{i}]")
     for pattern in expect.get("counts", {}):
-        _compile(pattern, file, f"expect.counts[{json.dumps(pattern, ensure_ascii=False)}]")
+        _compile(pattern, file, f"{where}.counts[{json.dumps(pattern, ensure_ascii=False)}]")
     for trade_id in expect.get("outcomes", {}).get("trades", {}):
         if not re.fullmatch(r"[0-9]{1,19}", str(trade_id)) or int(trade_id) not in ids:
             raise ScenarioError(
                 file,
-                f"{OUTCOME_TRADES}.{shorten(trade_id)}",
+                f"{where}.outcomes.trades.{shorten(trade_id)}",
                 f"names trade {shorten(trade_id)}, but the scenario opens trades {ids}",
             )
 

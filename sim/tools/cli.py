@@ -32,7 +32,7 @@ from importlib import metadata
 from sim.bots import resolve as resolve_bot
 from sim.exchange.protocol import PROTOCOLS
 from sim.runner.inputs import clip
-from sim.runner.scenario import MAX_SEED, ScenarioError
+from sim.runner.scenario import MAX_SEED, ScenarioError, check_protocol
 from sim.tools import STARTED, listing, progress
 from sim.tools.errors import UsageError
 from sim.tools.folders import LOG_LEVELS
@@ -61,6 +61,9 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
         raise UsageError(f"--seed: must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
     scenarios = select(load_all(args.paths), args.k)
+    if args.protocol:  # the override must suit every scenario (a V2 tick size under v1 is bad input)
+        for scenario in scenarios:
+            check_protocol(scenario, args.protocol, scenario.source)
     junit = _junit_path(args.junit_xml)
     folder = RunFolder(args.out)
     try:

@@ -222,3 +222,37 @@ def test_seen_notifications_are_remembered_in_the_ledger(rig):
     rig.fake.notify(NotificationKind.OTHER)
     rig.bot.notifications.poll()
     assert rig.ledger.mark_notification_seen("n-0001", rig.clock.now()) is False
+
+
+def test_an_order_fill_failed_notice_voids_the_fill_from_the_trades_listing_once(rig):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    t1 = rig.fake.fill(oid, "10.50", notify=False)
+    rig.bot.scale.track(rig.trade(trade_id))
+    assert rig.ledger.position(trade_id) == D("21.00")
+    rig.fake.fail_trade(t1)
+    # V2's type 8: production's payload carries the order's sizes, not the failed fill's
+    notice = {"order_id": oid, "trade_id": t1, "asset_id": TOKEN, "size": D("10.50"), "status": ""}
+    rig.fake.notify(NotificationKind.FILL_FAILED, **notice)
+    rig.clear()
+    rig.bot.notifications.poll()
+    assert rig.calls("trades") == 1
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert rig.lines("notif.processed") == [
+        f"🔍 NOTIFICATION AUDIT: Processed notification 1/1 - Type: fill_failed, OrderID: {oid}"
+    ]
+    assert len(rig.of("scale_in.void")) == 1
+    rig.fake.notify(NotificationKind.FILL_FAILED, **notice)  # delivered again: nothing changes
+    before = state_of(rig, trade_id)
+    rig.bot.notifications.poll()
+    assert state_of(rig, trade_id) == before
+    assert len(rig.of("scale_in.void")) == 1
+
+
+def test_an_order_fill_failed_notice_for_an_order_not_ours_reads_nothing(rig):
+    rig.fake.notify(NotificationKind.FILL_FAILED, order_id="0xnot-ours", trade_id="t-x")
+    rig.bot.notifications.poll()
+    assert rig.calls("trades") == 0
+    assert rig.lines("notif.processed") == [
+        "🔍 NOTIFICATION AUDIT: Processed notification 1/1 - Type: fill_failed, OrderID: 0xnot-ours"
+    ]

@@ -346,7 +346,18 @@ def test_a_venue_cancelled_order_seen_by_observe_gets_its_terminal_line_once(rig
     ]
 
 
-@pytest.mark.parametrize("status", ["CANCELED_NOT_ENOUGH_BALANCE", "EXPIRED_ORDER", "ORDER_TIMED_OUT"])
+@pytest.mark.parametrize(
+    "status",
+    [
+        "CANCELED_NOT_ENOUGH_BALANCE",
+        "EXPIRED_ORDER",
+        "ORDER_TIMED_OUT",
+        # polymarket-client's spellings of the same endings
+        "CANCELED_EXPIRED_ORDER",
+        "CANCELED_ORDER_TIMED_OUT",
+        "CANCELED_MARKET_NOT_FOUND",
+    ],
+)
 def test_an_order_the_v2_operator_ended_is_cancelled_by_the_venue_with_its_fills_kept(rig, status):
     trade_id = rig.open_trade()
     oid = rig.place_scale_in(trade_id)
@@ -359,6 +370,21 @@ def test_an_order_the_v2_operator_ended_is_cancelled_by_the_venue_with_its_fills
         f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED BY VENUE:"
         f" status {status} | filled=2.00/10.50 | OrderID: {oid}"
     ]
+
+
+@pytest.mark.parametrize("status", ["ORDER_TIMED_OUT", "CANCELED_ORDER_TIMED_OUT"])
+def test_a_delayed_order_that_timed_out_with_nothing_matched_is_a_failed_placement(rig, status):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    rig.fake.orders[oid].status = status
+    rig.bot.reconciler.observe(rig.ledger.order(oid), rig.fake.get_order(oid))
+    assert rig.ledger.filled(oid) == D("0")
+    assert rig.ledger.order(oid).state is OrderState.CANCELLED
+    assert rig.lines("scale_in.failed") == [
+        f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN PLACEMENT FAILED: order never matched after a delayed"
+        f" placement (status {status}) | kind=venue"
+    ]
+    assert rig.of("scale_in.venue_cancelled") == []
 
 
 def test_a_rejected_lookup_during_verification_is_a_miss_not_a_crash(rig):

@@ -646,14 +646,40 @@ def test_a_delayed_order_that_never_matches_ends_unmatched_and_the_bot_closes_it
     assert failed.positions[1] == 0 and failed.exits[-1].size_matched == ENTRY
 
 
+@shows("delayed_match")
+@pytest.mark.parametrize(("protocol", "status"), [("v2", "ORDER_TIMED_OUT"), ("v1", "UNMATCHED")])
+def test_a_delayed_order_whose_engine_time_runs_out_ends_order_timed_out_under_v2(protocol, status):
+    fault = {"kind": "delayed_match", "trade": 1, "order": "scale-in", "delay": 10, "fail": True}
+    data = scenario(SLOW_POST, fault | {"ends": "ORDER_TIMED_OUT"}, **CROSSING)
+    data["market"]["protocol"] = protocol
+    timed_out = run(data)
+    order = timed_out.scale_in
+    assert (order.status, order.size_matched, timed_out.trades_of(order.id)) == (status, 0, [])
+    assert timed_out.faults("delayed_match", phase="failed")
+    (gone,) = timed_out.of("scale_in.failed")  # nothing matched: a failed placement either way
+    assert gone.fields["error"] == f"order never matched after a delayed placement (status {status})"
+    assert timed_out.of("scale_in.venue_cancelled") == []
+    assert len(timed_out.posts("BUY")) == 1
+
+
 @shows("trade_failed")
-def test_a_failed_trade_voids_the_scale_in_fill_and_the_position_reverts_to_the_entry():
-    ghost = run(scenario({"kind": "trade_failed", "trade": 1, "order": "scale-in", "after": 8}, events=[FILL_SCALE_IN]))
+@pytest.mark.parametrize(
+    ("protocol", "path", "fill_failed_notes"),
+    # V2's operator fails the trade before broadcasting it and tells the owner (type 8)
+    [("v1", ["RETRYING", "FAILED"], 0), ("v2", ["MATCHED_NOT_BROADCASTED", "FAILED"], 1)],
+)
+def test_a_failed_trade_voids_the_scale_in_fill_and_the_position_reverts_to_the_entry(
+    protocol, path, fill_failed_notes
+):
+    data = scenario({"kind": "trade_failed", "trade": 1, "order": "scale-in", "after": 8}, events=[FILL_SCALE_IN])
+    data["market"]["protocol"] = protocol
+    ghost = run(data)
     order = ghost.scale_in
     (trade,) = ghost.trades_of(order.id)
     assert trade.status == "FAILED"
     statuses = [e["fields"]["status"] for e in ghost.venue_events("trade_status", trade_id=trade.id)]
-    assert statuses == ["RETRYING", "FAILED"]
+    assert statuses == path
+    assert len(ghost.venue_events("notification", type=8, owner=ghost.owner)) == fill_failed_notes
     assert ghost.venue_events("trade_voided", trade_id=trade.id)
     assert order.status == "MATCHED" and order.size_matched == ENTRY  # a ghost fill
     (fill,) = [f for f in ghost.fills if f["order_id"] == order.id]

@@ -13,7 +13,12 @@ from eth_account import Account
 from freezegun import freeze_time
 from py_clob_client.client import ClobClient as ClobClientV1
 from py_clob_client.clob_types import ApiCreds as ApiCredsV1
+from py_clob_client.clob_types import AssetType as AssetTypeV1
+from py_clob_client.clob_types import BalanceAllowanceParams as BalanceAllowanceParamsV1
+from py_clob_client.clob_types import DropNotificationParams as DropNotificationParamsV1
+from py_clob_client.clob_types import OpenOrderParams as OpenOrderParamsV1
 from py_clob_client.clob_types import OrderArgs as OrderArgsV1
+from py_clob_client.clob_types import TradeParams as TradeParamsV1
 from py_clob_client.exceptions import PolyApiException as PolyApiExceptionV1
 from py_clob_client_v2.client import ClobClient
 from py_clob_client_v2.clob_types import (
@@ -143,3 +148,34 @@ def test_a_v2_signed_order_to_a_v1_venue_is_an_invalid_payload():
             client.create_and_post_order(args)
     assert caught.value.status_code == 400
     assert venue.open_orders(CREDS.api_key) == []
+
+
+def test_py_clob_client_reads_cancels_and_heartbeats_against_the_v2_venue_but_cannot_place(world):
+    """The V1 SDK against production since the migration: every call but placing still works."""
+    venue, market, _ = world
+    up = market.token("Up").token_id
+    v1 = ClobClientV1(
+        HOST, chain_id=137, key=KEY, creds=ApiCredsV1(CREDS.api_key, CREDS.api_secret, CREDS.api_passphrase)
+    )
+    with pytest.raises(PolyApiExceptionV1) as caught:
+        v1.create_and_post_order(OrderArgsV1(token_id=up, price=0.45, size=10, side="BUY"))
+    assert (caught.value.status_code, caught.value.error_msg) == (400, {"error": "order_version_mismatch"})
+    # the same account's order, placed with the V2 SDK, 4 of its 10 shares taken
+    order_id = ClobClient(HOST, chain_id=137, key=KEY, creds=CREDS).create_and_post_order(
+        OrderArgsV2(token_id=up, price=0.45, size=10, side="BUY")
+    )["orderID"]
+    (trade,) = venue.fill_resting(order_id, "4")
+    order = v1.get_order(order_id)
+    assert (order["status"], order["size_matched"]) == ("LIVE", "4")
+    assert [o["id"] for o in v1.get_orders(OpenOrderParamsV1(asset_id=up))] == [order_id]
+    assert [(t["id"], t["size"]) for t in v1.get_trades(TradeParamsV1(asset_id=up))] == [(trade.id, "4")]
+    assert v1.cancel(order_id) == {"canceled": [order_id], "not_canceled": {}}
+    assert v1.get_orders() == []
+    notes = v1.get_notifications()
+    assert [(n["type"], n["payload"]["order_id"]) for n in notes] == [(2, order_id), (1, order_id)]
+    v1.drop_notifications(DropNotificationParamsV1(ids=[n["id"] for n in notes]))
+    assert v1.get_notifications() == []
+    balance = v1.get_balance_allowance(BalanceAllowanceParamsV1(asset_type=AssetTypeV1.CONDITIONAL, token_id=up))
+    assert balance["balance"] == "4000000"
+    first = v1.post_heartbeat("")["heartbeat_id"]
+    assert v1.post_heartbeat(first)["heartbeat_id"] == first
