@@ -50,7 +50,7 @@ from sim.runner.kernel import Kernel, Runaway, SimClock, Task, WatchedEnvironmen
 from sim.runner.market import MarketModel
 from sim.runner.scenario import Scenario, ScenarioError
 from sim.runner.wallclock import RunClock
-from sim.trace import HarnessAction, TraceType
+from sim.trace import TRACE_FORMAT, HarnessAction, TraceType
 
 HOST = "https://clob.sim"
 CHAIN_ID = 137
@@ -342,6 +342,7 @@ class _Run:
                 seed=self.seed,
                 mode=self.mode,
                 **extra,
+                trace_format=TRACE_FORMAT,
             )
             self.model.begin()
             self.network.begin()

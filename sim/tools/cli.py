@@ -35,7 +35,7 @@ from sim.runner.inputs import clip
 from sim.runner.scenario import MAX_SEED, ScenarioError, from_dict
 from sim.tools import STARTED
 from sim.tools.errors import UsageError
-from sim.tools.folders import read_result, read_text_file, scenario_folders
+from sim.tools.folders import check_replayable, read_result, read_text_file, scenario_folders
 from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
 
 
@@ -195,6 +195,7 @@ def cmd_replay(args) -> int:
     recorded_runs = []
     for folder in replay_targets(args.path):
         record = read_result(folder)
+        check_replayable(folder, record)
         if "scenario_data" not in record:
             raise UsageError(f"{folder}/result.json: field 'scenario_data' is missing")
         scenario = from_dict(record["scenario_data"], f"{folder}/result.json: scenario_data")

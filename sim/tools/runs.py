@@ -20,7 +20,7 @@ from sim.runner.harness import RunResult
 from sim.runner.scenario import Scenario, ScenarioError, discover, load
 from sim.tools.errors import UsageError
 from sim.tools.folders import RUN_MARKER
-from sim.trace import fault_records, fires_per_fault
+from sim.trace import TRACE_FORMAT, fault_records, fires_per_fault
 
 DEFAULT_OUT = os.path.join("reports", "latest")
 __all__ = ["DEFAULT_OUT", "RUN_MARKER", "execute", "load_all", "RunFolder", "write_run"]
@@ -126,6 +126,7 @@ def result_record(result: RunResult) -> dict:
     }
     if result.protocol != V1:  # a v1 record keeps the fields records had before protocols existed
         record["protocol"] = result.protocol
+    record["trace_format"] = TRACE_FORMAT
     return record
 
 
