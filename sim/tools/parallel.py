@@ -8,7 +8,7 @@ same finding.
 
 from __future__ import annotations
 
-from sim.runner.pool import map_ordered
+from sim.runner.pool import WorkerPool, map_ordered
 
 # ---- clobsim run ------------------------------------------------------------------------------
 
@@ -39,6 +39,9 @@ def _summary(job: tuple) -> tuple:
     return (result.scenario.name, result.seed, result.passed, len(result.events), len(result.trace))
 
 
-def run_summaries(jobs: list[tuple], workers: int) -> list[tuple]:
-    """(scenario, seed) runs without files; a small summary of each (sim.bench)."""
+def run_summaries(jobs: list[tuple], workers: int = 1, pool: WorkerPool | None = None) -> list[tuple]:
+    """(scenario, seed) runs without files; a small summary of each (sim.bench). On `pool`, a warm
+    pool the caller started, when given."""
+    if pool is not None:
+        return pool.map(_summary, jobs)
     return map_ordered(_summary, jobs, workers)
