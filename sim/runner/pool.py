@@ -35,6 +35,7 @@ PRELOAD = [
     "sim.explore.search",
     "sim.bots",
     "py_clob_client.client",
+    "py_clob_client_v2.client",
 ]
 CHUNKS_PER_WORKER = 4  # enough chunks to balance uneven jobs, few enough to amortize a round trip
 
@@ -137,13 +138,12 @@ def map_ordered(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int = 1)
 
     fn must be importable by name (a module-level function) and jobs and results picklable.
     An exception in a job is raised here, as in a serial loop. Serially (workers=1, or a single
-    job) the jobs run in this process inside one wall-clock session.
+    job) the jobs run in this process.
     """
     jobs = list(jobs)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if workers == 1 or len(jobs) <= 1:
-        with wallclock.session():
-            return [fn(job) for job in jobs]
+        return [fn(job) for job in jobs]
     with WorkerPool(min(workers, len(jobs))) as workers_pool:
         return workers_pool.map(fn, jobs)

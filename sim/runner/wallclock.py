@@ -11,6 +11,10 @@ tenth of a fast window; a start nested inside another freeze only pushes a clock
 time between runs (`_start_session`), and each run inside it only nests its own frozen clock. What a run sees
 is the same inside a session or not (tests/sim/test_wallclock.py): only the start-up cost differs.
 
+A module imported inside a session binds freezegun's FakeDatetime where it names
+datetime.datetime (pydantic then fails to build a model on it): import what the runs need before
+the session starts.
+
 Who holds a session: the worker processes of sim.runner.pool for their whole life (a process of
 our own), and around their runs `clobsim run`, `explore`, `sweep` (per chunk, under the sweep's
 one-run-at-a-time lock: freezegun's clocks are one stack per process, not per thread) and

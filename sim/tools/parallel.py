@@ -8,6 +8,7 @@ same finding.
 
 from __future__ import annotations
 
+from sim.runner import wallclock
 from sim.runner.pool import WorkerPool, map_ordered
 
 # ---- clobsim run ------------------------------------------------------------------------------
@@ -25,7 +26,13 @@ def run_records(
 ) -> list[dict]:
     """Run each scenario into out/<name>/ (sim.tools.runs.execute) and return the result records, in
     scenario order. Each run writes only its own folder, so workers never share a file."""
-    return map_ordered(_execute, [(s, seed, mode, bot, out, protocol) for s in scenarios], workers)
+    jobs = [(s, seed, mode, bot, out, protocol) for s in scenarios]
+    if workers > 1:
+        return map_ordered(_execute, jobs, workers)
+    import sim.tools.runs  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+
+    with wallclock.session():
+        return [_execute(job) for job in jobs]
 
 
 # ---- the benchmark ----------------------------------------------------------------------------
@@ -44,4 +51,9 @@ def run_summaries(jobs: list[tuple], workers: int = 1, pool: WorkerPool | None =
     pool the caller started, when given."""
     if pool is not None:
         return pool.map(_summary, jobs)
-    return map_ordered(_summary, jobs, workers)
+    if workers > 1:
+        return map_ordered(_summary, jobs, workers)
+    import sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+
+    with wallclock.session():
+        return [_summary(job) for job in jobs]

@@ -104,6 +104,8 @@ def run_case(case: Case) -> dict:
 def run_chunk(chunk: list[Case]) -> list[dict]:
     """Cases one after another, in one wall-clock session (sim.runner.wallclock) held under the
     one-run lock: freezegun's clocks are one stack per process, shared by its threads."""
+    import sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+
     _keep_event_loops_on_real_time()
     with _ONE_RUN, wallclock.session():
         return [run_case(case) for case in chunk]
