@@ -12,6 +12,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+# The trace's format, recorded in its `begin` record and in result.json (`trace_format`); bumped
+# whenever the same run would record different trace lines. `clobsim replay` compares traces line
+# by line, so it replays only runs of this format (sim.tools.folders.check_replayable).
+#   1  no `trace_format` field: every crowd re-quote recorded, even at a level's own size
+#   2  a crowd level re-quoted at the size it already has records nothing (sim.exchange.venue)
+TRACE_FORMAT = 2
+
 
 class TraceType(StrEnum):
     REQUEST = "request"  # a call reaching the venue: seq, route, params, body
@@ -28,7 +35,7 @@ class TraceType(StrEnum):
 class HarnessAction(StrEnum):
     """The `action` of a TraceType.HARNESS record."""
 
-    BEGIN = "begin"  # scenario, seed, mode
+    BEGIN = "begin"  # scenario, seed, mode, protocol (v2 runs), trace_format
     OPEN_TRADE = "open_trade"  # trade, token, size: the bot is handed a position
     END = "end"
 

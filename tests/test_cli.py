@@ -12,6 +12,7 @@ import pytest
 
 from sim.faults import names as fault_names
 from sim.tools.cli import main
+from sim.trace import TRACE_FORMAT
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -217,6 +218,32 @@ def test_replay_names_a_differing_audit_line_by_its_simulated_moment(tmp_path, c
     line = original[24:].split(None, 1)[1]
     assert printed[2] == "    recorded: INFO " + line.replace("Exit plan complete", "Exit plan half done")
     assert printed[3] == "    replayed: INFO " + line
+
+
+def test_a_run_records_its_trace_format_and_replay_refuses_a_run_of_another_format_with_one_message(tmp_path, capsys):
+    scenario(tmp_path)
+    out = tmp_path / "run"
+    assert main(["run", str(tmp_path / "scenarios"), "--out", str(out)]) == 0
+    result_path = out / "quiet" / "result.json"
+    record = json.loads(result_path.read_text())
+    trace = [json.loads(line) for line in (out / "quiet" / "trace.jsonl").read_text().splitlines()]
+    begin = next(r for r in trace if r.get("action") == "begin")
+    assert record["trace_format"] == TRACE_FORMAT == 2
+    assert begin == {"t": begin["t"], "type": "harness", "action": "begin", "scenario": "quiet", "seed": 3,
+                     "mode": "fast", "protocol": "v2", "trace_format": 2}  # fmt: skip
+    capsys.readouterr()
+    assert main(["replay", str(out)]) == 0  # this format: replayed line by line
+    assert "quiet: identical" in capsys.readouterr().out
+
+    del record["trace_format"]  # as every run recorded before the format had a number (format 1)
+    result_path.write_text(json.dumps(record))
+    assert main(["replay", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"clobsim: error: {out / 'quiet'}/result.json: trace_format: recorded in trace format 1 by an older "
+        f"clobsim; this one replays format 2 only: record the run again ({record['reproduce']})\n"
+    )
 
 
 def test_replay_with_another_bot_diverges_as_expected_and_its_checks_decide_the_exit(tmp_path, capsys):

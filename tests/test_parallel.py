@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from sim.explore.search import explore, split_examples, sub_seed
-from sim.runner.pool import map_ordered
+from sim.runner.pool import WorkerPool, map_ordered
 from sim.tools import cli
 
 LIBRARY = os.path.join(os.path.dirname(__file__), os.pardir, "scenarios")
@@ -111,6 +111,21 @@ def test_parallel_map_keeps_job_order_and_raises_a_job_error():
         map_ordered(int, ["1", "not a number"], workers=2)
     with pytest.raises(ValueError):
         map_ordered(str.upper, ["a"], workers=0)
+
+
+def _pid_and_job(job: int) -> tuple[int, int]:
+    return os.getpid(), job
+
+
+@pytest.mark.processes
+def test_a_warm_pool_serves_several_maps_in_job_order_from_the_same_worker_processes():
+    with WorkerPool(2) as pool:
+        pool.warm()
+        first = pool.map(_pid_and_job, range(10))  # 8 chunks (4 a worker) of 1 or 2 jobs
+        second = pool.map(_pid_and_job, [10, 11, 12])
+    assert [job for _, job in first + second] == list(range(13))
+    workers = {pid for pid, _ in first + second}
+    assert len(workers) <= 2 and os.getpid() not in workers
 
 
 @pytest.mark.parametrize("command", [["run", "scenarios"], ["explore"], ["bench"]])

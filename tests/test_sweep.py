@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from sim.runner.scenario import load
+from sim.runner.scenario import from_dict, load
 from sim.tools import cli
 from sim.tools.sweep import chunked, parse_seeds, sweep, verdicts
 
@@ -49,6 +49,44 @@ def test_a_sweep_on_a_dask_cluster_gives_every_case_the_verdict_and_bytes_of_its
     ]
     assert serial["by_bot"]["core"] == {"pass": 4, "fail": 0}
     assert serial["by_bot"]["double-count"]["fail"] >= 2
+
+
+# A thousand short cases: a two-minute window (resolution 5 s later, then the 120 s of settlement)
+# with taker flow on a random walk, a cancel race and a lost notification; 250 seeds x core and
+# three zoo variants, so both verdicts occur and each case's market differs.
+SHORT_RACE = {
+    "name": "short-cancel-race",
+    "description": "tests/test_sweep.py: a short window for a thousand-case sweep",
+    "seed": 1,
+    "market": {
+        "window_length": 120,
+        "resolution_delay": 5,
+        "price_model": {"kind": "random_walk", "start": 0.80, "depth": 50, "volatility": 0.01},
+        "taker_flow": {"rate": 0.2},
+    },
+    "trades": [{"id": 1, "at": 5, "side": "UP", "price": 0.80, "size": 10.5, "confidence": 0.85}],
+    "events": [{"at": 60, "kind": "take", "token": "UP", "side": "BUY", "size": 210.5, "price": 0.99}],
+    "faults": [
+        {"kind": "cancel_race", "trade": 1, "order": "scale-in"},
+        {"kind": "notification_drop", "from": 60, "to": 80},
+    ],
+}
+THOUSAND_BOTS = ["core", "check-then-cancel", "double-count", "drop-cancelled-partial"]
+
+
+@pytest.mark.slow
+@pytest.mark.processes
+def test_a_thousand_case_sweep_on_a_dask_cluster_gives_every_case_the_verdict_and_bytes_of_its_serial_run(cluster):
+    short = from_dict(SHORT_RACE, "<tests/test_sweep.py: SHORT_RACE>")
+    seeds = list(range(1, 251))
+    serial = sweep([short], seeds=seeds, bots=THOUSAND_BOTS)
+    on_cluster = sweep([short], seeds=seeds, bots=THOUSAND_BOTS, scheduler=cluster.scheduler_address)
+    assert serial["cases"] == on_cluster["cases"] == 1000
+    assert verdicts(on_cluster) == verdicts(serial)
+    assert serial["by_bot"]["core"] == {"pass": 250, "fail": 0}
+    for bot in THOUSAND_BOTS[1:]:  # each variant is caught on some seeds and not on others
+        assert 0 < serial["by_bot"][bot]["fail"] < 250, (bot, serial["by_bot"][bot])
+    assert len({r["trace_sha256"] for r in serial["records"] if r["bot"] == "core"}) == 250
 
 
 @pytest.mark.processes

@@ -586,7 +586,11 @@ class Venue:
 
     def set_crowd_levels(self, token_id: str, side: str, prices, size: Decimal | str) -> list[Trade]:
         """set_crowd_depth at each of `prices` in turn, to the same size: the market re-quoting
-        one side of a book every step (a few thousand levels a window, most of them unchanged)."""
+        one side of a book every step (a few thousand levels a window, most of them unchanged).
+
+        A level re-quoted at the size it already has changes nothing and records no event (trace
+        format 2, sim.trace.TRACE_FORMAT): three quarters of a window's re-quotes, once its
+        busiest events and trace records."""
         book, market = self._books[token_id], self._market_of_token[token_id]
         tick = market.tick_size
         on_tick_cache = self._on_tick.get(tick)
@@ -594,7 +598,6 @@ class Venue:
             on_tick_cache = self._on_tick[tick] = {}
         # Decimal(str(d)) is d itself (same digits, same exponent): skip the round trip
         wanted = size if type(size) is Decimal else Decimal(str(size))
-        wanted_text = fmt(wanted)
         trades: list[Trade] = []
         for price in prices:
             price = price if type(price) is Decimal else Decimal(str(price))
@@ -603,20 +606,18 @@ class Venue:
                 on_tick = on_tick_cache[price] = price % tick == 0
             if not on_tick:
                 raise ValueError(f"price {price} is off the {tick} tick")
-            current = book.crowd_at(side, price)
-            extra = wanted - current
-            if extra:  # else unchanged (a level re-quoted as it was): nothing moves
-                size = wanted
-                if extra > 0 and book.crosses(side, price):
-                    before = book.liquidity(side, price)
-                    trades += self.take(token_id, side, extra, price)
-                    size -= min(extra, before)
-                book.set_crowd(side, price, size)
-                current_text = fmt(book.crowd_at(side, price))
-            else:
-                current_text = wanted_text  # the same value, so the same text
+            extra = wanted - book.crowd_at(side, price)
+            if not extra:
+                continue
+            size = wanted
+            if extra > 0 and book.crosses(side, price):
+                before = book.liquidity(side, price)
+                trades += self.take(token_id, side, extra, price)
+                size -= min(extra, before)
+            book.set_crowd(side, price, size)
             self._emit(
-                VenueEvent.CROWD_DEPTH, {"asset_id": token_id, "side": side, "price": fmt(price), "size": current_text}
+                VenueEvent.CROWD_DEPTH,
+                {"asset_id": token_id, "side": side, "price": fmt(price), "size": fmt(book.crowd_at(side, price))},
             )
         return trades
 

@@ -36,6 +36,7 @@ from hypothesis import seed as hypothesis_seed
 from sim.bots import bot_name, bot_slug
 from sim.checks import run
 from sim.explore.strategies import scenarios
+from sim.runner import wallclock
 from sim.runner.scenario import from_dict
 
 
@@ -226,7 +227,8 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
             raise InvariantViolation(data, broken)
 
     try:
-        property_holds()
+        with wallclock.session():  # one freezegun start for the whole search, not one per run
+            property_holds()
     except InvariantViolation as violation:
         state.found, state.failures = violation.data, violation.failures
     except BudgetSpent:

@@ -98,7 +98,13 @@ class Network(Hooks):
         self._live: dict[str, tuple[Armed, ...]] = {}
         for kind in self._armed_by_kind:
             self._refresh(kind)
-        watched = [k for kind in ON_VENUE_EVENT if kind.name in self._armed_by_kind for k in kind.watches]
+        # per hook, only the kinds this scenario arms (in precedence order): every request asks
+        # each hook, and a scenario arms a few kinds of twenty, often none
+        self._legs, self._refuse, self._admit, self._before, self._after, self._on_event = (
+            tuple(kind for kind in hooked if kind.name in self._armed_by_kind)
+            for hooked in (LEGS, REFUSE, ADMIT, BEFORE_VENUE, AFTER_VENUE, ON_VENUE_EVENT)
+        )
+        watched = [k for kind in self._on_event for k in kind.watches]
         venue.watch(dict.fromkeys((VenueEvent.NOTIFICATION, *watched)), self._on_venue_event)
 
     # ---- what the kinds use (sim.faults.kind.Net) -----------------------------------------------
@@ -168,7 +174,7 @@ class Network(Hooks):
         # seeded jitter: +-25 % per leg, in whole milliseconds
         req = base_req * (0.75 + 0.5 * self.rng.random())
         resp = base_resp * (0.75 + 0.5 * self.rng.random())
-        for kind in LEGS:
+        for kind in self._legs:
             armed = self.active(kind.name)
             if armed:
                 req, resp = kind.legs(self, armed, route, req, resp)
@@ -195,7 +201,7 @@ class Network(Hooks):
     def _serve(self, call: Call, done: simpy.Event) -> Any:
         req, resp = self.legs(call.route)
         self.trace(TraceType.REQUEST, seq=call.seq, route=call.route, params=call.params, body=_summary(call))
-        early = self._first(REFUSE, "refuse", call)
+        early = self._first(self._refuse, "refuse", call)
         if req >= CLIENT_TIMEOUT:
             # A latency spike past the client's timeout: the client gives up ("Request
             # exception!") while the request is still on its way, and the venue applies it later.
@@ -231,17 +237,17 @@ class Network(Hooks):
 
     def _apply(self, call: Call) -> Answer:
         """The venue step with the faults around it (the request has arrived)."""
-        refused = self._first(ADMIT, "admit", call)
+        refused = self._first(self._admit, "admit", call)
         if refused is not None:
             return refused
-        for kind in BEFORE_VENUE:
+        for kind in self._before:
             armed = self.active(kind.name)
             if armed:
                 kind.before_venue(self, armed, call)
         answer = self.gateway.apply(call)
         if call.route == "GET /notifications" and answer.status == 200:
             answer = Answer(200, self.mailbox.deliverable(answer.body, self.env.now), answer.headers)
-        for kind in AFTER_VENUE:
+        for kind in self._after:
             armed = self.active(kind.name)
             if armed:
                 answer = kind.after_venue(self, armed, call, answer)
@@ -260,7 +266,7 @@ class Network(Hooks):
         fields = event["fields"]
         if event["kind"] == VenueEvent.NOTIFICATION and fields["owner"] == self.owner:
             self.mailbox.created(fields["id"], fields["type"], event["time"])
-        for kind in ON_VENUE_EVENT:
+        for kind in self._on_event:
             armed = self.active(kind.name)
             if armed:
                 kind.on_venue_event(self, armed, event)

@@ -7,12 +7,12 @@ it differs: the REAL py-clob-client ClobClient over the in-process transport (wi
 look-alike that calls the gateway directly (fast). Everything that varies draws from generators seeded
 by the run's seed; py-clob-client's own nondeterminism (order salt from time x global random, header
 timestamps, the tick-size cache clock) is pinned by seeding the global `random` with the run's
-seed and freezing wall-clock time to the simulated clock (freezegun, moved at every task resume).
+seed and freezing wall-clock time to the simulated clock (sim.runner.wallclock: freezegun, moved at
+every task resume).
 """
 
 from __future__ import annotations
 
-import datetime
 import inspect
 import json
 import logging
@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from freezegun import freeze_time
 from py_clob_client.clob_types import ApiCreds
 from py_clob_client.signer import Signer
 from py_clob_client_v2.order_utils import utils as v2_order_utils
@@ -50,12 +49,8 @@ from sim.faults.network import Network
 from sim.runner.kernel import Kernel, Runaway, SimClock, Task, WatchedEnvironment, max_events
 from sim.runner.market import MarketModel
 from sim.runner.scenario import Scenario, ScenarioError
-from sim.trace import HarnessAction, TraceType
-
-# The real constructor, captured before any freeze: freezegun swaps datetime.datetime while it
-# is active, and module attributes that hold the class itself (a bound method is left alone).
-_REAL_FROMTIMESTAMP = datetime.datetime.fromtimestamp
-_UTC = datetime.UTC
+from sim.runner.wallclock import RunClock
+from sim.trace import TRACE_FORMAT, HarnessAction, TraceType
 
 HOST = "https://clob.sim"
 CHAIN_ID = 137
@@ -152,9 +147,8 @@ class _Run:
         start = scenario.window_start
         self.window_start = float(start)  # BotHost's
         self.env = WatchedEnvironment(float(start), max_events(0))  # bounded by the horizon below
-        self.freezer = None
-        self._frozen_at: float | None = None
-        self.kernel = Kernel(self.env, on_resume=self._move_wall_clock)
+        self.wall_clock = RunClock(self.env.now)
+        self.kernel = Kernel(self.env, on_resume=self.wall_clock.move_to)
         self.clock = SimClock(self.kernel)
         self.trace: list[dict] = []
         self.events: list[AuditEvent] = []
@@ -234,14 +228,6 @@ class _Run:
         self.trace.append(
             {"t": round(event["time"], 6), "type": TraceType.VENUE, "event": event["kind"], "fields": event["fields"]}
         )  # event["time"] is env.now
-
-    def _move_wall_clock(self, now: float) -> None:
-        # freezer.move_to(<now as a UTC datetime>) ends with exactly this naive UTC value in
-        # time_to_freeze (FrozenDateTimeFactory's state); set directly, it costs a tenth. Tasks
-        # resume about a thousand times per window, often at an instant already set.
-        if self.freezer is not None and now != self._frozen_at:
-            self._frozen_at = now
-            self.freezer.time_to_freeze = _REAL_FROMTIMESTAMP(now, _UTC).replace(tzinfo=None)
 
     def _client(self):
         v2 = self.config.clob_client == CLOB_CLIENT_V2
@@ -393,7 +379,7 @@ class _Run:
                     level=log_level,
                 )
                 stack.callback(detach, self.logger, handlers)
-            self.freezer = stack.enter_context(_frozen(self.env.now))
+            stack.enter_context(self.wall_clock)
             random.seed(self.seed)  # bot code may draw from the global generator: pinned too
             stack.enter_context(_order_salts(self.seed))
             stack.enter_context(virtual_sleeps(self.clock.sleep))
@@ -412,6 +398,7 @@ class _Run:
                 seed=self.seed,
                 mode=self.mode,
                 **extra,
+                trace_format=TRACE_FORMAT,
             )
             self.model.begin()
             self.network.begin()
@@ -492,20 +479,6 @@ class _order_salts:
 
     def __exit__(self, *exc: object) -> Literal[False]:
         py_order_utils_utils.random, v2_order_utils.random = self.previous
-        return False
-
-
-class _frozen:
-    """freezegun for the duration of a run, following the simulated clock."""
-
-    def __init__(self, start: float):
-        self.freeze = freeze_time(datetime.datetime.fromtimestamp(start, tz=datetime.UTC), tick=False)
-
-    def __enter__(self):
-        return self.freeze.start()
-
-    def __exit__(self, *exc):
-        self.freeze.stop()
         return False
 
 

@@ -23,6 +23,7 @@ import jsonschema
 from sim.runner.inputs import InputError, clip, field_path, parse_json, problems, read_text
 from sim.runner.scenario import MAX_SEED
 from sim.tools.errors import UsageError
+from sim.trace import TRACE_FORMAT
 
 RUN_MARKER = "run.json"
 MAX_RUN_FILE = 256 * 1024 * 1024  # a trace of a day-long window is tens of MB
@@ -81,6 +82,7 @@ RESULT_SCHEMA: dict[str, Any] = {
         "reproduce": _STRING,
         "log_level": {"enum": list(LOG_LEVELS)},
         "scenario_data": {"type": "object"},
+        "trace_format": {"type": "integer", "minimum": 1},
     },
 }
 MARKER_SCHEMA: dict[str, Any] = {
@@ -140,6 +142,20 @@ def read_result(folder: str) -> dict[str, Any]:
     result = read_json_file(os.path.join(folder, "result.json"), RESULT_SCHEMA)
     assert isinstance(result, dict)  # RESULT_SCHEMA: an object
     return result
+
+
+def check_replayable(folder: str, record: dict[str, Any]) -> None:
+    """A replay compares traces line by line: a run recorded in another trace format (sim.trace's
+    TRACE_FORMAT; a result.json without the field is format 1) cannot match, so it is refused
+    before anything runs, with how to record it again."""
+    version = record.get("trace_format", 1)
+    if version != TRACE_FORMAT:
+        when = "an older" if version < TRACE_FORMAT else "a newer"
+        again = record.get("reproduce") or f"clobsim run {record.get('file', 'SCENARIO')}"
+        raise UsageError(
+            f"{folder}/result.json: trace_format: recorded in trace format {version} by {when} clobsim; "
+            f"this one replays format {TRACE_FORMAT} only: record the run again ({clip(again, 300)})"
+        )
 
 
 def scenario_folders(path: str) -> list[str]:

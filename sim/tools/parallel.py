@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sim.runner.pool import map_ordered
+from sim.runner import wallclock
+from sim.runner.pool import WorkerPool, map_ordered
 
 # ---- clobsim run ------------------------------------------------------------------------------
 
@@ -40,7 +41,17 @@ def run_records(
     scenario order. Each run writes only its own folder, so workers never share a file. done(record)
     is called as each scenario finishes (the progress display)."""
     jobs = [(s, seed, mode, bot, out, protocol, log_level) for s in scenarios]
-    return map_ordered(_execute, jobs, workers, done)
+    if workers > 1:
+        return map_ordered(_execute, jobs, workers, done)
+    import sim.tools.runs  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+
+    records = []
+    with wallclock.session():
+        for job in jobs:
+            records.append(_execute(job))
+            if done is not None:
+                done(records[-1])
+    return records
 
 
 # ---- the benchmark ----------------------------------------------------------------------------
@@ -54,6 +65,14 @@ def _summary(job: tuple) -> tuple:
     return (result.scenario.name, result.seed, result.passed, len(result.events), len(result.trace))
 
 
-def run_summaries(jobs: list[tuple], workers: int) -> list[tuple]:
-    """(scenario, seed) runs without files; a small summary of each (sim.bench)."""
-    return map_ordered(_summary, jobs, workers)
+def run_summaries(jobs: list[tuple], workers: int = 1, pool: WorkerPool | None = None) -> list[tuple]:
+    """(scenario, seed) runs without files; a small summary of each (sim.bench). On `pool`, a warm
+    pool the caller started, when given."""
+    if pool is not None:
+        return pool.map(_summary, jobs)
+    if workers > 1:
+        return map_ordered(_summary, jobs, workers)
+    import sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+
+    with wallclock.session():
+        return [_summary(job) for job in jobs]

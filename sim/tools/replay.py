@@ -29,7 +29,7 @@ from sim.exchange.protocol import V1
 from sim.runner.inputs import clip
 from sim.runner.scenario import from_dict
 from sim.tools.errors import UsageError
-from sim.tools.folders import LOG_LEVELS, read_result, read_text_file, scenario_folders
+from sim.tools.folders import LOG_LEVELS, check_replayable, read_result, read_text_file, scenario_folders
 from sim.trace import HarnessAction, TraceType
 
 REPLAYED = ("trace.jsonl", "audit.log")  # the recorded files a replay compares, in this order
@@ -211,6 +211,7 @@ def replay(path: str, *, bot: str | None = None, log_level: str | None = None, o
                 f"{folder}: a server-mode run (clobsim run --bot-cmd) happened in wall time and cannot be "
                 f"replayed; run it again: {clip(str(record.get('reproduce', '')), 300)}"
             )
+        check_replayable(folder, record)
         if "scenario_data" not in record:
             raise UsageError(f"{folder}/result.json: field 'scenario_data' is missing")
         scenario = from_dict(record["scenario_data"], f"{folder}/result.json: scenario_data")

@@ -22,7 +22,7 @@ from sim.runner.harness import RunResult
 from sim.runner.scenario import Scenario, ScenarioError, discover, load
 from sim.tools.errors import UsageError
 from sim.tools.folders import LEVEL_NAMES, RUN_MARKER
-from sim.trace import fault_records, fires_per_fault
+from sim.trace import TRACE_FORMAT, fault_records, fires_per_fault
 
 DEFAULT_OUT = os.path.join("reports", "latest")
 __all__ = ["DEFAULT_OUT", "RUN_MARKER", "execute", "load_all", "RunFolder", "write_run"]
@@ -135,6 +135,7 @@ def result_record(result: RunResult, log_level: int = logging.INFO) -> dict:
         record["protocol"] = result.protocol
     if log_level != logging.INFO:  # replay writes audit.log at the level it was recorded at
         record["log_level"] = LEVEL_NAMES[log_level]
+    record["trace_format"] = TRACE_FORMAT
     return record
 
 

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 import yaml
 
 from sim.explore.search import reproduce_hint
-from sim.runner.pool import map_ordered
+from sim.runner import wallclock
+from sim.runner.pool import chunked, map_ordered
 from sim.runner.scenario import Scenario
 from sim.tools.errors import UsageError
 
@@ -49,7 +50,7 @@ CONNECT_TIMEOUT = "5s"  # a wrong address is a user's mistake: say so soon
 CHUNKS_PER_WORKER = 4  # enough chunks to balance uneven runs, few enough to amortize a task's overhead
 
 # one run at a time per process: a run owns the process's global clock and random state
-_ONE_RUN = threading.Lock()
+_ONE_RUN = threading.RLock()
 # A Dask worker runs a case in a thread beside its event loop. A run freezes wall-clock time for
 # the whole process (freezegun), so the loop's heartbeats and timeouts would stop with it and the
 # worker would hang: these modules keep reading real time (they are never part of a run).
@@ -73,13 +74,17 @@ def cases(scenarios: Sequence[Scenario], seeds: Sequence[int], bots: Sequence[st
     return [Case(s, seed, bot, mode) for s in scenarios for seed in seeds for bot in bots]
 
 
-def run_case(case: Case) -> dict:
-    """One case, judged; the record the summary keeps."""
+def _keep_event_loops_on_real_time() -> None:
     import freezegun  # noqa: PLC0415
 
+    freezegun.configure(extend_ignore_list=EVENT_LOOP_MODULES)  # before any freeze is made
+
+
+def run_case(case: Case) -> dict:
+    """One case, judged; the record the summary keeps."""
     from sim.checks import run  # noqa: PLC0415 - the heavy part, imported where the case runs
 
-    freezegun.configure(extend_ignore_list=EVENT_LOOP_MODULES)
+    _keep_event_loops_on_real_time()
     with _ONE_RUN:
         result = run(case.scenario, seed=case.seed, mode=case.mode, bot=case.bot)
         audit, trace = result.audit_log(), result.trace_jsonl()
@@ -98,19 +103,13 @@ def run_case(case: Case) -> dict:
 
 
 def run_chunk(chunk: list[Case]) -> list[dict]:
-    return [run_case(case) for case in chunk]
+    """Cases one after another, in one wall-clock session (sim.runner.wallclock) held under the
+    one-run lock: freezegun's clocks are one stack per process, shared by its threads."""
+    import sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
 
-
-def chunked(items: list, chunks: int) -> list[list]:
-    """`items` in at most `chunks` consecutive slices of near-equal length (order kept)."""
-    chunks = max(1, min(chunks, len(items)))
-    size, extra = divmod(len(items), chunks)
-    out, start = [], 0
-    for i in range(chunks):
-        end = start + size + (1 if i < extra else 0)
-        out.append(items[start:end])
-        start = end
-    return [c for c in out if c]
+    _keep_event_loops_on_real_time()
+    with _ONE_RUN, wallclock.session():
+        return [run_case(case) for case in chunk]
 
 
 def on_dask(

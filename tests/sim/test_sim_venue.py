@@ -200,3 +200,17 @@ def test_every_event_is_a_plain_json_value_with_seq_time_kind_fields(venue, me, 
     assert all(set(e) == {"seq", "time", "kind", "fields"} for e in venue.events)
     kinds = [e["kind"] for e in venue.events]
     assert kinds.index("trade_matched") < kinds.index("notification")
+
+
+def test_a_crowd_level_requoted_at_its_own_size_records_nothing_and_a_changed_one_records_its_new_size(venue, up):
+    start = len(venue.events)
+    venue.set_crowd_levels(up, "SELL", [D("0.55"), D("0.56")], D("20"))
+    venue.set_crowd_levels(up, "SELL", [D("0.55"), D("0.56")], D("20"))  # the market's next step, unchanged
+    venue.set_crowd_depth(up, "SELL", "0.56", "25")
+    venue.set_crowd_depth(up, "BUY", "0.40", "0")  # an empty level stays empty
+    assert [(e["kind"], e["fields"]) for e in venue.events[start:]] == [
+        ("crowd_depth", {"asset_id": up, "side": "SELL", "price": "0.55", "size": "20"}),
+        ("crowd_depth", {"asset_id": up, "side": "SELL", "price": "0.56", "size": "20"}),
+        ("crowd_depth", {"asset_id": up, "side": "SELL", "price": "0.56", "size": "25"}),
+    ]
+    assert venue.book(up).depth("SELL") == [(D("0.55"), D("20")), (D("0.56"), D("25"))]
