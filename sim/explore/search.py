@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from sim.bots import bot_name, bot_slug
+from sim.bots.foreign import ForeignBot
 from sim.checks import run
 from sim.explore.strategies import scenarios
 from sim.runner.scenario import from_dict
@@ -90,6 +91,8 @@ def reproduce_hint(path: str, bot: object) -> str:
     subclass of the caller's own (which the CLI cannot name), the plugin's call."""
     if isinstance(bot, str):
         return f"clobsim run {path}" + ("" if bot == "core" else f" --bot {bot}")
+    if isinstance(bot, ForeignBot):
+        return f"clobsim run {path} --bot {bot.name}"
     return f"clob_sim.run({path!r}, bot={getattr(bot, '__qualname__', bot_name(bot))})"
 
 
