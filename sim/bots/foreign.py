@@ -59,12 +59,16 @@ def env_items(values: Any) -> tuple[tuple[str, str], ...]:
 class ForeignBot:
     """A user's bot: `entry` is FILE.py:FUNC or module:func; `env` is added to the bot's
     environment; `positions` optionally names a hook (same forms) that returns what the bot
-    believes it holds, {token id: shares}, read when the run ends."""
+    believes it holds, {token id: shares}, read when the run ends. `spin_limit` bounds, in wall
+    seconds, how long one of its threads may run without sleeping or waiting (a loop that never
+    yields cannot be preempted on virtual time: the run stops the bot past it)."""
 
     entry: str
     env: tuple[tuple[str, str], ...] = ()
     positions: str | None = None
     base: str = field(default="", compare=False)  # where relative FILE paths were given from
+    # wall seconds one of its threads may run without sleeping or waiting before the run stops it
+    spin_limit: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.base:  # relative FILE paths are the caller's: fixed before any run changes directory

@@ -525,6 +525,9 @@ class Cooperative:
         def body() -> None:
             try:
                 fn()
+            except SystemExit as exc:  # sys.exit() in a bot ends its program, never the simulator
+                if exc.code not in (0, None):
+                    raise RuntimeError(f"the bot exited with status {exc.code!r}") from None
             except BotStopped:
                 self.stop_others()
             finally:

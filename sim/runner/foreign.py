@@ -37,7 +37,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.audit import AuditEvent, attach_file_logs, detach
-from sim.bots.foreign import ForeignBot, fresh_imports, load, own_roots
+from sim.bots.foreign import BotLoadError, ForeignBot, fresh_imports, load, own_roots
 from sim.clients.services import BotNetwork, ClobChannel, Services, Stub, url_parts
 from sim.clients.virtual_time import virtual_sleeps
 from sim.clients.wire import SimTransport, installed
@@ -71,7 +71,7 @@ class ForeignRun(_Run):
         super().__init__(scenario, seed, "wire", bot, workdir, protocol)  # the bot's own clients: wire
         self.spec: ForeignBot = bot
         self.bot_dir = os.path.join(os.path.abspath(workdir), "bot")
-        self.coop = Cooperative(self.kernel, spin_limit=float(os.environ.get("CLOBSIM_SPIN_LIMIT", "0") or 0) or 5.0)
+        self.coop = Cooperative(self.kernel, spin_limit=bot.spin_limit)
         self.generation = 0
         self.entry: Any = None
 
@@ -163,8 +163,14 @@ class ForeignRun(_Run):
             roots = stack.enter_context(fresh_imports(self.spec))
             stack.enter_context(_captured_logs(roots, min(log_level, logging.INFO), self._bot_line))
             stack.enter_context(self.coop.installed())
-            self.entry = load(self.spec.entry, self.spec.base)
-            hook = load(self.spec.positions, self.spec.base) if self.spec.positions else None
+            hook, import_error = None, ""
+            try:
+                self.entry = load(self.spec.entry, self.spec.base)
+                hook = load(self.spec.positions, self.spec.base) if self.spec.positions else None
+            except BotLoadError:
+                raise
+            except Exception as exc:  # the bot's own module failed as it was imported: its crash
+                import_error = f"import {self.spec.entry}: {type(exc).__name__}: {exc}"
             self._trace(
                 TraceType.HARNESS,
                 action=HarnessAction.BEGIN,
@@ -180,7 +186,8 @@ class ForeignRun(_Run):
             self.env.process(self._housekeeping())
             for index, fault in enumerate(self.scenario.faults):
                 CATALOGUE[fault.kind].begin_bot(self, fault, index)
-            self.start_bot()
+            if not import_error:
+                self.start_bot()
             try:
                 self.env.run(until=self.scenario.window_start + self.horizon)
             except Runaway as stop:
@@ -204,7 +211,8 @@ class ForeignRun(_Run):
             ledger_path="",
             owner=BOT_CREDS.api_key,
             trade_tokens=self.trade_tokens,
-            task_errors=[f"{t.name}: {t.error_text}" for t in self.kernel.tasks if t.error is not None],
+            task_errors=[import_error] * bool(import_error)
+            + [f"{t.name}: {t.error_text}" for t in self.kernel.tasks if t.error is not None],
             internal_errors=list(self.gateway.internal_errors),
             simulated_seconds=self.horizon,
             bots_started=self.generation,
