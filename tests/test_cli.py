@@ -199,7 +199,8 @@ def test_list_prints_names_one_per_line(capsys):
     bots = capsys.readouterr().out.split()
     assert bots[0] == "core" and len(bots) >= 7
     assert main(["list", "invariants"]) == 0
-    assert capsys.readouterr().out.split()[:6] == [
+    listed = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
+    assert [item[0] for item in listed][:6] == [
         "ledger-matches-exchange",
         "no-orphan-orders",
         "lifecycle-complete",
@@ -207,6 +208,11 @@ def test_list_prints_names_one_per_line(capsys):
         "no-crash",
         "notifications-idempotent",
     ]
+    reach = dict(listed)  # which bots each invariant judges: a foreign bot only some
+    assert reach["ledger-matches-exchange"] == "every bot; a foreign one with a positions hook"
+    assert reach["lifecycle-complete"] == "core and the zoo"
+    assert reach["no-orphan-orders"] == "every bot, foreign ones too"
+    assert reach["bot-contained"] == "foreign bots"
 
 
 def test_the_committed_json_schema_is_the_generated_one_and_ties_faults_to_their_parameters():
