@@ -3,6 +3,7 @@ and then a host nobody stubbed."""
 
 import logging
 import os
+import socket
 
 import httpx
 import requests
@@ -25,3 +26,7 @@ def main() -> None:
         requests.get("https://unknown.example.org/secret/path", timeout=5)
     except requests.ConnectionError as exc:
         log.info("refused: %s", type(exc).__name__)
+    try:
+        socket.create_connection(("example.net", 443), timeout=5)
+    except OSError as exc:
+        log.info("socket refused: %s", type(exc).__name__)
