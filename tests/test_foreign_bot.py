@@ -175,3 +175,9 @@ def test_two_runs_of_racebot_in_two_processes_are_byte_identical(tmp_path):
         )
     assert outputs[0] == outputs[1]
     assert b"RACE CONDITION DETECTED" in outputs[0][("racebot-cancel-race-at-exit", "audit.log")]
+
+
+def test_the_ids_and_numbers_a_bot_draws_are_the_same_in_every_run_of_a_seed():
+    first, again = (run(quiet(), bot=bot("misbehaving_bots.py:draws_ids")).lines for _ in range(2))
+    other = run(quiet(seed=2), bot=bot("misbehaving_bots.py:draws_ids")).lines
+    assert first == again and first != other and first[0].startswith("ids ")

@@ -31,6 +31,7 @@ import logging
 import os
 import random
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal, InvalidOperation
@@ -160,6 +161,7 @@ class ForeignRun(_Run):
             stack.enter_context(network.installed())
             stack.enter_context(_environment(self.bot_env()))
             stack.enter_context(_cwd(self.bot_dir))
+            stack.enter_context(_seeded_uuids(self.seed))
             roots = stack.enter_context(fresh_imports(self.spec))
             stack.enter_context(_captured_logs(roots, min(log_level, logging.INFO), self._bot_line))
             stack.enter_context(self.coop.installed())
@@ -267,6 +269,23 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def _seeded_uuids(seed: int) -> Iterator[None]:
+    """uuid.uuid4 (a bot's client order ids, request ids) drawn from the run's seed, so the ids
+    a bot logs are the same in every run of the scenario. os.urandom and secrets stay real."""
+    generator = random.Random(f"{seed}:uuid")
+    real = uuid.uuid4
+
+    def uuid4() -> uuid.UUID:
+        return uuid.UUID(int=generator.getrandbits(128), version=4)
+
+    uuid.uuid4 = uuid4
+    try:
+        yield
+    finally:
+        uuid.uuid4 = real
 
 
 @contextmanager

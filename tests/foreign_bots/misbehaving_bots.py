@@ -1,4 +1,5 @@
-"""Bots that do what a simulation cannot allow: each entry point is one misbehaviour."""
+"""Small bots, one behaviour each, that a run must handle: spins, endless loops, asyncio, crashes,
+files, random ids."""
 
 import asyncio
 import logging
@@ -49,3 +50,10 @@ def writes_files() -> None:
         handle.write("kept\n")
     log.info("cwd is the run's: %s", os.getcwd() == os.environ["CLOBSIM_WORKDIR"])
     log.info("env: %s", os.environ.get("GREETING"))
+
+
+def draws_ids() -> None:
+    import random
+    import uuid
+
+    log.info("ids %s %s", uuid.uuid4(), random.random())
