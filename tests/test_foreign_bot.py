@@ -181,3 +181,11 @@ def test_the_ids_and_numbers_a_bot_draws_are_the_same_in_every_run_of_a_seed():
     first, again = (run(quiet(), bot=bot("misbehaving_bots.py:draws_ids")).lines for _ in range(2))
     other = run(quiet(seed=2), bot=bot("misbehaving_bots.py:draws_ids")).lines
     assert first == again and first != other and first[0].startswith("ids ")
+
+
+def test_every_real_client_the_bot_creates_reaches_the_simulated_clob_whatever_host_it_was_given():
+    result = run(
+        quiet(trades=[{"id": 1, "at": 0, "side": "UP", "price": 0.80, "size": 10.5}]), bot=bot("clients_bot.py:main")
+    )
+    assert result.lines == ["v1 book bids: 4", "v2 open orders: 0", "sdk shares: 10500000"]
+    assert list(failed(result)) == ["exit-covers-position"]  # it only reads: the position it holds has no exit
