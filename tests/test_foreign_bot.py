@@ -189,3 +189,10 @@ def test_every_real_client_the_bot_creates_reaches_the_simulated_clob_whatever_h
     )
     assert result.lines == ["v1 book bids: 4", "v2 open orders: 0", "sdk shares: 10500000"]
     assert list(failed(result)) == ["exit-covers-position"]  # it only reads: the position it holds has no exit
+
+
+def test_a_stubs_hook_answers_the_hosts_the_scenario_does_not_after_the_scenarios_own_stubs():
+    scenario = quiet(bot_stubs=[{"host": "prices.example.com", "body": {"price": 97000}}])
+    result = run(scenario, bot=bot("network_bot.py:main", stubs=os.path.join(BOTS, "network_bot.py:stubs")))
+    assert result.lines[2:4] == ["feed: btc=97000", "other: {'ok': True}"]
+    assert list(failed(result)) == ["bot-contained"]  # the socket, which no stub can answer

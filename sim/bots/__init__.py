@@ -42,14 +42,18 @@ def bot_slug(bot: Any) -> str:
     return slug or "bot"
 
 
-def foreign(bot: Any, env: tuple[tuple[str, str], ...] = (), positions: str | None = None) -> Any:
+def foreign(
+    bot: Any, env: tuple[tuple[str, str], ...] = (), positions: str | None = None, stubs: str | None = None
+) -> Any:
     """What a user names, with a foreign bot's entry point (FILE.py:FUNC, module:func) made a
     ForeignBot: the one reading of `--bot` the CLI, sim.run and the pytest plugin share."""
     if isinstance(bot, ForeignBot) or not is_entry_point(bot):
-        if env or positions:
-            raise ValueError("--bot-env and --bot-positions apply to a bot named by its entry point (FILE.py:FUNC)")
+        if env or positions or stubs:
+            raise ValueError(
+                "--bot-env, --bot-positions and --bot-stubs apply to a bot named by its entry point (FILE.py:FUNC)"
+            )
         return bot
-    return ForeignBot(bot, env, positions, base=os.getcwd())
+    return ForeignBot(bot, env, positions, stubs, base=os.getcwd())
 
 
 def resolve(bot: Any) -> type[Bot]:

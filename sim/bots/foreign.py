@@ -59,13 +59,16 @@ def env_items(values: Any) -> tuple[tuple[str, str], ...]:
 class ForeignBot:
     """A user's bot: `entry` is FILE.py:FUNC or module:func; `env` is added to the bot's
     environment; `positions` optionally names a hook (same forms) that returns what the bot
-    believes it holds, {token id: shares}, read when the run ends. `spin_limit` bounds, in wall
+    believes it holds, {token id: shares}, read when the run ends; `stubs` optionally names a hook
+    answering the bot's requests to other hosts: (method, url) -> (status, JSON body) or None,
+    asked after the scenario's `bot_stubs`. `spin_limit` bounds, in wall
     seconds, how long one of its threads may run without sleeping or waiting (a loop that never
     yields cannot be preempted on virtual time: the run stops the bot past it)."""
 
     entry: str
     env: tuple[tuple[str, str], ...] = ()
     positions: str | None = None
+    stubs: str | None = None
     base: str = field(default="", compare=False)  # where relative FILE paths were given from
     # wall seconds one of its threads may run without sleeping or waiting before the run stops it
     spin_limit: float = 5.0
@@ -73,9 +76,8 @@ class ForeignBot:
     def __post_init__(self) -> None:
         if not self.base:  # relative FILE paths are the caller's: fixed before any run changes directory
             object.__setattr__(self, "base", os.getcwd())
-        for spec in (self.entry, self.positions):
-            if spec is not None:
-                split(spec)  # a malformed spec is refused where it is given
+        for spec in self.hooks():
+            split(spec)  # a malformed spec is refused where it is given
 
     @property
     def name(self) -> str:
@@ -83,15 +85,20 @@ class ForeignBot:
         words = [self.entry] + [f"--bot-env {key}={value}" for key, value in self.env]
         if self.positions:
             words.append(f"--bot-positions {self.positions}")
+        if self.stubs:
+            words.append(f"--bot-stubs {self.stubs}")
         return " ".join(words)
+
+    def hooks(self) -> list[str]:
+        """The entry point and the hooks given, each FILE.py:FUNC or module:func."""
+        return [spec for spec in (self.entry, self.positions, self.stubs) if spec is not None]
 
     def check(self) -> None:
         """Load the entry point and the hook once, as a run would, so a bad value fails before
         any run starts (the CLI's exit 2). Modules this imports are forgotten again."""
         with fresh_imports(self):
-            load(self.entry, self.base)
-            if self.positions is not None:
-                load(self.positions, self.base)
+            for spec in self.hooks():
+                load(spec, self.base)
 
 
 def split(spec: str) -> tuple[str, str]:
@@ -150,9 +157,7 @@ def own_roots(bot: ForeignBot) -> list[str]:
     """The folders whose code is the bot's (its FILE.py's folder, or its top-level package's):
     modules from there are imported afresh per run, and log records from there are its lines."""
     roots = []
-    for spec in (bot.entry, bot.positions):
-        if spec is None:
-            continue
+    for spec in bot.hooks():
         root = _root(spec, bot.base)
         if root is None:
             top = split(spec)[0].split(".")[0]
@@ -194,7 +199,7 @@ def fresh_imports(bot: ForeignBot) -> Iterator[list[str]]:
 
 def _file_module_names(bot: ForeignBot) -> set[str]:
     names = set()
-    for spec in (bot.entry, bot.positions):
-        if spec is not None and split(spec)[0].endswith(".py"):
+    for spec in bot.hooks():
+        if split(spec)[0].endswith(".py"):
             names.add(os.path.splitext(os.path.basename(split(spec)[0]))[0])
     return names

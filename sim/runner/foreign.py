@@ -8,7 +8,8 @@ the bot. Its entry function runs as the main task of the kernel, with, for the r
   time (sim.runner.coop), its clocks frozen to the virtual one (freezegun, as for core);
 - every HTTP request answered in process (sim.clients.services): the real clients reach the
   simulated CLOB whatever host they were given (wire mode, always), Gamma and the Data API are
-  answered from the venue, other hosts by the scenario's `bot_stubs` or a stubs hook;
+  answered from the venue, other hosts by the scenario's `bot_stubs` or a stubs hook (whose
+  failure, being the user's code, is the bot's crash);
 - a fresh working directory `<run>/bot/` (the process's cwd while the bot runs, and
   $CLOBSIM_WORKDIR) for its files, SQLite and locks; its environment: CONNECTION_ENV plus the
   user's --bot-env;
@@ -96,10 +97,8 @@ class ForeignRun(_Run):
         return env
 
     def stubs(self) -> list[Stub]:
-        stubs: list[Stub] = []
-        for item in self.scenario.bot_stubs:
-            stubs.append(_scenario_stub(item))
-        return stubs
+        """The scenario's `bot_stubs`, in order (a stubs hook, when given, is asked after them)."""
+        return [_scenario_stub(item) for item in self.scenario.bot_stubs]
 
     # ---- the bot's host (BotHost) ------------------------------------------------------------
 
@@ -169,6 +168,8 @@ class ForeignRun(_Run):
             try:
                 self.entry = load(self.spec.entry, self.spec.base)
                 hook = load(self.spec.positions, self.spec.base) if self.spec.positions else None
+                if self.spec.stubs:
+                    network.stubs.append(load(self.spec.stubs, self.spec.base))
             except BotLoadError:
                 raise
             except Exception as exc:  # the bot's own module failed as it was imported: its crash

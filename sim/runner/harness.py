@@ -482,13 +482,14 @@ def run(
     log_level: int = logging.INFO,
     bot_env: Any = (),
     bot_positions: str | None = None,
+    bot_stubs: str | None = None,
 ) -> RunResult:
     """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
 
     `bot` is "core", a zoo variant's name, a Bot subclass, or a bot of the user's own named by its
     entry point ("path/to/bot.py:main", "package.module:func"; sim.runner.foreign runs it), with
-    `bot_env` (a mapping, or KEY=VALUE strings) added to its environment and `bot_positions` its
-    positions hook (same forms). A ForeignBot is taken as it is.
+    `bot_env` (a mapping, or KEY=VALUE strings) added to its environment, `bot_positions` its
+    positions hook and `bot_stubs` its stubs hook (same forms). A ForeignBot is taken as it is.
 
     `judge` (sim.checks passes its check_all) is called on the result while the ledger still
     exists, and its checks are kept in `result.checks`: the runner knows nothing of checks.
@@ -504,7 +505,7 @@ def run(
     do not depend on it.
     """
     seed = scenario.seed if seed is None else seed
-    bot = foreign(bot, env_items(bot_env), bot_positions)
+    bot = foreign(bot, env_items(bot_env), bot_positions, bot_stubs)
     workdir = out_dir or (tempfile.mkdtemp(prefix="clobsim-") if keep_ledger else scratch_dir("clobsim-"))
     if out_dir:
         for name in ("audit.log", "audit.jsonl", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):

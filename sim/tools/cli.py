@@ -63,7 +63,7 @@ def chosen_bot(args) -> Any:
     """--bot (with --bot-env and --bot-positions) as a run takes it: a known name, or a foreign
     bot whose entry point (and hook) load, checked before any run starts (exit 2 otherwise)."""
     try:
-        bot = foreign_bot(args.bot, parse_env(args.bot_env or ()), args.bot_positions)
+        bot = foreign_bot(args.bot, parse_env(args.bot_env or ()), args.bot_positions, args.bot_stubs)
     except ValueError as exc:
         flag = "--bot-env" if args.bot_env and "KEY=VALUE" in str(exc) else "--bot"
         raise UsageError(f"{flag}: {exc}") from None
@@ -448,6 +448,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE.py:FUNC",
         help="your bot's positions hook: what it believes it holds, {token id: shares}",
+    )
+    run.add_argument(
+        "--bot-stubs",
+        default=None,
+        metavar="FILE.py:FUNC",
+        help="your bot's stubs hook: (method, url) -> (status, JSON body) or None, for hosts it calls",
     )
     run.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
     run.add_argument(

@@ -23,10 +23,19 @@ def main() -> None:
     price = httpx.get("https://prices.example.com/v1/btc").json()
     log.info("feed: btc=%s", price["price"])
     try:
-        requests.get("https://unknown.example.org/secret/path", timeout=5)
+        log.info("other: %s", requests.get("https://unknown.example.org/secret/path", timeout=5).json())
     except requests.ConnectionError as exc:
         log.info("refused: %s", type(exc).__name__)
     try:
         socket.create_connection(("example.net", 443), timeout=5)
     except OSError as exc:
         log.info("socket refused: %s", type(exc).__name__)
+
+
+def stubs(method: str, url: str):
+    """A stubs hook: the price feed and the unknown host, answered from Python."""
+    if url.startswith("https://prices.example.com/"):
+        return 200, {"price": 1}
+    if url.startswith("https://unknown.example.org/"):
+        return 200, {"ok": True}
+    return None
