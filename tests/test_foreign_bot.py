@@ -196,3 +196,17 @@ def test_a_stubs_hook_answers_the_hosts_the_scenario_does_not_after_the_scenario
     result = run(scenario, bot=bot("network_bot.py:main", stubs=os.path.join(BOTS, "network_bot.py:stubs")))
     assert result.lines[2:4] == ["feed: btc=97000", "other: {'ok': True}"]
     assert list(failed(result)) == ["bot-contained"]  # the socket, which no stub can answer
+
+
+def test_a_blind_re_post_after_a_timeout_fails_no_duplicate_placement_with_both_orders_named():
+    scenario = quiet(faults=[{"kind": "timeout_after_apply", "endpoint": "POST /order"}])
+    result = run(scenario, bot=bot("reposting_bot.py:main"))
+    assert result.lines == [
+        "attempt 1: PolyApiException[status_code=None, error_message=Request exception!]",
+        "attempt 2: live",
+    ]
+    message, evidence = failed(result)["no-duplicate-placement"]
+    assert message == "an order whose outcome was unknown was placed twice"
+    assert evidence.startswith("BUY 10 @ 0.5: order 0x") and "though the bot's answer was none (a timeout)" in evidence
+    assert "; the bot placed the same order again at 2025-11-25 00:00:" in evidence
+    assert list(failed(result)) == ["no-duplicate-placement"]  # its cancel_all then took both copies off the book

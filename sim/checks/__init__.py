@@ -23,6 +23,7 @@ from sim.checks import (
     ledger_matches_exchange,
     lifecycle_complete,
     no_crash,
+    no_duplicate_placement,
     no_orphan_orders,
     no_repair_loop,
     notifications_idempotent,
@@ -58,7 +59,7 @@ class Reach(enum.Enum):
     CORE = "core and the zoo"  # reads core's ledger or audit kinds
     ANY = "every bot, foreign ones too"  # the venue's side, the trace, the run
     POSITIONS = "every bot; a foreign one with a positions hook"  # a foreign bot's belief: its hook
-    FOREIGN = "foreign bots"  # what only a foreign bot can do wrong
+    FOREIGN = "foreign bots"  # rules core keeps through checks that read its ledger
 
     @property
     def label(self) -> str:
@@ -106,7 +107,6 @@ REGISTRY: tuple[Invariant, ...] = (
         single_scale_in.ID,
         "at most one scale-in order per trade, at the venue and in the ledger",
         single_scale_in.check,
-        Reach.ANY,
     ),
     Invariant(no_crash.ID, "no exception escaped a bot task", no_crash.check, Reach.ANY),
     Invariant(
@@ -147,6 +147,13 @@ REGISTRY: tuple[Invariant, ...] = (
         "the simulated venue raised no internal error (a harness bug, not the bot's)",
         simulator_healthy.check,
         Reach.ANY,
+    ),
+    Invariant(
+        no_duplicate_placement.ID,
+        "an order the venue applied while the bot's answer was a timeout or a 500/502/504 is never "
+        "placed a second time (token, side, price and size) unless the bot cancelled the first copy",
+        no_duplicate_placement.check,
+        Reach.FOREIGN,
     ),
     Invariant(
         bot_contained.ID,
