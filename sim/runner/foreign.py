@@ -39,7 +39,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.audit import AuditEvent, attach_file_logs, detach
-from sim.bots.foreign import BotLoadError, ForeignBot, fresh_imports, load, own_roots
+from sim.bots.foreign import BotLoadError, ForeignBot, fresh_imports, load
 from sim.clients.services import BotNetwork, ClobChannel, Services, Stub, url_parts
 from sim.clients.virtual_time import virtual_sleeps
 from sim.clients.wire import SimTransport, installed
@@ -330,4 +330,4 @@ def _captured_logs(roots: list[str], level: int, sink: Any) -> Iterator[None]:
 
 RUNNERS[ForeignBot] = ForeignRun
 
-__all__ = ["ForeignRun", "own_roots"]
+__all__ = ["ForeignRun"]
