@@ -210,3 +210,9 @@ def test_a_blind_re_post_after_a_timeout_fails_no_duplicate_placement_with_both_
     assert evidence.startswith("BUY 10 @ 0.5: order 0x") and "though the bot's answer was none (a timeout)" in evidence
     assert "; the bot placed the same order again at 2025-11-25 00:00:" in evidence
     assert list(failed(result)) == ["no-duplicate-placement"]  # its cancel_all then took both copies off the book
+
+
+def test_a_bot_named_as_module_and_function_is_imported_from_where_it_was_named(monkeypatch):
+    monkeypatch.chdir(os.path.join(ROOT, "tests"))
+    result = run(quiet(), bot=ForeignBot("foreign_bots.misbehaving_bots:draws_ids"))
+    assert result.lines[0].startswith("ids ") and failed(result) == {}

@@ -176,18 +176,24 @@ def _is_own(module: types.ModuleType | None, roots: list[str]) -> bool:
 
 @contextmanager
 def fresh_imports(bot: ForeignBot) -> Iterator[list[str]]:
-    """Import the bot's own modules afresh for the duration, and forget them afterwards: its
-    folder is first on sys.path, its modules already imported are set aside and put back."""
-    roots = own_roots(bot)
+    """Import the bot's own modules afresh for the duration, and forget them afterwards: a
+    FILE.py's folder is first on sys.path (as when the file is run), the caller's directory last
+    for a module:func; its modules already imported are set aside and put back."""
     saved_path = list(sys.path)
-    set_aside = {name: m for name, m in sys.modules.items() if _is_own(m, roots)}
-    for name in set_aside:
-        del sys.modules[name]
+    set_aside: dict[str, types.ModuleType] = {}
+    roots: list[str] = []
     before = set(sys.modules)
-    for root in roots:
-        if _root(bot.entry, bot.base) == root:
-            sys.path.insert(0, root)
     try:
+        if not all(split(spec)[0].endswith(".py") for spec in bot.hooks()):
+            sys.path.append(bot.base)  # module:func is importable from where the user named it
+        roots = own_roots(bot)
+        set_aside = {name: m for name, m in sys.modules.items() if _is_own(m, roots)}
+        for name in set_aside:
+            del sys.modules[name]
+        before = set(sys.modules)
+        entry_root = _root(bot.entry, bot.base)
+        if entry_root is not None:
+            sys.path.insert(0, entry_root)
         yield roots
     finally:
         sys.path[:] = saved_path
