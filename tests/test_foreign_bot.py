@@ -216,3 +216,14 @@ def test_a_bot_named_as_module_and_function_is_imported_from_where_it_was_named(
     monkeypatch.chdir(os.path.join(ROOT, "tests"))
     result = run(quiet(), bot=ForeignBot("foreign_bots.misbehaving_bots:draws_ids"))
     assert result.lines[0].startswith("ids ") and failed(result) == {}
+
+
+def test_replay_of_a_foreign_bots_run_says_how_to_run_it_again(capsys, tmp_path):
+    out = tmp_path / "runs"
+    scenario = os.path.join(RACEBOT, "scenarios", "day-in-the-life.yaml")
+    assert main(["run", scenario, "--bot", os.path.join(RACEBOT, "bot.py:main"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["replay", str(out / "racebot-day-in-the-life")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(f"replay takes clobsim's own bots; run a bot of your own again with: clobsim run {scenario} "
+                         f"--seed 1 --mode wire --bot {RACEBOT}/bot.py:main")  # fmt: skip

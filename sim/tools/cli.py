@@ -32,7 +32,7 @@ from sim.bots import bot_name
 from sim.bots import foreign as foreign_bot
 from sim.bots import names as bot_names
 from sim.bots import resolve as resolve_bot
-from sim.bots.foreign import ForeignBot, parse_env
+from sim.bots.foreign import ForeignBot, is_entry_point, parse_env
 from sim.exchange.protocol import PROTOCOLS, V1
 from sim.faults import names as fault_names
 from sim.runner.inputs import clip
@@ -218,6 +218,9 @@ def cmd_replay(args) -> int:
         if "scenario_data" not in record:
             raise UsageError(f"{folder}/result.json: field 'scenario_data' is missing")
         scenario = from_dict(record["scenario_data"], f"{folder}/result.json: scenario_data")
+        if is_entry_point(str(args.bot or record["bot"])):
+            again = record.get("reproduce")
+            raise UsageError(f"{folder}: replay takes clobsim's own bots; run a bot of your own again with: {again}")
         try:
             resolve_bot(args.bot or record["bot"])
         except ValueError as exc:
