@@ -293,6 +293,11 @@ TEMPLATES: dict[str, tuple[int, str, str, str]] = {
     "notif.error": (logging.WARNING, "notif", WARN, "Notification {step} failed: {error}"),
     # ---- the bot itself (bot.py) ---------------------------------------------------------
     "bot.task_error": (logging.ERROR, "recon", "❌", "Task {task} error: {error}"),
+    # ---- lines another program logged, kept verbatim (a bot of the user's own, run by a harness) --
+    "external.debug": (logging.DEBUG, "verbatim", "", "{line}"),
+    "external.info": (logging.INFO, "verbatim", "", "{line}"),
+    "external.warning": (logging.WARNING, "verbatim", "", "{line}"),
+    "external.error": (logging.ERROR, "verbatim", "", "{line}"),
 }
 
 
@@ -316,6 +321,8 @@ def render(event: AuditEvent) -> str:
     _, scope, emoji, template = TEMPLATES[event.kind]
     f = event.fields
     text = template.format(**f)
+    if scope == "verbatim":
+        return text
     if scope == "trade":
         return f"📈 [{f['symbol']}] Trade #{f['trade']} {f['side']} | {emoji} {text}"
     if scope == "exit":

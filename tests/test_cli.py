@@ -294,6 +294,13 @@ def test_list_names_prints_names_one_per_line_for_scripts(capsys):
         "no-crash",
         "notifications-idempotent",
     ]
+    assert main(["list", "invariants"]) == 0
+    listed = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
+    reach = {name: text.split("]")[0].lstrip("[") for name, text in listed}  # which bots it judges
+    assert reach["ledger-matches-exchange"] == "every bot; a foreign one with a positions hook"
+    assert reach["lifecycle-complete"] == "core and the zoo"
+    assert reach["no-orphan-orders"] == "every bot, foreign ones too"
+    assert reach["bot-contained"] == "foreign bots"
 
 
 def test_list_gives_every_name_a_one_line_description(capsys):
@@ -310,7 +317,7 @@ def test_list_gives_every_name_a_one_line_description(capsys):
     assert list(bots) == names()
     assert bots["double-count"].startswith("keys fills by (trade, source)")
     assert main(["list", "invariants"]) == 0
-    assert re.search(r"^ledger-matches-exchange +each trade's ledger position", capsys.readouterr().out, re.M)
+    assert re.search(r"^ledger-matches-exchange +\[[^]]+\] each trade's ledger position", capsys.readouterr().out, re.M)
     assert main(["list", "scenarios", "-k", "cancel-race"]) == 0
     assert capsys.readouterr().out.startswith("cancel-race-fill-before-cancel  ")
 

@@ -160,3 +160,48 @@ def test_a_class_bot_gets_a_file_name_the_cli_accepts():
     assert bot_slug("double-count") == "double-count"
     pattern = yaml.safe_load(open(os.path.join(ROOT, "scenarios", "scenario.schema.json")))
     assert re.fullmatch(pattern["properties"]["name"]["pattern"], "my-bot-ledger-matches-exchange-1a2b3c4d")
+
+
+FOREIGN_AUTHOR_TESTS = """
+import os
+import pytest
+
+RACEBOT = {racebot!r}
+SCENARIO = os.path.join(RACEBOT, "scenarios", "cancel-race-at-exit.yaml")
+
+
+def test_my_bot_survives_the_cancel_race(clob_sim):
+    clob_sim.assert_safe(clob_sim.run(SCENARIO, bot=os.path.join(RACEBOT, "bot.py:main")))
+
+
+def test_my_bot_with_the_race_bug_is_caught(clob_sim):
+    result = clob_sim.run(
+        SCENARIO,
+        bot=os.path.join(RACEBOT, "bot.py:main"),
+        bot_env={{"RACEBOT_BUG": "1"}},
+        bot_positions=os.path.join(RACEBOT, "bot.py:positions"),
+    )
+    with pytest.raises(AssertionError) as caught:
+        clob_sim.assert_safe(result)
+    print("MESSAGE-START")
+    print(caught.value)
+"""
+
+
+def test_a_bot_author_tests_their_own_program_through_the_plugin(pytester):
+    pytester.makepyfile(test_foreign=FOREIGN_AUTHOR_TESTS.format(racebot=os.path.join(ROOT, "examples", "racebot")))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-s")
+    result.assert_outcomes(passed=2)
+    message = result.stdout.str().split("MESSAGE-START", 1)[1]
+    racebot = os.path.join(ROOT, "examples", "racebot")
+    assert message.splitlines()[1].startswith(
+        f"ledger-matches-exchange failed for bot {racebot}/bot.py:main --bot-env RACEBOT_BUG=1 "
+        f"--bot-positions {racebot}/bot.py:positions on racebot-cancel-race-at-exit: "
+        "the bot's positions differ from the exchange's fills"
+    )
+    assert "the bot believes it holds 0.00, exchange 10.50 (entry 10.50 + bought 10.50 - sold 10.50)" in message
+    assert "  invariant exit-covers-position: the exit plan did not cover the position" in message
+    assert (
+        f"  reproduce: clobsim run {racebot}/scenarios/cancel-race-at-exit.yaml --bot {racebot}/bot.py:main "
+        f"--bot-env RACEBOT_BUG=1 --bot-positions {racebot}/bot.py:positions" in message
+    )

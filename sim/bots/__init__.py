@@ -7,10 +7,12 @@ place that knows the names, so the CLI, the pytest plugin and the harness agree 
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
 from core.bot import Bot
+from sim.bots.foreign import ForeignBot, is_entry_point, split
 from sim.bots.zoo import VARIANTS
 
 CORE = "core"
@@ -21,6 +23,8 @@ def names() -> list[str]:
 
 
 def bot_name(bot: Any) -> str:
+    if isinstance(bot, ForeignBot):
+        return bot.name
     return bot if isinstance(bot, str) else f"{bot.__module__}.{bot.__qualname__}"
 
 
@@ -28,12 +32,28 @@ def bot_slug(bot: Any) -> str:
     """A bot's name as it may appear in a scenario's name and file name (`clobsim run` accepts
     `^[a-z0-9][a-z0-9._-]*$`): a known name as it is; a Bot subclass by its class name in kebab
     case (MyBot: my-bot), never its repr."""
-    if isinstance(bot, str):
+    if isinstance(bot, ForeignBot):
+        text = os.path.splitext(os.path.basename(split(bot.entry)[0]))[0]
+    elif isinstance(bot, str):
         text = bot
     else:
         text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", getattr(bot, "__name__", "bot"))
     slug = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
     return slug or "bot"
+
+
+def foreign(
+    bot: Any, env: tuple[tuple[str, str], ...] = (), positions: str | None = None, stubs: str | None = None
+) -> Any:
+    """What a user names, with a foreign bot's entry point (FILE.py:FUNC, module:func) made a
+    ForeignBot: the one reading of `--bot` the CLI, sim.run and the pytest plugin share."""
+    if isinstance(bot, ForeignBot) or not is_entry_point(bot):
+        if env or positions or stubs:
+            raise ValueError(
+                "--bot-env, --bot-positions and --bot-stubs apply to a bot named by its entry point (FILE.py:FUNC)"
+            )
+        return bot
+    return ForeignBot(bot, env, positions, stubs, base=os.getcwd())
 
 
 def resolve(bot: Any) -> type[Bot]:

@@ -10,18 +10,20 @@ added, none renamed.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.ledger import Ledger
 from sim.checks import (
     balances_non_negative,
+    bot_contained,
     exit_covers_position,
     fill_reaches_ledger,
     ledger_matches_exchange,
     lifecycle_complete,
     no_crash,
+    no_duplicate_placement,
     no_orphan_orders,
     no_repair_loop,
     notifications_idempotent,
@@ -31,17 +33,54 @@ from sim.checks import (
 from sim.checks.check import Check
 from sim.checks.expectations import check_expectations
 from sim.checks.facts import FinalLedger
+from sim.runner import foreign as _foreign  # noqa: F401 - registers the foreign bots' run with the harness
 from sim.runner import harness
 from sim.runner.scenario import Scenario
 
-__all__ = ["INVARIANTS", "REGISTRY", "Check", "Invariant", "check_all", "check_expectations", "check_invariants", "run"]
+__all__ = [
+    "INVARIANTS",
+    "REGISTRY",
+    "Check",
+    "Invariant",
+    "Reach",
+    "applies",
+    "check_all",
+    "check_expectations",
+    "check_invariants",
+    "run",
+]
+
+
+class Reach(enum.Enum):
+    """Which bots an invariant can judge. A foreign bot (the user's own program: in process, or
+    a process of its own) has no ledger clobsim can open: only what the venue saw, the run's
+    trace, its audit lines and, when the user gives one, its positions hook are known."""
+
+    CORE = "core and the zoo"  # reads core's ledger or audit kinds
+    ANY = "every bot, foreign ones too"  # the venue's side, the trace, the run
+    POSITIONS = "every bot; a foreign one with a positions hook"  # a foreign bot's belief: its hook
+    FOREIGN = "foreign bots"  # rules core keeps through checks that read its ledger
+
+    @property
+    def label(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
 class Invariant:
     id: str
     description: str
-    check: Callable[[harness.RunResult, Ledger], Check]
+    check: Callable[[harness.RunResult, Any], Check]  # (result, its core.ledger.Ledger or None: a foreign bot)
+    reach: Reach = Reach.CORE
+
+
+def applies(invariant: Invariant, result: harness.RunResult) -> bool:
+    """Whether an invariant judges this run: the one place that reads an invariant's reach."""
+    if not result.foreign:
+        return invariant.reach is not Reach.FOREIGN
+    if invariant.reach is Reach.POSITIONS:
+        return result.believed_positions is not None
+    return invariant.reach in (Reach.ANY, Reach.FOREIGN)
 
 
 REGISTRY: tuple[Invariant, ...] = (
@@ -50,12 +89,14 @@ REGISTRY: tuple[Invariant, ...] = (
         "each trade's ledger position = entry + the venue's filled size of the "
         "bot's orders on its token, net of FAILED trades",
         ledger_matches_exchange.check,
+        Reach.POSITIONS,
     ),
     Invariant(
         no_orphan_orders.ID,
         "when the window ends, no bot order is live at the venue (leftovers are "
         "cancelled before the end), and none the ledger believes gone is live",
         no_orphan_orders.check,
+        Reach.ANY,
     ),
     Invariant(
         lifecycle_complete.ID,
@@ -67,7 +108,7 @@ REGISTRY: tuple[Invariant, ...] = (
         "at most one scale-in order per trade, at the venue and in the ledger",
         single_scale_in.check,
     ),
-    Invariant(no_crash.ID, "no exception escaped a bot task", no_crash.check),
+    Invariant(no_crash.ID, "no exception escaped a bot task", no_crash.check, Reach.ANY),
     Invariant(
         notifications_idempotent.ID,
         "delivering every notification the bot received a second time, to a "
@@ -79,6 +120,7 @@ REGISTRY: tuple[Invariant, ...] = (
         "while a trade is active, its shares are covered by live exit orders "
         "within EXIT_GRACE seconds (an exit sized from a lagging balance is not)",
         exit_covers_position.check,
+        Reach.ANY,
     ),
     Invariant(
         fill_reaches_ledger.ID,
@@ -91,17 +133,34 @@ REGISTRY: tuple[Invariant, ...] = (
         "at every moment no venue account holds a negative token or cash balance, and the "
         "recorded movements add up to the final balances (bound: zero, not even for an instant)",
         balances_non_negative.check,
+        Reach.ANY,
     ),
     Invariant(
         no_repair_loop.ID,
         f"the bot never sends the same write request more than {no_repair_loop.REPAIR_BOUND} times in a row "
         "while the venue definitively refuses it (a 4xx other than 425/429)",
         no_repair_loop.check,
+        Reach.ANY,
     ),
     Invariant(
         simulator_healthy.ID,
         "the simulated venue raised no internal error (a harness bug, not the bot's)",
         simulator_healthy.check,
+        Reach.ANY,
+    ),
+    Invariant(
+        no_duplicate_placement.ID,
+        "an order the venue applied while the bot's answer was a timeout or a 500/502/504 is never "
+        "placed a second time (token, side, price and size) unless the bot cancelled the first copy",
+        no_duplicate_placement.check,
+        Reach.FOREIGN,
+    ),
+    Invariant(
+        bot_contained.ID,
+        "a foreign bot stayed inside the simulation: no unstubbed host, no socket or asyncio loop of "
+        "its own, no thread that ran without sleeping or waiting",
+        bot_contained.check,
+        Reach.FOREIGN,
     ),
 )
 INVARIANTS = [invariant.id for invariant in REGISTRY]
@@ -109,7 +168,7 @@ INVARIANTS = [invariant.id for invariant in REGISTRY]
 
 def check_invariants(result: harness.RunResult) -> list[Check]:
     with FinalLedger(result) as ledger:
-        return [invariant.check(result, ledger) for invariant in REGISTRY]
+        return [invariant.check(result, ledger) for invariant in REGISTRY if applies(invariant, result)]
 
 
 def check_all(result: harness.RunResult) -> list[Check]:

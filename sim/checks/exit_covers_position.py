@@ -35,7 +35,7 @@ PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-ri
 CANCEL_PATH = ("DELETE /order", "DELETE /orders")
 
 
-def check(result: RunResult, ledger: Ledger) -> Check:
+def check(result: RunResult, ledger: Ledger | None) -> Check:
     """While a trade is active, the shares the bot holds minus its live exit size must not stay at
     or above the venue minimum for longer than EXIT_GRACE: the exit plan covers the whole
     position (sized from the ledger, resized after a scale-in fill). Computed from the venue's
@@ -51,13 +51,18 @@ def check(result: RunResult, ledger: Ledger) -> Check:
     # fee-rate reads included) or a cancel of a resting exit, and the bot coming back from a crash.
     refusals = _exit_refusals(result)
     restarted = restarts(result.trace)
-    for trade in ledger.trades():
-        token = result.trade_tokens.get(trade.trade_id, trade.token_id)
+    # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
+    trades = ledger.trades() if ledger is not None else ()
+    opened_trades = [(t.trade_id, t.token_id) for t in trades] or [
+        (spec.id, result.trade_tokens[spec.id]) for spec in scenario.trades if ledger is None
+    ]
+    for trade_id, token_id in opened_trades:
+        token = result.trade_tokens.get(trade_id, token_id)
         opened = next(
             (
                 r["t"]
                 for r in result.trace
-                if r.get("action") == HarnessAction.OPEN_TRADE and r.get("trade") == trade.trade_id
+                if r.get("action") == HarnessAction.OPEN_TRADE and r.get("trade") == trade_id
             ),
             None,
         )
@@ -68,7 +73,7 @@ def check(result: RunResult, ledger: Ledger) -> Check:
         if gap is not None:
             start, length, held, covered = gap
             evidence.append(
-                f"trade #{trade.trade_id}: from {format_time(start)} for {length:.0f}s the bot held "
+                f"trade #{trade_id}: from {format_time(start)} for {length:.0f}s the bot held "
                 f"{held:.2f} shares with live exit orders for only {covered:.2f}"
             )
     if evidence:

@@ -94,6 +94,16 @@ def _outcomes(result: RunResult, outcomes: dict) -> list[Check]:
         return open_orders(result, outcomes)
     with FinalLedger(result) as ledger:
         for trade_key, wanted in outcomes.get("trades", {}).items():
+            if ledger is None:  # a foreign bot keeps its own books: no trade outcome to read
+                checks.append(
+                    fail(
+                        "expect.outcomes",
+                        f"trade #{trade_key}: outcomes.trades reads core's ledger; a foreign bot has none "
+                        "(expect open_orders, audit lines, or give a positions hook)",
+                        kind="expectation",
+                    )
+                )
+                continue
             trade_id = int(trade_key)
             trade = ledger.trade(trade_id)
             actual = {

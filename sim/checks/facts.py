@@ -94,13 +94,14 @@ def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
 
 
 class FinalLedger:
-    """The final ledger, opened once for all checks."""
+    """The final ledger, opened once for all checks (None for a foreign bot: it keeps its own)."""
 
     def __init__(self, result: RunResult):
-        self.db = Ledger(result.ledger_path)
+        self.db = None if result.foreign else Ledger(result.ledger_path)
 
-    def __enter__(self) -> Ledger:
+    def __enter__(self) -> Ledger | None:
         return self.db
 
     def __exit__(self, *exc) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()

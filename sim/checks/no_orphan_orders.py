@@ -1,6 +1,7 @@
 """no-orphan-orders: when the window ends, no bot order is live at the venue (leftovers are
 cancelled before the end), and none the ledger believes gone is live. A cancel the venue refused
-or lost in the last CANCEL_EXCUSE seconds excuses its order."""
+or lost in the last CANCEL_EXCUSE seconds excuses its order. For a foreign bot (no ledger), the
+venue's side alone: no order of its live when the window ends."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ ID = "no-orphan-orders"
 CANCEL_EXCUSE = 60.0  # a cancel the venue refused or lost this close to the end excuses an order
 
 
-def check(result: RunResult, ledger: Ledger) -> Check:
+def check(result: RunResult, ledger: Ledger | None) -> Check:
     """When the window ends, no bot order is live at the venue, unless the venue itself refused or
     lost the bot's cancel of it in the last CANCEL_EXCUSE seconds (a restarting engine cannot be
     the bot's fault); and no order the ledger believes gone is live."""
@@ -27,10 +28,14 @@ def check(result: RunResult, ledger: Ledger) -> Check:
         status = status_at(result, order.id, window_end, history)
         if status not in OPEN_STATUSES:
             continue
-        record = ledger.order(order.id)
         role = "scale-in" if order.side == "BUY" else "exit"
         gone = left_book_at(result, order.id, window_end, history)
         later = f" (it left the book only at {format_time(gone)})" if gone else ""
+        if ledger is None:  # a foreign bot: only the venue's side is known
+            if order.id not in excused:
+                evidence.append(f"{role} order {order.id} still live at the venue when the window ended{later}")
+            continue
+        record = ledger.order(order.id)
         if record is None:
             evidence.append(f"{role} order {order.id} live at the venue at the window's end, unknown to the ledger")
         elif order.id in excused:

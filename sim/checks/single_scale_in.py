@@ -1,5 +1,6 @@
 """single-scale-in: at most one scale-in order per trade, at the venue and in the ledger, also
-after timeouts and crashes (no blind re-post). A hard bound of one, over the whole run."""
+after timeouts and crashes (no blind re-post). A hard bound of one, over the whole run. A foreign
+bot may scale in as often as its strategy says: no-duplicate-placement judges its re-posts."""
 
 from __future__ import annotations
 

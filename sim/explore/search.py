@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from sim.bots import bot_name, bot_slug
+from sim.bots.foreign import ForeignBot
 from sim.checks import run
 from sim.explore.strategies import scenarios
 from sim.runner import wallclock
@@ -101,6 +102,9 @@ def reproduce_hint(path: str, bot: object) -> str:
     if isinstance(bot, str):
         stem = os.path.splitext(os.path.basename(path))[0]
         return f"clobsim run {path}" + ("" if bot == "core" else f" --bot {bot}") + f" --out {reproduce_out(stem)}"
+    if isinstance(bot, ForeignBot):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        return f"clobsim run {path} --bot {bot.name} --out {reproduce_out(stem)}"
     return f"clob_sim.run({path!r}, bot={getattr(bot, '__qualname__', bot_name(bot))})"
 
 

@@ -37,7 +37,8 @@ from core.bot import Bot
 from core.clob_adapter import ClobExchange
 from core.config import CLOB_CLIENT_V1, CLOB_CLIENT_V2, StrategyConfig
 from core.ledger import Ledger
-from sim.bots import bot_name, resolve
+from sim.bots import bot_name, foreign, resolve
+from sim.bots.foreign import ForeignBot, env_items
 from sim.clients.fast import FastClobClient
 from sim.clients.fast_v2 import FastClobClientV2
 from sim.clients.virtual_time import virtual_sleeps
@@ -84,6 +85,10 @@ class RunResult:
     simulated_seconds: float
     bots_started: int = 1
     protocol: str = V1
+    # a bot of the user's own (sim.runner.foreign): clobsim sees only its venue side and its lines
+    foreign: bool = False
+    bot_stopped: list[str] = field(default_factory=list)  # why a foreign bot was stopped or refused
+    believed_positions: dict[str, Decimal] | None = None  # a foreign bot's positions hook, per token
     checks: list = field(default_factory=list)  # sim.checks' Check records, filled by its judge
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -130,7 +135,7 @@ def run_logger(*, files: bool, level: int = logging.INFO) -> logging.Logger:
 
 
 class _Run:
-    def __init__(self, scenario: Scenario, seed: int, mode: str, bot: str, workdir: str, protocol: str | None = None):
+    def __init__(self, scenario: Scenario, seed: int, mode: str, bot: Any, workdir: str, protocol: str | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected fast or wire")
         self.protocol = protocol or scenario.protocol
@@ -138,7 +143,7 @@ class _Run:
             raise ValueError(f"unknown protocol {self.protocol!r}; expected {' or '.join(PROTOCOLS)}")
         self.scenario, self.seed, self.mode, self.bot_name = scenario, seed, mode, bot_name(bot)
         self.workdir = workdir
-        self.make_bot = resolve(bot)
+        self.make_bot = self._resolve(bot)
         # Independent streams, each from the run's seed: the market's history (prices, takers)
         # does not depend on how many requests the bot makes (network jitter draws), so
         # `replay --bot` replays the same market against other code.
@@ -215,6 +220,9 @@ class _Run:
         self.bots: list[Bot] = []
         self.bot: Bot  # the running bot process (bot_crash replaces it); set when the run begins
         self.bot_up = self.env.event()  # fires when a (re)started bot is running
+
+    def _resolve(self, bot: Any) -> Any:
+        return resolve(bot)
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -446,6 +454,17 @@ def stage(scenario: Scenario, *, seed: int | None = None, protocol: str | None =
     return _Run(scenario, scenario.seed if seed is None else seed, "wire", "core", workdir, protocol)
 
 
+# Runs of other kinds of bot, by the type that names the bot: sim.runner.foreign registers the
+# foreign bots' run here when imported (sim.checks imports it), so this module never imports it.
+RUNNERS: dict[type, type[_Run]] = {}
+
+
+def _runner(bot: Any) -> type[_Run]:
+    if isinstance(bot, ForeignBot) and ForeignBot not in RUNNERS:
+        raise RuntimeError("a foreign bot's run is sim.runner.foreign's: import it (sim.run does)")
+    return RUNNERS.get(type(bot), _Run)
+
+
 def scratch_dir(prefix: str) -> str:
     """A temporary folder for files a run deletes when it ends (the ledger of a run without an
     out_dir, the oracles' replica): in memory (/dev/shm) unless TMPDIR says otherwise, since on
@@ -496,8 +515,16 @@ def run(
     judge: Judge | None = None,
     protocol: str | None = None,
     log_level: int = logging.INFO,
+    bot_env: Any = (),
+    bot_positions: str | None = None,
+    bot_stubs: str | None = None,
 ) -> RunResult:
     """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
+
+    `bot` is "core", a zoo variant's name, a Bot subclass, or a bot of the user's own named by its
+    entry point ("path/to/bot.py:main", "package.module:func"; sim.runner.foreign runs it), with
+    `bot_env` (a mapping, or KEY=VALUE strings) added to its environment, `bot_positions` its
+    positions hook and `bot_stubs` its stubs hook (same forms). A ForeignBot is taken as it is.
 
     `judge` (sim.checks passes its check_all) is called on the result while the ledger still
     exists, and its checks are kept in `result.checks`: the runner knows nothing of checks.
@@ -513,6 +540,7 @@ def run(
     do not depend on it.
     """
     seed = scenario.seed if seed is None else seed
+    bot = foreign(bot, env_items(bot_env), bot_positions, bot_stubs)
     workdir = out_dir or (tempfile.mkdtemp(prefix="clobsim-") if keep_ledger else scratch_dir("clobsim-"))
     if out_dir:
         for name in ("audit.log", "audit.jsonl", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
@@ -520,7 +548,7 @@ def run(
             if os.path.exists(path):
                 os.remove(path)
     try:
-        result = _Run(scenario, seed, mode, bot, workdir, protocol).execute(out_dir, log_level)
+        result = _runner(bot)(scenario, seed, mode, bot, workdir, protocol).execute(out_dir, log_level)
         if judge is not None:
             result.checks = judge(result)
         if not (out_dir or keep_ledger):

@@ -101,6 +101,9 @@ class Kernel:
         # Called with env.now each time a task resumes: wire mode moves freezegun's clock here,
         # so third-party wall-clock reads inside the task see virtual time.
         self.on_resume = on_resume
+        # Called inside the task just before it suspends: a foreign bot's spin watchdog ends the
+        # stretch it measures here, while the task's own frames are still the ones running.
+        self.on_suspend: Callable[[], None] | None = None
 
     # ---- called from inside a task -----------------------------------------------------------
 
@@ -109,6 +112,8 @@ class Kernel:
         task = self._current
         if task is None:
             raise RuntimeError("Kernel.wait called outside a simulated task")
+        if self.on_suspend is not None:
+            self.on_suspend()
         outcome = task.glet.parent.switch(event)
         return outcome
 
@@ -166,6 +171,9 @@ class Kernel:
             if throw is not None:
                 return task.glet.throw(throw)
             if not task.glet:  # not started yet: the first switch would pass `value` as an argument
+                # a task spawned from inside another (a foreign bot's thread) must suspend to the
+                # driver, not to the task that spawned it
+                task.glet.parent = greenlet.getcurrent()
                 return task.glet.switch()
             return task.glet.switch(value)
         finally:

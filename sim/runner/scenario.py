@@ -268,6 +268,24 @@ def schema() -> dict:
                 "maxItems": MAX_LIST,
                 "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": fault_kinds}}},
             },
+            # A foreign bot's other services (docs/own-bot.md): a request to `host` whose path starts
+            # with `path` is answered `status` with `body` (JSON); the first matching stub answers.
+            "bot_stubs": {
+                "type": "array",
+                "maxItems": MAX_LIST,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["host"],
+                    "properties": {
+                        "host": {"type": "string", "minLength": 1, "maxLength": 253},
+                        "path": {"type": "string", "pattern": "^/", "maxLength": 2000},
+                        "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+                        "status": {"type": "integer", "minimum": 100, "maximum": 599},
+                        "body": {},
+                    },
+                },
+            },
             "expect": _expect_schema(),
         },
         "$defs": {"faults": {k: CATALOGUE[k].schema() for k in fault_kinds}},
@@ -333,6 +351,10 @@ class Scenario:
     @property
     def symbol(self) -> str:
         return self.market.get("symbol", "BTC")
+
+    @property
+    def bot_stubs(self) -> list[dict[str, Any]]:
+        return list(self.raw.get("bot_stubs") or [])
 
     @property
     def protocol(self) -> str:

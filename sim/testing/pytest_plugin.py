@@ -80,8 +80,22 @@ class ClobSim:
 
         return load(path)
 
-    def run(self, scenario, *, bot: Any = "core", seed: int | None = None, mode: str = "fast"):
+    def run(
+        self,
+        scenario,
+        *,
+        bot: Any = "core",
+        seed: int | None = None,
+        mode: str = "fast",
+        bot_env: Any = (),
+        bot_positions: str | None = None,
+        bot_stubs: str | None = None,
+    ):
         """Run a Scenario (or a path to a scenario file); the result carries every check.
+
+        `bot` may be your own program, named by its entry point ("path/to/bot.py:main" or
+        "package.module:func", docs/own-bot.md), with `bot_env` ({KEY: VALUE}), its
+        `bot_positions` and `bot_stubs` hooks; it runs in wire mode, on the real clients it creates.
 
         The run's files (audit.log, trace.jsonl, ...) are kept in the test's tmp_path, with the
         scenario as scenario.yaml when it was built in memory, so a failure can be run again."""
@@ -93,6 +107,10 @@ class ClobSim:
             scenario = self.load(str(scenario))
         self._runs += 1
         out = os.path.join(self.workdir, f"run-{self._runs}-{scenario.name}")
+        from sim.bots import foreign  # noqa: PLC0415 - the plugin loads with every pytest session
+        from sim.bots.foreign import env_items  # noqa: PLC0415 - the plugin loads with every pytest session
+
+        bot = foreign(bot, env_items(bot_env), bot_positions, bot_stubs)
         result = run(scenario, bot=bot, seed=seed, mode=mode, out_dir=out)
         source = scenario.source
         if not (source and os.path.isfile(source)):

@@ -28,8 +28,12 @@ import sys
 import time
 import traceback
 from importlib import metadata
+from typing import Any
 
+from sim.bots import bot_name
+from sim.bots import foreign as foreign_bot
 from sim.bots import resolve as resolve_bot
+from sim.bots.foreign import ForeignBot, parse_env
 from sim.exchange.protocol import PROTOCOLS
 from sim.runner.inputs import clip
 from sim.runner.scenario import MAX_SEED, ScenarioError, check_protocol
@@ -53,10 +57,7 @@ def cmd_run(args) -> int:
     ):
         if given is not None:
             raise UsageError(f"{option}: only with --bot-cmd (server mode)")
-    try:
-        resolve_bot(args.bot)
-    except ValueError as exc:
-        raise UsageError(f"--bot: {exc}") from None
+    args.bot = chosen_bot(args)
     workers = check_workers(args.workers)
     if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
         raise UsageError(f"--seed: must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
@@ -78,6 +79,24 @@ def cmd_run(args) -> int:
 
         junit_xml.write(records, junit, strict=args.strict)
     return _report_run(records, args)
+
+
+def chosen_bot(args) -> Any:
+    """--bot (with --bot-env and --bot-positions) as a run takes it: a known name, or a foreign
+    bot whose entry point (and hook) load, checked before any run starts (exit 2 otherwise)."""
+    try:
+        bot = foreign_bot(args.bot, parse_env(args.bot_env or ()), args.bot_positions, args.bot_stubs)
+    except ValueError as exc:
+        flag = "--bot-env" if args.bot_env and "KEY=VALUE" in str(exc) else "--bot"
+        raise UsageError(f"{flag}: {exc}") from None
+    try:
+        if isinstance(bot, ForeignBot):
+            bot.check()
+        else:
+            resolve_bot(bot)
+    except ValueError as exc:
+        raise UsageError(f"--bot: {exc}") from None
+    return bot
 
 
 def _run_bot_process(args) -> int:
@@ -134,7 +153,7 @@ def _run_into(out: str, scenarios: list, args, workers: int, done) -> list[dict]
                 "paths": args.paths,
                 "seed": args.seed,
                 "mode": args.mode,
-                "bot": args.bot,
+                "bot": bot_name(args.bot),
                 # the --protocol override; null: each scenario spoke its own market.protocol
                 # (each record in result.json names a protocol other than v1)
                 "protocol": args.protocol,
@@ -158,7 +177,8 @@ def _report_run(records: list[dict], args) -> int:
     for record in failed:
         print(failure_text(record))
     print(
-        f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({args.mode} mode, bot {args.bot}); "
+        f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({records[0]['mode'] if records else args.mode} "
+        f"mode, bot {bot_name(args.bot)}); "
         f"run folder: {args.out}"
     )
     if getattr(args, "report", False):
@@ -413,7 +433,30 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="the CLOB protocol of every scenario (default: each scenario's market.protocol, itself v2 by default)",
     )
-    run.add_argument("--bot", default="core", help="core, or a zoo variant (clobsim list bots)")
+    run.add_argument(
+        "--bot",
+        default="core",
+        help="core, a zoo variant (clobsim list bots), or your own bot: FILE.py:FUNC or module:func (docs/own-bot.md)",
+    )
+    run.add_argument(
+        "--bot-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for your own bot (repeatable)",
+    )
+    run.add_argument(
+        "--bot-positions",
+        default=None,
+        metavar="FILE.py:FUNC",
+        help="your bot's positions hook: what it believes it holds, {token id: shares}",
+    )
+    run.add_argument(
+        "--bot-stubs",
+        default=None,
+        metavar="FILE.py:FUNC",
+        help="your bot's stubs hook: (method, url) -> (status, JSON body) or None, for hosts it calls",
+    )
     run.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
     run.add_argument(
         "--report",

@@ -3,7 +3,8 @@
 By default a two-column listing (name, then its one-line description); `--names` prints the
 names alone, one per line, for scripts (`for s in $(clobsim list scenarios --names)`). Each
 description comes from where the thing is defined: the zoo's SUMMARIES, a fault kind's summary
-(the one its JSON schema carries), an invariant's registry entry, a scenario file's description.
+(the one its JSON schema carries), an invariant's registry entry (led by the bots it judges), a
+scenario file's description.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def faults() -> list[tuple[str, str]]:
 
 
 def invariants() -> list[tuple[str, str]]:
-    return [(invariant.id, invariant.description) for invariant in REGISTRY]
+    """Each invariant's description led by which bots it judges (a foreign bot: only some)."""
+    return [(invariant.id, f"[{invariant.reach.label}] {invariant.description}") for invariant in REGISTRY]
 
 
 def scenarios(loaded: list[Scenario]) -> list[tuple[str, str]]:

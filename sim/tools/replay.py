@@ -25,6 +25,7 @@ from typing import Any
 from tabulate import tabulate
 
 from sim.bots import resolve as resolve_bot
+from sim.bots.foreign import is_entry_point
 from sim.exchange.protocol import V1
 from sim.runner.inputs import clip
 from sim.runner.scenario import from_dict
@@ -212,6 +213,9 @@ def replay(path: str, *, bot: str | None = None, log_level: str | None = None, o
                 f"replayed; run it again: {clip(str(record.get('reproduce', '')), 300)}"
             )
         check_replayable(folder, record)
+        if is_entry_point(str(bot or record["bot"])):
+            again = record.get("reproduce")
+            raise UsageError(f"{folder}: replay takes clobsim's own bots; run a bot of your own again with: {again}")
         if "scenario_data" not in record:
             raise UsageError(f"{folder}/result.json: field 'scenario_data' is missing")
         scenario = from_dict(record["scenario_data"], f"{folder}/result.json: scenario_data")
