@@ -292,7 +292,11 @@ class Monitor:
             return  # a placement outcome still unknown: settle once reconciliation has decided
         position = ctx.ledger.position(trade.trade_id)
         cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
-        payout = position if winner == trade.token_id else ZERO
+        # The venue pays the shares it delivered: a fill can deliver fewer than it matched (a
+        # fee taken in shares: failure mode 7), and the balance read after a refused exit told
+        # us by how much. Booking the matched dust as paid is a payout the venue never makes.
+        held = max(ZERO, position - self._exit_shortfall.get(trade.trade_id, ZERO))
+        payout = held if winner == trade.token_id else ZERO
         pnl = proceeds + payout - cost
         ctx.ledger.settle(trade.trade_id, winner, pnl)
         ctx.emit_for(

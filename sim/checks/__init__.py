@@ -27,8 +27,11 @@ from sim.checks import (
     no_orphan_orders,
     no_repair_loop,
     notifications_idempotent,
+    payouts_match_ledger,
+    sells_covered,
     simulator_healthy,
     single_scale_in,
+    terminal_matches_venue,
 )
 from sim.checks.check import Check
 from sim.checks.expectations import check_expectations
@@ -141,6 +144,24 @@ REGISTRY: tuple[Invariant, ...] = (
         "while the venue definitively refuses it (a 4xx other than 425/429)",
         no_repair_loop.check,
         Reach.ANY,
+    ),
+    Invariant(
+        terminal_matches_venue.ID,
+        "each scale-in's terminal audit line (less the voids reported after it) states the size the venue "
+        "matched for the order in trades that did not FAIL (bound: exact, to the printed cent)",
+        terminal_matches_venue.check,
+    ),
+    Invariant(
+        payouts_match_ledger.ID,
+        "the venue's payout to the bot equals the payouts its settled trades booked, and no winning share "
+        "is created or lost across every participant, the crowd included (bound: exact)",
+        payouts_match_ledger.check,
+    ),
+    Invariant(
+        sells_covered.ID,
+        "at the end of every instant, no account's resting SELL size on a token exceeds the shares it "
+        "holds, also after a trade FAILS (bound: zero)",
+        sells_covered.check,
     ),
     Invariant(
         simulator_healthy.ID,

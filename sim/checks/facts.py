@@ -105,3 +105,24 @@ class FinalLedger:
     def __exit__(self, *exc) -> None:
         if self.db is not None:
             self.db.close()
+
+
+def failed_trades(result: RunResult) -> set[str]:
+    """Ids of the venue's trades that ended FAILED (their fills are void)."""
+    return {t.id for t in result.venue.trades.values() if t.status == FAILED}
+
+
+def matched_by_order(result: RunResult) -> dict[str, Decimal]:
+    """order id -> the size the venue matched for it in trades that did not FAIL, from the
+    venue's trades (the order's size_matched keeps a FAILED trade's shares: a ghost fill)."""
+    void = failed_trades(result)
+    matched: dict[str, Decimal] = {}
+    for trade in result.venue.trades.values():
+        if trade.id in void:
+            continue
+        if trade.taker_order_id:
+            matched[trade.taker_order_id] = matched.get(trade.taker_order_id, ZERO) + trade.size
+        for leg in trade.makers:
+            if leg.owner is not None:
+                matched[leg.order_id] = matched.get(leg.order_id, ZERO) + leg.matched_amount
+    return matched

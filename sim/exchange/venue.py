@@ -90,6 +90,10 @@ USDC_QUANTUM = Decimal("0.000001")
 HEARTBEAT_TIMEOUT = 10.0
 GTD_SECURITY_MARGIN = 60  # Polymarket expires GTD orders a minute before their expiration
 CROWD_ADDRESS = "0x" + "c0" * 20  # maker address shown for crowd liquidity
+# Who receives the shares a fill delivers short (size_shortfall): the operator's fee, taken in
+# the outcome token as Polymarket takes a BUY's fee. Not an account (it trades nothing); its
+# movements are on the record, so no share leaves the market unaccounted (payouts-match-ledger).
+OPERATOR = "operator"
 
 
 def _hash_hex(text: str) -> str:
@@ -504,6 +508,8 @@ class Venue:
         for asset, delta in ((order.asset_id, token_delta), (COLLATERAL, usdc_delta)):
             self._move(order.owner, asset, delta)
             trade.movements.append((order.owner, asset, delta))
+        if received != shares:
+            trade.movements.append((OPERATOR, order.asset_id, shares - received))
 
     @staticmethod
     def _touch(account: Account, condition_id: str) -> None:
@@ -547,13 +553,14 @@ class Venue:
         self._record(VenueEvent.TRADE_STATUS, trade_id=trade_id, status=status)
         if status == FAILED:
             for owner, asset, delta in trade.movements:
-                self._move(owner, asset, -delta)
+                if owner != OPERATOR:
+                    self._move(owner, asset, -delta)
             self._record(
                 VenueEvent.TRADE_VOIDED, trade_id=trade_id, movements=[[o, a, fmt(-d)] for o, a, d in trade.movements]
             )
             for owner, asset, delta in trade.movements:
                 # under v1 only shares taken back end orders (as before V2's status existed)
-                if delta > ZERO and (asset != COLLATERAL or self.protocol == V2):
+                if delta > ZERO and owner != OPERATOR and (asset != COLLATERAL or self.protocol == V2):
                     self._cancel_uncovered(self.accounts[owner], asset)
             if self.protocol == V2:
                 self._notify_fills(trade, self._taker_order(trade), NOTE_FILL_FAILED)
