@@ -59,9 +59,9 @@ class _Book:
                 legs = [(m["order_id"], Decimal(m["matched_amount"])) for m in fields["makers"]]
                 legs.append((fields["taker_order_id"], Decimal(fields["size"])))
                 for order_id, amount in legs:
-                    key = self.key_of.get(order_id)
-                    if key is not None and order_id in self.resting.get(key, {}):
-                        self.resting[key][order_id] -= amount
+                    sell = self.key_of.get(order_id)
+                    if sell is not None and order_id in self.resting.get(sell, {}):
+                        self.resting[sell][order_id] -= amount
         elif kind == VenueEvent.PAYOUT:
             for token in self.tokens_of.get(fields["market"], ()):
                 key = (fields["owner"], token)
@@ -102,8 +102,8 @@ def check(result: RunResult, ledger: Ledger) -> Check:
                     owner, token = key
                     who = "the bot" if owner == result.owner else f"account {owner}"
                     evidence.append(
-                        f"{format_time(event['time'])}: {who} rests SELL orders for {resting} shares of "
-                        f"{token[:12]} but holds {held} ({', '.join(orders)})"
+                        f"{format_time(event['time'])}: {who} rests SELL orders for {resting:.2f} shares of "
+                        f"{token[:12]} but holds {held:.2f} ({', '.join(orders)})"
                     )
             pending.clear()
     if evidence:
