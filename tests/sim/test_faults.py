@@ -692,6 +692,27 @@ def test_a_failed_trade_voids_the_scale_in_fill_and_the_position_reverts_to_the_
     assert ghost.positions[1] == ENTRY  # reverted: the entry only
 
 
+@shows("trade_failed")
+def test_a_failed_trade_is_one_trade_the_first_matched_at_or_after_at_and_the_earlier_piece_is_kept():
+    two_pieces = [
+        {"at": 500, "kind": "take", "token": "UP", "side": "SELL", "size": 24, "price": 0.75},  # 20 crowd + 4
+        {"at": 540, "kind": "take", "token": "UP", "side": "SELL", "size": 6.5, "price": 0.75},
+    ]
+    failed = run(
+        scenario(
+            {"kind": "trade_failed", "trade": 1, "order": "scale-in", "after": 8, "at": 530, "count": 1},
+            events=two_pieces,
+        )
+    )
+    order = failed.scale_in
+    first, second = failed.trades_of(order.id)
+    assert first.status != "FAILED" and second.status == "FAILED"
+    assert [x["trade_id"] for x in failed.faults("trade_failed")] == [second.id]  # one shot: count 1
+    fills = [(f["trade_key"], D(f["size"]), f["void"]) for f in failed.fills if f["order_id"] == order.id]
+    assert fills == [(first.id, D("4"), 0), (second.id, D("6.5"), 1)]
+    assert failed.positions[1] == ENTRY + D("4")
+
+
 @shows("balance_lag")
 def test_a_lagging_balance_rejects_the_first_exit_and_the_bot_converges_to_a_full_exit_without_looping():
     lagging = run(scenario({"kind": "balance_lag", "lag": 10}))
