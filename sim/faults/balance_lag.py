@@ -4,6 +4,11 @@ GET /balance-allowance answers the balance as it stood `lag` seconds ago, and th
 balance check of a SELL lags the same way: a SELL that only the shares credited in the last
 `lag` seconds would cover is refused (no bot can sell more than the lagged balance), while an
 exit sized from the lagging balance is too small.
+
+`venue_check: false` lags the balance API alone: the matching engine knows the shares at once
+(the API's answer is a cached read model, as on Polymarket, where the balance endpoint can trail
+the engine), so a SELL for the whole position is accepted while the balance still shows less.
+Only a bot that sizes its exit from the balance is hurt, and nothing excuses it.
 """
 
 from __future__ import annotations
@@ -59,7 +64,11 @@ def sellable_caps(faults: Iterable[Fault], horizon: float) -> list[tuple[float, 
     """The excuse this kind gives checks of what the bot could sell: (from, to, lag) with from/to
     in seconds from the window start. Within such a window the venue's balance check of a SELL
     lags by `lag` seconds, so no bot can sell more than it held `lag` seconds ago."""
-    return [(*fault.window(horizon), float(fault.get("lag"))) for fault in faults if fault.kind == KIND.name]
+    return [
+        (*fault.window(horizon), float(fault.get("lag")))
+        for fault in faults
+        if fault.kind == KIND.name and fault.get("venue_check")
+    ]
 
 
 class BalanceLag(FaultKind):
@@ -80,7 +89,7 @@ class BalanceLag(FaultKind):
         except (KeyError, TypeError, ValueError):
             return None  # malformed: the venue rejects it
         for one in armed:
-            if not net.in_window(one):
+            if not net.in_window(one) or not one.fault.get("venue_check"):
                 continue
             lagged = net.balances.lagged(net, token, one)
             if lagged - net.venue.locked(account, token) < size <= net.venue.available(account.api_key, token):
@@ -127,9 +136,9 @@ class BalanceLag(FaultKind):
 KIND = BalanceLag(
     "balance_lag",
     "The conditional-token balance reports fills `lag` seconds late.",
-    {"lag": SECONDS, "from": T, "to": T},
+    {"lag": SECONDS, "from": T, "to": T, "venue_check": {"type": "boolean"}},
     ("lag",),
-    {"from": 0},
+    {"from": 0, "venue_check": True},
     precedence=150,
     watches=BALANCE_EVENTS,
 )

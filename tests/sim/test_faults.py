@@ -728,6 +728,21 @@ def test_a_lagging_balance_rejects_the_first_exit_and_the_bot_converges_to_a_ful
     assert lagging.positions[1] == 0 and lagging.balance() == 0
 
 
+@shows("balance_lag")
+def test_a_balance_lag_on_the_api_alone_leaves_the_engine_s_own_check_current():
+    api_only = run(scenario({"kind": "balance_lag", "lag": 10, "venue_check": False}))
+    assert api_only.faults("balance_lag", phase="placement refused") == []
+    assert api_only.of("exit.failed") == []  # the engine knew the entry shares at once
+    assert [o.original_size for o in api_only.exits] == [ENTRY, D("21")]
+    lagged = run(
+        scenario(
+            {"kind": "balance_lag", "lag": 10, "venue_check": False},
+            {"kind": "size_shortfall", "trade": 1, "order": "scale-in"},
+        )
+    )
+    assert lagged.faults("balance_lag", shown="10.5", actual="20.95")  # the API alone lags
+
+
 @shows("size_shortfall")
 def test_a_shortfall_of_received_shares_rejects_the_full_exit_once_and_the_bot_sells_what_it_holds():
     short = run(scenario({"kind": "size_shortfall", "trade": 1, "order": "scale-in", "shortfall": 0.05}))
