@@ -15,7 +15,7 @@ from decimal import Decimal
 from .context import BotContext
 from .errors import ExchangeError, OutcomeUnknown, Transient
 from .ledger import OrderRecord, TradeRecord
-from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, size_q
+from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, dec, size_q
 from .orders import submit
 from .reconciliation import PendingCancel, Reconciler
 from .scale import ScaleIn
@@ -106,9 +106,22 @@ class Monitor:
         shortfall = self._exit_shortfall.get(trade.trade_id, ZERO)
         return size_q(max(ZERO, position - shortfall))
 
+    def exit_position(self, trade: TradeRecord) -> Decimal:
+        """The shares the exit plan must cover: the ledger's position, plus what the venue's order
+        status says a scale-in matched beyond every fill the ledger has seen of it (void ones
+        included). The trades listing can lag order status by tens of seconds; a fill is counted
+        only once its trade is listed (by trade id: exactly once), but the exit covers the
+        shares from the moment the status shows them."""
+        ctx = self.ctx
+        unnamed = ZERO
+        for order in ctx.ledger.orders(trade.trade_id, Role.SCALE_IN):
+            seen = sum((dec(f["size"]) for f in ctx.ledger.fills(order.order_id)), ZERO)
+            unnamed += max(ZERO, order.venue_matched - seen)
+        return ctx.ledger.position(trade.trade_id) + unnamed
+
     def ensure_exit(self, trade: TradeRecord) -> None:
         ctx, cfg = self.ctx, self.ctx.config
-        position = ctx.ledger.position(trade.trade_id)
+        position = self.exit_position(trade)
         open_exits = ctx.ledger.orders(trade.trade_id, Role.EXIT, open_only=True)
         if any(o.state is not OrderState.LIVE for o in open_exits):
             return  # an exit in an unknown or cancelling state: reconciliation decides first
@@ -124,7 +137,7 @@ class Monitor:
             result = self.recon.safe_cancel(current, "exit")
             if not result.cancelled and ctx.ledger.known_order(current.order_id).state is OrderState.LIVE:
                 return  # still resting: never stack a second exit on top of it
-            position = ctx.ledger.position(trade.trade_id)
+            position = self.exit_position(trade)
             target = self.exit_size(trade, position)
         if target < cfg.min_order_size or self._backing_off(trade):
             return  # dust below the venue minimum is held to resolution

@@ -713,6 +713,26 @@ def test_a_failed_trade_is_one_trade_the_first_matched_at_or_after_at_and_the_ea
     assert failed.positions[1] == ENTRY + D("4")
 
 
+@shows("trades_lag")
+def test_a_trades_listing_behind_order_status_hides_the_fill_and_the_exit_covers_it_from_the_status_at_once():
+    behind = run(
+        scenario(
+            {"kind": "notification_drop", "from": 510, "to": 530, "types": [2]},
+            {"kind": "trades_lag", "lag": 30, "from": 510, "to": 600},
+        )
+    )
+    order = behind.scale_in
+    (trade,) = behind.trades_of(order.id)
+    hidden = behind.faults("trades_lag")
+    assert hidden and all(x["hidden"] == [trade.id] for x in hidden)
+    matched_at = behind.venue_events("trade_matched", trade_id=trade.id)[0]["time"]
+    (fill,) = [f for f in behind.fills if f["order_id"] == order.id]
+    assert fill["at"] >= matched_at + 30  # counted only once the listing shows the trade
+    (resize,) = behind.of("exit.resize")
+    assert resize.time < matched_at + 10 and resize.fields["new_size"] == D("21")  # from the status
+    assert behind.positions[1] == 0 and behind.exits[-1].original_size == D("21")
+
+
 @shows("balance_lag")
 def test_a_lagging_balance_rejects_the_first_exit_and_the_bot_converges_to_a_full_exit_without_looping():
     lagging = run(scenario({"kind": "balance_lag", "lag": 10}))
