@@ -9,6 +9,7 @@ and the later scheduler call its exchange-side methods directly:
     advance_trade                       MATCHED -> MINED -> CONFIRMED, or RETRYING -> FAILED
     release_delayed / fail_delayed      the fate of an order answered `delayed`
     expire_orders / heartbeat_sweep     GTD expiry; the 10 s heartbeat dead-man switch
+    operator_cancel                     the operator cancels one order
     resolve_market                      payout and CANCELED_MARKET_RESOLVED
 
 Every state change appends one plain dict to `events` ({seq, time, kind, fields}); this list is
@@ -744,6 +745,15 @@ class Venue:
             },
             order,
         )
+
+    def operator_cancel(self, order_id: str, reason: str) -> bool:
+        """The operator cancels one open order (as Polymarket does, e.g. an order left invalid by
+        a changed market parameter); False if it is no longer open."""
+        order = self.orders.get(order_id)
+        if order is None or not order.is_open:
+            return False
+        self._cancel(order, CANCELED, reason)
+        return True
 
     def expire_orders(self) -> list[str]:
         """Cancel GTD orders whose time has come (the harness calls this every 5 s, with the

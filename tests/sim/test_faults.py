@@ -835,6 +835,22 @@ def test_a_heartbeat_cancel_all_cancels_the_bots_orders_and_the_bot_replaces_its
     assert replaced.status == "MATCHED" and swept.positions[1] == 0
 
 
+@shows("venue_cancel")
+def test_the_venue_cancels_one_order_the_scale_in_alone_and_the_exit_keeps_resting():
+    one = run(scenario({"kind": "venue_cancel", "trade": 1, "order": "scale-in", "at": 500}))
+    order = one.scale_in
+    (fired,) = one.faults("venue_cancel")
+    assert fired["order_id"] == order.id
+    assert order.status == "CANCELED" and order.size_matched == 0
+    reasons = [e["fields"].get("reason") for e in one.venue_events("order_status", order_id=order.id)]
+    assert reasons[-1] == "cancelled by the operator"
+    (gone,) = one.lines("scale_in.venue_cancelled")
+    assert "SCALE-IN CANCELLED BY VENUE: " in gone and "filled=0.00/10.50" in gone
+    # the exit was not touched: it rests from its placement until the taker at 600 s fills it
+    assert [o.original_size for o in one.exits] == [ENTRY] and one.exits[0].status == "MATCHED"
+    assert one.positions[1] == 0
+
+
 @shows("bot_crash")
 def test_a_bot_restarted_after_a_crash_reconciles_at_start_up_and_counts_the_fill_it_missed():
     crashed = run(scenario({"kind": "bot_crash", "at": 510, "restart_after": 30}))
