@@ -21,7 +21,7 @@ from .ledger import Ledger
 from .model import DecimalLike, dec
 from .monitor import Monitor
 from .notifications import NotificationProcessor
-from .ports import Clock, Exchange
+from .ports import Clock, Exchange, NoProbe, Probe
 from .reconciliation import Reconciler
 from .scale import ScaleIn
 
@@ -43,9 +43,10 @@ class Bot:
         config: StrategyConfig | None = None,
         audit: AuditLog | None = None,
         logger: logging.Logger | None = None,
+        probe: Probe | None = None,
     ):
         audit = audit or AuditLog(clock, logger)
-        self.ctx = BotContext(clock, exchange, ledger, audit, config or StrategyConfig())
+        self.ctx = BotContext(clock, exchange, ledger, audit, config or StrategyConfig(), probe or NoProbe())
         self.fills = self.fill_path_class(self.ctx)
         self.reconciler = self.reconciler_class(self.ctx, self.fills)
         self.scale = self.scale_class(self.ctx, self.reconciler)

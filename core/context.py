@@ -1,14 +1,14 @@
-"""What every part of the position manager shares: the two ports, the ledger, the audit log and
+"""What every part of the position manager shares: the ports (clock, exchange, probe), the ledger, the audit log and
 the strategy config. Passed explicitly; there is no global state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .audit import AuditLog
 from .config import StrategyConfig
 from .ledger import Ledger, TradeRecord
-from .ports import Clock, Exchange
+from .ports import Clock, Exchange, NoProbe, Probe
 
 
 @dataclass
@@ -18,6 +18,7 @@ class BotContext:
     ledger: Ledger
     audit: AuditLog
     config: StrategyConfig
+    probe: Probe = field(default_factory=NoProbe)
 
     def now(self) -> float:
         return self.clock.now()

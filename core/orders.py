@@ -14,6 +14,7 @@ from .context import BotContext
 from .errors import ExchangeError, OutcomeUnknown
 from .ledger import TradeRecord
 from .model import OrderState, Placement, PlaceOrder, Role
+from .ports import CodePoint
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,14 @@ def submit(ctx: BotContext, trade: TradeRecord, role: Role, command: PlaceOrder)
     try:
         placement = ctx.exchange.post_order(prepared)
     except OutcomeUnknown as exc:
+        ctx.probe.reached(CodePoint.POST_ANSWERED)
         ctx.ledger.set_order_state(order_id, OrderState.UNKNOWN, ctx.now())
         return Submitted(order_id, None, exc)
     except ExchangeError as exc:
+        ctx.probe.reached(CodePoint.POST_ANSWERED)
         ctx.ledger.set_order_state(order_id, OrderState.REJECTED, ctx.now())
         return Submitted(order_id, None, exc)
+    # The answer is in hand and nothing of it is written: a crash here leaves only the
+    # write-ahead record (PREPARED), which start-up reconciliation resolves by the order's id.
+    ctx.probe.reached(CodePoint.POST_ANSWERED)
     return Submitted(order_id, placement, None)

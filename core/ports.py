@@ -1,4 +1,4 @@
-"""The two ports core depends on. Live, they are backed by the system clock and the
+"""The ports core depends on. Live, they are backed by the system clock and the
 py-clob-client adapter; in simulation by virtual time and the simulated CLOB.
 
 Contract shared by both ports: every call may suspend the calling task (a live thread
@@ -9,6 +9,7 @@ across a port call.
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from .model import (
@@ -59,3 +60,28 @@ class Exchange(Protocol):
     def book(self, token_id: str) -> BookTop: ...
 
     def resolution(self, market: str) -> MarketResolution: ...
+
+
+class CodePoint(StrEnum):
+    """Named moments in core's code where a live process could die with work half done. Stable
+    names: a simulator crashes the bot at one (bot_crash's `point`) to prove nothing is lost."""
+
+    # a placement's answer (or refusal) is in hand; nothing about it is written yet
+    POST_ANSWERED = "post-answered"
+    # a cancel's answer is in hand; the order's final size_matched is not read yet
+    CANCEL_ANSWERED = "cancel-answered"
+
+
+class Probe(Protocol):
+    """The third, optional port: core tells it when it reaches a CodePoint. Live it does nothing;
+    a simulator may stop the calling task right there (a crash), so a caller holds no lock and
+    leaves nothing half-written in memory that the ledger would not recover."""
+
+    def reached(self, point: CodePoint) -> None: ...
+
+
+class NoProbe:
+    """The live bot's probe: code points pass unobserved."""
+
+    def reached(self, point: CodePoint) -> None:
+        return None

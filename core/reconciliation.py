@@ -18,6 +18,7 @@ from .errors import ExchangeError, Transient
 from .fills import FillPath
 from .ledger import OrderRecord, RecentFill
 from .model import ZERO, OrderSnapshot, OrderState, Role, TradeSnapshot, dec
+from .ports import CodePoint
 
 # statuses of orders the venue accepted but never rested or matched
 NEVER_RESTED = frozenset({"UNMATCHED", "INVALID"})
@@ -311,6 +312,9 @@ class Reconciler:
                 error=exc.describe(),
             )
             return None
+        # The cancel landed (or not) and the final size_matched is unread: a crash here must not
+        # lose a fill that beat the cancel (the restarted bot reconciles the order by id).
+        ctx.probe.reached(CodePoint.CANCEL_ANSWERED)
         answer = "canceled" if ack.canceled else f"not canceled ({ack.reason})"
         ctx.audit.emit("recon.cancel_ack", label=label, order_id=order.order_id, answer=answer)
         return ack.canceled

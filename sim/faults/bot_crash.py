@@ -1,6 +1,11 @@
 """bot_crash: the bot's process dies at `at` and a new one starts `restart_after` seconds later
 on the same SQLite database; requests already in flight still land (they are the network's).
 
+With `point` (a core.ports.CodePoint name, e.g. `post-answered`: a placement's answer is in hand
+and nothing of it is written yet) the bot dies the first time it reaches that point in its code
+at or after `at`: a crash at a moment of the code, not of the clock, which a time can only hit
+by luck. core tells its Probe port when it reaches one; the harness stops the task right there.
+
 One bot process at a time: a crash while the bot is already down kills nothing and schedules no
 second restart (two bots on one database is not a failure mode of the venue, but of the test).
 """
@@ -11,6 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from core.ports import CodePoint
 from sim.faults.kind import SECONDS, BotHost, Draws, Fault, FaultKind, T
 from sim.trace import TraceType
 
@@ -44,7 +50,28 @@ def restarts(trace: list[dict]) -> list[float]:
 
 class BotCrash(FaultKind):
     def begin_bot(self, host: BotHost, fault: Fault, index: int) -> None:
-        host.env.process(self._crash(host, fault, index))
+        if fault.get("point") is None:
+            host.env.process(self._crash(host, fault, index))
+            return
+        due = host.window_start + float(fault.get("at"))
+        done: list[str] = []
+
+        def reached(point: str) -> None:
+            if done or point != fault.get("point") or host.env.now < due or not host.bot_is_up():
+                return
+            done.append(point)
+            host.record(TraceType.FAULT, kind=self.name, index=index, phase="killed", point=point)
+            host.env.process(self._down_and_back(host, fault, index))
+            host.crash_here()
+
+        host.on_code_point(reached)
+
+    def _down_and_back(self, host: BotHost, fault: Fault, index: int) -> Any:
+        host.kill_bot()  # the other tasks and the ledger, at the same instant
+        yield host.env.timeout(float(fault.get("restart_after")))
+        host.replace_bot()
+        host.record(TraceType.FAULT, kind=self.name, index=index, phase="restarted")
+        host.start_bot()
 
     def _crash(self, host: BotHost, fault: Fault, index: int) -> Any:
         yield host.env.timeout(max(0.0, host.window_start + float(fault.get("at")) - host.env.now))
@@ -64,8 +91,9 @@ class BotCrash(FaultKind):
 
 KIND = BotCrash(
     NAME,
-    "The bot's tasks die at `at`; a new bot starts `restart_after` s later on the same SQLite database.",
-    {"at": T, "restart_after": SECONDS},
+    "The bot's tasks die at `at` (with `point`: the first time at or after `at` its code reaches that "
+    "point); a new bot starts `restart_after` s later on the same SQLite database.",
+    {"at": T, "restart_after": SECONDS, "point": {"enum": [point.value for point in CodePoint]}},
     ("at",),
     {"restart_after": 5},
     precedence=200,

@@ -169,6 +169,10 @@ class BotHost(Protocol):
     def replace_bot(self) -> None: ...  # a new bot process on the same database, not started yet
     def start_bot(self) -> None: ...
     def record(self, record_type: str, /, **fields: Any) -> None: ...  # a trace record
+    # core's code points (core.ports.CodePoint): a listener hears each one the bot reaches and
+    # may stop the bot there, from inside its running task (crash_here does not return)
+    def on_code_point(self, listener: Callable[[str], None]) -> None: ...
+    def crash_here(self) -> None: ...
 
 
 class Draws(NamedTuple):

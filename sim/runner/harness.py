@@ -37,6 +37,7 @@ from core.bot import Bot
 from core.clob_adapter import ClobExchange
 from core.config import CLOB_CLIENT_V1, CLOB_CLIENT_V2, StrategyConfig
 from core.ledger import Ledger
+from core.ports import CodePoint
 from sim.bots import bot_name, foreign, resolve
 from sim.bots.foreign import ForeignBot, env_items
 from sim.clients.fast import FastClobClient
@@ -134,6 +135,18 @@ def run_logger(*, files: bool, level: int = logging.INFO) -> logging.Logger:
     return logger
 
 
+class _Probe:
+    """core's Probe port in a run: tells the listeners (fault kinds acting on the bot) which code
+    point the bot reached; a listener may stop the bot right there (BotHost.crash_here)."""
+
+    def __init__(self, listeners: list[Callable[[str], None]]):
+        self.listeners = listeners
+
+    def reached(self, point: CodePoint) -> None:
+        for listener in self.listeners:
+            listener(point.value)
+
+
 class _Run:
     def __init__(self, scenario: Scenario, seed: int, mode: str, bot: Any, workdir: str, protocol: str | None = None):
         if mode not in MODES:
@@ -155,6 +168,8 @@ class _Run:
         self.wall_clock = RunClock(self.env.now)
         self.kernel = Kernel(self.env, on_resume=self.wall_clock.move_to)
         self.clock = SimClock(self.kernel)
+        # core's Probe port: the listeners (bot_crash's `point`) hear every code point the bot reaches
+        self.code_point_listeners: list[Callable[[str], None]] = []
         self.trace: list[dict] = []
         self.events: list[AuditEvent] = []
         # the clock the venue reads thousands of times a run: Environment.now's getter, bound
@@ -255,7 +270,12 @@ class _Run:
         audit = AuditLog(self.clock, self.logger)
         audit.listeners.append(self.events.append)
         bot = self.make_bot(
-            self.clock, exchange, Ledger(self.ledger_path, synchronous="OFF"), config=self.config, audit=audit
+            self.clock,
+            exchange,
+            Ledger(self.ledger_path, synchronous="OFF"),
+            config=self.config,
+            audit=audit,
+            probe=_Probe(self.code_point_listeners),
         )
         self.bots.append(bot)
         return bot
@@ -296,6 +316,14 @@ class _Run:
         self.bot.stop()
         self.bot.ledger.close()
         self.bot_up = self.env.event()
+
+    def on_code_point(self, listener: Callable[[str], None]) -> None:
+        self.code_point_listeners.append(listener)
+
+    def crash_here(self) -> None:
+        """Kill the bot from inside its running task, at a code point: the calling task stops
+        at once; kill_bot (the other tasks, the ledger) follows at the same instant."""
+        self.kernel.die_here()
 
     def replace_bot(self) -> None:
         self.bot = self._new_bot()

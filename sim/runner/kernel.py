@@ -124,6 +124,15 @@ class Kernel:
     def in_task(self) -> bool:
         return self._current is not None
 
+    def die_here(self) -> None:
+        """Stop the calling task where it stands (a crash at a code point): it is marked killed,
+        so kill() leaves it alone, and unwinds at once, before its next statement."""
+        task = self._current
+        if task is None:
+            raise RuntimeError("Kernel.die_here called outside a simulated task")
+        task.killed = True
+        raise TaskKilled()
+
     # ---- called by the harness ---------------------------------------------------------------
 
     def spawn(self, name: str, fn: Callable[[], None], delay: float = 0.0) -> Task:

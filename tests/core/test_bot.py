@@ -14,6 +14,7 @@ from core.errors import Transient
 from core.ledger import Ledger
 from core.model import OrderState, PlaceOrder, Role, Side, TradeState
 from core.monitor import Monitor
+from core.ports import CodePoint, NoProbe
 from sim.testing.fake import ManualClock
 
 from .conftest import TOKEN, WINDOW, Rig, lose_answer_once
@@ -246,3 +247,48 @@ def test_the_bot_is_idle_once_every_trade_is_settled(rig):
     assert not rig.bot.idle
     rig.ledger.settle(trade_id, TOKEN, D("0"))
     assert rig.bot.idle
+
+
+class Crash(Exception):
+    """What a simulator's probe does at a code point: the task stops there."""
+
+
+class CrashAt:
+    """A Probe that records the code points reached and stops the task at one of them."""
+
+    def __init__(self, point: CodePoint):
+        self.point = point
+        self.reached_points: list[CodePoint] = []
+
+    def reached(self, point: CodePoint) -> None:
+        self.reached_points.append(point)
+        if point is self.point:
+            raise Crash(point.value)
+
+
+def test_a_crash_between_a_post_s_answer_and_its_ledger_write_leaves_the_write_ahead_record_for_reconciliation(
+    tmp_path,
+):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Rig(ledger=path)
+    first.open_trade()
+    probe = CrashAt(CodePoint.POST_ANSWERED)
+    first.bot.ctx.probe = probe
+    with pytest.raises(Crash):
+        first.place_scale_in()
+    assert probe.reached_points == [CodePoint.POST_ANSWERED]
+    (order,) = first.ledger.orders(role=Role.SCALE_IN)
+    assert order.state is OrderState.PREPARED  # the answer (live) was never written
+    assert first.fake.orders[order.order_id].status == "LIVE"  # yet the venue has it
+    first.ledger.close()
+    again = Rig(ledger=Ledger(path), clock=first.clock, fake=first.fake)
+    again.bot.start()
+    assert again.ledger.known_order(order.order_id).state is OrderState.LIVE  # found by its id
+    assert len(again.ledger.orders(role=Role.SCALE_IN)) == 1
+
+
+def test_the_live_bot_s_probe_lets_every_code_point_pass(rig):
+    rig.open_trade()
+    rig.place_scale_in()
+    assert isinstance(rig.bot.ctx.probe, NoProbe)
+    assert rig.scale_in().state is OrderState.LIVE

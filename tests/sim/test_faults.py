@@ -884,6 +884,20 @@ def test_a_crash_while_the_scale_in_is_in_flight_leaves_one_order_that_the_next_
     assert crashed.scale_in.size_matched == ENTRY and crashed.positions[1] == 0
 
 
+@shows("bot_crash")
+def test_a_crash_at_a_code_point_stops_the_bot_between_the_post_s_answer_and_its_ledger_write():
+    crashed = run(scenario({"kind": "bot_crash", "at": 400, "point": "post-answered", "restart_after": 10}))
+    ((post, answer),) = crashed.posts("BUY")  # the first exit post (before 400 s) did not trigger it
+    killed, restarted = crashed.faults("bot_crash")
+    assert (killed["phase"], killed["point"]) == ("killed", "post-answered")
+    assert killed["t"] == answer["t"] and answer["status"] == 200  # the moment the answer was in hand
+    assert restarted["t"] == killed["t"] + 10
+    assert crashed.of("scale_in.resting") == []  # nothing of the answer was written or logged
+    found = [e for e in crashed.of("recon.order_found") if e.fields["order_id"] == crashed.scale_in.id]
+    assert found and found[0].time >= restarted["t"]  # the next bot finds it by the recorded id
+    assert len(crashed.of("scale_in.placement")) == 1 and crashed.positions[1] == 0
+
+
 # ---- coverage ----------------------------------------------------------------------------------
 
 
