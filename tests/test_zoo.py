@@ -31,8 +31,9 @@ def test_every_variant_has_a_catching_scenario():
     assert set(CAUGHT_BY) == set(VARIANTS)
 
 
-def test_the_library_passes_for_core(tmp_path, capsys):
-    assert main(["run", os.path.join(ROOT, "scenarios"), "--out", str(tmp_path / "core")]) == 0
+def test_the_library_passes_for_core_and_every_fault_of_it_fires(tmp_path, capsys):
+    # --strict: a scenario whose fault never fires tests nothing of it, and fails
+    assert main(["run", os.path.join(ROOT, "scenarios"), "--strict", "--out", str(tmp_path / "core")]) == 0
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
