@@ -104,6 +104,13 @@ class StrategyConfig:
     # leftovers are cancelled this long before the window ends: room for a lost answer (the
     # client's 5 s timeout) and the re-sent cancel before the market stops taking them
     cancel_before_end: int = 30
+    # Every order core places is GTD and expires this long before its window ends: the backstop
+    # for a bot that is down across the window's end (it cannot cancel its leftovers then; the
+    # venue expires them). 0 places GTC orders, which outlive a dead bot. See docs/design.md.
+    order_expiry_before_end: int = 10
+    # the venue expires a GTD order this long BEFORE the expiration it carries, and refuses one
+    # expiring sooner than that (Polymarket's one-minute security threshold)
+    gtd_security_margin: int = 60
     resolution_poll_interval: float = 15.0
 
     recent_fill_window: int = 300  # a fill this recent means "do not trust a LIVE status"
@@ -136,6 +143,17 @@ class StrategyConfig:
         if client not in CLOB_CLIENTS:
             raise ConfigError("clob_client", f"must be one of {', '.join(CLOB_CLIENTS)}; got {client!r}")
         return replace(self, **changes)
+
+    def order_lifetime(self, window_end: float, now: float) -> tuple[str, int] | None:
+        """(order type, expiration) for an order placed at `now` in a window ending at
+        `window_end`: GTD, expiring order_expiry_before_end seconds before the end; None when that
+        moment is already past (the venue would refuse the expiration: nothing to place)."""
+        if self.order_expiry_before_end <= 0:
+            return "GTC", 0
+        expires = int(window_end) - self.order_expiry_before_end
+        if expires <= now:
+            return None
+        return "GTD", expires + self.gtd_security_margin
 
     @property
     def tick(self) -> Decimal:

@@ -153,14 +153,19 @@ class Monitor:
 
     def place_exit(self, trade: TradeRecord, size: Decimal, post_only: bool = False) -> None:
         ctx, cfg = self.ctx, self.ctx.config
+        lifetime = cfg.order_lifetime(trade.window_end, ctx.now())
+        if lifetime is None:
+            return  # past the orders' expiry: the window is over for new orders
+        order_type, expiration = lifetime
         command = PlaceOrder(
             token_id=trade.token_id,
             side=Side.SELL,
             price=cfg.exit_price,
             size=size,
-            order_type="GTC",
+            order_type=order_type,
             tick_size=cfg.tick_size,
             post_only=post_only,
+            expiration=expiration,
         )
         submitted = submit(ctx, trade, Role.EXIT, command)
         order_id, error, placement = submitted.order_id, submitted.error, submitted.placement

@@ -94,6 +94,12 @@ class ScaleIn:
 
     def place(self, trade: TradeRecord, size: Decimal, price: Decimal, time_left: int) -> str | None:
         ctx = self.ctx
+        lifetime = ctx.config.order_lifetime(trade.window_end, ctx.now())
+        if lifetime is None:  # only when order_expiry_before_end exceeds scale_in_min_time_left
+            ctx.ledger.mark_scale_in_attempted(trade.trade_id)
+            ctx.emit_for(trade, "scale_in.skipped", reason="the window's orders have expired")
+            return None
+        order_type, expiration = lifetime
         ctx.emit_for(
             trade, "scale_in.placement", size=size, price=price, time_left=time_left, confidence=trade.confidence
         )
@@ -102,8 +108,9 @@ class ScaleIn:
             side=Side.BUY,
             price=price,
             size=size,
-            order_type="GTC",
+            order_type=order_type,
             tick_size=ctx.config.tick_size,
+            expiration=expiration,
         )
         submitted = submit(ctx, trade, Role.SCALE_IN, command)
         order_id, error, placement = submitted.order_id, submitted.error, submitted.placement

@@ -103,6 +103,8 @@ BOT_BOUNDS = {
     "monitor_interval": _number(0.1, 3600),
     "notification_interval": _number(0.1, 3600),
     "cancel_before_end": _number(0, MAX_WINDOW_LENGTH),
+    "order_expiry_before_end": _number(0, MAX_WINDOW_LENGTH),
+    "gtd_security_margin": _number(0, 3600),
     "resolution_poll_interval": _number(0.1, 3600),
     "recent_fill_window": _number(0, MAX_WINDOW_LENGTH),
     "recent_fill_cleanup": _number(0, MAX_WINDOW_LENGTH),
