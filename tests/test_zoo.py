@@ -18,7 +18,9 @@ CAUGHT_BY = {
     "drop-cancelled-partial": ("late-fill-cancelled-with-size-matched", "ledger-matches-exchange"),
     "double-count": ("five-notifications-in-one-batch", "ledger-matches-exchange"),
     "blind-repost": ("timeout-after-apply-no-duplicate", "single-scale-in"),
-    "untracked-after-status": ("latency-spikes-and-html-403", "no-orphan-orders"),
+    # the order it forgot now expires (GTD) before the window ends, so it is no orphan there;
+    # it still never gets a terminal line
+    "untracked-after-status": ("latency-spikes-and-html-403", "lifecycle-complete"),
     "exit-from-balance": ("scale-in-delayed-fill", "exit-covers-position"),
     # healed by the end-of-window reconcile: only the in-time check fails there
     "reconcile-only-fills": ("bot-crash-mid-placement-restart-reconciles", "fill-reaches-ledger"),

@@ -898,6 +898,19 @@ def test_a_crash_at_a_code_point_stops_the_bot_between_the_post_s_answer_and_its
     assert len(crashed.of("scale_in.placement")) == 1 and crashed.positions[1] == 0
 
 
+@shows("bot_crash")
+def test_a_crash_after_a_cancel_s_answer_before_the_final_read_loses_nothing():
+    crashed = run(scenario({"kind": "bot_crash", "at": 500, "point": "cancel-answered", "restart_after": 10}))
+    killed, restarted = crashed.faults("bot_crash")
+    assert (killed["phase"], killed["point"]) == ("killed", "cancel-answered")
+    cancels = [(q, a) for q, a in crashed.exchanges("DELETE /order") if a["t"] <= killed["t"]]
+    assert cancels and cancels[-1][1]["t"] == killed["t"]  # the exit resize's cancel was answered
+    assert crashed.of("recon.cancel_ack") == []  # its answer died with the process, unlogged
+    # the restarted bot finishes the resize: one exit for the whole position, filled; nothing lost
+    assert crashed.exits[-1].original_size == D("21") and crashed.exits[-1].status == "MATCHED"
+    assert crashed.positions[1] == 0 == ENTRY + venue_net_filled(crashed.r, crashed.token)
+
+
 # ---- coverage ----------------------------------------------------------------------------------
 
 
