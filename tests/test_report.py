@@ -266,9 +266,9 @@ def test_a_failing_scenario_is_led_by_one_sentence_naming_the_invariant_its_time
     # after the refused cancel) parts from the ledger's (0.00 after the exit sold) at that fill
     sentence = (
         "`ledger-matches-exchange` broke at 00:10:03.403 (t+603.403s): trade #123: ledger position 0.00, "
-        "exchange 10.50 (entry 10.50 + bought 10.50 - sold 10.50); 7 more failed: lifecycle-complete, "
-        "exit-covers-position, fill-reaches-ledger, expect.audit_in_order, expect.audit_absent, expect.counts, "
-        "expect.outcomes."
+        "exchange 10.50 (entry 10.50 + bought 10.50 - sold 10.50); 8 more failed: lifecycle-complete, "
+        "exit-covers-position, fill-reaches-ledger, payouts-match-ledger, expect.audit_in_order, "
+        "expect.audit_absent, expect.counts, expect.outcomes."
     )
     name = "cancel-race-fill-before-cancel"
     assert section(text, "Why it failed").strip() == f"\u274c **[{name}](#s-{name})**: {sentence}"
