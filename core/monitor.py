@@ -217,7 +217,7 @@ class Monitor:
             return
         position = self.ctx.ledger.position(trade.trade_id)
         if ZERO < held < position:
-            self._exit_shortfall[trade.trade_id] = position - size_q(held)
+            self._exit_shortfall[trade.trade_id] = position - held  # exact: exit_size rounds, a payout must not
         elif held >= position:
             self._exit_shortfall.pop(trade.trade_id, None)  # every share arrived: no cap
 

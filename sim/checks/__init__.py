@@ -162,6 +162,7 @@ REGISTRY: tuple[Invariant, ...] = (
         "at the end of every instant, no account's resting SELL size on a token exceeds the shares it "
         "holds, also after a trade FAILS (bound: zero)",
         sells_covered.check,
+        Reach.ANY,
     ),
     Invariant(
         simulator_healthy.ID,
