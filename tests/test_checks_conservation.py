@@ -127,7 +127,7 @@ def test_the_operator_s_fee_accounts_for_every_winning_share():
 
 
 def test_an_exit_left_resting_on_the_shares_of_a_failed_trade_breaks_sells_covered_at_that_instant(monkeypatch):
-    monkeypatch.setattr(Venue, "_cancel_uncovered_sells", lambda self, account, token_id: None)
+    monkeypatch.setattr(Venue, "_cancel_uncovered", lambda self, account, asset: None)
     result = sim.run(scenario("ghost-exit-after-failed-cancels-uncovered-sell"))
     broken = check_of(result, "sells-covered")
     (evidence,) = broken.evidence
