@@ -35,8 +35,9 @@ from hypothesis import seed as hypothesis_seed
 
 from sim.bots import bot_name, bot_slug
 from sim.checks import run
-from sim.explore.strategies import scenarios
+from sim.explore.strategies import aimed_scenarios
 from sim.runner.scenario import from_dict
+from sim.trace import TraceType
 
 
 class BudgetSpent(BaseException):
@@ -100,6 +101,17 @@ def _progress(state: Exploration, started: float, stream) -> None:
     status = "shrinking" if state.found else "searching"
     stream.write(
         f"\rexplore [{state.bot}] {status}: {state.examples} runs, {state.examples / elapsed:.1f}/s, {elapsed:.0f}s   "
+    )
+    stream.flush()
+
+
+def _found(state: Exploration, broken: list, started: float, stream) -> None:
+    if stream is None:
+        return
+    elapsed = time.perf_counter() - started
+    stream.write(
+        f"\rexplore [{state.bot}] found {', '.join(c.id for c in broken)} after {state.examples} runs, "
+        f"{elapsed:.0f}s; shrinking\n"
     )
     stream.flush()
 
@@ -200,8 +212,8 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
-    @given(scenarios())
-    def property_holds(data: dict) -> None:
+    @given(aimed_scenarios())
+    def property_holds(drawn: tuple[dict, list[dict]]) -> None:
         nonlocal reserve
         if deadline is not None and time.perf_counter() + reserve > deadline:
             raise BudgetSpent
@@ -209,9 +221,14 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         if state.examples % 5 == 0:
             _progress(state, started, progress)
         began = time.perf_counter()
+        data = resolve_aims(*drawn, bot=bot, mode=mode)
         broken = violations(data, bot, mode)
+        # the reserve is a whole example's time (pilot, the bot's run, core's run): the next
+        # one is started only if one as long would still end before the deadline
         reserve = max(reserve, time.perf_counter() - began)
         if broken:
+            if state.found is None:
+                _found(state, broken, started, progress)
             state.found, state.failures = data, broken
             raise InvariantViolation(data, broken)
 
@@ -225,6 +242,65 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         _progress(state, started, progress)
         progress.write("\n")
     return state.examples, state.found, list(state.failures)
+
+
+def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str) -> dict:
+    """The scenario with each aimed fault (sim.explore.strategies.aimed_faults) made a plain fault
+    at its request's moment, read from a pilot run of the scenario without them.
+
+    The run is a function of its scenario and seed, and a fault changes nothing before it acts:
+    the aimed request happens at the same moment in the run with the fault added. An aim whose
+    request the pilot never made is left out. The result is a plain scenario file's data."""
+    if not aims:
+        return data
+    pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
+    start, length = float(pilot.scenario.window_start), pilot.scenario.window_length
+    requests = [r for r in pilot.trace if r.get("type") == TraceType.REQUEST]
+    answers = {r["seq"]: r for r in pilot.trace if r.get("type") == TraceType.RESPONSE}
+    faults = list(data.get("faults", []))
+    for one in aims:
+        fault = dict(one["fault"])
+        if "aim" not in one:
+            faults.append(fault)
+            continue
+        request = _aimed_request(requests, answers, one["aim"])
+        if request is None or request["t"] - start >= length:
+            continue  # never made, or settlement's: faults act within the window
+        sent = request["t"] - start
+        if fault["kind"] == "bot_crash":
+            # in flight: after the request left, before its answer is back (or 1 ms after it left)
+            back = answers[request["seq"]]["t"] - start if request["seq"] in answers else sent + 0.002
+            fault["at"] = min(max(round((sent + back) / 2, 3), round(sent + 0.001, 3)), length)
+        else:
+            fault["at"] = int(sent * 1000) / 1000  # at or just before the request: it is hit first
+            if "endpoint" in fault:
+                fault["endpoint"] = request["route"]
+        faults.append(fault)
+    return {**data, "faults": faults}
+
+
+def _side(request: dict) -> str:
+    side = str((request.get("body") or {}).get("side"))
+    return "BUY" if side in ("BUY", "0") else "SELL"
+
+
+def _aimed_request(requests: list[dict], answers: dict, aim: dict) -> dict | None:
+    """The request an aim names in a pilot run's trace, or None."""
+    side = "BUY" if aim["order"] == "scale-in" else "SELL"
+    posts = [r for r in requests if r["route"] == "POST /order" and _side(r) == side]
+    if aim["step"] == "post":
+        anchors = posts
+    else:
+        ids = {(answers.get(r["seq"], {}).get("body") or {}).get("orderID") for r in posts}
+        ids = {str(i) for i in ids if i}
+        anchors = [r for r in requests if r["route"] == "DELETE /order" and str((r.get("body") or {}).get("orderID")) in ids]
+    if len(anchors) < aim["nth"]:
+        return None
+    anchor = anchors[aim["nth"] - 1]
+    if aim["target"] == "itself":
+        return anchor
+    back = answers.get(anchor["seq"], {}).get("t", anchor["t"])
+    return next((r for r in requests if r["route"] == aim["target"] and r["t"] >= back), None)
 
 
 def violations(data: dict, bot: str, mode: str) -> list:
@@ -256,7 +332,7 @@ def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out:
     )
     ordered = {
         key: data[key]
-        for key in ("name", "description", "seed", "market", "trades", "events", "faults")
+        for key in ("name", "description", "seed", "market", "bot", "trades", "events", "faults")
         if key in data and data[key] not in ([], None)
     }
     os.makedirs(out, exist_ok=True)
