@@ -224,10 +224,19 @@ def _aimed(trade_ids: list[int]) -> st.SearchStrategy[list[dict]]:
             "target": st.sampled_from(AIM_TARGETS),
         }
     )
-    fault = st.sampled_from(AIMABLE).flatmap(lambda k: _fault(k, trade_ids))
+    fault = st.sampled_from(AIMABLE).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_aimed_error)
     one = st.fixed_dictionaries({"aim": aim, "fault": fault})
     # lost pushes with it, half the time: the bot's reads are then all it has
     return one.flatmap(lambda a: st.sampled_from([[a], [a, {"fault": {"kind": "notification_drop"}}]]))
+
+
+def _aimed_error(fault: dict) -> st.SearchStrategy[dict]:
+    """An error aimed at one request is most telling as the venue's 500 "order timed out", and
+    that one either way: refused, or applied and then answered 500."""
+    if fault["kind"] != "http_error":
+        return st.just(fault)
+    plain = {k: v for k, v in fault.items() if k != "applied"}
+    return st.sampled_from([fault, plain | {"status": 500}, plain | {"status": 500, "applied": True}])
 
 
 def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[list[dict]]:
@@ -235,6 +244,27 @@ def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[l
     `at` (and endpoint) to be replaced by the request's (sim.explore.search.resolve_aims); an entry
     without an aim is a plain fault."""
     return st.lists(_aimed(trade_ids), min_size=1, max_size=max_aims).map(lambda ls: [a for one in ls for a in one])
+
+
+# Faults that act on a fill of their order: half the time they come with a taker that fills it
+# (a SELL through the bids for a scale-in, a BUY through the asks to 0.99 for an exit).
+FILL_FAULTS = ("size_shortfall", "trade_failed", "order_not_found_after_match")
+
+
+def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
+    token = next(t["side"] for t in trades if t["id"] == fault["trade"])
+    scale_in = fault["order"] == "scale-in"
+    take = st.fixed_dictionaries(
+        {
+            "at": st.sampled_from([490, 610, 700] if scale_in else [300, 490, 610]),
+            "kind": st.just("take"),
+            "token": st.just(token),
+            "side": st.just("SELL" if scale_in else "BUY"),
+            "size": st.just(605.0 if scale_in else 650.0),
+            "price": st.just(0.6 if scale_in else 0.99),
+        }
+    )
+    return st.sampled_from([False, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
 
 
 def _scenario(draw, kinds: list[str] | None, max_faults: int) -> dict:
@@ -250,6 +280,9 @@ def _scenario(draw, kinds: list[str] | None, max_faults: int) -> dict:
     }
     if not data["bot"]:
         del data["bot"]
+    fills = [e for f in data["faults"] if f["kind"] in FILL_FAULTS for e in draw(_fill_for(f, trades))]
+    if fills:
+        data["events"] = sorted(data["events"] + fills, key=lambda e: e["at"])
     return data
 
 
