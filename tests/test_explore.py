@@ -106,7 +106,9 @@ def test_an_aimed_crash_lands_while_the_scale_in_post_is_in_flight():
     from sim.explore.search import resolve_aims
 
     aim = {"aim": {"order": "scale-in", "step": "post", "nth": 1, "target": "itself"}}
-    data = resolve_aims(QUIET, [aim | {"fault": {"kind": "bot_crash", "at": 0, "restart_after": 5}}], bot="core", mode="fast")
+    data = resolve_aims(
+        QUIET, [aim | {"fault": {"kind": "bot_crash", "at": 0, "restart_after": 5}}], bot="core", mode="fast"
+    )
     (crash,) = data["faults"]
     assert crash["kind"] == "bot_crash" and crash["restart_after"] == 5
     result = sim.run(from_dict(data), bot="core")

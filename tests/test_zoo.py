@@ -45,7 +45,13 @@ CAUGHT_BY = {
     "ghost-fill-trusted": ("ghost-fill-trade-failed", {"ledger-matches-exchange"}),
     "post-then-record": (
         "bot-crash-mid-placement-restart-reconciles",
-        {"ledger-matches-exchange", "lifecycle-complete", "single-scale-in", "exit-covers-position", "fill-reaches-ledger"},
+        {
+            "ledger-matches-exchange",
+            "lifecycle-complete",
+            "single-scale-in",
+            "exit-covers-position",
+            "fill-reaches-ledger",
+        },
     ),
     # healed by the window-end cancel: the ledger is right at the end, 270 s late meanwhile
     "stop-following-on-error": ("status-error-then-lost-fill-push", {"exit-covers-position", "fill-reaches-ledger"}),

@@ -38,9 +38,9 @@ carries one real-world bug class. The harness proves its worth by failing every 
 
 from __future__ import annotations
 
-from core.bot import Bot
 from dataclasses import replace
 
+from core.bot import Bot
 from core.errors import ExchangeError, OutcomeUnknown, Transient
 from core.fills import FillPath
 from core.ledger import FillOutcome

@@ -284,6 +284,11 @@ def _side(request: dict) -> str:
     return "BUY" if side in ("BUY", "0") else "SELL"
 
 
+def _order_id(record: dict) -> object:
+    body = record.get("body")
+    return body.get("orderID") if isinstance(body, dict) else None
+
+
 def _aimed_request(requests: list[dict], answers: dict, aim: dict) -> dict | None:
     """The request an aim names in a pilot run's trace, or None."""
     side = "BUY" if aim["order"] == "scale-in" else "SELL"
@@ -291,9 +296,8 @@ def _aimed_request(requests: list[dict], answers: dict, aim: dict) -> dict | Non
     if aim["step"] == "post":
         anchors = posts
     else:
-        ids = {(answers.get(r["seq"], {}).get("body") or {}).get("orderID") for r in posts}
-        ids = {str(i) for i in ids if i}
-        anchors = [r for r in requests if r["route"] == "DELETE /order" and str((r.get("body") or {}).get("orderID")) in ids]
+        ids = {str(_order_id(answers.get(r["seq"], {}))) for r in posts} - {"None", ""}
+        anchors = [r for r in requests if r["route"] == "DELETE /order" and str(_order_id(r)) in ids]
     if len(anchors) < aim["nth"]:
         return None
     anchor = anchors[aim["nth"] - 1]
