@@ -1,14 +1,19 @@
 """Exploration: search fault schedules for invariant violations, shrink, write a scenario file.
 
-Hypothesis draws scenarios (sim.strategies.scenarios), runs each against the bot in fast mode
-and fails the property when an invariant fails. It then shrinks the failing scenario to a
+Hypothesis draws scenarios (sim.explore.strategies.aimed_scenarios: a scenario, and faults to
+aim at the bot's own requests, placed by a pilot run of it: resolve_aims), runs each against the
+bot in fast mode and fails the property when an invariant fails. It then shrinks the failing scenario to a
 minimal one and that is written as a YAML scenario file (scenarios/regressions/ by default),
 which `clobsim run` reproduces.
 
 Reproducible: the search is seeded (`--seed`) with no example database, so the same seed,
 example count and code explore the same scenarios. `--budget SECONDS` bounds wall time
-instead; how many examples fit then depends on the machine, but each example, and a found
-scenario, is still reproducible by itself.
+instead, a hard bound on the whole search, shrinking and writing included: an example is
+started only if one as long as the longest so far (its pilot run and core's run included) would
+still end before the deadline, and a shrink cut short keeps the smallest failing case so far.
+How many examples fit then depends on the machine, but each example, and a found scenario, is
+still reproducible by itself. Progress (runs, runs per second, the moment a violation is found
+and shrinking starts) goes to the `progress` stream.
 
 Parallel (`--workers N`, `searches=N`): the search is N independent seeded sub-searches, the
 k-th with seed `sub_seed(seed, k)` (sub-search 0 keeps `seed` itself, so N = 1 is the plain
