@@ -186,7 +186,7 @@ def fault_schedules(
 
 
 # Settings a correct bot must cope with, each list led by core's default (what shrinking goes to).
-SETTINGS = {
+SETTINGS: dict[str, list[float]] = {
     "monitor_interval": [5.0, 2.0, 8.0],
     "notification_interval": [5.0, 2.0, 10.0],
     "scale_in_multiplier": [1.0, 0.5, 1.5],
