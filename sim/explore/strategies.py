@@ -180,7 +180,7 @@ def fault_schedules(
 ) -> st.SearchStrategy[list[dict]]:
     """Lists of faults of the catalogue, targeting the given trades; a race fault may come with
     the pushes around it lost (one more fault, so up to twice `max_faults` in all)."""
-    kinds = kinds or [*CATALOGUE, *RACES]  # the races weigh double
+    kinds = kinds or [*CATALOGUE, *RACES, *FILL_FAULTS]  # races weigh double, those on a fill triple
     one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_compound)
     return st.lists(one, max_size=max_faults).map(lambda groups: [f for group in groups for f in group])
 
@@ -236,7 +236,8 @@ def _aimed_error(fault: dict) -> st.SearchStrategy[dict]:
     if fault["kind"] != "http_error":
         return st.just(fault)
     plain = {k: v for k, v in fault.items() if k != "applied"}
-    return st.sampled_from([fault, plain | {"status": 500}, plain | {"status": 500, "applied": True}])
+    applied = plain | {"status": 500, "applied": True}
+    return st.sampled_from([fault, plain | {"status": 500}, applied, applied])
 
 
 def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[list[dict]]:
@@ -246,7 +247,7 @@ def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[l
     return st.lists(_aimed(trade_ids), min_size=1, max_size=max_aims).map(lambda ls: [a for one in ls for a in one])
 
 
-# Faults that act on a fill of their order: half the time they come with a taker that fills it
+# Faults that act on a fill of their order: two times in three they come with a taker that fills it
 # (a SELL through the bids for a scale-in, a BUY through the asks to 0.99 for an exit).
 FILL_FAULTS = ("size_shortfall", "trade_failed", "order_not_found_after_match")
 
@@ -264,7 +265,7 @@ def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
             "price": st.just(0.6 if scale_in else 0.99),
         }
     )
-    return st.sampled_from([False, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
+    return st.sampled_from([False, True, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
 
 
 def _scenario(draw, kinds: list[str] | None, max_faults: int) -> dict:
