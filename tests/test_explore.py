@@ -14,8 +14,8 @@ from sim.runner.scenario import from_dict, load
 
 # The stated budgets: each variant is found within this many examples at seed 1 (the seed of
 # `clobsim explore --bot V --budget 60 --seed 1`; runs include shrinking, and for an example with
-# aimed faults its pilot run). On the shared 2-core machine (load 4-6) 60 s held 200 to 300
-# runs; twelve variants were found in 1 to 290 runs before shrinking. retry-refused-exit (a size
+# aimed faults its pilot run). On the shared 2-core machine (load 3-6) 60 s held about 300 to
+# 420 runs; twelve variants were first found after 1 to 123 runs, and shrunk within 16 to 288. retry-refused-exit (a size
 # shortfall on a scale-in that fills early enough for ten refusals) and unverified-cancel-trusted
 # (a cancel lost with every read after it failing) were not found in 60 s at seed 1: a gap of the
 # search, kept visible here rather than left out.
