@@ -18,7 +18,7 @@ from .context import BotContext
 from .errors import ExchangeError
 from .fills import FillPath
 from .ledger import Ledger
-from .model import DecimalLike, dec
+from .model import DecimalLike, OrderState, dec
 from .monitor import Monitor
 from .notifications import NotificationProcessor
 from .ports import Clock, Exchange, NoProbe, Probe
@@ -104,7 +104,14 @@ class Bot:
 
     def start(self) -> None:
         """Start-up: converge with the exchange before trading (a restart after a crash)."""
-        if self.ctx.ledger.orders():
+        ctx = self.ctx
+        if ctx.ledger.orders():
+            for order in ctx.ledger.orders():
+                if order.state is OrderState.CANCEL_PENDING:
+                    # The process that sent this cancel died before it read the outcome, and no
+                    # one else finishes it: left so, the order would be skipped for good (an exit
+                    # never resized). LIVE until the venue's status, read just below, says more.
+                    ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now())
             self._guard("startup", lambda: self.reconciler.reconcile("start-up"))
 
     def _guard(self, task: str, step: Callable[[], object]) -> None:

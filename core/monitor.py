@@ -288,10 +288,19 @@ class Monitor:
             if result.cancelled:
                 self.recon.announce_terminal(order.order_id, "scale_in.cancelled", "window ending")
 
+    def _fills_missing(self, order: OrderRecord) -> bool:
+        """The venue's last size_matched exceeds every fill the ledger has of the order, void ones
+        included (a FAILED trade stays in size_matched: a ghost fill is no missing fill)."""
+        seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
+        return order.venue_matched > seen
+
     def try_settle(self, trade: TradeRecord) -> None:
         ctx = self.ctx
         if any(o.state is OrderState.LIVE for o in ctx.ledger.orders(trade.trade_id, open_only=True)):
             self.cancel_leftovers(trade)  # a cancel failed before (e.g. engine restart): retry
+        # fills a cancel's final read reported whose trades could not be fetched then: the wait
+        # for the resolution is no reason to count them late
+        self.recon.catch_up(trade.trade_id)
         winner = self.resolutions.get(trade.market)
         if winner is None:
             if ctx.now() < self._next_resolution_poll.get(trade.trade_id, 0.0):
@@ -306,8 +315,13 @@ class Monitor:
             winner = resolution.winning_token_id
         # Last look before the books close: fills of cancelled orders still count.
         self.recon.reconcile("settlement", ctx.ledger.orders(trade.trade_id))
-        if any(o.state in (OrderState.UNKNOWN, OrderState.PREPARED) for o in ctx.ledger.orders(trade.trade_id)):
+        orders = ctx.ledger.orders(trade.trade_id)
+        if any(o.state in (OrderState.UNKNOWN, OrderState.PREPARED) for o in orders):
             return  # a placement outcome still unknown: settle once reconciliation has decided
+        if any(self._fills_missing(o) for o in orders):
+            # the venue reported more matched than the trades listing has given us (the listing
+            # failed, or lags): P&L booked now would be on a wrong position, so read again
+            return
         position = ctx.ledger.position(trade.trade_id)
         cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
         # The venue pays the shares it delivered: a fill can deliver fewer than it matched (a

@@ -128,8 +128,9 @@ class Reconciler:
         self.close_failed_match(order, status)
 
     def close_failed_match(self, order: OrderRecord, status: str) -> None:
-        """End a scale-in the venue reports MATCHED whose trades, all known and settled, FAILED
-        in part or in full.
+        """End an order the venue reports MATCHED whose trades, all known and settled, FAILED in
+        part or in full (a scale-in is filled as far as its fills stand; an exit is over, and
+        its shares are to be covered again).
 
         The fill path closes a scale-in when its counted fills reach its size; a void fill never
         counts, so such an order would stay open in the ledger (and without a terminal line) for
@@ -138,7 +139,7 @@ class Reconciler:
         venue's size_matched to show, and for every counted fill to settle (one may still FAIL).
         """
         ctx = self.ctx
-        if status != "MATCHED" or order.role is not Role.SCALE_IN:
+        if status != "MATCHED":
             return
         current = ctx.ledger.known_order(order.order_id)
         if current.is_terminal or ctx.ledger.has_unsettled_fills(order.order_id):
@@ -147,6 +148,11 @@ class Reconciler:
         void = sum((dec(f["size"]) for f in fills if f["void"]), ZERO)
         seen = sum((dec(f["size"]) for f in fills), ZERO)
         if void == ZERO or seen < current.venue_matched:
+            return
+        if order.role is Role.EXIT:
+            # The sale FAILED: the shares are back, and this order will never rest again. Left
+            # LIVE in the ledger it would pass for an exit covering them, so none would be placed.
+            ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), status)
             return
         ctx.ledger.set_order_state(order.order_id, OrderState.FILLED, ctx.now(), status)
         if ctx.ledger.mark_terminal_logged(order.order_id):

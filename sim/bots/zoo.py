@@ -8,6 +8,8 @@ in one line what each gets wrong; `clobsim list bots` prints it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.bot import Bot
 from core.errors import ExchangeError, OutcomeUnknown, Transient
 from core.fills import FillPath
@@ -213,6 +215,135 @@ class ServerErrorNotPlacedBot(Bot):
         super().__init__(clock, ServerErrorIsRefusal(exchange), ledger, **options)
 
 
+# ---- fill-keyed-by-order --------------------------------------------------------------------
+
+
+class OrderKeyedFills(FillPath):
+    def apply(self, fill: FillSeen, *, source: str, detection: str = "Delayed") -> FillOutcome:
+        if any(row["trade_key"] != fill.trade_id for row in self.ctx.ledger.fills(fill.order_id)):
+            # BUG: the idempotency key is too coarse: "this order's fill is booked already"
+            return FillOutcome.DUPLICATE
+        return super().apply(fill, source=source, detection=detection)
+
+
+class FillKeyedByOrderBot(Bot):
+    fill_path_class = OrderKeyedFills
+
+
+# ---- ghost-fill-trusted ---------------------------------------------------------------------
+
+
+class GhostTrustingFills(FillPath):
+    def apply(self, fill: FillSeen, *, source: str, detection: str = "Delayed") -> FillOutcome:
+        if fill.is_void:
+            # BUG: "a matched trade is done": a FAILED trade reads as the fill it was
+            fill = replace(fill, status="MATCHED")
+        return super().apply(fill, source=source, detection=detection)
+
+
+class GhostFillTrustedBot(Bot):
+    fill_path_class = GhostTrustingFills
+
+
+# ---- post-then-record -----------------------------------------------------------------------
+
+
+class _RecordLater:
+    """The ledger, with record_order held back until the post has answered."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.held: dict[str, tuple] = {}
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def record_order(self, order_id, *args):
+        self.held[order_id] = args  # BUG: written once the venue answers (see _PostThenRecord)
+
+
+class _PostThenRecord:
+    """The Exchange port, writing the held order record only after the post's answer (or error)."""
+
+    def __init__(self, inner, ledger: _RecordLater):
+        self._inner = inner
+        self._ledger = ledger
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def post_order(self, prepared):
+        try:
+            placement = self._inner.post_order(prepared)
+        except ExchangeError:
+            self._record(prepared.order_id)
+            raise
+        # a crash while the post is in flight never gets here: the order rests, unrecorded
+        self._record(prepared.order_id)
+        return placement
+
+    def _record(self, order_id):
+        args = self._ledger.held.pop(order_id, None)
+        if args is not None:
+            self._ledger.inner.record_order(order_id, *args)
+
+
+class PostThenRecordBot(Bot):
+    def __init__(self, clock, exchange, ledger, **options):
+        held = _RecordLater(ledger)
+        super().__init__(clock, _PostThenRecord(exchange, held), held, **options)
+
+
+# ---- stop-following-on-error ----------------------------------------------------------------
+
+
+class StopFollowingOnErrorScaleIn(ScaleIn):
+    def check(self, trade, order):
+        given_up = self.__dict__.setdefault("_given_up", set())
+        if order.order_id in given_up:
+            return  # BUG: a breaker that never closes: "the venue is flaky for this order; pushes will do"
+        if order.state in (OrderState.UNKNOWN, OrderState.PREPARED):
+            super().check(trade, order)
+            return
+        try:
+            error = self.recon.follow(order)
+        except ExchangeError as exc:
+            error = exc
+        if error is not None:
+            given_up.add(order.order_id)
+            self.ctx.emit_for(trade, "scale_in.status_error", error=error.describe(), order_id=order.order_id)
+
+
+class StopFollowingOnErrorBot(Bot):
+    scale_class = StopFollowingOnErrorScaleIn
+
+
+# ---- retry-refused-exit ---------------------------------------------------------------------
+
+
+class RetryRefusedExitMonitor(Monitor):
+    def _learn_sellable(self, trade):
+        return None  # BUG: "not enough balance" is retried as it is; what the bot holds is never read
+
+
+class RetryRefusedExitBot(Bot):
+    monitor_class = RetryRefusedExitMonitor
+
+
+# ---- unverified-cancel-trusted --------------------------------------------------------------
+
+
+class UnverifiedCancelTrustedReconciler(Reconciler):
+    def _conclude(self, order, label, acked, snapshot, placement_unknown):
+        if snapshot is None and not placement_unknown:
+            acked = True  # BUG: "we sent the cancel; no news is good news"
+        return super()._conclude(order, label, acked, snapshot, placement_unknown)
+
+
+class UnverifiedCancelTrustedBot(Bot):
+    reconciler_class = UnverifiedCancelTrustedReconciler
+
+
 VARIANTS: dict[str, type[Bot]] = {
     "check-then-cancel": CheckThenCancelBot,
     "drop-cancelled-partial": DropCancelledPartialBot,
@@ -222,6 +353,12 @@ VARIANTS: dict[str, type[Bot]] = {
     "exit-from-balance": ExitFromBalanceBot,
     "reconcile-only-fills": ReconcileOnlyFillsBot,
     "server-error-not-placed": ServerErrorNotPlacedBot,
+    "fill-keyed-by-order": FillKeyedByOrderBot,
+    "ghost-fill-trusted": GhostFillTrustedBot,
+    "post-then-record": PostThenRecordBot,
+    "stop-following-on-error": StopFollowingOnErrorBot,
+    "retry-refused-exit": RetryRefusedExitBot,
+    "unverified-cancel-trusted": UnverifiedCancelTrustedBot,
 }
 
 SUMMARIES: dict[str, str] = {
@@ -237,4 +374,15 @@ SUMMARIES: dict[str, str] = {
     "minutes late meanwhile (only fill-reaches-ledger sees it)",
     "server-error-not-placed": "reads a 500 'order timed out' on a placement as 'not placed': an exit the venue "
     "applied rests while the bot re-posts it every cycle (no-repair-loop)",
+    "fill-keyed-by-order": "deduplicates fills by order id: the second partial fill of an order looks like a replay "
+    "of the first and is never counted",
+    "ghost-fill-trusted": "treats MATCHED as final: a trade that later ends FAILED is never taken out of the position",
+    "post-then-record": "records an order only once the post has answered: a crash while the post is in flight "
+    "leaves an order resting at the venue that the restarted bot knows nothing of",
+    "stop-following-on-error": "a circuit breaker that never closes: after one failed status read it stops polling "
+    "the order; with the fill's push lost, the fill is counted minutes late (only fill-reaches-ledger sees it)",
+    "retry-refused-exit": "re-posts an exit refused for balance unchanged: after a size shortfall every copy is "
+    "refused, all window long (only no-repair-loop sees it)",
+    "unverified-cancel-trusted": "takes a cancel it could not verify for done: the order it meant to cancel rests "
+    "on past the window",
 }

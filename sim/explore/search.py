@@ -1,14 +1,19 @@
 """Exploration: search fault schedules for invariant violations, shrink, write a scenario file.
 
-Hypothesis draws scenarios (sim.strategies.scenarios), runs each against the bot in fast mode
-and fails the property when an invariant fails. It then shrinks the failing scenario to a
+Hypothesis draws scenarios (sim.explore.strategies.aimed_scenarios: a scenario, and faults to
+aim at the bot's own requests, placed by a pilot run of it: resolve_aims), runs each against the
+bot in fast mode and fails the property when an invariant fails. It then shrinks the failing scenario to a
 minimal one and that is written as a YAML scenario file (scenarios/regressions/ by default),
 which `clobsim run` reproduces.
 
 Reproducible: the search is seeded (`--seed`) with no example database, so the same seed,
 example count and code explore the same scenarios. `--budget SECONDS` bounds wall time
-instead; how many examples fit then depends on the machine, but each example, and a found
-scenario, is still reproducible by itself.
+instead, a hard bound on the whole search, shrinking and writing included: an example is
+started only if one as long as the longest so far (its pilot run and core's run included) would
+still end before the deadline, and a shrink cut short keeps the smallest failing case so far.
+How many examples fit then depends on the machine, but each example, and a found scenario, is
+still reproducible by itself. Progress (runs, runs per second, the moment a violation is found
+and shrinking starts) goes to the `progress` stream.
 
 Parallel (`--workers N`, `searches=N`): the search is N independent seeded sub-searches, the
 k-th with seed `sub_seed(seed, k)` (sub-search 0 keeps `seed` itself, so N = 1 is the plain
@@ -36,9 +41,10 @@ from hypothesis import seed as hypothesis_seed
 from sim.bots import bot_name, bot_slug
 from sim.bots.foreign import ForeignBot
 from sim.checks import run
-from sim.explore.strategies import scenarios
+from sim.explore.strategies import aimed_scenarios
 from sim.runner import wallclock
 from sim.runner.scenario import from_dict
+from sim.trace import TraceType
 
 
 class BudgetSpent(BaseException):
@@ -115,6 +121,17 @@ def _progress(state: Exploration, started: float, stream) -> None:
     status = "shrinking" if state.found else "searching"
     stream.write(
         f"\rexplore [{state.bot}] {status}: {state.examples} runs, {state.examples / elapsed:.1f}/s, {elapsed:.0f}s   "
+    )
+    stream.flush()
+
+
+def _found(state: Exploration, broken: list, started: float, stream) -> None:
+    if stream is None:
+        return
+    elapsed = time.perf_counter() - started
+    stream.write(
+        f"\rexplore [{state.bot}] found {', '.join(c.id for c in broken)} after {state.examples} runs, "
+        f"{elapsed:.0f}s; shrinking\n"
     )
     stream.flush()
 
@@ -215,8 +232,8 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
-    @given(scenarios())
-    def property_holds(data: dict) -> None:
+    @given(aimed_scenarios())
+    def property_holds(drawn: tuple[dict, list[dict]]) -> None:
         nonlocal reserve
         if deadline is not None and time.perf_counter() + reserve > deadline:
             raise BudgetSpent
@@ -224,9 +241,14 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         if state.examples % 5 == 0:
             _progress(state, started, progress)
         began = time.perf_counter()
+        data = resolve_aims(*drawn, bot=bot, mode=mode)
         broken = violations(data, bot, mode)
+        # the reserve is a whole example's time (pilot, the bot's run, core's run): the next
+        # one is started only if one as long would still end before the deadline
         reserve = max(reserve, time.perf_counter() - began)
         if broken:
+            if state.found is None:
+                _found(state, broken, started, progress)
             state.found, state.failures = data, broken
             raise InvariantViolation(data, broken)
 
@@ -241,6 +263,69 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         _progress(state, started, progress)
         progress.write("\n")
     return state.examples, state.found, list(state.failures)
+
+
+def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str) -> dict:
+    """The scenario with each aimed fault (sim.explore.strategies.aimed_faults) made a plain fault
+    at its request's moment, read from a pilot run of the scenario without them.
+
+    The run is a function of its scenario and seed, and a fault changes nothing before it acts:
+    the aimed request happens at the same moment in the run with the fault added. An aim whose
+    request the pilot never made is left out. The result is a plain scenario file's data."""
+    if not aims:
+        return data
+    pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
+    start, length = float(pilot.scenario.window_start), pilot.scenario.window_length
+    requests = [r for r in pilot.trace if r.get("type") == TraceType.REQUEST]
+    answers = {r["seq"]: r for r in pilot.trace if r.get("type") == TraceType.RESPONSE}
+    faults = list(data.get("faults", []))
+    for one in aims:
+        fault = dict(one["fault"])
+        if "aim" not in one:
+            faults.append(fault)
+            continue
+        request = _aimed_request(requests, answers, one["aim"])
+        if request is None or request["t"] - start >= length:
+            continue  # never made, or settlement's: faults act within the window
+        sent = request["t"] - start
+        if fault["kind"] == "bot_crash":
+            # in flight: after the request left, before its answer is back (or 1 ms after it left)
+            back = answers[request["seq"]]["t"] - start if request["seq"] in answers else sent + 0.002
+            fault["at"] = min(max(round((sent + back) / 2, 3), round(sent + 0.001, 3)), length)
+        else:
+            fault["at"] = int(sent * 1000) / 1000  # at or just before the request: it is hit first
+            if "endpoint" in fault:
+                fault["endpoint"] = request["route"]
+        faults.append(fault)
+    return {**data, "faults": faults}
+
+
+def _side(request: dict) -> str:
+    side = str((request.get("body") or {}).get("side"))
+    return "BUY" if side in ("BUY", "0") else "SELL"
+
+
+def _order_id(record: dict) -> object:
+    body = record.get("body")
+    return body.get("orderID") if isinstance(body, dict) else None
+
+
+def _aimed_request(requests: list[dict], answers: dict, aim: dict) -> dict | None:
+    """The request an aim names in a pilot run's trace, or None."""
+    side = "BUY" if aim["order"] == "scale-in" else "SELL"
+    posts = [r for r in requests if r["route"] == "POST /order" and _side(r) == side]
+    if aim["step"] == "post":
+        anchors = posts
+    else:
+        ids = {str(_order_id(answers.get(r["seq"], {}))) for r in posts} - {"None", ""}
+        anchors = [r for r in requests if r["route"] == "DELETE /order" and str(_order_id(r)) in ids]
+    if len(anchors) < aim["nth"]:
+        return None
+    anchor = anchors[aim["nth"] - 1]
+    if aim["target"] == "itself":
+        return anchor
+    back = answers.get(anchor["seq"], {}).get("t", anchor["t"])
+    return next((r for r in requests if r["route"] == aim["target"] and r["t"] >= back), None)
 
 
 def violations(data: dict, bot: str, mode: str) -> list:
@@ -272,7 +357,7 @@ def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out:
     )
     ordered = {
         key: data[key]
-        for key in ("name", "description", "seed", "market", "trades", "events", "faults")
+        for key in ("name", "description", "seed", "market", "bot", "trades", "events", "faults")
         if key in data and data[key] not in ([], None)
     }
     os.makedirs(out, exist_ok=True)

@@ -10,6 +10,15 @@ is hidden in a random stream: what shrinks is what happens.
 Shapes are chosen so races are likely, not just possible: the price sits in the scale-in range
 (so a scale-in is placed), scripted takers hit the bot's bid (scale-in fills) and lift 0.99
 (exit fills), and faults target the trades' own orders around those moments.
+
+Two more shapes find the bugs a single fault misses:
+- compound schedules: a race fault often comes with the pushes lost around it, so that only the
+  bot's own reads (polling, the cancel's final read) can see what the race did;
+- aimed faults (`aimed_faults`, used by the search): a fault placed at a request the bot makes,
+  e.g. a crash while its scale-in post is in flight, or an error on the first status read after
+  it. The request's moment is not known before the run, so an aim is resolved against a pilot
+  run of the same scenario (sim.explore.search.resolve_aims) into a plain fault with its `at`.
+The bot's settings are drawn too (`bot_settings`), within the ranges a correct bot must handle.
 """
 
 from __future__ import annotations
@@ -83,20 +92,24 @@ def market_paths() -> st.SearchStrategy[dict]:
         {
             "kind": st.just("scripted"),
             "start": st.sampled_from([0.76, 0.7, 0.8, 0.65, 0.88]),
+            # the crowd's size per price level: takers below sized to reach into the bot's orders
+            "depth": st.sampled_from([50, 150]),
             "points": st.lists(point, max_size=3).map(lambda ps: sorted(ps, key=lambda p: p["at"])),
         }
     )
 
 
-def market_events() -> st.SearchStrategy[list[dict]]:
-    """Scripted takers: sells that hit bids (scale-in fills), buys that lift 0.99 (exit fills)."""
+def market_events(tokens: tuple[str, ...] = ("UP", "DOWN")) -> st.SearchStrategy[list[dict]]:
+    """Scripted takers on the given tokens (the trades' own, where the bot's orders rest): sells
+    that hit bids (scale-in fills), buys that lift 0.99 (exit fills)."""
     sell = st.fixed_dictionaries(
         {
             "at": _times,
             "kind": st.just("take"),
-            "token": st.sampled_from(["UP", "DOWN"]),
+            "token": st.sampled_from(list(tokens)),
             "side": st.just("SELL"),
-            "size": st.sampled_from([5.0, 200.0, 400.0, 605.0]),
+            # through a crowd level (50 or 150) into part or all of the bot's bid
+            "size": st.sampled_from([5.0, 200.0, 55.0, 155.0, 400.0, 605.0]),
             "price": st.sampled_from([0.6, 0.7, 0.75, 0.8]),
         }
     )
@@ -104,9 +117,10 @@ def market_events() -> st.SearchStrategy[list[dict]]:
         {
             "at": _times,
             "kind": st.just("take"),
-            "token": st.sampled_from(["UP", "DOWN"]),
+            "token": st.sampled_from(list(tokens)),
             "side": st.just("BUY"),
-            "size": st.sampled_from([5.0, 30.0, 200.0]),
+            # past the crowd's four ask levels (of 50 or 150) into part or all of the exit at 0.99
+            "size": st.sampled_from([5.0, 205.0, 230.0, 605.0, 650.0]),
             "price": st.just(0.99),
         }
     )
@@ -129,24 +143,164 @@ def _fault(kind: str, trade_ids: list[int]) -> st.SearchStrategy[dict]:
     return CATALOGUE[kind].strategy(draws).map(lambda p: {"kind": kind, **p})
 
 
+# Faults whose harm a push can reveal early: each is drawn with the pushes around it lost half
+# the time, so the bot's reads are the only way to learn what it did.
+RACES = (
+    "cancel_race",
+    "late_fill",
+    "partial_fill",
+    "stale_read",
+    "order_not_found_after_match",
+    "delayed_match",
+    "trade_failed",
+    "size_shortfall",
+    "timeout_after_apply",
+    "http_error",
+    "heartbeat_cancel_all",
+)
+
+
+def _lost_pushes(fault: dict) -> dict:
+    """The notifications lost around a fault: from its moment for two minutes, or the whole
+    window when it has no moment of its own (it fires at the order's next cancel or match)."""
+    at = fault.get("at")
+    if at is None:
+        return {"kind": "notification_drop"}
+    return {"kind": "notification_drop", "from": at, "to": min(WINDOW, at + 120)}
+
+
+def _compound(fault: dict) -> st.SearchStrategy[list[dict]]:
+    if fault["kind"] not in RACES:
+        return st.just([fault])
+    return st.sampled_from([[fault], [fault, _lost_pushes(fault)]])
+
+
 def fault_schedules(
     trade_ids: list[int], kinds: list[str] | None = None, max_faults: int = 4
 ) -> st.SearchStrategy[list[dict]]:
-    """Lists of faults of the catalogue, targeting the given trades."""
-    # the WebSocket kinds act on the server's channels only: an in-process run has none
-    kinds = kinds or [name for name, kind in CATALOGUE.items() if not kind.over_sockets]
-    return st.lists(st.sampled_from(kinds).flatmap(lambda k: _fault(k, trade_ids)), max_size=max_faults)
+    """Lists of faults of the catalogue, targeting the given trades; a race fault may come with
+    the pushes around it lost (one more fault, so up to twice `max_faults` in all)."""
+    # races weigh double, those on a fill triple; the WebSocket kinds act on the server's channels
+    # only: an in-process run has none
+    kinds = kinds or [*(name for name, kind in CATALOGUE.items() if not kind.over_sockets), *RACES, *FILL_FAULTS]
+    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_compound)
+    return st.lists(one, max_size=max_faults).map(lambda groups: [f for group in groups for f in group])
+
+
+# Settings a correct bot must cope with, each list led by core's default (what shrinking goes to).
+SETTINGS: dict[str, list[float]] = {
+    "monitor_interval": [5.0, 2.0, 8.0],
+    "notification_interval": [5.0, 2.0, 10.0],
+    "scale_in_multiplier": [1.0, 0.5, 1.5],
+    "verify_attempts": [2, 3],
+    "recent_fill_window": [300, 60],
+    "unknown_grace": [30.0, 15.0, 60.0],
+    "exit_retry_limit": [3, 1],
+}
+
+
+def bot_settings() -> st.SearchStrategy[dict]:
+    """Overrides of the bot's StrategyConfig (a scenario's `bot:`); mostly none."""
+    some = st.fixed_dictionaries({}, optional={key: st.sampled_from(values) for key, values in SETTINGS.items()})
+    return st.one_of(st.just({}), some).map(
+        lambda d: {k: v for k, v in d.items() if v != SETTINGS[k][0]}  # a default is no override
+    )
+
+
+# An aim names a request by the order it is about: the `nth` placement (POST /order) of a
+# scale-in (BUY) or exit (SELL), or the `nth` cancel (DELETE /order) of one, and then either that
+# request itself or the first request of `target` sent once it was answered (the status read
+# right after a placement, the final read after a cancel).
+AIM_TARGETS = ["itself", "GET /data/order", "itself", "GET /data/order", "itself", "GET /data/trades"]
+# Kinds that act from a moment (`at`): aimed, that moment is the request's. A crash lands while
+# the request is in flight (sent, not yet answered); the request faults hit the request itself.
+AIMABLE = ("bot_crash", "http_error", "timeout_before_apply", "timeout_after_apply", "engine_restart", "http_error")
+
+
+def _aimed(trade_ids: list[int]) -> st.SearchStrategy[list[dict]]:
+    aim = st.fixed_dictionaries(
+        {
+            "order": st.sampled_from(["scale-in", "exit", "scale-in"]),
+            "step": st.sampled_from(["post", "cancel", "post"]),
+            "nth": st.sampled_from([1, 1, 2]),
+            "target": st.sampled_from(AIM_TARGETS),
+        }
+    )
+    fault = st.sampled_from(AIMABLE).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_aimed_error)
+    one = st.fixed_dictionaries({"aim": aim, "fault": fault})
+    # lost pushes with it, half the time: the bot's reads are then all it has
+    return one.flatmap(lambda a: st.sampled_from([[a], [a, {"fault": {"kind": "notification_drop"}}]]))
+
+
+def _aimed_error(fault: dict) -> st.SearchStrategy[dict]:
+    """An error aimed at one request is most telling as the venue's 500 "order timed out", and
+    that one either way: refused, or applied and then answered 500."""
+    if fault["kind"] != "http_error":
+        return st.just(fault)
+    plain = {k: v for k, v in fault.items() if k != "applied"}
+    applied = plain | {"status": 500, "applied": True}
+    return st.sampled_from([fault, plain | {"status": 500}, applied, applied])
+
+
+def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[list[dict]]:
+    """Faults aimed at requests the bot makes: `{"aim": {...}, "fault": {...}}`, the fault's own
+    `at` (and endpoint) to be replaced by the request's (sim.explore.search.resolve_aims); an entry
+    without an aim is a plain fault."""
+    return st.lists(_aimed(trade_ids), min_size=1, max_size=max_aims).map(lambda ls: [a for one in ls for a in one])
+
+
+# Faults that act on a fill of their order: two times in three they come with a taker that fills it
+# (a SELL through the bids for a scale-in, a BUY through the asks to 0.99 for an exit).
+FILL_FAULTS = ("size_shortfall", "trade_failed", "order_not_found_after_match")
+
+
+def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
+    token = next(t["side"] for t in trades if t["id"] == fault["trade"])
+    scale_in = fault["order"] == "scale-in"
+    take = st.fixed_dictionaries(
+        {
+            "at": st.sampled_from([490, 610, 700] if scale_in else [300, 490, 610]),
+            "kind": st.just("take"),
+            "token": st.just(token),
+            "side": st.just("SELL" if scale_in else "BUY"),
+            "size": st.just(605.0 if scale_in else 650.0),
+            "price": st.just(0.6 if scale_in else 0.99),
+        }
+    )
+    return st.sampled_from([False, True, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
+
+
+def _scenario(draw, kinds: list[str] | None, max_faults: int) -> dict:
+    trades = draw(trade_setups())
+    data = {
+        "name": "explored",
+        "seed": draw(st.integers(0, 2**16)),
+        "market": {"price_model": draw(market_paths()), "taker_flow": {"rate": 0}},
+        "bot": draw(bot_settings()),
+        "trades": trades,
+        "events": draw(market_events(tuple(t["side"] for t in trades))),
+        "faults": draw(fault_schedules([t["id"] for t in trades], kinds, max_faults)),
+    }
+    if not data["bot"]:
+        del data["bot"]
+    fills = [e for f in data["faults"] if f["kind"] in FILL_FAULTS for e in draw(_fill_for(f, trades))]
+    if fills:
+        data["events"] = sorted(data["events"] + fills, key=lambda e: e["at"])
+    return data
 
 
 @st.composite
 def scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> dict:
     """A whole scenario, as the dict a scenario file holds (sim.scenario.from_dict validates it)."""
-    trades = draw(trade_setups())
-    return {
-        "name": "explored",
-        "seed": draw(st.integers(0, 2**16)),
-        "market": {"price_model": draw(market_paths()), "taker_flow": {"rate": 0}},
-        "trades": trades,
-        "events": draw(market_events()),
-        "faults": draw(fault_schedules([t["id"] for t in trades], kinds, max_faults)),
-    }
+    return _scenario(draw, kinds, max_faults)
+
+
+@st.composite
+def aimed_scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> tuple[dict, list[dict]]:
+    """A scenario and the faults to aim at its requests (two times in three; each aim costs the
+    search a pilot run)."""
+    aiming = draw(st.sampled_from([False, True, True]))
+    # with aims, fewer plain faults: each aimed one is the point of the example
+    data = _scenario(draw, kinds, max_faults // 2 if aiming else max_faults)
+    aims = draw(aimed_faults([t["id"] for t in data["trades"]])) if aiming else []
+    return data, aims
