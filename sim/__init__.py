@@ -9,13 +9,13 @@ explore, testing, tools (the CLI and reports).
 
 def run(scenario, **options):
     """Run one scenario and check it (see sim.checks.run); imported lazily, the harness is heavy."""
-    from sim.checks import run as _run  # noqa: PLC0415
+    from clobsim.sim.checks import run as _run  # noqa: PLC0415
 
     return _run(scenario, **options)
 
 
 def load(path):
     """Load and validate a scenario file (see sim.runner.scenario.load)."""
-    from sim.runner.scenario import load as _load  # noqa: PLC0415
+    from clobsim.sim.runner.scenario import load as _load  # noqa: PLC0415
 
     return _load(path)

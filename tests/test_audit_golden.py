@@ -13,11 +13,11 @@ import os
 import re
 from decimal import Decimal
 
-from core.audit import AuditLog, attach_file_logs, detach, render
-from core.bot import Bot
-from core.ledger import Ledger
-from core.model import NotificationKind, Role
-from sim.testing.fake import FakeExchange, ManualClock
+from clobsim.core.audit import AuditLog, attach_file_logs, detach, render
+from clobsim.core.bot import Bot
+from clobsim.core.ledger import Ledger
+from clobsim.core.model import NotificationKind, Role
+from clobsim.sim.testing.fake import FakeExchange, ManualClock
 
 T0 = 1640995200  # the spec's sample timestamp
 ORDER = "abc123def"

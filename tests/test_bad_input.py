@@ -24,8 +24,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.faults import names as fault_names
-from sim.tools.cli import main
+from clobsim.sim.faults import names as fault_names
+from clobsim.sim.tools.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "bad-input")
@@ -205,7 +205,7 @@ def test_out_naming_a_file_or_an_unwritable_place_and_bad_numbers_exit_2(tmp_pat
 
 
 def test_an_internal_error_is_one_line_naming_the_command_and_exit_3(monkeypatch, good_run):
-    import sim.tools.report
+    from clobsim import sim
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
@@ -223,7 +223,7 @@ def test_sigint_stops_a_run_cleanly_and_keeps_the_previous_run_folder(good_run, 
     before = sorted(os.listdir(out))
     library = os.path.join(ROOT, "scenarios")
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim.tools.cli", "run", library, "--out", str(out)],
+        [sys.executable, "-m", "clobsim.sim.tools.cli", "run", library, "--out", str(out)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -391,8 +391,8 @@ def test_fuzz_a_malformed_alerts_file_exits_2_with_one_message(good_run, content
 def test_a_run_whose_virtual_clock_stops_advancing_is_stopped_by_the_watchdog():
     import dataclasses
 
-    from sim import run
-    from sim.runner.scenario import ScenarioError, from_dict
+    from clobsim.sim import run
+    from clobsim.sim.runner.scenario import ScenarioError, from_dict
 
     # monitor_interval 0 passes core's own config check but is a loop that never waits; the
     # scenario loader refuses it, so the watchdog is met by building the Scenario around it
@@ -408,9 +408,9 @@ def test_a_run_whose_virtual_clock_stops_advancing_is_stopped_by_the_watchdog():
 
 
 def test_a_run_whose_event_count_explodes_is_stopped_by_the_watchdog(monkeypatch):
-    import sim.runner.kernel
-    from sim import run
-    from sim.runner.scenario import ScenarioError, from_dict
+    from clobsim import sim
+    from clobsim.sim import run
+    from clobsim.sim.runner.scenario import ScenarioError, from_dict
 
     monkeypatch.setattr(sim.runner.kernel, "MIN_EVENTS", 500)
     monkeypatch.setattr(sim.runner.kernel, "EVENTS_PER_SECOND", 0)  # a window takes ~4000 events

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from sim.runner.harness import run
-from sim.tools import bench as bench_module
-from sim.tools import cli
-from sim.tools.bench import bare_script, bench, render, run_bare, workload
+from clobsim.sim.runner.harness import run
+from clobsim.sim.tools import bench as bench_module
+from clobsim.sim.tools import cli
+from clobsim.sim.tools.bench import bare_script, bench, render, run_bare, workload
 
 RATIOS = [
     "fast_sim_per_wall",

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 
-import sim
-from core.bot import Bot
-from core.monitor import Monitor
-from sim.exchange import venue as venue_module
-from sim.exchange.venue import Venue
-from sim.runner.scenario import load
+from clobsim import sim
+from clobsim.core.bot import Bot
+from clobsim.core.monitor import Monitor
+from clobsim.sim.exchange import venue as venue_module
+from clobsim.sim.exchange.venue import Venue
+from clobsim.sim.runner.scenario import load
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = os.path.join(ROOT, "scenarios")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-import sim
-from sim.checks import exit_covers_position
-from sim.exchange.records import COLLATERAL
-from sim.exchange.venue import Venue
-from sim.faults.bot_crash import restarts
-from sim.runner.scenario import load
-from sim.trace import TraceType, responses_with_requests
+from clobsim import sim
+from clobsim.sim.checks import exit_covers_position
+from clobsim.sim.exchange.records import COLLATERAL
+from clobsim.sim.exchange.venue import Venue
+from clobsim.sim.faults.bot_crash import restarts
+from clobsim.sim.runner.scenario import load
+from clobsim.sim.trace import TraceType, responses_with_requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = os.path.join(ROOT, "scenarios")

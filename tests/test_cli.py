@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from sim.faults import names as fault_names
-from sim.tools.cli import main
-from sim.trace import TRACE_FORMAT
+from clobsim.sim.faults import names as fault_names
+from clobsim.sim.tools.cli import main
+from clobsim.sim.trace import TRACE_FORMAT
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +49,7 @@ def scenario(tmp_path, name="quiet", extra="", folder="scenarios"):
 
 def clobsim(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "sim.tools.cli", *args],
+        [sys.executable, "-m", "clobsim.sim.tools.cli", *args],
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,
@@ -304,7 +304,7 @@ def test_list_names_prints_names_one_per_line_for_scripts(capsys):
 
 
 def test_list_gives_every_name_a_one_line_description(capsys):
-    from sim.bots import names
+    from clobsim.sim.bots import names
 
     for what in ("bots", "faults", "invariants"):
         assert main(["list", what]) == 0
@@ -325,7 +325,7 @@ def test_list_gives_every_name_a_one_line_description(capsys):
 def test_the_committed_json_schema_is_the_generated_one_and_ties_faults_to_their_parameters():
     import jsonschema
 
-    from sim.runner.scenario import export_schema
+    from clobsim.sim.runner.scenario import export_schema
 
     with open(os.path.join(ROOT, "scenarios", "scenario.schema.json"), encoding="utf-8") as handle:
         committed = json.load(handle)
@@ -358,8 +358,8 @@ def test_a_bad_bot_override_exits_2_naming_the_key(tmp_path, override, message):
 
 
 def test_scale_in_tiers_can_be_overridden_from_a_scenario(tmp_path):
-    from core.config import StrategyConfig
-    from sim.runner.scenario import load
+    from clobsim.core.config import StrategyConfig
+    from clobsim.sim.runner.scenario import load
 
     path = tmp_path / "tiers.yaml"
     path.write_text(
@@ -406,8 +406,8 @@ def test_a_fault_that_fired_is_not_silent_and_passes_under_strict(tmp_path, caps
     ],
 )
 def test_every_kind_s_firing_carries_the_fault_s_index(name, kind):
-    from sim import load, run
-    from sim.trace import TraceType
+    from clobsim.sim import load, run
+    from clobsim.sim.trace import TraceType
 
     scenario_ = load(os.path.join(ROOT, "scenarios", f"{name}.yaml"))
     result = run(scenario_)

@@ -14,8 +14,8 @@ import pytest
 from junitparser import Failure, JUnitXml
 from rich.console import Console
 
-from sim.tools import progress
-from sim.tools.cli import main
+from clobsim.sim.tools import progress
+from clobsim.sim.tools.cli import main
 
 from .test_cli import clobsim, scenario
 

@@ -24,9 +24,9 @@ from py_order_utils.builders import OrderBuilder as UtilsOrderBuilder
 from py_order_utils.model.order import Order
 from py_order_utils.signer import Signer as UtilsSigner
 
-from core.clob_adapter import ClobExchange
-from core.errors import ExchangeError, NotFound, OutcomeUnknown, Rejected, Transient
-from core.model import NotificationKind, PlaceOrder, Side
+from clobsim.core.clob_adapter import ClobExchange
+from clobsim.core.errors import ExchangeError, NotFound, OutcomeUnknown, Rejected, Transient
+from clobsim.core.model import NotificationKind, PlaceOrder, Side
 
 HOST = "https://clob.test"
 CHAIN_ID = 137

@@ -25,11 +25,11 @@ from py_clob_client_v2.http_helpers import helpers
 from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
 from py_clob_client_v2.signer import Signer
 
-from core.clob_adapter import ClobExchange
-from core.config import CLOB_CLIENT_V2
-from core.errors import ExchangeError, NotFound, OutcomeUnknown, Rejected, Transient
-from core.model import NotificationKind, PlaceOrder, Side
-from sim.exchange import orderid
+from clobsim.core.clob_adapter import ClobExchange
+from clobsim.core.config import CLOB_CLIENT_V2
+from clobsim.core.errors import ExchangeError, NotFound, OutcomeUnknown, Rejected, Transient
+from clobsim.core.model import NotificationKind, PlaceOrder, Side
+from clobsim.sim.exchange import orderid
 from tests.test_clob_adapter import (
     ADDRESS,
     CHAIN_ID,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from core.audit import TEMPLATES
+from clobsim.core.audit import TEMPLATES
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir))
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-import sim
-from sim.bots.zoo import VARIANTS
-from sim.explore.search import explore
-from sim.explore.strategies import scenarios
-from sim.runner.scenario import from_dict, load
+from clobsim import sim
+from clobsim.sim.bots.zoo import VARIANTS
+from clobsim.sim.explore.search import explore
+from clobsim.sim.explore.strategies import scenarios
+from clobsim.sim.runner.scenario import from_dict, load
 
 # The stated budgets: each variant is found within this many examples at seed 1 (the seed of
 # `clobsim explore --bot V --budget 60 --seed 1`; runs include shrinking, and for an example with
@@ -89,7 +89,7 @@ def test_the_budget_is_a_hard_wall_time_bound_that_includes_shrinking(tmp_path):
 
 
 def test_explore_prints_the_shrunk_scenario_itself(tmp_path, capsys):
-    from sim.tools.cli import main
+    from clobsim.sim.tools.cli import main
 
     # check-then-cancel is found in the first few runs at seed 0: a short search, then shrinking
     assert (
@@ -117,7 +117,7 @@ def _requests(trace, route):
 
 
 def test_an_aimed_crash_lands_while_the_scale_in_post_is_in_flight():
-    from sim.explore.search import resolve_aims
+    from clobsim.sim.explore.search import resolve_aims
 
     aim = {"aim": {"order": "scale-in", "step": "post", "nth": 1, "target": "itself"}}
     data = resolve_aims(
@@ -137,7 +137,7 @@ def test_an_aimed_crash_lands_while_the_scale_in_post_is_in_flight():
 
 
 def test_an_aimed_error_hits_the_first_status_read_after_the_placement():
-    from sim.explore.search import resolve_aims
+    from clobsim.sim.explore.search import resolve_aims
 
     aim = {"aim": {"order": "scale-in", "step": "post", "nth": 1, "target": "GET /data/order"}}
     fault = {"kind": "http_error", "endpoint": "*", "at": 0, "count": 1, "status": 500}
@@ -150,12 +150,13 @@ def test_an_aimed_error_hits_the_first_status_read_after_the_placement():
     read = next(r for sent, _, r in _requests(result.trace, "GET /data/order") if sent >= post)
     fired = [r for r in result.trace if r["type"] == "fault" and r["kind"] == "http_error"]
     assert [f["seq"] for f in fired] == [read["seq"]] and read["t"] - start >= error["at"]
-    assert {c.id for c in result.failures if c.kind == "invariant"} == {"no-orphan-orders", "lifecycle-complete"}
+    # the order it forgot expires (GTD) before the window ends: no orphan, but no terminal line
+    assert {c.id for c in result.failures if c.kind == "invariant"} == {"lifecycle-complete"}
     assert sim.run(from_dict(data), bot="core").passed
 
 
 def test_an_aim_at_a_request_the_bot_never_makes_is_left_out():
-    from sim.explore.search import resolve_aims
+    from clobsim.sim.explore.search import resolve_aims
 
     aim = {"aim": {"order": "scale-in", "step": "cancel", "nth": 3, "target": "itself"}}
     lost = {"fault": {"kind": "notification_drop"}}  # a plain fault rides along as it is

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from sim.bots.foreign import ForeignBot
-from sim.checks import run
-from sim.runner.scenario import from_dict
-from sim.tools.cli import main
+from clobsim.sim.bots.foreign import ForeignBot
+from clobsim.sim.checks import run
+from clobsim.sim.runner.scenario import from_dict
+from clobsim.sim.tools.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOTS = os.path.join(ROOT, "tests", "foreign_bots")
@@ -162,7 +162,7 @@ def test_two_runs_of_racebot_in_two_processes_are_byte_identical(tmp_path):
     outputs = []
     for index, hashseed in enumerate(("1", "2")):
         out = tmp_path / f"run{index}"
-        command = [sys.executable, "-m", "sim.tools.cli", "run", os.path.join(RACEBOT, "scenarios")]
+        command = [sys.executable, "-m", "clobsim.sim.tools.cli", "run", os.path.join(RACEBOT, "scenarios")]
         command += ["--bot", os.path.join(RACEBOT, "bot.py:main"), "--out", str(out)]
         env = {**os.environ, "PYTHONHASHSEED": hashseed}
         subprocess.run(command, check=True, env=env, cwd=ROOT, capture_output=True, timeout=300)

@@ -7,9 +7,9 @@ import os
 
 import yaml
 
-import sim
-from core.config import StrategyConfig
-from sim.runner.scenario import from_dict, load
+from clobsim import sim
+from clobsim.core.config import StrategyConfig
+from clobsim.sim.runner.scenario import from_dict, load
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGRESSION = os.path.join(ROOT, "scenarios", "regressions", "core-no-orphan-orders-bbc83bed.yaml")

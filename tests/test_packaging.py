@@ -11,26 +11,26 @@ import sys
 import tomllib
 import zipfile
 
-from sim.runner.library import library_files, library_folder
+from clobsim.sim.runner.library import library_files, library_folder
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir))
 
 
 def tree_packages() -> set[str]:
-    found = set()
+    found = {"clobsim"}
     for top in ("core", "sim"):
         for folder, dirs, files in os.walk(os.path.join(ROOT, top)):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             if "__init__.py" in files:
-                found.add(os.path.relpath(folder, ROOT).replace(os.sep, "."))
+                found.add("clobsim." + os.path.relpath(folder, ROOT).replace(os.sep, "."))
     return found
 
 
 def test_the_listed_packages_are_the_trees_packages_plus_the_library():
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
         setuptools = tomllib.load(handle)["tool"]["setuptools"]
-    assert set(setuptools["packages"]) == tree_packages() | {"sim.library", "sim.library.regressions"}
-    assert setuptools["package-dir"] == {"sim.library": "scenarios"}
+    assert set(setuptools["packages"]) == tree_packages() | {"clobsim.sim.library", "clobsim.sim.library.regressions"}
+    assert setuptools["package-dir"] == {"clobsim.sim.library": "scenarios"}
 
 
 def test_in_a_checkout_the_library_is_the_scenarios_folder():
@@ -45,8 +45,11 @@ def test_the_wheel_ships_every_library_file(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(os.path.join(ROOT, name), source / name)
-    for name in ("core", "sim", "scenarios"):
-        shutil.copytree(os.path.join(ROOT, name), source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("clobsim", "core", "sim", "scenarios"):
+        # symlinks=True: clobsim/core and clobsim/sim stay links to the top-level folders, as in a checkout
+        shutil.copytree(
+            os.path.join(ROOT, name), source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+        )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source)],
         check=True,
@@ -56,10 +59,29 @@ def test_the_wheel_ships_every_library_file(tmp_path):
     shipped = set(zipfile.ZipFile(wheel).namelist())
     folder = library_folder()
     expected = {
-        "sim/library/" + os.path.relpath(path, folder).replace(os.sep, "/")
+        "clobsim/sim/library/" + os.path.relpath(path, folder).replace(os.sep, "/")
         for path in library_files()
         + [os.path.join(folder, "README.md"), os.path.join(folder, "scenario.schema.json")]
         + [os.path.join(folder, "regressions", "README.md")]
     }
     assert expected <= shipped, sorted(expected - shipped)
-    assert "sim/testing/pytest_plugin.py" in shipped and "core/bot.py" in shipped
+    assert "clobsim/sim/testing/pytest_plugin.py" in shipped and "clobsim/core/bot.py" in shipped
+
+
+def test_the_wheel_installs_one_import_name_so_a_users_core_and_sim_packages_keep_theirs(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(os.path.join(ROOT, name), source / name)
+    for name in ("clobsim", "core", "sim", "scenarios"):
+        shutil.copytree(
+            os.path.join(ROOT, name), source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = (tmp_path / "dist").glob("clobsim-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert tops == {"clobsim", "clobsim-0.1.0.dist-info"}

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from sim.explore.search import explore, split_examples, sub_seed
-from sim.runner.pool import WorkerPool, map_ordered
-from sim.tools import cli
+from clobsim.sim.explore.search import explore, split_examples, sub_seed
+from clobsim.sim.runner.pool import WorkerPool, map_ordered
+from clobsim.sim.tools import cli
 
 LIBRARY = os.path.join(os.path.dirname(__file__), os.pardir, "scenarios")
 SCENARIOS = [

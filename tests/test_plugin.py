@@ -8,9 +8,9 @@ import re
 import pytest
 import yaml
 
-from sim.bots import bot_slug
-from sim.runner.library import library_files
-from sim.runner.scenario import load
+from clobsim.sim.bots import bot_slug
+from clobsim.sim.runner.library import library_files
+from clobsim.sim.runner.scenario import load
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir))
 README = os.path.join(ROOT, "README.md")
@@ -25,9 +25,9 @@ def this_checkout_first(monkeypatch):
 
 AUTHOR_TESTS = """
 import pytest
-from core.bot import Bot
-from core.fills import FillPath
-from core.model import FillSeen
+from clobsim.core.bot import Bot
+from clobsim.core.fills import FillPath
+from clobsim.core.model import FillSeen
 
 
 class SloppyFills(FillPath):
@@ -106,7 +106,7 @@ def test_the_readme_plugin_example_fails_a_bot_with_the_check_then_cancel_bug(py
     example = readme_plugin_example()
     buggy = example.replace(
         "class MyReconciler(Reconciler):\n    ...  # your change to the position manager",
-        "from sim.bots.zoo import CheckThenCancelReconciler as MyReconciler",
+        "from clobsim.sim.bots.zoo import CheckThenCancelReconciler as MyReconciler",
     )
     assert buggy != example
     pytester.makepyfile(test_readme=buggy)
@@ -119,7 +119,7 @@ def test_the_readme_plugin_example_fails_a_bot_with_the_check_then_cancel_bug(py
 
 
 def test_the_readme_cancel_race_fires_under_core(tmp_path):
-    from sim.testing.pytest_plugin import ClobSim
+    from clobsim.sim.testing.pytest_plugin import ClobSim
 
     namespace: dict = {}
     exec(compile(readme_plugin_example(), "README.md", "exec"), namespace)  # the README's own scenario

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from sim.checks import run
-from sim.runner.scenario import from_dict
-from sim.tools.cli import main
+from clobsim.sim.checks import run
+from clobsim.sim.runner.scenario import from_dict
+from clobsim.sim.tools.cli import main
 
 from .test_cli import QUIET, scenario
 

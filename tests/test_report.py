@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from sim.tools.cli import main
+from clobsim.sim.tools.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = ["cancel-race-fill-before-cancel", "ghost-fill-trade-failed", "timeout-before-apply-declared-not-placed"]
@@ -183,7 +183,7 @@ def test_the_same_run_gives_the_same_report_bytes_in_another_process(run_dir, tm
         (copy / name).unlink()
     env = {**os.environ, "PYTHONPATH": ROOT, "PYTHONHASHSEED": "12345", "MPLCONFIGDIR": str(tmp_path / "mpl")}
     done = subprocess.run(
-        [sys.executable, "-m", "sim.tools.cli", "report", str(copy)],
+        [sys.executable, "-m", "clobsim.sim.tools.cli", "report", str(copy)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -277,8 +277,8 @@ def test_a_failing_scenario_is_led_by_one_sentence_naming_the_invariant_its_time
 
 
 def test_alerts_of_one_rule_are_one_row_naming_their_scenarios():
-    from sim.tools.alerts import Alert  # noqa: PLC0415
-    from sim.tools.report import _alert_rows  # noqa: PLC0415
+    from clobsim.sim.tools.alerts import Alert  # noqa: PLC0415
+    from clobsim.sim.tools.report import _alert_rows  # noqa: PLC0415
 
     alerts = [Alert("critical", "extra_terminal_lines_max", f"s{i}", "2", "0", f"s{i}: 2 extra") for i in range(18)]
     alerts.append(Alert("warning", "http_errors_max", "s3", "30", "25", "30 error answers"))
@@ -460,8 +460,8 @@ def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_ch
 
 
 def test_a_failing_scenario_gets_a_timeline_zoomed_on_its_first_failing_moment(failing_run):
-    from sim.tools.metrics import load_scenario
-    from sim.tools.zoom import render_zoom_png, zoom_figure, zoom_window
+    from clobsim.sim.tools.metrics import load_scenario
+    from clobsim.sim.tools.zoom import render_zoom_png, zoom_figure, zoom_window
 
     name = "cancel-race-fill-before-cancel"
     scenario = load_scenario(str(failing_run / name))
@@ -488,7 +488,7 @@ def test_a_passing_scenario_has_no_zoomed_timeline(run_dir):
 
 
 def test_request_labels_are_packed_so_that_none_overlaps_another():
-    from sim.tools.zoom import CHAR_WIDTH, pack
+    from clobsim.sim.tools.zoom import CHAR_WIDTH, pack
 
     items = [(0.0, "read LIVE"), (0.05, "read MATCHED"), (0.1, "cancel refused"), (5.0, "read LIVE")]
     levels = pack(items, 0.0, 6.0)
@@ -500,8 +500,8 @@ def test_request_labels_are_packed_so_that_none_overlaps_another():
 
 
 def test_a_failure_without_a_named_moment_is_zoomed_on_the_last_expected_line_seen(tmp_path):
-    from sim.tools.metrics import load_scenario
-    from sim.tools.zoom import zoom_window
+    from clobsim.sim.tools.metrics import load_scenario
+    from clobsim.sim.tools.zoom import zoom_window
 
     folder = tmp_path / "scenarios"
     folder.mkdir()

@@ -1,10 +1,10 @@
-"""sim.tools.samerun: fast and wire run folders compared byte for byte, the mode field aside."""
+"""clobsim.sim.tools.samerun: fast and wire run folders compared byte for byte, the mode field aside."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sim.tools.samerun import main
+from clobsim.sim.tools.samerun import main
 
 BEGIN = '{"type":"harness","action":"begin","seed":1,"mode":"%s","protocol":"v2"}\n'
 EVENT = '{"type":"venue","event":"order_placed","fields":{"note":"\\"mode\\":\\"fast\\""}}\n'

@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-import sim
-from sim.runner.scenario import discover
+from clobsim import sim
+from clobsim.sim.runner.scenario import discover
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = discover([os.path.join(ROOT, "scenarios")])

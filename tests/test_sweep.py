@@ -8,9 +8,9 @@ import os
 import pytest
 import yaml
 
-from sim.runner.scenario import from_dict, load
-from sim.tools import cli
-from sim.tools.sweep import chunked, parse_seeds, sweep, verdicts
+from clobsim.sim.runner.scenario import from_dict, load
+from clobsim.sim.tools import cli
+from clobsim.sim.tools.sweep import chunked, parse_seeds, sweep, verdicts
 
 LIBRARY = os.path.join(os.path.dirname(__file__), os.pardir, "scenarios")
 NAMES = ["scale-in-immediate-fill.yaml", "cancel-race-fill-before-cancel.yaml"]

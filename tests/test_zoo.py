@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from sim.bots.zoo import VARIANTS
-from sim.checks import INVARIANTS
-from sim.tools.cli import main
+from clobsim.sim.bots.zoo import VARIANTS
+from clobsim.sim.checks import INVARIANTS
+from clobsim.sim.tools.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

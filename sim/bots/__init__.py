@@ -11,9 +11,9 @@ import os
 import re
 from typing import Any
 
-from core.bot import Bot
-from sim.bots.foreign import ForeignBot, is_entry_point, split
-from sim.bots.zoo import VARIANTS
+from clobsim.core.bot import Bot
+from clobsim.sim.bots.foreign import ForeignBot, is_entry_point, split
+from clobsim.sim.bots.zoo import VARIANTS
 
 CORE = "core"
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.bot import Bot
-from core.errors import ExchangeError, OutcomeUnknown, Transient
-from core.fills import FillPath
-from core.ledger import FillOutcome
-from core.model import FillSeen, OrderState, PlaceOrder, Role, Side, size_q
-from core.monitor import Monitor
-from core.reconciliation import CancelResult, PendingCancel, Reconciler
-from core.scale import ScaleIn
+from clobsim.core.bot import Bot
+from clobsim.core.errors import ExchangeError, OutcomeUnknown, Transient
+from clobsim.core.fills import FillPath
+from clobsim.core.ledger import FillOutcome
+from clobsim.core.model import FillSeen, OrderState, PlaceOrder, Role, Side, size_q
+from clobsim.core.monitor import Monitor
+from clobsim.core.reconciliation import CancelResult, PendingCancel, Reconciler
+from clobsim.core.scale import ScaleIn
 
 # ---- check-then-cancel ---------------------------------------------------------------------
 

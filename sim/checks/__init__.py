@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.checks import (
+from clobsim.sim.checks import (
     balances_non_negative,
     bot_contained,
     exit_covers_position,
@@ -33,12 +33,12 @@ from sim.checks import (
     single_scale_in,
     terminal_matches_venue,
 )
-from sim.checks.check import Check
-from sim.checks.expectations import check_expectations
-from sim.checks.facts import FinalLedger
-from sim.runner import foreign as _foreign  # noqa: F401 - registers the foreign bots' run with the harness
-from sim.runner import harness
-from sim.runner.scenario import Scenario
+from clobsim.sim.checks.check import Check
+from clobsim.sim.checks.expectations import check_expectations
+from clobsim.sim.checks.facts import FinalLedger
+from clobsim.sim.runner import foreign as _foreign  # noqa: F401 - registers the foreign bots' run with the harness
+from clobsim.sim.runner import harness
+from clobsim.sim.runner.scenario import Scenario
 
 __all__ = [
     "INVARIANTS",
@@ -198,5 +198,5 @@ def check_all(result: harness.RunResult) -> list[Check]:
 
 
 def run(scenario: Scenario, *, check: bool = True, **options: Any) -> harness.RunResult:
-    """sim.runner.harness.run, with every invariant and expectation checked (check=False: none)."""
+    """clobsim.sim.runner.harness.run, with every invariant and expectation checked (check=False: none)."""
     return harness.run(scenario, judge=check_all if check else None, **options)

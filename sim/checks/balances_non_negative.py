@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.audit import format_time
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.exchange.events import VenueEvent
-from sim.exchange.records import COLLATERAL
-from sim.runner.harness import RunResult
+from clobsim.core.audit import format_time
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.records import COLLATERAL
+from clobsim.sim.runner.harness import RunResult
 
 ID = "balances-non-negative"
 ZERO = Decimal(0)

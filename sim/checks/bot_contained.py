@@ -5,9 +5,9 @@ stopped). Each such thing is one line of evidence, named as the run met it."""
 
 from __future__ import annotations
 
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.runner.harness import RunResult
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.runner.harness import RunResult
 
 ID = "bot-contained"
 

@@ -11,12 +11,12 @@ them cannot be judged here (`unjudgeable` names them).
 
 from __future__ import annotations
 
-from sim.checks import balances_non_negative, no_crash, no_orphan_orders, no_repair_loop, simulator_healthy
-from sim.checks.check import Check
-from sim.checks.expectations import check_lines, open_orders
-from sim.checks.facts import FinalLedger
-from sim.runner.harness import RunResult
-from sim.runner.scenario import Scenario
+from clobsim.sim.checks import balances_non_negative, no_crash, no_orphan_orders, no_repair_loop, simulator_healthy
+from clobsim.sim.checks.check import Check
+from clobsim.sim.checks.expectations import check_lines, open_orders
+from clobsim.sim.checks.facts import FinalLedger
+from clobsim.sim.runner.harness import RunResult
+from clobsim.sim.runner.scenario import Scenario
 
 VENUE_SIDE = (balances_non_negative, no_repair_loop, no_crash, simulator_healthy)
 

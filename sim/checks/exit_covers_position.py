@@ -15,17 +15,17 @@ from __future__ import annotations
 import bisect
 from decimal import Decimal
 
-from core.audit import format_time
-from core.clob_adapter import MAY_BE_APPLIED
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import ZERO
-from sim.exchange.events import VenueEvent
-from sim.exchange.records import FAILED, OPEN_STATUSES
-from sim.faults.balance_lag import sellable_caps
-from sim.faults.bot_crash import restarts
-from sim.runner.harness import RunResult
-from sim.trace import HarnessAction, responses_with_requests
+from clobsim.core.audit import format_time
+from clobsim.core.clob_adapter import MAY_BE_APPLIED
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import ZERO
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
+from clobsim.sim.faults.balance_lag import sellable_caps
+from clobsim.sim.faults.bot_crash import restarts
+from clobsim.sim.runner.harness import RunResult
+from clobsim.sim.trace import HarnessAction, responses_with_requests
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)

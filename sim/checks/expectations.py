@@ -11,10 +11,10 @@ import logging
 import re
 from decimal import Decimal
 
-from core.audit import render
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import FinalLedger, bot_orders
-from sim.runner.harness import RunResult
+from clobsim.core.audit import render
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import FinalLedger, bot_orders
+from clobsim.sim.runner.harness import RunResult
 
 
 def quoted(pattern: str) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.ledger import Ledger
-from sim.exchange.events import VenueEvent
-from sim.exchange.records import FAILED, OPEN_STATUSES
-from sim.runner.harness import RunResult
-from sim.trace import responses_with_requests
+from clobsim.core.ledger import Ledger
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
+from clobsim.sim.runner.harness import RunResult
+from clobsim.sim.trace import responses_with_requests
 
 ZERO = Decimal(0)
 

@@ -13,12 +13,12 @@ is not running (sim.faults.bot_crash.downtime).
 
 from __future__ import annotations
 
-from core.audit import format_time
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.exchange.events import VenueEvent
-from sim.faults.bot_crash import downtime
-from sim.runner.harness import RunResult
+from clobsim.core.audit import format_time
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.faults.bot_crash import downtime
+from clobsim.sim.runner.harness import RunResult
 
 ID = "fill-reaches-ledger"
 FILL_BOUND = 60.0  # seconds from the venue's match to the ledger's count

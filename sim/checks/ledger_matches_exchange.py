@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import ZERO, venue_fills
-from sim.runner.harness import RunResult
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import ZERO, venue_fills
+from clobsim.sim.runner.harness import RunResult
 
 ID = "ledger-matches-exchange"
 

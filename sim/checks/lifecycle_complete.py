@@ -3,11 +3,11 @@ line (filled, cancelled, failed) by the end of the run; no grace beyond the run'
 
 from __future__ import annotations
 
-from core.audit import SCALE_IN_TERMINAL, dated_line, render
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import bot_orders
-from sim.runner.harness import RunResult
+from clobsim.core.audit import SCALE_IN_TERMINAL, dated_line, render
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import bot_orders
+from clobsim.sim.runner.harness import RunResult
 
 ID = "lifecycle-complete"
 

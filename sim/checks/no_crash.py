@@ -3,9 +3,9 @@ tolerance: one escaped exception fails the run."""
 
 from __future__ import annotations
 
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.runner.harness import RunResult
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.runner.harness import RunResult
 
 ID = "no-crash"
 

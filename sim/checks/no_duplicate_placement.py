@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.audit import format_time
-from core.clob_adapter import MAY_BE_APPLIED
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import status_at, status_history
-from sim.exchange.events import VenueEvent
-from sim.exchange.records import CANCELED
-from sim.runner.harness import RunResult
-from sim.trace import responses_with_requests
+from clobsim.core.audit import format_time
+from clobsim.core.clob_adapter import MAY_BE_APPLIED
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import status_at, status_history
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.records import CANCELED
+from clobsim.sim.runner.harness import RunResult
+from clobsim.sim.trace import responses_with_requests
 
 ID = "no-duplicate-placement"
 

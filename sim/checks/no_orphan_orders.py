@@ -5,12 +5,12 @@ venue's side alone: no order of its live when the window ends."""
 
 from __future__ import annotations
 
-from core.audit import format_time
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import bot_orders, left_book_at, refused_cancels, status_at, status_history
-from sim.exchange.records import OPEN_STATUSES
-from sim.runner.harness import RunResult
+from clobsim.core.audit import format_time
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import bot_orders, left_book_at, refused_cancels, status_at, status_history
+from clobsim.sim.exchange.records import OPEN_STATUSES
+from clobsim.sim.runner.harness import RunResult
 
 ID = "no-orphan-orders"
 CANCEL_EXCUSE = 60.0  # a cancel the venue refused or lost this close to the end excuses an order

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 
-from core.audit import format_time
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES
-from sim.runner.harness import RunResult
-from sim.trace import responses_with_requests
+from clobsim.core.audit import format_time
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES
+from clobsim.sim.runner.harness import RunResult
+from clobsim.sim.trace import responses_with_requests
 
 ID = "no-repair-loop"
 REPAIR_BOUND = 10  # identical definitely-refused write requests in a row

@@ -8,15 +8,15 @@ import logging
 import os
 import shutil
 
-from core.bot import Bot
-from core.clob_adapter import ClobExchange
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.clients.fast import FastClobClient
-from sim.exchange.gateway import Gateway
-from sim.runner.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
-from sim.runner.kernel import ManualClock
-from sim.trace import responses_with_requests
+from clobsim.core.bot import Bot
+from clobsim.core.clob_adapter import ClobExchange
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.clients.fast import FastClobClient
+from clobsim.sim.exchange.gateway import Gateway
+from clobsim.sim.runner.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
+from clobsim.sim.runner.kernel import ManualClock
+from clobsim.sim.trace import responses_with_requests
 
 ID = "notifications-idempotent"
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import ZERO
-from sim.exchange.events import VenueEvent
-from sim.runner.harness import RunResult
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import ZERO
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.runner.harness import RunResult
 
 ID = "payouts-match-ledger"
 CENT = Decimal("0.01")

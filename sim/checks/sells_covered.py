@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.audit import format_time
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import ZERO
-from sim.exchange.events import VenueEvent
-from sim.exchange.records import OPEN_STATUSES
-from sim.runner.harness import RunResult
+from clobsim.core.audit import format_time
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import ZERO
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.records import OPEN_STATUSES
+from clobsim.sim.runner.harness import RunResult
 
 ID = "sells-covered"
 

@@ -4,10 +4,10 @@ bot may scale in as often as its strategy says: no-duplicate-placement judges it
 
 from __future__ import annotations
 
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import bot_orders
-from sim.runner.harness import RunResult
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import bot_orders
+from clobsim.sim.runner.harness import RunResult
 
 ID = "single-scale-in"
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.audit import SCALE_IN_TERMINAL, dated_line, render
-from core.ledger import Ledger
-from sim.checks.check import Check, fail, ok
-from sim.checks.facts import ZERO, matched_by_order
-from sim.runner.harness import RunResult
+from clobsim.core.audit import SCALE_IN_TERMINAL, dated_line, render
+from clobsim.core.ledger import Ledger
+from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import ZERO, matched_by_order
+from clobsim.sim.runner.harness import RunResult
 
 ID = "terminal-matches-venue"
 CENT = Decimal("0.01")

@@ -74,7 +74,7 @@ from py_order_utils.builders.exception import ValidationException
 from py_order_utils.model import Order, OrderData, SignedOrder
 from py_order_utils.utils import normalize_address
 
-from sim.exchange.gateway import Answer, Gateway, error, split_target
+from clobsim.sim.exchange.gateway import Answer, Gateway, error, split_target
 
 DUMMY_SIGNATURE = "0x" + "00" * 65
 

@@ -32,8 +32,8 @@ from py_clob_client_v2.order_builder.helpers import _resolve_order_routing
 from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
 from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, SignedOrderV2
 
-from sim.clients.fast import DUMMY_SIGNATURE, ErrorReply
-from sim.exchange.gateway import Gateway, error
+from clobsim.sim.clients.fast import DUMMY_SIGNATURE, ErrorReply
+from clobsim.sim.exchange.gateway import Gateway, error
 
 
 class _UnsignedBuilder(OrderBuilder):

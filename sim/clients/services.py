@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sim.exchange.markets import Market
-from sim.exchange.records import FAILED
-from sim.exchange.venue import Venue
+from clobsim.sim.exchange.markets import Market
+from clobsim.sim.exchange.records import FAILED
+from clobsim.sim.exchange.venue import Venue
 
 GAMMA_HOST = "gamma-api.polymarket.com"
 DATA_HOST = "data-api.polymarket.com"

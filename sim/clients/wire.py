@@ -45,9 +45,9 @@ from py_clob_client.http_helpers import helpers
 from py_clob_client.signing.hmac import build_hmac_signature
 from py_clob_client_v2.http_helpers import helpers as v2_helpers
 
-from sim.exchange import orderid
-from sim.exchange.gateway import Answer, Gateway, error, split_target
-from sim.exchange.records import UNAUTHORIZED, VenueError
+from clobsim.sim.exchange import orderid
+from clobsim.sim.exchange.gateway import Answer, Gateway, error, split_target
+from clobsim.sim.exchange.records import UNAUTHORIZED, VenueError
 
 ORDER_ROUTES = ("POST /order", "POST /orders")
 TIMESTAMP_WINDOW = 60  # seconds either side of the venue's clock (docs/venue-shapes.md)

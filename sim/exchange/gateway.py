@@ -48,11 +48,11 @@ from urllib.parse import parse_qsl
 from py_clob_client.clob_types import OrderBookSummary, OrderSummary
 from py_clob_client.utilities import generate_orderbook_summary_hash
 
-from sim.exchange import orderid
-from sim.exchange.book import BUY, SELL, Book
-from sim.exchange.markets import Market
-from sim.exchange.protocol import INVALID_HEARTBEAT_ID, ORDER_VERSION_MISMATCH, V1, V2, VERSION_NUMBER
-from sim.exchange.records import (
+from clobsim.sim.exchange import orderid
+from clobsim.sim.exchange.book import BUY, SELL, Book
+from clobsim.sim.exchange.markets import Market
+from clobsim.sim.exchange.protocol import INVALID_HEARTBEAT_ID, ORDER_VERSION_MISMATCH, V1, V2, VERSION_NUMBER
+from clobsim.sim.exchange.records import (
     COLLATERAL,
     INVALID_PAYLOAD,
     UNAUTHORIZED,
@@ -65,7 +65,7 @@ from sim.exchange.records import (
     base_units,
     fmt,
 )
-from sim.exchange.venue import Venue
+from clobsim.sim.exchange.venue import Venue
 
 FIRST_CURSOR, END_CURSOR = "MA==", "LTE="  # base64 of "0" and "-1", as the real API pages
 MAX_ALLOWANCE = str(2**256 - 1)  # the unlimited approval the Polymarket UI gives the exchange

@@ -30,7 +30,7 @@ from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrde
 from py_order_utils.model import Order
 from py_order_utils.utils import normalize_address
 
-from sim.exchange.protocol import V1, V2
+from clobsim.sim.exchange.protocol import V1, V2
 
 DOMAIN_NAME = "Polymarket CTF Exchange"
 DOMAIN_VERSION = "1"

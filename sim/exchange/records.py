@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from sim.exchange.book import ZERO
+from clobsim.sim.exchange.book import ZERO
 
 # The collateral: USDC.e under V1, pUSD (USDC-backed, 1:1) under V2. The API names it by its
 # asset type, COLLATERAL, under both; clobsim's figures "in USDC" are pUSD under v2.

@@ -42,11 +42,11 @@ import uuid
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
-from sim.exchange.book import BUY, SELL, ZERO, Book, Fill
-from sim.exchange.events import VenueEvent
-from sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES, Market, updown_market
-from sim.exchange.protocol import V1, V2
-from sim.exchange.records import (
+from clobsim.sim.exchange.book import BUY, SELL, ZERO, Book, Fill
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES, Market, updown_market
+from clobsim.sim.exchange.protocol import V1, V2
+from clobsim.sim.exchange.records import (
     ALREADY_GONE,
     BASE_UNITS,
     CANCELED,

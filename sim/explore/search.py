@@ -38,13 +38,13 @@ import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from sim.bots import bot_name, bot_slug
-from sim.bots.foreign import ForeignBot
-from sim.checks import run
-from sim.explore.strategies import aimed_scenarios
-from sim.runner import wallclock
-from sim.runner.scenario import from_dict
-from sim.trace import TraceType
+from clobsim.sim.bots import bot_name, bot_slug
+from clobsim.sim.bots.foreign import ForeignBot
+from clobsim.sim.checks import run
+from clobsim.sim.explore.strategies import aimed_scenarios
+from clobsim.sim.runner import wallclock
+from clobsim.sim.runner.scenario import from_dict
+from clobsim.sim.trace import TraceType
 
 
 class BudgetSpent(BaseException):
@@ -198,7 +198,7 @@ def explore(
 def _search_all(jobs: list[tuple], workers: int, bot: str, progress, started: float) -> list[tuple]:
     if workers == 1:
         return [_search(job, progress=progress, started=started) for job in jobs]
-    from sim.runner.pool import map_ordered  # noqa: PLC0415
+    from clobsim.sim.runner.pool import map_ordered  # noqa: PLC0415
 
     if progress is not None:
         progress.write(f"explore [{bot}]: {len(jobs)} sub-searches on {min(workers, len(jobs))} worker processes\n")

@@ -1,6 +1,6 @@
 """Hypothesis strategies for scenarios, exported for bot authors.
 
-    from sim.explore.strategies import scenarios, fault_schedules, market_paths, trade_setups
+    from clobsim.sim.explore.strategies import scenarios, fault_schedules, market_paths, trade_setups
 
 Every strategy draws plain scenario data (the dict form of a scenario file), so a failing
 example shrinks to a minimal scenario file: fewer faults and events, smaller numbers, earlier
@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.faults import CATALOGUE
-from sim.faults.kind import Draws
-from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.faults.kind import Draws
+from clobsim.sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 
 WINDOW = DEFAULT_WINDOW_LENGTH  # drawn scenarios keep the default window
 # Weighted toward the order routes, where the races live (repeats weigh; shrinking goes to the first)

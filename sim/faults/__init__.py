@@ -17,7 +17,7 @@ Common parameters:
 
 from __future__ import annotations
 
-from sim.faults import (
+from clobsim.sim.faults import (
     balance_lag,
     bot_crash,
     cancel_race,
@@ -46,7 +46,7 @@ from sim.faults import (
     ws_duplicate,
     ws_reorder,
 )
-from sim.faults.kind import ROUTES, Fault, FaultKind
+from clobsim.sim.faults.kind import ROUTES, Fault, FaultKind
 
 __all__ = ["CATALOGUE", "ROUTES", "Fault", "FaultKind", "fault", "names"]
 

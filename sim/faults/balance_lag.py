@@ -18,11 +18,11 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from sim.exchange.events import VenueEvent
-from sim.exchange.gateway import Answer, Call, error
-from sim.exchange.records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
-from sim.faults.kind import SECONDS, Armed, Armory, Draws, Fault, FaultKind, Final, Net, T
-from sim.trace import TraceType
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.gateway import Answer, Call, error
+from clobsim.sim.exchange.records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
+from clobsim.sim.faults.kind import SECONDS, Armed, Armory, Draws, Fault, FaultKind, Final, Net, T
+from clobsim.sim.trace import TraceType
 
 # venue events after which a token balance may have changed
 BALANCE_EVENTS = (

@@ -16,9 +16,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from core.ports import CodePoint
-from sim.faults.kind import SECONDS, BotHost, Draws, Fault, FaultKind, T
-from sim.trace import TraceType
+from clobsim.core.ports import CodePoint
+from clobsim.sim.faults.kind import SECONDS, BotHost, Draws, Fault, FaultKind, T
+from clobsim.sim.trace import TraceType
 
 NAME = "bot_crash"
 

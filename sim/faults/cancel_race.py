@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Answer, Call
-from sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Final, Net
+from clobsim.sim.exchange.gateway import Answer, Call
+from clobsim.sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Final, Net
 
 
 class CancelRace(FaultKind):

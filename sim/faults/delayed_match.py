@@ -9,10 +9,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Answer, Call
-from sim.exchange.records import ORDER_TIMED_OUT, UNMATCHED
-from sim.faults.kind import ORDER, SECONDS, TRADE, Armed, Armory, Draws, FaultKind, Final, Net
-from sim.trace import TraceType
+from clobsim.sim.exchange.gateway import Answer, Call
+from clobsim.sim.exchange.records import ORDER_TIMED_OUT, UNMATCHED
+from clobsim.sim.faults.kind import ORDER, SECONDS, TRADE, Armed, Armory, Draws, FaultKind, Final, Net
+from clobsim.sim.trace import TraceType
 
 ENDS = (UNMATCHED, ORDER_TIMED_OUT)  # how a failed delay ends the order (`ends`, with fail: true)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Answer, Call, error
-from sim.exchange.protocol import V2
-from sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES, SECONDS, Armory, Draws, FaultKind, Net, T
-from sim.trace import TraceType
+from clobsim.sim.exchange.gateway import Answer, Call, error
+from clobsim.sim.exchange.protocol import V2
+from clobsim.sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES, SECONDS, Armory, Draws, FaultKind, Net, T
+from clobsim.sim.trace import TraceType
 
 POST_ONLY_CODE = "post_only_mode"
 POST_ONLY_MODE = f"{POST_ONLY_CODE}: the matching engine only accepts post-only orders"

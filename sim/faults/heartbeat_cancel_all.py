@@ -10,8 +10,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.exchange.venue import HEARTBEAT_TIMEOUT
-from sim.faults.kind import Armed, Draws, FaultKind, Net, T
+from clobsim.sim.exchange.venue import HEARTBEAT_TIMEOUT
+from clobsim.sim.faults.kind import Armed, Draws, FaultKind, Net, T
 
 
 class HeartbeatCancelAll(FaultKind):

@@ -13,10 +13,21 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Answer, Call, error
-from sim.exchange.protocol import V1, V2
-from sim.faults.engine_restart import ENGINE_RESTARTING, RETRY_AFTER
-from sim.faults.kind import CANCEL_ROUTES, COUNT, ENDPOINT, ORDER_ROUTES, Armory, Draws, FaultKind, Final, Net, T
+from clobsim.sim.exchange.gateway import Answer, Call, error
+from clobsim.sim.exchange.protocol import V1, V2
+from clobsim.sim.faults.engine_restart import ENGINE_RESTARTING, RETRY_AFTER
+from clobsim.sim.faults.kind import (
+    CANCEL_ROUTES,
+    COUNT,
+    ENDPOINT,
+    ORDER_ROUTES,
+    Armory,
+    Draws,
+    FaultKind,
+    Final,
+    Net,
+    T,
+)
 
 MESSAGES = {
     425: ENGINE_RESTARTING,

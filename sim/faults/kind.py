@@ -39,8 +39,8 @@ from typing import Any, NamedTuple, Protocol
 import simpy
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Answer, Call
-from sim.exchange.venue import Venue
+from clobsim.sim.exchange.gateway import Answer, Call
+from clobsim.sim.exchange.venue import Venue
 
 ROUTES = [
     "*",

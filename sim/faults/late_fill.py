@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Call
-from sim.faults.kind import ORDER, SECONDS, SIZE, TRADE, Armory, Draws, FaultKind, Net
+from clobsim.sim.exchange.gateway import Call
+from clobsim.sim.faults.kind import ORDER, SECONDS, SIZE, TRADE, Armory, Draws, FaultKind, Net
 
 
 class LateFill(FaultKind):

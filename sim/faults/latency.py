@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.faults.kind import ENDPOINT, SECONDS, Armory, Draws, FaultKind, Net, T
-from sim.trace import TraceType
+from clobsim.sim.faults.kind import ENDPOINT, SECONDS, Armory, Draws, FaultKind, Net, T
+from clobsim.sim.trace import TraceType
 
 
 class Latency(FaultKind):

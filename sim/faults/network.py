@@ -34,14 +34,14 @@ from typing import Any
 
 import simpy
 
-from sim.exchange.events import VenueEvent
-from sim.exchange.gateway import NO_ANSWER, Answer, Call, Hooks
-from sim.exchange.venue import Venue
-from sim.faults import CATALOGUE
-from sim.faults.balance_lag import BalanceHistory
-from sim.faults.kind import Armed, Fault, FaultKind, Final, Push
-from sim.faults.mailbox import Mailbox
-from sim.trace import TraceType
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.gateway import NO_ANSWER, Answer, Call, Hooks
+from clobsim.sim.exchange.venue import Venue
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.faults.balance_lag import BalanceHistory
+from clobsim.sim.faults.kind import Armed, Fault, FaultKind, Final, Push
+from clobsim.sim.faults.mailbox import Mailbox
+from clobsim.sim.trace import TraceType
 
 CLIENT_TIMEOUT = 5.0  # py-clob-client's httpx default
 # base one-way latency in ms per route (request leg, response leg); others get DEFAULT_LEG

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.events import VenueEvent
-from sim.faults.kind import Armory, Draws, FaultKind, Net, T
-from sim.trace import TraceType
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.faults.kind import Armory, Draws, FaultKind, Net, T
+from clobsim.sim.trace import TraceType
 
 
 class NotificationDrop(FaultKind):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Answer, Call, error
-from sim.faults.kind import ORDER, TRADE, Armory, Draws, FaultKind, Final, Net
-from sim.trace import TraceType
+from clobsim.sim.exchange.gateway import Answer, Call, error
+from clobsim.sim.faults.kind import ORDER, TRADE, Armory, Draws, FaultKind, Final, Net
+from clobsim.sim.trace import TraceType
 
 
 class OrderNotFoundAfterMatch(FaultKind):

@@ -7,8 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.faults.kind import ORDER, SIZE, TRADE, Armed, Draws, FaultKind, Net, T
-from sim.trace import TraceType
+from clobsim.sim.faults.kind import ORDER, SIZE, TRADE, Armed, Draws, FaultKind, Net, T
+from clobsim.sim.trace import TraceType
 
 
 class PartialFill(FaultKind):

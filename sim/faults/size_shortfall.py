@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Call
-from sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Net
+from clobsim.sim.exchange.gateway import Call
+from clobsim.sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Net
 
 
 class SizeShortfall(FaultKind):

@@ -10,8 +10,8 @@ kinds are never drawn by exploration (`FaultKind.over_sockets`).
 
 from __future__ import annotations
 
-from sim.faults.kind import Armed, Net, Push
-from sim.trace import TraceType
+from clobsim.sim.faults.kind import Armed, Net, Push
+from clobsim.sim.trace import TraceType
 
 MARKET, USER = "market", "user"
 CHANNELS = (MARKET, USER)

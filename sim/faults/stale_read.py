@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import Answer, Call
-from sim.faults.kind import ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Final, Net, T
-from sim.trace import TraceType
+from clobsim.sim.exchange.gateway import Answer, Call
+from clobsim.sim.faults.kind import ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Final, Net, T
+from clobsim.sim.trace import TraceType
 
 
 class StaleRead(FaultKind):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.gateway import NO_ANSWER, Answer, Call
-from sim.faults.kind import COUNT, ENDPOINT, Armory, Draws, FaultKind, Final, Net, T
+from clobsim.sim.exchange.gateway import NO_ANSWER, Answer, Call
+from clobsim.sim.faults.kind import COUNT, ENDPOINT, Armory, Draws, FaultKind, Final, Net, T
 
 
 class TimeoutAfterApply(FaultKind):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.exchange.events import VenueEvent
-from sim.faults.kind import COUNT, ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Net, T
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.faults.kind import COUNT, ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Net, T
 
 
 class TradeFailed(FaultKind):

@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.faults.kind import ORDER, TRADE, Armed, Draws, FaultKind, Net, T
+from clobsim.sim.faults.kind import ORDER, TRADE, Armed, Draws, FaultKind, Net, T
 
 REASON = "cancelled by the operator"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.faults.kind import SECONDS, Armed, Draws, FaultKind, Net, T
-from sim.faults.sockets import CHANNEL, USER
-from sim.trace import TraceType
+from clobsim.sim.faults.kind import SECONDS, Armed, Draws, FaultKind, Net, T
+from clobsim.sim.faults.sockets import CHANNEL, USER
+from clobsim.sim.trace import TraceType
 
 
 class WsDisconnect(FaultKind):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.faults.kind import COUNT, Armory, Draws, FaultKind, Net, Push, T
-from sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+from clobsim.sim.faults.kind import COUNT, Armory, Draws, FaultKind, Net, Push, T
+from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
 
 
 class WsDuplicate(FaultKind):

@@ -9,8 +9,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.faults.kind import COUNT, SECONDS, Armed, Armory, Draws, FaultKind, Net, Push, T
-from sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+from clobsim.sim.faults.kind import COUNT, SECONDS, Armed, Armory, Draws, FaultKind, Net, Push, T
+from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
 
 
 class WsReorder(FaultKind):

@@ -41,9 +41,9 @@ from typing import Any
 
 import simpy
 
-from sim.runner import threads as standins
-from sim.runner.kernel import Kernel, Task, TaskKilled
-from sim.runner.threads import (
+from clobsim.sim.runner import threads as standins
+from clobsim.sim.runner.kernel import Kernel, Task, TaskKilled
+from clobsim.sim.runner.threads import (
     _REAL,
     BoundedSemaphore,
     Condition,

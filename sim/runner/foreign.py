@@ -38,15 +38,15 @@ from contextlib import ExitStack, contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.audit import AuditEvent, attach_file_logs, detach
-from sim.bots.foreign import BotLoadError, ForeignBot, fresh_imports, load
-from sim.clients.services import BotNetwork, ClobChannel, Services, Stub, url_parts
-from sim.clients.virtual_time import virtual_sleeps
-from sim.clients.wire import SimTransport, installed
-from sim.exchange.protocol import V1
-from sim.faults import CATALOGUE
-from sim.runner.coop import Cooperative
-from sim.runner.harness import (
+from clobsim.core.audit import AuditEvent, attach_file_logs, detach
+from clobsim.sim.bots.foreign import BotLoadError, ForeignBot, fresh_imports, load
+from clobsim.sim.clients.services import BotNetwork, ClobChannel, Services, Stub, url_parts
+from clobsim.sim.clients.virtual_time import virtual_sleeps
+from clobsim.sim.clients.wire import SimTransport, installed
+from clobsim.sim.exchange.protocol import V1
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.runner.coop import Cooperative
+from clobsim.sim.runner.harness import (
     BOT_CREDS,
     BOT_KEY,
     CHAIN_ID,
@@ -57,9 +57,9 @@ from sim.runner.harness import (
     _Run,
     run_logger,
 )
-from sim.runner.kernel import Runaway
-from sim.runner.scenario import ScenarioError
-from sim.trace import HarnessAction, TraceType
+from clobsim.sim.runner.kernel import Runaway
+from clobsim.sim.runner.scenario import ScenarioError
+from clobsim.sim.trace import HarnessAction, TraceType
 
 # The environment every foreign bot gets: the names py-clob-client's examples read, and the
 # market's slug (a bot finds the market through Gamma by it). --bot-env adds and overrides.

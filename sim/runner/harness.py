@@ -32,27 +32,27 @@ from py_clob_client.signer import Signer
 from py_clob_client_v2.order_utils import utils as v2_order_utils
 from py_order_utils import utils as py_order_utils_utils
 
-from core.audit import AuditEvent, AuditLog, attach_file_logs, dated_line, detach, render
-from core.bot import Bot
-from core.clob_adapter import ClobExchange
-from core.config import CLOB_CLIENT_V1, CLOB_CLIENT_V2, StrategyConfig
-from core.ledger import Ledger
-from core.ports import CodePoint
-from sim.bots import bot_name, foreign, resolve
-from sim.bots.foreign import ForeignBot, env_items
-from sim.clients.fast import FastClobClient
-from sim.clients.fast_v2 import FastClobClientV2
-from sim.clients.virtual_time import virtual_sleeps
-from sim.exchange.gateway import Gateway
-from sim.exchange.protocol import PROTOCOLS, V1, V2
-from sim.exchange.venue import Venue
-from sim.faults import CATALOGUE
-from sim.faults.network import Network
-from sim.runner.kernel import Kernel, Runaway, SimClock, Task, WatchedEnvironment, max_events
-from sim.runner.market import MarketModel
-from sim.runner.scenario import Scenario, ScenarioError
-from sim.runner.wallclock import RunClock
-from sim.trace import TRACE_FORMAT, HarnessAction, TraceType
+from clobsim.core.audit import AuditEvent, AuditLog, attach_file_logs, dated_line, detach, render
+from clobsim.core.bot import Bot
+from clobsim.core.clob_adapter import ClobExchange
+from clobsim.core.config import CLOB_CLIENT_V1, CLOB_CLIENT_V2, StrategyConfig
+from clobsim.core.ledger import Ledger
+from clobsim.core.ports import CodePoint
+from clobsim.sim.bots import bot_name, foreign, resolve
+from clobsim.sim.bots.foreign import ForeignBot, env_items
+from clobsim.sim.clients.fast import FastClobClient
+from clobsim.sim.clients.fast_v2 import FastClobClientV2
+from clobsim.sim.clients.virtual_time import virtual_sleeps
+from clobsim.sim.exchange.gateway import Gateway
+from clobsim.sim.exchange.protocol import PROTOCOLS, V1, V2
+from clobsim.sim.exchange.venue import Venue
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.faults.network import Network
+from clobsim.sim.runner.kernel import Kernel, Runaway, SimClock, Task, WatchedEnvironment, max_events
+from clobsim.sim.runner.market import MarketModel
+from clobsim.sim.runner.scenario import Scenario, ScenarioError
+from clobsim.sim.runner.wallclock import RunClock
+from clobsim.sim.trace import TRACE_FORMAT, HarnessAction, TraceType
 
 HOST = "https://clob.sim"
 CHAIN_ID = 137
@@ -420,7 +420,7 @@ class _Run:
             stack.enter_context(_order_salts(self.seed))
             stack.enter_context(virtual_sleeps(self.clock.sleep))
             if self.mode == "wire":
-                from sim.clients.wire import SimTransport, installed  # noqa: PLC0415
+                from clobsim.sim.clients.wire import SimTransport, installed  # noqa: PLC0415
 
                 stack.enter_context(installed(SimTransport(self.gateway)))
             self.bot = self._new_bot()

@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 from importlib import resources
 
-from sim.runner.scenario import discover
+from clobsim.sim.runner.scenario import discover
 
 
 def library_folder() -> str:
     """The folder holding the library's scenario files (regressions/ included)."""
-    installed = resources.files("sim") / "library"
+    installed = resources.files("clobsim.sim") / "library"
     if installed.is_dir():
         return str(installed)
-    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.pardir, "scenarios")
+    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), os.pardir, "scenarios")
     return os.path.normpath(checkout)
 
 

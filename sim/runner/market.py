@@ -22,13 +22,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import simpy
 
-from sim.exchange.book import BUY, SELL, ZERO
-from sim.exchange.events import VenueEvent
-from sim.exchange.markets import Market
-from sim.exchange.protocol import V2
-from sim.exchange.records import CONFIRMED, FAILED, MATCHED_NOT_BROADCASTED, MINED, RETRYING
-from sim.exchange.venue import Venue
-from sim.trace import TraceType
+from clobsim.sim.exchange.book import BUY, SELL, ZERO
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.markets import Market
+from clobsim.sim.exchange.protocol import V2
+from clobsim.sim.exchange.records import CONFIRMED, FAILED, MATCHED_NOT_BROADCASTED, MINED, RETRYING
+from clobsim.sim.exchange.venue import Venue
+from clobsim.sim.trace import TraceType
 
 DEFAULTS = {
     "kind": "random_walk",

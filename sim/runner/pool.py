@@ -26,14 +26,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from sim.runner import wallclock
+from clobsim.sim.runner import wallclock
 
 PRELOAD = [
-    "sim.runner.harness",
-    "sim.checks",
-    "sim.tools.runs",
-    "sim.explore.search",
-    "sim.bots",
+    "clobsim.sim.runner.harness",
+    "clobsim.sim.checks",
+    "clobsim.sim.tools.runs",
+    "clobsim.sim.explore.search",
+    "clobsim.sim.bots",
     "py_clob_client.client",
     "py_clob_client_v2.client",
 ]
@@ -60,8 +60,8 @@ WARM_UP = {
 
 def _warm() -> None:
     """A new worker's set-up, before its first job (the pool's initializer)."""
-    from sim.runner.harness import run  # noqa: PLC0415 - preloaded by the fork server
-    from sim.runner.scenario import from_dict  # noqa: PLC0415
+    from clobsim.sim.runner.harness import run  # noqa: PLC0415 - preloaded by the fork server
+    from clobsim.sim.runner.scenario import from_dict  # noqa: PLC0415
 
     wallclock.hold_for_process()
     run(from_dict(WARM_UP, "<worker warm-up>"))

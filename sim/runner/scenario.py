@@ -27,13 +27,13 @@ from typing import Any
 
 import jsonschema
 
-from core.config import ConfigError, StrategyConfig
-from sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES
-from sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS, V1
-from sim.faults import CATALOGUE, Fault
-from sim.faults import fault as make_fault
-from sim.faults.kind import MAX_COUNT, MAX_ID, MAX_SECONDS, MAX_SIZE
-from sim.runner.inputs import InputError, clip, field_path, load_yaml, problems, shorten
+from clobsim.core.config import ConfigError, StrategyConfig
+from clobsim.sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES
+from clobsim.sim.exchange.protocol import DEFAULT_PROTOCOL, PROTOCOLS, V1
+from clobsim.sim.faults import CATALOGUE, Fault
+from clobsim.sim.faults import fault as make_fault
+from clobsim.sim.faults.kind import MAX_COUNT, MAX_ID, MAX_SECONDS, MAX_SIZE
+from clobsim.sim.runner.inputs import InputError, clip, field_path, load_yaml, problems, shorten
 
 # The market's defaults where a scenario leaves a field out; consumers read them through
 # Scenario's properties (or these names), never restate them.

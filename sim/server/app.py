@@ -25,12 +25,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from sim.clients.wire import FrontDoor
-from sim.exchange.gateway import Answer, error
-from sim.faults.sockets import MARKET, USER
-from sim.server.channels import PING, PONG, UNAUTHORIZED_CLOSE, BadSubscription, Channels, Connection
-from sim.server.session import TICK, Session
-from sim.trace import TraceType
+from clobsim.sim.clients.wire import FrontDoor
+from clobsim.sim.exchange.gateway import Answer, error
+from clobsim.sim.faults.sockets import MARKET, USER
+from clobsim.sim.server.channels import PING, PONG, UNAUTHORIZED_CLOSE, BadSubscription, Channels, Connection
+from clobsim.sim.server.session import TICK, Session
+from clobsim.sim.trace import TraceType
 
 HOST = "127.0.0.1"
 NO_ANSWER_HOLD = 30.0  # wall seconds a request without an answer is held open

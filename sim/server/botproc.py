@@ -22,9 +22,9 @@ import signal
 import time
 from dataclasses import dataclass
 
-from sim.runner.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, RunResult
-from sim.server.app import HOST, Server
-from sim.server.session import Session
+from clobsim.sim.runner.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, RunResult
+from clobsim.sim.server.app import HOST, Server
+from clobsim.sim.server.session import Session
 
 STOP_GRACE = 5.0  # wall seconds between SIGTERM and SIGKILL
 STDOUT, STDERR = "bot.stdout.log", "bot.stderr.log"

@@ -44,13 +44,13 @@ from typing import Any
 
 from aiohttp import web
 
-from sim.exchange.book import BUY, SELL
-from sim.exchange.events import VenueEvent
-from sim.exchange.gateway import book_json, trade_json
-from sim.exchange.records import OPEN_STATUSES, Order, fmt
-from sim.exchange.venue import Venue
-from sim.faults.kind import Push
-from sim.faults.sockets import (
+from clobsim.sim.exchange.book import BUY, SELL
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.gateway import book_json, trade_json
+from clobsim.sim.exchange.records import OPEN_STATUSES, Order, fmt
+from clobsim.sim.exchange.venue import Venue
+from clobsim.sim.faults.kind import Push
+from clobsim.sim.faults.sockets import (
     BOOK,
     LAST_TRADE_PRICE,
     MARKET,
@@ -59,7 +59,7 @@ from sim.faults.sockets import (
     TRADE,
     USER,
 )
-from sim.trace import TraceType
+from clobsim.sim.trace import TraceType
 
 PLACEMENT, UPDATE, CANCELLATION = "PLACEMENT", "UPDATE", "CANCELLATION"
 PING, PONG = "PING", "PONG"

@@ -20,9 +20,9 @@ the seed.
 
 from __future__ import annotations
 
-from sim.runner.harness import RunResult, stage
-from sim.runner.kernel import Runaway
-from sim.runner.scenario import Scenario, ScenarioError
+from clobsim.sim.runner.harness import RunResult, stage
+from clobsim.sim.runner.kernel import Runaway
+from clobsim.sim.runner.scenario import Scenario, ScenarioError
 
 TICK = 0.01  # wall seconds between clock steps
 MIN_SPEED, MAX_SPEED = 0.01, 1000.0

@@ -21,12 +21,12 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 
-from core.audit import AuditLog, attach_file_logs, detach
-from core.bot import Bot
-from core.errors import Transient
-from core.ledger import Ledger
-from core.model import Role
-from sim.testing.fake import FakeExchange, ManualClock
+from clobsim.core.audit import AuditLog, attach_file_logs, detach
+from clobsim.core.bot import Bot
+from clobsim.core.errors import Transient
+from clobsim.core.ledger import Ledger
+from clobsim.core.model import Role
+from clobsim.sim.testing.fake import FakeExchange, ManualClock
 
 WINDOW_START = 1_764_028_800  # 2025-11-25 00:00:00 UTC
 WINDOW = 900

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.errors import ExchangeError, Rejected
-from core.model import (
+from clobsim.core.errors import ExchangeError, Rejected
+from clobsim.core.model import (
     ZERO,
     BookTop,
     CancelAck,
@@ -34,7 +34,7 @@ from core.model import (
     TradeSnapshot,
     dec,
 )
-from sim.runner.kernel import ManualClock as ManualClock  # the core tests import it from here
+from clobsim.sim.runner.kernel import ManualClock as ManualClock  # the core tests import it from here
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 Installed with clobsim (entry point `pytest11`), so any test can ask for it:
 
-    from core.bot import Bot
-    from core.reconciliation import Reconciler
+    from clobsim.core.bot import Bot
+    from clobsim.core.reconciliation import Reconciler
 
     class MyReconciler(Reconciler):
         ...                                  # your change to the position manager
@@ -69,14 +69,14 @@ class ClobSim:
 
     def scenario(self, **fields):
         """A scenario from the base quiet window, with the given top-level fields replaced."""
-        from sim.runner.scenario import from_dict  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.runner.scenario import from_dict  # noqa: PLC0415 - the plugin loads with every pytest session
 
         data = copy.deepcopy(BASE_SCENARIO)
         data.update(copy.deepcopy(fields))
         return from_dict(data, "<clob_sim.scenario>")
 
     def load(self, path: str):
-        from sim.runner.scenario import load  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.runner.scenario import load  # noqa: PLC0415 - the plugin loads with every pytest session
 
         return load(path)
 
@@ -101,14 +101,14 @@ class ClobSim:
         scenario as scenario.yaml when it was built in memory, so a failure can be run again."""
         import yaml  # noqa: PLC0415 - the plugin loads with every pytest session
 
-        from sim.checks import run  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.checks import run  # noqa: PLC0415 - the plugin loads with every pytest session
 
         if isinstance(scenario, (str, os.PathLike)):
             scenario = self.load(str(scenario))
         self._runs += 1
         out = os.path.join(self.workdir, f"run-{self._runs}-{scenario.name}")
-        from sim.bots import foreign  # noqa: PLC0415 - the plugin loads with every pytest session
-        from sim.bots.foreign import env_items  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.bots import foreign  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.bots.foreign import env_items  # noqa: PLC0415 - the plugin loads with every pytest session
 
         bot = foreign(bot, env_items(bot_env), bot_positions, bot_stubs)
         result = run(scenario, bot=bot, seed=seed, mode=mode, out_dir=out)
@@ -123,15 +123,15 @@ class ClobSim:
     def run_library(self, *, bot: Any = "core", mode: str = "fast", folder: str | None = None):
         """Every library scenario run against the bot (prefer the `clob_scenario` fixture: one
         test per scenario, each failing on its own)."""
-        from sim.runner.library import library_folder  # noqa: PLC0415 - the plugin loads with every pytest session
-        from sim.runner.scenario import discover  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.runner.library import library_folder  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.runner.scenario import discover  # noqa: PLC0415 - the plugin loads with every pytest session
 
         return [self.run(path, bot=bot, mode=mode) for path in discover([folder or library_folder()])]
 
     def explore(self, *, bot: Any = "core", examples: int = 200, seed: int = 0):
         """A seeded exploration (sim.explore.search) of the bot; the default 200 examples find
         most zoo variants at seed 0 (README: "For bot authors")."""
-        from sim.explore.search import explore  # noqa: PLC0415 - the plugin loads with every pytest session
+        from clobsim.sim.explore.search import explore  # noqa: PLC0415 - the plugin loads with every pytest session
 
         return explore(bot=bot, seed=seed, examples=examples, out=os.path.join(self.workdir, "explored"), progress=None)
 
@@ -152,7 +152,7 @@ class ClobSim:
 def unfired_faults(result) -> list[str]:
     """The scenario's faults that left no fault record in the trace, described (every kind's
     firing is recorded with the fault's index: sim.trace.fires_per_fault counts them)."""
-    from sim.trace import fault_records, fires_per_fault  # noqa: PLC0415 - the plugin loads with every pytest session
+    from clobsim.sim.trace import fault_records, fires_per_fault  # noqa: PLC0415 - the plugin loads with every pytest session
 
     faults = list((result.scenario.raw or {}).get("faults") or [])
     counts = fires_per_fault(faults, fault_records(result.trace))
@@ -166,8 +166,8 @@ def unfired_faults(result) -> list[str]:
 
 def failure_message(result, *, require_faults: bool = True) -> str:
     """The assertion message for a run, or "" when it is safe."""
-    from sim.bots import bot_name  # noqa: PLC0415 - the plugin loads with every pytest session
-    from sim.explore.search import reproduce_hint  # noqa: PLC0415 - the plugin loads with every pytest session
+    from clobsim.sim.bots import bot_name  # noqa: PLC0415 - the plugin loads with every pytest session
+    from clobsim.sim.explore.search import reproduce_hint  # noqa: PLC0415 - the plugin loads with every pytest session
 
     failures = result.failures
     unfired = unfired_faults(result) if require_faults else []
@@ -212,7 +212,7 @@ def clob_scenario(request) -> str:
 def pytest_generate_tests(metafunc) -> None:
     if "clob_scenario" not in metafunc.fixturenames:
         return
-    from sim.runner.library import library_files, library_folder  # noqa: PLC0415 - only for tests that ask
+    from clobsim.sim.runner.library import library_files, library_folder  # noqa: PLC0415 - only for tests that ask
 
     folder = library_folder()
     paths = library_files()

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.runner.inputs import InputError, clip, load_yaml, shorten
-from sim.tools.errors import UsageError
-from sim.tools.metrics import Run, Scenario, cancel_success, rate, scale_in_fill_rate
+from clobsim.sim.runner.inputs import InputError, clip, load_yaml, shorten
+from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.tools.metrics import Run, Scenario, cancel_success, rate, scale_in_fill_rate
 
 
 @dataclass(frozen=True)

@@ -48,17 +48,17 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 
-from core.audit import AuditLog
-from core.bot import Bot
-from core.ledger import Ledger
-from core.model import Side
-from core.monitor import Monitor
-from core.notifications import NotificationProcessor
-from sim.exchange.events import VenueEvent
-from sim.runner import wallclock
-from sim.runner.harness import run_logger, scratch_dir
-from sim.runner.scenario import Scenario, from_dict
-from sim.testing.fake import FakeExchange, ManualClock
+from clobsim.core.audit import AuditLog
+from clobsim.core.bot import Bot
+from clobsim.core.ledger import Ledger
+from clobsim.core.model import Side
+from clobsim.core.monitor import Monitor
+from clobsim.core.notifications import NotificationProcessor
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.runner import wallclock
+from clobsim.sim.runner.harness import run_logger, scratch_dir
+from clobsim.sim.runner.scenario import Scenario, from_dict
+from clobsim.sim.testing.fake import FakeExchange, ManualClock
 
 # The workload: the library's day-in-the-life-scale-in-fills-in-pieces, fixed here so that the
 # benchmark does not move when the library changes.
@@ -147,7 +147,7 @@ def _recording_bot(recorder: _Recorder) -> type[Bot]:
 
 def bare_script(scenario: Scenario) -> dict:
     """What the bot saw in a (recorded, untimed) fast run, as a timeline for the bare loop."""
-    from sim.runner.harness import run  # noqa: PLC0415
+    from clobsim.sim.runner.harness import run  # noqa: PLC0415
 
     recorder = _Recorder()
     result = run(scenario, mode="fast", bot=_recording_bot(recorder))
@@ -284,8 +284,8 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
     the checks, as sim.run does by default) and wire mode (the simulation alone). The four are
     timed in turn, `repeat` rounds after a warm-up round, so that a change in the machine's load
     hits them alike."""
-    from sim.checks import run as checked_run  # noqa: PLC0415
-    from sim.runner.harness import run  # noqa: PLC0415
+    from clobsim.sim.checks import run as checked_run  # noqa: PLC0415
+    from clobsim.sim.runner.harness import run  # noqa: PLC0415
 
     sample = checked_run(scenario, mode="fast")
     script = bare_script(scenario)
@@ -323,7 +323,7 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
 
 
 def measure_explore(examples: int, seed: int = 0) -> dict:
-    from sim.explore.search import explore  # noqa: PLC0415
+    from clobsim.sim.explore.search import explore  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="clobsim-bench-explore-") as out:
         state = explore(bot="core", seed=seed, examples=examples, out=out, progress=None)
@@ -348,7 +348,7 @@ def rss_mb() -> float | None:
 def measure_memory(examples: int, step: int = 250) -> dict:
     """RSS after every `step` exploration examples (seeded searches one after another, in this
     process): a finished run that stayed in memory would make it climb by ~3 MB an example."""
-    from sim.explore.search import explore  # noqa: PLC0415
+    from clobsim.sim.explore.search import explore  # noqa: PLC0415
 
     samples = [rss_mb()]
     done = 0
@@ -422,8 +422,8 @@ def measure_parallel(runs: int, workers: int) -> dict:
     start (processes started and warmed) is timed apart from the runs on the warm pool, so
     `speedup` is the steady state of a pool that serves many runs, and `speedup_with_start`
     counts the start against this one batch."""
-    from sim.runner.pool import WorkerPool  # noqa: PLC0415
-    from sim.tools.parallel import run_summaries  # noqa: PLC0415
+    from clobsim.sim.runner.pool import WorkerPool  # noqa: PLC0415
+    from clobsim.sim.tools.parallel import run_summaries  # noqa: PLC0415
 
     base = workload()
     jobs = [(base, seed) for seed in range(1, runs + 1)]

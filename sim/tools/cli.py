@@ -30,19 +30,19 @@ import traceback
 from importlib import metadata
 from typing import Any
 
-from sim.bots import bot_name
-from sim.bots import foreign as foreign_bot
-from sim.bots import resolve as resolve_bot
-from sim.bots.foreign import ForeignBot, parse_env
-from sim.exchange.protocol import PROTOCOLS
-from sim.runner.inputs import clip
-from sim.runner.scenario import MAX_SEED, ScenarioError, check_protocol
-from sim.tools import STARTED, listing, progress
-from sim.tools.errors import UsageError
-from sim.tools.folders import LOG_LEVELS
-from sim.tools.results import failure_text, results_table
-from sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
-from sim.tools.selection import select
+from clobsim.sim.bots import bot_name
+from clobsim.sim.bots import foreign as foreign_bot
+from clobsim.sim.bots import resolve as resolve_bot
+from clobsim.sim.bots.foreign import ForeignBot, parse_env
+from clobsim.sim.exchange.protocol import PROTOCOLS
+from clobsim.sim.runner.inputs import clip
+from clobsim.sim.runner.scenario import MAX_SEED, ScenarioError, check_protocol
+from clobsim.sim.tools import STARTED, listing, progress
+from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.tools.folders import LOG_LEVELS
+from clobsim.sim.tools.results import failure_text, results_table
+from clobsim.sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
+from clobsim.sim.tools.selection import select
 
 DISTRIBUTION = "clobsim"
 
@@ -75,7 +75,7 @@ def cmd_run(args) -> int:
         raise
     folder.commit()
     if junit is not None:
-        from sim.tools import junit as junit_xml  # noqa: PLC0415 - only when asked for
+        from clobsim.sim.tools import junit as junit_xml  # noqa: PLC0415 - only when asked for
 
         junit_xml.write(records, junit, strict=args.strict)
     return _report_run(records, args)
@@ -101,7 +101,7 @@ def chosen_bot(args) -> Any:
 
 def _run_bot_process(args) -> int:
     """`run SCENARIO --bot-cmd CMD` (sim.tools.serving): a bot process against the served scenario."""
-    from sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
+    from clobsim.sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
 
     for option, given in (("--mode", args.mode != "fast"), ("--workers", args.workers != 1), ("--report", args.report)):
         if given:
@@ -134,7 +134,7 @@ def _junit_path(path: str | None) -> str | None:
 
 
 def _run_into(out: str, scenarios: list, args, workers: int, done) -> list[dict]:
-    from sim.tools.parallel import run_records  # noqa: PLC0415
+    from clobsim.sim.tools.parallel import run_records  # noqa: PLC0415
 
     records = run_records(
         scenarios,
@@ -182,7 +182,7 @@ def _report_run(records: list[dict], args) -> int:
         f"run folder: {args.out}"
     )
     if getattr(args, "report", False):
-        from sim.tools.report import summary, write_reports  # noqa: PLC0415
+        from clobsim.sim.tools.report import summary, write_reports  # noqa: PLC0415
 
         print(summary(write_reports(args.out), args.out))
     if args.strict and silent:
@@ -196,7 +196,7 @@ def _report_run(records: list[dict], args) -> int:
 
 def cmd_report(args) -> int:
     """Write report.md and report.html (and the timeline PNGs) into a run folder; 0 once written."""
-    from sim.tools.report import summary, write_reports  # noqa: PLC0415 - matplotlib, only when reporting
+    from clobsim.sim.tools.report import summary, write_reports  # noqa: PLC0415 - matplotlib, only when reporting
 
     print(summary(write_reports(args.run_dir, args.alerts), args.run_dir))
     return 0
@@ -206,7 +206,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from sim.tools.replay import replay  # noqa: PLC0415 - heavy import, only when replaying
+    from clobsim.sim.tools.replay import replay  # noqa: PLC0415 - heavy import, only when replaying
 
     return replay(args.path, bot=args.bot, log_level=args.log_level)
 
@@ -218,7 +218,7 @@ MAX_BUDGET = 7 * 86_400.0  # a week of searching; NaN and inf fail the range che
 
 
 def cmd_explore(args) -> int:
-    from sim.explore.search import explore, reproduce_hint  # noqa: PLC0415
+    from clobsim.sim.explore.search import explore, reproduce_hint  # noqa: PLC0415
 
     try:
         resolve_bot(args.bot)
@@ -265,7 +265,7 @@ def cmd_explore(args) -> int:
 
 def cmd_sweep(args) -> int:
     """seeds x scenarios x bots, on a Dask cluster (--scheduler) or locally (sim.tools.sweep)."""
-    from sim.tools import sweep  # noqa: PLC0415
+    from clobsim.sim.tools import sweep  # noqa: PLC0415
 
     bots = [b.strip() for b in args.bots.split(",") if b.strip()]
     if not bots:
@@ -319,7 +319,7 @@ def check_workers(workers: int) -> int:
 
 def cmd_bench(args) -> int:
     """The speed ratios of design.md ("Speed"), measured now on this machine (sim.bench)."""
-    from sim.tools.bench import bench, render  # noqa: PLC0415
+    from clobsim.sim.tools.bench import bench, render  # noqa: PLC0415
 
     workers = check_workers(args.workers)
     if args.repeat < 1:
@@ -361,7 +361,7 @@ def add_server_options(command: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args) -> int:
-    from sim.tools.serving import cmd_serve as serve  # noqa: PLC0415 - aiohttp, only in server mode
+    from clobsim.sim.tools.serving import cmd_serve as serve  # noqa: PLC0415 - aiohttp, only in server mode
 
     return serve(args)
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import jsonschema
 
-from sim.runner.inputs import InputError, clip, field_path, parse_json, problems, read_text
-from sim.runner.scenario import MAX_SEED
-from sim.tools.errors import UsageError
-from sim.trace import TRACE_FORMAT
+from clobsim.sim.runner.inputs import InputError, clip, field_path, parse_json, problems, read_text
+from clobsim.sim.runner.scenario import MAX_SEED
+from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.trace import TRACE_FORMAT
 
 RUN_MARKER = "run.json"
 MAX_RUN_FILE = 256 * 1024 * 1024  # a trace of a day-long window is tens of MB

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from junitparser import Attr, Failure, JUnitXml, TestCase, TestSuite
 
-from sim.tools.results import failure_text, lead_check
+from clobsim.sim.tools.results import failure_text, lead_check
 
 SUITE = "clobsim"
 FAULT_NEVER_FIRED = "fault-never-fired"

@@ -9,12 +9,12 @@ scenario file's description.
 
 from __future__ import annotations
 
-from sim.bots import CORE
-from sim.bots.zoo import SUMMARIES, VARIANTS
-from sim.checks import REGISTRY
-from sim.faults import CATALOGUE
-from sim.faults import names as fault_names
-from sim.runner.scenario import Scenario
+from clobsim.sim.bots import CORE
+from clobsim.sim.bots.zoo import SUMMARIES, VARIANTS
+from clobsim.sim.checks import REGISTRY
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.faults import names as fault_names
+from clobsim.sim.runner.scenario import Scenario
 
 CORE_SUMMARY = "the position manager under test (core/), as it trades live"
 WIDTH = 110  # a description is cut to one line of about this many characters

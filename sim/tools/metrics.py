@@ -29,14 +29,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from core.audit import SCALE_IN_TERMINAL
-from sim.checks import ledger_matches_exchange, lifecycle_complete, no_orphan_orders
-from sim.exchange.events import VenueEvent
-from sim.exchange.records import TERMINAL_STATUSES
-from sim.runner.inputs import clip
-from sim.runner.scenario import DEFAULT_WINDOW_LENGTH
-from sim.tools.errors import UsageError
-from sim.tools.folders import (
+from clobsim.core.audit import SCALE_IN_TERMINAL
+from clobsim.sim.checks import ledger_matches_exchange, lifecycle_complete, no_orphan_orders
+from clobsim.sim.exchange.events import VenueEvent
+from clobsim.sim.exchange.records import TERMINAL_STATUSES
+from clobsim.sim.runner.inputs import clip
+from clobsim.sim.runner.scenario import DEFAULT_WINDOW_LENGTH
+from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.tools.folders import (
     MARKER_SCHEMA,
     RUN_MARKER,
     read_json_file,
@@ -45,8 +45,8 @@ from sim.tools.folders import (
     read_text_file,
     scenario_folders,
 )
-from sim.tools.results import failed_checks, lead_check
-from sim.trace import HarnessAction, TraceType, fault_records, responses_with_requests
+from clobsim.sim.tools.results import failed_checks, lead_check
+from clobsim.sim.trace import HarnessAction, TraceType, fault_records, responses_with_requests
 
 # The spec's monitoring greps (audit-trail.md, "Log Analysis Tips"), in the order the report shows them.
 GREPS: list[tuple[str, str]] = [

@@ -12,14 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sim.runner import wallclock
-from sim.runner.pool import WorkerPool, map_ordered
+from clobsim.sim.runner import wallclock
+from clobsim.sim.runner.pool import WorkerPool, map_ordered
 
 # ---- clobsim run ------------------------------------------------------------------------------
 
 
 def _execute(job: tuple) -> dict:
-    from sim.tools.runs import execute  # noqa: PLC0415 - the CLI's own per-scenario step
+    from clobsim.sim.tools.runs import execute  # noqa: PLC0415 - the CLI's own per-scenario step
 
     scenario, seed, mode, bot, out, protocol, log_level = job
     return execute(scenario, seed=seed, mode=mode, bot=bot, out=out, protocol=protocol, log_level=log_level)[1]
@@ -43,7 +43,7 @@ def run_records(
     jobs = [(s, seed, mode, bot, out, protocol, log_level) for s in scenarios]
     if workers > 1:
         return map_ordered(_execute, jobs, workers, done)
-    import sim.tools.runs  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+    import clobsim.sim.tools.runs  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
 
     records = []
     with wallclock.session():
@@ -58,7 +58,7 @@ def run_records(
 
 
 def _summary(job: tuple) -> tuple:
-    from sim.checks import run  # noqa: PLC0415
+    from clobsim.sim.checks import run  # noqa: PLC0415
 
     scenario, seed = job
     result = run(scenario, seed=seed)
@@ -72,7 +72,7 @@ def run_summaries(jobs: list[tuple], workers: int = 1, pool: WorkerPool | None =
         return pool.map(_summary, jobs)
     if workers > 1:
         return map_ordered(_summary, jobs, workers)
-    import sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+    import clobsim.sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
 
     with wallclock.session():
         return [_summary(job) for job in jobs]

@@ -24,14 +24,14 @@ from typing import Any
 
 from tabulate import tabulate
 
-from sim.bots import resolve as resolve_bot
-from sim.bots.foreign import is_entry_point
-from sim.exchange.protocol import V1
-from sim.runner.inputs import clip
-from sim.runner.scenario import from_dict
-from sim.tools.errors import UsageError
-from sim.tools.folders import LOG_LEVELS, check_replayable, read_result, read_text_file, scenario_folders
-from sim.trace import HarnessAction, TraceType
+from clobsim.sim.bots import resolve as resolve_bot
+from clobsim.sim.bots.foreign import is_entry_point
+from clobsim.sim.exchange.protocol import V1
+from clobsim.sim.runner.inputs import clip
+from clobsim.sim.runner.scenario import from_dict
+from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.tools.folders import LOG_LEVELS, check_replayable, read_result, read_text_file, scenario_folders
+from clobsim.sim.trace import HarnessAction, TraceType
 
 REPLAYED = ("trace.jsonl", "audit.log")  # the recorded files a replay compares, in this order
 CELL = 48  # a field's value is cut to this many characters in the side-by-side table
@@ -199,7 +199,7 @@ def _bot(name: str, where: str) -> None:
 
 def replay(path: str, *, bot: str | None = None, log_level: str | None = None, out=print) -> int:
     """Replay every recorded run under `path`; the exit code (module docstring)."""
-    from sim.checks import run  # noqa: PLC0415 - heavy import, only when replaying
+    from clobsim.sim.checks import run  # noqa: PLC0415 - heavy import, only when replaying
 
     if bot is not None:
         _bot(bot, "--bot")

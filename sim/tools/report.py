@@ -25,8 +25,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from sim.tools.alerts import RULES, Alert, evaluate, load_thresholds, percent, show
-from sim.tools.metrics import (
+from clobsim.sim.tools.alerts import RULES, Alert, evaluate, load_thresholds, percent, show
+from clobsim.sim.tools.metrics import (
     GREPS,
     Run,
     Scenario,
@@ -38,9 +38,9 @@ from sim.tools.metrics import (
     spread,
     why_failed,
 )
-from sim.tools.timeline import render_png
-from sim.tools.zoom import render_zoom_png, zoom_window
-from sim.trace import fires_per_fault
+from clobsim.sim.tools.timeline import render_png
+from clobsim.sim.tools.zoom import render_zoom_png, zoom_window
+from clobsim.sim.trace import fires_per_fault
 
 # the audit trail's own mark for a failure (core/audit.py), so the report reads like the log
 FAILED_MARK = "\u274c"

@@ -14,15 +14,15 @@ import os
 import shutil
 import tempfile
 
-from sim.checks import run
-from sim.checks.facts import bot_orders
-from sim.exchange.protocol import V1
-from sim.explore.search import reproduce_out
-from sim.runner.harness import RunResult
-from sim.runner.scenario import Scenario, ScenarioError, discover, load
-from sim.tools.errors import UsageError
-from sim.tools.folders import LEVEL_NAMES, RUN_MARKER
-from sim.trace import TRACE_FORMAT, fault_records, fires_per_fault
+from clobsim.sim.checks import run
+from clobsim.sim.checks.facts import bot_orders
+from clobsim.sim.exchange.protocol import V1
+from clobsim.sim.explore.search import reproduce_out
+from clobsim.sim.runner.harness import RunResult
+from clobsim.sim.runner.scenario import Scenario, ScenarioError, discover, load
+from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.tools.folders import LEVEL_NAMES, RUN_MARKER
+from clobsim.sim.trace import TRACE_FORMAT, fault_records, fires_per_fault
 
 DEFAULT_OUT = os.path.join("reports", "latest")
 __all__ = ["DEFAULT_OUT", "RUN_MARKER", "execute", "load_all", "RunFolder", "write_run"]

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from _pytest.mark.expression import Expression
 
-from sim.runner.scenario import Scenario
-from sim.tools.errors import UsageError
+from clobsim.sim.runner.scenario import Scenario
+from clobsim.sim.tools.errors import UsageError
 
 
 def compile_pattern(pattern: str, option: str = "-k") -> Expression:

@@ -19,17 +19,17 @@ import shlex
 import shutil
 import tempfile
 
-from sim.checks.bot_process import bot_process_checks, unjudgeable
-from sim.runner.scenario import MAX_SEED
-from sim.tools.errors import UsageError
-from sim.tools.folders import RUN_MARKER
-from sim.tools.runs import RunFolder, load_all, result_record
+from clobsim.sim.checks.bot_process import bot_process_checks, unjudgeable
+from clobsim.sim.runner.scenario import MAX_SEED
+from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.tools.folders import RUN_MARKER
+from clobsim.sim.tools.runs import RunFolder, load_all, result_record
 
 MAX_CONNECT_TIMEOUT = 3600.0
 
 
 def check_speed(speed: float) -> float:
-    from sim.server.session import MAX_SPEED, MIN_SPEED  # noqa: PLC0415 - aiohttp, only in server mode
+    from clobsim.sim.server.session import MAX_SPEED, MIN_SPEED  # noqa: PLC0415 - aiohttp, only in server mode
 
     if not (math.isfinite(speed) and MIN_SPEED <= speed <= MAX_SPEED):
         raise UsageError(f"--speed: must be a number from {MIN_SPEED:g} to {MAX_SPEED:g}, got {speed}")
@@ -55,9 +55,9 @@ def _check_common(args) -> None:
 
 
 def cmd_serve(args) -> int:
-    from sim.server.app import PortUnavailable, serve  # noqa: PLC0415
-    from sim.server.botproc import bot_environment  # noqa: PLC0415
-    from sim.server.session import Session  # noqa: PLC0415
+    from clobsim.sim.server.app import PortUnavailable, serve  # noqa: PLC0415
+    from clobsim.sim.server.botproc import bot_environment  # noqa: PLC0415
+    from clobsim.sim.server.session import Session  # noqa: PLC0415
 
     _check_common(args)
     if not 0 <= args.port <= 65535:
@@ -88,8 +88,8 @@ def cmd_serve(args) -> int:
 def run_bot_command(args) -> tuple[dict, str]:
     """`clobsim run SCENARIO --bot-cmd CMD` into its run folder: the scenario's record and a summary
     line (a setup error raises UsageError: exit 2)."""
-    from sim.server.botproc import BotSetupError, run_bot  # noqa: PLC0415
-    from sim.server.session import Session  # noqa: PLC0415
+    from clobsim.sim.server.botproc import BotSetupError, run_bot  # noqa: PLC0415
+    from clobsim.sim.server.session import Session  # noqa: PLC0415
 
     _check_common(args)
     if not args.bot_cmd.strip():

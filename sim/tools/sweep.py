@@ -37,11 +37,11 @@ from dataclasses import dataclass
 
 import yaml
 
-from sim.explore.search import reproduce_hint
-from sim.runner import wallclock
-from sim.runner.pool import chunked, map_ordered
-from sim.runner.scenario import Scenario
-from sim.tools.errors import UsageError
+from clobsim.sim.explore.search import reproduce_hint
+from clobsim.sim.runner import wallclock
+from clobsim.sim.runner.pool import chunked, map_ordered
+from clobsim.sim.runner.scenario import Scenario
+from clobsim.sim.tools.errors import UsageError
 
 SUMMARY = "sweep.json"
 REPORT = "report.md"
@@ -82,7 +82,7 @@ def _keep_event_loops_on_real_time() -> None:
 
 def run_case(case: Case) -> dict:
     """One case, judged; the record the summary keeps."""
-    from sim.checks import run  # noqa: PLC0415 - the heavy part, imported where the case runs
+    from clobsim.sim.checks import run  # noqa: PLC0415 - the heavy part, imported where the case runs
 
     _keep_event_loops_on_real_time()
     with _ONE_RUN:
@@ -105,7 +105,7 @@ def run_case(case: Case) -> dict:
 def run_chunk(chunk: list[Case]) -> list[dict]:
     """Cases one after another, in one wall-clock session (sim.runner.wallclock) held under the
     one-run lock: freezegun's clocks are one stack per process, shared by its threads."""
-    import sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
+    import clobsim.sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
 
     _keep_event_loops_on_real_time()
     with _ONE_RUN, wallclock.session():

@@ -22,9 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.faults import CATALOGUE
-from sim.faults import names as fault_names
-from sim.tools.metrics import Scenario
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.faults import names as fault_names
+from clobsim.sim.tools.metrics import Scenario
 
 WIDTH_IN = 12.0
 DPI = 100

@@ -28,8 +28,8 @@ import matplotlib.style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.tools.metrics import Scenario, anomaly
-from sim.tools.timeline import ROLE_COLOURS, fault_colour
+from clobsim.sim.tools.metrics import Scenario, anomaly
+from clobsim.sim.tools.timeline import ROLE_COLOURS, fault_colour
 
 ZOOM = 3.0  # seconds shown on each side of the anomaly
 WIDTH_IN = 12.0

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from core.audit import AuditEvent, render
-from core.bot import Bot
-from core.config import StrategyConfig
-from core.errors import OutcomeUnknown
-from core.ledger import Ledger, TradeRecord
-from core.model import Role
-from sim.testing.fake import FakeExchange, ManualClock
+from clobsim.core.audit import AuditEvent, render
+from clobsim.core.bot import Bot
+from clobsim.core.config import StrategyConfig
+from clobsim.core.errors import OutcomeUnknown
+from clobsim.core.ledger import Ledger, TradeRecord
+from clobsim.core.model import Role
+from clobsim.sim.testing.fake import FakeExchange, ManualClock
 
 T0 = 1_764_028_800.0  # window start, 2025-11-25 00:00:00 UTC
 WINDOW = 900

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from core.audit import render
-from core.bot import Bot
-from core.errors import Transient
-from core.ledger import Ledger
-from core.model import OrderState, PlaceOrder, Role, Side, TradeState
-from core.monitor import Monitor
-from core.ports import CodePoint, NoProbe
-from sim.testing.fake import ManualClock
+from clobsim.core.audit import render
+from clobsim.core.bot import Bot
+from clobsim.core.errors import Transient
+from clobsim.core.ledger import Ledger
+from clobsim.core.model import OrderState, PlaceOrder, Role, Side, TradeState
+from clobsim.core.monitor import Monitor
+from clobsim.core.ports import CodePoint, NoProbe
+from clobsim.sim.testing.fake import ManualClock
 
 from .conftest import TOKEN, WINDOW, Rig, lose_answer_once
 

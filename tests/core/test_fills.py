@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.ledger import FillOutcome
-from core.model import FillSeen, OrderState
+from clobsim.core.ledger import FillOutcome
+from clobsim.core.model import FillSeen, OrderState
 
 from .conftest import Rig, lose_answer_once
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.ledger import FillOutcome, Ledger
-from core.model import FillSeen, OrderState, PlaceOrder, Role, Side, TradeState
+from clobsim.core.ledger import FillOutcome, Ledger
+from clobsim.core.model import FillSeen, OrderState, PlaceOrder, Role, Side, TradeState
 
 D = Decimal
 NOW = 1_764_029_000.0

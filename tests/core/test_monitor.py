@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.errors import OutcomeUnknown, Rejected, Transient
-from core.model import OrderState, Role, Side, TradeState
+from clobsim.core.errors import OutcomeUnknown, Rejected, Transient
+from clobsim.core.model import OrderState, Role, Side, TradeState
 
 from .conftest import MARKET, TOKEN, WINDOW, Rig, in_order, lose_answer_once
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.errors import Transient
-from core.model import NotificationKind, OrderState, TradeState
+from clobsim.core.errors import Transient
+from clobsim.core.model import NotificationKind, OrderState, TradeState
 
 from .conftest import MARKET, TOKEN, WINDOW, Rig
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from freezegun import freeze_time
 
-from core.clock import SystemClock
-from core.errors import OutcomeUnknown, Rejected, Transient
-from core.model import OrderState
+from clobsim.core.clock import SystemClock
+from clobsim.core.errors import OutcomeUnknown, Rejected, Transient
+from clobsim.core.model import OrderState
 
 from .conftest import Rig, in_order, lose_answer_once
 

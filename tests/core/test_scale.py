@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.config import ScaleInTier, StrategyConfig
-from core.errors import OutcomeUnknown, Rejected, Transient
-from core.model import OrderState, Role, Side
+from clobsim.core.config import ScaleInTier, StrategyConfig
+from clobsim.core.errors import OutcomeUnknown, Rejected, Transient
+from clobsim.core.model import OrderState, Role, Side
 
 from .conftest import TOKEN, WINDOW, Rig, lose_answer_once
 

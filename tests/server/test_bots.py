@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from sim.tools.cli import main
+from clobsim.sim.tools.cli import main
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 SCENARIOS = os.path.join(ROOT, "examples", "wsbots", "scenarios")
@@ -167,7 +167,17 @@ def test_an_interrupted_run_stops_the_bot_and_exits_130(tmp_path):
         f"{shlex.quote(sys.executable)} -c {shlex.quote(reach)}; echo $$ > {shlex.quote(str(pid_file))}; exec sleep 600"
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim.tools.cli", "run", FILLS, "--bot-cmd", command, "--out", str(tmp_path / "run")],
+        [
+            sys.executable,
+            "-m",
+            "clobsim.sim.tools.cli",
+            "run",
+            FILLS,
+            "--bot-cmd",
+            command,
+            "--out",
+            str(tmp_path / "run"),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -8,13 +8,13 @@ import json
 
 import pytest
 
-from sim.exchange.records import OrderRequest
-from sim.faults import CATALOGUE
-from sim.faults.sockets import MARKET, USER
-from sim.runner.harness import BOT_CREDS
-from sim.runner.scenario import from_dict
-from sim.server.channels import BadSubscription, Channels
-from sim.server.session import Session
+from clobsim.sim.exchange.records import OrderRequest
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.faults.sockets import MARKET, USER
+from clobsim.sim.runner.harness import BOT_CREDS
+from clobsim.sim.runner.scenario import from_dict
+from clobsim.sim.server.channels import BadSubscription, Channels
+from clobsim.sim.server.session import Session
 
 SHOWN: set[str] = set()
 AUTH = {"apiKey": BOT_CREDS.api_key, "secret": BOT_CREDS.api_secret, "passphrase": BOT_CREDS.api_passphrase}

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from sim.runner.harness import BOT_CREDS
+from clobsim.sim.runner.harness import BOT_CREDS
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 SCENARIO = os.path.join(ROOT, "examples", "wsbots", "scenarios", "user-channel-fills.yaml")
-CLOBSIM = [sys.executable, "-m", "sim.tools.cli"]
+CLOBSIM = [sys.executable, "-m", "clobsim.sim.tools.cli"]
 AUTH = {"apiKey": BOT_CREDS.api_key, "secret": BOT_CREDS.api_secret, "passphrase": BOT_CREDS.api_passphrase}
 
 

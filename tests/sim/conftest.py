@@ -17,10 +17,10 @@ from freezegun import freeze_time
 from py_clob_client.client import ClobClient
 from py_clob_client.clob_types import ApiCreds, OrderArgs
 
-from sim.clients.fast import FastClobClient
-from sim.clients.wire import SimTransport, installed
-from sim.exchange.gateway import Gateway
-from sim.exchange.venue import Venue
+from clobsim.sim.clients.fast import FastClobClient
+from clobsim.sim.clients.wire import SimTransport, installed
+from clobsim.sim.exchange.gateway import Gateway
+from clobsim.sim.exchange.venue import Venue
 
 T0 = 1767268800  # 2026-01-01T12:00:00Z, a 15-minute window boundary
 FROZEN = "2026-01-01 12:00:00"  # T0 for freezegun

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-import sim
-from sim.runner.scenario import from_dict
+from clobsim import sim
+from clobsim.sim.runner.scenario import from_dict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -33,8 +33,8 @@ BUSY = {
 
 CHILD = """
 import hashlib, json, sys
-import sim
-from sim.runner.scenario import from_dict
+from clobsim import sim
+from clobsim.sim.runner.scenario import from_dict
 result = sim.run(from_dict(json.loads(sys.argv[1])), mode=sys.argv[2], seed=int(sys.argv[3]))
 sys.stdout.write(hashlib.sha256(result.audit_log(0).encode()).hexdigest() + " "
                  + hashlib.sha256(result.trace_jsonl().encode()).hexdigest() + " "

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-import sim
-from core.audit import render
-from core.ledger import Ledger
-from sim.faults import CATALOGUE
-from sim.faults.network import CLIENT_TIMEOUT
-from sim.runner.scenario import ScenarioError, from_dict
+from clobsim import sim
+from clobsim.core.audit import render
+from clobsim.core.ledger import Ledger
+from clobsim.sim.faults import CATALOGUE
+from clobsim.sim.faults.network import CLIENT_TIMEOUT
+from clobsim.sim.runner.scenario import ScenarioError, from_dict
 
 # ---- scenarios ---------------------------------------------------------------------------------
 
@@ -923,7 +923,7 @@ def test_exploration_draws_both_outcomes_of_a_500():
     from hypothesis import find
     from hypothesis.errors import NoSuchExample
 
-    from sim.explore.strategies import _fault
+    from clobsim.sim.explore.strategies import _fault
 
     drawn = _fault("http_error", [1])
     assert find(drawn, lambda f: f["status"] == 500 and f.get("applied") is True)["kind"] == "http_error"

@@ -2,7 +2,7 @@
 
 import simpy
 
-from sim.runner.kernel import Kernel, SimClock
+from clobsim.sim.runner.kernel import Kernel, SimClock
 
 
 def make():

@@ -7,8 +7,8 @@ import json
 import logging
 import os
 
-import sim
-from sim.runner.scenario import load
+from clobsim import sim
+from clobsim.sim.runner.scenario import load
 
 SCENARIO = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "scenarios", "scale-in-immediate-fill.yaml")
 RETRIEVAL = "🔍 NOTIFICATION AUDIT: Starting notification retrieval process"

@@ -16,10 +16,10 @@ from freezegun import freeze_time
 from polymarket import ApiKeyCreds, AsyncSecureClient, OrderHeartbeatMismatchError, SecureClient
 from polymarket import TimeoutError as PolymarketTimeoutError
 
-from sim.clients.virtual_time import virtual_sleeps
-from sim.clients.wire import SimTransport, installed
-from sim.exchange.gateway import Gateway
-from sim.exchange.venue import Venue
+from clobsim.sim.clients.virtual_time import virtual_sleeps
+from clobsim.sim.clients.wire import SimTransport, installed
+from clobsim.sim.exchange.gateway import Gateway
+from clobsim.sim.exchange.venue import Venue
 
 T0 = 1767268800  # 2026-01-01T12:00:00Z
 KEY = "0x" + "11" * 32

@@ -39,10 +39,10 @@ from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrde
 from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
 from py_clob_client_v2.signer import Signer
 
-from sim.clients.wire import SimTransport, installed
-from sim.exchange import orderid
-from sim.exchange.gateway import Gateway
-from sim.exchange.venue import Venue
+from clobsim.sim.clients.wire import SimTransport, installed
+from clobsim.sim.exchange import orderid
+from clobsim.sim.exchange.gateway import Gateway
+from clobsim.sim.exchange.venue import Venue
 
 T0 = 1767268800  # 2026-01-01T12:00:00Z
 HOST = "http://clob.sim"

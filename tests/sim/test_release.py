@@ -11,10 +11,10 @@ import weakref
 
 import pytest
 
-from sim.runner import harness
-from sim.runner.harness import run
-from sim.runner.scenario import from_dict
-from sim.tools.bench import WORKLOAD, workload
+from clobsim.sim.runner import harness
+from clobsim.sim.runner.harness import run
+from clobsim.sim.runner.scenario import from_dict
+from clobsim.sim.tools.bench import WORKLOAD, workload
 
 
 @pytest.fixture

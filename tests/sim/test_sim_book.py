@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from sim.exchange.book import BUY, SELL, Book
+from clobsim.sim.exchange.book import BUY, SELL, Book
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from py_clob_client.clob_types import (
 )
 from py_clob_client.exceptions import PolyApiException
 
-from sim.clients.fast import FastClobClient
-from sim.clients.wire import SimTransport, installed
-from sim.exchange import orderid
-from sim.exchange.gateway import NO_ANSWER, Gateway, Hooks
+from clobsim.sim.clients.fast import FastClobClient
+from clobsim.sim.clients.wire import SimTransport, installed
+from clobsim.sim.exchange import orderid
+from clobsim.sim.exchange.gateway import NO_ANSWER, Gateway, Hooks
 
 ARGS = [
     dict(price=0.53, size=10, side="BUY"),

@@ -10,7 +10,7 @@ import pytest
 from py_clob_client.clob_types import OrderArgs
 from py_clob_client.exceptions import PolyApiException
 
-from sim.exchange.records import COLLATERAL
+from clobsim.sim.exchange.records import COLLATERAL
 
 
 @pytest.fixture

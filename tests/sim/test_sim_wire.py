@@ -19,9 +19,9 @@ from py_clob_client.http_helpers import helpers
 from py_clob_client.signing.hmac import build_hmac_signature
 from py_order_utils.model import SignedOrder
 
-from sim.clients.wire import SimTransport, installed
-from sim.exchange import orderid
-from sim.exchange.gateway import NO_ANSWER, Answer, Gateway, Hooks
+from clobsim.sim.clients.wire import SimTransport, installed
+from clobsim.sim.exchange import orderid
+from clobsim.sim.exchange.gateway import NO_ANSWER, Answer, Gateway, Hooks
 
 ALREADY_GONE = "order can't be found - already canceled or matched"
 

@@ -29,17 +29,17 @@ from py_clob_client_v2.clob_types import (
     TradeParams,
 )
 
-from core.clob_adapter import ClobExchange
-from core.errors import Transient
-from core.model import PlaceOrder, Side
-from sim.clients.virtual_time import virtual_sleeps
-from sim.clients.wire import SimTransport, installed
-from sim.exchange.book import BUY, SELL
-from sim.exchange.gateway import Answer, Call, Gateway, Hooks
-from sim.exchange.records import FAILED, MATCHED_NOT_BROADCASTED
-from sim.exchange.venue import Venue
-from sim.faults.engine_restart import POST_ONLY_MODE, post_only_answer
-from sim.faults.http_error import error_answer
+from clobsim.core.clob_adapter import ClobExchange
+from clobsim.core.errors import Transient
+from clobsim.core.model import PlaceOrder, Side
+from clobsim.sim.clients.virtual_time import virtual_sleeps
+from clobsim.sim.clients.wire import SimTransport, installed
+from clobsim.sim.exchange.book import BUY, SELL
+from clobsim.sim.exchange.gateway import Answer, Call, Gateway, Hooks
+from clobsim.sim.exchange.records import FAILED, MATCHED_NOT_BROADCASTED
+from clobsim.sim.exchange.venue import Venue
+from clobsim.sim.faults.engine_restart import POST_ONLY_MODE, post_only_answer
+from clobsim.sim.faults.http_error import error_answer
 
 T0 = 1767268800  # 2026-01-01T12:00:00Z
 HOST = "http://clob.sim"

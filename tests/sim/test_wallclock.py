@@ -8,9 +8,9 @@ import time
 import pytest
 from freezegun.api import real_perf_counter, real_time
 
-from sim.runner import wallclock
-from sim.runner.harness import run
-from sim.runner.scenario import from_dict
+from clobsim.sim.runner import wallclock
+from clobsim.sim.runner.harness import run
+from clobsim.sim.runner.scenario import from_dict
 
 SCENARIO = {  # the bot scales in (an order: its salt), the market runs through its exit, it cancels
     "name": "wallclock",
