@@ -20,7 +20,10 @@ from clobsim.sim.runner.scenario import from_dict, load
 # (a cancel lost with every read after it failing) were not found in 60 s at seed 1: a gap of the
 # search, kept visible here rather than left out.
 BUDGET = 300
-BUDGETS: dict[str, int] = {}
+# Examples per variant where the default is not enough at seed 1 (the first failing example of
+# server-error-not-placed comes after 300 since the catalogue grew; `--budget 60` finds it in ~400
+# runs, shrinking included)
+BUDGETS: dict[str, int] = {"server-error-not-placed": 500}
 NOT_FOUND_YET = {"retry-refused-exit", "unverified-cancel-trusted"}
 CORE_EXAMPLES = 40
 
