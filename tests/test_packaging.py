@@ -11,6 +11,8 @@ import sys
 import tomllib
 import zipfile
 
+import pytest
+
 from clobsim.sim.runner.library import library_files, library_folder
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir))
@@ -39,7 +41,10 @@ def test_in_a_checkout_the_library_is_the_scenarios_folder():
     assert any("/regressions/" in path for path in library_files())
 
 
-def test_the_wheel_ships_every_library_file(tmp_path):
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory) -> set[str]:
+    """The names in a wheel built once for this module's tests."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     # built from a copy, so that setuptools' build/ and egg-info never land in the checkout
     source = tmp_path / "src"
     source.mkdir()
@@ -56,7 +61,11 @@ def test_the_wheel_ships_every_library_file(tmp_path):
         capture_output=True,
     )
     (wheel,) = (tmp_path / "dist").glob("clobsim-*.whl")
-    shipped = set(zipfile.ZipFile(wheel).namelist())
+    return set(zipfile.ZipFile(wheel).namelist())
+
+
+def test_the_wheel_ships_every_library_file(wheel_names):
+    shipped = wheel_names
     folder = library_folder()
     expected = {
         "clobsim/sim/library/" + os.path.relpath(path, folder).replace(os.sep, "/")
@@ -68,20 +77,6 @@ def test_the_wheel_ships_every_library_file(tmp_path):
     assert "clobsim/sim/testing/pytest_plugin.py" in shipped and "clobsim/core/bot.py" in shipped
 
 
-def test_the_wheel_installs_one_import_name_so_a_users_core_and_sim_packages_keep_theirs(tmp_path):
-    source = tmp_path / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(os.path.join(ROOT, name), source / name)
-    for name in ("clobsim", "core", "sim", "scenarios"):
-        shutil.copytree(
-            os.path.join(ROOT, name), source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = (tmp_path / "dist").glob("clobsim-*.whl")
-    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+def test_the_wheel_installs_one_import_name_so_a_users_core_and_sim_packages_keep_theirs(wheel_names):
+    tops = {name.split("/")[0] for name in wheel_names}
     assert tops == {"clobsim", "clobsim-0.1.0.dist-info"}
