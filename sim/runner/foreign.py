@@ -202,23 +202,11 @@ class ForeignRun(_Run):
             if hook is not None:
                 believed = self._believed(hook)
             self._trace(TraceType.HARNESS, action=HarnessAction.END)
-        return RunResult(
-            scenario=self.scenario,
-            seed=self.seed,
-            mode=self.mode,
-            bot=self.bot_name,
-            events=self.events,
-            trace=self.trace,
-            venue=self.venue,
+        return self._result(
             ledger_path="",
-            owner=BOT_CREDS.api_key,
-            trade_tokens=self.trade_tokens,
             task_errors=[import_error] * bool(import_error)
             + [f"{t.name}: {t.error_text}" for t in self.kernel.tasks if t.error is not None],
-            internal_errors=list(self.gateway.internal_errors),
-            simulated_seconds=self.horizon,
             bots_started=self.generation,
-            protocol=self.protocol,
             foreign=True,
             bot_stopped=self.coop.stopped + network.refused,
             believed_positions=believed,

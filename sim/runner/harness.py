@@ -457,6 +457,14 @@ class _Run:
             for bot in self.bots:
                 bot.ledger.close()
             self._trace(TraceType.HARNESS, action=HarnessAction.END)
+        return self._result(
+            ledger_path=self.ledger_path,
+            task_errors=[f"{t.name}: {t.error_text}" for t in self.tasks if t.error is not None],
+            bots_started=len(self.bots),
+        )
+
+    def _result(self, *, ledger_path: str, task_errors: list[str], bots_started: int, **extra: Any) -> RunResult:
+        """The run's result: what every kind of bot's run records, and what is its own (`extra`)."""
         return RunResult(
             scenario=self.scenario,
             seed=self.seed,
@@ -465,14 +473,15 @@ class _Run:
             events=self.events,
             trace=self.trace,
             venue=self.venue,
-            ledger_path=self.ledger_path,
+            ledger_path=ledger_path,
             owner=BOT_CREDS.api_key,
             trade_tokens=self.trade_tokens,
-            task_errors=[f"{t.name}: {t.error_text}" for t in self.tasks if t.error is not None],
+            task_errors=task_errors,
             internal_errors=list(self.gateway.internal_errors),
             simulated_seconds=self.horizon,
-            bots_started=len(self.bots),
+            bots_started=bots_started,
             protocol=self.protocol,
+            **extra,
         )
 
 
