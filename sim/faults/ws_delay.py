@@ -4,10 +4,13 @@ cancel the bot sends meanwhile races a fill it has not heard of."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.faults.kind import COUNT, SECONDS, Armory, Draws, FaultKind, Net, Push, T
 from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class WsDelay(FaultKind):

@@ -5,10 +5,13 @@ one that also reads its orders and trades over REST finds it."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.faults.kind import COUNT, Armory, Draws, FaultKind, Net, Push, T
 from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class WsDrop(FaultKind):

@@ -4,10 +4,13 @@ its id, not once per message."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.faults.kind import COUNT, Armory, Draws, FaultKind, Net, Push, T
 from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class WsDuplicate(FaultKind):

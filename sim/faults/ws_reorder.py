@@ -5,12 +5,13 @@ events per connection, but not across its fan-out paths."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from clobsim.sim.faults.kind import COUNT, SECONDS, Armed, Armory, Draws, FaultKind, Net, Push, T
 from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class WsReorder(FaultKind):
