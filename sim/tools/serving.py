@@ -23,7 +23,9 @@ from clobsim.sim.checks.bot_process import bot_process_checks, unjudgeable
 from clobsim.sim.runner.scenario import MAX_SEED
 from clobsim.sim.tools.errors import UsageError
 from clobsim.sim.tools.folders import RUN_MARKER
-from clobsim.sim.tools.runs import RunFolder, load_all, result_record
+from clobsim.sim.tools.runfolder import RunFolder
+from clobsim.sim.tools.runs import result_record
+from clobsim.sim.tools.selection import load_all
 
 MAX_CONNECT_TIMEOUT = 3600.0
 
