@@ -179,6 +179,7 @@ def test_ws_delay_holds_the_trade_back_for_its_seconds(tmp_path):
     assert rig.sent() == [("order", "PLACEMENT"), ("order", "UPDATE"), ("trade", "MINED")]
     rig.at(14.1)
     assert rig.sent() == [("trade", "MATCHED")]
+    assert [(f["kind"], f["event_type"], f["seconds"]) for f in rig.faults()] == [("ws_delay", "trade", 4.0)]
 
 
 @shows("ws_reorder")
