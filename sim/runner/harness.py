@@ -90,6 +90,8 @@ class RunResult:
     foreign: bool = False
     bot_stopped: list[str] = field(default_factory=list)  # why a foreign bot was stopped or refused
     believed_positions: dict[str, Decimal] | None = None  # a foreign bot's positions hook, per token
+    # a bot process clobsim cannot look inside (server mode): the venue's records and its exit code
+    process: bool = False
     checks: list = field(default_factory=list)  # sim.checks' Check records, filled by its judge
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -419,6 +421,7 @@ class _Run:
             simulated_seconds=round(self.env.now - self.window_start, 6),
             bots_started=1,
             protocol=self.protocol,
+            process=True,
         )
 
     # ---- the run -----------------------------------------------------------------------------
