@@ -112,6 +112,26 @@ def test_a_bad_flag_value_is_refused_without_loading_the_simulator(args, message
     assert one_message(err).startswith(message)
 
 
+SERVED = os.path.join("examples", "wsbots", "scenarios", "user-channel-fills.yaml")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", SERVED, "--bot-cmd", "true", "--speed", "-1"), "clobsim: error: --speed: must be a number"),
+        (("run", SERVED, "--bot-cmd", "true", "--mode", "wire"), "clobsim: error: --mode: not with --bot-cmd"),
+        (("run", SERVED, "--bot-cmd", "true", "--connect-timeout", "0"), "clobsim: error: --connect-timeout: "),
+        (("run", "scenarios/", "--bot-cmd", "true"), "clobsim: error: run --bot-cmd: give exactly one scenario"),
+        (("serve", SERVED, "--port", "99999"), "clobsim: error: --port: must be from 0"),
+        (("serve", "/nonexistent.yaml"), "clobsim: error: /nonexistent.yaml: no such file"),
+    ],
+)
+def test_bad_input_to_server_mode_is_refused_without_loading_the_server_or_the_simulator(args, message):
+    code, heavy, err = probe(*args)
+    assert (code, heavy) == (2, [])
+    assert one_message(err).startswith(message)
+
+
 def test_the_probe_sees_the_simulator_when_a_command_loads_it():
     # `list invariants` reads the checks' registry, which loads the harness: the probe must see it,
     # or the tests above would pass on a probe that sees nothing

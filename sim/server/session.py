@@ -20,8 +20,12 @@ the seed.
 
 from __future__ import annotations
 
-from clobsim.sim.runner.harness import RunResult, stage
+from typing import TYPE_CHECKING
+
 from clobsim.sim.runner.scenario import Scenario
+
+if TYPE_CHECKING:
+    from clobsim.sim.runner.harness import RunResult
 
 TICK = 0.01  # wall seconds between clock steps
 MIN_SPEED, MAX_SPEED = 0.01, 1000.0
@@ -32,6 +36,10 @@ class Session:
     builds them for every run) and the wall clock that drives it."""
 
     def __init__(self, scenario: Scenario, *, seed: int | None, protocol: str | None, speed: float, workdir: str):
+        # the harness loads the clients: `clobsim run --bot-cmd` checks --speed against the bounds
+        # above before anything of it is loaded
+        from clobsim.sim.runner.harness import stage  # noqa: PLC0415
+
         self.run = stage(scenario, seed=seed, protocol=protocol, workdir=workdir)
         self.scenario, self.speed = scenario, speed
         self._began_at: float | None = None

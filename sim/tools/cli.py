@@ -107,12 +107,11 @@ def chosen_bot(args) -> Any:
 
 def _run_bot_process(args) -> int:
     """`run SCENARIO --bot-cmd CMD` (sim.tools.serving): a bot process against the served scenario."""
-    from clobsim.sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
-
     for option, given in (("--mode", args.mode != "fast"), ("--workers", args.workers != 1), ("--report", args.report)):
         if given:
             raise UsageError(f"{option}: not with --bot-cmd (one bot process, over sockets; no core audit log)")
-    from clobsim.sim.tools.results import failure_text, results_table  # noqa: PLC0415 - tabulate, after the run
+    from clobsim.sim.tools.results import failure_text, results_table  # noqa: PLC0415 - tabulate
+    from clobsim.sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
 
     record, summary = run_bot_command(args)
     print(results_table([record]))
