@@ -132,6 +132,22 @@ def test_bad_input_to_server_mode_is_refused_without_loading_the_server_or_the_s
     assert one_message(err).startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("explore", "--budget", "-1"), "clobsim: error: --budget: must be a positive number"),
+        (("explore", "--bot", "no-such-bot"), "clobsim: error: --bot: unknown bot 'no-such-bot'"),
+        (("sweep", "scenarios/", "--bots", "no-such-bot"), "clobsim: error: --bots: unknown bot 'no-such-bot'"),
+        (("bench", "--repeat", "0"), "clobsim: error: --repeat: must be a positive number"),
+        (("replay", "/nonexistent/run"), "clobsim: error: /nonexistent/run: no such file or folder"),
+    ],
+)
+def test_bad_input_to_the_other_commands_is_refused_without_loading_the_simulator(args, message):
+    code, heavy, err = probe(*args)
+    assert (code, heavy) == (2, [])
+    assert one_message(err).startswith(message)
+
+
 def test_the_probe_sees_the_simulator_when_a_command_loads_it():
     # `list invariants` reads the checks' registry, which loads the harness: the probe must see it,
     # or the tests above would pass on a probe that sees nothing

@@ -227,8 +227,6 @@ MAX_BUDGET = 7 * 86_400.0  # a week of searching; NaN and inf fail the range che
 
 
 def cmd_explore(args) -> int:
-    from clobsim.sim.explore.search import explore, reproduce_hint  # noqa: PLC0415
-
     try:
         resolve_bot(args.bot)
     except ValueError as exc:
@@ -241,6 +239,7 @@ def cmd_explore(args) -> int:
         raise UsageError("--examples: must be a positive number")
     workers = check_workers(args.workers)
     examples = args.examples if args.examples is not None or args.budget is not None else 200
+    from clobsim.sim.explore.search import explore, reproduce_hint  # noqa: PLC0415 - once the input is good
     from clobsim.sim.tools import progress  # noqa: PLC0415 - rich, once the input is good
 
     with progress.status(f"explore [{args.bot}]: starting") as stream:
@@ -276,8 +275,6 @@ def cmd_explore(args) -> int:
 
 def cmd_sweep(args) -> int:
     """seeds x scenarios x bots, on a Dask cluster (--scheduler) or locally (sim.tools.sweep)."""
-    from clobsim.sim.tools import sweep  # noqa: PLC0415
-
     bots = [b.strip() for b in args.bots.split(",") if b.strip()]
     if not bots:
         raise UsageError("--bots: name at least one bot (core, or a zoo variant: clobsim list bots)")
@@ -286,12 +283,14 @@ def cmd_sweep(args) -> int:
             resolve_bot(bot)
         except ValueError as exc:
             raise UsageError(f"--bots: {exc}") from None
-    seeds = sweep.parse_seeds(args.seeds, args.seed_range)
     workers = check_workers(args.workers)
     if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise UsageError(
             f"--scheduler: expected a Dask scheduler address such as tcp://HOST:8786, got {args.scheduler!r}"
         )
+    from clobsim.sim.tools import sweep  # noqa: PLC0415 - the worker pools and exploration's hints
+
+    seeds = sweep.parse_seeds(args.seeds, args.seed_range)
     scenarios = select(load_all(args.paths), args.k)
     if os.path.isdir(args.out) and os.listdir(args.out) and not os.path.exists(os.path.join(args.out, sweep.SUMMARY)):
         raise UsageError(
@@ -332,13 +331,13 @@ def check_workers(workers: int) -> int:
 
 def cmd_bench(args) -> int:
     """The speed ratios of design.md ("Speed"), measured now on this machine (sim.bench)."""
-    from clobsim.sim.tools.bench import bench, render  # noqa: PLC0415
-
     workers = check_workers(args.workers)
     if args.repeat < 1:
         raise UsageError(f"--repeat: must be a positive number, got {args.repeat}")
     if args.memory_examples < 1:
         raise UsageError(f"--memory-examples: must be a positive number, got {args.memory_examples}")
+    from clobsim.sim.tools.bench import bench, render  # noqa: PLC0415 - once the input is good
+
     report = bench(repeat=args.repeat, workers=workers, memory_examples=args.memory_examples, progress=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
