@@ -299,7 +299,8 @@ def test_list_names_prints_names_one_per_line_for_scripts(capsys):
     reach = {name: text.split("]")[0].lstrip("[") for name, text in listed}  # which bots it judges
     assert reach["ledger-matches-exchange"] == "every bot; a foreign one with a positions hook"
     assert reach["lifecycle-complete"] == "core and the zoo"
-    assert reach["no-orphan-orders"] == "every bot, foreign ones too"
+    assert reach["no-orphan-orders"] == "every bot, a bot process too"
+    assert reach["sells-covered"] == "every bot, foreign ones too"
     assert reach["bot-contained"] == "foreign bots"
 
 

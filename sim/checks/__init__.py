@@ -57,9 +57,11 @@ __all__ = [
 class Reach(enum.Enum):
     """Which bots an invariant can judge. A foreign bot (the user's own program: in process, or
     a process of its own) has no ledger clobsim can open: only what the venue saw, the run's
-    trace, its audit lines and, when the user gives one, its positions hook are known."""
+    trace, its audit lines and, when the user gives one, its positions hook are known. Of a bot
+    process (`clobsim run --bot-cmd`) even less: the venue's records and its exit code."""
 
     CORE = "core and the zoo"  # reads core's ledger or audit kinds
+    VENUE = "every bot, a bot process too"  # the venue's records and the run's outcome alone
     ANY = "every bot, foreign ones too"  # the venue's side, the trace, the run
     POSITIONS = "every bot; a foreign one with a positions hook"  # a foreign bot's belief: its hook
     FOREIGN = "foreign bots"  # rules core keeps through checks that read its ledger
@@ -79,11 +81,13 @@ class Invariant:
 
 def applies(invariant: Invariant, result: harness.RunResult) -> bool:
     """Whether an invariant judges this run: the one place that reads an invariant's reach."""
+    if result.process:
+        return invariant.reach is Reach.VENUE
     if not result.foreign:
         return invariant.reach is not Reach.FOREIGN
     if invariant.reach is Reach.POSITIONS:
         return result.believed_positions is not None
-    return invariant.reach in (Reach.ANY, Reach.FOREIGN)
+    return invariant.reach in (Reach.VENUE, Reach.ANY, Reach.FOREIGN)
 
 
 REGISTRY: tuple[Invariant, ...] = (
@@ -99,7 +103,7 @@ REGISTRY: tuple[Invariant, ...] = (
         "when the window ends, no bot order is live at the venue (leftovers are "
         "cancelled before the end), and none the ledger believes gone is live",
         no_orphan_orders.check,
-        Reach.ANY,
+        Reach.VENUE,
     ),
     Invariant(
         lifecycle_complete.ID,
@@ -111,7 +115,7 @@ REGISTRY: tuple[Invariant, ...] = (
         "at most one scale-in order per trade, at the venue and in the ledger",
         single_scale_in.check,
     ),
-    Invariant(no_crash.ID, "no exception escaped a bot task", no_crash.check, Reach.ANY),
+    Invariant(no_crash.ID, "no exception escaped a bot task", no_crash.check, Reach.VENUE),
     Invariant(
         notifications_idempotent.ID,
         "delivering every notification the bot received a second time, to a "
@@ -136,14 +140,14 @@ REGISTRY: tuple[Invariant, ...] = (
         "at every moment no venue account holds a negative token or cash balance, and the "
         "recorded movements add up to the final balances (bound: zero, not even for an instant)",
         balances_non_negative.check,
-        Reach.ANY,
+        Reach.VENUE,
     ),
     Invariant(
         no_repair_loop.ID,
         f"the bot never sends the same write request more than {no_repair_loop.REPAIR_BOUND} times in a row "
         "while the venue definitively refuses it (a 4xx other than 425/429)",
         no_repair_loop.check,
-        Reach.ANY,
+        Reach.VENUE,
     ),
     Invariant(
         terminal_matches_venue.ID,
@@ -168,7 +172,7 @@ REGISTRY: tuple[Invariant, ...] = (
         simulator_healthy.ID,
         "the simulated venue raised no internal error (a harness bug, not the bot's)",
         simulator_healthy.check,
-        Reach.ANY,
+        Reach.VENUE,
     ),
     Invariant(
         no_duplicate_placement.ID,

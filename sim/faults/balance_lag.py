@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.exchange.events import VenueEvent
-from clobsim.sim.exchange.gateway import Answer, Call, error
 from clobsim.sim.exchange.records import BASE_UNITS, NOT_ENOUGH_BALANCE, base_units
 from clobsim.sim.faults.kind import SECONDS, Armed, Armory, Draws, Fault, FaultKind, Final, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 # venue events after which a token balance may have changed
 BALANCE_EVENTS = (
@@ -77,6 +80,8 @@ class BalanceLag(FaultKind):
             net.balances.snapshot(net)
 
     def admit(self, net: Net, armed: Armory, call: Call) -> Answer | None:
+        from clobsim.sim.exchange.gateway import error  # noqa: PLC0415 - lazily: sim.faults.kind
+
         if call.route != "POST /order" or not isinstance(call.body, dict):
             return None
         order = call.body.get("order") or {}
@@ -107,6 +112,8 @@ class BalanceLag(FaultKind):
         return None
 
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        from clobsim.sim.exchange.gateway import Answer  # noqa: PLC0415 - lazily: sim.faults.kind
+
         if call.route != "GET /balance-allowance" or answer.status != 200:
             return answer
         token = call.params.get("token_id")
@@ -130,6 +137,8 @@ class BalanceLag(FaultKind):
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries({"lag": st.sampled_from([5, 20, 60])})
 
 

@@ -12,13 +12,15 @@ second restart (two bots on one database is not a failure mode of the venue, but
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from clobsim.core.ports import CodePoint
 from clobsim.sim.faults.kind import SECONDS, BotHost, Draws, Fault, FaultKind, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
 
 NAME = "bot_crash"
 
@@ -86,6 +88,8 @@ class BotCrash(FaultKind):
         host.start_bot()
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries({"at": draws.times, "restart_after": st.sampled_from([1, 5, 30])})
 
 

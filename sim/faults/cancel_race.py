@@ -8,10 +8,14 @@ that follows a LIVE read.
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Answer, Call
 from clobsim.sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Final, Net
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 
 class CancelRace(FaultKind):
@@ -40,6 +44,8 @@ class CancelRace(FaultKind):
                 net.fire(one, order_id=order_id, size=str(size))
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {"trade": draws.trade, "order": draws.order}, optional={"size": st.sampled_from([2.0, 5.0])}
         )

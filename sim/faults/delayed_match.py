@@ -5,14 +5,16 @@ or with `ends: ORDER_TIMED_OUT` in CLOB V2's status for an order whose time in t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import strategies as st
-
-from clobsim.sim.exchange.gateway import Answer, Call
 from clobsim.sim.exchange.records import ORDER_TIMED_OUT, UNMATCHED
 from clobsim.sim.faults.kind import ORDER, SECONDS, TRADE, Armed, Armory, Draws, FaultKind, Final, Net
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 ENDS = (UNMATCHED, ORDER_TIMED_OUT)  # how a failed delay ends the order (`ends`, with fail: true)
 
@@ -59,6 +61,8 @@ class DelayedMatch(FaultKind):
         )
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {"trade": draws.trade, "order": draws.order, "delay": st.sampled_from([5, 60]), "fail": st.booleans()}
         )

@@ -7,12 +7,16 @@ message under either protocol."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Answer, Call, error
 from clobsim.sim.exchange.protocol import V2
 from clobsim.sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES, SECONDS, Armory, Draws, FaultKind, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 POST_ONLY_CODE = "post_only_mode"
 POST_ONLY_MODE = f"{POST_ONLY_CODE}: the matching engine only accepts post-only orders"
@@ -22,6 +26,8 @@ ENGINE_RESTARTING = "matching engine is restarting"
 
 def post_only_answer(protocol: str) -> Answer:
     """The 503 a placement that is not post-only gets while the engine is in post-only mode."""
+    from clobsim.sim.exchange.gateway import Answer  # noqa: PLC0415 - lazily: sim.faults.kind
+
     body = {"error": POST_ONLY_MODE}
     if protocol == V2:
         body["code"] = POST_ONLY_CODE
@@ -30,6 +36,8 @@ def post_only_answer(protocol: str) -> Answer:
 
 class EngineRestart(FaultKind):
     def refuse(self, net: Net, armed: Armory, call: Call) -> Answer | None:
+        from clobsim.sim.exchange.gateway import error  # noqa: PLC0415 - lazily: sim.faults.kind
+
         for one in armed:
             at = float(one.fault.get("at"))
             restart_end = at + float(one.fault.get("duration"))
@@ -52,6 +60,8 @@ class EngineRestart(FaultKind):
         return None
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {"at": draws.times, "duration": st.sampled_from([30, 90]), "post_only_for": st.sampled_from([0, 120])}
         )

@@ -6,12 +6,13 @@ The bot's heartbeat is made to have lapsed, so its orders end CANCELED with reas
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from clobsim.sim.exchange.venue import HEARTBEAT_TIMEOUT
 from clobsim.sim.faults.kind import Armed, Draws, FaultKind, Net, T
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class HeartbeatCancelAll(FaultKind):
@@ -27,6 +28,8 @@ class HeartbeatCancelAll(FaultKind):
         net.fire(armed, canceled=canceled)
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries({"at": draws.times})
 
 

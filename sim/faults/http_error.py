@@ -11,9 +11,8 @@ definition, so the kind's schema accepts `applied: true` only with those two sta
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Answer, Call, error
 from clobsim.sim.exchange.protocol import V1, V2
 from clobsim.sim.faults.engine_restart import ENGINE_RESTARTING, RETRY_AFTER
 from clobsim.sim.faults.kind import (
@@ -28,6 +27,11 @@ from clobsim.sim.faults.kind import (
     Net,
     T,
 )
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 MESSAGES = {
     425: ENGINE_RESTARTING,
@@ -49,6 +53,8 @@ V2_HEADERS: dict[int, tuple[tuple[str, str], ...]] = {
 
 
 def error_answer(status: int, body: str, protocol: str = V1) -> Answer:
+    from clobsim.sim.exchange.gateway import Answer, error  # noqa: PLC0415 - lazily: sim.faults.kind
+
     if body == "html":
         page = (
             (f"<html><head><title>{status} Forbidden</title></head><body><h1>Access denied</h1></body></html>")
@@ -87,6 +93,8 @@ class HttpError(FaultKind):
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {
                 "endpoint": draws.endpoint,
@@ -100,6 +108,8 @@ class HttpError(FaultKind):
 
 def _maybe_applied(params: dict) -> st.SearchStrategy[dict]:
     """Exploration tries both outcomes of a 500: refused, and applied then answered 500."""
+    from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
     if params["status"] not in APPLIABLE:
         return st.just(params)
     # Applying a read changes nothing; an applied error bites on a write, and most on a placement.

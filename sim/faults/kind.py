@@ -27,6 +27,11 @@ them itself, so it decides whether two of them compound). `precedence` orders ki
 meet on one request (e.g. timeout_after_apply before stale_read: a lost answer is never stale):
 lower sees the request first. The catalogue's own order (sim.faults.CATALOGUE) is the documented
 one, used for listing, the JSON Schema and exploration.
+
+A kind's module imports the gateway (which loads the real clients and their signing stack) and
+hypothesis only inside the hooks and strategies that use them, and names them for annotations
+under TYPE_CHECKING: `clobsim run` validates a scenario against the kinds' schemas and answers bad
+input before anything heavy is loaded (tests/test_cli_imports.py).
 """
 
 from __future__ import annotations
@@ -34,13 +39,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-import simpy
-from hypothesis import strategies as st
+if TYPE_CHECKING:  # loaded where used (above)
+    import simpy
+    from hypothesis import strategies as st
 
-from clobsim.sim.exchange.gateway import Answer, Call
-from clobsim.sim.exchange.venue import Venue
+    from clobsim.sim.exchange.gateway import Answer, Call
+    from clobsim.sim.exchange.venue import Venue
 
 ROUTES = [
     "*",

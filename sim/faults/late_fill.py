@@ -4,10 +4,14 @@ size_matched has grown."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Call
 from clobsim.sim.faults.kind import ORDER, SECONDS, SIZE, TRADE, Armory, Draws, FaultKind, Net
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Call
 
 
 class LateFill(FaultKind):
@@ -23,6 +27,8 @@ class LateFill(FaultKind):
                 net.fire(one, order_id=order_id, size=str(size))
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {"trade": draws.trade, "order": draws.order},
             optional={"size": st.sampled_from([2.0, 5.0]), "notify_delay": st.sampled_from([0, 20, 120])},

@@ -6,10 +6,13 @@ the request when it arrives (sim.faults.network decides that from the legs).
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.faults.kind import ENDPOINT, SECONDS, Armory, Draws, FaultKind, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class Latency(FaultKind):
@@ -24,6 +27,8 @@ class Latency(FaultKind):
         return req, resp
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {
                 "endpoint": draws.endpoint,

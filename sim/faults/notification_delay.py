@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.kind import SECONDS, Armory, Draws, FaultKind, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class NotificationDelay(FaultKind):
@@ -20,6 +23,8 @@ class NotificationDelay(FaultKind):
                 net.trace(TraceType.FAULT, kind=self.name, index=one.index, notification=fields["id"])
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return draws.window.flatmap(lambda w: st.sampled_from([5, 60, 400]).map(lambda d: {**w, "delay": d}))
 
 

@@ -3,11 +3,14 @@ delivered: only polling can find those fills and cancellations."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.kind import Armory, Draws, FaultKind, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class NotificationDrop(FaultKind):

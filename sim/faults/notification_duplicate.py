@@ -3,12 +3,16 @@ the bot dropped them (at-least-once delivery): processing one twice must change 
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.exchange.events import VenueEvent
-from clobsim.sim.exchange.gateway import Answer, Call
 from clobsim.sim.faults.kind import Armory, Draws, FaultKind, Final, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 
 class NotificationDuplicate(FaultKind):
@@ -22,6 +26,8 @@ class NotificationDuplicate(FaultKind):
                 net.mailbox.redeliver_by.setdefault(fields["id"], one.index)
 
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        from clobsim.sim.exchange.gateway import Answer  # noqa: PLC0415 - lazily: sim.faults.kind
+
         redeliver = net.mailbox.redeliver
         if call.route == "DELETE /notifications":
             # the bot dropped them: the copies are due at its next read

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Answer, Call
 from clobsim.sim.faults.kind import Armory, Draws, FaultKind, Final, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 
 class NotificationReorder(FaultKind):
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        from clobsim.sim.exchange.gateway import Answer  # noqa: PLC0415 - lazily: sim.faults.kind
+
         if call.route != "GET /notifications" or answer.status != 200:
             return answer
         out = answer.body

@@ -4,15 +4,21 @@ matched on arrival."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Answer, Call, error
 from clobsim.sim.faults.kind import ORDER, TRADE, Armory, Draws, FaultKind, Final, Net
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 
 class OrderNotFoundAfterMatch(FaultKind):
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        from clobsim.sim.exchange.gateway import Answer, error  # noqa: PLC0415 - lazily: sim.faults.kind
+
         if call.route != "GET /data/order":
             return answer
         order_id = call.params.get("id", "")  # "" is no order, as a missing id
@@ -25,6 +31,8 @@ class OrderNotFoundAfterMatch(FaultKind):
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {"trade": draws.trade, "order": draws.order, "status": st.sampled_from([404, 200])}
         )

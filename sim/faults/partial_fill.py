@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from clobsim.sim.faults.kind import ORDER, SIZE, TRADE, Armed, Draws, FaultKind, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class PartialFill(FaultKind):
@@ -26,6 +27,8 @@ class PartialFill(FaultKind):
         net.fire(armed, order_id=order.id, size=str(size))
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {
                 "trade": draws.trade,

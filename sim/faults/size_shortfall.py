@@ -4,11 +4,14 @@ received for 5 matched): an exit sized from size_matched asks for shares the bot
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from hypothesis import strategies as st
-
-from clobsim.sim.exchange.gateway import Call
 from clobsim.sim.faults.kind import ORDER, SIZE, TRADE, Armory, Draws, FaultKind, Net
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Call
 
 
 class SizeShortfall(FaultKind):
@@ -23,6 +26,8 @@ class SizeShortfall(FaultKind):
                 net.fire(one, order_id=order_id)
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {"trade": draws.trade, "order": draws.order, "shortfall": st.sampled_from([0.05, 0.5])}
         )

@@ -3,11 +3,15 @@ for `duration` seconds (a read replica behind the matching engine)."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Answer, Call
 from clobsim.sim.faults.kind import ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Final, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 
 class StaleRead(FaultKind):
@@ -30,6 +34,8 @@ class StaleRead(FaultKind):
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries(
             {"trade": draws.trade, "order": draws.order, "at": draws.times, "duration": st.sampled_from([10, 30, 120])}
         )

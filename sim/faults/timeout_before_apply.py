@@ -3,14 +3,20 @@ times out. Indistinguishable, for the bot, from timeout_after_apply: that is the
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import NO_ANSWER, Answer, Call
 from clobsim.sim.faults.kind import COUNT, ENDPOINT, Armory, Draws, FaultKind, Net, T
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 
 class TimeoutBeforeApply(FaultKind):
     def refuse(self, net: Net, armed: Armory, call: Call) -> Answer | None:
+        from clobsim.sim.exchange.gateway import NO_ANSWER  # noqa: PLC0415 - lazily: sim.faults.kind
+
         for one in armed:
             if net.matches(one, call):
                 net.fire(one, route=call.route, seq=call.seq)
@@ -18,6 +24,8 @@ class TimeoutBeforeApply(FaultKind):
         return None
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries({"endpoint": draws.endpoint, "at": draws.times, "count": st.integers(1, 3)})
 
 

@@ -9,10 +9,13 @@ market model's (sim.runner.market), told through `net.doom`.
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.kind import COUNT, ORDER, SECONDS, TRADE, Armory, Draws, FaultKind, Net, T
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class TradeFailed(FaultKind):
@@ -31,6 +34,8 @@ class TradeFailed(FaultKind):
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
         # count and at keep their defaults here: exploration draws the order's first trade
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order, "after": st.sampled_from([4, 20])})
 
 

@@ -10,17 +10,23 @@ requests during [from, to).
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
-from clobsim.sim.exchange.gateway import Answer, Call
 from clobsim.sim.faults.kind import SECONDS, Armory, Draws, FaultKind, Final, Net, T
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
+    from clobsim.sim.exchange.gateway import Answer, Call
 
 ROUTE = "GET /data/trades"
 
 
 class TradesLag(FaultKind):
     def after_venue(self, net: Net, armed: Armory, call: Call, answer: Answer) -> Answer | Final:
+        from clobsim.sim.exchange.gateway import Answer  # noqa: PLC0415 - lazily: sim.faults.kind
+
         if call.route != ROUTE or answer.status != 200 or not isinstance(answer.body, dict):
             return answer
         for one in armed:
@@ -36,6 +42,8 @@ class TradesLag(FaultKind):
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries({"lag": st.sampled_from([5, 20, 45])})
 
 

@@ -8,11 +8,13 @@ matched kept). The fault targets the trade's scale-in or exit order open at `at`
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from clobsim.sim.faults.kind import ORDER, TRADE, Armed, Draws, FaultKind, Net, T
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
+
 
 REASON = "cancelled by the operator"
 
@@ -30,6 +32,8 @@ class VenueCancel(FaultKind):
         net.fire(armed, order_id=order.id)
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
+        from hypothesis import strategies as st  # noqa: PLC0415 - lazily: sim.faults.kind
+
         return st.fixed_dictionaries({"trade": draws.trade, "order": draws.order, "at": draws.times})
 
 

@@ -5,13 +5,14 @@ fill matched while the bot was away reaches it only through REST."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from clobsim.sim.faults.kind import SECONDS, Armed, Draws, FaultKind, Net, T
 from clobsim.sim.faults.sockets import CHANNEL, USER
 from clobsim.sim.trace import TraceType
+
+if TYPE_CHECKING:  # loaded where used: sim.faults.kind
+    from hypothesis import strategies as st
 
 
 class WsDisconnect(FaultKind):

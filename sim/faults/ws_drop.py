@@ -5,30 +5,18 @@ one that also reads its orders and trades over REST finds it."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
-
-from clobsim.sim.faults.kind import COUNT, Armory, Draws, FaultKind, Net, Push, T
-from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+from clobsim.sim.faults.kind import Armed, Push
+from clobsim.sim.faults.sockets import ChannelEvents, channel_events
 
 
-class WsDrop(FaultKind):
-    def ws_push(self, net: Net, armed: Armory, push: Push) -> list[Push]:
-        for one in armed:
-            if takes(net, one, push):
-                took(net, self.name, one, push)
-                return []
-        return [push]
-
-    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return draws.window
+class WsDrop(ChannelEvents):
+    def instead(self, one: Armed, push: Push) -> list[Push]:
+        return []
 
 
-KIND = WsDrop(
+KIND = channel_events(
+    WsDrop,
     "ws_drop",
     "WebSocket events of a channel during [from, to) are never sent (server mode).",
-    {"channel": CHANNEL, "events": EVENTS, "from": T, "to": T, "count": COUNT},
-    (),
-    {"channel": USER, "from": 0},
     precedence=300,
-    over_sockets=True,
 )

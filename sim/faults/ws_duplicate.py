@@ -4,30 +4,18 @@ its id, not once per message."""
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
-
-from clobsim.sim.faults.kind import COUNT, Armory, Draws, FaultKind, Net, Push, T
-from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+from clobsim.sim.faults.kind import Armed, Push
+from clobsim.sim.faults.sockets import ChannelEvents, channel_events
 
 
-class WsDuplicate(FaultKind):
-    def ws_push(self, net: Net, armed: Armory, push: Push) -> list[Push]:
-        for one in armed:
-            if takes(net, one, push):
-                took(net, self.name, one, push)
-                return [push, push]
-        return [push]
-
-    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return draws.window
+class WsDuplicate(ChannelEvents):
+    def instead(self, one: Armed, push: Push) -> list[Push]:
+        return [push, push]
 
 
-KIND = WsDuplicate(
+KIND = channel_events(
+    WsDuplicate,
     "ws_duplicate",
     "WebSocket events of a channel during [from, to) are sent twice (server mode).",
-    {"channel": CHANNEL, "events": EVENTS, "from": T, "to": T, "count": COUNT},
-    (),
-    {"channel": USER, "from": 0},
     precedence=310,
-    over_sockets=True,
 )

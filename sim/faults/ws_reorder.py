@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import strategies as st
-
-from clobsim.sim.faults.kind import COUNT, SECONDS, Armed, Armory, Draws, FaultKind, Net, Push, T
-from clobsim.sim.faults.sockets import CHANNEL, EVENTS, USER, takes, took
+from clobsim.sim.faults.kind import Armed, Armory, Net, Push
+from clobsim.sim.faults.sockets import ChannelEvents, channel_events, takes, took
 
 
-class WsReorder(FaultKind):
+class WsReorder(ChannelEvents):
     def ws_push(self, net: Net, armed: Armory, push: Push) -> list[Push]:
         for one in armed:
             held = one.state.pop("held", None)
@@ -37,16 +35,11 @@ class WsReorder(FaultKind):
             if net.sockets is not None:
                 net.sockets.send(push)
 
-    def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:
-        return draws.window
 
-
-KIND = WsReorder(
+KIND = channel_events(
+    WsReorder,
     "ws_reorder",
     "A WebSocket event during [from, to) is sent after the channel's next one (server mode).",
-    {"channel": CHANNEL, "events": EVENTS, "from": T, "to": T, "count": COUNT, "seconds": SECONDS},
-    (),
-    {"channel": USER, "from": 0, "seconds": 5},
     precedence=330,
-    over_sockets=True,
+    seconds=5,
 )

@@ -90,6 +90,8 @@ class RunResult:
     foreign: bool = False
     bot_stopped: list[str] = field(default_factory=list)  # why a foreign bot was stopped or refused
     believed_positions: dict[str, Decimal] | None = None  # a foreign bot's positions hook, per token
+    # a bot process clobsim cannot look inside (server mode): the venue's records and its exit code
+    process: bool = False
     checks: list = field(default_factory=list)  # sim.checks' Check records, filled by its judge
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -348,6 +350,27 @@ class _Run:
             self.venue.heartbeat_sweep()
             self.venue.expire_orders()
 
+    # ---- the clock ---------------------------------------------------------------------------
+
+    @property
+    def end(self) -> float:
+        """The simulated moment the run is over: its horizon after the window's start."""
+        return self.window_start + self.horizon
+
+    def run_until(self, until: float) -> None:
+        """Run the simulation up to the simulated moment `until` (nothing happens if it is past).
+        A run the watchdog stops (one that would never end) is the scenario's error, not clobsim's."""
+        if until <= self.env.now:
+            return
+        try:
+            self.env.run(until=until)
+        except Runaway as stop:
+            raise ScenarioError(
+                self.scenario.source,
+                "",
+                f"the watchdog stopped the run at t+{stop.at - self.window_start:.3f}s: {stop.cause}",
+            ) from None
+
     # ---- the venue alone (server mode) -------------------------------------------------------
 
     def begin_venue(self, mode: str) -> None:
@@ -398,6 +421,7 @@ class _Run:
             simulated_seconds=round(self.env.now - self.window_start, 6),
             bots_started=1,
             protocol=self.protocol,
+            process=True,
         )
 
     # ---- the run -----------------------------------------------------------------------------
@@ -443,15 +467,7 @@ class _Run:
             for index, fault in enumerate(self.scenario.faults):
                 CATALOGUE[fault.kind].begin_bot(self, fault, index)
             self.start_bot()
-            end = self.scenario.window_start + self.horizon
-            try:
-                self.env.run(until=end)
-            except Runaway as stop:
-                raise ScenarioError(
-                    self.scenario.source,
-                    "",
-                    f"the watchdog stopped the run at t+{stop.at - self.window_start:.3f}s: {stop.cause}",
-                ) from None
+            self.run_until(self.end)
             self.bot.stop()
             self.kernel.close()
             for bot in self.bots:
@@ -487,7 +503,7 @@ class _Run:
 
 def stage(scenario: Scenario, *, seed: int | None = None, protocol: str | None = None, workdir: str) -> _Run:
     """A run's venue, market, network and gateway on its simpy environment, not started and
-    without a bot: sim.server advances it from its event loop (`begin_venue`, `env.run`)."""
+    without a bot: sim.server advances it from its event loop (`begin_venue`, `run_until`)."""
     return _Run(scenario, scenario.seed if seed is None else seed, "wire", "core", workdir, protocol)
 
 

@@ -48,8 +48,8 @@ class Server:
         self.session = session
         self.requested_port = port
         self.port = 0
-        self.channels = Channels(session.venue, session.network, session.run.record)
-        self.door = FrontDoor(session.gateway, time.time)
+        self.channels = Channels(session.run.venue, session.run.network, session.run.record)
+        self.door = FrontDoor(session.run.gateway, time.time)
         self.contacted = asyncio.Event()  # the first request or WebSocket connection arrived
         self.over = asyncio.Event()  # the simulated horizon was reached (or the clock failed)
         self.failure: BaseException | None = None  # what stopped the clock, if it did not end well
@@ -136,7 +136,7 @@ class Server:
         except web.HTTPException:
             raise  # aiohttp's own answers (a body over MAX_BODY: 413)
         except Exception:  # noqa: BLE001 - a simulator bug: answered 500 and kept for simulator-healthy
-            self.session.gateway.internal_errors.append(
+            self.session.run.gateway.internal_errors.append(
                 f"server {request.method} {request.path}: {traceback.format_exc()}"
             )
             return _response(error(500, "Internal server error"))
@@ -157,9 +157,9 @@ class Server:
             return _response(admitted)
         if self.session.finished or self.failure is not None:
             return _response(error(503, WINDOW_OVER))
-        gateway = self.session.gateway
+        gateway = self.session.run.gateway
         call = gateway.new_call(admitted.route, **admitted.call_fields())
-        done = self.session.network.dispatch(call)
+        done = self.session.run.network.dispatch(call)
         assert self._loop is not None
         future: asyncio.Future = self._loop.create_future()
         self._pending.add(future)

@@ -20,26 +20,28 @@ the seed.
 
 from __future__ import annotations
 
-from clobsim.sim.runner.harness import RunResult, stage
-from clobsim.sim.runner.kernel import Runaway
-from clobsim.sim.runner.scenario import Scenario, ScenarioError
+from typing import TYPE_CHECKING
+
+from clobsim.sim.runner.scenario import Scenario
+
+if TYPE_CHECKING:
+    from clobsim.sim.runner.harness import RunResult
 
 TICK = 0.01  # wall seconds between clock steps
 MIN_SPEED, MAX_SPEED = 0.01, 1000.0
 
 
 class Session:
+    """A staged run (`run`: its environment, venue, network and gateway, as sim.runner.harness
+    builds them for every run) and the wall clock that drives it."""
+
     def __init__(self, scenario: Scenario, *, seed: int | None, protocol: str | None, speed: float, workdir: str):
+        # the harness loads the clients: `clobsim run --bot-cmd` checks --speed against the bounds
+        # above before anything of it is loaded
+        from clobsim.sim.runner.harness import stage  # noqa: PLC0415
+
         self.run = stage(scenario, seed=seed, protocol=protocol, workdir=workdir)
         self.scenario, self.speed = scenario, speed
-        self.env, self.venue, self.gateway, self.network = (
-            self.run.env,
-            self.run.venue,
-            self.run.gateway,
-            self.run.network,
-        )
-        self.start = self.run.window_start
-        self.end = self.start + self.run.horizon
         self._began_at: float | None = None
 
     def begin(self, wall: float) -> None:
@@ -48,30 +50,17 @@ class Session:
 
     @property
     def finished(self) -> bool:
-        return self.env.now >= self.end
+        return self.run.env.now >= self.run.end
 
     def advance(self, wall: float) -> None:
         """Run the simulation up to the moment `wall` (the event loop's clock) stands for."""
         if self._began_at is None:
             return
-        self.run_until(min(self.end, self.start + (wall - self._began_at) * self.speed))
+        self.run.run_until(min(self.run.end, self.run.window_start + (wall - self._began_at) * self.speed))
 
     def finish(self) -> None:
         """Play what is left of the window at once (the bot has gone: nothing waits on wall time)."""
-        self.run_until(self.end)
-
-    def run_until(self, until: float) -> None:
-        """Run the simulation up to the simulated moment `until` (nothing happens if it is past)."""
-        if until <= self.env.now:
-            return
-        try:
-            self.env.run(until=until)
-        except Runaway as stop:
-            raise ScenarioError(
-                self.scenario.source,
-                "",
-                f"the watchdog stopped the run at t+{stop.at - self.start:.3f}s: {stop.cause}",
-            ) from None
+        self.run.run_until(self.run.end)
 
     def result(self, *, bot: str, task_errors: list[str]) -> RunResult:
         return self.run.venue_result("serve", bot=bot, task_errors=task_errors)

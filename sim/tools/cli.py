@@ -17,6 +17,12 @@ with CLOBSIM_TRACEBACK=1); 130 interrupted (SIGINT), the previous run folder int
   clobsim list bots|faults|invariants|scenarios [--names]
   clobsim serve SCENARIO [--port N] [--speed X] [--protocol v1|v2] [--seed N]
   clobsim run SCENARIO --bot-cmd "CMD" [--bot-log FILE] [--speed X] [--connect-timeout S] [--out DIR]
+
+Bad input is answered before the simulator is loaded: this module imports only what parsing and
+validation need (the scenario schema, the bot names, the run folder), and each command imports the
+heavy parts (the harness, the real clients, hypothesis, aiohttp, matplotlib) where it uses them,
+so a wrong path, field or flag gets its exit 2 in a fraction of the seconds those imports take
+(tests/test_cli_imports.py).
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ import os
 import sys
 import time
 import traceback
-from importlib import metadata
 from typing import Any
 
 from clobsim.sim.bots import bot_name
@@ -37,12 +42,11 @@ from clobsim.sim.bots.foreign import ForeignBot, parse_env
 from clobsim.sim.exchange.protocol import PROTOCOLS
 from clobsim.sim.runner.inputs import clip
 from clobsim.sim.runner.scenario import MAX_SEED, ScenarioError, check_protocol
-from clobsim.sim.tools import STARTED, listing, progress
+from clobsim.sim.tools import STARTED
 from clobsim.sim.tools.errors import UsageError
-from clobsim.sim.tools.folders import LOG_LEVELS
-from clobsim.sim.tools.results import failure_text, results_table
-from clobsim.sim.tools.runs import DEFAULT_OUT, RUN_MARKER, RunFolder, load_all
-from clobsim.sim.tools.selection import select
+from clobsim.sim.tools.folders import LOG_LEVELS, RUN_MARKER
+from clobsim.sim.tools.runfolder import DEFAULT_OUT, RunFolder
+from clobsim.sim.tools.selection import load_all, select
 
 DISTRIBUTION = "clobsim"
 
@@ -68,6 +72,8 @@ def cmd_run(args) -> int:
     junit = _junit_path(args.junit_xml)
     folder = RunFolder(args.out)
     try:
+        from clobsim.sim.tools import progress  # noqa: PLC0415 - rich, once the input is good
+
         with progress.bar(f"run [{args.bot}]", len(scenarios)) as shown:
             records = _run_into(folder.partial, scenarios, args, workers, lambda _record: shown.advance())
     except BaseException:
@@ -101,11 +107,12 @@ def chosen_bot(args) -> Any:
 
 def _run_bot_process(args) -> int:
     """`run SCENARIO --bot-cmd CMD` (sim.tools.serving): a bot process against the served scenario."""
-    from clobsim.sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
-
     for option, given in (("--mode", args.mode != "fast"), ("--workers", args.workers != 1), ("--report", args.report)):
         if given:
             raise UsageError(f"{option}: not with --bot-cmd (one bot process, over sockets; no core audit log)")
+    from clobsim.sim.tools.results import failure_text, results_table  # noqa: PLC0415 - tabulate
+    from clobsim.sim.tools.serving import run_bot_command  # noqa: PLC0415 - server mode only
+
     record, summary = run_bot_command(args)
     print(results_table([record]))
     for silent in record["faults_silent"]:
@@ -169,6 +176,8 @@ def _run_into(out: str, scenarios: list, args, workers: int, done) -> list[dict]
 
 
 def _report_run(records: list[dict], args) -> int:
+    from clobsim.sim.tools.results import failure_text, results_table  # noqa: PLC0415 - tabulate, after the run
+
     print(results_table(records))
     silent = [r for r in records if r.get("faults_silent")]
     for record in silent:
@@ -218,8 +227,6 @@ MAX_BUDGET = 7 * 86_400.0  # a week of searching; NaN and inf fail the range che
 
 
 def cmd_explore(args) -> int:
-    from clobsim.sim.explore.search import explore, reproduce_hint  # noqa: PLC0415
-
     try:
         resolve_bot(args.bot)
     except ValueError as exc:
@@ -232,6 +239,9 @@ def cmd_explore(args) -> int:
         raise UsageError("--examples: must be a positive number")
     workers = check_workers(args.workers)
     examples = args.examples if args.examples is not None or args.budget is not None else 200
+    from clobsim.sim.explore.search import explore, reproduce_hint  # noqa: PLC0415 - once the input is good
+    from clobsim.sim.tools import progress  # noqa: PLC0415 - rich, once the input is good
+
     with progress.status(f"explore [{args.bot}]: starting") as stream:
         state = explore(
             bot=args.bot,
@@ -265,8 +275,6 @@ def cmd_explore(args) -> int:
 
 def cmd_sweep(args) -> int:
     """seeds x scenarios x bots, on a Dask cluster (--scheduler) or locally (sim.tools.sweep)."""
-    from clobsim.sim.tools import sweep  # noqa: PLC0415
-
     bots = [b.strip() for b in args.bots.split(",") if b.strip()]
     if not bots:
         raise UsageError("--bots: name at least one bot (core, or a zoo variant: clobsim list bots)")
@@ -275,18 +283,22 @@ def cmd_sweep(args) -> int:
             resolve_bot(bot)
         except ValueError as exc:
             raise UsageError(f"--bots: {exc}") from None
-    seeds = sweep.parse_seeds(args.seeds, args.seed_range)
     workers = check_workers(args.workers)
     if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise UsageError(
             f"--scheduler: expected a Dask scheduler address such as tcp://HOST:8786, got {args.scheduler!r}"
         )
+    from clobsim.sim.tools import sweep  # noqa: PLC0415 - the worker pools and exploration's hints
+
+    seeds = sweep.parse_seeds(args.seeds, args.seed_range)
     scenarios = select(load_all(args.paths), args.k)
     if os.path.isdir(args.out) and os.listdir(args.out) and not os.path.exists(os.path.join(args.out, sweep.SUMMARY)):
         raise UsageError(
             f"--out {args.out}: folder exists and is not a sweep folder (no {sweep.SUMMARY}); refusing to write into it"
         )
     total = len(scenarios) * len(seeds) * len(bots)
+    from clobsim.sim.tools import progress  # noqa: PLC0415 - rich, once the input is good
+
     with progress.bar("sweep", total) as shown:
         summary = sweep.sweep(
             scenarios,
@@ -319,13 +331,13 @@ def check_workers(workers: int) -> int:
 
 def cmd_bench(args) -> int:
     """The speed ratios of design.md ("Speed"), measured now on this machine (sim.bench)."""
-    from clobsim.sim.tools.bench import bench, render  # noqa: PLC0415
-
     workers = check_workers(args.workers)
     if args.repeat < 1:
         raise UsageError(f"--repeat: must be a positive number, got {args.repeat}")
     if args.memory_examples < 1:
         raise UsageError(f"--memory-examples: must be a positive number, got {args.memory_examples}")
+    from clobsim.sim.tools.bench import bench, render  # noqa: PLC0415 - once the input is good
+
     report = bench(repeat=args.repeat, workers=workers, memory_examples=args.memory_examples, progress=sys.stderr)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
@@ -335,6 +347,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from clobsim.sim.tools import listing  # noqa: PLC0415 - the checks' registry loads the harness
+
     if args.what == "bots":
         entries = listing.bots()
     elif args.what == "faults":
@@ -368,10 +382,25 @@ def cmd_serve(args) -> int:
 
 def version() -> str:
     """The installed distribution's version (its metadata, as pip installed it)."""
+    from importlib import metadata  # noqa: PLC0415 - tens of milliseconds; only for --version
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return "(not installed: run from a source tree)"
+
+
+class VersionAction(argparse.Action):
+    """argparse's --version, with the version read when the option is given rather than each time
+    the parser is built (every command, bad input included)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+        print(f"{parser.prog} {version()}")
+        parser.exit()
 
 
 def add_select(command: argparse.ArgumentParser) -> None:
@@ -414,7 +443,7 @@ def parser() -> argparse.ArgumentParser:
         description="Race-condition harness for a Polymarket "
         "position manager: scenarios on a simulated CLOB, on virtual time.",
     )
-    top.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    top.add_argument("--version", action=VersionAction)
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run scenario files or folders and check them")

@@ -199,8 +199,6 @@ def _bot(name: str, where: str) -> None:
 
 def replay(path: str, *, bot: str | None = None, log_level: str | None = None, out=print) -> int:
     """Replay every recorded run under `path`; the exit code (module docstring)."""
-    from clobsim.sim.checks import run  # noqa: PLC0415 - heavy import, only when replaying
-
     if bot is not None:
         _bot(bot, "--bot")
     # every recorded run is read and checked before the first is replayed: bad input costs nothing
@@ -222,6 +220,8 @@ def replay(path: str, *, bot: str | None = None, log_level: str | None = None, o
         _bot(bot or record["bot"], f"{folder}/result.json: bot")
         recorded = {name: read_text_file(os.path.join(folder, name)).splitlines() for name in REPLAYED}
         recorded_runs.append((record, scenario, recorded))
+    from clobsim.sim.checks import run  # noqa: PLC0415 - heavy import, once every recorded run is read
+
     failed = 0
     for record, scenario, recorded_files in recorded_runs:
         replay_bot = bot or record["bot"]

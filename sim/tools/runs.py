@@ -1,6 +1,7 @@
 """Run folders: what `clobsim run` writes for each scenario, and the marker that makes a folder one.
 
 <out>/run.json               the marker: paths, seed, mode, bot, protocol (the override), scenarios, failures
+                             (sim.tools.folders.RUN_MARKER; the folder is put in place by sim.tools.runfolder)
 <out>/<scenario>/audit.log   the human audit log (and audit.jsonl, its structured twin)
 <out>/<scenario>/trace.jsonl every request, response, venue event and fault, in time order
 <out>/<scenario>/result.json the verdict, the checks with evidence, and the scenario itself
@@ -11,81 +12,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 
 from clobsim.sim.checks import run
 from clobsim.sim.checks.facts import bot_orders
 from clobsim.sim.exchange.protocol import V1
 from clobsim.sim.explore.search import reproduce_out
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.runner.scenario import Scenario, ScenarioError, discover, load
-from clobsim.sim.tools.errors import UsageError
-from clobsim.sim.tools.folders import LEVEL_NAMES, RUN_MARKER
+from clobsim.sim.runner.scenario import Scenario
+from clobsim.sim.tools.folders import LEVEL_NAMES
 from clobsim.sim.trace import TRACE_FORMAT, fault_records, fires_per_fault
 
-DEFAULT_OUT = os.path.join("reports", "latest")
-__all__ = ["DEFAULT_OUT", "RUN_MARKER", "execute", "load_all", "RunFolder", "write_run"]
-
-
-def load_all(paths: list[str]) -> list[Scenario]:
-    """Validate every file before running any: a bad file stops the run and loses nothing."""
-    files = discover(paths)
-    if not files:
-        raise UsageError(f"no scenario files (*.yaml) under {', '.join(paths)}")
-    scenarios = [load(path) for path in files]
-    seen: dict[str, str] = {}
-    for scenario in scenarios:
-        if scenario.name in seen:
-            raise ScenarioError(
-                scenario.source,
-                "name",
-                f"{scenario.name!r} is also the name of {seen[scenario.name]}; names must be unique",
-            )
-        seen[scenario.name] = scenario.source
-    return scenarios
-
-
-class RunFolder:
-    """Where `clobsim run` writes: a fresh temporary folder beside `--out`, renamed onto it at the end.
-
-    An interrupted or crashed run (SIGINT, an internal error) leaves the previous run folder as it
-    was and removes its own partial one. A folder clobsim did not write (no run.json) is never
-    replaced; `--out` naming a file, or a place where nothing can be written, is refused before
-    anything runs."""
-
-    def __init__(self, out: str):
-        self.out = out
-        if os.path.exists(out) and not os.path.isdir(out):
-            raise UsageError(f"--out {out}: is a file, not a folder")
-        if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, RUN_MARKER)):
-            raise UsageError(
-                f"--out {out}: folder exists and is not a clobsim run folder (no {RUN_MARKER}); "
-                "refusing to overwrite it"
-            )
-        parent = os.path.dirname(os.path.abspath(out))
-        try:
-            os.makedirs(parent, exist_ok=True)
-            self.partial = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out))}.partial-", dir=parent)
-        except OSError as exc:
-            raise UsageError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
-
-    def commit(self) -> None:
-        """Put the finished run in place of the previous one (two renames; the old one is then removed)."""
-        previous = None
-        if os.path.exists(self.out):
-            previous = tempfile.mkdtemp(
-                prefix=f".{os.path.basename(os.path.abspath(self.out))}.old-",
-                dir=os.path.dirname(os.path.abspath(self.out)),
-            )
-            os.rmdir(previous)
-            os.rename(self.out, previous)
-        os.rename(self.partial, self.out)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
-
-    def discard(self) -> None:
-        shutil.rmtree(self.partial, ignore_errors=True)
+__all__ = ["execute", "result_record", "write_run"]
 
 
 def reproduce_command(

@@ -19,18 +19,17 @@ import shlex
 import shutil
 import tempfile
 
-from clobsim.sim.checks.bot_process import bot_process_checks, unjudgeable
 from clobsim.sim.runner.scenario import MAX_SEED
+from clobsim.sim.server.session import MAX_SPEED, MIN_SPEED
 from clobsim.sim.tools.errors import UsageError
 from clobsim.sim.tools.folders import RUN_MARKER
-from clobsim.sim.tools.runs import RunFolder, load_all, result_record
+from clobsim.sim.tools.runfolder import RunFolder
+from clobsim.sim.tools.selection import load_all
 
 MAX_CONNECT_TIMEOUT = 3600.0
 
 
 def check_speed(speed: float) -> float:
-    from clobsim.sim.server.session import MAX_SPEED, MIN_SPEED  # noqa: PLC0415 - aiohttp, only in server mode
-
     if not (math.isfinite(speed) and MIN_SPEED <= speed <= MAX_SPEED):
         raise UsageError(f"--speed: must be a number from {MIN_SPEED:g} to {MAX_SPEED:g}, got {speed}")
     return speed
@@ -55,14 +54,15 @@ def _check_common(args) -> None:
 
 
 def cmd_serve(args) -> int:
-    from clobsim.sim.server.app import PortUnavailable, serve  # noqa: PLC0415
-    from clobsim.sim.server.botproc import bot_environment  # noqa: PLC0415
-    from clobsim.sim.server.session import Session  # noqa: PLC0415
-
     _check_common(args)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be from 0 (any free port) to 65535, got {args.port}")
     scenario = _one_scenario([args.scenario], "serve")
+    # the server, once the input is good (aiohttp, and the harness with the real clients)
+    from clobsim.sim.server.app import PortUnavailable, serve  # noqa: PLC0415
+    from clobsim.sim.server.botproc import bot_environment  # noqa: PLC0415
+    from clobsim.sim.server.session import Session  # noqa: PLC0415
+
     workdir = tempfile.mkdtemp(prefix="clobsim-serve-")
     try:
         session = Session(scenario, seed=args.seed, protocol=args.protocol, speed=args.speed, workdir=workdir)
@@ -88,9 +88,6 @@ def cmd_serve(args) -> int:
 def run_bot_command(args) -> tuple[dict, str]:
     """`clobsim run SCENARIO --bot-cmd CMD` into its run folder: the scenario's record and a summary
     line (a setup error raises UsageError: exit 2)."""
-    from clobsim.sim.server.botproc import BotSetupError, run_bot  # noqa: PLC0415
-    from clobsim.sim.server.session import Session  # noqa: PLC0415
-
     _check_common(args)
     if not args.bot_cmd.strip():
         raise UsageError("--bot-cmd: give the command that starts the bot")
@@ -103,6 +100,12 @@ def run_bot_command(args) -> tuple[dict, str]:
     if args.bot != "core":
         raise UsageError("--bot and --bot-cmd: give one bot, not both")
     scenario = _one_scenario(args.paths, "run --bot-cmd")
+    # the server and the checks, once the input is good (aiohttp, and the harness with the real clients)
+    from clobsim.sim.checks.bot_process import bot_process_checks, unjudgeable  # noqa: PLC0415
+    from clobsim.sim.server.botproc import BotSetupError, run_bot  # noqa: PLC0415
+    from clobsim.sim.server.session import Session  # noqa: PLC0415
+    from clobsim.sim.tools.runs import result_record  # noqa: PLC0415
+
     problem = unjudgeable(scenario)
     if problem:
         raise UsageError(f"{scenario.source}: {problem}")

@@ -212,3 +212,28 @@ def test_a_v1_venue_serves_the_python_bot_on_py_clob_client(tmp_path, monkeypatc
     with open(tmp_path / "run" / "user-channel-fills" / "trace.jsonl", encoding="utf-8") as handle:
         begin = next(r for r in map(json.loads, handle) if r["type"] == "harness")
     assert (begin["action"], begin["mode"], begin["protocol"]) == ("begin", "serve", "v1")
+
+
+def test_a_bot_process_is_judged_by_the_invariants_that_reach_it_then_by_its_output(tmp_path):
+    # the window played without any bot: what a bot process that never traded is judged on
+    from clobsim.sim.checks import REGISTRY, Reach
+    from clobsim.sim.checks.bot_process import bot_process_checks
+    from clobsim.sim.runner.scenario import load
+    from clobsim.sim.server.session import Session
+
+    session = Session(load(FILLS), seed=None, protocol=None, speed=1.0, workdir=str(tmp_path))
+    session.begin(0.0)
+    session.finish()
+    result = session.result(bot="cmd: none", task_errors=[])
+    checks = [(c.id, c.passed) for c in bot_process_checks(result, ["POSITION UP 0"])]
+    venue_side = [invariant.id for invariant in REGISTRY if invariant.reach is Reach.VENUE]
+    assert venue_side == [
+        "no-orphan-orders",
+        "no-crash",
+        "balances-non-negative",
+        "no-repair-loop",
+        "simulator-healthy",
+    ]
+    assert checks[: len(venue_side)] == [(id_, True) for id_ in venue_side]
+    # its output has no FILL line (audit_in_order fails); it left no order open (outcomes pass)
+    assert checks[len(venue_side) :] == [("expect.audit_in_order", False), ("expect.outcomes", True)]

@@ -45,16 +45,16 @@ class Rig:
             "test",
         )
         self.session = Session(scenario, seed=None, protocol="v2", speed=1.0, workdir=str(tmp_path))
-        self.channels = Channels(self.session.venue, self.session.network, self.session.run.record)
+        self.channels = Channels(self.session.run.venue, self.session.run.network, self.session.run.record)
         self.session.run.begin_venue("serve")
-        self.venue = self.session.venue
+        self.venue = self.session.run.venue
         self.up = self.session.run.market.token("Up").token_id
         self.user = self.channels.connect(USER, socket=None)  # type: ignore[arg-type]
         self.channels.subscribe(self.user, {"type": "user", "auth": AUTH, "markets": []})
         self.orders = 0
 
     def at(self, seconds: float) -> None:
-        self.session.run_until(self.session.start + seconds)
+        self.session.run.run_until(self.session.run.window_start + seconds)
         self.channels.flush()
 
     def buy(self, price: str, size: int) -> str:
@@ -179,6 +179,7 @@ def test_ws_delay_holds_the_trade_back_for_its_seconds(tmp_path):
     assert rig.sent() == [("order", "PLACEMENT"), ("order", "UPDATE"), ("trade", "MINED")]
     rig.at(14.1)
     assert rig.sent() == [("trade", "MATCHED")]
+    assert [(f["kind"], f["event_type"], f["seconds"]) for f in rig.faults()] == [("ws_delay", "trade", 4.0)]
 
 
 @shows("ws_reorder")
