@@ -100,6 +100,9 @@ class Book:
         # (side, price) -> crowd_at's answer, dropped whenever an entry at that level changes
         # (the market re-quotes every level every step: most levels are unchanged)
         self._crowd_cache: dict[tuple[str, Decimal], Decimal] = {}
+        # bumped by every change to a queue: a reader that saw a version knows that no level has
+        # moved while it still reads the same (the market skips re-quoting an untouched book)
+        self.version = 0
 
     def side(self, side: str) -> _Side:
         return self.bids if side == BUY else self.asks
@@ -112,6 +115,7 @@ class Book:
             raise ValueError(f"order {order_id} already rests")
         self.side(side).queue(price, create=True).append(Entry(order_id, owner, size))
         self._where[order_id] = (side, price)
+        self.version += 1
 
     def _locate(self, order_id: str):
         """(book side, price, queue, entry) of a resting order, or None if it does not rest."""
@@ -134,6 +138,7 @@ class Book:
         queue.remove(entry)
         del self._where[order_id]
         book_side.drop_if_empty(price)
+        self.version += 1
         return entry.size
 
     def take_from(self, order_id: str, size: Decimal) -> Fill | None:
@@ -143,6 +148,7 @@ class Book:
         if found is None:
             return None
         book_side, price, queue, entry = found
+        self.version += 1
         taken = min(entry.size, size)
         entry.size -= taken
         done = entry.size == 0
@@ -192,6 +198,7 @@ class Book:
         change = size - self.crowd_at(side, price)
         if change:
             self._crowd_cache.pop((side, price), None)
+            self.version += 1
         if change > 0:
             self._crowd_chunks += 1
             ref = "0x" + hashlib.sha256(f"crowd:{self.token_id}:{self._crowd_chunks}".encode()).hexdigest()
@@ -245,6 +252,7 @@ class Book:
             if left <= 0 or not maker_side.reachable(price, limit):
                 break
             self._crowd_cache.pop((opposite(taker_side), price), None)
+            self.version += 1
             left = self._consume_level(maker_side, price, left, fills, skip_owner)
         if fills:
             self.last_trade_price = fills[-1].price

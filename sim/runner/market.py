@@ -74,6 +74,11 @@ class MarketModel:
         self.up, self.down = market.token("Up").token_id, market.token("Down").token_id
         self._levels: dict[tuple[str, str], list[Decimal]] = {}
         self._ladders: dict[tuple[Decimal, Decimal], dict[str, list[Decimal]]] = {}  # (bid, ask) -> levels
+        self._half = Decimal(str(self.model["spread"])) / 2
+        self._depth = Decimal(str(self.model["depth"]))
+        self._books = {token: book for token in (self.up, self.down) if (book := venue.book(token)) is not None}
+        # token -> (bid, ask, book version) when its last quote left every level at `depth`
+        self._settled: dict[str, tuple[Decimal, Decimal, int] | None] = {}
         # trade id -> "fail" when a fault voids it; consulted when the trade is first seen
         self.doomed: dict[str, float] = {}
 
@@ -155,12 +160,16 @@ class MarketModel:
         its own stale quotes, while a new level that reaches a resting bot order does trade with
         it (the market moving through the bot's exit is how an exit fills).
         """
-        half = Decimal(str(self.model["spread"])) / 2
-        depth = Decimal(str(self.model["depth"]))
+        half, depth = self._half, self._depth
         set_levels = self.venue.set_crowd_levels
         for token, fair in ((self.up, self.fair), (self.down, 1 - self.fair)):
             bid = max(self.tick, self._q(fair - half))
             ask = min(1 - self.tick, max(bid + self.tick, self._q(fair + half)))
+            book = self._books[token]
+            if self._settled.get(token) == (bid, ask, book.version):
+                # the same touch on a book nothing has touched since its every level was set
+                # to `depth`: each re-quote would be a no-op (most steps of a window)
+                continue
             levels = self._ladders.get((bid, ask))
             if levels is None:  # the touch takes few distinct values: build each ladder once
                 levels = self._ladders[(bid, ask)] = {
@@ -176,6 +185,10 @@ class MarketModel:
             for side in (SELL, BUY):
                 set_levels(token, side, levels[side], depth)
                 self._levels[(token, side)] = levels[side]
+            # a level that crossed a resting order keeps less than `depth` and is re-quoted next
+            # step; only a book whose every level holds `depth` is a fixed point of quote()
+            settled = all(book.crowd_at(side, p) == depth for side in (BUY, SELL) for p in levels[side])
+            self._settled[token] = (bid, ask, book.version) if settled else None
 
     def take(self, token: str, side: str, size: Decimal, limit: Decimal | None = None) -> None:
         self.venue.take(token, side, size, limit)
