@@ -30,9 +30,10 @@ def opposite(side: str) -> str:
 
 @dataclass
 class Entry:
-    ref: str  # the order id, or a crowd chunk id
+    ref: str  # the order id, or a crowd chunk id ("" until the book names the chunk: Book._named)
     owner: str | None  # None: crowd liquidity
     size: Decimal  # remaining
+    chunk: int = 0  # a crowd chunk's number in its book
 
     @property
     def is_crowd(self) -> bool:
@@ -103,6 +104,7 @@ class Book:
         # bumped by every change to a queue: a reader that saw a version knows that no level has
         # moved while it still reads the same (the market skips re-quoting an untouched book)
         self.version = 0
+        self.takes = 0  # takers that matched against the book (or tried to)
 
     def side(self, side: str) -> _Side:
         return self.bids if side == BUY else self.asks
@@ -201,8 +203,7 @@ class Book:
             self.version += 1
         if change > 0:
             self._crowd_chunks += 1
-            ref = "0x" + hashlib.sha256(f"crowd:{self.token_id}:{self._crowd_chunks}".encode()).hexdigest()
-            book_side.queue(price, create=True).append(Entry(ref, None, change))
+            book_side.queue(price, create=True).append(Entry("", None, change, self._crowd_chunks))
         elif change < 0:
             self._shrink_crowd(book_side, price, -change)
 
@@ -248,6 +249,7 @@ class Book:
         maker_side = self.side(opposite(taker_side))
         fills: list[Fill] = []
         left = size
+        self.takes += 1
         for price in maker_side.best_first():
             if left <= 0 or not maker_side.reachable(price, limit):
                 break
@@ -274,9 +276,16 @@ class Book:
             if done:
                 queue.remove(entry)
                 self._where.pop(entry.ref, None)
-            fills.append(Fill(price, taken, entry.ref, entry.owner, done))
+            fills.append(Fill(price, taken, entry.ref or self._named(entry), entry.owner, done))
         maker_side.drop_if_empty(price)
         return left
+
+    def _named(self, entry: Entry) -> str:
+        """A crowd chunk's id, a hash of its number, made the first time a taker meets the chunk:
+        the re-quotes add a few hundred chunks a window and takers hit a few dozen."""
+        if not entry.ref:
+            entry.ref = "0x" + hashlib.sha256(f"crowd:{self.token_id}:{entry.chunk}".encode()).hexdigest()
+        return entry.ref
 
     # ---- views -----------------------------------------------------------------------------
 
@@ -293,7 +302,11 @@ class Book:
 
     def entries(self, side: str, price: Decimal) -> list[Entry]:
         queue = self.side(side).queue(price)
-        return list(queue) if queue else []
+        if not queue:
+            return []
+        for entry in queue:
+            self._named(entry)
+        return list(queue)
 
     def midpoint(self) -> Decimal | None:
         bid, ask = self.best_bid(), self.best_ask()
