@@ -212,7 +212,7 @@ class Network(Hooks):
     def _send(self, call: Call, done: simpy.Event) -> None:
         req, resp = self.legs(call.route)
         self.trace(TraceType.REQUEST, seq=call.seq, route=call.route, params=call.params, body=_summary(call))
-        early = self._first(self._refuse, "refuse", call)
+        early = self._first(self._refuse, "refuse", call) if self._refuse else None
         if req >= CLIENT_TIMEOUT:
             self._later(CLIENT_TIMEOUT, lambda _: self._spiked(call, done, req, early))
             return
@@ -255,7 +255,7 @@ class Network(Hooks):
 
     def _apply(self, call: Call) -> Answer:
         """The venue step with the faults around it (the request has arrived)."""
-        refused = self._first(self._admit, "admit", call)
+        refused = self._first(self._admit, "admit", call) if self._admit else None
         if refused is not None:
             return refused
         for kind in self._before:
