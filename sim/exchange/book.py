@@ -28,7 +28,7 @@ def opposite(side: str) -> str:
     return SELL if side == BUY else BUY
 
 
-@dataclass
+@dataclass(eq=False)  # each entry is itself: a queue finds and removes it by identity
 class Entry:
     ref: str  # the order id, or a crowd chunk id ("" until the book names the chunk: Book._named)
     owner: str | None  # None: crowd liquidity
@@ -198,14 +198,15 @@ class Book:
             raise ValueError("crowd size must not be negative")
         book_side = self.side(side)
         change = size - self.crowd_at(side, price)
-        if change:
-            self._crowd_cache.pop((side, price), None)
-            self.version += 1
+        if not change:
+            return
+        self.version += 1
         if change > 0:
             self._crowd_chunks += 1
             book_side.queue(price, create=True).append(Entry("", None, change, self._crowd_chunks))
-        elif change < 0:
+        else:
             self._shrink_crowd(book_side, price, -change)
+        self._crowd_cache[(side, price)] = size  # what the crowd now holds there, by construction
 
     @staticmethod
     def _shrink_crowd(book_side: _Side, price: Decimal, amount: Decimal) -> None:
