@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
-from simpy.events import URGENT, Timeout
+from simpy.events import Timeout
 
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.gateway import NO_ANSWER, Answer, Call, Hooks
@@ -71,6 +71,7 @@ class Network(Hooks):
         self,
         env: simpy.Environment,
         wait: Callable[[simpy.Event], Answer],
+        soon: Callable[[Callable[[simpy.Event], Any]], None],
         venue: Venue,
         rng: random.Random,
         faults: list[Fault],
@@ -82,7 +83,7 @@ class Network(Hooks):
         trace: Callable[..., None],
         doom: Callable[[str, float], None],
     ):
-        self.env, self.wait, self.venue, self.rng = env, wait, venue, rng
+        self.env, self.wait, self.soon, self.venue, self.rng = env, wait, soon, venue, rng
         self.start, self.horizon, self.owner = window_start, horizon, owner
         self.trade_tokens = trade_tokens
         self.trace = trace
@@ -188,13 +189,10 @@ class Network(Hooks):
     def dispatch(self, call: Call) -> simpy.Event:
         """Start carrying `call`; the event fires with the Answer the client gets (NO_ANSWER: none)."""
         done = simpy.Event(self.env)
-        # The request leaves at this instant's next urgent event, where simpy would start a
-        # process carrying it, and each leg is a timeout with a callback: the events and their
-        # order are a process's, without a process and a generator per request (600 a window).
-        event = simpy.Event(self.env)
-        event._ok, event._value = True, None
-        event.callbacks.append(lambda _: self._send(call, done))
-        self.env.schedule(event, URGENT)
+        # The request leaves where simpy would start a process carrying it (`soon`), and each leg
+        # is a timeout with a callback: the events and their order are a process's, without a
+        # process and a generator per request (600 a window).
+        self.soon(lambda _: self._send(call, done))
         return done
 
     def push(self, push: Push) -> list[Push]:

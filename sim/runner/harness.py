@@ -213,6 +213,7 @@ class _Run:
         self.network = Network(
             self.env,
             self.kernel.wait,
+            self.kernel.soon,
             self.venue,
             self.network_rng,
             list(scenario.faults),

@@ -116,13 +116,15 @@ class Task:
     wake: Callable[[simpy.Event], None] | None = None  # its callback on that event
 
 
-def _urgent(env: simpy.Environment, callback: Callable[[simpy.Event], None]) -> None:
-    """Call `callback` at this instant ahead of its ordinary events, where simpy processes a
+class _Soon(simpy.Event):
+    """Calls `callback` at this instant ahead of its ordinary events, where simpy processes a
     process's Initialize and Interruption events (URGENT priority, in scheduling order)."""
-    event = simpy.Event(env)
-    event._ok, event._value = True, None
-    event.callbacks.append(callback)
-    env.schedule(event, URGENT)
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], Any]):
+        self.env = env
+        self.callbacks = [callback]
+        self._ok, self._value = True, None
+        env.schedule(self, URGENT)
 
 
 def _outcome(event: simpy.Event) -> tuple[Any, BaseException | None]:
@@ -195,8 +197,12 @@ class Kernel:
         if task is self._current:
             raise RuntimeError("a task cannot kill itself (Kernel.die_here)")
         task.killed = True
-        # at the instant's next urgent event, as simpy interrupts a process
-        _urgent(self.env, lambda event: self._unwind(task))
+        self.soon(lambda event: self._unwind(task))  # where simpy would interrupt a process
+
+    def soon(self, callback: Callable[[simpy.Event], Any]) -> None:
+        """Call `callback` at this instant, where simpy would start a process: ahead of the
+        instant's ordinary events, after the urgent ones scheduled before it."""
+        _Soon(self.env, callback)
 
     def close(self) -> None:
         """Release every task when the run ends: unwind the greenlets still suspended.
