@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from heapq import heappop
 from typing import Any
 
@@ -25,7 +26,7 @@ import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import URGENT, EventPriority, Timeout
 
-# The watchdog's bounds. A 15-minute window takes about 4,000 simpy events, at most ~10 at one
+# The watchdog's bounds. A 15-minute window takes about 3,500 simpy events, at most ~10 at one
 # instant; a run past these bounds cannot be a sane one and would otherwise never end.
 EVENTS_PER_SECOND = 100  # of simulated time (a taker rate of 10/s costs ~30)
 MIN_EVENTS = 100_000
@@ -184,7 +185,7 @@ class Kernel:
 
     def spawn(self, name: str, fn: Callable[[], None], delay: float = 0.0) -> Task:
         task = Task(name, greenlet.greenlet(fn))
-        task.wake = lambda event: self._wake(task, event)
+        task.wake = partial(self._wake, task)
         # started by a process of its own, so at the very moment a process would start
         self.env.process(self._start(task, delay))
         self.tasks.append(task)
@@ -252,8 +253,10 @@ class Kernel:
 
     def _wake(self, task: Task, event: simpy.Event) -> None:
         task.waiting = None
-        value, throw = _outcome(event)
-        self._run(task, value, throw)
+        if event._ok:
+            self._run(task, event._value, None)
+        else:
+            self._run(task, *_outcome(event))
 
     def _run(self, task: Task, value: Any, throw: BaseException | None) -> None:
         """Run the task until it waits for an event that has not fired, or ends."""
