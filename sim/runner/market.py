@@ -73,6 +73,7 @@ class MarketModel:
         self.fair = Decimal(str(self.model["start"]))
         self.up, self.down = market.token("Up").token_id, market.token("Down").token_id
         self._half = Decimal(str(self.model["spread"])) / 2
+        self._top = 1 - self.tick  # the highest price on the tick
         self._depth = Decimal(str(self.model["depth"]))
         self._books = {token: book for token in (self.up, self.down) if (book := venue.book(token)) is not None}
         self._ladders: dict[tuple[Decimal, Decimal], dict[str, list[Decimal]]] = {}  # (bid, ask) -> levels
@@ -148,9 +149,6 @@ class MarketModel:
 
     # ---- the book ----------------------------------------------------------------------------
 
-    def _q(self, price: Decimal) -> Decimal:
-        return (price / self.tick).to_integral_value(rounding=ROUND_HALF_EVEN) * self.tick
-
     def set_fair(self, price: Decimal) -> None:
         low, high = self.tick * 2, 1 - self.tick * 2
         self.fair = min(max(price, low), high)
@@ -169,11 +167,17 @@ class MarketModel:
         since, the levels the two ladders share still hold `depth`, until a level of this quote
         trades (a taker's match may take from any level on the other side).
         """
-        depth = self._depth
+        depth, half, tick, top = self._depth, self._half, self.tick, self._top
         set_levels = self.venue.set_crowd_levels
         for token, fair in ((self.up, self.fair), (self.down, 1 - self.fair)):
-            bid = max(self.tick, self._q(fair - self._half))
-            ask = min(1 - self.tick, max(bid + self.tick, self._q(fair + self._half)))
+            # max(tick, q(fair - half)) and min(top, max(bid + tick, q(fair + half))), spelled out
+            # (twice a step, on both tokens): each keeps its first argument on a tie, as max does
+            low = ((fair - half) / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
+            bid = low if low > tick else tick
+            high = ((fair + half) / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
+            above = bid + tick
+            high = high if high > above else above
+            ask = high if high < top else top
             touch = (bid, ask)
             book = self._books[token]
             before = self._touch.get(token)
