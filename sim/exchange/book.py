@@ -214,7 +214,7 @@ class Book:
         for entry in reversed(list(queue)):
             if amount <= 0:
                 break
-            if entry.is_crowd:
+            if entry.owner is None:  # crowd
                 taken = min(entry.size, amount)
                 entry.size -= taken
                 amount -= taken
@@ -226,10 +226,9 @@ class Book:
 
     def crosses(self, side: str, price: Decimal) -> bool:
         """Would an order on `side` at `price` trade on arrival?"""
-        best = self.side(opposite(side)).best()
-        if best is None:
-            return False
-        return price >= best if side == BUY else price <= best
+        if side == BUY:  # spelled out: asked for every level the crowd grows
+            return bool(self.asks.prices) and price >= self.asks.prices[0]
+        return bool(self.bids.prices) and price <= self.bids.prices[-1]
 
     def liquidity(self, taker_side: str, limit: Decimal | None) -> Decimal:
         """Everything a taker could consume within its limit (for fill-or-kill)."""

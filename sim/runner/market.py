@@ -74,6 +74,7 @@ class MarketModel:
         self.up, self.down = market.token("Up").token_id, market.token("Down").token_id
         self._half = Decimal(str(self.model["spread"])) / 2
         self._top = 1 - self.tick  # the highest price on the tick
+        self._lowest, self._highest = self.tick * 2, 1 - self.tick * 2  # the fair price's bounds
         self._depth = Decimal(str(self.model["depth"]))
         self._books = {token: book for token in (self.up, self.down) if (book := venue.book(token)) is not None}
         self._ladders: dict[tuple[Decimal, Decimal], dict[str, list[Decimal]]] = {}  # (bid, ask) -> levels
@@ -104,17 +105,19 @@ class MarketModel:
     def _price_path(self):
         model, step = self.model, float(self.model["step"])
         points = sorted(model.get("points") or [], key=lambda p: p["at"])
+        scripted = model["kind"] == "scripted"
+        drift, volatility = (0.0, 0.0) if scripted else (float(model["drift"]), float(model["volatility"]))
         t = 0.0
         while t + step < self.length:
             yield self.env.timeout(step)
             t += step
-            if model["kind"] == "scripted":
+            if scripted:
                 due = [p for p in points if p["at"] <= t]
                 if not due:
                     continue
                 target = Decimal(str(due[-1]["price"]))
             else:
-                move = self.rng.gauss(float(model["drift"]), float(model["volatility"]))
+                move = self.rng.gauss(drift, volatility)
                 target = self.fair + Decimal(repr(round(move, 6)))
             self.set_fair(target)
 
@@ -150,8 +153,7 @@ class MarketModel:
     # ---- the book ----------------------------------------------------------------------------
 
     def set_fair(self, price: Decimal) -> None:
-        low, high = self.tick * 2, 1 - self.tick * 2
-        self.fair = min(max(price, low), high)
+        self.fair = min(max(price, self._lowest), self._highest)
         self.quote()
 
     def quote(self) -> None:
