@@ -301,9 +301,10 @@ class SimClock:
 
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
+        self._env = kernel.env  # read at every clock read of the bot (its ledger, its audit lines)
 
     def now(self) -> float:
-        return float(self.kernel.env.now)
+        return float(self._env.now)
 
     def sleep(self, seconds: float) -> None:
         self.kernel.sleep(seconds)
