@@ -42,6 +42,7 @@ DEFAULTS = {
 FLOW_DEFAULTS = {"rate": 0.05, "min_size": 2, "max_size": 30}
 LEVELS_BEHIND = 3  # crowd levels behind the touch on each side
 MINED_AFTER, CONFIRMED_AFTER = 2.0, 6.0
+Touch = tuple[Decimal, Decimal]  # a token's crowd best bid and best ask
 
 
 class MarketModel:
@@ -78,7 +79,6 @@ class MarketModel:
         self._depth = Decimal(str(self.model["depth"]))
         self._books = {token: book for token in (self.up, self.down) if (book := venue.book(token)) is not None}
         self._ladders: dict[tuple[Decimal, Decimal], dict[str, list[Decimal]]] = {}  # (bid, ask) -> levels
-        Touch = tuple[Decimal, Decimal]
         self._moves: dict[tuple[Touch | None, Touch], tuple[dict[str, list[Decimal]], dict[str, list[Decimal]]]] = {}
         self._touch: dict[str, Touch] = {}  # token -> its last quote's (bid, ask)
         # token -> the book's version right after its last quote, if that quote left every level
@@ -200,7 +200,7 @@ class MarketModel:
             # a level that crossed a resting order keeps less than `depth`: not settled
             self._settled[token] = book.version if book.takes == takes else None
 
-    def _ladder(self, touch: tuple[Decimal, Decimal]) -> dict[str, list[Decimal]]:
+    def _ladder(self, touch: Touch) -> dict[str, list[Decimal]]:
         """The crowd's levels around a touch, best first (the touch takes few distinct values:
         each ladder is built once)."""
         levels = self._ladders.get(touch)
@@ -212,9 +212,7 @@ class MarketModel:
             }
         return levels
 
-    def _move(
-        self, before: tuple[Decimal, Decimal] | None, after: tuple[Decimal, Decimal]
-    ) -> tuple[dict[str, list[Decimal]], dict[str, list[Decimal]]]:
+    def _move(self, before: Touch | None, after: Touch) -> tuple[dict[str, list[Decimal]], dict[str, list[Decimal]]]:
         """(stale, added) per side from one touch's ladder to another's: the levels only the old
         one has, and those only the new one has, each in ladder order."""
         move = self._moves.get((before, after))
