@@ -413,7 +413,7 @@ def test_a_run_whose_event_count_explodes_is_stopped_by_the_watchdog(monkeypatch
     from clobsim.sim.runner.scenario import ScenarioError, from_dict
 
     monkeypatch.setattr(sim.runner.kernel, "MIN_EVENTS", 500)
-    monkeypatch.setattr(sim.runner.kernel, "EVENTS_PER_SECOND", 0)  # a window takes ~4000 events
+    monkeypatch.setattr(sim.runner.kernel, "EVENTS_PER_SECOND", 0)  # a window takes ~3500 events
     with pytest.raises(ScenarioError, match=r"the event count exploded: more than 500 events"):
         run(from_dict(SMALL, "small.yaml"))
 

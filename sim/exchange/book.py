@@ -28,11 +28,12 @@ def opposite(side: str) -> str:
     return SELL if side == BUY else BUY
 
 
-@dataclass
+@dataclass(eq=False)  # each entry is itself: a queue finds and removes it by identity
 class Entry:
-    ref: str  # the order id, or a crowd chunk id
+    ref: str  # the order id, or a crowd chunk id ("" until the book names the chunk: Book._named)
     owner: str | None  # None: crowd liquidity
     size: Decimal  # remaining
+    chunk: int = 0  # a crowd chunk's number in its book
 
     @property
     def is_crowd(self) -> bool:
@@ -100,6 +101,10 @@ class Book:
         # (side, price) -> crowd_at's answer, dropped whenever an entry at that level changes
         # (the market re-quotes every level every step: most levels are unchanged)
         self._crowd_cache: dict[tuple[str, Decimal], Decimal] = {}
+        # bumped by every change to a queue: a reader that saw a version knows that no level has
+        # moved while it still reads the same (the market skips re-quoting an untouched book)
+        self.version = 0
+        self.takes = 0  # takers that matched against the book (or tried to)
 
     def side(self, side: str) -> _Side:
         return self.bids if side == BUY else self.asks
@@ -112,6 +117,7 @@ class Book:
             raise ValueError(f"order {order_id} already rests")
         self.side(side).queue(price, create=True).append(Entry(order_id, owner, size))
         self._where[order_id] = (side, price)
+        self.version += 1
 
     def _locate(self, order_id: str):
         """(book side, price, queue, entry) of a resting order, or None if it does not rest."""
@@ -134,6 +140,7 @@ class Book:
         queue.remove(entry)
         del self._where[order_id]
         book_side.drop_if_empty(price)
+        self.version += 1
         return entry.size
 
     def take_from(self, order_id: str, size: Decimal) -> Fill | None:
@@ -143,6 +150,7 @@ class Book:
         if found is None:
             return None
         book_side, price, queue, entry = found
+        self.version += 1
         taken = min(entry.size, size)
         entry.size -= taken
         done = entry.size == 0
@@ -190,14 +198,15 @@ class Book:
             raise ValueError("crowd size must not be negative")
         book_side = self.side(side)
         change = size - self.crowd_at(side, price)
-        if change:
-            self._crowd_cache.pop((side, price), None)
+        if not change:
+            return
+        self.version += 1
         if change > 0:
             self._crowd_chunks += 1
-            ref = "0x" + hashlib.sha256(f"crowd:{self.token_id}:{self._crowd_chunks}".encode()).hexdigest()
-            book_side.queue(price, create=True).append(Entry(ref, None, change))
-        elif change < 0:
+            book_side.queue(price, create=True).append(Entry("", None, change, self._crowd_chunks))
+        else:
             self._shrink_crowd(book_side, price, -change)
+        self._crowd_cache[(side, price)] = size  # what the crowd now holds there, by construction
 
     @staticmethod
     def _shrink_crowd(book_side: _Side, price: Decimal, amount: Decimal) -> None:
@@ -205,7 +214,7 @@ class Book:
         for entry in reversed(list(queue)):
             if amount <= 0:
                 break
-            if entry.is_crowd:
+            if entry.owner is None:  # crowd
                 taken = min(entry.size, amount)
                 entry.size -= taken
                 amount -= taken
@@ -217,10 +226,9 @@ class Book:
 
     def crosses(self, side: str, price: Decimal) -> bool:
         """Would an order on `side` at `price` trade on arrival?"""
-        best = self.side(opposite(side)).best()
-        if best is None:
-            return False
-        return price >= best if side == BUY else price <= best
+        if side == BUY:  # spelled out: asked for every level the crowd grows
+            return bool(self.asks.prices) and price >= self.asks.prices[0]
+        return bool(self.bids.prices) and price <= self.bids.prices[-1]
 
     def liquidity(self, taker_side: str, limit: Decimal | None) -> Decimal:
         """Everything a taker could consume within its limit (for fill-or-kill)."""
@@ -241,10 +249,12 @@ class Book:
         maker_side = self.side(opposite(taker_side))
         fills: list[Fill] = []
         left = size
+        self.takes += 1
         for price in maker_side.best_first():
             if left <= 0 or not maker_side.reachable(price, limit):
                 break
             self._crowd_cache.pop((opposite(taker_side), price), None)
+            self.version += 1
             left = self._consume_level(maker_side, price, left, fills, skip_owner)
         if fills:
             self.last_trade_price = fills[-1].price
@@ -266,9 +276,16 @@ class Book:
             if done:
                 queue.remove(entry)
                 self._where.pop(entry.ref, None)
-            fills.append(Fill(price, taken, entry.ref, entry.owner, done))
+            fills.append(Fill(price, taken, entry.ref or self._named(entry), entry.owner, done))
         maker_side.drop_if_empty(price)
         return left
+
+    def _named(self, entry: Entry) -> str:
+        """A crowd chunk's id, a hash of its number, made the first time a taker meets the chunk:
+        the re-quotes add a few hundred chunks a window and takers hit a few dozen."""
+        if not entry.ref:
+            entry.ref = "0x" + hashlib.sha256(f"crowd:{self.token_id}:{entry.chunk}".encode()).hexdigest()
+        return entry.ref
 
     # ---- views -----------------------------------------------------------------------------
 
@@ -285,7 +302,11 @@ class Book:
 
     def entries(self, side: str, price: Decimal) -> list[Entry]:
         queue = self.side(side).queue(price)
-        return list(queue) if queue else []
+        if not queue:
+            return []
+        for entry in queue:
+            self._named(entry)
+        return list(queue)
 
     def midpoint(self) -> Decimal | None:
         bid, ask = self.best_bid(), self.best_ask()

@@ -40,7 +40,6 @@ import base64
 import functools
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
@@ -87,8 +86,7 @@ class Answer(NamedTuple):
 NO_ANSWER = Answer(None)
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):  # immutable, and built in a third of a frozen dataclass's time (every request)
     seq: int
     time: float
     route: str

@@ -622,11 +622,9 @@ class Venue:
                 before = book.liquidity(side, price)
                 trades += self.take(token_id, side, extra, price)
                 size -= min(extra, before)
-            book.set_crowd(side, price, size)
-            self._emit(
-                VenueEvent.CROWD_DEPTH,
-                {"asset_id": token_id, "side": side, "price": fmt(price), "size": fmt(book.crowd_at(side, price))},
-            )
+            book.set_crowd(side, price, size)  # the crowd there now holds `size`
+            fields = {"asset_id": token_id, "side": side, "price": fmt(price), "size": fmt(size)}
+            self._emit(VenueEvent.CROWD_DEPTH, fields)
         return trades
 
     def take(

@@ -39,6 +39,8 @@ class Mailbox:
         self.hidden_until[note_id] = max(self.hidden_until.get(note_id, 0.0), until)
 
     def deliverable(self, notes: list, now: float) -> list:
+        if not (self.dropped_forever or self.hidden_until):
+            return list(notes)  # no fault has touched a notification (most runs, every poll)
         return [
             note
             for note in notes

@@ -1,10 +1,11 @@
 """The network between the bot and the venue: where every fault of the catalogue acts.
 
-`Network` is the gateway's hook (sim.exchange.gateway's seam). A request from a bot task becomes
-a simpy process of its own: request leg (latency) -> the venue applies it -> response leg -> the
-answer reaches the waiting task. Because the venue step runs in that process and not in the
-bot's task, a request in flight when the bot crashes still lands, and market events interleave
-with in-flight calls exactly as latency says.
+`Network` is the gateway's hook (sim.exchange.gateway's seam). A request from a bot task is
+carried by simpy events of its own (a chain of callbacks, each leg a timeout): request leg
+(latency) -> the venue applies it -> response leg -> the answer reaches the waiting task.
+Because the venue step runs in those events and not in the bot's task, a request in flight when
+the bot crashes still lands, and market events interleave with in-flight calls exactly as
+latency says.
 
 The path of one request, and the fault kinds' hooks on it (sim.faults.kind):
 
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
+from simpy.events import Timeout
 
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.gateway import NO_ANSWER, Answer, Call, Hooks
@@ -69,6 +71,7 @@ class Network(Hooks):
         self,
         env: simpy.Environment,
         wait: Callable[[simpy.Event], Answer],
+        soon: Callable[[Callable[[simpy.Event], Any]], None],
         venue: Venue,
         rng: random.Random,
         faults: list[Fault],
@@ -80,7 +83,7 @@ class Network(Hooks):
         trace: Callable[..., None],
         doom: Callable[[str, float], None],
     ):
-        self.env, self.wait, self.venue, self.rng = env, wait, venue, rng
+        self.env, self.wait, self.soon, self.venue, self.rng = env, wait, soon, venue, rng
         self.start, self.horizon, self.owner = window_start, horizon, owner
         self.trade_tokens = trade_tokens
         self.trace = trace
@@ -185,8 +188,11 @@ class Network(Hooks):
 
     def dispatch(self, call: Call) -> simpy.Event:
         """Start carrying `call`; the event fires with the Answer the client gets (NO_ANSWER: none)."""
-        done = self.env.event()
-        self.env.process(self._serve(call, done))
+        done = simpy.Event(self.env)
+        # The request leaves where simpy would start a process carrying it (`soon`), and each leg
+        # is a timeout with a callback: the events and their order are a process's, without a
+        # process and a generator per request (600 a window).
+        self.soon(lambda _: self._send(call, done))
         return done
 
     def push(self, push: Push) -> list[Push]:
@@ -198,31 +204,41 @@ class Network(Hooks):
                 pushes = [out for one in pushes for out in kind.ws_push(self, armed, one)]
         return pushes
 
-    def _serve(self, call: Call, done: simpy.Event) -> Any:
+    def _later(self, delay: float, then: Callable[[simpy.Event], Any]) -> None:
+        Timeout(self.env, delay).callbacks.append(then)
+
+    def _send(self, call: Call, done: simpy.Event) -> None:
         req, resp = self.legs(call.route)
         self.trace(TraceType.REQUEST, seq=call.seq, route=call.route, params=call.params, body=_summary(call))
-        early = self._first(self._refuse, "refuse", call)
+        early = self._first(self._refuse, "refuse", call) if self._refuse else None
         if req >= CLIENT_TIMEOUT:
-            # A latency spike past the client's timeout: the client gives up ("Request
-            # exception!") while the request is still on its way, and the venue applies it later.
-            yield self.env.timeout(CLIENT_TIMEOUT)
-            self._client_gives_up(call, done)
-            yield self.env.timeout(req - CLIENT_TIMEOUT)
-            if early is None:
-                self._apply(call)
+            self._later(CLIENT_TIMEOUT, lambda _: self._spiked(call, done, req, early))
             return
-        yield self.env.timeout(req)
+        self._later(req, lambda _: self._arrive(call, done, req, resp, early))
+
+    def _spiked(self, call: Call, done: simpy.Event, req: float, early: Answer | None) -> None:
+        """A latency spike past the client's timeout: the client gives up ("Request exception!")
+        while the request is still on its way, and the venue applies it later."""
+        self._client_gives_up(call, done)
+        if early is None:
+            self._later(req - CLIENT_TIMEOUT, lambda _: self._apply(call))
+
+    def _arrive(self, call: Call, done: simpy.Event, req: float, resp: float, early: Answer | None) -> None:
         answer = self._apply(call) if early is None else early
         if answer is NO_ANSWER or req + resp > CLIENT_TIMEOUT:
             # no answer, or one that would arrive after the client gave up (applied all the same)
-            yield self.env.timeout(max(0.0, CLIENT_TIMEOUT - req))
-            if answer is not NO_ANSWER:
-                self._client_gives_up(call, done)
-                return
-            self.trace(TraceType.RESPONSE, seq=call.seq, status=None, body="timeout")
-            done.succeed(NO_ANSWER)
+            self._later(max(0.0, CLIENT_TIMEOUT - req), lambda _: self._no_answer(call, done, answer))
             return
-        yield self.env.timeout(resp)
+        self._later(resp, lambda _: self._answer(call, done, answer))
+
+    def _no_answer(self, call: Call, done: simpy.Event, answer: Answer) -> None:
+        if answer is not NO_ANSWER:
+            self._client_gives_up(call, done)
+            return
+        self.trace(TraceType.RESPONSE, seq=call.seq, status=None, body="timeout")
+        done.succeed(NO_ANSWER)
+
+    def _answer(self, call: Call, done: simpy.Event, answer: Answer) -> None:
         self.trace(TraceType.RESPONSE, seq=call.seq, status=answer.status, body=answer.body)
         done.succeed(answer)
 
@@ -237,7 +253,7 @@ class Network(Hooks):
 
     def _apply(self, call: Call) -> Answer:
         """The venue step with the faults around it (the request has arrived)."""
-        refused = self._first(self._admit, "admit", call)
+        refused = self._first(self._admit, "admit", call) if self._admit else None
         if refused is not None:
             return refused
         for kind in self._before:

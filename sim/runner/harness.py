@@ -173,6 +173,7 @@ class _Run:
         # core's Probe port: the listeners (bot_crash's `point`) hear every code point the bot reaches
         self.code_point_listeners: list[Callable[[str], None]] = []
         self.trace: list[dict] = []
+        self._stamp_at, self._stamp_value = float("nan"), 0.0  # _stamp's last instant (nan: none)
         self.events: list[AuditEvent] = []
         # the clock the venue reads thousands of times a run: Environment.now's getter, bound
         # (read statically: mypy types a property read on the class as its getter's signature)
@@ -214,6 +215,7 @@ class _Run:
         self.network = Network(
             self.env,
             self.kernel.wait,
+            self.kernel.soon,
             self.venue,
             self.network_rng,
             list(scenario.faults),
@@ -243,15 +245,28 @@ class _Run:
 
     # ---- plumbing ----------------------------------------------------------------------------
 
+    def _stamp(self, now: float) -> float:
+        """A record's "t": the time rounded to the microsecond. round(t, 6) costs a microsecond
+        on an epoch time, and records come in bursts at one instant (a re-quote's levels, a
+        request and the venue events it causes): each instant is rounded once."""
+        if now != self._stamp_at:
+            self._stamp_at, self._stamp_value = now, round(now, 6)
+        return self._stamp_value
+
     def _trace(self, record_type: str, /, **fields) -> None:
-        self.trace.append({"t": round(self.env.now, 6), "type": record_type, **fields})
+        self.trace.append({"t": self._stamp(self.env.now), "type": record_type, **fields})
 
     record = _trace  # sim.faults.kind.BotHost's name for it
 
     def _trace_venue(self, event: dict) -> None:
         """_trace(TraceType.VENUE, event=<kind>, fields=<fields>), for every venue event (thousands a run)."""
         self.trace.append(
-            {"t": round(event["time"], 6), "type": TraceType.VENUE, "event": event["kind"], "fields": event["fields"]}
+            {
+                "t": self._stamp(event["time"]),
+                "type": TraceType.VENUE,
+                "event": event["kind"],
+                "fields": event["fields"],
+            }
         )  # event["time"] is env.now
 
     def _client(self):

@@ -1,9 +1,11 @@
 """Virtual time: one simpy Environment per run; the bot's tasks run as greenlets on it.
 
 The bot is plain synchronous code (it sleeps, it calls the exchange and blocks). Each of its
-tasks runs in a greenlet driven by a simpy process: when the task sleeps or waits for an
-exchange answer, its greenlet switches back to the driver, which yields the corresponding simpy
-event; when the event fires, the driver switches back into the task with the event's value.
+tasks runs in a greenlet that the kernel drives as simpy drives a process: when the task sleeps or
+waits for an exchange answer, its greenlet switches back to the simulation, and the kernel hangs
+the task's resumption on the corresponding simpy event (the event's callback, where simpy's
+Process would hang its own); when the event fires, the kernel switches back into the task with
+the event's value. No generator and no Process per task: a window resumes tasks a thousand times.
 Everything else (market flow, fills, notification delivery, settlement, in-flight requests)
 is ordinary simpy processes, so they interleave with the bot's calls exactly as latency says.
 
@@ -15,12 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from heapq import heappop
 from typing import Any
 
 import greenlet
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import URGENT, EventPriority, Timeout
 
-# The watchdog's bounds. A 15-minute window takes about 4,000 simpy events, at most ~10 at one
+# The watchdog's bounds. A 15-minute window takes about 3,500 simpy events, at most ~10 at one
 # instant; a run past these bounds cannot be a sane one and would otherwise never end.
 EVENTS_PER_SECOND = 100  # of simulated time (a taker rate of 10/s costs ~30)
 MIN_EVENTS = 100_000
@@ -51,6 +57,8 @@ class WatchedEnvironment(simpy.Environment):
         self._at_instant = 0
 
     def step(self) -> None:
+        # simpy's Environment.step inlined after the watchdog (one call per event, not two: a
+        # window steps some 3,500 times); the same events in the same order
         self.events_processed += 1
         if self._now == self._instant:
             self._at_instant += 1
@@ -68,7 +76,24 @@ class WatchedEnvironment(simpy.Environment):
                 f"({EVENTS_PER_SECOND} per simulated second; a rate too high?)",
                 self._now,
             )
-        super().step()
+        try:
+            self._now, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            # as simpy: the callbacks not yet called go with the event, rescheduled first
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            # a failed event nobody handled crashes the run, with a copy of its error
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
 
 
 def max_events(horizon: float) -> int:
@@ -83,12 +108,35 @@ class TaskKilled(greenlet.GreenletExit):
 class Task:
     name: str
     glet: greenlet.greenlet
-    process: simpy.Process | None = None
     error: BaseException | None = None
     error_text: str = ""
     killed: bool = False
     finished: bool = False
     trace: list = field(default_factory=list)
+    waiting: simpy.Event | None = None  # the event the suspended task waits for
+    wake: Callable[[simpy.Event], None] | None = None  # its callback on that event
+
+
+class _Soon(simpy.Event):
+    """Calls `callback` at this instant ahead of its ordinary events, where simpy processes a
+    process's Initialize and Interruption events (URGENT priority, in scheduling order)."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], Any]):
+        self.env = env
+        self.callbacks = [callback]
+        self._ok, self._value = True, None
+        env.schedule(self, URGENT)
+
+
+def _outcome(event: simpy.Event) -> tuple[Any, BaseException | None]:
+    """(value, None) of a fired event, or (None, error) for a failed one: as simpy's Process
+    does, the failure is defused and the task gets a copy of the error of its own."""
+    if event._ok:
+        return event._value, None
+    event._defused = True
+    error = type(event._value)(*event._value.args)
+    error.__cause__ = event._value
+    return None, error
 
 
 class Kernel:
@@ -118,7 +166,7 @@ class Kernel:
         return outcome
 
     def sleep(self, seconds: float) -> None:
-        self.wait(self.env.timeout(max(0.0, seconds)))
+        self.wait(Timeout(self.env, max(0.0, seconds)))
 
     @property
     def in_task(self) -> bool:
@@ -137,7 +185,9 @@ class Kernel:
 
     def spawn(self, name: str, fn: Callable[[], None], delay: float = 0.0) -> Task:
         task = Task(name, greenlet.greenlet(fn))
-        task.process = self.env.process(self._drive(task, delay))
+        task.wake = partial(self._wake, task)
+        # started by a process of its own, so at the very moment a process would start
+        self.env.process(self._start(task, delay))
         self.tasks.append(task)
         return task
 
@@ -145,9 +195,15 @@ class Kernel:
         """Stop a task where it stands (a crash). Its in-flight requests still reach the venue."""
         if task.finished or task.killed:
             return
+        if task is self._current:
+            raise RuntimeError("a task cannot kill itself (Kernel.die_here)")
         task.killed = True
-        if task.process is not None and task.process.is_alive:
-            task.process.interrupt("killed")
+        self.soon(lambda event: self._unwind(task))  # where simpy would interrupt a process
+
+    def soon(self, callback: Callable[[simpy.Event], Any]) -> None:
+        """Call `callback` at this instant, where simpy would start a process: ahead of the
+        instant's ordinary events, after the urgent ones scheduled before it."""
+        _Soon(self.env, callback)
 
     def close(self) -> None:
         """Release every task when the run ends: unwind the greenlets still suspended.
@@ -169,7 +225,7 @@ class Kernel:
                 finally:
                     self._current = previous
             task.finished = True
-            task.process = None
+            task.waiting = task.wake = None
         self.on_resume = None
 
     def _switch(self, task: Task, value: Any = None, throw: BaseException | None = None) -> Any:
@@ -181,21 +237,32 @@ class Kernel:
                 return task.glet.throw(throw)
             if not task.glet:  # not started yet: the first switch would pass `value` as an argument
                 # a task spawned from inside another (a foreign bot's thread) must suspend to the
-                # driver, not to the task that spawned it
+                # simulation, not to the task that spawned it
                 task.glet.parent = greenlet.getcurrent()
                 return task.glet.switch()
             return task.glet.switch(value)
         finally:
             self._current = previous
 
-    def _drive(self, task: Task, delay: float):
+    def _start(self, task: Task, delay: float) -> Any:
         if delay:
-            yield self.env.timeout(delay)
-        value: Any = None
-        throw: BaseException | None = None
+            yield Timeout(self.env, delay)
+        if not task.killed:
+            self._run(task, None, None)
+        task.finished = task.finished or task.killed
+
+    def _wake(self, task: Task, event: simpy.Event) -> None:
+        task.waiting = None
+        if event._ok:
+            self._run(task, event._value, None)
+        else:
+            self._run(task, *_outcome(event))
+
+    def _run(self, task: Task, value: Any, throw: BaseException | None) -> None:
+        """Run the task until it waits for an event that has not fired, or ends."""
         while True:
             try:
-                request = self._switch(task, value, throw)
+                event = self._switch(task, value, throw)
             except TaskKilled:
                 task.finished = True
                 return
@@ -207,19 +274,26 @@ class Kernel:
             if task.glet.dead:
                 task.finished = True
                 return
-            value, throw = None, None
-            try:
-                value = yield request
-            except simpy.Interrupt:
-                # killed while suspended: unwind the greenlet so it cannot run again
-                try:
-                    self._switch(task, throw=TaskKilled())
-                except TaskKilled:
-                    pass
-                task.finished = True
+            callbacks = event.callbacks
+            if callbacks is not None:  # not processed yet: resume the task when it is
+                task.waiting = event
+                callbacks.append(task.wake)
                 return
-            except Exception as exc:  # the awaited event failed: raise it inside the task
-                throw = exc
+            value, throw = _outcome(event)  # processed already: go on at once, as a process does
+
+    def _unwind(self, task: Task) -> None:
+        """A killed task unwinds where it lies suspended, so it cannot run again."""
+        if task.finished:
+            return
+        if task.waiting is not None and task.wake is not None:
+            task.waiting.callbacks.remove(task.wake)
+            task.waiting = None
+        if task.glet:
+            try:
+                self._switch(task, throw=TaskKilled())
+            except TaskKilled:
+                pass
+        task.finished = True
 
 
 class SimClock:
@@ -227,9 +301,10 @@ class SimClock:
 
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
+        self._env = kernel.env  # read at every clock read of the bot (its ledger, its audit lines)
 
     def now(self) -> float:
-        return float(self.kernel.env.now)
+        return float(self._env.now)
 
     def sleep(self, seconds: float) -> None:
         self.kernel.sleep(seconds)

@@ -42,6 +42,7 @@ DEFAULTS = {
 FLOW_DEFAULTS = {"rate": 0.05, "min_size": 2, "max_size": 30}
 LEVELS_BEHIND = 3  # crowd levels behind the touch on each side
 MINED_AFTER, CONFIRMED_AFTER = 2.0, 6.0
+Touch = tuple[Decimal, Decimal]  # a token's crowd best bid and best ask
 
 
 class MarketModel:
@@ -72,8 +73,17 @@ class MarketModel:
         self.tick = market.tick_size
         self.fair = Decimal(str(self.model["start"]))
         self.up, self.down = market.token("Up").token_id, market.token("Down").token_id
-        self._levels: dict[tuple[str, str], list[Decimal]] = {}
+        self._half = Decimal(str(self.model["spread"])) / 2
+        self._top = 1 - self.tick  # the highest price on the tick
+        self._lowest, self._highest = self.tick * 2, 1 - self.tick * 2  # the fair price's bounds
+        self._depth = Decimal(str(self.model["depth"]))
+        self._books = {token: book for token in (self.up, self.down) if (book := venue.book(token)) is not None}
         self._ladders: dict[tuple[Decimal, Decimal], dict[str, list[Decimal]]] = {}  # (bid, ask) -> levels
+        self._moves: dict[tuple[Touch | None, Touch], tuple[dict[str, list[Decimal]], dict[str, list[Decimal]]]] = {}
+        self._touch: dict[str, Touch] = {}  # token -> its last quote's (bid, ask)
+        # token -> the book's version right after its last quote, if that quote left every level
+        # of the ladder at `depth` (None: a level traded)
+        self._settled: dict[str, int | None] = {}
         # trade id -> "fail" when a fault voids it; consulted when the trade is first seen
         self.doomed: dict[str, float] = {}
 
@@ -95,17 +105,19 @@ class MarketModel:
     def _price_path(self):
         model, step = self.model, float(self.model["step"])
         points = sorted(model.get("points") or [], key=lambda p: p["at"])
+        scripted = model["kind"] == "scripted"
+        drift, volatility = (0.0, 0.0) if scripted else (float(model["drift"]), float(model["volatility"]))
         t = 0.0
         while t + step < self.length:
             yield self.env.timeout(step)
             t += step
-            if model["kind"] == "scripted":
+            if scripted:
                 due = [p for p in points if p["at"] <= t]
                 if not due:
                     continue
                 target = Decimal(str(due[-1]["price"]))
             else:
-                move = self.rng.gauss(float(model["drift"]), float(model["volatility"]))
+                move = self.rng.gauss(drift, volatility)
                 target = self.fair + Decimal(repr(round(move, 6)))
             self.set_fair(target)
 
@@ -140,12 +152,8 @@ class MarketModel:
 
     # ---- the book ----------------------------------------------------------------------------
 
-    def _q(self, price: Decimal) -> Decimal:
-        return (price / self.tick).to_integral_value(rounding=ROUND_HALF_EVEN) * self.tick
-
     def set_fair(self, price: Decimal) -> None:
-        low, high = self.tick * 2, 1 - self.tick * 2
-        self.fair = min(max(price, low), high)
+        self.fair = min(max(price, self._lowest), self._highest)
         self.quote()
 
     def quote(self) -> None:
@@ -154,28 +162,68 @@ class MarketModel:
         Stale levels go first, then asks, then bids: a jump never makes the crowd trade with
         its own stale quotes, while a new level that reaches a resting bot order does trade with
         it (the market moving through the bot's exit is how an exit fills).
+
+        Only levels that can change are re-quoted (a window re-quotes a few thousand levels,
+        most of them unchanged, and an unchanged level changes nothing and records nothing): when
+        the last quote left every level of its ladder at `depth` and nothing has touched the book
+        since, the levels the two ladders share still hold `depth`, until a level of this quote
+        trades (a taker's match may take from any level on the other side).
         """
-        half = Decimal(str(self.model["spread"])) / 2
-        depth = Decimal(str(self.model["depth"]))
+        depth, half, tick, top = self._depth, self._half, self.tick, self._top
         set_levels = self.venue.set_crowd_levels
         for token, fair in ((self.up, self.fair), (self.down, 1 - self.fair)):
-            bid = max(self.tick, self._q(fair - half))
-            ask = min(1 - self.tick, max(bid + self.tick, self._q(fair + half)))
-            levels = self._ladders.get((bid, ask))
-            if levels is None:  # the touch takes few distinct values: build each ladder once
-                levels = self._ladders[(bid, ask)] = {
-                    BUY: [bid - self.tick * i for i in range(LEVELS_BEHIND + 1) if bid - self.tick * i >= self.tick],
-                    SELL: [
-                        ask + self.tick * i for i in range(LEVELS_BEHIND + 1) if ask + self.tick * i <= 1 - self.tick
-                    ],
-                }
+            # max(tick, q(fair - half)) and min(top, max(bid + tick, q(fair + half))), spelled out
+            # (twice a step, on both tokens): each keeps its first argument on a tie, as max does
+            low = ((fair - half) / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
+            bid = low if low > tick else tick
+            high = ((fair + half) / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
+            above = bid + tick
+            high = high if high > above else above
+            ask = high if high < top else top
+            touch = (bid, ask)
+            book = self._books[token]
+            before = self._touch.get(token)
+            settled = self._settled.get(token) == book.version
+            if settled and before == touch:
+                continue
+            levels = self._ladder(touch)
+            stale, added = self._move(before, touch)
+            takes = book.takes
             for side in (BUY, SELL):
-                stale = [p for p in self._levels.get((token, side), []) if p not in levels[side]]
-                if stale:
-                    set_levels(token, side, stale, ZERO)
+                if stale[side]:
+                    set_levels(token, side, stale[side], ZERO)
             for side in (SELL, BUY):
-                set_levels(token, side, levels[side], depth)
-                self._levels[(token, side)] = levels[side]
+                todo = added[side] if settled and book.takes == takes else levels[side]
+                if todo:
+                    set_levels(token, side, todo, depth)
+            self._touch[token] = touch
+            # a level that crossed a resting order keeps less than `depth`: not settled
+            self._settled[token] = book.version if book.takes == takes else None
+
+    def _ladder(self, touch: Touch) -> dict[str, list[Decimal]]:
+        """The crowd's levels around a touch, best first (the touch takes few distinct values:
+        each ladder is built once)."""
+        levels = self._ladders.get(touch)
+        if levels is None:
+            bid, ask, tick = touch[0], touch[1], self.tick
+            levels = self._ladders[touch] = {
+                BUY: [bid - tick * i for i in range(LEVELS_BEHIND + 1) if bid - tick * i >= tick],
+                SELL: [ask + tick * i for i in range(LEVELS_BEHIND + 1) if ask + tick * i <= 1 - tick],
+            }
+        return levels
+
+    def _move(self, before: Touch | None, after: Touch) -> tuple[dict[str, list[Decimal]], dict[str, list[Decimal]]]:
+        """(stale, added) per side from one touch's ladder to another's: the levels only the old
+        one has, and those only the new one has, each in ladder order."""
+        move = self._moves.get((before, after))
+        if move is None:
+            old = self._ladder(before) if before is not None else {BUY: [], SELL: []}
+            new = self._ladder(after)
+            move = self._moves[(before, after)] = (
+                {side: [p for p in old[side] if p not in new[side]] for side in (BUY, SELL)},
+                {side: [p for p in new[side] if p not in old[side]] for side in (BUY, SELL)},
+            )
+        return move
 
     def take(self, token: str, side: str, size: Decimal, limit: Decimal | None = None) -> None:
         self.venue.take(token, side, size, limit)

@@ -27,9 +27,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
 
 # The real constructor, captured before any freeze: freezegun swaps datetime.datetime while it
 # is active, and module attributes that hold the class itself (a bound method is left alone).
@@ -37,16 +38,49 @@ _REAL_FROMTIMESTAMP = datetime.datetime.fromtimestamp
 _UTC = datetime.UTC
 
 
+class _VirtualNow(FrozenDateTimeFactory):
+    """freezegun's frozen clock (every fake time function calls it), set from the simulated
+    time only when something reads it: tasks resume about a thousand times a window and the bot
+    reads the wall clock a few times (an order's salt, wire mode's header timestamps), so the
+    datetime is built on demand from the last instant a task resumed at."""
+
+    _at: float
+    _built: float | None
+    _frozen: datetime.datetime
+
+    def __call__(self) -> datetime.datetime:
+        return self.time_to_freeze  # type: ignore[no-any-return]
+
+    @property  # type: ignore[override]
+    def time_to_freeze(self) -> datetime.datetime:
+        if self._built != self._at:
+            # freezer.move_to(<now as a UTC datetime>) ends with exactly this naive UTC value
+            self._frozen = _REAL_FROMTIMESTAMP(self._at, _UTC).replace(tzinfo=None)
+            self._built = self._at
+        return self._frozen
+
+    @time_to_freeze.setter
+    def time_to_freeze(self, value: datetime.datetime) -> None:  # freezegun's own tick/move_to
+        self._frozen, self._at = value, value.replace(tzinfo=_UTC).timestamp()
+        self._built = self._at
+
+
 class RunClock:
     """freezegun for the duration of one run, at the simulated time `move_to` gives it."""
 
     def __init__(self, start: float):
+        self._start = start
         self._freeze = freeze_time(_REAL_FROMTIMESTAMP(start, _UTC), tick=False)
-        self._factory: Any = None
-        self._at: float | None = None
+        self._factory: _VirtualNow | None = None
 
     def __enter__(self) -> RunClock:
-        self._factory = self._freeze.start()
+        factory = self._freeze.start()
+        # the very object freezegun stacked (and pops at stop), read lazily from now on
+        factory.__class__ = _VirtualNow
+        factory = cast(_VirtualNow, factory)
+        factory._frozen = factory.__dict__.pop("time_to_freeze")
+        factory._at = factory._built = self._start
+        self._factory = factory
         return self
 
     def __exit__(self, *exc: object) -> Literal[False]:
@@ -55,12 +89,8 @@ class RunClock:
         return False
 
     def move_to(self, now: float) -> None:
-        # freezer.move_to(<now as a UTC datetime>) ends with exactly this naive UTC value in
-        # time_to_freeze (FrozenDateTimeFactory's state); set directly, it costs a tenth. Tasks
-        # resume about a thousand times per window, often at an instant already set.
-        if self._factory is not None and now != self._at:
-            self._at = now
-            self._factory.time_to_freeze = _REAL_FROMTIMESTAMP(now, _UTC).replace(tzinfo=None)
+        if self._factory is not None:
+            self._factory._at = now
 
 
 def _start_session() -> list[Any]:

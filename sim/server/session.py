@@ -9,7 +9,7 @@ the network) the server calls `advance`, which runs the environment up to
     window start + (loop time - the time the session began) x speed
 
 so market events, fills and the faults' schedules happen when their simulated time comes due in
-wall time. A request is a `Call` the network carries as a simpy process (its latency legs and
+wall time. A request is a `Call` the network carries on simpy events (its latency legs and
 faults on simulated time); the server awaits the answer on its event loop. Nothing waits for the
 bot: if it is slow, the market goes on without it, as a real venue's does.
 

@@ -140,7 +140,7 @@ def test_closing_the_kernel_unwinds_suspended_tasks_so_they_can_be_collected():
     env.run(until=1012)
     kernel.close()
     assert trace == [("unwound", 1012.0)]  # unwound at the end, where it lay suspended
-    assert spawned.finished and spawned.glet.dead and spawned.process is None
+    assert spawned.finished and spawned.glet.dead and spawned.waiting is None
     del spawned, task
     gc.collect()
     assert held() is None
