@@ -107,8 +107,9 @@ class Monitor:
         return size_q(max(ZERO, position - shortfall))
 
     def exit_position(self, trade: TradeRecord) -> Decimal:
-        """The shares the exit plan must cover: the ledger's position, plus what the venue's order
-        status says a scale-in matched beyond every fill the ledger has seen of it (void ones
+        """The shares the exit plan must cover: the ledger's position as delivered (a BUY taker's
+        fee, which the trade states, is taken in shares and never arrives), plus what the venue's
+        order status says a scale-in matched beyond every fill the ledger has seen of it (void ones
         included). The trades listing can lag order status by tens of seconds; a fill is counted
         only once its trade is listed (by trade id: exactly once), but the exit covers the
         shares from the moment the status shows them."""
@@ -117,7 +118,7 @@ class Monitor:
         for order in ctx.ledger.orders(trade.trade_id, Role.SCALE_IN):
             seen = sum((dec(f["size"]) for f in ctx.ledger.fills(order.order_id)), ZERO)
             unnamed += max(ZERO, order.venue_matched - seen)
-        return ctx.ledger.position(trade.trade_id) + unnamed
+        return ctx.ledger.delivered(trade.trade_id) + unnamed
 
     def ensure_exit(self, trade: TradeRecord) -> None:
         ctx, cfg = self.ctx, self.ctx.config
@@ -204,9 +205,10 @@ class Monitor:
     def _learn_sellable(self, trade: TradeRecord) -> None:
         """After a balance rejection, cap the exit at the shares actually held.
 
-        size_matched can exceed the shares received (fees/rounding: failure mode 7); a balance
+        size_matched can exceed the shares received (failure mode 7: a fee the trade states is
+        already off the delivered position; this is a shortfall it does not state); a balance
         still at zero is a lagging balance (mode 6), not a cap: the next cycle simply retries.
-        The cap is kept as the shortfall (ledger position - shares held), so that the exit is
+        The cap is kept as the shortfall (delivered position - shares held), so that the exit is
         still resized to the whole position after a later scale-in fill. A balance that lags a
         scale-in fill shows the earlier shares, not zero: so while a cap is set, ensure_exit
         reads the balance again each cycle and the cap shrinks (or goes) as the shares arrive.
@@ -215,7 +217,7 @@ class Monitor:
             held = self.ctx.exchange.balance(trade.token_id)
         except ExchangeError:
             return
-        position = self.ctx.ledger.position(trade.trade_id)
+        position = self.ctx.ledger.delivered(trade.trade_id)
         if ZERO < held < position:
             self._exit_shortfall[trade.trade_id] = position - held  # exact: exit_size rounds, a payout must not
         elif held >= position:
@@ -324,10 +326,11 @@ class Monitor:
             return
         position = ctx.ledger.position(trade.trade_id)
         cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
-        # The venue pays the shares it delivered: a fill can deliver fewer than it matched (a
-        # fee taken in shares: failure mode 7), and the balance read after a refused exit told
-        # us by how much. Booking the matched dust as paid is a payout the venue never makes.
-        held = max(ZERO, position - self._exit_shortfall.get(trade.trade_id, ZERO))
+        # The venue pays the shares it delivered: a fill can deliver fewer than it matched
+        # (failure mode 7). A fee taken in shares the trade states (Ledger.delivered); a shortfall
+        # it does not state only the balance told (a refused exit's read). Booking the matched
+        # dust as paid is a payout the venue never makes.
+        held = max(ZERO, ctx.ledger.delivered(trade.trade_id) - self._exit_shortfall.get(trade.trade_id, ZERO))
         payout = held if winner == trade.token_id else ZERO
         pnl = proceeds + payout - cost
         ctx.ledger.settle(trade.trade_id, winner, pnl)
