@@ -139,15 +139,21 @@ class Reconciler:
         venue's size_matched to show, and for every counted fill to settle (one may still FAIL).
         """
         ctx = self.ctx
-        if status != "MATCHED":
-            return
         current = ctx.ledger.known_order(order.order_id)
         if current.is_terminal or ctx.ledger.has_unsettled_fills(order.order_id):
             return
         fills = ctx.ledger.fills(order.order_id)
         void = sum((dec(f["size"]) for f in fills if f["void"]), ZERO)
         seen = sum((dec(f["size"]) for f in fills), ZERO)
-        if void == ZERO or seen < current.venue_matched:
+        if void == ZERO:
+            return
+        if status == "MATCHED":
+            if seen < current.venue_matched:
+                return
+        elif seen < order.size:
+            # No MATCHED status to go by (the order's reads answer null/404 after a match:
+            # failure mode 2): trades that account for the whole order say it too, since an order
+            # never matches beyond its size.
             return
         if order.role is Role.EXIT:
             # The sale FAILED: the shares are back, and this order will never rest again. Left
@@ -180,6 +186,7 @@ class Reconciler:
             return exc
         if snapshot is None:
             self.sync_fills(order)
+            self.close_failed_match(order, "")
         else:
             self.observe(order, snapshot)
         return None
@@ -334,6 +341,7 @@ class Reconciler:
             # syncing (venue_matched unknown), so a fill that did land is still counted later.
             ctx.audit.emit("recon.inconclusive", order_id=order.order_id, attempts=ctx.config.verify_attempts)
             self._sync_quietly(order)
+            self.close_failed_match(order, "")
             if acked:
                 ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "UNVERIFIED")
             elif not placement_unknown:
