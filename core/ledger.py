@@ -642,6 +642,19 @@ class Ledger:
                 position -= dec(r["withheld"])
         return position
 
+    def delivered_history(self, trade_id: int) -> list[Decimal]:
+        """The delivered position after each of the trade's fills in the order they were recorded,
+        from the entry on: the values a balance lagging behind the venue could still show."""
+        position = self.trade(trade_id).entry_size
+        history = [position]
+        for side, r in self._trade_fills(trade_id):
+            if side == Side.BUY.value:
+                position += dec(r["size"]) - dec(r["withheld"] or ZERO)
+            else:
+                position -= dec(r["size"])
+            history.append(position)
+        return history
+
     def cost_and_proceeds(self, trade_id: int) -> tuple[Decimal, Decimal]:
         trade = self.trade(trade_id)
         cost, proceeds = trade.entry_size * trade.entry_price, ZERO

@@ -15,7 +15,7 @@ from decimal import Decimal
 from .context import BotContext
 from .errors import ExchangeError, OutcomeUnknown, Transient
 from .ledger import OrderRecord, TradeRecord
-from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, dec, size_q
+from .model import SIZE_QUANTUM, ZERO, OrderState, PlaceOrder, Role, Side, TradeState, dec, size_q
 from .orders import submit
 from .reconciliation import PendingCancel, Reconciler
 from .scale import ScaleIn
@@ -34,6 +34,8 @@ class Monitor:
         self._exit_shortfall: dict[int, Decimal] = {}
         self._next_resolution_poll: dict[int, float] = {}
         self._last_exit_failure: dict[int, float] = {}  # trade -> when its last exit was refused
+        # trades whose token balance, read before resolution, agreed with what the ledger holds
+        self._holding_confirmed: set[int] = set()
 
     def cycle(self) -> None:
         ctx = self.ctx
@@ -296,6 +298,69 @@ class Monitor:
         seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
         return order.venue_matched > seen
 
+    def _confirm_holding(self, trade: TradeRecord) -> None:
+        """Before resolution, check what the venue will pay against what the ledger holds.
+
+        A fill can deliver fewer shares than it matched without any trade saying so (failure
+        mode 7 beyond a stated fee); when no exit was refused for balance, nothing else tells.
+        So once the trade's orders are all final (nothing of ours can match any more) and it has
+        bought shares (the entry is delivered in full), the token balance is read: the shares
+        resolution will pay. It must be read BEFORE resolution, whose payout empties it: a read
+        answered before the window's end is (the market resolves after it); a later one counts
+        only if the market is still unresolved after it. A read that agrees with the ledger
+        ends the check. One that disagrees is read again every cycle until resolution, the last
+        word winning, since the balance can lag fills (failure mode 6): a read that equals what
+        the ledger held after an earlier fill is what a lag shows, and teaches nothing; any other
+        sets the shares the venue did not deliver.
+        """
+        ctx = self.ctx
+        tid = trade.trade_id
+        if tid in self._holding_confirmed:
+            return
+        orders = ctx.ledger.orders(tid)
+        if any(not o.is_terminal for o in orders):
+            return  # an order of ours may still match: what we hold is not final yet
+        bought = any(o.side is Side.BUY and any(not f["void"] for f in ctx.ledger.fills(o.order_id)) for o in orders)
+        delivered = ctx.ledger.delivered(tid)
+        if not bought or delivered <= ZERO:
+            return  # nothing bought (the entry is delivered in full), or nothing left to pay
+        try:
+            held = ctx.exchange.balance(trade.token_id)
+        except ExchangeError:
+            return
+        if held == delivered:
+            self._holding_confirmed.add(tid)
+            self._exit_shortfall.pop(tid, None)
+            return
+        if ctx.now() >= trade.window_end and not self._still_unresolved(trade):
+            return  # the read may have come after the payout emptied the balance
+        if held in ctx.ledger.delivered_history(tid)[:-1]:
+            return  # what a lagging balance shows: read again next cycle
+        undelivered = max(ZERO, delivered - held)
+        if self._exit_shortfall.get(tid, ZERO) == undelivered:
+            return
+        if undelivered:
+            self._exit_shortfall[tid] = undelivered
+        else:
+            self._exit_shortfall.pop(tid, None)
+        ctx.emit_for(
+            trade,
+            "trade.undelivered",
+            held=_shares(held),
+            delivered=_shares(delivered),
+            undelivered=_shares(undelivered),
+        )
+
+    def _still_unresolved(self, trade: TradeRecord) -> bool:
+        """True when the venue says the trade's market has not resolved (so it has not paid yet)."""
+        try:
+            resolution = self.ctx.exchange.resolution(trade.market)
+        except ExchangeError:
+            return False
+        if resolution.closed and resolution.winning_token_id is not None:
+            self.resolutions[trade.market] = resolution.winning_token_id
+        return not resolution.closed
+
     def try_settle(self, trade: TradeRecord) -> None:
         ctx = self.ctx
         if any(o.state is OrderState.LIVE for o in ctx.ledger.orders(trade.trade_id, open_only=True)):
@@ -303,6 +368,8 @@ class Monitor:
         # fills a cancel's final read reported whose trades could not be fetched then: the wait
         # for the resolution is no reason to count them late
         self.recon.catch_up(trade.trade_id)
+        if trade.market not in self.resolutions:
+            self._confirm_holding(trade)
         winner = self.resolutions.get(trade.market)
         if winner is None:
             if ctx.now() < self._next_resolution_poll.get(trade.trade_id, 0.0):
@@ -342,3 +409,9 @@ class Monitor:
             payout=payout,
             pnl=pnl,
         )
+
+
+def _shares(value: Decimal) -> Decimal:
+    """Shares as audit lines print them: to the cent, or every decimal a base unit can carry."""
+    cents = value.quantize(SIZE_QUANTUM)
+    return cents if cents == value else value.normalize()
