@@ -153,7 +153,9 @@ class Reconciler:
         elif seen < order.size:
             # No MATCHED status to go by (the order's reads answer null/404 after a match:
             # failure mode 2): trades that account for the whole order say it too, since an order
-            # never matches beyond its size.
+            # never matches beyond its size. Should a venue put a FAILED trade's shares back on
+            # the book, a later fill still counts (fills are applied whatever the order's state)
+            # and the order's GTD expiry ends it with the window.
             return
         if order.role is Role.EXIT:
             # The sale FAILED: the shares are back, and this order will never rest again. Left
