@@ -422,8 +422,11 @@ class Reconciler:
             if ledger.has_unsettled_fills(order.order_id):
                 self._sync_quietly(order)
                 continue
-            if not order.is_terminal:
+            if not order.is_terminal and order.state is not OrderState.CANCEL_PENDING:
                 continue  # open orders are followed by the scale-in and exit tracking
+            # A cancel whose final read showed fills it could not fetch leaves the order
+            # CANCEL_PENDING (MATCHED, nothing to cancel): once the window's cleanup is done no
+            # tracking follows it, so this is what counts those fills before settlement.
             if order.venue_matched > ledger.filled(order.order_id) or order.venue_status == "UNVERIFIED":
                 self._sync_quietly(order)
 

@@ -620,3 +620,21 @@ def test_a_fee_the_trade_states_sizes_the_exit_from_the_shares_delivered(rig):
     ]
     assert rig.exit(trade_id).size == D("20.81")
     assert rig.of("exit.failed") == []  # never asked for shares it does not hold
+
+
+def test_an_exit_fill_the_cleanup_saw_but_could_not_fetch_is_counted_on_the_next_cycle_not_at_settlement(rig):
+    # explore --bot core --seed 11: the exit matched just before the window's cleanup; the cancel's
+    # final read shows it MATCHED, but the trades listing fails then. Nothing tracks a closing
+    # trade's orders any more: core used to count the fill only at settlement, 73 s after its match.
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.fake.fill(exit_id, "10.50", notify=False)
+    rig.at(WINDOW - 25)
+    rig.fake.fail_next("trades", Transient("list trades: read timeout"))
+    rig.bot.monitor.cycle()
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    assert rig.ledger.filled(exit_id) == D("0")  # seen matched, not fetched
+    cycle(rig)
+    assert rig.ledger.filled(exit_id) == D("10.50")
+    assert rig.ledger.order(exit_id).state is OrderState.FILLED
+    assert rig.ledger.position(trade_id) == D("0")
+    assert rig.calls("resolution") <= 1 and rig.trade(trade_id).state is TradeState.CLOSING  # before settlement
