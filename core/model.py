@@ -18,6 +18,7 @@ from .fees import FeeExponent, shares_withheld
 DecimalLike: TypeAlias = Decimal | str | int | float | None
 
 ZERO = Decimal("0")
+TRADE_FAILED = "FAILED"  # a trade's status when its settlement failed: its fills are void
 SIZE_QUANTUM = Decimal("0.01")  # the client rounds sizes down to 2 decimals
 
 
@@ -225,7 +226,7 @@ class TradeSnapshot:
 
     @property
     def is_void(self) -> bool:
-        return self.status == "FAILED"
+        return self.status == TRADE_FAILED
 
     def fill_of(self, order_id: str) -> FillSeen | None:
         """Our share of this trade for one of our orders, whichever side of it we were on."""
@@ -264,7 +265,7 @@ class FillSeen:
 
     @property
     def is_void(self) -> bool:
-        return self.status == "FAILED"
+        return self.status == TRADE_FAILED
 
 
 @dataclass(frozen=True)
