@@ -7,7 +7,10 @@ cancel that a resize sends first; an answer that leaves a placement's outcome un
 500 "order timed out") excuses the bot's `unknown_grace` after it too, since re-posting before
 the bot knows the first copy is not resting is the blind re-post; and what the fault kinds give:
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
-excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts).
+excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts). An exit's sale
+that FAILED gives its shares back, and the stretch counts from the first answer that told the bot
+so (the fill-failed notice, or the trades listing showing the trade FAILED): the order status
+still reads MATCHED, and the token balance cannot be told from a lagging one (failure mode 6).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
 from clobsim.sim.checks.facts import ZERO
 from clobsim.sim.exchange.events import VenueEvent
-from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
+from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts
 from clobsim.sim.runner.harness import RunResult
@@ -50,6 +53,8 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     # or not answering a request on the exit's placement path (the client's own tick-size and
     # fee-rate reads included) or a cancel of a resting exit, and the bot coming back from a crash.
     refusals = _exit_refusals(result)
+    for token, moments in _failures_told(result).items():
+        refusals.setdefault(token, []).extend(moments)
     restarted = restarts(result.trace)
     # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
     trades = ledger.trades() if ledger is not None else ()
@@ -112,6 +117,47 @@ def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
             if unknown:
                 refusals[token].append(record["t"] + unknown_grace)
     return refusals
+
+
+def _failures_told(result: RunResult) -> dict[str, list[float]]:
+    """token -> for each FAILED trade that sold the bot's shares, the first moment an answer to the
+    bot said it failed: a fill-failed notification naming it, or a trades listing showing it FAILED."""
+    owner = result.owner
+    failed = {
+        e["fields"]["trade_id"]
+        for e in result.venue.events
+        if e["kind"] == VenueEvent.TRADE_STATUS and e["fields"]["status"] == FAILED
+    }
+    sold: dict[str, str] = {}  # failed trade id -> token, for trades in which the bot sold
+    for e in result.venue.events:
+        fields = e["fields"]
+        if e["kind"] != VenueEvent.TRADE_MATCHED or fields["trade_id"] not in failed:
+            continue
+        taker_sold = fields["taker_owner"] == owner and fields["side"] == "SELL"
+        maker_sold = fields["side"] == "BUY" and any(m["owner"] == owner for m in fields["makers"])
+        if taker_sold or maker_sold:
+            sold[fields["trade_id"]] = fields["asset_id"]
+    told: dict[str, float] = {}
+    for request, record in responses_with_requests(result.trace):
+        if request is None or record.get("status") != 200 or not sold:
+            continue
+        body = record.get("body")
+        named: list[str] = []
+        if request["route"] == "GET /notifications" and isinstance(body, list):
+            named = [
+                str((n.get("payload") or {}).get("trade_id"))
+                for n in body
+                if isinstance(n, dict) and n.get("type") == NOTE_FILL_FAILED
+            ]
+        elif request["route"] == "GET /data/trades" and isinstance(body, dict):
+            named = [str(t.get("id")) for t in body.get("data") or () if t.get("status") == FAILED]
+        for trade_id in named:
+            if trade_id in sold and trade_id not in told:
+                told[trade_id] = record["t"]
+    moments: dict[str, list[float]] = {}
+    for trade_id, t in sorted(told.items()):
+        moments.setdefault(sold[trade_id], []).append(t)
+    return moments
 
 
 def _longest_uncovered(
