@@ -10,6 +10,7 @@ from clobsim import sim
 from clobsim.core.bot import Bot
 from clobsim.core.notifications import NotificationProcessor
 from clobsim.sim.checks import exit_covers_position
+from clobsim.sim.checks.facts import cut_off
 from clobsim.sim.exchange.records import COLLATERAL
 from clobsim.sim.exchange.venue import Venue
 from clobsim.sim.faults.bot_crash import restarts
@@ -159,3 +160,20 @@ def test_an_exit_sale_that_failed_is_excused_until_an_answer_tells_the_bot():
     ]
     (placed,) = [e.time for e in result.events if e.kind == "exit.placed"][1:]
     assert 0 < placed - told[0] < 30  # the new exit follows the first answer that said FAILED
+
+
+def test_time_the_bot_could_not_reach_the_venue_does_not_count_against_a_fill():
+    # every request takes 6 s (past the client's 5 s timeout) from 420 s to 480 s: an outage
+    result = sim.run(regression("core-fill-reaches-ledger-e235b425"))
+    assert check_of(result, "fill-reaches-ledger").passed
+    start = result.scenario.window_start
+    assert [(round(a - start, 3), round(b - start, 3)) for a, b in cut_off(result)] == [(420.944, 476.655)]
+    (matched,) = [e["time"] for e in result.venue.events if e["kind"] == "trade_matched"]
+    (counted,) = [e.time for e in result.events if e.kind == "exit.filled"]
+    assert round(counted - matched, 1) == 61.2  # past the bound, but 55.7 s of it the bot could reach nothing
+
+
+def test_a_single_timeout_between_answers_excuses_only_its_own_seconds():
+    result = sim.run(scenario("timeout-after-apply-no-duplicate"))
+    (stretch,) = cut_off(result)
+    assert 0 < stretch[1] - stretch[0] <= 6
