@@ -391,6 +391,7 @@ class Monitor:
             # the venue reported more matched than the trades listing has given us (the listing
             # failed, or lags): P&L booked now would be on a wrong position, so read again
             return
+        self.recon.announce_deferred(trade.trade_id, whatever_came=True)
         position = ctx.ledger.position(trade.trade_id)
         cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
         # The venue pays the shares it delivered: a fill can deliver fewer than it matched

@@ -638,3 +638,24 @@ def test_an_exit_fill_the_cleanup_saw_but_could_not_fetch_is_counted_on_the_next
     assert rig.ledger.order(exit_id).state is OrderState.FILLED
     assert rig.ledger.position(trade_id) == D("0")
     assert rig.calls("resolution") <= 1 and rig.trade(trade_id).state is TradeState.CLOSING  # before settlement
+
+
+def test_a_scale_in_cancelled_at_the_window_end_states_the_fills_its_final_read_reported(rig):
+    # explore --bot core --seed 11: 2.00 of the scale-in match just before its cleanup cancel, and
+    # the trades listing lags order status: the cancel's final read says size_matched 2.00 while the
+    # listing shows no trade. The terminal line waits for the fill rather than say filled=0.00.
+    trade_id, _exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 25)
+    rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "2.00", notify=False))
+    lagging: list = []
+    rig.fake.before("trades", lambda: lagging.extend(rig.fake.trades_list[-1:]) or rig.fake.trades_list.pop())
+    rig.bot.monitor.cycle()
+    assert rig.ledger.order(scale_id).venue_matched == D("2.00")
+    assert rig.of("scale_in.cancelled") == []  # not yet: the fill behind it is not listed
+    rig.fake.trades_list.extend(lagging)  # the listing catches up
+    cycle(rig)
+    assert rig.lines("scale_in.cancelled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=2.00/10.50 | OrderID: {scale_id}"
+    ]
+    kinds = rig.kinds()
+    assert kinds.index("scale_in.partial") < kinds.index("scale_in.cancelled")
