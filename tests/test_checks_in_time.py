@@ -177,3 +177,13 @@ def test_a_single_timeout_between_answers_excuses_only_its_own_seconds():
     result = sim.run(scenario("timeout-after-apply-no-duplicate"))
     (stretch,) = cut_off(result)
     assert 0 < stretch[1] - stretch[0] <= 6
+
+
+def test_an_exit_that_ended_while_its_reads_were_stale_counts_from_the_last_stale_answer():
+    # the sweep cancels the exit at 480 s; its status reads answer a snapshot frozen at 420 s until 540 s
+    result = sim.run(regression("core-exit-covers-position-9be315be"))
+    assert check_of(result, "exit-covers-position").passed
+    start = result.scenario.window_start
+    stale = [r["t"] - start for r in result.trace if r.get("kind") == "stale_read" and r.get("phase") == "stale answer"]
+    (placed,) = [e.time - start for e in result.events if e.kind == "exit.placed"][1:]
+    assert 480 < max(stale) < 540 < placed < max(stale) + 30  # the bot saw the end only after the last

@@ -11,6 +11,8 @@ excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts). 
 that FAILED gives its shares back, and the stretch counts from the first answer that told the bot
 so (the fill-failed notice, or the trades listing showing the trade FAILED): the order status
 still reads MATCHED, and the token balance cannot be told from a lagging one (failure mode 6).
+Likewise a `stale_read` that answered an exit's status from a frozen snapshot hid its end (a
+venue cancel, say): the stretch counts from the last stale answer.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts
+from clobsim.sim.faults.stale_read import KIND as STALE_READ_KIND
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, responses_with_requests
+from clobsim.sim.trace import HarnessAction, TraceType, responses_with_requests
 
 ID = "exit-covers-position"
+STALE_READ = STALE_READ_KIND.name
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
 PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
@@ -53,8 +57,9 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     # or not answering a request on the exit's placement path (the client's own tick-size and
     # fee-rate reads included) or a cancel of a resting exit, and the bot coming back from a crash.
     refusals = _exit_refusals(result)
-    for token, moments in _failures_told(result).items():
-        refusals.setdefault(token, []).extend(moments)
+    for told in (_failures_told(result), _stale_exit_reads(result)):
+        for token, moments in told.items():
+            refusals.setdefault(token, []).extend(moments)
     restarted = restarts(result.trace)
     # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
     trades = ledger.trades() if ledger is not None else ()
@@ -157,6 +162,28 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
     moments: dict[str, list[float]] = {}
     for trade_id, t in sorted(told.items()):
         moments.setdefault(sold[trade_id], []).append(t)
+    return moments
+
+
+def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
+    """token -> the moments a status read of one of the bot's SELLs was answered from a stale
+    snapshot (the stale_read fault): until the last of them the bot could not see the order end."""
+    sells = {
+        e["fields"]["order_id"]: e["fields"]["asset_id"]
+        for e in result.venue.events
+        if e["kind"] == VenueEvent.ORDER_PLACED
+        and e["fields"]["owner"] == result.owner
+        and e["fields"]["side"] == "SELL"
+    }
+    moments: dict[str, list[float]] = {}
+    for record in result.trace:
+        if (
+            record.get("type") == TraceType.FAULT
+            and record.get("kind") == STALE_READ
+            and record.get("phase") == "stale answer"
+            and record.get("order_id") in sells
+        ):
+            moments.setdefault(sells[record["order_id"]], []).append(record["t"])
     return moments
 
 
