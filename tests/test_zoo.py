@@ -26,9 +26,10 @@ CAUGHT_BY = {
             "payouts-match-ledger",
         },
     ),
+    # the fills it drops never come, so the cancel line that waits for them is never written
     "drop-cancelled-partial": (
         "late-fill-cancelled-with-size-matched",
-        {"fill-reaches-ledger", "ledger-matches-exchange", "notifications-idempotent", "terminal-matches-venue"},
+        {"fill-reaches-ledger", "ledger-matches-exchange", "lifecycle-complete", "notifications-idempotent"},
     ),
     "double-count": ("five-notifications-in-one-batch", {"ledger-matches-exchange"}),
     "blind-repost": ("timeout-after-apply-no-duplicate", {"single-scale-in"}),
