@@ -114,6 +114,12 @@ TEMPLATES: dict[str, tuple[int, str, str, str]] = {
         "🏁",
         "SETTLED: winner={winner}, position={position:.2f}, payout=${payout:.2f}, pnl=${pnl:+.2f}",
     ),
+    "trade.undelivered": (
+        logging.WARNING,
+        "trade",
+        WARN,
+        "UNDELIVERED SHARES: the venue holds {held} shares, the ledger {delivered} | undelivered={undelivered}",
+    ),
     "trade.opened": (
         logging.INFO,
         "trade",

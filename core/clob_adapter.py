@@ -42,6 +42,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -258,7 +259,30 @@ class ClobExchange:
         trade_params = v2_types.TradeParams if self._v2 else TradeParams
         params = trade_params(asset_id=asset_id or None, maker_address=self._address)
         with self._boundary("list trades"):
-            return [_trade_snapshot(item) for item in self._client.get_trades(params) or ()]
+            raw = list(self._client.get_trades(params) or ())
+            trades = [_trade_snapshot(item) for item in raw]
+        if not self._v2:
+            # V1 signs its fee into the order (feeRateBps); the fee V2 charges at match time, in
+            # shares for a BUY taker, is V2's alone: a V1 trade states nothing to derive
+            return trades
+        return [self._with_fee(trade, item) for trade, item in zip(trades, raw, strict=True)]
+
+    def _with_fee(self, trade: TradeSnapshot, raw: dict[str, Any]) -> TradeSnapshot:
+        """The V2 operator fee a trade states: `fee_rate_bps` (the rate that applied) on the
+        trade, the exponent on its market (GET /clob-markets `fd.e`, which the client caches per
+        token). The exponent is read only when the fee matters to us, as a BUY taker: a trade
+        we made, or a fee-free one, costs no request. A failed read leaves the fee unknown
+        (exponent None): the fill still counts, and a later listing states what it delivered."""
+        rate = _lenient_dec(raw.get("fee_rate_bps"))
+        if not rate or trade.side is not Side.BUY or raw.get("trader_side", "TAKER") != "TAKER":
+            return replace(trade, fee_rate_bps=rate)
+        try:
+            with self._boundary("get fee exponent"):
+                exponent = dec(self._any.get_fee_exponent(trade.asset_id))
+        except ExchangeError:
+            return replace(trade, fee_rate_bps=rate, fee_exponent=None)
+        whole = exponent == exponent.to_integral_value()
+        return replace(trade, fee_rate_bps=rate, fee_exponent=int(exponent) if whole else exponent)
 
     def notifications(self) -> list[Notification]:
         with self._boundary("get notifications"):

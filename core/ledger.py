@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS fills (
     size TEXT NOT NULL, price TEXT NOT NULL, status TEXT NOT NULL,
     void INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL, at REAL NOT NULL,
     seq INTEGER NOT NULL,
+    withheld TEXT,
     PRIMARY KEY (trade_key, order_id)
 );
 CREATE TABLE IF NOT EXISTS recent_fills (
@@ -81,6 +82,7 @@ class FillRow(TypedDict):
     source: str
     at: float
     seq: int
+    withheld: str | None  # shares matched but not delivered (a BUY taker's fee); NULL: not stated yet
 
 
 class FillOutcome(str, enum.Enum):  # noqa: UP042 - StrEnum would change the str() and f-string text of members
@@ -167,6 +169,9 @@ class Ledger:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(fills)").fetchall()}
+        if "withheld" not in columns:  # a database written before fees were derived
+            self._db.execute("ALTER TABLE fills ADD COLUMN withheld TEXT")
         self._load()
 
     def _load(self) -> None:
@@ -542,6 +547,15 @@ class Ledger:
             key = (fill.trade_id, fill.order_id)
             row = self._fills.get(key)
             if row is not None:
+                if row["withheld"] is None and fill.withheld is not None:
+                    # the first source did not say what the fill delivered (a notification): this one does
+                    withheld = str(fill.withheld)
+                    with self._tx() as db:
+                        db.execute(
+                            "UPDATE fills SET withheld=? WHERE trade_key=? AND order_id=?",
+                            (withheld, fill.trade_id, fill.order_id),
+                        )
+                    row["withheld"] = withheld
                 if fill.is_void and not row["void"]:
                     with self._tx() as db:
                         db.execute(
@@ -570,11 +584,12 @@ class Ledger:
                 "source": source,
                 "at": float(now),
                 "seq": seq,
+                "withheld": None if fill.withheld is None else str(fill.withheld),
             }
             with self._tx() as db:
                 db.execute(
-                    "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
-                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq, withheld)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     tuple(row.values()),
                 )
             self._fill_seq = seq
@@ -615,6 +630,30 @@ class Ledger:
         for side, r in self._trade_fills(trade_id):
             position += dec(r["size"]) if side == Side.BUY.value else -dec(r["size"])
         return position
+
+    def delivered(self, trade_id: int) -> Decimal:
+        """The position in shares the venue delivered: the matched position less what the venue
+        states it withheld (a BUY taker's fee, taken in shares). What the bot can sell, and what
+        resolution pays, unless the venue delivered short without saying so (only the balance
+        tells that: core.monitor)."""
+        position = self.position(trade_id)
+        for side, r in self._trade_fills(trade_id):
+            if side == Side.BUY.value and r["withheld"] is not None:
+                position -= dec(r["withheld"])
+        return position
+
+    def delivered_history(self, trade_id: int) -> list[Decimal]:
+        """The delivered position after each of the trade's fills in the order they were recorded,
+        from the entry on: the values a balance lagging behind the venue could still show."""
+        position = self.trade(trade_id).entry_size
+        history = [position]
+        for side, r in self._trade_fills(trade_id):
+            if side == Side.BUY.value:
+                position += dec(r["size"]) - dec(r["withheld"] or ZERO)
+            else:
+                position -= dec(r["size"])
+            history.append(position)
+        return history
 
     def cost_and_proceeds(self, trade_id: int) -> tuple[Decimal, Decimal]:
         trade = self.trade(trade_id)

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import TypeAlias
 
+from .fees import FeeExponent, shares_withheld
+
 # What dec() takes: venue values arrive as strings or JSON numbers, and None or "" for "absent"
 DecimalLike: TypeAlias = Decimal | str | int | float | None
 
 ZERO = Decimal("0")
+TRADE_FAILED = "FAILED"  # a trade's status when its settlement failed: its fills are void
 SIZE_QUANTUM = Decimal("0.01")  # the client rounds sizes down to 2 decimals
 
 
@@ -216,15 +219,26 @@ class TradeSnapshot:
     taker_order_id: str
     maker_orders: tuple[MakerFill, ...] = ()
     match_time: int = 0
+    # CLOB V2's operator fee, charged to the taker: the rate that applied (basis points) and the
+    # market's exponent; None when the venue's exponent could not be read (the fee is unknown)
+    fee_rate_bps: Decimal = ZERO
+    fee_exponent: FeeExponent | None = 1
 
     @property
     def is_void(self) -> bool:
-        return self.status == "FAILED"
+        return self.status == TRADE_FAILED
 
     def fill_of(self, order_id: str) -> FillSeen | None:
         """Our share of this trade for one of our orders, whichever side of it we were on."""
         if self.taker_order_id == order_id:
-            return FillSeen(self.trade_id, order_id, self.size, self.price, self.status)
+            withheld: Decimal | None = ZERO
+            if self.side is Side.BUY and self.fee_rate_bps:
+                # a BUY taker pays its fee in shares: fewer arrive than matched
+                exponent = self.fee_exponent
+                withheld = (
+                    None if exponent is None else shares_withheld(self.size, self.price, self.fee_rate_bps, exponent)
+                )
+            return FillSeen(self.trade_id, order_id, self.size, self.price, self.status, withheld)
         total = ZERO
         price = None
         for maker in self.maker_orders:
@@ -233,7 +247,7 @@ class TradeSnapshot:
                 price = maker.price
         if price is None:
             return None
-        return FillSeen(self.trade_id, order_id, total, price, self.status)
+        return FillSeen(self.trade_id, order_id, total, price, self.status, ZERO)  # makers pay no fee
 
 
 @dataclass(frozen=True)
@@ -245,10 +259,13 @@ class FillSeen:
     size: Decimal
     price: Decimal
     status: str = "MATCHED"
+    # shares matched but not delivered, as the venue states it (a BUY taker's fee in shares);
+    # None when the source does not say (a fill notification carries no fee)
+    withheld: Decimal | None = None
 
     @property
     def is_void(self) -> bool:
-        return self.status == "FAILED"
+        return self.status == TRADE_FAILED
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from .context import BotContext
 from .errors import ExchangeError, OutcomeUnknown, Transient
 from .ledger import OrderRecord, TradeRecord
-from .model import ZERO, OrderState, PlaceOrder, Role, Side, TradeState, dec, size_q
+from .model import SIZE_QUANTUM, ZERO, OrderState, PlaceOrder, Role, Side, TradeState, dec, size_q
 from .orders import submit
 from .reconciliation import PendingCancel, Reconciler
 from .scale import ScaleIn
@@ -34,6 +34,8 @@ class Monitor:
         self._exit_shortfall: dict[int, Decimal] = {}
         self._next_resolution_poll: dict[int, float] = {}
         self._last_exit_failure: dict[int, float] = {}  # trade -> when its last exit was refused
+        # trades whose token balance, read before resolution, agreed with what the ledger holds
+        self._holding_confirmed: set[int] = set()
 
     def cycle(self) -> None:
         ctx = self.ctx
@@ -107,8 +109,9 @@ class Monitor:
         return size_q(max(ZERO, position - shortfall))
 
     def exit_position(self, trade: TradeRecord) -> Decimal:
-        """The shares the exit plan must cover: the ledger's position, plus what the venue's order
-        status says a scale-in matched beyond every fill the ledger has seen of it (void ones
+        """The shares the exit plan must cover: the ledger's position as delivered (a BUY taker's
+        fee, which the trade states, is taken in shares and never arrives), plus what the venue's
+        order status says a scale-in matched beyond every fill the ledger has seen of it (void ones
         included). The trades listing can lag order status by tens of seconds; a fill is counted
         only once its trade is listed (by trade id: exactly once), but the exit covers the
         shares from the moment the status shows them."""
@@ -117,7 +120,7 @@ class Monitor:
         for order in ctx.ledger.orders(trade.trade_id, Role.SCALE_IN):
             seen = sum((dec(f["size"]) for f in ctx.ledger.fills(order.order_id)), ZERO)
             unnamed += max(ZERO, order.venue_matched - seen)
-        return ctx.ledger.position(trade.trade_id) + unnamed
+        return ctx.ledger.delivered(trade.trade_id) + unnamed
 
     def ensure_exit(self, trade: TradeRecord) -> None:
         ctx, cfg = self.ctx, self.ctx.config
@@ -204,9 +207,10 @@ class Monitor:
     def _learn_sellable(self, trade: TradeRecord) -> None:
         """After a balance rejection, cap the exit at the shares actually held.
 
-        size_matched can exceed the shares received (fees/rounding: failure mode 7); a balance
+        size_matched can exceed the shares received (failure mode 7: a fee the trade states is
+        already off the delivered position; this is a shortfall it does not state); a balance
         still at zero is a lagging balance (mode 6), not a cap: the next cycle simply retries.
-        The cap is kept as the shortfall (ledger position - shares held), so that the exit is
+        The cap is kept as the shortfall (delivered position - shares held), so that the exit is
         still resized to the whole position after a later scale-in fill. A balance that lags a
         scale-in fill shows the earlier shares, not zero: so while a cap is set, ensure_exit
         reads the balance again each cycle and the cap shrinks (or goes) as the shares arrive.
@@ -215,7 +219,7 @@ class Monitor:
             held = self.ctx.exchange.balance(trade.token_id)
         except ExchangeError:
             return
-        position = self.ctx.ledger.position(trade.trade_id)
+        position = self.ctx.ledger.delivered(trade.trade_id)
         if ZERO < held < position:
             self._exit_shortfall[trade.trade_id] = position - held  # exact: exit_size rounds, a payout must not
         elif held >= position:
@@ -294,6 +298,69 @@ class Monitor:
         seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
         return order.venue_matched > seen
 
+    def _confirm_holding(self, trade: TradeRecord) -> None:
+        """Before resolution, check what the venue will pay against what the ledger holds.
+
+        A fill can deliver fewer shares than it matched without any trade saying so (failure
+        mode 7 beyond a stated fee); when no exit was refused for balance, nothing else tells.
+        So once the trade's orders are all final (nothing of ours can match any more) and it has
+        bought shares (the entry is delivered in full), the token balance is read: the shares
+        resolution will pay. It must be read BEFORE resolution, whose payout empties it: a read
+        answered before the window's end is (the market resolves after it); a later one counts
+        only if the market is still unresolved after it. A read that agrees with the ledger
+        ends the check. One that disagrees is read again every cycle until resolution, the last
+        word winning, since the balance can lag fills (failure mode 6): a read that equals what
+        the ledger held after an earlier fill is what a lag shows, and teaches nothing; any other
+        sets the shares the venue did not deliver.
+        """
+        ctx = self.ctx
+        tid = trade.trade_id
+        if tid in self._holding_confirmed:
+            return
+        orders = ctx.ledger.orders(tid)
+        if any(not o.is_terminal for o in orders):
+            return  # an order of ours may still match: what we hold is not final yet
+        bought = any(o.side is Side.BUY and any(not f["void"] for f in ctx.ledger.fills(o.order_id)) for o in orders)
+        delivered = ctx.ledger.delivered(tid)
+        if not bought or delivered <= ZERO:
+            return  # nothing bought (the entry is delivered in full), or nothing left to pay
+        try:
+            held = ctx.exchange.balance(trade.token_id)
+        except ExchangeError:
+            return
+        if held == delivered:
+            self._holding_confirmed.add(tid)
+            self._exit_shortfall.pop(tid, None)
+            return
+        if ctx.now() >= trade.window_end and not self._still_unresolved(trade):
+            return  # the read may have come after the payout emptied the balance
+        if held in ctx.ledger.delivered_history(tid)[:-1]:
+            return  # what a lagging balance shows: read again next cycle
+        undelivered = max(ZERO, delivered - held)
+        if self._exit_shortfall.get(tid, ZERO) == undelivered:
+            return
+        if undelivered:
+            self._exit_shortfall[tid] = undelivered
+        else:
+            self._exit_shortfall.pop(tid, None)
+        ctx.emit_for(
+            trade,
+            "trade.undelivered",
+            held=_shares(held),
+            delivered=_shares(delivered),
+            undelivered=_shares(undelivered),
+        )
+
+    def _still_unresolved(self, trade: TradeRecord) -> bool:
+        """True when the venue says the trade's market has not resolved (so it has not paid yet)."""
+        try:
+            resolution = self.ctx.exchange.resolution(trade.market)
+        except ExchangeError:
+            return False
+        if resolution.closed and resolution.winning_token_id is not None:
+            self.resolutions[trade.market] = resolution.winning_token_id
+        return not resolution.closed
+
     def try_settle(self, trade: TradeRecord) -> None:
         ctx = self.ctx
         if any(o.state is OrderState.LIVE for o in ctx.ledger.orders(trade.trade_id, open_only=True)):
@@ -301,6 +368,8 @@ class Monitor:
         # fills a cancel's final read reported whose trades could not be fetched then: the wait
         # for the resolution is no reason to count them late
         self.recon.catch_up(trade.trade_id)
+        if trade.market not in self.resolutions:
+            self._confirm_holding(trade)
         winner = self.resolutions.get(trade.market)
         if winner is None:
             if ctx.now() < self._next_resolution_poll.get(trade.trade_id, 0.0):
@@ -322,12 +391,14 @@ class Monitor:
             # the venue reported more matched than the trades listing has given us (the listing
             # failed, or lags): P&L booked now would be on a wrong position, so read again
             return
+        self.recon.announce_deferred(trade.trade_id, whatever_came=True)
         position = ctx.ledger.position(trade.trade_id)
         cost, proceeds = ctx.ledger.cost_and_proceeds(trade.trade_id)
-        # The venue pays the shares it delivered: a fill can deliver fewer than it matched (a
-        # fee taken in shares: failure mode 7), and the balance read after a refused exit told
-        # us by how much. Booking the matched dust as paid is a payout the venue never makes.
-        held = max(ZERO, position - self._exit_shortfall.get(trade.trade_id, ZERO))
+        # The venue pays the shares it delivered: a fill can deliver fewer than it matched
+        # (failure mode 7). A fee taken in shares the trade states (Ledger.delivered); a shortfall
+        # it does not state only the balance told (a refused exit's read). Booking the matched
+        # dust as paid is a payout the venue never makes.
+        held = max(ZERO, ctx.ledger.delivered(trade.trade_id) - self._exit_shortfall.get(trade.trade_id, ZERO))
         payout = held if winner == trade.token_id else ZERO
         pnl = proceeds + payout - cost
         ctx.ledger.settle(trade.trade_id, winner, pnl)
@@ -339,3 +410,9 @@ class Monitor:
             payout=payout,
             pnl=pnl,
         )
+
+
+def _shares(value: Decimal) -> Decimal:
+    """Shares as audit lines print them: to the cent, or every decimal a base unit can carry."""
+    cents = value.quantize(SIZE_QUANTUM)
+    return cents if cents == value else value.normalize()

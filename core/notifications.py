@@ -13,7 +13,7 @@ from __future__ import annotations
 from .context import BotContext
 from .errors import ExchangeError
 from .fills import FillPath
-from .model import FillSeen, Notification, NotificationKind, OrderState
+from .model import TRADE_FAILED, FillSeen, Notification, NotificationKind, OrderState, dec
 from .monitor import Monitor
 from .reconciliation import Reconciler
 
@@ -69,13 +69,23 @@ class NotificationProcessor:
             self.monitor.resolutions[note.market] = note.winning_asset_id
 
     def _fill_failed(self, note: Notification) -> None:
-        """V2's "order fill failed" (type 8): one of the order's trades went FAILED. The trades
-        listing says which and is read through the one fill path, which voids a counted fill
-        once (a duplicate notice, or a void polling saw first, changes nothing). The notice's
-        own payload is not trusted for the size: production's carries the order's sizes only."""
-        order = self.ctx.ledger.order(note.order_id)
-        if order is not None:
-            self.recon.sync_fills(order, source="notification")
+        """V2's "order fill failed" (type 8): one of the order's trades went FAILED. A notice
+        naming a trade whose fill the ledger counts voids it at once, through the one fill path
+        keyed by trade id, with the ledger's own size (the notice's payload is not trusted for
+        the size: production's carries the order's sizes only): the trades listing can lag the
+        failure by tens of seconds, and the shares it gave back need an exit meanwhile. The
+        listing is read too, for a notice that names no trade or one not counted yet; a void
+        the fill path already has changes nothing, and a stale listing never un-voids it."""
+        ctx = self.ctx
+        order = ctx.ledger.order(note.order_id)
+        if order is None:
+            return
+        counted = [f for f in ctx.ledger.fills(order.order_id) if f["trade_key"] == note.trade_id and not f["void"]]
+        if note.trade_id and counted:
+            row = counted[0]
+            void = FillSeen(note.trade_id, order.order_id, dec(row["size"]), dec(row["price"]), TRADE_FAILED)
+            self.fills.apply(void, source="notification")
+        self.recon.sync_fills(order, source="notification")
 
     def _cancelled(self, note: Notification) -> None:
         ctx = self.ctx

@@ -61,6 +61,8 @@ class Reconciler:
     def __init__(self, ctx: BotContext, fills: FillPath):
         self.ctx = ctx
         self.fills = fills
+        # scale-in -> (kind, reason) of a terminal line waiting for fills the venue reported
+        self._deferred_terminal: dict[str, tuple[str, str]] = {}
 
     # ---- recent-fill tracker ---------------------------------------------------------------
 
@@ -139,15 +141,23 @@ class Reconciler:
         venue's size_matched to show, and for every counted fill to settle (one may still FAIL).
         """
         ctx = self.ctx
-        if status != "MATCHED":
-            return
         current = ctx.ledger.known_order(order.order_id)
         if current.is_terminal or ctx.ledger.has_unsettled_fills(order.order_id):
             return
         fills = ctx.ledger.fills(order.order_id)
         void = sum((dec(f["size"]) for f in fills if f["void"]), ZERO)
         seen = sum((dec(f["size"]) for f in fills), ZERO)
-        if void == ZERO or seen < current.venue_matched:
+        if void == ZERO:
+            return
+        if status == "MATCHED":
+            if seen < current.venue_matched:
+                return
+        elif seen < order.size:
+            # No MATCHED status to go by (the order's reads answer null/404 after a match:
+            # failure mode 2): trades that account for the whole order say it too, since an order
+            # never matches beyond its size. Should a venue put a FAILED trade's shares back on
+            # the book, a later fill still counts (fills are applied whatever the order's state)
+            # and the order's GTD expiry ends it with the window.
             return
         if order.role is Role.EXIT:
             # The sale FAILED: the shares are back, and this order will never rest again. Left
@@ -180,6 +190,7 @@ class Reconciler:
             return exc
         if snapshot is None:
             self.sync_fills(order)
+            self.close_failed_match(order, "")
         else:
             self.observe(order, snapshot)
         return None
@@ -188,8 +199,15 @@ class Reconciler:
         """Write a scale-in's terminal audit line, once (lifecycle-complete)."""
         ctx = self.ctx
         order = ctx.ledger.known_order(order_id)
-        if order.role is not Role.SCALE_IN or not order.is_terminal:
+        if order.role is not Role.SCALE_IN or not order.is_terminal or order.terminal_logged:
             return
+        if kind not in ("scale_in.not_placed", "scale_in.failed") and self._fills_unfetched(order):
+            # The line states what filled, and the venue's size_matched says more matched than
+            # the trades listing has shown (it lags order status): the line waits for those
+            # fills (catch_up fetches them; settlement writes it whatever came).
+            self._deferred_terminal[order_id] = (kind, reason)
+            return
+        self._deferred_terminal.pop(order_id, None)
         if not ctx.ledger.mark_terminal_logged(order_id):
             return
         trade = ctx.ledger.trade(order.trade_id)
@@ -201,6 +219,30 @@ class Reconciler:
             ctx.emit_for(
                 trade, kind, reason=reason, filled=ctx.ledger.filled(order_id), original=order.size, order_id=order_id
             )
+
+    def _fills_unfetched(self, order: OrderRecord) -> bool:
+        """The venue reported more matched than every fill the ledger has of the order (void
+        ones included: a FAILED trade stays in size_matched)."""
+        seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
+        return order.venue_matched > seen
+
+    def announce_deferred(self, trade_id: int, *, whatever_came: bool = False) -> None:
+        """Write the terminal lines that waited for fills, once those fills are in (or, at
+        settlement, with whatever came)."""
+        ledger = self.ctx.ledger
+        for order in ledger.orders(trade_id, Role.SCALE_IN):
+            deferred = self._deferred_terminal.get(order.order_id)
+            if deferred is None:
+                continue
+            if whatever_came or not self._fills_unfetched(order):
+                self._deferred_terminal.pop(order.order_id)
+                if ledger.mark_terminal_logged(order.order_id):
+                    kind, reason = deferred
+                    trade = ledger.trade(trade_id)
+                    filled = ledger.filled(order.order_id)
+                    self.ctx.emit_for(
+                        trade, kind, reason=reason, filled=filled, original=order.size, order_id=order.order_id
+                    )
 
     def verify(self, order: OrderRecord) -> OrderSnapshot | None:
         """Read the order until a final status shows, at most verify_attempts times.
@@ -334,6 +376,7 @@ class Reconciler:
             # syncing (venue_matched unknown), so a fill that did land is still counted later.
             ctx.audit.emit("recon.inconclusive", order_id=order.order_id, attempts=ctx.config.verify_attempts)
             self._sync_quietly(order)
+            self.close_failed_match(order, "")
             if acked:
                 ctx.ledger.set_order_state(order.order_id, OrderState.CANCELLED, ctx.now(), "UNVERIFIED")
             elif not placement_unknown:
@@ -412,10 +455,14 @@ class Reconciler:
             if ledger.has_unsettled_fills(order.order_id):
                 self._sync_quietly(order)
                 continue
-            if not order.is_terminal:
+            if not order.is_terminal and order.state is not OrderState.CANCEL_PENDING:
                 continue  # open orders are followed by the scale-in and exit tracking
+            # A cancel whose final read showed fills it could not fetch leaves the order
+            # CANCEL_PENDING (MATCHED, nothing to cancel): once the window's cleanup is done no
+            # tracking follows it, so this is what counts those fills before settlement.
             if order.venue_matched > ledger.filled(order.order_id) or order.venue_status == "UNVERIFIED":
                 self._sync_quietly(order)
+        self.announce_deferred(trade_id)
 
     def orders_to_check(self) -> list[OrderRecord]:
         """Non-terminal orders, and terminal ones whose venue fills are not all counted yet."""

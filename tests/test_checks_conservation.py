@@ -9,6 +9,8 @@ import os
 from clobsim import sim
 from clobsim.core.bot import Bot
 from clobsim.core.monitor import Monitor
+from clobsim.core.reconciliation import Reconciler
+from clobsim.sim.bots.zoo import DropCancelledPartialBot
 from clobsim.sim.exchange import venue as venue_module
 from clobsim.sim.exchange.venue import Venue
 from clobsim.sim.runner.scenario import load
@@ -37,10 +39,21 @@ def invariant_failures(result) -> set[str]:
 # ---- terminal-matches-venue ------------------------------------------------------------------
 
 
+class _AnnounceAtOnce(Reconciler):
+    """Writes a terminal line at once, not after the fills its final read reported (core did)."""
+
+    def _fills_unfetched(self, order):
+        return False
+
+
+class _DropPartialAnnounceAtOnceBot(DropCancelledPartialBot):
+    reconciler_class = _AnnounceAtOnce
+
+
 def test_a_cancel_line_that_ignores_the_cancelled_order_s_fill_disagrees_with_the_venue():
-    # drop-cancelled-partial ignores fills reported for an order it already considers cancelled:
-    # the 4 shares that matched before the cancel are missing from its terminal line
-    result = sim.run(scenario("late-fill-cancelled-with-size-matched"), bot="drop-cancelled-partial")
+    # drop-cancelled-partial ignores fills reported for an order it already considers cancelled;
+    # written at once, its terminal line misses the 4 shares that matched before the cancel
+    result = sim.run(scenario("late-fill-cancelled-with-size-matched"), bot=_DropPartialAnnounceAtOnceBot)
     broken = check_of(result, "terminal-matches-venue")
     (evidence,) = broken.evidence
     assert evidence.startswith("scale-in order 0x")

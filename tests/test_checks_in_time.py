@@ -7,7 +7,10 @@ import os
 from decimal import Decimal
 
 from clobsim import sim
+from clobsim.core.bot import Bot
+from clobsim.core.notifications import NotificationProcessor
 from clobsim.sim.checks import exit_covers_position
+from clobsim.sim.checks.facts import cut_off
 from clobsim.sim.exchange.records import COLLATERAL
 from clobsim.sim.exchange.venue import Venue
 from clobsim.sim.faults.bot_crash import restarts
@@ -121,3 +124,66 @@ def test_core_reconciles_an_applied_500_by_its_order_id_and_never_reposts():
     ]
     # the applied exit (500), the scale-in, the exit resized to the whole position
     assert posts == [("10500000", 500), ("8295000", 200), ("21000000", 200)]
+
+
+class _VoidOnlyFromTheListing(NotificationProcessor):
+    """core before it voided a fill by the trade a fill-failed notice names: it read the listing."""
+
+    def _fill_failed(self, note):
+        order = self.ctx.ledger.order(note.order_id)
+        if order is not None:
+            self.recon.sync_fills(order, source="notification")
+
+
+class _VoidOnlyFromTheListingBot(Bot):
+    notifications_class = _VoidOnlyFromTheListing
+
+
+def test_an_exit_sale_that_failed_counts_against_the_bot_from_the_notice_that_told_it():
+    # the fill-failed notice reached the bot 4.9 s after the match; the listing lags 45 s
+    result = sim.run(regression("core-exit-covers-position-b5376212"), bot=_VoidOnlyFromTheListingBot)
+    broken = check_of(result, "exit-covers-position")
+    assert broken.evidence == (
+        "trade #1: from 2025-11-25 00:05:04.861 for 41s the bot held 5.00 shares with live exit orders for only 0.00",
+    )
+    assert sim.run(regression("core-exit-covers-position-b5376212")).passed
+
+
+def test_an_exit_sale_that_failed_is_excused_until_an_answer_tells_the_bot():
+    # every push lost: only the lagging listing tells, 45 s after the match
+    result = sim.run(regression("core-exit-covers-position-6307f4fd"), bot=_VoidOnlyFromTheListingBot)
+    assert check_of(result, "exit-covers-position").passed
+    told = [
+        r["t"]
+        for q, r in responses_with_requests(result.trace)
+        if q is not None and q["route"] == "GET /data/trades" and '"FAILED"' in str(r.get("body")).replace("'", '"')
+    ]
+    (placed,) = [e.time for e in result.events if e.kind == "exit.placed"][1:]
+    assert 0 < placed - told[0] < 30  # the new exit follows the first answer that said FAILED
+
+
+def test_time_the_bot_could_not_reach_the_venue_does_not_count_against_a_fill():
+    # every request takes 6 s (past the client's 5 s timeout) from 420 s to 480 s: an outage
+    result = sim.run(regression("core-fill-reaches-ledger-e235b425"))
+    assert check_of(result, "fill-reaches-ledger").passed
+    start = result.scenario.window_start
+    assert [(round(a - start, 3), round(b - start, 3)) for a, b in cut_off(result)] == [(420.944, 476.655)]
+    (matched,) = [e["time"] for e in result.venue.events if e["kind"] == "trade_matched"]
+    (counted,) = [e.time for e in result.events if e.kind == "exit.filled"]
+    assert round(counted - matched, 1) == 61.2  # past the bound, but 55.7 s of it the bot could reach nothing
+
+
+def test_a_single_timeout_between_answers_excuses_only_its_own_seconds():
+    result = sim.run(scenario("timeout-after-apply-no-duplicate"))
+    (stretch,) = cut_off(result)
+    assert 0 < stretch[1] - stretch[0] <= 6
+
+
+def test_an_exit_that_ended_while_its_reads_were_stale_counts_from_the_last_stale_answer():
+    # the sweep cancels the exit at 480 s; its status reads answer a snapshot frozen at 420 s until 540 s
+    result = sim.run(regression("core-exit-covers-position-9be315be"))
+    assert check_of(result, "exit-covers-position").passed
+    start = result.scenario.window_start
+    stale = [r["t"] - start for r in result.trace if r.get("kind") == "stale_read" and r.get("phase") == "stale answer"]
+    (placed,) = [e.time - start for e in result.events if e.kind == "exit.placed"][1:]
+    assert 480 < max(stale) < 540 < placed < max(stale) + 30  # the bot saw the end only after the last

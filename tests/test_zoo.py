@@ -26,9 +26,10 @@ CAUGHT_BY = {
             "payouts-match-ledger",
         },
     ),
+    # the fills it drops never come, so the cancel line that waits for them is never written
     "drop-cancelled-partial": (
         "late-fill-cancelled-with-size-matched",
-        {"fill-reaches-ledger", "ledger-matches-exchange", "notifications-idempotent", "terminal-matches-venue"},
+        {"fill-reaches-ledger", "ledger-matches-exchange", "lifecycle-complete", "notifications-idempotent"},
     ),
     "double-count": ("five-notifications-in-one-batch", {"ledger-matches-exchange"}),
     "blind-repost": ("timeout-after-apply-no-duplicate", {"single-scale-in"}),
@@ -61,8 +62,9 @@ CAUGHT_BY = {
     ),
     # healed by the window-end cancel: the ledger is right at the end, 270 s late meanwhile
     "stop-following-on-error": ("status-error-then-lost-fill-push", {"exit-covers-position", "fill-reaches-ledger"}),
-    # it never learns the shortfall: the refused re-posts show, and the dust it books as paid
-    "retry-refused-exit": ("size-shortfall-exit-capped", {"no-repair-loop", "payouts-match-ledger"}),
+    # it never reads what it holds after a refusal: its refused re-posts show (the dust it would
+    # book as paid, core's balance check before resolution still finds)
+    "retry-refused-exit": ("size-shortfall-exit-capped", {"no-repair-loop"}),
     # the order it trusts as cancelled expires (GTD) before the window ends; its refused
     # re-posts meanwhile show
     "unverified-cancel-trusted": ("engine-restart-425-then-post-only", {"no-repair-loop"}),

@@ -7,7 +7,12 @@ cancel that a resize sends first; an answer that leaves a placement's outcome un
 500 "order timed out") excuses the bot's `unknown_grace` after it too, since re-posting before
 the bot knows the first copy is not resting is the blind re-post; and what the fault kinds give:
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
-excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts).
+excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts). An exit's sale
+that FAILED gives its shares back, and the stretch counts from the first answer that told the bot
+so (the fill-failed notice, or the trades listing showing the trade FAILED): the order status
+still reads MATCHED, and the token balance cannot be told from a lagging one (failure mode 6).
+Likewise a `stale_read` that answered an exit's status from a frozen snapshot hid its end (a
+venue cancel, say): the stretch counts from the last stale answer.
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
 from clobsim.sim.checks.facts import ZERO
 from clobsim.sim.exchange.events import VenueEvent
-from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
+from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts
+from clobsim.sim.faults.stale_read import KIND as STALE_READ_KIND
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, responses_with_requests
+from clobsim.sim.trace import HarnessAction, TraceType, responses_with_requests
 
 ID = "exit-covers-position"
+STALE_READ = STALE_READ_KIND.name
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
 PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
@@ -50,6 +57,9 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     # or not answering a request on the exit's placement path (the client's own tick-size and
     # fee-rate reads included) or a cancel of a resting exit, and the bot coming back from a crash.
     refusals = _exit_refusals(result)
+    for told in (_failures_told(result), _stale_exit_reads(result)):
+        for token, moments in told.items():
+            refusals.setdefault(token, []).extend(moments)
     restarted = restarts(result.trace)
     # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
     trades = ledger.trades() if ledger is not None else ()
@@ -112,6 +122,69 @@ def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
             if unknown:
                 refusals[token].append(record["t"] + unknown_grace)
     return refusals
+
+
+def _failures_told(result: RunResult) -> dict[str, list[float]]:
+    """token -> for each FAILED trade that sold the bot's shares, the first moment an answer to the
+    bot said it failed: a fill-failed notification naming it, or a trades listing showing it FAILED."""
+    owner = result.owner
+    failed = {
+        e["fields"]["trade_id"]
+        for e in result.venue.events
+        if e["kind"] == VenueEvent.TRADE_STATUS and e["fields"]["status"] == FAILED
+    }
+    sold: dict[str, str] = {}  # failed trade id -> token, for trades in which the bot sold
+    for e in result.venue.events:
+        fields = e["fields"]
+        if e["kind"] != VenueEvent.TRADE_MATCHED or fields["trade_id"] not in failed:
+            continue
+        taker_sold = fields["taker_owner"] == owner and fields["side"] == "SELL"
+        maker_sold = fields["side"] == "BUY" and any(m["owner"] == owner for m in fields["makers"])
+        if taker_sold or maker_sold:
+            sold[fields["trade_id"]] = fields["asset_id"]
+    told: dict[str, float] = {}
+    for request, record in responses_with_requests(result.trace):
+        if request is None or record.get("status") != 200 or not sold:
+            continue
+        body = record.get("body")
+        named: list[str] = []
+        if request["route"] == "GET /notifications" and isinstance(body, list):
+            named = [
+                str((n.get("payload") or {}).get("trade_id"))
+                for n in body
+                if isinstance(n, dict) and n.get("type") == NOTE_FILL_FAILED
+            ]
+        elif request["route"] == "GET /data/trades" and isinstance(body, dict):
+            named = [str(t.get("id")) for t in body.get("data") or () if t.get("status") == FAILED]
+        for trade_id in named:
+            if trade_id in sold and trade_id not in told:
+                told[trade_id] = record["t"]
+    moments: dict[str, list[float]] = {}
+    for trade_id, t in sorted(told.items()):
+        moments.setdefault(sold[trade_id], []).append(t)
+    return moments
+
+
+def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
+    """token -> the moments a status read of one of the bot's SELLs was answered from a stale
+    snapshot (the stale_read fault): until the last of them the bot could not see the order end."""
+    sells = {
+        e["fields"]["order_id"]: e["fields"]["asset_id"]
+        for e in result.venue.events
+        if e["kind"] == VenueEvent.ORDER_PLACED
+        and e["fields"]["owner"] == result.owner
+        and e["fields"]["side"] == "SELL"
+    }
+    moments: dict[str, list[float]] = {}
+    for record in result.trace:
+        if (
+            record.get("type") == TraceType.FAULT
+            and record.get("kind") == STALE_READ
+            and record.get("phase") == "stale answer"
+            and record.get("order_id") in sells
+        ):
+            moments.setdefault(sells[record["order_id"]], []).append(record["t"])
+    return moments
 
 
 def _longest_uncovered(

@@ -126,3 +126,36 @@ def matched_by_order(result: RunResult) -> dict[str, Decimal]:
             if leg.owner is not None:
                 matched[leg.order_id] = matched.get(leg.order_id, ZERO) + leg.matched_amount
     return matched
+
+
+def cut_off(result: RunResult) -> list[tuple[float, float]]:
+    """The stretches in which no request of the bot got an answer: from the sending of an
+    unanswered request (a client timeout, a dropped connection) through every unanswered request
+    after it, to the last one's end, until a request is answered. No bot learns anything from a
+    venue it cannot reach, as it learns nothing while it is down (a network outage: every request
+    timing out). A single timeout between answered requests is a stretch of its own length."""
+    stretches: list[tuple[float, float]] = []
+    since: float | None = None
+    last = 0.0
+    for request, record in responses_with_requests(result.trace):
+        sent = record["t"] if request is None else request["t"]
+        if record.get("status") is None:
+            since = sent if since is None else min(since, sent)
+            last = max(last, record["t"])
+        elif since is not None:
+            stretches.append((since, last))
+            since = None
+    if since is not None:
+        stretches.append((since, last))
+    return stretches
+
+
+def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping (start, end) intervals as one, in time order."""
+    out: list[tuple[float, float]] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out

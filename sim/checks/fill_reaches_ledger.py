@@ -8,7 +8,8 @@ sized its exit, and decided, on a wrong position. A FAILED trade's fill counts t
 must see it, then see it voided). The bound covers the slowest path core relies on when every
 push is lost: the monitor's status poll, a trades listing that lags order status, and retries
 after refused reads. Time the bot was down (a bot_crash) does not count: no bot reacts while it
-is not running (sim.faults.bot_crash.downtime).
+is not running (sim.faults.bot_crash.downtime); nor time it was cut off from the venue, every
+request it sent going unanswered (sim.checks.facts.cut_off): no bot learns of a fill then.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from clobsim.core.audit import format_time
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import cut_off, merged
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.bot_crash import downtime
 from clobsim.sim.runner.harness import RunResult
@@ -57,7 +59,7 @@ def deadline(matched: float, down: list[tuple[float, float]]) -> float:
 
 def check(result: RunResult, ledger: Ledger) -> Check:
     evidence = []
-    down = downtime(result.trace)
+    down = merged(downtime(result.trace) + cut_off(result))
     for when, trade_id, order_id, size, late in latencies(result, ledger):
         due = deadline(when, down)
         if due == float("inf") or (late is not None and when + late <= due):

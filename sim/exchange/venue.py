@@ -40,8 +40,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
+from clobsim.core.fees import fee_in_shares, rate_of, taker_fee
 from clobsim.sim.exchange.book import BUY, SELL, ZERO, Book, Fill
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.markets import TICK_SIZES, V2_TICK_SIZES, Market, updown_market
@@ -449,8 +450,11 @@ class Venue:
         if market.taker_fee_rate and taker is not None:
             # V2: the operator charges the taker at match time, in what the taker receives;
             # makers pay nothing (the crowd's takes are not booked, so only a bot taker pays)
+            # charged at the rate the trade states (a scenario's rate is whole basis points), so
+            # that a bot reading the trade derives the fee exactly (core.fees, the one formula)
             trade.fee_rate_bps = int(market.taker_fee_rate * 10_000)
-            trade.fee = taker_fee(trade.size, trade.price, market.taker_fee_rate, market.fee_exponent)
+            rate = rate_of(trade.fee_rate_bps)
+            trade.fee = taker_fee(trade.size, trade.price, rate, market.fee_exponent)
         for fill in group:
             trade.makers.append(self._fill_maker(trade, fill, maker_side))
         if taker is not None:
@@ -867,19 +871,6 @@ class Venue:
         if account is None:
             raise VenueError(401, UNAUTHORIZED)
         return account
-
-
-def taker_fee(shares: Decimal, price: Decimal, rate: Decimal, exponent: int) -> Decimal:
-    """CLOB V2's platform fee on `shares` taken at `price`, in USDC: shares * rate * (p * (1 - p))
-    ** exponent (Polymarket's fee page gives exponent 1; py-clob-client-v2 and polymarket-client
-    read rate and exponent from GET /clob-markets' `fd`). Cut to whole base units, never rounded
-    up: the exchange contract divides in integers."""
-    return (shares * rate * (price * (1 - price)) ** exponent).quantize(USDC_QUANTUM, rounding=ROUND_DOWN)
-
-
-def fee_in_shares(fee: Decimal, price: Decimal) -> Decimal:
-    """A BUY taker pays its fee in the shares it receives, converted at the trade's price."""
-    return (fee / price).quantize(USDC_QUANTUM, rounding=ROUND_DOWN)
 
 
 def _fill_cost(shares: Decimal, price: Decimal) -> Decimal:

@@ -23,14 +23,18 @@ class StaleRead(FaultKind):
             if net.targets(one, order_id):
                 at = float(one.fault.get("at"))
                 if at <= net.rel() < at + float(one.fault.get("duration")):
-                    if "snapshot" not in one.state:
-                        one.state["snapshot"] = answer
+                    # one snapshot per order: a target such as "exit" can name a new order while
+                    # the fault lasts, and a replica behind the engine never answers one order
+                    # with another's record
+                    snapshots = one.state.setdefault("snapshots", {})
+                    if order_id not in snapshots:
+                        snapshots[order_id] = answer
                         net.trace(TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id, phase="frozen")
                     else:
                         net.trace(
                             TraceType.FAULT, kind=self.name, index=one.index, order_id=order_id, phase="stale answer"
                         )
-                    answer = one.state["snapshot"]
+                    answer = snapshots[order_id]
         return answer
 
     def strategy(self, draws: Draws) -> st.SearchStrategy[dict]:

@@ -367,3 +367,46 @@ def test_a_refused_write_leaves_memory_as_the_file(ledger):
     with pytest.raises(sqlite3.IntegrityError):
         record(ledger, "0xorphan", 99)  # no trade #99: the foreign key refuses it
     assert ledger.order("0xorphan") is None and ledger.orders() == []
+
+
+def test_the_delivered_position_is_the_matched_position_less_the_fees_the_trades_state(ledger):
+    trade_id = open_trade(ledger, entry_size="10.5")
+    record(ledger, "0xscale", trade_id, size="10.5", price="0.79")
+    taker = FillSeen("tk-1", "0xscale", D("10.5"), D("0.79"), "MATCHED", withheld=D("0.154349"))
+    assert ledger.apply_fill(taker, "placement", NOW) is FillOutcome.APPLIED
+    assert ledger.position(trade_id) == D("21.0")  # what the venue matched: ledger-matches-exchange
+    assert ledger.delivered(trade_id) == D("20.845651")  # what the bot holds and resolution pays
+
+
+def test_a_fill_first_seen_without_its_fee_learns_it_once_from_the_trades_listing(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    ledger = Ledger(path)
+    trade_id = open_trade(ledger, entry_size="10.5")
+    record(ledger, "0xscale", trade_id, size="10.5", price="0.79")
+    ledger.apply_fill(fill("0xscale", "tk-1", size="10.5", price="0.79"), "notification", NOW)
+    assert ledger.fills("0xscale")[0]["withheld"] is None  # a notification states no fee
+    assert ledger.delivered(trade_id) == D("21.0")
+    listed = FillSeen("tk-1", "0xscale", D("10.5"), D("0.79"), "MATCHED", withheld=D("0.154349"))
+    assert ledger.apply_fill(listed, "trades", NOW) is FillOutcome.DUPLICATE
+    assert ledger.delivered(trade_id) == D("20.845651")
+    assert ledger.position(trade_id) == D("21.0")  # the same fill, counted once
+    ledger.close()
+    reopened = Ledger(path)
+    assert reopened.delivered(trade_id) == D("20.845651")
+    reopened.close()
+
+
+def test_a_database_written_before_fees_were_derived_gains_the_column_and_keeps_its_fills(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    ledger = Ledger(path)
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    ledger.apply_fill(fill("0xscale", "tk-1"), "trades", NOW)
+    ledger.close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE fills DROP COLUMN withheld")
+    db.close()
+    reopened = Ledger(path)
+    assert reopened.fills("0xscale")[0]["withheld"] is None
+    assert reopened.delivered(trade_id) == reopened.position(trade_id) == D("20")
+    reopened.close()

@@ -256,3 +256,38 @@ def test_an_order_fill_failed_notice_for_an_order_not_ours_reads_nothing(rig):
     assert rig.lines("notif.processed") == [
         "🔍 NOTIFICATION AUDIT: Processed notification 1/1 - Type: fill_failed, OrderID: 0xnot-ours"
     ]
+
+
+def test_an_order_fill_failed_notice_voids_a_counted_fill_at_once_though_the_trades_listing_lags(rig):
+    # explore --bot core --seed 11: the exit sells, its trade FAILS 4 s later, and the trades
+    # listing lags 45 s: read alone it still shows the sale MATCHED, so the shares given back went
+    # without an exit for 46 s. The notice names the trade; the ledger knows the fill by that key.
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    exit_id = rig.exit(trade_id).order_id
+    t1 = rig.fake.fill(exit_id, "10.50")
+    rig.bot.notifications.poll()
+    assert rig.ledger.position(trade_id) == D("0.00")
+    listed = list(rig.fake.trades_list)  # what the lagging listing keeps showing
+    rig.fake.fail_trade(t1)
+    stale = list(rig.fake.trades_list)
+    rig.fake.trades_list[:] = listed
+    notice = {"order_id": exit_id, "trade_id": t1, "asset_id": TOKEN, "size": D("10.50"), "status": "FAILED"}
+    rig.fake.notify(NotificationKind.FILL_FAILED, **notice)
+    rig.bot.notifications.poll()
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert [f["void"] for f in rig.ledger.fills(exit_id)] == [1]
+    assert len(rig.of("exit.void")) == 1
+    rig.fake.trades_list[:] = stale  # the listing catches up: nothing changes again
+    rig.bot.reconciler.sync_fills(rig.ledger.order(exit_id))
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert len(rig.of("exit.void")) == 1
+
+
+def test_an_order_fill_failed_notice_naming_a_trade_not_yet_counted_waits_for_the_listing(rig):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    rig.fake.notify(NotificationKind.FILL_FAILED, order_id=oid, trade_id="t-unknown", size=D("10.50"), status="FAILED")
+    rig.bot.notifications.poll()
+    assert rig.ledger.fills(oid) == []  # nothing counted, nothing to void: its size is not trusted
+    assert rig.calls("trades") == 1

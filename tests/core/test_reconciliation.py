@@ -470,3 +470,34 @@ def test_a_matched_scale_in_waits_for_every_trade_before_it_ends(rig):
         f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN FAILED: matched 10.50 shares but the venue failed 4.00"
         f" of them | filled=6.50/10.50 | OrderID: {oid}"
     ]
+
+
+def test_a_scale_in_whose_whole_size_matched_then_failed_ends_with_its_line_though_its_reads_answer_404(rig):
+    # explore --bot core --seed 11: the scale-in matches in full while the bot is down, the trade
+    # FAILS, the pushes are lost and every status read of the order answers 404 (failure mode 2):
+    # only the trades listing shows what happened. The order can never match again (its whole
+    # size is in trades), so it is over, not a leftover to cancel every cycle until settlement.
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id, size="5.00")
+    trade_key = rig.fake.fill(oid, "5.00", notify=False)
+    rig.fake.fail_trade(trade_key)
+    rig.fake.hide(oid, 100)
+    error = rig.bot.reconciler.follow(rig.ledger.order(oid))
+    assert error is None
+    assert rig.ledger.order(oid).is_terminal
+    assert rig.lines("scale_in.trade_failed") == [
+        f"📈 [BTC] Trade #{trade_id} UP | ❌ SCALE-IN FAILED: matched 5.00 shares but the venue failed 5.00 of them"
+        f" | filled=0.00/5.00 | OrderID: {oid}"
+    ]
+    assert rig.ledger.position(trade_id) == D("10.50")
+
+
+def test_a_partly_matched_order_whose_trade_failed_and_reads_answer_404_is_not_closed(rig):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id, size="10.50")
+    trade_key = rig.fake.fill(oid, "4.00", notify=False)
+    rig.fake.fail_trade(trade_key)
+    rig.fake.hide(oid, 100)
+    rig.bot.reconciler.follow(rig.ledger.order(oid))
+    assert rig.ledger.order(oid).state is OrderState.LIVE  # 6.50 may still match: keep following it
+    assert rig.of("scale_in.trade_failed") == []

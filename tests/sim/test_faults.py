@@ -31,6 +31,7 @@ from clobsim.core.ledger import Ledger
 from clobsim.sim.faults import CATALOGUE
 from clobsim.sim.faults.network import CLIENT_TIMEOUT
 from clobsim.sim.runner.scenario import ScenarioError, from_dict
+from clobsim.sim.trace import responses_with_requests
 
 # ---- scenarios ---------------------------------------------------------------------------------
 
@@ -930,3 +931,21 @@ def test_exploration_draws_both_outcomes_of_a_500():
     assert "applied" not in find(drawn, lambda f: f["status"] == 500 and "applied" not in f)
     with pytest.raises(NoSuchExample):  # a refusal status is never drawn as applied
         find(drawn, lambda f: f.get("applied") is True and f["status"] not in (500, 502))
+
+
+@shows("stale_read")
+def test_a_stale_read_freezes_each_orders_own_record_when_its_target_names_a_new_order():
+    # explore --seed 12: the heartbeat sweep cancels the exit while its reads are stale; the new
+    # exit, which the fault's target "exit" now names, must not be answered with the old one's record
+    result = sim.run(
+        sim.load(str(Path(__file__).parents[2] / "scenarios" / "regressions" / "core-no-repair-loop-d8018b46.yaml"))
+    )
+    stale = [
+        (q["params"]["id"], a["body"]["id"])
+        for q, a in responses_with_requests(result.trace)
+        if q is not None and q["route"] == "GET /data/order" and isinstance(a.get("body"), dict)
+    ]
+    assert stale and all(asked == answered for asked, answered in stale)
+    frozen = [r["order_id"] for r in result.trace if r.get("kind") == "stale_read" and r.get("phase") == "frozen"]
+    assert len(frozen) == 2 and len(set(frozen)) == 2  # the old exit's record, then the new exit's
+    assert result.passed, [(c.id, c.evidence) for c in result.failures]

@@ -53,10 +53,17 @@ D = Decimal
 class World:
     """One venue speaking `protocol`, the bot's account on it, and the clock the venue reads."""
 
-    def __init__(self, protocol: str, fee_rate: str = "0", collateral: str = "100", hooks: Hooks | None = None):
+    def __init__(
+        self,
+        protocol: str,
+        fee_rate: str = "0",
+        collateral: str = "100",
+        hooks: Hooks | None = None,
+        fee_exponent: int = 1,
+    ):
         self.now = [float(T0)]
         self.venue = Venue(lambda: self.now[0], protocol=protocol)
-        self.market = self.venue.open_updown_market("btc", T0, taker_fee_rate=fee_rate)
+        self.market = self.venue.open_updown_market("btc", T0, taker_fee_rate=fee_rate, fee_exponent=fee_exponent)
         self.up = self.market.token("Up").token_id
         self.venue.open_account(CREDS.api_key, CREDS.api_secret, CREDS.api_passphrase, ADDRESS, collateral=collateral)
         self.gateway = Gateway(self.venue, hooks)
@@ -117,6 +124,61 @@ def test_a_v2_taker_buy_receives_its_shares_less_the_operator_fee_and_the_trade_
     info = client.get_clob_market_info(world.market.condition_id)
     assert info["fd"] == {"r": 0.07, "e": 1}
     assert client.get_fee_exponent(world.up) == 1
+
+
+@pytest.mark.parametrize(
+    ("fee_rate", "exponent", "price", "size"),
+    [("0.07", 1, "0.79", "10.5"), ("0.25", 2, "0.55", "7.13"), ("0.0175", 1, "0.33", "23"), ("0.07", 1, "0.01", "5")],
+)
+def test_core_derives_from_the_listed_trade_exactly_the_shares_the_venue_delivered(
+    wired, fee_rate, exponent, price, size
+):
+    world = wired(fee_rate=fee_rate, fee_exponent=exponent, collateral="1000")
+    world.venue.set_crowd_depth(world.up, SELL, price, "50")
+    exchange = ClobExchange(world.client())
+    command = PlaceOrder(token_id=world.up, side=Side.BUY, price=D(price), size=D(size))
+    prepared = exchange.prepare_order(command)
+    assert exchange.post_order(prepared).status == "matched"  # the bot took: it pays the fee
+    (trade,) = exchange.trades(world.up)
+    assert (trade.fee_rate_bps, trade.fee_exponent) == (D(fee_rate) * 10_000, exponent)
+    fill = trade.fill_of(prepared.order_id)
+    assert fill.size - fill.withheld == world.shares()  # to the base unit, rounding included
+    assert fill.withheld > 0
+
+
+def test_a_fee_exponent_the_venue_will_not_answer_leaves_what_the_fill_delivered_unknown(wired):
+    class NoMarketInfo(Hooks):
+        def before_apply(self, call: Call) -> Answer | None:
+            return Answer(503, {"error": "unavailable"}) if call.route.startswith("GET /clob-markets") else None
+
+    world = wired(fee_rate="0.07", hooks=NoMarketInfo())
+    world.venue.set_crowd_depth(world.up, SELL, "0.79", "50")
+    exchange = ClobExchange(world.client())
+    prepared = exchange.prepare_order(PlaceOrder(token_id=world.up, side=Side.BUY, price=D("0.79"), size=D("10.5")))
+    exchange.post_order(prepared)
+    (trade,) = exchange.trades(world.up)  # the fill is still listed: it counts
+    assert (trade.fee_rate_bps, trade.fee_exponent) == (D("700"), None)
+    assert trade.fill_of(prepared.order_id).withheld is None
+
+
+def test_core_reads_no_fee_exponent_for_a_trade_it_made_or_a_fee_free_one(wired):
+    class Count(Hooks):
+        routes: list[str] = []
+
+        def before_apply(self, call: Call) -> Answer | None:
+            self.routes.append(call.route)
+            return None
+
+    hooks = Count()
+    world = wired(fee_rate="0.07", hooks=hooks)
+    world.venue.deposit(CREDS.api_key, world.up, "10")
+    exchange = ClobExchange(world.client())
+    prepared = exchange.prepare_order(PlaceOrder(token_id=world.up, side=Side.SELL, price=D("0.6"), size=D("10")))
+    exchange.post_order(prepared)
+    world.venue.take(world.up, BUY, "10", "0.6")  # the bot's SELL made: the crowd took
+    (trade,) = exchange.trades(world.up)
+    assert trade.fill_of(prepared.order_id).withheld == D("0")
+    assert not [r for r in hooks.routes if "clob-markets" in r or "markets-by-token" in r]
 
 
 def test_a_v2_taker_sell_receives_its_usdc_less_the_fee(wired):
