@@ -11,6 +11,7 @@ across an exchange call or a sleep (those may suspend the calling task).
 from __future__ import annotations
 
 import enum
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -56,6 +57,8 @@ CREATE INDEX IF NOT EXISTS orders_by_trade ON orders(trade_id, seq);
 CREATE INDEX IF NOT EXISTS fills_by_order ON fills(order_id, seq);
 """
 
+# every table and index SCHEMA creates, by name
+SCHEMA_OBJECTS = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA))
 
 SETTLED_STATUS = "CONFIRMED"  # a trade's final good status; FAILED voids the fill
 
@@ -166,8 +169,22 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._create_schema()
         self._load()
+
+    def _create_schema(self) -> None:
+        """The tables and indexes, in one transaction, unless the file has every one already (a
+        restart): the script's statements would each be a transaction of their own, and even on
+        a complete file CREATE ... IF NOT EXISTS costs ten times a look at sqlite_master."""
+        present = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        if SCHEMA_OBJECTS <= present:
+            return
+        try:
+            self._db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def _load(self) -> None:
         """The mirror, from the file: rows in the order reads return them."""
@@ -197,8 +214,16 @@ class Ledger:
         with self._lock:
             self._db.close()
 
+    def _write(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
+        """One statement, committed on its own: in autocommit mode SQLite runs a lone statement
+        as a transaction of its own, as atomic and durable as one inside BEGIN ... COMMIT, for
+        one call into SQLite instead of three."""
+        with self._lock:
+            return self._db.execute(sql, args)
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One transaction for a change of more than one statement."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -244,27 +269,26 @@ class Ledger:
             "pnl": None,
             "opened_at": now,
         }
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
-                " entry_price, entry_size, confidence, state, opened_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    trade_id,
-                    symbol,
-                    side,
-                    market,
-                    token_id,
-                    window_slug,
-                    window_end,
-                    row["entry_price"],
-                    row["entry_size"],
-                    row["confidence"],
-                    row["state"],
-                    now,
-                ),
-            )
-            assert cur.lastrowid is not None  # set by any INSERT that succeeded
+        cur = self._write(
+            "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
+            " entry_price, entry_size, confidence, state, opened_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                trade_id,
+                symbol,
+                side,
+                market,
+                token_id,
+                window_slug,
+                window_end,
+                row["entry_price"],
+                row["entry_size"],
+                row["confidence"],
+                row["state"],
+                now,
+            ),
+        )
+        assert cur.lastrowid is not None  # set by any INSERT that succeeded
         # the mirror changes once the transaction has committed; a REAL column stores a float
         row.update(trade_id=cur.lastrowid, window_end=float(window_end), opened_at=float(now))
         with self._lock:
@@ -300,8 +324,7 @@ class Ledger:
     def _update_trade(self, trade_id: int, sql: str, args: Sequence[object], **changes: object) -> None:
         """One UPDATE of a trade's row, then the same change in the mirror."""
         with self._lock:
-            with self._tx() as db:
-                db.execute(sql, args)
+            self._write(sql, args)
             row = self._trades.get(trade_id)
             if row is not None:
                 row.update(changes)
@@ -397,26 +420,29 @@ class Ledger:
                 "terminal_logged": 0,
                 "venue_matched": "0",
             }
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
-                    " state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        order_id,
-                        seq,
-                        trade_id,
-                        row["role"],
-                        row["side"],
-                        row["token_id"],
-                        row["price"],
-                        row["size"],
-                        row["state"],
-                        now,
-                        now,
-                    ),
-                )
-                if role is Role.SCALE_IN:
+            insert = (
+                "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
+                " state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            )
+            values = (
+                order_id,
+                seq,
+                trade_id,
+                row["role"],
+                row["side"],
+                row["token_id"],
+                row["price"],
+                row["size"],
+                row["state"],
+                now,
+                now,
+            )
+            if role is Role.SCALE_IN:
+                with self._tx() as db:
+                    db.execute(insert, values)
                     db.execute("UPDATE trades SET scale_in_attempted=1 WHERE trade_id=?", (trade_id,))
+            else:
+                self._write(insert, values)
             self._order_seq = seq
             self._orders[order_id] = row
             self._orders_of.setdefault(trade_id, []).append(order_id)
@@ -450,8 +476,7 @@ class Ledger:
     def _update_order(self, order_id: str, sql: str, args: Sequence[object], **changes: object) -> int:
         """One UPDATE of an order's row, then the same change in the mirror; its rowcount."""
         with self._lock:
-            with self._tx() as db:
-                count: int = db.execute(sql, args).rowcount
+            count: int = self._write(sql, args).rowcount
             self._orders[order_id].update(changes)
             self._order_records.pop(order_id, None)
             return count
@@ -543,20 +568,18 @@ class Ledger:
             row = self._fills.get(key)
             if row is not None:
                 if fill.is_void and not row["void"]:
-                    with self._tx() as db:
-                        db.execute(
-                            "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
-                            (fill.status, fill.trade_id, fill.order_id),
-                        )
+                    self._write(
+                        "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
+                        (fill.status, fill.trade_id, fill.order_id),
+                    )
                     row.update(void=1, status=fill.status)
                     return FillOutcome.VOIDED
                 if not row["void"] and row["status"] != SETTLED_STATUS and fill.status and fill.status != row["status"]:
                     # the trade moved on (MINED, RETRYING, CONFIRMED): same fill, new settlement state
-                    with self._tx() as db:
-                        db.execute(
-                            "UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
-                            (fill.status, fill.trade_id, fill.order_id),
-                        )
+                    self._write(
+                        "UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
+                        (fill.status, fill.trade_id, fill.order_id),
+                    )
                     row["status"] = fill.status
                 return FillOutcome.DUPLICATE
             seq = self._fill_seq + 1
@@ -571,12 +594,11 @@ class Ledger:
                 "at": float(now),
                 "seq": seq,
             }
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
-                    " VALUES (?,?,?,?,?,?,?,?,?)",
-                    tuple(row.values()),
-                )
+            self._write(
+                "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                tuple(row.values()),
+            )
             self._fill_seq = seq
             self._fills[key] = row
             self._fills_of.setdefault(fill.order_id, []).append(row)
@@ -634,13 +656,12 @@ class Ledger:
         with self._lock:
             if self._recent.get(order_id) == row:
                 return
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
-                    " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
-                    " at=excluded.at",
-                    (order_id, row["size"], row["price"], now),
-                )
+            self._write(
+                "INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
+                " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
+                " at=excluded.at",
+                (order_id, row["size"], row["price"], now),
+            )
             self._recent[order_id] = row
 
     def recent_fill(self, order_id: str) -> RecentFill | None:
@@ -655,8 +676,7 @@ class Ledger:
             stale = [order_id for order_id, row in self._recent.items() if row["at"] < older_than]
             if not stale:
                 return 0
-            with self._tx() as db:
-                count: int = db.execute("DELETE FROM recent_fills WHERE at < ?", (older_than,)).rowcount
+            count: int = self._write("DELETE FROM recent_fills WHERE at < ?", (older_than,)).rowcount
             for order_id in stale:
                 del self._recent[order_id]
             return count
@@ -668,7 +688,6 @@ class Ledger:
         with self._lock:
             if notification_id in self._seen:
                 return False
-            with self._tx() as db:
-                cur = db.execute("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)", (notification_id, now))
+            cur = self._write("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)", (notification_id, now))
             self._seen.add(notification_id)
             return cur.rowcount == 1

@@ -327,6 +327,42 @@ def test_a_write_that_changes_nothing_opens_no_transaction(ledger):
     assert statements == []
 
 
+def test_a_one_statement_change_is_that_statement_alone_and_a_scale_in_one_transaction(ledger):
+    trade_id = open_trade(ledger)
+    statements = _statements(ledger)
+    record(ledger, "0xexit", trade_id, role=Role.EXIT, side=Side.SELL)
+    ledger.set_order_state("0xexit", OrderState.LIVE, NOW, venue_status="LIVE")
+    assert [s.split()[0] for s in statements] == ["INSERT", "UPDATE"]
+    statements.clear()
+    record(ledger, "0xscale", trade_id)
+    assert [s.split()[0] for s in statements] == ["BEGIN", "INSERT", "UPDATE", "COMMIT"]
+
+
+def test_a_new_file_gets_its_schema_in_one_transaction_and_a_reopened_one_creates_nothing(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    seen: list[str] = []
+
+    def connect(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        db.set_trace_callback(seen.append)
+        return db
+
+    real_connect = sqlite3.connect
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sqlite3, "connect", connect)
+        first = Ledger(path)
+        said = [s.strip().rstrip(";").split(" IF NOT EXISTS")[0] for s in seen]
+        script = said[said.index("BEGIN IMMEDIATE") : said.index("COMMIT") + 1]
+        assert script == ["BEGIN IMMEDIATE"] + ["CREATE TABLE"] * 5 + ["CREATE INDEX"] * 2 + ["COMMIT"]
+        trade_id = open_trade(first)
+        first.close()
+        seen.clear()
+        again = Ledger(path)
+    assert not [s for s in seen if s.lstrip().startswith(("CREATE", "BEGIN"))]
+    assert again.trade(trade_id).symbol == "BTC"
+    again.close()
+
+
 def test_reads_are_answered_from_memory_without_a_statement(ledger):
     trade_id = open_trade(ledger)
     record(ledger, "0xscale", trade_id)
