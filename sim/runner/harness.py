@@ -585,26 +585,36 @@ def run(
             if os.path.exists(path):
                 os.remove(path)
     try:
-        result = _runner(bot)(scenario, seed, mode, bot, workdir, protocol).execute(out_dir, log_level)
+        runner = _runner(bot)(scenario, seed, mode, bot, workdir, protocol)
+        result = runner.execute(out_dir, log_level)
         if judge is not None:
             result.checks = judge(result)
         if not (out_dir or keep_ledger):
-            result.extras["ledger_snapshot"] = _snapshot(result.ledger_path)
+            result.extras["ledger_snapshot"] = _final_snapshot(runner, result.ledger_path)
         return result
     finally:
         if not (out_dir or keep_ledger):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _snapshot(path: str) -> dict:
-    """The ledger's content, for results whose database file is not kept."""
-    ledger = Ledger(path)
+def _final_snapshot(runner: _Run, path: str) -> dict:
+    """The ledger's content, for results whose database file is not kept. core's last ledger
+    (closed, or killed with its bot) still answers reads from its mirror, which holds exactly
+    what the file holds (each change reaches it only once committed): reopening the file
+    would read the same rows again, for about as much as the rest of a run's teardown."""
+    if runner.bots:
+        return _snapshot(runner.bots[-1].ledger)
+    ledger = Ledger(path)  # a foreign bot: it keeps its own books
     try:
-        return {
-            "trades": ledger.trades(),
-            "orders": ledger.orders(),
-            "fills": ledger.fills(),
-            "positions": {t.trade_id: ledger.position(t.trade_id) for t in ledger.trades()},
-        }
+        return _snapshot(ledger)
     finally:
         ledger.close()
+
+
+def _snapshot(ledger: Ledger) -> dict:
+    return {
+        "trades": ledger.trades(),
+        "orders": ledger.orders(),
+        "fills": ledger.fills(),
+        "positions": {t.trade_id: ledger.position(t.trade_id) for t in ledger.trades()},
+    }
