@@ -3,11 +3,14 @@ a minimal scenario that `clobsim run` reproduces."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import yaml
 
 from clobsim import sim
 from clobsim.sim.bots.zoo import VARIANTS
+from clobsim.sim.explore import search
 from clobsim.sim.explore.search import explore
 from clobsim.sim.explore.strategies import scenarios
 from clobsim.sim.runner.scenario import from_dict, load
@@ -164,3 +167,20 @@ def test_an_aim_at_a_request_the_bot_never_makes_is_left_out():
     lost = {"fault": {"kind": "notification_drop"}}  # a plain fault rides along as it is
     data = resolve_aims(QUIET, [aim | {"fault": {"kind": "bot_crash", "at": 0}}, lost], bot="core", mode="fast")
     assert data["faults"] == [{"kind": "notification_drop"}]
+
+
+def test_a_search_keeps_the_objects_it_started_with_out_of_full_collections_and_gives_them_back(tmp_path):
+    frozen_during_runs: list[int] = []
+
+    def counting_run(*args, **kwargs):
+        frozen_during_runs.append(gc.get_freeze_count())
+        return real_run(*args, **kwargs)
+
+    real_run = search.run
+    assert gc.get_freeze_count() == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "run", counting_run)
+        state = explore(bot="core", seed=0, examples=2, out=str(tmp_path), progress=None)
+    # every run of the search saw the heap it started with frozen (tens of thousands of objects)
+    assert state.examples == 2 and len(frozen_during_runs) >= 2 and min(frozen_during_runs) > 10_000
+    assert gc.get_freeze_count() == 0
