@@ -19,13 +19,13 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import ZERO
+from clobsim.sim.checks.facts import ZERO, exchanges
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, responses_with_requests
+from clobsim.sim.trace import HarnessAction
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
@@ -93,7 +93,7 @@ def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
     }
     refusals: dict[str, list[float]] = {}
     unknown_grace = float(result.scenario.config.unknown_grace)
-    for request, record in responses_with_requests(result.trace):
+    for request, record in exchanges(result):
         if request is None or record.get("status") == 200:
             continue
         body = request.get("body") or {}

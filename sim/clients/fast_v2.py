@@ -37,7 +37,7 @@ from clobsim.sim.exchange.gateway import Gateway, error
 
 
 class _UnsignedBuilder(OrderBuilder):
-    def __init__(self, signer, **options):
+    def __init__(self, signer: Any, **options: Any) -> None:
         super().__init__(signer, **options)
         # The real builder makes an ExchangeOrderBuilderV2 for every order, whose constructor
         # hashes the exchange's EIP-712 domain (ABI encoding, two keccaks): the same for every
