@@ -169,6 +169,41 @@ def test_an_aim_at_a_request_the_bot_never_makes_is_left_out():
     assert data["faults"] == [{"kind": "notification_drop"}]
 
 
+def test_a_scenario_drawn_again_reuses_its_pilot_and_aims_the_same_as_a_fresh_pilot():
+    aim = {"aim": {"order": "scale-in", "step": "post", "nth": 1, "target": "itself"}}
+    aims = [aim | {"fault": {"kind": "bot_crash", "at": 0, "restart_after": 5}}]
+    runs: list[str] = []
+
+    def counting_run(scenario, **options):
+        runs.append(scenario.name)
+        return real_run(scenario, **options)
+
+    real_run = search.run
+    pilots: search.Memo = search.Memo(2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "run", counting_run)
+        first = search.resolve_aims(QUIET, aims, bot="core", mode="fast", pilots=pilots)
+        again = search.resolve_aims(dict(QUIET), aims, bot="core", mode="fast", pilots=pilots)
+        other = search.resolve_aims(QUIET | {"seed": 2}, aims, bot="core", mode="fast", pilots=pilots)
+        fresh = search.resolve_aims(QUIET, aims, bot="core", mode="fast")
+    assert runs == ["aimed", "aimed", "aimed"]  # the first pilot, the other seed's, the one without a memo
+    assert first == again == fresh and first["faults"][0]["at"] > 0 and other["seed"] == 2
+
+
+def test_a_memo_keeps_only_its_latest_values():
+    memo: search.Memo[int] = search.Memo(2)
+    made: list[int] = []
+
+    def make(n: int):
+        made.append(n)
+        return n
+
+    for n in (1, 2, 1, 3, 2, 1):
+        assert memo.get_or_make({"n": n}, lambda n=n: make(n)) == n
+    # 1 and 2 made, 1 remembered, 3 made (2 forgotten: least recently used), 2 made again (1 forgotten)
+    assert made == [1, 2, 3, 2, 1]
+
+
 def test_a_search_keeps_the_objects_it_started_with_out_of_full_collections_and_gives_them_back(tmp_path):
     frozen_during_runs: list[int] = []
 

@@ -33,9 +33,11 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -222,6 +224,11 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
     started = time.perf_counter() if started is None else started
     reserve = 0.0  # the longest run seen: a run that would end past the deadline is not started
     max_examples = examples if examples is not None else 100_000
+    # Hypothesis often draws a scenario it has drawn before (a mutation that changed nothing the
+    # scenario keeps, an aim that resolves to no fault, a shrink step): a run is a function of its
+    # scenario, seed and code, so a scenario's pilot requests and verdict are looked up, not rerun.
+    pilots: Memo[_Requests] = Memo(PILOTS_KEPT)
+    verdicts: Memo[list] = Memo(VERDICTS_KEPT)
 
     @hypothesis_seed(seed)
     @settings(
@@ -244,8 +251,8 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         if state.examples % 5 == 0:
             _progress(state, started, progress)
         began = time.perf_counter()
-        data = resolve_aims(*drawn, bot=bot, mode=mode)
-        broken = violations(data, bot, mode)
+        data = resolve_aims(*drawn, bot=bot, mode=mode, pilots=pilots)
+        broken = verdicts.get_or_make(data, lambda: violations(data, bot, mode))
         # the reserve is a whole example's time (pilot, the bot's run, core's run): the next
         # one is started only if one as long would still end before the deadline
         reserve = max(reserve, time.perf_counter() - began)
@@ -282,19 +289,55 @@ def _old_objects_left_alone() -> Iterator[None]:
         gc.unfreeze()
 
 
-def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str) -> dict:
+T = TypeVar("T")
+_Requests = tuple[float, float, list[dict], dict[int, dict]]  # a pilot's window start and length, requests, answers
+PILOTS_KEPT = 32  # the pilots and verdicts a search remembers (the latest): repeats come close together
+VERDICTS_KEPT = 1024
+
+
+class Memo(Generic[T]):
+    """The latest `size` values made for scenario data, by the data's JSON text (a scenario
+    drawn again is the same scenario: the same run, the same verdict)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: OrderedDict[str, T] = OrderedDict()
+
+    def get_or_make(self, data: dict, make: Callable[[], T]) -> T:
+        try:
+            key = json.dumps(data, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError):
+            return make()  # not plain JSON data: nothing to know it again by
+        if key in self._values:
+            self._values.move_to_end(key)
+            return self._values[key]
+        value = self._values[key] = make()
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
+        return value
+
+
+def _pilot_requests(data: dict, bot: str, mode: str) -> _Requests:
+    pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
+    requests = [r for r in pilot.trace if r.get("type") == TraceType.REQUEST]
+    answers = {r["seq"]: r for r in pilot.trace if r.get("type") == TraceType.RESPONSE}
+    return float(pilot.scenario.window_start), pilot.scenario.window_length, requests, answers
+
+
+def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str, pilots: Memo[_Requests] | None = None) -> dict:
     """The scenario with each aimed fault (sim.explore.strategies.aimed_faults) made a plain fault
-    at its request's moment, read from a pilot run of the scenario without them.
+    at its request's moment, read from a pilot run of the scenario without them (`pilots`: the
+    ones a search has made already).
 
     The run is a function of its scenario and seed, and a fault changes nothing before it acts:
     the aimed request happens at the same moment in the run with the fault added. An aim whose
     request the pilot never made is left out. The result is a plain scenario file's data."""
     if not aims:
         return data
-    pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
-    start, length = float(pilot.scenario.window_start), pilot.scenario.window_length
-    requests = [r for r in pilot.trace if r.get("type") == TraceType.REQUEST]
-    answers = {r["seq"]: r for r in pilot.trace if r.get("type") == TraceType.RESPONSE}
+    if pilots is None:
+        start, length, requests, answers = _pilot_requests(data, bot, mode)
+    else:
+        start, length, requests, answers = pilots.get_or_make(data, lambda: _pilot_requests(data, bot, mode))
     faults = list(data.get("faults", []))
     for one in aims:
         fault = dict(one["fault"])
