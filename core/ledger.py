@@ -209,6 +209,10 @@ class Ledger:
         self._fill_seq = max((r["seq"] for r in self._fills.values()), default=0)
         self._trade_records: dict[int, TradeRecord] = {}
         self._order_records: dict[str, OrderRecord] = {}
+        # derived from the mirror on first read, dropped when what they derive from changes:
+        # the monitor reads every trade's orders and filled sizes several times a cycle
+        self._trade_orders: dict[int, list[OrderRecord]] = {}  # trade -> its orders, in order
+        self._filled: dict[str, Decimal] = {}  # order -> the size of its fills that count
 
     def close(self) -> None:
         with self._lock:
@@ -446,6 +450,7 @@ class Ledger:
             self._order_seq = seq
             self._orders[order_id] = row
             self._orders_of.setdefault(trade_id, []).append(order_id)
+            self._trade_orders.pop(trade_id, None)
             if role is Role.SCALE_IN and trade_id in self._trades:
                 self._trades[trade_id]["scale_in_attempted"] = 1
                 self._trade_records.pop(trade_id, None)
@@ -477,8 +482,10 @@ class Ledger:
         """One UPDATE of an order's row, then the same change in the mirror; its rowcount."""
         with self._lock:
             count: int = self._write(sql, args).rowcount
-            self._orders[order_id].update(changes)
+            row = self._orders[order_id]
+            row.update(changes)
             self._order_records.pop(order_id, None)
+            self._trade_orders.pop(row["trade_id"], None)
             return count
 
     def order(self, order_id: str) -> OrderRecord | None:
@@ -496,8 +503,14 @@ class Ledger:
         self, trade_id: int | None = None, role: Role | None = None, open_only: bool = False
     ) -> list[OrderRecord]:
         with self._lock:
-            ids = list(self._orders) if trade_id is None else self._orders_of.get(trade_id, [])
-            records = [self._order_record(order_id) for order_id in ids]
+            if trade_id is None:
+                records = [self._order_record(order_id) for order_id in self._orders]
+            else:
+                cached = self._trade_orders.get(trade_id)
+                if cached is None:
+                    ids = self._orders_of.get(trade_id, [])
+                    cached = self._trade_orders[trade_id] = [self._order_record(order_id) for order_id in ids]
+                records = list(cached)
         if role is not None:
             records = [r for r in records if r.role is role]
         if open_only:
@@ -573,6 +586,7 @@ class Ledger:
                         (fill.status, fill.trade_id, fill.order_id),
                     )
                     row.update(void=1, status=fill.status)
+                    self._filled.pop(fill.order_id, None)
                     return FillOutcome.VOIDED
                 if not row["void"] and row["status"] != SETTLED_STATUS and fill.status and fill.status != row["status"]:
                     # the trade moved on (MINED, RETRYING, CONFIRMED): same fill, new settlement state
@@ -602,6 +616,7 @@ class Ledger:
             self._fill_seq = seq
             self._fills[key] = row
             self._fills_of.setdefault(fill.order_id, []).append(row)
+            self._filled.pop(fill.order_id, None)
             return FillOutcome.VOID_RECORDED if fill.is_void else FillOutcome.APPLIED
 
     def has_unsettled_fills(self, order_id: str) -> bool:
@@ -611,8 +626,11 @@ class Ledger:
 
     def filled(self, order_id: str) -> Decimal:
         with self._lock:
-            rows = [r for r in self._fills_of.get(order_id, []) if not r["void"]]
-        return sum((dec(r["size"]) for r in rows), ZERO)
+            filled = self._filled.get(order_id)
+            if filled is None:
+                rows = self._fills_of.get(order_id, [])
+                filled = self._filled[order_id] = sum((dec(r["size"]) for r in rows if not r["void"]), ZERO)
+            return filled
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
         with self._lock:

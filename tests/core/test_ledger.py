@@ -363,6 +363,30 @@ def test_a_new_file_gets_its_schema_in_one_transaction_and_a_reopened_one_create
     again.close()
 
 
+def test_a_trades_orders_and_an_orders_filled_size_read_again_follow_every_change(ledger):
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    assert [(o.order_id, o.state) for o in ledger.orders(trade_id)] == [("0xscale", OrderState.PREPARED)]
+    assert ledger.filled("0xscale") == D("0")
+    record(ledger, "0xexit", trade_id, role=Role.EXIT, side=Side.SELL)
+    ledger.set_order_state("0xscale", OrderState.LIVE, NOW, venue_status="LIVE")
+    assert [(o.order_id, o.state) for o in ledger.orders(trade_id)] == [
+        ("0xscale", OrderState.LIVE),
+        ("0xexit", OrderState.PREPARED),
+    ]
+    ledger.apply_fill(fill("0xscale", "t1", size="4"), "immediate", NOW)
+    assert ledger.filled("0xscale") == D("4")
+    ledger.apply_fill(fill("0xscale", "t2", size="6"), "immediate", NOW)
+    ledger.note_venue_matched("0xscale", D("10"))
+    assert ledger.filled("0xscale") == D("10") and ledger.orders(trade_id)[0].venue_matched == D("10")
+    ledger.apply_fill(fill("0xscale", "t1", size="4", status="FAILED"), "notification", NOW)
+    ledger.set_order_state("0xscale", OrderState.FILLED, NOW)
+    assert ledger.filled("0xscale") == D("6")
+    assert [o.order_id for o in ledger.orders(trade_id, open_only=True)] == ["0xexit"]
+    ledger.orders(trade_id).clear()  # a caller's list is its own
+    assert len(ledger.orders(trade_id)) == 2
+
+
 def test_reads_are_answered_from_memory_without_a_statement(ledger):
     trade_id = open_trade(ledger)
     record(ledger, "0xscale", trade_id)
