@@ -57,6 +57,7 @@ from clobsim.sim.trace import TRACE_FORMAT, HarnessAction, TraceType
 HOST = "https://clob.sim"
 CHAIN_ID = 137
 BOT_KEY = "0x" + "4b" * 32  # a fixed test key: ids depend on it, so it never changes
+BOT_ADDRESS = Signer(BOT_KEY, CHAIN_ID).address()  # derived once: an elliptic-curve multiplication
 BOT_CREDS = ApiCreds(
     api_key="00000000-0000-4000-8000-00000000b075",
     api_secret="c2ltdWxhdGVkLWNsb2Itc2VjcmV0LWtleS0wMDAwMDA=",
@@ -186,7 +187,7 @@ class _Run:
             taker_fee_rate=scenario.fee_rate,
             fee_exponent=scenario.fee_exponent,
         )
-        self.address = Signer(BOT_KEY, CHAIN_ID).address()
+        self.address = BOT_ADDRESS
         self.venue.open_account(
             BOT_CREDS.api_key, BOT_CREDS.api_secret, BOT_CREDS.api_passphrase, self.address, collateral=COLLATERAL
         )
