@@ -318,9 +318,19 @@ class Memo(Generic[T]):
 
 
 def _pilot_requests(data: dict, bot: str, mode: str) -> _Requests:
+    """What aiming reads of a pilot run: each request's time, seq, route and body, and each
+    answer's time and order id (not its body: a search keeps dozens of pilots)."""
     pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
-    requests = [r for r in pilot.trace if r.get("type") == TraceType.REQUEST]
-    answers = {r["seq"]: r for r in pilot.trace if r.get("type") == TraceType.RESPONSE}
+    requests = [
+        {key: r.get(key) for key in ("t", "seq", "route", "body")}
+        for r in pilot.trace
+        if r.get("type") == TraceType.REQUEST
+    ]
+    answers = {
+        r["seq"]: {"t": r["t"], "body": {"orderID": _order_id(r)}}
+        for r in pilot.trace
+        if r.get("type") == TraceType.RESPONSE
+    }
     return float(pilot.scenario.window_start), pilot.scenario.window_length, requests, answers
 
 
