@@ -291,7 +291,10 @@ def _old_objects_left_alone() -> Iterator[None]:
 
 T = TypeVar("T")
 _Requests = tuple[float, float, list[dict], dict[int, dict]]  # a pilot's window start and length, requests, answers
-PILOTS_KEPT = 32  # the pilots and verdicts a search remembers (the latest): repeats come close together
+# The pilots and verdicts a search remembers (the latest). A pilot's requests take about half a
+# megabyte, and nearly every repeat of one comes within four examples of it; a verdict is a few
+# kilobytes, and repeats come from further back.
+PILOTS_KEPT = 4
 VERDICTS_KEPT = 1024
 
 
