@@ -265,6 +265,9 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
     return state.examples, state.found, list(state.failures)
 
 
+TRACE_RESOLUTION = 1e-6  # seconds: the trace's times are rounded to the microsecond (sim.runner.harness)
+
+
 def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str) -> dict:
     """The scenario with each aimed fault (sim.explore.strategies.aimed_faults) made a plain fault
     at its request's moment, read from a pilot run of the scenario without them.
@@ -293,7 +296,9 @@ def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str) -> dict:
             back = answers[request["seq"]]["t"] - start if request["seq"] in answers else sent + 0.002
             fault["at"] = min(max(round((sent + back) / 2, 3), round(sent + 0.001, 3)), length)
         else:
-            fault["at"] = int(sent * 1000) / 1000  # at or just before the request: it is hit first
+            # at or just before the request, so it is hit first: the trace rounds times to the
+            # microsecond, so the request may have left a hair before its recorded moment
+            fault["at"] = int((sent - TRACE_RESOLUTION) * 1000) / 1000
             if "endpoint" in fault:
                 fault["endpoint"] = request["route"]
         faults.append(fault)
