@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from clobsim.core.config import StrategyConfig
 from clobsim.sim.faults import CATALOGUE
 from clobsim.sim.faults.kind import Draws
 from clobsim.sim.runner.scenario import DEFAULT_WINDOW_LENGTH
@@ -53,8 +54,9 @@ _times = st.one_of(st.sampled_from(_MOMENTS), st.integers(0, 88).map(lambda t: t
 _sizes = st.integers(1, 30).map(float)
 
 
-def trade_setups(max_trades: int = 2) -> st.SearchStrategy[list[dict]]:
-    """One or two trades (at most one per side), opened early in the window."""
+def trade_setups(max_trades: int = 2, up_first: bool = False) -> st.SearchStrategy[list[dict]]:
+    """One or two trades (at most one per side), opened early in the window; `up_first`: the
+    first on the Up token, the one the scripted price (Up's, in the scale-in range) scales in."""
 
     def build(sides, ats, sizes, confidences):
         return [
@@ -72,7 +74,7 @@ def trade_setups(max_trades: int = 2) -> st.SearchStrategy[list[dict]]:
     return st.integers(1, max_trades).flatmap(
         lambda n: st.builds(
             build,
-            st.permutations(["UP", "DOWN"]).map(lambda p: p[:n]),
+            (st.just(["UP", "DOWN"]) if up_first else st.permutations(["UP", "DOWN"])).map(lambda p: p[:n]),
             st.lists(st.integers(6, 42).map(lambda t: t * 10), min_size=n, max_size=n),
             st.lists(st.sampled_from([5.0, 8.0, 10.5, 12.0, 20.0]), min_size=n, max_size=n),
             st.lists(st.sampled_from([0.85, 0.9, 0.75, 0.65]), min_size=n, max_size=n),
@@ -254,24 +256,43 @@ def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[l
 FILL_FAULTS = ("size_shortfall", "trade_failed", "order_not_found_after_match")
 
 
-def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
-    token = next(t["side"] for t in trades if t["id"] == fault["trade"])
-    scale_in = fault["order"] == "scale-in"
-    take = st.fixed_dictionaries(
+# Takers through every crowd level (four levels of up to 150, sim.runner.market) and the bot's
+# largest order behind them
+SWEEP_BIDS, SWEEP_ASKS = 1005.0, 1050.0
+# By then every scale-in tier has opened: the widest, a confidence of 0.65, at 300 s left (core.config)
+SCALE_IN_PLACED = WINDOW - min(tier.max_time_left for tier in StrategyConfig().scale_in_tiers)
+
+
+def _taker_filling(trade_id: int, order: str, trades: list[dict], early: bool = False) -> st.SearchStrategy[dict]:
+    """A scripted taker that fills a trade's scale-in (a SELL through the bids) or exit (a BUY
+    through the asks to 0.99). `early`: soon after the scale-in is placed (whatever the trade's
+    confidence) and through every crowd level, so that what the fill sets off (a resize, a
+    refused exit) has the rest of the window to show."""
+    token = next(t["side"] for t in trades if t["id"] == trade_id)
+    scale_in = order == "scale-in"
+    if early:
+        times, sizes = [SCALE_IN_PLACED + 10, 490], [SWEEP_BIDS if scale_in else SWEEP_ASKS]
+    else:
+        times, sizes = ([490, 610, 700] if scale_in else [300, 490, 610]), [605.0 if scale_in else 650.0]
+    return st.fixed_dictionaries(
         {
-            "at": st.sampled_from([490, 610, 700] if scale_in else [300, 490, 610]),
+            "at": st.sampled_from(times),
             "kind": st.just("take"),
             "token": st.just(token),
             "side": st.just("SELL" if scale_in else "BUY"),
-            "size": st.just(605.0 if scale_in else 650.0),
+            "size": st.sampled_from(sizes),
             "price": st.just(0.6 if scale_in else 0.99),
         }
     )
+
+
+def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
+    take = _taker_filling(fault["trade"], fault["order"], trades)
     return st.sampled_from([False, True, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
 
 
-def _scenario(draw, kinds: list[str] | None, max_faults: int) -> dict:
-    trades = draw(trade_setups())
+def _scenario(draw, kinds: list[str] | None, max_faults: int, up_first: bool = False) -> dict:
+    trades = draw(trade_setups(up_first=up_first))
     data = {
         "name": "explored",
         "seed": draw(st.integers(0, 2**16)),
@@ -295,12 +316,96 @@ def scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> dict
     return _scenario(draw, kinds, max_faults)
 
 
+# Compound shapes: a few faults that only together leave the venue and the bot disagreeing in a
+# way the bot's recovery paths must notice, aimed at one request of the bot (placed by the pilot
+# run, like any aim) and with the taker that makes the request happen. Drawn one fault at a time,
+# such a combination is too rare for a short search to meet.
+#
+# lost cancel: the cancel never lands (lost on the way, or refused on every attempt) and every
+# status read after it fails: the bot cannot tell whether the order still rests. Aimed at an
+# exit's cancel (a resize after a scale-in fill) or a scale-in's (the window-end cleanup).
+LOST_CANCEL = "lost-cancel"
+# applied error: a placement the venue applied but answered with an error (a 500 "order timed
+# out", a lost answer): the order rests although the bot was told it failed.
+APPLIED_ERROR = "applied-error"
+# short delivery: fewer shares arrive than were matched: what the bot believes it can sell, the
+# venue refuses, again and again unless the bot learns what it holds.
+SHORT_DELIVERY = "short-delivery"
+COMPOUND = (LOST_CANCEL, APPLIED_ERROR, SHORT_DELIVERY)
+PLAIN, AIMED = "plain", "aimed"
+# an example's shape; a plain scenario first (what shrinking goes to)
+SHAPES = (PLAIN, AIMED, *COMPOUND)
+
+# Reads after a lost cancel that must all fail: every verification read the bot's settings allow
+# (bot_settings draws verify_attempts up to this many).
+READS_AFTER_CANCEL = max(SETTINGS["verify_attempts"])
+# A cancel refused on every attempt: as many refusals as core retries a transient one
+CANCEL_ATTEMPTS = int(StrategyConfig().cancel_attempts)
+
+
+def _error(kind: str, count: int, **params: object) -> dict:
+    # endpoint "*" and at 0 stand until resolve_aims puts the aimed request's own
+    return {"kind": kind, "endpoint": "*", "at": 0, "count": count, **params}
+
+
+def _lost_cancel(anchor: dict) -> st.SearchStrategy[list[dict]]:
+    lost = st.sampled_from(
+        [
+            _error("timeout_before_apply", 1),
+            _error("http_error", CANCEL_ATTEMPTS, status=500),
+            _error("http_error", CANCEL_ATTEMPTS, status=425),
+        ]
+    )
+    reads = _error("http_error", READS_AFTER_CANCEL, status=500)
+    return lost.map(
+        lambda fault: [
+            {"aim": anchor | {"target": "itself"}, "fault": fault},
+            {"aim": anchor | {"target": "GET /data/order"}, "fault": reads},
+        ]
+    )
+
+
+def _applied_error(anchor: dict) -> st.SearchStrategy[list[dict]]:
+    applied = st.sampled_from([_error("http_error", 1, status=500, applied=True), _error("timeout_after_apply", 1)])
+    return applied.map(lambda fault: [{"aim": anchor | {"target": "itself"}, "fault": fault}])
+
+
+@st.composite
+def compound_faults(draw, shape: str, trades: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """One compound shape: the aims (as aimed_faults draws them), the plain faults and the takers."""
+    trade = trades[0]["id"]  # the Up trade (aimed_scenarios): the one whose scale-in the price places
+    order = draw(st.sampled_from(["exit", "scale-in"]))
+    anchor = {
+        "order": order,
+        "step": "cancel" if shape == LOST_CANCEL else "post",
+        "nth": draw(st.sampled_from([1, 1, 2])),
+    }
+    if shape == SHORT_DELIVERY:
+        shortfall = draw(_fault("size_shortfall", [trade]).map(lambda f: f | {"order": order}))
+        return [], [shortfall], [draw(_taker_filling(trade, order, trades, early=True))]  # no aim: no pilot run
+    aims = draw(_lost_cancel(anchor) if shape == LOST_CANCEL else _applied_error(anchor))
+    # the scale-in's fill: what makes the bot resize (cancel) its exit, and puts shares at stake
+    fills = (
+        [draw(_taker_filling(trade, "scale-in", trades, early=True))] if draw(st.booleans()) or order == "exit" else []
+    )
+    # lost pushes with it, half the time: the bot's reads are then all it has
+    lost = draw(st.sampled_from([[], [{"fault": {"kind": "notification_drop"}}]]))
+    return aims + lost, [], fills
+
+
 @st.composite
 def aimed_scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> tuple[dict, list[dict]]:
-    """A scenario and the faults to aim at its requests (two times in three; each aim costs the
-    search a pilot run)."""
-    aiming = draw(st.sampled_from([False, True, True]))
-    # with aims, fewer plain faults: each aimed one is the point of the example
-    data = _scenario(draw, kinds, max_faults // 2 if aiming else max_faults)
-    aims = draw(aimed_faults([t["id"] for t in data["trades"]])) if aiming else []
+    """A scenario and the faults to aim at its requests: a plain scenario, one with faults aimed
+    one by one, or one built around a compound shape (each aim costs the search a pilot run)."""
+    shape = draw(st.sampled_from(SHAPES))
+    if shape == PLAIN:
+        return _scenario(draw, kinds, max_faults), []
+    # with aims, fewer plain faults: the aimed ones are the point of the example
+    data = _scenario(draw, kinds, max_faults // 2 if shape == AIMED else 1, up_first=shape in COMPOUND)
+    if shape == AIMED:
+        return data, draw(aimed_faults([t["id"] for t in data["trades"]]))
+    aims, faults, fills = draw(compound_faults(shape, data["trades"]))
+    data["faults"] = data["faults"] + faults
+    if fills:
+        data["events"] = sorted(data["events"] + fills, key=lambda e: e["at"])
     return data, aims
