@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from clobsim.core.config import StrategyConfig
 from clobsim.sim.faults import CATALOGUE
 from clobsim.sim.faults.kind import Draws
+from clobsim.sim.runner.market import LEVELS_BEHIND
 from clobsim.sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 
 WINDOW = DEFAULT_WINDOW_LENGTH  # drawn scenarios keep the default window
@@ -52,6 +53,7 @@ ENDPOINTS = [
 _MOMENTS = [420, 480, 600, 430, 490, 870, 700, 860, 300, 610]
 _times = st.one_of(st.sampled_from(_MOMENTS), st.integers(0, 88).map(lambda t: t * 10))
 _sizes = st.integers(1, 30).map(float)
+DEPTHS = [50, 150]  # the crowd's size per price level
 
 
 def trade_setups(max_trades: int = 2, up_first: bool = False) -> st.SearchStrategy[list[dict]]:
@@ -95,7 +97,7 @@ def market_paths() -> st.SearchStrategy[dict]:
             "kind": st.just("scripted"),
             "start": st.sampled_from([0.76, 0.7, 0.8, 0.65, 0.88]),
             # the crowd's size per price level: takers below sized to reach into the bot's orders
-            "depth": st.sampled_from([50, 150]),
+            "depth": st.sampled_from(DEPTHS),
             "points": st.lists(point, max_size=3).map(lambda ps: sorted(ps, key=lambda p: p["at"])),
         }
     )
@@ -256,9 +258,11 @@ def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[l
 FILL_FAULTS = ("size_shortfall", "trade_failed", "order_not_found_after_match")
 
 
-# Takers through every crowd level (four levels of up to 150, sim.runner.market) and the bot's
-# largest order behind them
-SWEEP_BIDS, SWEEP_ASKS = 1005.0, 1050.0
+# Takers through every crowd level (sim.runner.market quotes the touch and LEVELS_BEHIND more,
+# each of the drawn depth) into the bot's largest order behind them
+CROWD_MAX = (LEVELS_BEHIND + 1) * max(DEPTHS)
+SWEEP_BIDS, SWEEP_ASKS = CROWD_MAX + 405.0, CROWD_MAX + 450.0
+PIECE = 5.0  # shares of the bot's order a piece of a fill takes, past the crowd ahead of it
 # By then every scale-in tier has opened: the widest, a confidence of 0.65, at 300 s left (core.config)
 SCALE_IN_PLACED = WINDOW - min(tier.max_time_left for tier in StrategyConfig().scale_in_tiers)
 
@@ -318,7 +322,7 @@ def scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> dict
 
 # Compound shapes: a few faults that only together leave the venue and the bot disagreeing in a
 # way the bot's recovery paths must notice, aimed at one request of the bot (placed by the pilot
-# run, like any aim) and with the taker that makes the request happen. Drawn one fault at a time,
+# run, like any aim) and with the takers that make the request happen. Drawn one fault at a time,
 # such a combination is too rare for a short search to meet.
 #
 # lost cancel: the cancel never lands (lost on the way, or refused on every attempt) and every
@@ -328,10 +332,17 @@ LOST_CANCEL = "lost-cancel"
 # applied error: a placement the venue applied but answered with an error (a 500 "order timed
 # out", a lost answer): the order rests although the bot was told it failed.
 APPLIED_ERROR = "applied-error"
-# short delivery: fewer shares arrive than were matched: what the bot believes it can sell, the
-# venue refuses, again and again unless the bot learns what it holds.
-SHORT_DELIVERY = "short-delivery"
-COMPOUND = (LOST_CANCEL, APPLIED_ERROR, SHORT_DELIVERY)
+# fill fault: the order fills and the fill is not what it seemed (FILL_FAULTS: fewer shares
+# delivered than matched, the trade FAILED later, the order unknown once matched); e.g. what the
+# bot believes it can sell, the venue refuses, again and again unless the bot learns what it holds.
+FILL_FAULT = "fill-fault"
+# blind read: the status read right after a placement fails and the pushes are lost, and then
+# the order fills: only the bot's later reads of it can see the fill.
+BLIND_READ = "blind-read"
+# crash in flight: the bot dies while a placement or a cancel is on the wire (sent, unanswered)
+# and restarts on its database: only what it wrote before sending tells it what may rest.
+CRASH_IN_FLIGHT = "crash-in-flight"
+COMPOUND = (LOST_CANCEL, APPLIED_ERROR, FILL_FAULT, BLIND_READ, CRASH_IN_FLIGHT)
 PLAIN, AIMED = "plain", "aimed"
 # an example's shape; a plain scenario first (what shrinking goes to)
 SHAPES = (PLAIN, AIMED, *COMPOUND)
@@ -341,6 +352,8 @@ SHAPES = (PLAIN, AIMED, *COMPOUND)
 READS_AFTER_CANCEL = max(SETTINGS["verify_attempts"])
 # A cancel refused on every attempt: as many refusals as core retries a transient one
 CANCEL_ATTEMPTS = int(StrategyConfig().cancel_attempts)
+# The lost pushes of a shape: the whole window's, so the bot's reads are all it has
+LOST_PUSHES = {"fault": {"kind": "notification_drop"}}
 
 
 def _error(kind: str, count: int, **params: object) -> dict:
@@ -348,49 +361,65 @@ def _error(kind: str, count: int, **params: object) -> dict:
     return {"kind": kind, "endpoint": "*", "at": 0, "count": count, **params}
 
 
-def _lost_cancel(anchor: dict) -> st.SearchStrategy[list[dict]]:
-    lost = st.sampled_from(
-        [
-            _error("timeout_before_apply", 1),
-            _error("http_error", CANCEL_ATTEMPTS, status=500),
-            _error("http_error", CANCEL_ATTEMPTS, status=425),
-        ]
-    )
-    reads = _error("http_error", READS_AFTER_CANCEL, status=500)
-    return lost.map(
-        lambda fault: [
-            {"aim": anchor | {"target": "itself"}, "fault": fault},
-            {"aim": anchor | {"target": "GET /data/order"}, "fault": reads},
-        ]
-    )
+def _shape_faults(shape: str, anchor: dict, trade: int) -> st.SearchStrategy[list[dict]]:
+    """The aims of a shape at its anchor (an order's nth placement or cancel)."""
+    itself, read = anchor | {"target": "itself"}, anchor | {"target": "GET /data/order"}
+    if shape == LOST_CANCEL:
+        lost = st.sampled_from(
+            [
+                _error("timeout_before_apply", 1),
+                _error("http_error", CANCEL_ATTEMPTS, status=500),
+                _error("http_error", CANCEL_ATTEMPTS, status=425),
+            ]
+        )
+        reads = _error("http_error", READS_AFTER_CANCEL, status=500)
+        return lost.map(lambda fault: [{"aim": itself, "fault": fault}, {"aim": read, "fault": reads}])
+    if shape == APPLIED_ERROR:
+        applied = st.sampled_from([_error("http_error", 1, status=500, applied=True), _error("timeout_after_apply", 1)])
+        return applied.map(lambda fault: [{"aim": itself, "fault": fault}])
+    if shape == CRASH_IN_FLIGHT:
+        return _fault("bot_crash", [trade]).map(lambda fault: [{"aim": itself, "fault": fault}])
+    # BLIND_READ: the status read after the placement fails, once or on every try of it
+    failed = st.sampled_from([1, READS_AFTER_CANCEL]).map(lambda n: _error("http_error", n, status=500))
+    return failed.map(lambda fault: [{"aim": read, "fault": fault}, LOST_PUSHES])
 
 
-def _applied_error(anchor: dict) -> st.SearchStrategy[list[dict]]:
-    applied = st.sampled_from([_error("http_error", 1, status=500, applied=True), _error("timeout_after_apply", 1)])
-    return applied.map(lambda fault: [{"aim": anchor | {"target": "itself"}, "fault": fault}])
+def _fills(trade_id: int, order: str, trades: list[dict], depth: int) -> st.SearchStrategy[list[dict]]:
+    """The takers that fill an order: one through every crowd level, or in two pieces (the
+    first through the crowd at the bot's price into a few of its shares, the rest a minute later)."""
+    sweep = _taker_filling(trade_id, order, trades, early=True)
+    # a scale-in joins the best bid, behind the crowd there; an exit at 0.99 rests behind every ask level
+    ahead = depth if order == "scale-in" else (LEVELS_BEHIND + 1) * depth
+    return st.one_of(
+        sweep.map(lambda e: [e]),
+        sweep.map(lambda e: [e | {"size": float(ahead) + PIECE}, e | {"at": e["at"] + 60}]),
+    )
 
 
 @st.composite
-def compound_faults(draw, shape: str, trades: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict], list[dict]]:
     """One compound shape: the aims (as aimed_faults draws them), the plain faults and the takers."""
+    trades = data["trades"]
     trade = trades[0]["id"]  # the Up trade (aimed_scenarios): the one whose scale-in the price places
+    depth = data["market"]["price_model"]["depth"]
     order = draw(st.sampled_from(["exit", "scale-in"]))
-    anchor = {
-        "order": order,
-        "step": "cancel" if shape == LOST_CANCEL else "post",
-        "nth": draw(st.sampled_from([1, 1, 2])),
-    }
-    if shape == SHORT_DELIVERY:
-        shortfall = draw(_fault("size_shortfall", [trade]).map(lambda f: f | {"order": order}))
-        return [], [shortfall], [draw(_taker_filling(trade, order, trades, early=True))]  # no aim: no pilot run
-    aims = draw(_lost_cancel(anchor) if shape == LOST_CANCEL else _applied_error(anchor))
-    # the scale-in's fill: what makes the bot resize (cancel) its exit, and puts shares at stake
-    fills = (
-        [draw(_taker_filling(trade, "scale-in", trades, early=True))] if draw(st.booleans()) or order == "exit" else []
-    )
+    step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(st.sampled_from(["post", "cancel"]))}.get(shape, "post")
+    anchor = {"order": order, "step": step, "nth": draw(st.sampled_from([1, 1, 2]))}
+    if shape == FILL_FAULT:
+        kind = draw(st.sampled_from(FILL_FAULTS))
+        fault = draw(_fault(kind, [trade]).map(lambda f: f | {"order": order}))
+        lost = draw(st.sampled_from([[], [LOST_PUSHES["fault"]]]))
+        return [], [fault, *lost], draw(_fills(trade, order, trades, depth))  # no aim: no pilot run
+    aims = draw(_shape_faults(shape, anchor, trade))
+    # the scale-in's fill: what makes the bot resize (cancel) its exit, and puts shares at stake;
+    # a blind read's order fills itself
+    filled = order if shape == BLIND_READ else "scale-in"
+    needed = order == "exit" or shape == BLIND_READ
+    fills = draw(_fills(trade, filled, trades, depth)) if draw(st.booleans()) or needed else []
     # lost pushes with it, half the time: the bot's reads are then all it has
-    lost = draw(st.sampled_from([[], [{"fault": {"kind": "notification_drop"}}]]))
-    return aims + lost, [], fills
+    if LOST_PUSHES not in aims:
+        aims += draw(st.sampled_from([[], [LOST_PUSHES]]))
+    return aims, [], fills
 
 
 @st.composite
@@ -404,7 +433,7 @@ def aimed_scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -
     data = _scenario(draw, kinds, max_faults // 2 if shape == AIMED else 1, up_first=shape in COMPOUND)
     if shape == AIMED:
         return data, draw(aimed_faults([t["id"] for t in data["trades"]]))
-    aims, faults, fills = draw(compound_faults(shape, data["trades"]))
+    aims, faults, fills = draw(compound_faults(shape, data))
     data["faults"] = data["faults"] + faults
     if fills:
         data["events"] = sorted(data["events"] + fills, key=lambda e: e["at"])
