@@ -17,8 +17,15 @@ Two more shapes find the bugs a single fault misses:
 - aimed faults (`aimed_faults`, used by the search): a fault placed at a request the bot makes,
   e.g. a crash while its scale-in post is in flight, or an error on the first status read after
   it. The request's moment is not known before the run, so an aim is resolved against a pilot
-  run of the same scenario (sim.explore.search.resolve_aims) into a plain fault with its `at`.
-The bot's settings are drawn too (`bot_settings`), within the ranges a correct bot must handle.
+  run of the same scenario (sim.explore.search.resolve_aims) into a plain fault with its `at`;
+- compound shapes (`compound_faults`): a few aimed faults that only together leave the venue and
+  the bot disagreeing (a cancel lost with every read after it failing, a placement applied but
+  answered with an error, a fill that is not what it seemed, a failed status read with the
+  pushes lost, a crash while a request is in flight), each with the takers that make its request
+  happen early enough for what it sets off to show within the window.
+The search (`aimed_scenarios`) draws each example as a plain scenario, one with faults aimed one
+by one, or one built around a compound shape. The bot's settings are drawn too (`bot_settings`),
+within the ranges a correct bot must handle.
 """
 
 from __future__ import annotations
@@ -349,7 +356,7 @@ SHAPES = (PLAIN, AIMED, *COMPOUND)
 
 # Reads after a lost cancel that must all fail: every verification read the bot's settings allow
 # (bot_settings draws verify_attempts up to this many).
-READS_AFTER_CANCEL = max(SETTINGS["verify_attempts"])
+READS_AFTER_CANCEL = int(max(SETTINGS["verify_attempts"]))
 # A cancel refused on every attempt: as many refusals as core retries a transient one
 CANCEL_ATTEMPTS = int(StrategyConfig().cancel_attempts)
 # The lost pushes of a shape: the whole window's, so the bot's reads are all it has
