@@ -91,12 +91,14 @@ def trade_setups(max_trades: int = 2, up_first: bool = False) -> st.SearchStrate
     )
 
 
-def market_paths() -> st.SearchStrategy[dict]:
-    """A scripted Up price: a start in the scale-in range, then up to three moves."""
+def market_paths(flips: bool = True) -> st.SearchStrategy[dict]:
+    """A scripted Up price: a start in the scale-in range, then up to three moves; `flips`: one
+    may cross to the Down side (0.3), where Up scales in no more."""
+    prices = [0.62, 0.7, 0.76, 0.8, 0.85, 0.9, 0.3]
     point = st.fixed_dictionaries(
         {
             "at": _times.filter(lambda t: 0 < t < WINDOW),
-            "price": st.sampled_from([0.62, 0.7, 0.76, 0.8, 0.85, 0.9, 0.3]),
+            "price": st.sampled_from(prices if flips else prices[:-1]),
         }
     )
     return st.fixed_dictionaries(
@@ -302,16 +304,18 @@ def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
     return st.sampled_from([False, True, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
 
 
-def _scenario(draw, kinds: list[str] | None, max_faults: int, up_first: bool = False) -> dict:
-    trades = draw(trade_setups(up_first=up_first))
+def _scenario(draw, kinds: list[str] | None, max_faults: int, shaped: bool = False) -> dict:
+    """A scenario; `shaped`: the ground a compound shape is built on (the Up trade first, the
+    price staying on its side, no faults of its own)."""
+    trades = draw(trade_setups(up_first=shaped))
     data = {
         "name": "explored",
         "seed": draw(st.integers(0, 2**16)),
-        "market": {"price_model": draw(market_paths()), "taker_flow": {"rate": 0}},
+        "market": {"price_model": draw(market_paths(flips=not shaped)), "taker_flow": {"rate": 0}},
         "bot": draw(bot_settings()),
         "trades": trades,
         "events": draw(market_events(tuple(t["side"] for t in trades))),
-        "faults": draw(fault_schedules([t["id"] for t in trades], kinds, max_faults)),
+        "faults": [] if shaped else draw(fault_schedules([t["id"] for t in trades], kinds, max_faults)),
     }
     if not data["bot"]:
         del data["bot"]
@@ -339,17 +343,20 @@ LOST_CANCEL = "lost-cancel"
 # applied error: a placement the venue applied but answered with an error (a 500 "order timed
 # out", a lost answer): the order rests although the bot was told it failed.
 APPLIED_ERROR = "applied-error"
-# fill fault: the order fills and the fill is not what it seemed (FILL_FAULTS: fewer shares
-# delivered than matched, the trade FAILED later, the order unknown once matched); e.g. what the
-# bot believes it can sell, the venue refuses, again and again unless the bot learns what it holds.
-FILL_FAULT = "fill-fault"
+# short delivery: the order fills and fewer shares arrive than were matched: what the bot
+# believes it can sell, the venue refuses, again and again unless the bot learns what it holds.
+SHORT_DELIVERY = "short-delivery"
+# void fill: the order fills and the fill does not stand (its trade FAILS later, or the order is
+# unknown to the venue once matched).
+VOID_FILL = "void-fill"
+FILL_SHAPES = {SHORT_DELIVERY: ("size_shortfall",), VOID_FILL: ("trade_failed", "order_not_found_after_match")}
 # blind read: the status read right after a placement fails and the pushes are lost, and then
 # the order fills: only the bot's later reads of it can see the fill.
 BLIND_READ = "blind-read"
 # crash in flight: the bot dies while a placement or a cancel is on the wire (sent, unanswered)
 # and restarts on its database: only what it wrote before sending tells it what may rest.
 CRASH_IN_FLIGHT = "crash-in-flight"
-COMPOUND = (LOST_CANCEL, APPLIED_ERROR, FILL_FAULT, BLIND_READ, CRASH_IN_FLIGHT)
+COMPOUND = (LOST_CANCEL, APPLIED_ERROR, SHORT_DELIVERY, VOID_FILL, BLIND_READ, CRASH_IN_FLIGHT)
 PLAIN, AIMED = "plain", "aimed"
 # an example's shape; a plain scenario first (what shrinking goes to)
 SHAPES = (PLAIN, AIMED, *COMPOUND)
@@ -412,8 +419,8 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
     order = draw(st.sampled_from(["exit", "scale-in"]))
     step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(st.sampled_from(["post", "cancel"]))}.get(shape, "post")
     anchor = {"order": order, "step": step, "nth": draw(st.sampled_from([1, 1, 2]))}
-    if shape == FILL_FAULT:
-        kind = draw(st.sampled_from(FILL_FAULTS))
+    if shape in FILL_SHAPES:
+        kind = draw(st.sampled_from(FILL_SHAPES[shape]))
         fault = draw(_fault(kind, [trade]).map(lambda f: f | {"order": order}))
         lost = draw(st.sampled_from([[], [LOST_PUSHES["fault"]]]))
         return [], [fault, *lost], draw(_fills(trade, order, trades, depth))  # no aim: no pilot run
@@ -437,7 +444,7 @@ def aimed_scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -
     if shape == PLAIN:
         return _scenario(draw, kinds, max_faults), []
     # with aims, fewer plain faults: the aimed ones are the point of the example
-    data = _scenario(draw, kinds, max_faults // 2 if shape == AIMED else 1, up_first=shape in COMPOUND)
+    data = _scenario(draw, kinds, max_faults // 2, shaped=shape in COMPOUND)
     if shape == AIMED:
         return data, draw(aimed_faults([t["id"] for t in data["trades"]]))
     aims, faults, fills = draw(compound_faults(shape, data))
