@@ -284,7 +284,7 @@ def _taker_filling(trade_id: int, order: str, trades: list[dict], early: bool = 
     token = next(t["side"] for t in trades if t["id"] == trade_id)
     scale_in = order == "scale-in"
     if early:
-        times, sizes = [SCALE_IN_PLACED + 10, 490], [SWEEP_BIDS if scale_in else SWEEP_ASKS]
+        times, sizes = [SCALE_IN_PLACED + 10], [SWEEP_BIDS if scale_in else SWEEP_ASKS]
     else:
         times, sizes = ([490, 610, 700] if scale_in else [300, 490, 610]), [605.0 if scale_in else 650.0]
     return st.fixed_dictionaries(
@@ -305,8 +305,9 @@ def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
 
 
 def _scenario(draw, kinds: list[str] | None, max_faults: int, shaped: bool = False) -> dict:
-    """A scenario; `shaped`: the ground a compound shape is built on (the Up trade first, the
-    price staying on its side, no faults of its own)."""
+    """A scenario; `shaped`: the quiet ground a compound shape is built on (the Up trade first,
+    the price staying on its side, no takers or faults but the shape's own: others mostly fill
+    or empty the orders before the shape can act)."""
     trades = draw(trade_setups(up_first=shaped))
     data = {
         "name": "explored",
@@ -314,7 +315,7 @@ def _scenario(draw, kinds: list[str] | None, max_faults: int, shaped: bool = Fal
         "market": {"price_model": draw(market_paths(flips=not shaped)), "taker_flow": {"rate": 0}},
         "bot": draw(bot_settings()),
         "trades": trades,
-        "events": draw(market_events(tuple(t["side"] for t in trades))),
+        "events": [] if shaped else draw(market_events(tuple(t["side"] for t in trades))),
         "faults": [] if shaped else draw(fault_schedules([t["id"] for t in trades], kinds, max_faults)),
     }
     if not data["bot"]:
@@ -394,7 +395,7 @@ def _shape_faults(shape: str, anchor: dict, trade: int) -> st.SearchStrategy[lis
     if shape == CRASH_IN_FLIGHT:
         return _fault("bot_crash", [trade]).map(lambda fault: [{"aim": itself, "fault": fault}])
     # BLIND_READ: the status read after the placement fails, once or on every try of it
-    failed = st.sampled_from([1, READS_AFTER_CANCEL]).map(lambda n: _error("http_error", n, status=500))
+    failed = st.sampled_from([READS_AFTER_CANCEL, 1]).map(lambda n: _error("http_error", n, status=500))
     return failed.map(lambda fault: [{"aim": read, "fault": fault}, LOST_PUSHES])
 
 
