@@ -18,9 +18,10 @@ from clobsim.sim.runner.scenario import from_dict, load
 # --budget 60 --seed 1` (a run of the search is one example, its pilot run included; shrinking
 # comes on top). An example count rather than the 60 s: the same seed and count explore the same
 # scenarios on any machine, so a loaded CI machine runs the same search, only slower. Measured
-# with `--budget 60 --seed 1` on a 2-core machine at a load average of 4 to 7 (other work beside
-# it), every variant's first failing example came within 101 examples (ghost-fill-trusted), 33 s
-# at most; 150 leaves room and stays inside 60 s there.
+# with `--budget 60 --seed 1`, one variant at a time on a 2-core machine at a load average of 6
+# to 9 (other work beside it), every variant's first failing example came within 76 examples
+# (drop-cancelled-partial, at 31 s; every other variant within 66 examples and 11 s): 150 leaves
+# room for changes near those corners and stays inside 60 s.
 EXAMPLES = 150
 CORE_EXAMPLES = 40
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -11,18 +11,19 @@ Shapes are chosen so races are likely, not just possible: the price sits in the 
 (so a scale-in is placed), scripted takers hit the bot's bid (scale-in fills) and lift 0.99
 (exit fills), and faults target the trades' own orders around those moments.
 
-Two more shapes find the bugs a single fault misses:
+Three more shapes find the bugs a single fault misses:
 - compound schedules: a race fault often comes with the pushes lost around it, so that only the
   bot's own reads (polling, the cancel's final read) can see what the race did;
 - aimed faults (`aimed_faults`, used by the search): a fault placed at a request the bot makes,
   e.g. a crash while its scale-in post is in flight, or an error on the first status read after
   it. The request's moment is not known before the run, so an aim is resolved against a pilot
   run of the same scenario (sim.explore.search.resolve_aims) into a plain fault with its `at`;
-- compound shapes (`compound_faults`): a few aimed faults that only together leave the venue and
-  the bot disagreeing (a cancel lost with every read after it failing, a placement applied but
-  answered with an error, a fill that is not what it seemed, a failed status read with the
-  pushes lost, a crash while a request is in flight), each with the takers that make its request
-  happen early enough for what it sets off to show within the window.
+- compound shapes (`compound_faults`): a few faults that only together leave the venue and the
+  bot disagreeing (a cancel lost with every read after it failing, a placement applied but
+  answered with an error, a fill that is not what it seemed or that lands as the bot cancels,
+  a failed status read with the pushes lost, a crash while a request is in flight), aimed like
+  the others, on quiet ground, with the takers that fill the order once every scale-in tier has
+  opened, so that what the shape sets off shows within the window.
 The search (`aimed_scenarios`) draws each example as a plain scenario, one with faults aimed one
 by one, or one built around a compound shape. The bot's settings are drawn too (`bot_settings`),
 within the ranges a correct bot must handle.
@@ -350,14 +351,21 @@ SHORT_DELIVERY = "short-delivery"
 # void fill: the order fills and the fill does not stand (its trade FAILS later, or the order is
 # unknown to the venue once matched).
 VOID_FILL = "void-fill"
-FILL_SHAPES = {SHORT_DELIVERY: ("size_shortfall",), VOID_FILL: ("trade_failed", "order_not_found_after_match")}
+# fill at cancel: a fill lands as the bot cancels the order (its push late, or lost).
+FILL_AT_CANCEL = "fill-at-cancel"
+# The shapes that are one fault on the order itself, of these kinds (no aim: no pilot run)
+ORDER_SHAPES = {
+    SHORT_DELIVERY: ("size_shortfall",),
+    VOID_FILL: ("trade_failed", "order_not_found_after_match"),
+    FILL_AT_CANCEL: ("cancel_race", "late_fill"),
+}
 # blind read: the status read right after a placement fails and the pushes are lost, and then
 # the order fills: only the bot's later reads of it can see the fill.
 BLIND_READ = "blind-read"
 # crash in flight: the bot dies while a placement or a cancel is on the wire (sent, unanswered)
 # and restarts on its database: only what it wrote before sending tells it what may rest.
 CRASH_IN_FLIGHT = "crash-in-flight"
-COMPOUND = (LOST_CANCEL, APPLIED_ERROR, SHORT_DELIVERY, VOID_FILL, BLIND_READ, CRASH_IN_FLIGHT)
+COMPOUND = (LOST_CANCEL, APPLIED_ERROR, SHORT_DELIVERY, VOID_FILL, FILL_AT_CANCEL, BLIND_READ, CRASH_IN_FLIGHT)
 PLAIN, AIMED = "plain", "aimed"
 # an example's shape; a plain scenario first (what shrinking goes to)
 SHAPES = (PLAIN, AIMED, *COMPOUND)
@@ -419,12 +427,18 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
     depth = data["market"]["price_model"]["depth"]
     order = draw(st.sampled_from(["exit", "scale-in"]))
     step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(st.sampled_from(["post", "cancel"]))}.get(shape, "post")
-    anchor = {"order": order, "step": step, "nth": draw(st.sampled_from([1, 1, 2]))}
-    if shape in FILL_SHAPES:
-        kind = draw(st.sampled_from(FILL_SHAPES[shape]))
+    # the order's first placement or cancel, which every run with the order makes: a trade has
+    # one scale-in (the aims of aimed_faults reach later exits too)
+    anchor = {"order": order, "step": step, "nth": 1}
+    if shape in ORDER_SHAPES:
+        kind = draw(st.sampled_from(ORDER_SHAPES[shape]))
         fault = draw(_fault(kind, [trade]).map(lambda f: f | {"order": order}))
         lost = draw(st.sampled_from([[], [LOST_PUSHES["fault"]]]))
-        return [], [fault, *lost], draw(_fills(trade, order, trades, depth))  # no aim: no pilot run
+        if shape != FILL_AT_CANCEL:  # the fill the fault acts on
+            return [], [fault, *lost], draw(_fills(trade, order, trades, depth))
+        # the fault makes its own fill at the cancel; a scale-in fill makes the bot cancel its exit
+        fills = draw(_fills(trade, "scale-in", trades, depth)) if draw(st.booleans()) else []
+        return [], [fault, *lost], fills
     aims = draw(_shape_faults(shape, anchor, trade))
     # the scale-in's fill: what makes the bot resize (cancel) its exit, and puts shares at stake;
     # a blind read's order fills itself
