@@ -31,6 +31,8 @@ within the ranges a correct bot must handle.
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
 from clobsim.core.config import StrategyConfig
@@ -64,34 +66,45 @@ _sizes = st.integers(1, 30).map(float)
 DEPTHS = [50, 150]  # the crowd's size per price level
 
 
+# The strategies are built once per distinct argument (functools.cache) and drawn from many times:
+# building one anew at every draw made Hypothesis validate it anew, a large part of a draw's cost.
+# Cached builders take hashable arguments (tuples for lists) and hand Hypothesis the same values
+# (lists) as before, so that every seed draws what it drew before.
+
+
+@functools.cache
 def trade_setups(max_trades: int = 2, up_first: bool = False) -> st.SearchStrategy[list[dict]]:
     """One or two trades (at most one per side), opened early in the window; `up_first`: the
     first on the Up token, the one the scripted price (Up's, in the scale-in range) scales in."""
+    return st.integers(1, max_trades).flatmap(lambda n: _trades(n, up_first))
 
-    def build(sides, ats, sizes, confidences):
-        return [
-            {
-                "id": i + 1,
-                "at": at,
-                "side": side,
-                "price": 0.70 if side == "UP" else 0.30,
-                "size": size,
-                "confidence": conf,
-            }
-            for i, (side, at, size, conf) in enumerate(zip(sides, ats, sizes, confidences, strict=True))
-        ]
 
-    return st.integers(1, max_trades).flatmap(
-        lambda n: st.builds(
-            build,
-            (st.just(["UP", "DOWN"]) if up_first else st.permutations(["UP", "DOWN"])).map(lambda p: p[:n]),
-            st.lists(st.integers(6, 42).map(lambda t: t * 10), min_size=n, max_size=n),
-            st.lists(st.sampled_from([5.0, 8.0, 10.5, 12.0, 20.0]), min_size=n, max_size=n),
-            st.lists(st.sampled_from([0.85, 0.9, 0.75, 0.65]), min_size=n, max_size=n),
-        )
+def _build_trades(sides, ats, sizes, confidences):
+    return [
+        {
+            "id": i + 1,
+            "at": at,
+            "side": side,
+            "price": 0.70 if side == "UP" else 0.30,
+            "size": size,
+            "confidence": conf,
+        }
+        for i, (side, at, size, conf) in enumerate(zip(sides, ats, sizes, confidences, strict=True))
+    ]
+
+
+@functools.cache
+def _trades(n: int, up_first: bool) -> st.SearchStrategy[list[dict]]:
+    return st.builds(
+        _build_trades,
+        (st.just(["UP", "DOWN"]) if up_first else st.permutations(["UP", "DOWN"])).map(lambda p: p[:n]),
+        st.lists(st.integers(6, 42).map(lambda t: t * 10), min_size=n, max_size=n),
+        st.lists(st.sampled_from([5.0, 8.0, 10.5, 12.0, 20.0]), min_size=n, max_size=n),
+        st.lists(st.sampled_from([0.85, 0.9, 0.75, 0.65]), min_size=n, max_size=n),
     )
 
 
+@functools.cache
 def market_paths(flips: bool = True) -> st.SearchStrategy[dict]:
     """A scripted Up price: a start in the scale-in range, then up to three moves; `flips`: one
     may cross to the Down side (0.3), where Up scales in no more."""
@@ -113,6 +126,7 @@ def market_paths(flips: bool = True) -> st.SearchStrategy[dict]:
     )
 
 
+@functools.cache
 def market_events(tokens: tuple[str, ...] = ("UP", "DOWN")) -> st.SearchStrategy[list[dict]]:
     """Scripted takers on the given tokens (the trades' own, where the bot's orders rest): sells
     that hit bids (scale-in fills), buys that lift 0.99 (exit fills)."""
@@ -144,11 +158,16 @@ def market_events(tokens: tuple[str, ...] = ("UP", "DOWN")) -> st.SearchStrategy
 def _fault(kind: str, trade_ids: list[int]) -> st.SearchStrategy[dict]:
     """One fault of `kind` targeting the given trades; each kind draws its own parameters
     (FaultKind.strategy) from these shared pieces."""
+    return _fault_of(kind, tuple(trade_ids))
+
+
+@functools.cache
+def _fault_of(kind: str, trade_ids: tuple[int, ...]) -> st.SearchStrategy[dict]:
     window = st.tuples(_times, st.integers(1, 30).map(lambda d: d * 10)).map(
         lambda fw: {"from": fw[0], "to": min(WINDOW, fw[0] + fw[1])}
     )
     draws = Draws(
-        trade=st.sampled_from(trade_ids),
+        trade=st.sampled_from(list(trade_ids)),
         order=st.sampled_from(["scale-in", "exit"]),
         endpoint=st.sampled_from(ENDPOINTS),
         times=_times,
@@ -194,10 +213,18 @@ def fault_schedules(
 ) -> st.SearchStrategy[list[dict]]:
     """Lists of faults of the catalogue, targeting the given trades; a race fault may come with
     the pushes around it lost (one more fault, so up to twice `max_faults` in all)."""
+    return _fault_schedules(tuple(trade_ids), tuple(kinds) if kinds else None, max_faults)
+
+
+@functools.cache
+def _fault_schedules(
+    trade_ids: tuple[int, ...], kinds: tuple[str, ...] | None, max_faults: int
+) -> st.SearchStrategy[list[dict]]:
     # races weigh double, those on a fill triple; the WebSocket kinds act on the server's channels
     # only: an in-process run has none
-    kinds = kinds or [*(name for name, kind in CATALOGUE.items() if not kind.over_sockets), *RACES, *FILL_FAULTS]
-    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_compound)
+    default = [*(name for name, kind in CATALOGUE.items() if not kind.over_sockets), *RACES, *FILL_FAULTS]
+    names = list(kinds) if kinds else default
+    one = st.sampled_from(names).flatmap(lambda k: _fault_of(k, trade_ids)).flatmap(_compound)
     return st.lists(one, max_size=max_faults).map(lambda groups: [f for group in groups for f in group])
 
 
@@ -213,6 +240,7 @@ SETTINGS: dict[str, list[float]] = {
 }
 
 
+@functools.cache
 def bot_settings() -> st.SearchStrategy[dict]:
     """Overrides of the bot's StrategyConfig (a scenario's `bot:`); mostly none."""
     some = st.fixed_dictionaries({}, optional={key: st.sampled_from(values) for key, values in SETTINGS.items()})
@@ -231,7 +259,8 @@ AIM_TARGETS = ["itself", "GET /data/order", "itself", "GET /data/order", "itself
 AIMABLE = ("bot_crash", "http_error", "timeout_before_apply", "timeout_after_apply", "engine_restart", "http_error")
 
 
-def _aimed(trade_ids: list[int]) -> st.SearchStrategy[list[dict]]:
+@functools.cache
+def _aimed(trade_ids: tuple[int, ...]) -> st.SearchStrategy[list[dict]]:
     aim = st.fixed_dictionaries(
         {
             "order": st.sampled_from(["scale-in", "exit", "scale-in"]),
@@ -240,7 +269,7 @@ def _aimed(trade_ids: list[int]) -> st.SearchStrategy[list[dict]]:
             "target": st.sampled_from(AIM_TARGETS),
         }
     )
-    fault = st.sampled_from(AIMABLE).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_aimed_error)
+    fault = st.sampled_from(AIMABLE).flatmap(lambda k: _fault_of(k, trade_ids)).flatmap(_aimed_error)
     one = st.fixed_dictionaries({"aim": aim, "fault": fault})
     # lost pushes with it, half the time: the bot's reads are then all it has
     return one.flatmap(lambda a: st.sampled_from([[a], [a, {"fault": {"kind": "notification_drop"}}]]))
@@ -260,6 +289,11 @@ def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[l
     """Faults aimed at requests the bot makes: `{"aim": {...}, "fault": {...}}`, the fault's own
     `at` (and endpoint) to be replaced by the request's (sim.explore.search.resolve_aims); an entry
     without an aim is a plain fault."""
+    return _aimed_faults(tuple(trade_ids), max_aims)
+
+
+@functools.cache
+def _aimed_faults(trade_ids: tuple[int, ...], max_aims: int) -> st.SearchStrategy[list[dict]]:
     return st.lists(_aimed(trade_ids), min_size=1, max_size=max_aims).map(lambda ls: [a for one in ls for a in one])
 
 
