@@ -316,7 +316,15 @@ def _taker_filling(trade_id: int, order: str, trades: list[dict], early: bool = 
     through the asks to 0.99). `early`: soon after the scale-in is placed (whatever the trade's
     confidence) and through every crowd level, so that what the fill sets off (a resize, a
     refused exit) has the rest of the window to show."""
-    token = next(t["side"] for t in trades if t["id"] == trade_id)
+    return _taker(_token(trade_id, trades), order, early)
+
+
+def _token(trade_id: int, trades: list[dict]) -> str:
+    return str(next(t["side"] for t in trades if t["id"] == trade_id))
+
+
+@functools.cache
+def _taker(token: str, order: str, early: bool) -> st.SearchStrategy[dict]:
     scale_in = order == "scale-in"
     if early:
         times, sizes = [SCALE_IN_PLACED + 10], [SWEEP_BIDS if scale_in else SWEEP_ASKS]
@@ -335,7 +343,12 @@ def _taker_filling(trade_id: int, order: str, trades: list[dict], early: bool = 
 
 
 def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
-    take = _taker_filling(fault["trade"], fault["order"], trades)
+    return _fill_of(_token(fault["trade"], trades), fault["order"])
+
+
+@functools.cache
+def _fill_of(token: str, order: str) -> st.SearchStrategy[list[dict]]:
+    take = _taker(token, order, False)
     return st.sampled_from([False, True, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
 
 
@@ -418,8 +431,11 @@ def _error(kind: str, count: int, **params: object) -> dict:
     return {"kind": kind, "endpoint": "*", "at": 0, "count": count, **params}
 
 
-def _shape_faults(shape: str, anchor: dict, trade: int) -> st.SearchStrategy[list[dict]]:
-    """The aims of a shape at its anchor (an order's nth placement or cancel)."""
+@functools.cache
+def _shape_faults(shape: str, order: str, step: str, trade: int) -> st.SearchStrategy[list[dict]]:
+    """The aims of a shape at its anchor: the order's first placement or cancel, which every run
+    with the order makes (a trade has one scale-in; the aims of aimed_faults reach later exits too)."""
+    anchor = {"order": order, "step": step, "nth": 1}
     itself, read = anchor | {"target": "itself"}, anchor | {"target": "GET /data/order"}
     if shape == LOST_CANCEL:
         lost = st.sampled_from(
@@ -444,13 +460,24 @@ def _shape_faults(shape: str, anchor: dict, trade: int) -> st.SearchStrategy[lis
 def _fills(trade_id: int, order: str, trades: list[dict], depth: int) -> st.SearchStrategy[list[dict]]:
     """The takers that fill an order: one through every crowd level, or in two pieces (the
     first through the crowd at the bot's price into a few of its shares, the rest a minute later)."""
-    sweep = _taker_filling(trade_id, order, trades, early=True)
+    return _fills_of(_token(trade_id, trades), order, depth)
+
+
+@functools.cache
+def _fills_of(token: str, order: str, depth: int) -> st.SearchStrategy[list[dict]]:
+    sweep = _taker(token, order, True)
     # a scale-in joins the best bid, behind the crowd there; an exit at 0.99 rests behind every ask level
     ahead = depth if order == "scale-in" else (LEVELS_BEHIND + 1) * depth
     return st.one_of(
         sweep.map(lambda e: [e]),
         sweep.map(lambda e: [e | {"size": float(ahead) + PIECE}, e | {"at": e["at"] + 60}]),
     )
+
+
+@functools.cache
+def _order_fault(kind: str, trade: int, order: str) -> st.SearchStrategy[dict]:
+    """A fault of `kind` on the trade's `order` (a scale-in or its exit)."""
+    return _fault_of(kind, (trade,)).map(lambda f: f | {"order": order})
 
 
 @st.composite
@@ -461,19 +488,16 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
     depth = data["market"]["price_model"]["depth"]
     order = draw(st.sampled_from(["exit", "scale-in"]))
     step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(st.sampled_from(["post", "cancel"]))}.get(shape, "post")
-    # the order's first placement or cancel, which every run with the order makes: a trade has
-    # one scale-in (the aims of aimed_faults reach later exits too)
-    anchor = {"order": order, "step": step, "nth": 1}
     if shape in ORDER_SHAPES:
         kind = draw(st.sampled_from(ORDER_SHAPES[shape]))
-        fault = draw(_fault(kind, [trade]).map(lambda f: f | {"order": order}))
+        fault = draw(_order_fault(kind, trade, order))
         lost = draw(st.sampled_from([[], [LOST_PUSHES["fault"]]]))
         if shape != FILL_AT_CANCEL:  # the fill the fault acts on
             return [], [fault, *lost], draw(_fills(trade, order, trades, depth))
         # the fault makes its own fill at the cancel; a scale-in fill makes the bot cancel its exit
         fills = draw(_fills(trade, "scale-in", trades, depth)) if draw(st.booleans()) else []
         return [], [fault, *lost], fills
-    aims = draw(_shape_faults(shape, anchor, trade))
+    aims = draw(_shape_faults(shape, order, step, trade))
     # the scale-in's fill: what makes the bot resize (cancel) its exit, and puts shares at stake;
     # a blind read's order fills itself
     filled = order if shape == BLIND_READ else "scale-in"
