@@ -474,6 +474,14 @@ def _fills_of(token: str, order: str, depth: int) -> st.SearchStrategy[list[dict
     )
 
 
+_ORDERS = st.sampled_from(["exit", "scale-in"])
+_CRASH_STEPS = st.sampled_from(["post", "cancel"])
+_ORDER_SHAPE_KINDS = {shape: st.sampled_from(kinds) for shape, kinds in ORDER_SHAPES.items()}
+_LOST_FAULT = st.sampled_from([[], [LOST_PUSHES["fault"]]])
+_LOST_AIM = st.sampled_from([[], [LOST_PUSHES]])
+_SHAPE = st.sampled_from(SHAPES)
+
+
 @functools.cache
 def _order_fault(kind: str, trade: int, order: str) -> st.SearchStrategy[dict]:
     """A fault of `kind` on the trade's `order` (a scale-in or its exit)."""
@@ -486,12 +494,12 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
     trades = data["trades"]
     trade = trades[0]["id"]  # the Up trade (aimed_scenarios): the one whose scale-in the price places
     depth = data["market"]["price_model"]["depth"]
-    order = draw(st.sampled_from(["exit", "scale-in"]))
-    step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(st.sampled_from(["post", "cancel"]))}.get(shape, "post")
+    order = draw(_ORDERS)
+    step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(_CRASH_STEPS)}.get(shape, "post")
     if shape in ORDER_SHAPES:
-        kind = draw(st.sampled_from(ORDER_SHAPES[shape]))
+        kind = draw(_ORDER_SHAPE_KINDS[shape])
         fault = draw(_order_fault(kind, trade, order))
-        lost = draw(st.sampled_from([[], [LOST_PUSHES["fault"]]]))
+        lost = draw(_LOST_FAULT)
         if shape != FILL_AT_CANCEL:  # the fill the fault acts on
             return [], [fault, *lost], draw(_fills(trade, order, trades, depth))
         # the fault makes its own fill at the cancel; a scale-in fill makes the bot cancel its exit
@@ -505,7 +513,7 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
     fills = draw(_fills(trade, filled, trades, depth)) if draw(st.booleans()) or needed else []
     # lost pushes with it, half the time: the bot's reads are then all it has
     if LOST_PUSHES not in aims:
-        aims += draw(st.sampled_from([[], [LOST_PUSHES]]))
+        aims += draw(_LOST_AIM)
     return aims, [], fills
 
 
@@ -513,7 +521,7 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
 def aimed_scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> tuple[dict, list[dict]]:
     """A scenario and the faults to aim at its requests: a plain scenario, one with faults aimed
     one by one, or one built around a compound shape (each aim costs the search a pilot run)."""
-    shape = draw(st.sampled_from(SHAPES))
+    shape = draw(_SHAPE)
     if shape == PLAIN:
         return _scenario(draw, kinds, max_faults), []
     # with aims, fewer plain faults: the aimed ones are the point of the example
