@@ -305,3 +305,37 @@ def test_what_a_seed_explores_does_not_depend_on_the_local_modules_the_process_i
     )
     count, digest = plain.stdout.split()
     assert int(count) >= 25 and with_module.stdout.split() == [count, digest]
+
+
+def test_a_strategy_is_built_once_per_argument_and_drawn_from_as_built_anew():
+    from hypothesis import given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    from clobsim.sim.explore import strategies
+
+    # built once: drawing no longer pays Hypothesis' validation of a new strategy every time
+    assert strategies.fault_schedules([1, 2]) is strategies.fault_schedules([1, 2])
+    assert strategies.aimed_faults([1]) is strategies.aimed_faults([1])
+    assert strategies.market_events(("UP",)) is strategies.market_events(("UP",))
+    assert strategies.trade_setups(up_first=True) is strategies.trade_setups(up_first=True)
+    assert strategies.bot_settings() is strategies.bot_settings()
+    assert strategies.fault_schedules([1, 2]) is not strategies.fault_schedules([2])
+
+    def drawn(strategy) -> list:
+        seen = []
+
+        @hypothesis_seed(5)
+        @settings(max_examples=30, database=None, deadline=None)
+        @given(strategy)
+        def record(value):
+            seen.append(value)
+
+        record()
+        return seen
+
+    cached = strategies.fault_schedules([1, 2])
+    first = drawn(cached)
+    assert len(first) == 30 and any(first)
+    # the same strategy drawn again, and one built anew, draw the same values for a seed
+    assert drawn(cached) == first
+    assert drawn(strategies._fault_schedules.__wrapped__((1, 2), None, 4)) == first

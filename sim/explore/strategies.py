@@ -31,6 +31,8 @@ within the ranges a correct bot must handle.
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
 from clobsim.core.config import StrategyConfig
@@ -64,34 +66,45 @@ _sizes = st.integers(1, 30).map(float)
 DEPTHS = [50, 150]  # the crowd's size per price level
 
 
+# The strategies are built once per distinct argument (functools.cache) and drawn from many times:
+# building one anew at every draw made Hypothesis validate it anew, a large part of a draw's cost.
+# Cached builders take hashable arguments (tuples for lists) and hand Hypothesis the same values
+# (lists) as before, so that every seed draws what it drew before.
+
+
+@functools.cache
 def trade_setups(max_trades: int = 2, up_first: bool = False) -> st.SearchStrategy[list[dict]]:
     """One or two trades (at most one per side), opened early in the window; `up_first`: the
     first on the Up token, the one the scripted price (Up's, in the scale-in range) scales in."""
+    return st.integers(1, max_trades).flatmap(lambda n: _trades(n, up_first))
 
-    def build(sides, ats, sizes, confidences):
-        return [
-            {
-                "id": i + 1,
-                "at": at,
-                "side": side,
-                "price": 0.70 if side == "UP" else 0.30,
-                "size": size,
-                "confidence": conf,
-            }
-            for i, (side, at, size, conf) in enumerate(zip(sides, ats, sizes, confidences, strict=True))
-        ]
 
-    return st.integers(1, max_trades).flatmap(
-        lambda n: st.builds(
-            build,
-            (st.just(["UP", "DOWN"]) if up_first else st.permutations(["UP", "DOWN"])).map(lambda p: p[:n]),
-            st.lists(st.integers(6, 42).map(lambda t: t * 10), min_size=n, max_size=n),
-            st.lists(st.sampled_from([5.0, 8.0, 10.5, 12.0, 20.0]), min_size=n, max_size=n),
-            st.lists(st.sampled_from([0.85, 0.9, 0.75, 0.65]), min_size=n, max_size=n),
-        )
+def _build_trades(sides, ats, sizes, confidences):
+    return [
+        {
+            "id": i + 1,
+            "at": at,
+            "side": side,
+            "price": 0.70 if side == "UP" else 0.30,
+            "size": size,
+            "confidence": conf,
+        }
+        for i, (side, at, size, conf) in enumerate(zip(sides, ats, sizes, confidences, strict=True))
+    ]
+
+
+@functools.cache
+def _trades(n: int, up_first: bool) -> st.SearchStrategy[list[dict]]:
+    return st.builds(
+        _build_trades,
+        (st.just(["UP", "DOWN"]) if up_first else st.permutations(["UP", "DOWN"])).map(lambda p: p[:n]),
+        st.lists(st.integers(6, 42).map(lambda t: t * 10), min_size=n, max_size=n),
+        st.lists(st.sampled_from([5.0, 8.0, 10.5, 12.0, 20.0]), min_size=n, max_size=n),
+        st.lists(st.sampled_from([0.85, 0.9, 0.75, 0.65]), min_size=n, max_size=n),
     )
 
 
+@functools.cache
 def market_paths(flips: bool = True) -> st.SearchStrategy[dict]:
     """A scripted Up price: a start in the scale-in range, then up to three moves; `flips`: one
     may cross to the Down side (0.3), where Up scales in no more."""
@@ -113,6 +126,7 @@ def market_paths(flips: bool = True) -> st.SearchStrategy[dict]:
     )
 
 
+@functools.cache
 def market_events(tokens: tuple[str, ...] = ("UP", "DOWN")) -> st.SearchStrategy[list[dict]]:
     """Scripted takers on the given tokens (the trades' own, where the bot's orders rest): sells
     that hit bids (scale-in fills), buys that lift 0.99 (exit fills)."""
@@ -144,11 +158,16 @@ def market_events(tokens: tuple[str, ...] = ("UP", "DOWN")) -> st.SearchStrategy
 def _fault(kind: str, trade_ids: list[int]) -> st.SearchStrategy[dict]:
     """One fault of `kind` targeting the given trades; each kind draws its own parameters
     (FaultKind.strategy) from these shared pieces."""
+    return _fault_of(kind, tuple(trade_ids))
+
+
+@functools.cache
+def _fault_of(kind: str, trade_ids: tuple[int, ...]) -> st.SearchStrategy[dict]:
     window = st.tuples(_times, st.integers(1, 30).map(lambda d: d * 10)).map(
         lambda fw: {"from": fw[0], "to": min(WINDOW, fw[0] + fw[1])}
     )
     draws = Draws(
-        trade=st.sampled_from(trade_ids),
+        trade=st.sampled_from(list(trade_ids)),
         order=st.sampled_from(["scale-in", "exit"]),
         endpoint=st.sampled_from(ENDPOINTS),
         times=_times,
@@ -194,10 +213,18 @@ def fault_schedules(
 ) -> st.SearchStrategy[list[dict]]:
     """Lists of faults of the catalogue, targeting the given trades; a race fault may come with
     the pushes around it lost (one more fault, so up to twice `max_faults` in all)."""
+    return _fault_schedules(tuple(trade_ids), tuple(kinds) if kinds else None, max_faults)
+
+
+@functools.cache
+def _fault_schedules(
+    trade_ids: tuple[int, ...], kinds: tuple[str, ...] | None, max_faults: int
+) -> st.SearchStrategy[list[dict]]:
     # races weigh double, those on a fill triple; the WebSocket kinds act on the server's channels
     # only: an in-process run has none
-    kinds = kinds or [*(name for name, kind in CATALOGUE.items() if not kind.over_sockets), *RACES, *FILL_FAULTS]
-    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_compound)
+    default = [*(name for name, kind in CATALOGUE.items() if not kind.over_sockets), *RACES, *FILL_FAULTS]
+    names = list(kinds) if kinds else default
+    one = st.sampled_from(names).flatmap(lambda k: _fault_of(k, trade_ids)).flatmap(_compound)
     return st.lists(one, max_size=max_faults).map(lambda groups: [f for group in groups for f in group])
 
 
@@ -213,6 +240,7 @@ SETTINGS: dict[str, list[float]] = {
 }
 
 
+@functools.cache
 def bot_settings() -> st.SearchStrategy[dict]:
     """Overrides of the bot's StrategyConfig (a scenario's `bot:`); mostly none."""
     some = st.fixed_dictionaries({}, optional={key: st.sampled_from(values) for key, values in SETTINGS.items()})
@@ -231,7 +259,8 @@ AIM_TARGETS = ["itself", "GET /data/order", "itself", "GET /data/order", "itself
 AIMABLE = ("bot_crash", "http_error", "timeout_before_apply", "timeout_after_apply", "engine_restart", "http_error")
 
 
-def _aimed(trade_ids: list[int]) -> st.SearchStrategy[list[dict]]:
+@functools.cache
+def _aimed(trade_ids: tuple[int, ...]) -> st.SearchStrategy[list[dict]]:
     aim = st.fixed_dictionaries(
         {
             "order": st.sampled_from(["scale-in", "exit", "scale-in"]),
@@ -240,7 +269,7 @@ def _aimed(trade_ids: list[int]) -> st.SearchStrategy[list[dict]]:
             "target": st.sampled_from(AIM_TARGETS),
         }
     )
-    fault = st.sampled_from(AIMABLE).flatmap(lambda k: _fault(k, trade_ids)).flatmap(_aimed_error)
+    fault = st.sampled_from(AIMABLE).flatmap(lambda k: _fault_of(k, trade_ids)).flatmap(_aimed_error)
     one = st.fixed_dictionaries({"aim": aim, "fault": fault})
     # lost pushes with it, half the time: the bot's reads are then all it has
     return one.flatmap(lambda a: st.sampled_from([[a], [a, {"fault": {"kind": "notification_drop"}}]]))
@@ -260,6 +289,11 @@ def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[l
     """Faults aimed at requests the bot makes: `{"aim": {...}, "fault": {...}}`, the fault's own
     `at` (and endpoint) to be replaced by the request's (sim.explore.search.resolve_aims); an entry
     without an aim is a plain fault."""
+    return _aimed_faults(tuple(trade_ids), max_aims)
+
+
+@functools.cache
+def _aimed_faults(trade_ids: tuple[int, ...], max_aims: int) -> st.SearchStrategy[list[dict]]:
     return st.lists(_aimed(trade_ids), min_size=1, max_size=max_aims).map(lambda ls: [a for one in ls for a in one])
 
 
@@ -282,7 +316,15 @@ def _taker_filling(trade_id: int, order: str, trades: list[dict], early: bool = 
     through the asks to 0.99). `early`: soon after the scale-in is placed (whatever the trade's
     confidence) and through every crowd level, so that what the fill sets off (a resize, a
     refused exit) has the rest of the window to show."""
-    token = next(t["side"] for t in trades if t["id"] == trade_id)
+    return _taker(_token(trade_id, trades), order, early)
+
+
+def _token(trade_id: int, trades: list[dict]) -> str:
+    return str(next(t["side"] for t in trades if t["id"] == trade_id))
+
+
+@functools.cache
+def _taker(token: str, order: str, early: bool) -> st.SearchStrategy[dict]:
     scale_in = order == "scale-in"
     if early:
         times, sizes = [SCALE_IN_PLACED + 10], [SWEEP_BIDS if scale_in else SWEEP_ASKS]
@@ -301,7 +343,12 @@ def _taker_filling(trade_id: int, order: str, trades: list[dict], early: bool = 
 
 
 def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
-    take = _taker_filling(fault["trade"], fault["order"], trades)
+    return _fill_of(_token(fault["trade"], trades), fault["order"])
+
+
+@functools.cache
+def _fill_of(token: str, order: str) -> st.SearchStrategy[list[dict]]:
+    take = _taker(token, order, False)
     return st.sampled_from([False, True, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
 
 
@@ -384,8 +431,11 @@ def _error(kind: str, count: int, **params: object) -> dict:
     return {"kind": kind, "endpoint": "*", "at": 0, "count": count, **params}
 
 
-def _shape_faults(shape: str, anchor: dict, trade: int) -> st.SearchStrategy[list[dict]]:
-    """The aims of a shape at its anchor (an order's nth placement or cancel)."""
+@functools.cache
+def _shape_faults(shape: str, order: str, step: str, trade: int) -> st.SearchStrategy[list[dict]]:
+    """The aims of a shape at its anchor: the order's first placement or cancel, which every run
+    with the order makes (a trade has one scale-in; the aims of aimed_faults reach later exits too)."""
+    anchor = {"order": order, "step": step, "nth": 1}
     itself, read = anchor | {"target": "itself"}, anchor | {"target": "GET /data/order"}
     if shape == LOST_CANCEL:
         lost = st.sampled_from(
@@ -410,7 +460,12 @@ def _shape_faults(shape: str, anchor: dict, trade: int) -> st.SearchStrategy[lis
 def _fills(trade_id: int, order: str, trades: list[dict], depth: int) -> st.SearchStrategy[list[dict]]:
     """The takers that fill an order: one through every crowd level, or in two pieces (the
     first through the crowd at the bot's price into a few of its shares, the rest a minute later)."""
-    sweep = _taker_filling(trade_id, order, trades, early=True)
+    return _fills_of(_token(trade_id, trades), order, depth)
+
+
+@functools.cache
+def _fills_of(token: str, order: str, depth: int) -> st.SearchStrategy[list[dict]]:
+    sweep = _taker(token, order, True)
     # a scale-in joins the best bid, behind the crowd there; an exit at 0.99 rests behind every ask level
     ahead = depth if order == "scale-in" else (LEVELS_BEHIND + 1) * depth
     return st.one_of(
@@ -419,27 +474,38 @@ def _fills(trade_id: int, order: str, trades: list[dict], depth: int) -> st.Sear
     )
 
 
+_ORDERS = st.sampled_from(["exit", "scale-in"])
+_CRASH_STEPS = st.sampled_from(["post", "cancel"])
+_ORDER_SHAPE_KINDS = {shape: st.sampled_from(kinds) for shape, kinds in ORDER_SHAPES.items()}
+_LOST_FAULT = st.sampled_from([[], [LOST_PUSHES["fault"]]])
+_LOST_AIM = st.sampled_from([[], [LOST_PUSHES]])
+_SHAPE = st.sampled_from(SHAPES)
+
+
+@functools.cache
+def _order_fault(kind: str, trade: int, order: str) -> st.SearchStrategy[dict]:
+    """A fault of `kind` on the trade's `order` (a scale-in or its exit)."""
+    return _fault_of(kind, (trade,)).map(lambda f: f | {"order": order})
+
+
 @st.composite
 def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict], list[dict]]:
     """One compound shape: the aims (as aimed_faults draws them), the plain faults and the takers."""
     trades = data["trades"]
     trade = trades[0]["id"]  # the Up trade (aimed_scenarios): the one whose scale-in the price places
     depth = data["market"]["price_model"]["depth"]
-    order = draw(st.sampled_from(["exit", "scale-in"]))
-    step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(st.sampled_from(["post", "cancel"]))}.get(shape, "post")
-    # the order's first placement or cancel, which every run with the order makes: a trade has
-    # one scale-in (the aims of aimed_faults reach later exits too)
-    anchor = {"order": order, "step": step, "nth": 1}
+    order = draw(_ORDERS)
+    step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(_CRASH_STEPS)}.get(shape, "post")
     if shape in ORDER_SHAPES:
-        kind = draw(st.sampled_from(ORDER_SHAPES[shape]))
-        fault = draw(_fault(kind, [trade]).map(lambda f: f | {"order": order}))
-        lost = draw(st.sampled_from([[], [LOST_PUSHES["fault"]]]))
+        kind = draw(_ORDER_SHAPE_KINDS[shape])
+        fault = draw(_order_fault(kind, trade, order))
+        lost = draw(_LOST_FAULT)
         if shape != FILL_AT_CANCEL:  # the fill the fault acts on
             return [], [fault, *lost], draw(_fills(trade, order, trades, depth))
         # the fault makes its own fill at the cancel; a scale-in fill makes the bot cancel its exit
         fills = draw(_fills(trade, "scale-in", trades, depth)) if draw(st.booleans()) else []
         return [], [fault, *lost], fills
-    aims = draw(_shape_faults(shape, anchor, trade))
+    aims = draw(_shape_faults(shape, order, step, trade))
     # the scale-in's fill: what makes the bot resize (cancel) its exit, and puts shares at stake;
     # a blind read's order fills itself
     filled = order if shape == BLIND_READ else "scale-in"
@@ -447,7 +513,7 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
     fills = draw(_fills(trade, filled, trades, depth)) if draw(st.booleans()) or needed else []
     # lost pushes with it, half the time: the bot's reads are then all it has
     if LOST_PUSHES not in aims:
-        aims += draw(st.sampled_from([[], [LOST_PUSHES]]))
+        aims += draw(_LOST_AIM)
     return aims, [], fills
 
 
@@ -455,7 +521,7 @@ def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict
 def aimed_scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> tuple[dict, list[dict]]:
     """A scenario and the faults to aim at its requests: a plain scenario, one with faults aimed
     one by one, or one built around a compound shape (each aim costs the search a pilot run)."""
-    shape = draw(st.sampled_from(SHAPES))
+    shape = draw(_SHAPE)
     if shape == PLAIN:
         return _scenario(draw, kinds, max_faults), []
     # with aims, fewer plain faults: the aimed ones are the point of the example
