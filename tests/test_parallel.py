@@ -61,14 +61,14 @@ def test_run_with_two_workers_writes_the_same_files_and_prints_the_same_table_as
 @pytest.mark.slow
 @pytest.mark.processes
 def test_explore_on_two_workers_finds_what_the_same_sub_searches_find_one_after_another(tmp_path, capsys):
-    # blind-repost, seed 2, 8 examples as 2 sub-searches of 4: found and shrunk in a few seconds
+    # blind-repost, seed 1, 8 examples as 2 sub-searches of 4: found and shrunk in a few seconds
     code = cli.main(
         [
             "explore",
             "--bot",
             "blind-repost",
             "--seed",
-            "2",
+            "1",
             "--examples",
             "8",
             "--workers",
@@ -79,7 +79,7 @@ def test_explore_on_two_workers_finds_what_the_same_sub_searches_find_one_after_
     )
     printed = capsys.readouterr().out
     serial = explore(
-        bot="blind-repost", seed=2, examples=8, searches=2, workers=1, out=str(tmp_path / "serial"), progress=None
+        bot="blind-repost", seed=1, examples=8, searches=2, workers=1, out=str(tmp_path / "serial"), progress=None
     )
     assert serial.path is not None, "pick a seed that finds the variant quickly"
     assert code == 1
