@@ -96,7 +96,10 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
             # by the venue too: a lapsed heartbeat, the market resolved, or one of CLOB V2's
             # operator endings (CANCELED_NOT_ENOUGH_BALANCE when a FAILED trade took back what
             # backed the order, EXPIRED_ORDER for a GTD, fills kept; ORDER_TIMED_OUT for an order
-            # answered `delayed`, held here as LIVE, whose time in the engine ran out)
+            # answered `delayed`, held here as LIVE, whose time in the engine ran out). Race edge:
+            # an exit matched in full whose trades then FAILED is over too (it never rests again,
+            # the shares are back), also when its status read answers 404 and only the trades
+            # listing shows the match (core.reconciliation.close_unseen_match)
             OrderState.CANCELLED,
         }
     ),

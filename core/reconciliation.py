@@ -180,9 +180,20 @@ class Reconciler:
             return exc
         if snapshot is None:
             self.sync_fills(order)
+            self.close_unseen_match(order)
         else:
             self.observe(order, snapshot)
         return None
+
+    def close_unseen_match(self, order: OrderRecord) -> None:
+        """close_failed_match for an order whose status read answered null or 404 (failure mode
+        2): when the trades listing shows the whole order matched, void fills included, the
+        venue's status is MATCHED whatever the read says. Without this, an exit whose sale
+        FAILED behind a 404 stayed LIVE in the ledger and passed for an exit covering the shares
+        the failure gave back, so none was placed until the window ended."""
+        seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
+        if seen >= order.size:
+            self.close_failed_match(order, "MATCHED")
 
     def announce_terminal(self, order_id: str, kind: str, reason: str = "") -> None:
         """Write a scale-in's terminal audit line, once (lifecycle-complete)."""
@@ -459,6 +470,8 @@ class Reconciler:
             # get_order may answer null for an order that matched on arrival (failure mode 2)
             if ctx.ledger.filled(order.order_id) >= order.size:
                 ctx.ledger.set_order_state(order.order_id, OrderState.FILLED, ctx.now(), "MATCHED")
+            else:
+                self.close_unseen_match(order)
             return
         waited = ctx.now() - order.created_at
         ctx.audit.emit("recon.order_missing", order_id=order.order_id, waited=int(waited))

@@ -531,3 +531,24 @@ def test_a_counted_fill_whose_trade_fails_later_is_voided_on_the_next_cycle(rig)
     assert rig.ledger.position(trade_id) == D("10.50")
     assert len(rig.of("scale_in.void")) == 1
     assert rig.trade(trade_id).state is TradeState.OPEN  # seen long before settlement
+
+
+def test_an_exit_whose_sale_fails_behind_a_404_status_read_is_replaced_on_the_next_cycle(rig):
+    trade_id = rig.open_trade()
+    rig.bot.monitor.cycle()
+    exit_id = rig.exit(trade_id).order_id
+    trade_key = rig.fake.fill(exit_id, "10.50", notify=False)
+    rig.fake.fail_trade(trade_key)  # the sale FAILED: the venue gives the shares back
+    rig.fake.hide(exit_id, times=100)  # and answers the matched exit's status read with a 404
+    rig.clear()
+    cycle(rig)
+    new_exit = rig.exit(trade_id)
+    assert rig.ledger.order(exit_id).state is OrderState.CANCELLED
+    assert (new_exit.order_id != exit_id, new_exit.size, new_exit.state) == (True, D("10.50"), OrderState.LIVE)
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert rig.lines() == [
+        f"⚠️  RECONCILIATION AUDIT: Void fill for order {exit_id} | trade={trade_key}, size=10.50 (trade FAILED)",
+        f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 10.50 shares @ $0.99 | OrderID: {new_exit.order_id}",
+    ]
+    cycle(rig)
+    assert len(rig.exits(trade_id)) == 2  # the old exit is over for good: no third one
