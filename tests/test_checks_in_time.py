@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+import yaml
+
 from clobsim import sim
 from clobsim.sim.checks import exit_covers_position
 from clobsim.sim.exchange.records import COLLATERAL
 from clobsim.sim.exchange.venue import Venue
 from clobsim.sim.faults.bot_crash import restarts
-from clobsim.sim.runner.scenario import load
+from clobsim.sim.runner.scenario import from_dict, load
 from clobsim.sim.trace import TraceType, responses_with_requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +75,29 @@ def test_refused_cancels_of_a_resting_exit_excuse_the_resize_they_hold_back(monk
     (evidence,) = check_of(unexcused, "exit-covers-position").evidence
     assert evidence == (
         "trade #1: from 2025-11-25 00:08:00.000 for 32s the bot held 10.00 shares with live exit orders for only 5.00"
+    )
+
+
+def test_a_bot_that_covers_its_shares_again_inside_its_declared_unknown_grace_keeps_exit_covers_position():
+    result = sim.run(regression("exit-covers-position-declared-unknown-grace-false-positive"))
+    assert result.passed, [(c.id, c.evidence) for c in result.failures]
+    # the stretch really was longer than EXIT_GRACE after the lost answer: only the excuse saves it
+    (lost,) = [e.time for e in result.events if e.kind == "exit.outcome_unknown"]
+    placed = [e.time for e in result.events if e.kind == "exit.placed"]
+    assert placed[-1] - lost > exit_covers_position.EXIT_GRACE
+
+
+def test_a_declared_unknown_grace_is_excused_only_up_to_its_cap():
+    with open(
+        os.path.join(SCENARIOS, "regressions", "exit-covers-position-declared-unknown-grace-false-positive.yaml")
+    ) as f:
+        data = yaml.safe_load(f)
+    data["bot"]["unknown_grace"] = 120.0  # core waits 120 s; the check excuses 60 of them
+    result = sim.run(from_dict(data))
+    assert [c.id for c in result.failures] == ["exit-covers-position"]
+    (evidence,) = check_of(result, "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:08:10.864 for 56s the bot held 10.00 shares with live exit orders for only 5.00"
     )
 
 

@@ -8,6 +8,15 @@ cancel that a resize sends first; an answer that leaves a placement's outcome un
 the bot knows the first copy is not resting is the blind re-post; and what the fault kinds give:
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
 excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts).
+
+An excuse that begins or ends inside an uncovered stretch covers the stretch up to the excuse's
+end, and EXIT_GRACE counts from there; a stretch that closes while its excuse still runs (a bot
+that concluded its unknown placement was not placed, and covered its shares again, sooner than
+its grace) is not counted at all. The unknown-outcome excuse follows the grace the bot declares
+(the scenario's `bot.unknown_grace`): the time a correct bot may spend looking the order up, by
+id, in open orders and in trades, before it may place again. It is capped at UNKNOWN_GRACE_MAX,
+so that no setting declares the invariant away. A bot of your own declares nothing: it is judged
+by the scenario's `bot.unknown_grace` when set, else by core's default (30 s).
 """
 
 from __future__ import annotations
@@ -29,6 +38,10 @@ from clobsim.sim.trace import HarnessAction, responses_with_requests
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
+# The longest unknown_grace the check excuses: the longest exploration draws, twice core's default.
+# A venue shows an order it applied within seconds, a stale read replica within tens of seconds;
+# a bot that waits longer holds its shares without an exit for no reason the venue gives.
+UNKNOWN_GRACE_MAX = 60.0
 PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
 # a refused cancel holds the resize back just as a refused placement does.
@@ -46,11 +59,12 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     scenario = result.scenario
     cfg_end = scenario.window_length - float(scenario.config.cancel_before_end)
     min_size = scenario.min_size
-    # Moments that excuse an uncovered stretch up to then (plus the grace): the venue refusing
-    # or not answering a request on the exit's placement path (the client's own tick-size and
-    # fee-rate reads included) or a cancel of a resting exit, and the bot coming back from a crash.
+    # Excuses (moment, until) for an uncovered stretch up to `until` (plus the grace): the venue
+    # refusing or not answering a request on the exit's placement path (the client's own
+    # tick-size and fee-rate reads included) or a cancel of a resting exit, and the bot coming
+    # back from a crash.
     refusals = _exit_refusals(result)
-    restarted = restarts(result.trace)
+    restarted = [(back, back) for back in restarts(result.trace)]
     # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
     trades = ledger.trades() if ledger is not None else ()
     opened_trades = [(t.trade_id, t.token_id) for t in trades] or [
@@ -81,9 +95,11 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     return ok(ID)
 
 
-def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
-    """token -> the moments the venue refused or did not answer a request on an exit's placement
-    path for it, or a cancel of one of the bot's SELLs of it."""
+def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
+    """token -> (moment, until) for each time the venue refused or did not answer a request on an
+    exit's placement path for it, or a cancel of one of the bot's SELLs of it: until is the
+    moment itself, or the bot's unknown_grace (at most UNKNOWN_GRACE_MAX) after it when a
+    placement's outcome is left unknown."""
     sells = {
         e["fields"]["order_id"]: e["fields"]["asset_id"]
         for e in result.venue.events
@@ -91,8 +107,8 @@ def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
         and e["fields"]["owner"] == result.owner
         and e["fields"]["side"] == "SELL"
     }
-    refusals: dict[str, list[float]] = {}
-    unknown_grace = float(result.scenario.config.unknown_grace)
+    refusals: dict[str, list[tuple[float, float]]] = {}
+    unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
     for request, record in responses_with_requests(result.trace):
         if request is None or record.get("status") == 200:
             continue
@@ -107,15 +123,19 @@ def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
             tokens = [str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))]
         status = record.get("status")
         unknown = request["route"] == "POST /order" and (status is None or status in MAY_BE_APPLIED)
+        until = record["t"] + unknown_grace if unknown else record["t"]
         for token in tokens:
-            refusals.setdefault(token, []).append(record["t"])
-            if unknown:
-                refusals[token].append(record["t"] + unknown_grace)
+            refusals.setdefault(token, []).append((record["t"], until))
     return refusals
 
 
 def _longest_uncovered(
-    result: RunResult, token: str, opened: float, stop: float, min_size: Decimal, refusals: list[float]
+    result: RunResult,
+    token: str,
+    opened: float,
+    stop: float,
+    min_size: Decimal,
+    excuses: list[tuple[float, float]],
 ):
     """The longest stretch (start, seconds, held, covered) in which the shares the venue would let
     the bot sell, less its live exit size, stayed >= min_size; None if none outlasted the grace.
@@ -144,7 +164,11 @@ def _longest_uncovered(
             stretch = (t, _at(held_steps, t), covered)
         if stretch is not None and (not uncovered or t >= stop):
             since, held_then, covered_then = stretch
-            start = max([since] + [r for r in refusals if since <= r <= t])
+            # the stretch counts from the end of the last excuse that began or ended inside it; one
+            # that began inside it and still runs when it closes leaves nothing to count
+            start = max(
+                [since] + [min(until, t) for moment, until in excuses if since <= moment <= t or since <= until <= t]
+            )
             if t - start > EXIT_GRACE and (worst is None or t - start > worst[1]):
                 worst = (start, t - start, held_then, covered_then)
             stretch = None
