@@ -9,10 +9,12 @@ the bot knows the first copy is not resting is the blind re-post; and what the f
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
 excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts).
 
-An excuse that begins or ends inside an uncovered stretch covers the stretch up to the excuse's
+An excuse is a span (moment, until): one that overlaps an uncovered stretch covers it up to its
 end, and EXIT_GRACE counts from there; a stretch that closes while its excuse still runs (a bot
 that concluded its unknown placement was not placed, and covered its shares again, sooner than
-its grace) is not counted at all. The unknown-outcome excuse follows the grace the bot declares
+its grace) is not counted at all. An exit placement in flight when the bot crashed leaves the
+restarted bot with an unknown outcome too (sim.faults.bot_crash.unread_answers): its grace
+counts from the restart. The unknown-outcome excuse follows the grace the bot declares
 (the scenario's `bot.unknown_grace`): the time a correct bot may spend looking the order up, by
 id, in open orders and in trades, before it may place again. It is capped at UNKNOWN_GRACE_MAX,
 so that no setting declares the invariant away. A bot of your own declares nothing: it is judged
@@ -32,7 +34,7 @@ from clobsim.sim.checks.facts import ZERO
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
-from clobsim.sim.faults.bot_crash import restarts
+from clobsim.sim.faults.bot_crash import restarts, unread_answers
 from clobsim.sim.runner.harness import RunResult
 from clobsim.sim.trace import HarnessAction, responses_with_requests
 
@@ -99,7 +101,8 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
     """token -> (moment, until) for each time the venue refused or did not answer a request on an
     exit's placement path for it, or a cancel of one of the bot's SELLs of it: until is the
     moment itself, or the bot's unknown_grace (at most UNKNOWN_GRACE_MAX) after it when a
-    placement's outcome is left unknown."""
+    placement's outcome is left unknown; and for each exit placement whose answer a crash kept
+    from the bot, the grace from its restart."""
     sells = {
         e["fields"]["order_id"]: e["fields"]["asset_id"]
         for e in result.venue.events
@@ -118,15 +121,28 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
             ids = body if isinstance(body, list) else [body.get("orderID")] if isinstance(body, dict) else []
             tokens = sorted({sells[i] for i in ids if isinstance(i, str) and i in sells})
         elif request["route"] in PLACEMENT_PATH:
-            if request["route"] == "POST /order" and body.get("side") not in ("SELL", 1, "1"):
+            if request["route"] == "POST /order" and not _sells(request):
                 continue
-            tokens = [str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))]
+            tokens = [_token(request)]
         status = record.get("status")
         unknown = request["route"] == "POST /order" and (status is None or status in MAY_BE_APPLIED)
         until = record["t"] + unknown_grace if unknown else record["t"]
         for token in tokens:
             refusals.setdefault(token, []).append((record["t"], until))
+    # an exit placement in flight when the bot crashed: the restarted bot does not know its outcome
+    for request, back in unread_answers(result.trace):
+        if request["route"] == "POST /order" and _sells(request):
+            refusals.setdefault(_token(request), []).append((back, back + unknown_grace))
     return refusals
+
+
+def _sells(request: dict) -> bool:
+    return (request.get("body") or {}).get("side") in ("SELL", 1, "1")
+
+
+def _token(request: dict) -> str:
+    """The token a request on an exit's placement path is about (a post's order, or a read's param)."""
+    return str((request.get("body") or {}).get("tokenId") or (request.get("params") or {}).get("token_id"))
 
 
 def _longest_uncovered(
@@ -164,11 +180,9 @@ def _longest_uncovered(
             stretch = (t, _at(held_steps, t), covered)
         if stretch is not None and (not uncovered or t >= stop):
             since, held_then, covered_then = stretch
-            # the stretch counts from the end of the last excuse that began or ended inside it; one
-            # that began inside it and still runs when it closes leaves nothing to count
-            start = max(
-                [since] + [min(until, t) for moment, until in excuses if since <= moment <= t or since <= until <= t]
-            )
+            # the stretch counts from the end of the last excuse that overlaps it; one still
+            # running when the stretch closes leaves nothing to count
+            start = max([since] + [min(until, t) for moment, until in excuses if moment <= t and until >= since])
             if t - start > EXIT_GRACE and (worst is None or t - start > worst[1]):
                 worst = (start, t - start, held_then, covered_then)
             stretch = None
