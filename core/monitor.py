@@ -288,12 +288,6 @@ class Monitor:
             if result.cancelled:
                 self.recon.announce_terminal(order.order_id, "scale_in.cancelled", "window ending")
 
-    def _fills_missing(self, order: OrderRecord) -> bool:
-        """The venue's last size_matched exceeds every fill the ledger has of the order, void ones
-        included (a FAILED trade stays in size_matched: a ghost fill is no missing fill)."""
-        seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
-        return order.venue_matched > seen
-
     def try_settle(self, trade: TradeRecord) -> None:
         ctx = self.ctx
         if any(o.state is OrderState.LIVE for o in ctx.ledger.orders(trade.trade_id, open_only=True)):
@@ -318,7 +312,7 @@ class Monitor:
         orders = ctx.ledger.orders(trade.trade_id)
         if any(o.state in (OrderState.UNKNOWN, OrderState.PREPARED) for o in orders):
             return  # a placement outcome still unknown: settle once reconciliation has decided
-        if any(self._fills_missing(o) for o in orders):
+        if any(self.recon.fills_missing(o) for o in orders):
             # the venue reported more matched than the trades listing has given us (the listing
             # failed, or lags): P&L booked now would be on a wrong position, so read again
             return

@@ -61,6 +61,9 @@ class Reconciler:
     def __init__(self, ctx: BotContext, fills: FillPath):
         self.ctx = ctx
         self.fills = fills
+        # scale-in terminal lines held back until the fills they state are counted: order id ->
+        # (kind, reason) for announce_terminal
+        self._deferred: dict[str, tuple[str, str]] = {}
 
     # ---- recent-fill tracker ---------------------------------------------------------------
 
@@ -196,11 +199,21 @@ class Reconciler:
             self.close_failed_match(order, "MATCHED")
 
     def announce_terminal(self, order_id: str, kind: str, reason: str = "") -> None:
-        """Write a scale-in's terminal audit line, once (lifecycle-complete)."""
+        """Write a scale-in's terminal audit line, once (lifecycle-complete).
+
+        A cancellation's line states what filled, so it waits for every fill behind the venue's
+        size_matched to be counted: a cancel's final read can show a fill whose trade the listing
+        does not give yet (it lags, or fails), and a line written then would call the order done
+        short of a fill accounted after it (terminal-matches-venue). announce_deferred writes it
+        once the fills are in."""
         ctx = self.ctx
         order = ctx.ledger.known_order(order_id)
         if order.role is not Role.SCALE_IN or not order.is_terminal:
             return
+        if kind in ("scale_in.cancelled", "scale_in.venue_cancelled") and self.fills_missing(order):
+            self._deferred.setdefault(order_id, (kind, reason))
+            return
+        self._deferred.pop(order_id, None)
         if not ctx.ledger.mark_terminal_logged(order_id):
             return
         trade = ctx.ledger.trade(order.trade_id)
@@ -212,6 +225,18 @@ class Reconciler:
             ctx.emit_for(
                 trade, kind, reason=reason, filled=ctx.ledger.filled(order_id), original=order.size, order_id=order_id
             )
+
+    def announce_deferred(self, order_id: str) -> None:
+        """The terminal line announce_terminal held back, once the fills behind it are counted."""
+        deferred = self._deferred.get(order_id)
+        if deferred is not None and not self.fills_missing(self.ctx.ledger.known_order(order_id)):
+            self.announce_terminal(order_id, *deferred)
+
+    def fills_missing(self, order: OrderRecord) -> bool:
+        """The venue's last size_matched exceeds every fill the ledger has of the order, void ones
+        included (a FAILED trade stays in size_matched: a ghost fill is no missing fill)."""
+        seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
+        return order.venue_matched > seen
 
     def verify(self, order: OrderRecord) -> OrderSnapshot | None:
         """Read the order until a final status shows, at most verify_attempts times.
@@ -404,6 +429,7 @@ class Reconciler:
                     elif fill["void"] and not before.get(fill["trade_key"], 0):
                         voided += 1
                 self._settle_state(order, open_ids_by_token[order.token_id], trades)
+                self.announce_deferred(order.order_id)
             except ExchangeError as exc:
                 ctx.audit.emit("recon.error", error=f"{order.order_id}: {exc.describe()}")
         ctx.audit.emit("recon.pass_done", orders=len(orders), recovered=recovered, voided=voided)
@@ -422,11 +448,12 @@ class Reconciler:
         for order in ledger.orders(trade_id):
             if ledger.has_unsettled_fills(order.order_id):
                 self._sync_quietly(order)
-                continue
-            if not order.is_terminal:
-                continue  # open orders are followed by the scale-in and exit tracking
-            if order.venue_matched > ledger.filled(order.order_id) or order.venue_status == "UNVERIFIED":
-                self._sync_quietly(order)
+            elif order.is_terminal and (
+                order.venue_matched > ledger.filled(order.order_id) or order.venue_status == "UNVERIFIED"
+            ):
+                self._sync_quietly(order)  # open orders are followed by the scale-in and exit tracking
+            if order.is_terminal:
+                self.announce_deferred(order.order_id)
 
     def orders_to_check(self) -> list[OrderRecord]:
         """Non-terminal orders, and terminal ones whose venue fills are not all counted yet."""

@@ -552,3 +552,32 @@ def test_an_exit_whose_sale_fails_behind_a_404_status_read_is_replaced_on_the_ne
     ]
     cycle(rig)
     assert len(rig.exits(trade_id)) == 2  # the old exit is over for good: no third one
+
+
+def test_a_cancelled_scale_in_is_called_done_only_once_the_fill_its_final_read_showed_is_counted(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 30)
+    rig.fake.before("cancel_order", lambda: None)  # the exit's cancel
+    rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "4.00", notify=False))  # beats the cancel
+    for _ in range(3):  # the trades listing fails as the cancels are verified, and once more
+        rig.fake.fail_next("trades", Transient("matching engine is restarting", status=425))
+    rig.bot.monitor.cycle()
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert rig.ledger.order(scale_id).venue_matched == D("4.00")
+    assert rig.of("scale_in.cancelled") == []  # the 4.00 are matched but not counted yet
+    rig.clear()
+    cycle(rig)
+    assert rig.lines() == [
+        f"⚠️  RECONCILIATION AUDIT: Reconciliation step failed: trades for {scale_id}: transient (HTTP 425):"
+        " matching engine is restarting"
+    ]
+    rig.clear()
+    cycle(rig)
+    assert rig.lines() == [
+        f"🔍 RECONCILIATION AUDIT: Tracking recent fill for order {scale_id} | size=4.00, price=$0.75,"
+        f" timestamp={int(rig.clock.now())}",
+        f"📈 [BTC] Trade #{trade_id} UP | ⏰ SCALE-IN PARTIAL FILL (Delayed): +4.00 shares @ $0.7500"
+        f" | filled=4.00/10.50 | OrderID: {scale_id}",
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=4.00/10.50 | OrderID: {scale_id}",
+    ]
+    assert rig.ledger.position(trade_id) == D("14.50")
