@@ -18,7 +18,7 @@ from .context import BotContext
 from .errors import ExchangeError
 from .fills import FillPath
 from .ledger import Ledger
-from .model import DecimalLike, OrderState, dec
+from .model import DecimalLike, OrderState, Role, dec
 from .monitor import Monitor
 from .notifications import NotificationProcessor
 from .ports import Clock, Exchange, NoProbe, Probe
@@ -112,6 +112,10 @@ class Bot:
                     # one else finishes it: left so, the order would be skipped for good (an exit
                     # never resized). LIVE until the venue's status, read just below, says more.
                     ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now())
+                elif order.state is OrderState.CANCELLED and order.role is Role.SCALE_IN and not order.terminal_logged:
+                    # The process that cancelled this scale-in died while its terminal line waited
+                    # for the fills behind it (Reconciler.announce_terminal): this one writes it.
+                    self.reconciler.defer_after_restart(order)
             self._guard("startup", lambda: self.reconciler.reconcile("start-up"))
 
     def _guard(self, task: str, step: Callable[[], object]) -> None:

@@ -17,7 +17,7 @@ from .context import BotContext
 from .errors import ExchangeError, Transient
 from .fills import FillPath
 from .ledger import OrderRecord, RecentFill
-from .model import ZERO, OrderSnapshot, OrderState, Role, TradeSnapshot, dec
+from .model import ZERO, OrderSnapshot, OrderState, Role, TradeSnapshot, TradeState, dec
 from .ports import CodePoint
 
 # statuses of orders the venue accepted but never rested or matched
@@ -231,6 +231,18 @@ class Reconciler:
         deferred = self._deferred.get(order_id)
         if deferred is not None and not self.fills_missing(self.ctx.ledger.known_order(order_id)):
             self.announce_terminal(order_id, *deferred)
+
+    def defer_after_restart(self, order: OrderRecord) -> None:
+        """Hold back again the terminal line of a scale-in a previous process cancelled and had
+        not announced yet. Its reason was in that process's memory: the trade's state tells it
+        (the window's end, the exit plan's fill), else the venue's status ended the order."""
+        state = self.ctx.ledger.trade(order.trade_id).state
+        if state is TradeState.CLOSING:
+            self._deferred[order.order_id] = ("scale_in.cancelled", "window ending")
+        elif state is TradeState.EXITED:
+            self._deferred[order.order_id] = ("scale_in.cancelled", "exit plan filled")
+        else:
+            self._deferred[order.order_id] = ("scale_in.venue_cancelled", f"status {order.venue_status}")
 
     def fills_missing(self, order: OrderRecord) -> bool:
         """The venue's last size_matched exceeds every fill the ledger has of the order, void ones
