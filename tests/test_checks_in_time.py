@@ -144,6 +144,18 @@ def test_an_exit_placement_lost_in_a_crash_excuses_the_declared_grace_from_the_r
     )
 
 
+def test_an_unanswered_read_of_a_cancelled_exits_final_size_excuses_the_resize_it_holds_back(monkeypatch):
+    name = "exit-covers-position-unanswered-final-read-false-positive"
+    assert check_of(sim.run(regression(name)), "exit-covers-position").passed
+    # without the excuse, the same run breaks the check: the reads that safe cancellation makes
+    # before it places the new exit did not answer
+    monkeypatch.setattr(exit_covers_position, "FINAL_READ", "")
+    (evidence,) = check_of(sim.run(regression(name)), "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:11:40.000 for 33s the bot held 10.00 shares with live exit orders for only 5.00"
+    )
+
+
 def test_exit_covers_position_counts_the_shares_delivered_not_those_matched():
     result = sim.run(regression("shortfall-exact-minimum-false-positive"))
     assert check_of(result, "exit-covers-position").passed

@@ -3,9 +3,10 @@ shares the venue would let the bot sell, less its live exit size, never stay at 
 venue minimum for longer than EXIT_GRACE seconds (an exit sized from a lagging balance is not).
 
 Excuses: the venue refusing (or not answering) a request the exit needs, its placement or the
-cancel that a resize sends first; an answer that leaves a placement's outcome unknown (none, or a
-500 "order timed out") excuses the bot's `unknown_grace` after it too, since re-posting before
-the bot knows the first copy is not resting is the blind re-post; and what the fault kinds give:
+cancel that a resize sends first (and the read of that exit's final size_matched after it); an
+answer that leaves a placement's outcome unknown (none, or a 500 "order timed out") excuses the
+bot's `unknown_grace` after it too, since re-posting before the bot knows the first copy is not
+resting is the blind re-post; and what the fault kinds give:
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
 excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts).
 
@@ -36,7 +37,7 @@ from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts, unread_answers
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, responses_with_requests
+from clobsim.sim.trace import HarnessAction, TraceType, responses_with_requests
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
@@ -48,6 +49,9 @@ PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-ri
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
 # a refused cancel holds the resize back just as a refused placement does.
 CANCEL_PATH = ("DELETE /order", "DELETE /orders")
+# ... and so does the read of the cancelled exit's final size_matched that safe cancellation makes
+# before it may place (cancel first, then read: what the old exit sold is not the new one's)
+FINAL_READ = "GET /data/order"
 
 
 def check(result: RunResult, ledger: Ledger | None) -> Check:
@@ -112,14 +116,21 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
     }
     refusals: dict[str, list[tuple[float, float]]] = {}
     unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
+    cancel_sent: dict[str, float] = {}  # one of the bot's SELLs -> when a cancel of it was first sent
+    for record in result.trace:
+        if record.get("type") == TraceType.REQUEST and record["route"] in CANCEL_PATH:
+            for order_id in _cancelled_ids(record):
+                cancel_sent.setdefault(order_id, record["t"])
     for request, record in responses_with_requests(result.trace):
         if request is None or record.get("status") == 200:
             continue
-        body = request.get("body") or {}
         tokens: list[str] = []
         if request["route"] in CANCEL_PATH:
-            ids = body if isinstance(body, list) else [body.get("orderID")] if isinstance(body, dict) else []
-            tokens = sorted({sells[i] for i in ids if isinstance(i, str) and i in sells})
+            tokens = sorted({sells[i] for i in _cancelled_ids(request) if i in sells})
+        elif request["route"] == FINAL_READ:
+            read = str((request.get("params") or {}).get("id", ""))
+            if read in sells and cancel_sent.get(read, float("inf")) <= request["t"]:
+                tokens = [sells[read]]
         elif request["route"] in PLACEMENT_PATH:
             if request["route"] == "POST /order" and not _sells(request):
                 continue
@@ -134,6 +145,13 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
         if request["route"] == "POST /order" and _sells(request):
             refusals.setdefault(_token(request), []).append((back, back + unknown_grace))
     return refusals
+
+
+def _cancelled_ids(request: dict) -> list[str]:
+    """The order ids a cancel request names (DELETE /order: one; DELETE /orders: a list)."""
+    body = request.get("body")
+    ids = body if isinstance(body, list) else [body.get("orderID")] if isinstance(body, dict) else []
+    return [i for i in ids if isinstance(i, str)]
 
 
 def _sells(request: dict) -> bool:
