@@ -296,6 +296,11 @@ class Monitor:
         # for the resolution is no reason to count them late
         self.recon.catch_up(trade.trade_id)
         winner = self.resolutions.get(trade.market)
+        if winner is None and self._exit_shortfall.get(trade.trade_id):
+            # A cap read from a lagging balance must not stick into the payout either: the window
+            # may close before ensure_exit reads the balance again. Read while the shares are
+            # still held (the resolution pays them out).
+            self._learn_sellable(trade)
         if winner is None:
             if ctx.now() < self._next_resolution_poll.get(trade.trade_id, 0.0):
                 return

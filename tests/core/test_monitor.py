@@ -581,3 +581,22 @@ def test_a_cancelled_scale_in_is_called_done_only_once_the_fill_its_final_read_s
         f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=4.00/10.50 | OrderID: {scale_id}",
     ]
     assert rig.ledger.position(trade_id) == D("14.50")
+
+
+def test_a_cap_read_from_a_lagging_balance_is_not_booked_as_a_shortfall_when_the_window_closes_first(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 40)
+    rig.fake.fill(scale_id, "10.50", notify=False)
+    rig.fake.tokens[TOKEN] = D("10.50")  # the balance still lags the scale-in fill
+    rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
+    cycle(rig)  # the resize to 21 is refused; the lagging balance looks like a 10.50 cap
+    cycle(rig)  # the window closes before the next try, the balance still lagging
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    rig.fake.tokens[TOKEN] = D("21.00")  # the shares arrive before the resolution
+    cycle(rig)
+    rig.fake.resolve(MARKET, TOKEN)
+    rig.clear()
+    cycle(rig, 15)
+    assert rig.lines("trade.settled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=21.00, payout=$21.00, pnl=$+5.78"
+    ]
