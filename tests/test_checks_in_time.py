@@ -9,7 +9,7 @@ from decimal import Decimal
 import yaml
 
 from clobsim import sim
-from clobsim.sim.checks import exit_covers_position
+from clobsim.sim.checks import exit_covers_position, fill_reaches_ledger
 from clobsim.sim.exchange.records import COLLATERAL
 from clobsim.sim.exchange.venue import Venue
 from clobsim.sim.faults.bot_crash import restarts, unread_answers
@@ -60,6 +60,26 @@ def test_a_fill_counted_only_by_the_end_of_window_reconcile_breaks_fill_reaches_
 def test_core_counts_every_fill_within_the_bound_even_across_a_crash():
     result = sim.run(scenario("bot-crash-mid-placement-restart-reconciles"))
     assert check_of(result, "fill-reaches-ledger").passed
+
+
+def test_time_spent_on_unanswered_trades_listing_reads_does_not_count_against_a_fill(monkeypatch):
+    name = "fill-reaches-ledger-trades-listing-outage-false-positive"
+    result = sim.run(regression(name))
+    assert check_of(result, "fill-reaches-ledger").passed
+    spans = fill_reaches_ledger.unanswered_trades_reads(result.trace)
+    assert len(spans) == 6 and all(round(end - start, 3) == 5.0 for start, end in spans)  # the client's timeout
+    # without the excuse, the same run breaks the check
+    monkeypatch.setattr(fill_reaches_ledger, "unanswered_trades_reads", lambda trace: [])
+    (evidence,) = check_of(sim.run(regression(name)), "fill-reaches-ledger").evidence
+    assert evidence.startswith("2025-11-25 00:09:10.000: fill ")
+    assert evidence.endswith(" (5 shares, matched 2025-11-25 00:08:10.000) reached the ledger only 65.1s later")
+
+
+def test_excused_spans_that_overlap_count_once():
+    assert fill_reaches_ledger.merged([(10.0, 15.0), (0.0, 5.0), (12.0, 20.0), (20.0, 21.0)]) == [
+        (0.0, 5.0),
+        (10.0, 21.0),
+    ]
 
 
 def regression(name: str):

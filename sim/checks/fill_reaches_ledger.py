@@ -8,7 +8,11 @@ sized its exit, and decided, on a wrong position. A FAILED trade's fill counts t
 must see it, then see it voided). The bound covers the slowest path core relies on when every
 push is lost: the monitor's status poll, a trades listing that lags order status, and retries
 after refused reads. Time the bot was down (a bot_crash) does not count: no bot reacts while it
-is not running (sim.faults.bot_crash.downtime).
+is not running (sim.faults.bot_crash.downtime). Nor does the time the bot spent waiting on a
+read of the trades listing that the venue refused or never answered: a fill is counted by its
+trade id, which that listing gives, so while it is out no bot can count one (an outage longer
+than the bound failed every bot). Only the reads themselves are excused: a bot that stops
+reading after an error gets nothing for the time it does not try.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from clobsim.sim.checks.check import Check, fail, ok
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.bot_crash import downtime
 from clobsim.sim.runner.harness import RunResult
+from clobsim.sim.trace import responses_with_requests
 
 ID = "fill-reaches-ledger"
 FILL_BOUND = 60.0  # seconds from the venue's match to the ledger's count
+TRADES_READ = "GET /data/trades"
 
 
 def bot_legs(result: RunResult):
@@ -46,7 +52,7 @@ def latencies(result: RunResult, ledger: Ledger):
 
 
 def deadline(matched: float, down: list[tuple[float, float]]) -> float:
-    """When FILL_BOUND seconds of the bot's up-time have passed since `matched`."""
+    """When FILL_BOUND seconds have passed since `matched`, the excused spans (`down`) not counted."""
     due = matched + FILL_BOUND
     for start, end in down:
         if end <= matched or start >= due:
@@ -55,9 +61,29 @@ def deadline(matched: float, down: list[tuple[float, float]]) -> float:
     return due
 
 
+def unanswered_trades_reads(trace: list[dict]) -> list[tuple[float, float]]:
+    """(sent, answered) of each trades listing read that the venue refused or never answered."""
+    return [
+        (request["t"], record["t"])
+        for request, record in responses_with_requests(trace)
+        if request is not None and request["route"] == TRADES_READ and record.get("status") != 200
+    ]
+
+
+def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The spans' union as disjoint spans in time order (a time covered twice counts once)."""
+    union: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if union and start <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end))
+        else:
+            union.append((start, end))
+    return union
+
+
 def check(result: RunResult, ledger: Ledger) -> Check:
     evidence = []
-    down = downtime(result.trace)
+    down = merged(downtime(result.trace) + unanswered_trades_reads(result.trace))
     for when, trade_id, order_id, size, late in latencies(result, ledger):
         due = deadline(when, down)
         if due == float("inf") or (late is not None and when + late <= due):
