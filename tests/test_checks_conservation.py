@@ -9,6 +9,7 @@ import os
 from clobsim import sim
 from clobsim.core.bot import Bot
 from clobsim.core.monitor import Monitor
+from clobsim.core.reconciliation import Reconciler
 from clobsim.sim.exchange import venue as venue_module
 from clobsim.sim.exchange.venue import Venue
 from clobsim.sim.runner.scenario import load
@@ -37,15 +38,19 @@ def invariant_failures(result) -> set[str]:
 # ---- terminal-matches-venue ------------------------------------------------------------------
 
 
-def test_a_cancel_line_that_ignores_the_cancelled_order_s_fill_disagrees_with_the_venue():
-    # drop-cancelled-partial ignores fills reported for an order it already considers cancelled:
-    # the 4 shares that matched before the cancel are missing from its terminal line
-    result = sim.run(scenario("late-fill-cancelled-with-size-matched"), bot="drop-cancelled-partial")
-    broken = check_of(result, "terminal-matches-venue")
-    (evidence,) = broken.evidence
-    assert evidence.startswith("scale-in order 0x")
-    assert ": the trail says 0.00 filled, the venue matched 4.00 (trades not FAILED); terminal line: " in evidence
-    assert "2025-11-25 00:14:31.880 📈 [BTC] Trade #123 UP | 🧹 SCALE-IN CANCELLED: window end" in evidence
+def test_a_cancel_line_written_before_the_cancelled_order_s_fill_is_counted_disagrees_with_the_venue(monkeypatch):
+    # core as it was before it held a cancellation line back for the fills its final read showed:
+    # the 2 shares that matched before the cancel are counted only after the line
+    monkeypatch.setattr(Reconciler, "fills_missing", lambda self, order: False)
+    result = sim.run(regression("core-terminal-matches-venue-cancelled-before-fill-counted"))
+    assert invariant_failures(result) == {"terminal-matches-venue"}
+    (evidence,) = check_of(result, "terminal-matches-venue").evidence
+    order = "0x0cee0a8f4c85e544638906e68001f5b5cc97bbcedbe835a6f0ba732eddb6380a"
+    assert evidence == (
+        f"scale-in order {order}: the trail says 0.00 filled, the venue matched 2.00 (trades not FAILED);"
+        " terminal line: 2025-11-25 00:14:35.664 📈 [BTC] Trade #2 UP | 🧹 SCALE-IN CANCELLED: window ending"
+        f" | filled=0.00/5.00 | OrderID: {order}"
+    )
 
 
 def test_core_s_terminal_lines_agree_with_the_venue_after_a_race_and_after_a_failed_trade():
