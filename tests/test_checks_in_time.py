@@ -9,7 +9,7 @@ from decimal import Decimal
 import yaml
 
 from clobsim import sim
-from clobsim.sim.checks import exit_covers_position, fill_reaches_ledger
+from clobsim.sim.checks import exit_covers_position, facts, fill_reaches_ledger
 from clobsim.sim.exchange.records import COLLATERAL
 from clobsim.sim.exchange.venue import Venue
 from clobsim.sim.faults.bot_crash import restarts, unread_answers
@@ -68,7 +68,7 @@ def test_time_spent_on_unanswered_trades_listing_reads_does_not_count_against_a_
     assert check_of(result, "fill-reaches-ledger").passed
     # eleven reads time out (5 s each) and each is retried 5 s after: excused from the first read
     # sent in the outage until the read that answered
-    spans = fill_reaches_ledger.merged(fill_reaches_ledger.unanswered_trades_reads(result.trace))
+    spans = fill_reaches_ledger.merged(facts.unanswered_trades_reads(result.trace))
     assert [
         (round(a - result.scenario.window_start, 3), round(b - result.scenario.window_start, 3)) for a, b in spans
     ] == [(493.963, 605.801)]
@@ -88,7 +88,7 @@ def test_an_unanswered_trades_read_is_excused_until_the_next_read_or_ten_seconds
 
     trace = read(1, 0.0, 5.0, None) + read(2, 8.0, 8.1, 425) + read(3, 9.0, 9.2, 200) + read(4, 30.0, 35.0, None)
     # the last read is never tried again: a bot that stops reading gets RETRY_ALLOWANCE, no more
-    assert fill_reaches_ledger.unanswered_trades_reads(trace) == [(0.0, 8.0), (8.0, 9.0), (30.0, 45.0)]
+    assert facts.unanswered_trades_reads(trace) == [(0.0, 8.0), (8.0, 9.0), (30.0, 45.0)]
 
 
 def test_excused_spans_that_overlap_count_once():
@@ -180,15 +180,14 @@ def test_an_exit_placement_lost_in_a_crash_excuses_the_declared_grace_from_the_r
     )
 
 
-def test_an_unanswered_read_of_a_cancelled_exits_final_size_excuses_the_resize_it_holds_back(monkeypatch):
-    name = "exit-covers-position-unanswered-final-read-false-positive"
+def test_a_trades_listing_outage_that_hides_a_scale_in_fill_excuses_the_resize_until_it_answers(monkeypatch):
+    name = "exit-covers-position-trades-listing-outage-false-positive"
     assert check_of(sim.run(regression(name)), "exit-covers-position").passed
-    # without the excuse, the same run breaks the check: the reads that safe cancellation makes
-    # before it places the new exit did not answer
-    monkeypatch.setattr(exit_covers_position, "FINAL_READ", "")
+    # without the excuse, the same run breaks the check: nothing but the listing showed the fill
+    monkeypatch.setattr(exit_covers_position, "unanswered_trades_reads", lambda trace, token: [])
     (evidence,) = check_of(sim.run(regression(name)), "exit-covers-position").evidence
     assert evidence == (
-        "trade #1: from 2025-11-25 00:11:40.000 for 33s the bot held 10.00 shares with live exit orders for only 5.00"
+        "trade #1: from 2025-11-25 00:10:10.000 for 34s the bot held 10.00 shares with live exit orders for only 5.00"
     )
 
 

@@ -3,12 +3,14 @@ shares the venue would let the bot sell, less its live exit size, never stay at 
 venue minimum for longer than EXIT_GRACE seconds (an exit sized from a lagging balance is not).
 
 Excuses: the venue refusing (or not answering) a request the exit needs, its placement or the
-cancel that a resize sends first (and the read of that exit's final size_matched after it); an
-answer that leaves a placement's outcome unknown (none, or a 500 "order timed out") excuses the
-bot's `unknown_grace` after it too, since re-posting before the bot knows the first copy is not
-resting is the blind re-post; and what the fault kinds give:
+cancel that a resize sends first; an answer that leaves a placement's outcome unknown (none, or
+a 500 "order timed out") excuses the bot's `unknown_grace` after it too, since re-posting before
+the bot knows the first copy is not resting is the blind re-post; what the fault kinds give:
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
-excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts).
+excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts); and a trades
+listing that does not answer the bot's reads of the token, until the bot reads it again
+(sim.checks.facts.unanswered_trades_reads): a fill that neither a push nor a status read showed
+reaches the bot only through it.
 
 An excuse is a span (moment, until): one that overlaps an uncovered stretch covers it up to its
 end, and EXIT_GRACE counts from there; a stretch that closes while its excuse still runs (a bot
@@ -31,13 +33,13 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import ZERO
+from clobsim.sim.checks.facts import ZERO, unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts, unread_answers
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, TraceType, responses_with_requests
+from clobsim.sim.trace import HarnessAction, responses_with_requests
 
 ID = "exit-covers-position"
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
@@ -49,9 +51,6 @@ PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-ri
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
 # a refused cancel holds the resize back just as a refused placement does.
 CANCEL_PATH = ("DELETE /order", "DELETE /orders")
-# ... and so does the read of the cancelled exit's final size_matched that safe cancellation makes
-# before it may place (cancel first, then read: what the old exit sold is not the new one's)
-FINAL_READ = "GET /data/order"
 
 
 def check(result: RunResult, ledger: Ledger | None) -> Check:
@@ -89,7 +88,10 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
         if opened is None:
             continue
         stop = scenario.window_start + cfg_end
-        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarted)
+        # a trades listing out while the bot keeps reading it: a fill its pushes and status reads
+        # did not show (shares to cover) cannot reach it
+        excuses = refusals.get(token, []) + restarted + unanswered_trades_reads(result.trace, token)
+        gap = _longest_uncovered(result, token, opened, stop, min_size, excuses)
         if gap is not None:
             start, length, held, covered = gap
             evidence.append(
@@ -116,21 +118,12 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
     }
     refusals: dict[str, list[tuple[float, float]]] = {}
     unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
-    cancel_sent: dict[str, float] = {}  # one of the bot's SELLs -> when a cancel of it was first sent
-    for record in result.trace:
-        if record.get("type") == TraceType.REQUEST and record["route"] in CANCEL_PATH:
-            for order_id in _cancelled_ids(record):
-                cancel_sent.setdefault(order_id, record["t"])
     for request, record in responses_with_requests(result.trace):
         if request is None or record.get("status") == 200:
             continue
         tokens: list[str] = []
         if request["route"] in CANCEL_PATH:
             tokens = sorted({sells[i] for i in _cancelled_ids(request) if i in sells})
-        elif request["route"] == FINAL_READ:
-            read = str((request.get("params") or {}).get("id", ""))
-            if read in sells and cancel_sent.get(read, float("inf")) <= request["t"]:
-                tokens = [sells[read]]
         elif request["route"] in PLACEMENT_PATH:
             if request["route"] == "POST /order" and not _sells(request):
                 continue

@@ -10,29 +10,24 @@ push is lost: the monitor's status poll, a trades listing that lags order status
 after refused reads. Time the bot was down (a bot_crash) does not count: no bot reacts while it
 is not running (sim.faults.bot_crash.downtime). Nor does a read of the trades listing that the
 venue refused or never answered, from when it was sent until the bot reads again, at most
-RETRY_ALLOWANCE after the answer: a fill is counted by its trade id, which that listing gives, so
-while it is out no bot can count one (an outage longer than the bound failed every bot). A bot
-that stops reading after an error gets nothing for the time it does not try.
+RETRY_ALLOWANCE after the answer (sim.checks.facts.unanswered_trades_reads): a fill is counted by
+its trade id, which that listing gives, so while it is out no bot can count one (an outage
+longer than the bound failed every bot). A bot that stops reading after an error gets nothing
+for the time it does not try.
 """
 
 from __future__ import annotations
 
-import bisect
-
 from clobsim.core.audit import format_time
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.bot_crash import downtime
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import TraceType, responses_with_requests
 
 ID = "fill-reaches-ledger"
 FILL_BOUND = 60.0  # seconds from the venue's match to the ledger's count
-TRADES_READ = "GET /data/trades"
-# how long after an unanswered trades read the bot may take to read again and still be excused:
-# one monitor cycle (5 s, up to 8 s in the settings exploration draws) with room to spare
-RETRY_ALLOWANCE = 10.0
 
 
 def bot_legs(result: RunResult):
@@ -64,20 +59,6 @@ def deadline(matched: float, down: list[tuple[float, float]]) -> float:
             continue
         due += end - max(start, matched)
     return due
-
-
-def unanswered_trades_reads(trace: list[dict]) -> list[tuple[float, float]]:
-    """(sent, excused until) for each trades listing read that the venue refused or never
-    answered: until the bot's next read of the listing, at most RETRY_ALLOWANCE after the answer."""
-    sent = sorted(r["t"] for r in trace if r.get("type") == TraceType.REQUEST and r["route"] == TRADES_READ)
-    spans = []
-    for request, record in responses_with_requests(trace):
-        if request is None or request["route"] != TRADES_READ or record.get("status") == 200:
-            continue
-        answered = record["t"]
-        later = sent[bisect.bisect_left(sent, answered) :]
-        spans.append((request["t"], min([answered + RETRY_ALLOWANCE, *later[:1]])))
-    return spans
 
 
 def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
