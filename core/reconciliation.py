@@ -460,10 +460,14 @@ class Reconciler:
         for order in ledger.orders(trade_id):
             if ledger.has_unsettled_fills(order.order_id):
                 self._sync_quietly(order)
-            elif order.is_terminal and (
+            elif (order.is_terminal or order.state is OrderState.CANCEL_PENDING) and (
                 order.venue_matched > ledger.filled(order.order_id) or order.venue_status == "UNVERIFIED"
             ):
-                self._sync_quietly(order)  # open orders are followed by the scale-in and exit tracking
+                # open orders are followed by the scale-in and exit tracking. A cancel whose final
+                # read found the order MATCHED leaves it CANCEL_PENDING until the fills behind it
+                # are counted (race edge CANCEL_PENDING -> FILLED); in a closing trade nothing else
+                # follows it, and a trades listing that lags order status gives them seconds later.
+                self._sync_quietly(order)
             if order.is_terminal:
                 self.announce_deferred(order.order_id)
 

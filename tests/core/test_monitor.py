@@ -600,3 +600,24 @@ def test_a_cap_read_from_a_lagging_balance_is_not_booked_as_a_shortfall_when_the
     assert rig.lines("trade.settled") == [
         f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=21.00, payout=$21.00, pnl=$+5.78"
     ]
+
+
+def test_a_scale_in_its_window_end_cancel_finds_matched_is_counted_on_the_next_cycle_not_at_settlement(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 30)
+    rig.fake.before("cancel_order", lambda: None)  # the exit's cancel
+    rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "10.50", notify=False))  # all of it, first
+    for _ in range(2):  # the trades listing lags order status: the verifications see no trade
+        rig.fake.fail_next("trades", Transient("trades listing behind", status=503))
+    rig.bot.monitor.cycle()
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    assert rig.ledger.order(scale_id).state is OrderState.CANCEL_PENDING  # matched, fill not counted yet
+    rig.clear()
+    cycle(rig)
+    assert rig.lines() == [
+        f"🔍 RECONCILIATION AUDIT: Tracking recent fill for order {scale_id} | size=10.50, price=$0.75,"
+        f" timestamp={int(rig.clock.now())}",
+        f"📈 [BTC] Trade #{trade_id} UP | 🎯 SCALE-IN FILLED (Delayed): +10.50 shares @ $0.7500 | OrderID: {scale_id}",
+    ]
+    assert rig.ledger.order(scale_id).state is OrderState.FILLED
+    assert rig.ledger.position(trade_id) == D("21.00")
