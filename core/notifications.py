@@ -13,7 +13,7 @@ from __future__ import annotations
 from .context import BotContext
 from .errors import ExchangeError
 from .fills import FillPath
-from .model import FillSeen, Notification, NotificationKind, OrderState
+from .model import FillSeen, Notification, NotificationKind, OrderState, dec
 from .monitor import Monitor
 from .reconciliation import Reconciler
 
@@ -72,10 +72,20 @@ class NotificationProcessor:
         """V2's "order fill failed" (type 8): one of the order's trades went FAILED. The trades
         listing says which and is read through the one fill path, which voids a counted fill
         once (a duplicate notice, or a void polling saw first, changes nothing). The notice's
-        own payload is not trusted for the size: production's carries the order's sizes only."""
-        order = self.ctx.ledger.order(note.order_id)
-        if order is not None:
-            self.recon.sync_fills(order, source="notification")
+        own payload is not trusted for the size: production's carries the order's sizes only.
+
+        When the notice names a trade whose fill of this order is counted, that fill is voided
+        at once, with the size and price the ledger counted: the listing can lag the failure by
+        tens of seconds, and meanwhile the shares the failure gave back would go without an exit."""
+        ledger = self.ctx.ledger
+        order = ledger.order(note.order_id)
+        if order is None:
+            return
+        counted = [f for f in ledger.fills(order.order_id) if f["trade_key"] == note.trade_id and not f["void"]]
+        for fill in counted:
+            failed = FillSeen(note.trade_id, order.order_id, dec(fill["size"]), dec(fill["price"]), "FAILED")
+            self.fills.apply(failed, source="notification")
+        self.recon.sync_fills(order, source="notification")
 
     def _cancelled(self, note: Notification) -> None:
         ctx = self.ctx

@@ -256,3 +256,25 @@ def test_an_order_fill_failed_notice_for_an_order_not_ours_reads_nothing(rig):
     assert rig.lines("notif.processed") == [
         "🔍 NOTIFICATION AUDIT: Processed notification 1/1 - Type: fill_failed, OrderID: 0xnot-ours"
     ]
+
+
+def test_an_order_fill_failed_notice_voids_the_named_fill_before_the_lagging_listing_shows_it(rig):
+    trade_id = rig.open_trade()
+    oid = rig.place_scale_in(trade_id)
+    t1 = rig.fake.fill(oid, "10.50", notify=False)
+    rig.bot.scale.track(rig.trade(trade_id))
+    assert rig.ledger.position(trade_id) == D("21.00")
+    # the trade FAILED; the listing still shows it MATCHED (it lags), the notice names it
+    rig.fake.notify(NotificationKind.FILL_FAILED, order_id=oid, trade_id=t1, asset_id=TOKEN, size=D("10.50"))
+    rig.clear()
+    rig.bot.notifications.poll()
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert rig.lines("scale_in.void") == [
+        f"📈 [BTC] Trade #{trade_id} UP | ⚠️  SCALE-IN FILL VOID: -10.50 shares @ $0.7500 (trade {t1} failed)"
+        f" | OrderID: {oid}"
+    ]
+    rig.fake.fail_trade(t1)  # the listing catches up: the fill path has it void already
+    before = state_of(rig, trade_id)
+    rig.bot.scale.track(rig.trade(trade_id))
+    assert state_of(rig, trade_id) == before
+    assert len(rig.of("scale_in.void")) == 1
