@@ -191,6 +191,22 @@ def test_a_trades_listing_outage_that_hides_a_scale_in_fill_excuses_the_resize_u
     )
 
 
+def test_a_trades_listing_that_leaves_out_a_failed_sale_excuses_the_new_exit_until_it_shows_it(monkeypatch):
+    name = "exit-covers-position-failed-sale-listing-lags-false-positive"
+    result = sim.run(regression(name))
+    assert check_of(result, "exit-covers-position").passed
+    (token,) = set(result.trade_tokens.values())
+    spans = fill_reaches_ledger.merged(facts.withheld_trades_reads(result, token))
+    start = result.scenario.window_start
+    assert [(round(a - start), round(b - start)) for a, b in spans] == [(304, 346)]  # 304.2 s to the read at 346.0 s
+    # without the excuse, the same run breaks the check
+    monkeypatch.setattr(exit_covers_position, "withheld_trades_reads", lambda result, token: [])
+    (evidence,) = check_of(sim.run(regression(name)), "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:05:00.000 for 47s the bot held 5.00 shares with live exit orders for only 0.00"
+    )
+
+
 def test_exit_covers_position_counts_the_shares_delivered_not_those_matched():
     result = sim.run(regression("shortfall-exact-minimum-false-positive"))
     assert check_of(result, "exit-covers-position").passed

@@ -9,8 +9,9 @@ the bot knows the first copy is not resting is the blind re-post; what the fault
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
 excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts); and a trades
 listing that does not answer the bot's reads of the token, until the bot reads it again
-(sim.checks.facts.unanswered_trades_reads): a fill that neither a push nor a status read showed
-reaches the bot only through it.
+(sim.checks.facts.unanswered_trades_reads), or whose answers leave out a trade of the bot's that
+had matched (a listing that lags order status: sim.checks.facts.withheld_trades_reads): a fill
+that no push showed, or its failure, reaches the bot only through it.
 
 An excuse is a span (moment, until): one that overlaps an uncovered stretch covers it up to its
 end, and EXIT_GRACE counts from there; a stretch that closes while its excuse still runs (a bot
@@ -33,7 +34,7 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import ZERO, unanswered_trades_reads
+from clobsim.sim.checks.facts import ZERO, unanswered_trades_reads, withheld_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
@@ -90,7 +91,12 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
         stop = scenario.window_start + cfg_end
         # a trades listing out while the bot keeps reading it: a fill its pushes and status reads
         # did not show (shares to cover) cannot reach it
-        excuses = refusals.get(token, []) + restarted + unanswered_trades_reads(result.trace, token)
+        excuses = (
+            refusals.get(token, [])
+            + restarted
+            + unanswered_trades_reads(result.trace, token)
+            + withheld_trades_reads(result, token)
+        )
         gap = _longest_uncovered(result, token, opened, stop, min_size, excuses)
         if gap is not None:
             start, length, held, covered = gap

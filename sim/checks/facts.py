@@ -153,3 +153,43 @@ def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list
         later = sent[bisect.bisect_left(sent, answered) :]
         spans.append((request["t"], min([answered + RETRY_ALLOWANCE, *later[:1]])))
     return spans
+
+
+FIRST_PAGE, LAST_PAGE = "MA==", "LTE="  # the listing's cursors: the start, and "no page after"
+
+
+def withheld_trades_reads(result: RunResult, asset: str) -> list[tuple[float, float]]:
+    """(sent, excused until) for each read of the trades listing of `asset`, whole in one page,
+    that left out a trade of the bot's that had matched before the read was sent (a listing that
+    lags order status): until the bot's next such read, at most RETRY_ALLOWANCE after the answer.
+    Such a trade, its status above all (a FAILED sale gives the shares back), reaches the bot only
+    through the listing when its pushes are lost."""
+    matched: list[tuple[float, str]] = []
+    for event in result.venue.events:
+        fields = event["fields"]
+        if event["kind"] == VenueEvent.TRADE_MATCHED and fields["asset_id"] == asset:
+            if fields["taker_owner"] == result.owner or any(m["owner"] == result.owner for m in fields["makers"]):
+                matched.append((event["time"], fields["trade_id"]))
+    reads = [
+        (request, record)
+        for request, record in responses_with_requests(result.trace)
+        if request is not None
+        and request["route"] == TRADES_READ
+        and (request.get("params") or {}).get("asset_id") == asset
+    ]
+    sent = sorted(request["t"] for request, _ in reads)
+    spans = []
+    for request, record in reads:
+        body = record.get("body")
+        if record.get("status") != 200 or not isinstance(body, dict):
+            continue
+        if (request.get("params") or {}).get("next_cursor", FIRST_PAGE) != FIRST_PAGE or body.get(
+            "next_cursor"
+        ) != LAST_PAGE:
+            continue
+        listed = {row.get("id") for row in body.get("data") or [] if isinstance(row, dict)}
+        if any(t < request["t"] and trade_id not in listed for t, trade_id in matched):
+            answered = record["t"]
+            later = sent[bisect.bisect_left(sent, answered) :]
+            spans.append((request["t"], min([answered + RETRY_ALLOWANCE, *later[:1]])))
+    return spans
