@@ -117,6 +117,8 @@ class Bot:
                     # for the fills behind it (Reconciler.announce_terminal): this one writes it.
                     self.reconciler.defer_after_restart(order)
             self._guard("startup", lambda: self.reconciler.reconcile("start-up"))
+            for trade in ctx.ledger.trades(active_only=True):
+                self.monitor.restarted(trade)
 
     def _guard(self, task: str, step: Callable[[], object]) -> None:
         try:

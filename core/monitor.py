@@ -201,6 +201,12 @@ class Monitor:
             except ExchangeError as exc:
                 ctx.audit.emit("recon.error", error=f"exit {order_id}: {exc.describe()}")
 
+    def restarted(self, trade: TradeRecord) -> None:
+        """A restarted process: what the venue delivered short of what it matched was learned in
+        memory, from a refused exit, and a closing trade places none again; left unknown, the
+        payout would be booked on shares never received. Read it from the balance again."""
+        self._learn_sellable(trade)
+
     def _learn_sellable(self, trade: TradeRecord) -> None:
         """After a balance rejection, cap the exit at the shares actually held.
 

@@ -17,7 +17,7 @@ from clobsim.core.monitor import Monitor
 from clobsim.core.ports import CodePoint, NoProbe
 from clobsim.sim.testing.fake import ManualClock
 
-from .conftest import TOKEN, WINDOW, Rig, lose_answer_once
+from .conftest import MARKET, TOKEN, WINDOW, Rig, lose_answer_once
 
 D = Decimal
 
@@ -323,5 +323,29 @@ def test_a_cancellation_line_held_back_for_its_fills_is_written_by_the_bot_resta
         ]
         assert second.kinds().index("scale_in.partial") < second.kinds().index("scale_in.cancelled")
         assert second.ledger.order(scale_id).terminal_logged
+    finally:
+        second.ledger.close()
+
+
+def test_a_bot_restarted_in_a_closing_trade_books_the_payout_on_the_shares_delivered(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Rig(ledger=path)
+    trade_id = first.open_trade(credit=False)
+    first.fake.credit(TOKEN, "10.45")  # 10.50 matched, 10.45 delivered (a fee taken in shares)
+    first.bot.monitor.cycle()  # the exit plan
+    first.at(WINDOW - 30)
+    first.bot.monitor.cycle()  # the window closes
+    assert first.trade(trade_id).state is TradeState.CLOSING
+    first.ledger.close()  # the crash
+
+    second = Rig(ledger=path, clock=first.clock, fake=first.fake)
+    try:
+        second.bot.start()
+        second.fake.resolve(MARKET, TOKEN)
+        second.clock.advance(15)
+        second.bot.monitor.cycle()
+        assert second.lines("trade.settled") == [
+            f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=10.50, payout=$10.45, pnl=$+3.10"
+        ]
     finally:
         second.ledger.close()
