@@ -48,7 +48,7 @@ def test_a_cancel_line_written_before_the_cancelled_order_s_fill_is_counted_disa
     order = "0x0cee0a8f4c85e544638906e68001f5b5cc97bbcedbe835a6f0ba732eddb6380a"
     assert evidence == (
         f"scale-in order {order}: the trail says 0.00 filled, the venue matched 2.00 (trades not FAILED);"
-        " terminal line: 2025-11-25 00:14:35.664 📈 [BTC] Trade #2 UP | 🧹 SCALE-IN CANCELLED: window ending"
+        " terminal line: 2025-11-25 00:14:35.976 📈 [BTC] Trade #2 UP | 🧹 SCALE-IN CANCELLED: window ending"
         f" | filled=0.00/5.00 | OrderID: {order}"
     )
 

@@ -172,11 +172,11 @@ def test_a_request_whose_answer_came_at_or_after_the_crash_is_unread_by_the_rest
 def test_an_exit_placement_lost_in_a_crash_excuses_the_declared_grace_from_the_restart(monkeypatch):
     name = "exit-covers-position-crash-during-exit-placement-false-positive"
     assert check_of(sim.run(regression(name)), "exit-covers-position").passed
-    # without the excuse, the same run breaks the check: 56 s uncovered, counted from 65 s
+    # without the excuse, the same run breaks the check: 56 s uncovered (57 one-second samples), from 65 s
     monkeypatch.setattr(exit_covers_position, "unread_answers", lambda trace: [])
     (evidence,) = check_of(sim.run(regression(name)), "exit-covers-position").evidence
     assert evidence == (
-        "trade #1: from 2025-11-25 00:01:05.000 for 56s the bot held 5.00 shares with live exit orders for only 0.00"
+        "trade #1: from 2025-11-25 00:01:05.000 for 57s the bot held 5.00 shares with live exit orders for only 0.00"
     )
 
 
