@@ -40,11 +40,9 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
@@ -362,7 +360,6 @@ class ClobExchange:
         )
         return "0x" + keccak(b"\x19\x01" + separator + struct).hex()
 
-    @contextmanager
     def _boundary(
         self,
         action: str,
@@ -371,25 +368,43 @@ class ClobExchange:
         placement: bool = False,
         order_id: str | None = None,
         local_rejects: bool = False,
-    ) -> Iterator[None]:
+    ) -> _Boundary:
         """Map whatever escapes the client (or our parsing of its answer) into core's errors."""
-        try:
-            yield
-        except ExchangeError:
-            raise
-        except (PolyApiException, PolyApiExceptionV2) as exc:
-            raise _api_error(action, exc, write=write, placement=placement, order_id=order_id) from exc
-        except Exception as exc:
-            # The client reports its own validation with bare Exception (price range, tick
-            # size, fee rate) and missing credentials with PolyException, before any request.
-            local = isinstance(exc, (PolyException, PolyExceptionV2, ValidationException)) or (
-                local_rejects and type(exc) is Exception
-            )
-            message = f"{action}: {type(exc).__name__}: {_one_line(str(exc))}"
-            if local:
-                raise Rejected(_one_line(str(exc)) or message, order_id=order_id) from exc
-            kind = OutcomeUnknown if write else Transient
-            raise kind(message, order_id=order_id) from exc
+        return _Boundary(action, write, placement, order_id, local_rejects)
+
+
+class _Boundary:
+    """ClobExchange._boundary's context: every call to the venue passes one, so it is a plain
+    class (a generator-based context manager costs several times as much to enter and leave)."""
+
+    __slots__ = ("action", "write", "placement", "order_id", "local_rejects")
+
+    def __init__(self, action: str, write: bool, placement: bool, order_id: str | None, local_rejects: bool):
+        self.action = action
+        self.write = write
+        self.placement = placement
+        self.order_id = order_id
+        self.local_rejects = local_rejects
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> Literal[False]:
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, ExchangeError):
+            return False  # nothing raised, or not ours to map (a kill, core's own error)
+        action, order_id = self.action, self.order_id
+        if isinstance(exc, (PolyApiException, PolyApiExceptionV2)):
+            raise _api_error(action, exc, write=self.write, placement=self.placement, order_id=order_id) from exc
+        # The client reports its own validation with bare Exception (price range, tick
+        # size, fee rate) and missing credentials with PolyException, before any request.
+        local = isinstance(exc, (PolyException, PolyExceptionV2, ValidationException)) or (
+            self.local_rejects and type(exc) is Exception
+        )
+        message = f"{action}: {type(exc).__name__}: {_one_line(str(exc))}"
+        if local:
+            raise Rejected(_one_line(str(exc)) or message, order_id=order_id) from exc
+        error = OutcomeUnknown if self.write else Transient
+        raise error(message, order_id=order_id) from exc
 
 
 # ---- mapping helpers: one per venue shape ---------------------------------------------------

@@ -11,6 +11,7 @@ across an exchange call or a sleep (those may suspend the calling task).
 from __future__ import annotations
 
 import enum
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -57,6 +58,8 @@ CREATE INDEX IF NOT EXISTS orders_by_trade ON orders(trade_id, seq);
 CREATE INDEX IF NOT EXISTS fills_by_order ON fills(order_id, seq);
 """
 
+# every table and index SCHEMA creates, by name
+SCHEMA_OBJECTS = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA))
 
 SETTLED_STATUS = "CONFIRMED"  # a trade's final good status; FAILED voids the fill
 
@@ -168,11 +171,25 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._create_schema()
         columns = {r["name"] for r in self._db.execute("PRAGMA table_info(fills)").fetchall()}
         if "withheld" not in columns:  # a database written before fees were derived
             self._db.execute("ALTER TABLE fills ADD COLUMN withheld TEXT")
         self._load()
+
+    def _create_schema(self) -> None:
+        """The tables and indexes, in one transaction, unless the file has every one already (a
+        restart): the script's statements would each be a transaction of their own, and even on
+        a complete file CREATE ... IF NOT EXISTS costs ten times a look at sqlite_master."""
+        present = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        if SCHEMA_OBJECTS <= present:
+            return
+        try:
+            self._db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def _load(self) -> None:
         """The mirror, from the file: rows in the order reads return them."""
@@ -197,13 +214,25 @@ class Ledger:
         self._fill_seq = max((r["seq"] for r in self._fills.values()), default=0)
         self._trade_records: dict[int, TradeRecord] = {}
         self._order_records: dict[str, OrderRecord] = {}
+        # derived from the mirror on first read, dropped when what they derive from changes:
+        # the monitor reads every trade's orders and filled sizes several times a cycle
+        self._trade_orders: dict[int, list[OrderRecord]] = {}  # trade -> its orders, in order
+        self._filled: dict[str, Decimal] = {}  # order -> the size of its fills that count
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    def _write(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Cursor:
+        """One statement, committed on its own: in autocommit mode SQLite runs a lone statement
+        as a transaction of its own, as atomic and durable as one inside BEGIN ... COMMIT, for
+        one call into SQLite instead of three."""
+        with self._lock:
+            return self._db.execute(sql, args)
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One transaction for a change of more than one statement."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -249,27 +278,26 @@ class Ledger:
             "pnl": None,
             "opened_at": now,
         }
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
-                " entry_price, entry_size, confidence, state, opened_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    trade_id,
-                    symbol,
-                    side,
-                    market,
-                    token_id,
-                    window_slug,
-                    window_end,
-                    row["entry_price"],
-                    row["entry_size"],
-                    row["confidence"],
-                    row["state"],
-                    now,
-                ),
-            )
-            assert cur.lastrowid is not None  # set by any INSERT that succeeded
+        cur = self._write(
+            "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
+            " entry_price, entry_size, confidence, state, opened_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                trade_id,
+                symbol,
+                side,
+                market,
+                token_id,
+                window_slug,
+                window_end,
+                row["entry_price"],
+                row["entry_size"],
+                row["confidence"],
+                row["state"],
+                now,
+            ),
+        )
+        assert cur.lastrowid is not None  # set by any INSERT that succeeded
         # the mirror changes once the transaction has committed; a REAL column stores a float
         row.update(trade_id=cur.lastrowid, window_end=float(window_end), opened_at=float(now))
         with self._lock:
@@ -305,8 +333,7 @@ class Ledger:
     def _update_trade(self, trade_id: int, sql: str, args: Sequence[object], **changes: object) -> None:
         """One UPDATE of a trade's row, then the same change in the mirror."""
         with self._lock:
-            with self._tx() as db:
-                db.execute(sql, args)
+            self._write(sql, args)
             row = self._trades.get(trade_id)
             if row is not None:
                 row.update(changes)
@@ -402,29 +429,33 @@ class Ledger:
                 "terminal_logged": 0,
                 "venue_matched": "0",
             }
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
-                    " state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        order_id,
-                        seq,
-                        trade_id,
-                        row["role"],
-                        row["side"],
-                        row["token_id"],
-                        row["price"],
-                        row["size"],
-                        row["state"],
-                        now,
-                        now,
-                    ),
-                )
-                if role is Role.SCALE_IN:
+            insert = (
+                "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
+                " state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            )
+            values = (
+                order_id,
+                seq,
+                trade_id,
+                row["role"],
+                row["side"],
+                row["token_id"],
+                row["price"],
+                row["size"],
+                row["state"],
+                now,
+                now,
+            )
+            if role is Role.SCALE_IN:
+                with self._tx() as db:
+                    db.execute(insert, values)
                     db.execute("UPDATE trades SET scale_in_attempted=1 WHERE trade_id=?", (trade_id,))
+            else:
+                self._write(insert, values)
             self._order_seq = seq
             self._orders[order_id] = row
             self._orders_of.setdefault(trade_id, []).append(order_id)
+            self._trade_orders.pop(trade_id, None)
             if role is Role.SCALE_IN and trade_id in self._trades:
                 self._trades[trade_id]["scale_in_attempted"] = 1
                 self._trade_records.pop(trade_id, None)
@@ -455,10 +486,11 @@ class Ledger:
     def _update_order(self, order_id: str, sql: str, args: Sequence[object], **changes: object) -> int:
         """One UPDATE of an order's row, then the same change in the mirror; its rowcount."""
         with self._lock:
-            with self._tx() as db:
-                count: int = db.execute(sql, args).rowcount
-            self._orders[order_id].update(changes)
+            count: int = self._write(sql, args).rowcount
+            row = self._orders[order_id]
+            row.update(changes)
             self._order_records.pop(order_id, None)
+            self._trade_orders.pop(row["trade_id"], None)
             return count
 
     def order(self, order_id: str) -> OrderRecord | None:
@@ -476,8 +508,14 @@ class Ledger:
         self, trade_id: int | None = None, role: Role | None = None, open_only: bool = False
     ) -> list[OrderRecord]:
         with self._lock:
-            ids = list(self._orders) if trade_id is None else self._orders_of.get(trade_id, [])
-            records = [self._order_record(order_id) for order_id in ids]
+            if trade_id is None:
+                records = [self._order_record(order_id) for order_id in self._orders]
+            else:
+                cached = self._trade_orders.get(trade_id)
+                if cached is None:
+                    ids = self._orders_of.get(trade_id, [])
+                    cached = self._trade_orders[trade_id] = [self._order_record(order_id) for order_id in ids]
+                records = list(cached)
         if role is not None:
             records = [r for r in records if r.role is role]
         if open_only:
@@ -550,27 +588,25 @@ class Ledger:
                 if row["withheld"] is None and fill.withheld is not None:
                     # the first source did not say what the fill delivered (a notification): this one does
                     withheld = str(fill.withheld)
-                    with self._tx() as db:
-                        db.execute(
-                            "UPDATE fills SET withheld=? WHERE trade_key=? AND order_id=?",
-                            (withheld, fill.trade_id, fill.order_id),
-                        )
+                    self._write(
+                        "UPDATE fills SET withheld=? WHERE trade_key=? AND order_id=?",
+                        (withheld, fill.trade_id, fill.order_id),
+                    )
                     row["withheld"] = withheld
                 if fill.is_void and not row["void"]:
-                    with self._tx() as db:
-                        db.execute(
-                            "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
-                            (fill.status, fill.trade_id, fill.order_id),
-                        )
+                    self._write(
+                        "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
+                        (fill.status, fill.trade_id, fill.order_id),
+                    )
                     row.update(void=1, status=fill.status)
+                    self._filled.pop(fill.order_id, None)
                     return FillOutcome.VOIDED
                 if not row["void"] and row["status"] != SETTLED_STATUS and fill.status and fill.status != row["status"]:
                     # the trade moved on (MINED, RETRYING, CONFIRMED): same fill, new settlement state
-                    with self._tx() as db:
-                        db.execute(
-                            "UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
-                            (fill.status, fill.trade_id, fill.order_id),
-                        )
+                    self._write(
+                        "UPDATE fills SET status=? WHERE trade_key=? AND order_id=?",
+                        (fill.status, fill.trade_id, fill.order_id),
+                    )
                     row["status"] = fill.status
                 return FillOutcome.DUPLICATE
             seq = self._fill_seq + 1
@@ -586,15 +622,15 @@ class Ledger:
                 "seq": seq,
                 "withheld": None if fill.withheld is None else str(fill.withheld),
             }
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq, withheld)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    tuple(row.values()),
-                )
+            self._write(
+                "INSERT INTO fills (trade_key, order_id, size, price, status, void, source, at, seq, withheld)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                tuple(row.values()),
+            )
             self._fill_seq = seq
             self._fills[key] = row
             self._fills_of.setdefault(fill.order_id, []).append(row)
+            self._filled.pop(fill.order_id, None)
             return FillOutcome.VOID_RECORDED if fill.is_void else FillOutcome.APPLIED
 
     def has_unsettled_fills(self, order_id: str) -> bool:
@@ -604,8 +640,11 @@ class Ledger:
 
     def filled(self, order_id: str) -> Decimal:
         with self._lock:
-            rows = [r for r in self._fills_of.get(order_id, []) if not r["void"]]
-        return sum((dec(r["size"]) for r in rows), ZERO)
+            filled = self._filled.get(order_id)
+            if filled is None:
+                rows = self._fills_of.get(order_id, [])
+                filled = self._filled[order_id] = sum((dec(r["size"]) for r in rows if not r["void"]), ZERO)
+            return filled
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
         with self._lock:
@@ -673,13 +712,12 @@ class Ledger:
         with self._lock:
             if self._recent.get(order_id) == row:
                 return
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
-                    " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
-                    " at=excluded.at",
-                    (order_id, row["size"], row["price"], now),
-                )
+            self._write(
+                "INSERT INTO recent_fills (order_id, size, price, at) VALUES (?,?,?,?)"
+                " ON CONFLICT(order_id) DO UPDATE SET size=excluded.size, price=excluded.price,"
+                " at=excluded.at",
+                (order_id, row["size"], row["price"], now),
+            )
             self._recent[order_id] = row
 
     def recent_fill(self, order_id: str) -> RecentFill | None:
@@ -694,8 +732,7 @@ class Ledger:
             stale = [order_id for order_id, row in self._recent.items() if row["at"] < older_than]
             if not stale:
                 return 0
-            with self._tx() as db:
-                count: int = db.execute("DELETE FROM recent_fills WHERE at < ?", (older_than,)).rowcount
+            count: int = self._write("DELETE FROM recent_fills WHERE at < ?", (older_than,)).rowcount
             for order_id in stale:
                 del self._recent[order_id]
             return count
@@ -707,7 +744,6 @@ class Ledger:
         with self._lock:
             if notification_id in self._seen:
                 return False
-            with self._tx() as db:
-                cur = db.execute("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)", (notification_id, now))
+            cur = self._write("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?)", (notification_id, now))
             self._seen.add(notification_id)
             return cur.rowcount == 1

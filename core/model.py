@@ -24,6 +24,8 @@ SIZE_QUANTUM = Decimal("0.01")  # the client rounds sizes down to 2 decimals
 
 def dec(value: DecimalLike) -> Decimal:
     """Decimal from a venue value (str, int, float) without binary-float noise."""
+    if type(value) is str and value:  # the venue's decimal strings: most calls, straight through
+        return Decimal(value)
     if isinstance(value, Decimal):
         return value
     if value is None or value == "":

@@ -3,11 +3,14 @@ a minimal scenario that `clobsim run` reproduces."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import yaml
 
 from clobsim import sim
 from clobsim.sim.bots.zoo import VARIANTS
+from clobsim.sim.explore import search
 from clobsim.sim.explore.search import explore
 from clobsim.sim.explore.strategies import scenarios
 from clobsim.sim.runner.scenario import from_dict, load
@@ -164,3 +167,55 @@ def test_an_aim_at_a_request_the_bot_never_makes_is_left_out():
     lost = {"fault": {"kind": "notification_drop"}}  # a plain fault rides along as it is
     data = resolve_aims(QUIET, [aim | {"fault": {"kind": "bot_crash", "at": 0}}, lost], bot="core", mode="fast")
     assert data["faults"] == [{"kind": "notification_drop"}]
+
+
+def test_a_scenario_drawn_again_reuses_its_pilot_and_aims_the_same_as_a_fresh_pilot():
+    aim = {"aim": {"order": "scale-in", "step": "post", "nth": 1, "target": "itself"}}
+    aims = [aim | {"fault": {"kind": "bot_crash", "at": 0, "restart_after": 5}}]
+    runs: list[str] = []
+
+    def counting_run(scenario, **options):
+        runs.append(scenario.name)
+        return real_run(scenario, **options)
+
+    real_run = search.run
+    pilots: search.Memo = search.Memo(2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "run", counting_run)
+        first = search.resolve_aims(QUIET, aims, bot="core", mode="fast", pilots=pilots)
+        again = search.resolve_aims(dict(QUIET), aims, bot="core", mode="fast", pilots=pilots)
+        other = search.resolve_aims(QUIET | {"seed": 2}, aims, bot="core", mode="fast", pilots=pilots)
+        fresh = search.resolve_aims(QUIET, aims, bot="core", mode="fast")
+    assert runs == ["aimed", "aimed", "aimed"]  # the first pilot, the other seed's, the one without a memo
+    assert first == again == fresh and first["faults"][0]["at"] > 0 and other["seed"] == 2
+
+
+def test_a_memo_keeps_only_its_latest_values():
+    memo: search.Memo[int] = search.Memo(2)
+    made: list[int] = []
+
+    def make(n: int):
+        made.append(n)
+        return n
+
+    for n in (1, 2, 1, 3, 2, 1):
+        assert memo.get_or_make({"n": n}, lambda n=n: make(n)) == n
+    # 1 and 2 made, 1 remembered, 3 made (2 forgotten: least recently used), 2 made again (1 forgotten)
+    assert made == [1, 2, 3, 2, 1]
+
+
+def test_a_search_keeps_the_objects_it_started_with_out_of_full_collections_and_gives_them_back(tmp_path):
+    frozen_during_runs: list[int] = []
+
+    def counting_run(*args, **kwargs):
+        frozen_during_runs.append(gc.get_freeze_count())
+        return real_run(*args, **kwargs)
+
+    real_run = search.run
+    assert gc.get_freeze_count() == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "run", counting_run)
+        state = explore(bot="core", seed=0, examples=2, out=str(tmp_path), progress=None)
+    # every run of the search saw the heap it started with frozen (tens of thousands of objects)
+    assert state.examples == 2 and len(frozen_during_runs) >= 2 and min(frozen_during_runs) > 10_000
+    assert gc.get_freeze_count() == 0

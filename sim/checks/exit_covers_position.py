@@ -37,14 +37,14 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import TRADES_READ, ZERO, unanswered_trades_reads
+from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts, unread_answers
 from clobsim.sim.faults.stale_read import KIND as STALE_READ_KIND
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, TraceType, responses_with_requests
+from clobsim.sim.trace import HarnessAction, TraceType
 
 ID = "exit-covers-position"
 STALE_READ = STALE_READ_KIND.name
@@ -121,7 +121,7 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
     sells = _bot_sells(result)
     refusals: dict[str, list[tuple[float, float]]] = {}
     unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
-    for request, record in responses_with_requests(result.trace):
+    for request, record in exchanges(result):
         if request is None or record.get("status") == 200:
             continue
         tokens: list[str] = []
@@ -162,7 +162,7 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
         if taker_sold or maker_sold:
             sold[fields["trade_id"]] = fields["asset_id"]
     told: dict[str, float] = {}
-    for request, record in responses_with_requests(result.trace):
+    for request, record in exchanges(result):
         if request is None or record.get("status") != 200 or not sold:
             continue
         body = record.get("body")

@@ -1,6 +1,6 @@
 """Exchange-side facts the checks share, read from a run's results (sim.runner.harness.RunResult):
-the bot's fills and orders at the venue, order status histories, refused cancels, and the final
-ledger opened once for all checks."""
+the bot's fills and orders at the venue, order status histories, refused cancels, the request and
+response pairs, and the final ledger opened once for all checks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,17 @@ TRADES_READ = "GET /data/trades"
 # how long after an unanswered trades read the bot may take to read again and still be excused:
 # one monitor cycle (5 s, up to 8 s in the settings exploration draws) with room to spare
 RETRY_ALLOWANCE = 10.0
+
+Exchange = tuple[dict | None, dict]  # a request record (None if the trace has none) and its response
+# The pairs of the results being judged (FinalLedger's span), by id(result): several invariants
+# read them, and pairing a window's thousands of trace records costs about a millisecond.
+_EXCHANGES: dict[int, list[Exchange]] = {}
+
+
+def exchanges(result: RunResult) -> list[Exchange]:
+    """sim.trace.responses_with_requests of the run's trace, paired once while its checks run."""
+    pairs = _EXCHANGES.get(id(result))
+    return pairs if pairs is not None else list(responses_with_requests(result.trace))
 
 
 def venue_fills(result: RunResult, token: str) -> dict[str, Decimal]:
@@ -87,7 +98,7 @@ def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
     """Ids of the orders whose cancel (DELETE /order) the venue refused or did not answer
     between start and a few seconds after end."""
     refused = set()
-    for request, record in responses_with_requests(result.trace):
+    for request, record in exchanges(result):
         if (
             request
             and request["route"] == "DELETE /order"
@@ -102,12 +113,15 @@ class FinalLedger:
     """The final ledger, opened once for all checks (None for a foreign bot: it keeps its own)."""
 
     def __init__(self, result: RunResult):
+        self.result = result
         self.db = None if result.foreign else Ledger(result.ledger_path)
 
     def __enter__(self) -> Ledger | None:
+        _EXCHANGES[id(self.result)] = list(responses_with_requests(self.result.trace))
         return self.db
 
     def __exit__(self, *exc) -> None:
+        _EXCHANGES.pop(id(self.result), None)
         if self.db is not None:
             self.db.close()
 

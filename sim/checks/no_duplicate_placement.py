@@ -12,11 +12,10 @@ from typing import Any
 from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import status_at, status_history
+from clobsim.sim.checks.facts import exchanges, status_at, status_history
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import CANCELED
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import responses_with_requests
 
 ID = "no-duplicate-placement"
 
@@ -28,7 +27,7 @@ def check(result: RunResult, ledger: Any) -> Check:
     ]
     history = status_history(result)
     evidence = []
-    for request, record in responses_with_requests(result.trace):
+    for request, record in exchanges(result):
         if request is None or request["route"] != "POST /order":
             continue
         status = record.get("status")

@@ -23,9 +23,9 @@ import json
 from clobsim.core.audit import format_time
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import exchanges
 from clobsim.sim.faults.kind import CANCEL_ROUTES, ORDER_ROUTES
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import responses_with_requests
 
 ID = "no-repair-loop"
 REPAIR_BOUND = 10  # identical definitely-refused write requests in a row
@@ -49,7 +49,7 @@ def refused(status: int | None) -> bool:
 def check(result: RunResult, ledger: Ledger) -> Check:
     streaks: dict[str, list[float]] = {}  # identity -> times of its refusals since its last success
     broken: dict[str, tuple[float, int, str]] = {}  # identity -> (first broke, refusals, answer)
-    for request, response in responses_with_requests(result.trace):
+    for request, response in exchanges(result):
         if request is None or request["route"] not in WRITES:
             continue
         key = identity(request)

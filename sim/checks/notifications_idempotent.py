@@ -12,11 +12,11 @@ from clobsim.core.bot import Bot
 from clobsim.core.clob_adapter import ClobExchange
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
+from clobsim.sim.checks.facts import exchanges
 from clobsim.sim.clients.fast import FastClobClient
 from clobsim.sim.exchange.gateway import Gateway
 from clobsim.sim.runner.harness import BOT_CREDS, BOT_KEY, CHAIN_ID, HOST, RunResult, scratch_dir
 from clobsim.sim.runner.kernel import ManualClock
-from clobsim.sim.trace import responses_with_requests
 
 ID = "notifications-idempotent"
 
@@ -38,7 +38,7 @@ class _RecordedNotifications(FastClobClient):
 
 def check(result: RunResult, ledger: Ledger) -> Check:
     delivered = []
-    for request, record in responses_with_requests(result.trace):
+    for request, record in exchanges(result):
         if request is not None and request["route"] == "GET /notifications" and isinstance(record.get("body"), list):
             delivered.extend(record["body"])
     if not delivered:

@@ -37,6 +37,22 @@ from clobsim.sim.exchange.gateway import Gateway, error
 
 
 class _UnsignedBuilder(OrderBuilder):
+    def __init__(self, signer: Any, **options: Any) -> None:
+        super().__init__(signer, **options)
+        # The real builder makes an ExchangeOrderBuilderV2 for every order, whose constructor
+        # hashes the exchange's EIP-712 domain (ABI encoding, two keccaks): the same for every
+        # order to one exchange, so the builder's life keeps one per exchange (by neg_risk).
+        self._exchange_builders: dict[bool, ExchangeOrderBuilderV2] = {}
+
+    def _exchange_builder(self, neg_risk: bool) -> ExchangeOrderBuilderV2:
+        builder = self._exchange_builders.get(neg_risk)
+        if builder is None:
+            config = get_contract_config(self.signer.get_chain_id())
+            exchange = config.neg_risk_exchange_v2 if neg_risk else config.exchange_v2
+            builder = ExchangeOrderBuilderV2(exchange, self.signer.get_chain_id(), self.signer)
+            self._exchange_builders[neg_risk] = builder
+        return builder
+
     def build_order(self, order_args, options, version: int = 2, fee_rate_bps=None):
         """OrderBuilder.build_order's V2 branch (the only version a v2 venue takes), unsigned."""
         asset_id, version = _resolve_order_routing(order_args, version)
@@ -45,7 +61,6 @@ class _UnsignedBuilder(OrderBuilder):
         side, maker_amount, taker_amount = self.get_order_amounts(
             order_args.side, order_args.size, order_args.price, ROUNDING_CONFIG[options.tick_size]
         )
-        config = get_contract_config(self.signer.get_chain_id())
         timestamp = str(time.time_ns() // 1_000_000)
         data = OrderDataV2(
             maker=self.funder,
@@ -60,8 +75,7 @@ class _UnsignedBuilder(OrderBuilder):
             builder=order_args.builder_code,
             expiration=str(getattr(order_args, "expiration", 0)),
         )
-        exchange = config.neg_risk_exchange_v2 if options.neg_risk else config.exchange_v2
-        order = ExchangeOrderBuilderV2(exchange, self.signer.get_chain_id(), self.signer).build_order(data)
+        order = self._exchange_builder(bool(options.neg_risk)).build_order(data)
         return SignedOrderV2(**{**order.__dict__, "signature": DUMMY_SIGNATURE})
 
 

@@ -27,12 +27,17 @@ only the wall time differs. A different N is a different search.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import sys
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -219,6 +224,11 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
     started = time.perf_counter() if started is None else started
     reserve = 0.0  # the longest run seen: a run that would end past the deadline is not started
     max_examples = examples if examples is not None else 100_000
+    # Hypothesis often draws a scenario it has drawn before (a mutation that changed nothing the
+    # scenario keeps, an aim that resolves to no fault, a shrink step): a run is a function of its
+    # scenario, seed and code, so a scenario's pilot requests and verdict are looked up, not rerun.
+    pilots: Memo[_Requests] = Memo(PILOTS_KEPT)
+    verdicts: Memo[list] = Memo(VERDICTS_KEPT)
 
     @hypothesis_seed(seed)
     @settings(
@@ -241,8 +251,8 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         if state.examples % 5 == 0:
             _progress(state, started, progress)
         began = time.perf_counter()
-        data = resolve_aims(*drawn, bot=bot, mode=mode)
-        broken = violations(data, bot, mode)
+        data = resolve_aims(*drawn, bot=bot, mode=mode, pilots=pilots)
+        broken = verdicts.get_or_make(data, lambda: violations(data, bot, mode))
         # the reserve is a whole example's time (pilot, the bot's run, core's run): the next
         # one is started only if one as long would still end before the deadline
         reserve = max(reserve, time.perf_counter() - began)
@@ -253,7 +263,7 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
             raise InvariantViolation(data, broken)
 
     try:
-        with wallclock.session():  # one freezegun start for the whole search, not one per run
+        with wallclock.session(), _old_objects_left_alone():  # one freezegun start for the whole search
             property_holds()
     except InvariantViolation as violation:
         state.found, state.failures = violation.data, violation.failures
@@ -265,19 +275,82 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
     return state.examples, state.found, list(state.failures)
 
 
-def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str) -> dict:
+@contextmanager
+def _old_objects_left_alone() -> Iterator[None]:
+    """The objects that exist when a search starts (modules, classes, caches: ~150,000 of them)
+    are kept out of the cyclic garbage collector's full passes until it ends (gc.freeze). Every
+    full pass would walk them all again, ~0.1 s each, several in a few dozen examples; and
+    Hypothesis' first test case in a process runs one (register_random). What the search itself
+    leaves behind is collected as usual, and the rest once the search is over (gc.unfreeze)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+T = TypeVar("T")
+_Requests = tuple[float, float, list[dict], dict[int, dict]]  # a pilot's window start and length, requests, answers
+# The pilots and verdicts a search remembers (the latest). A pilot's requests take about half a
+# megabyte, and nearly every repeat of one comes within four examples of it; a verdict is a few
+# kilobytes, and repeats come from further back.
+PILOTS_KEPT = 4
+VERDICTS_KEPT = 1024
+
+
+class Memo(Generic[T]):
+    """The latest `size` values made for scenario data, by the data's JSON text (a scenario
+    drawn again is the same scenario: the same run, the same verdict)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: OrderedDict[str, T] = OrderedDict()
+
+    def get_or_make(self, data: dict, make: Callable[[], T]) -> T:
+        try:
+            key = json.dumps(data, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError):
+            return make()  # not plain JSON data: nothing to know it again by
+        if key in self._values:
+            self._values.move_to_end(key)
+            return self._values[key]
+        value = self._values[key] = make()
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
+        return value
+
+
+def _pilot_requests(data: dict, bot: str, mode: str) -> _Requests:
+    """What aiming reads of a pilot run: each request's time, seq, route and body, and each
+    answer's time and order id (not its body: a search keeps dozens of pilots)."""
+    pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
+    requests = [
+        {key: r.get(key) for key in ("t", "seq", "route", "body")}
+        for r in pilot.trace
+        if r.get("type") == TraceType.REQUEST
+    ]
+    answers = {
+        r["seq"]: {"t": r["t"], "body": {"orderID": _order_id(r)}}
+        for r in pilot.trace
+        if r.get("type") == TraceType.RESPONSE
+    }
+    return float(pilot.scenario.window_start), pilot.scenario.window_length, requests, answers
+
+
+def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str, pilots: Memo[_Requests] | None = None) -> dict:
     """The scenario with each aimed fault (sim.explore.strategies.aimed_faults) made a plain fault
-    at its request's moment, read from a pilot run of the scenario without them.
+    at its request's moment, read from a pilot run of the scenario without them (`pilots`: the
+    ones a search has made already).
 
     The run is a function of its scenario and seed, and a fault changes nothing before it acts:
     the aimed request happens at the same moment in the run with the fault added. An aim whose
     request the pilot never made is left out. The result is a plain scenario file's data."""
     if not aims:
         return data
-    pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
-    start, length = float(pilot.scenario.window_start), pilot.scenario.window_length
-    requests = [r for r in pilot.trace if r.get("type") == TraceType.REQUEST]
-    answers = {r["seq"]: r for r in pilot.trace if r.get("type") == TraceType.RESPONSE}
+    if pilots is None:
+        start, length, requests, answers = _pilot_requests(data, bot, mode)
+    else:
+        start, length, requests, answers = pilots.get_or_make(data, lambda: _pilot_requests(data, bot, mode))
     faults = list(data.get("faults", []))
     for one in aims:
         fault = dict(one["fault"])

@@ -327,6 +327,66 @@ def test_a_write_that_changes_nothing_opens_no_transaction(ledger):
     assert statements == []
 
 
+def test_a_one_statement_change_is_that_statement_alone_and_a_scale_in_one_transaction(ledger):
+    trade_id = open_trade(ledger)
+    statements = _statements(ledger)
+    record(ledger, "0xexit", trade_id, role=Role.EXIT, side=Side.SELL)
+    ledger.set_order_state("0xexit", OrderState.LIVE, NOW, venue_status="LIVE")
+    assert [s.split()[0] for s in statements] == ["INSERT", "UPDATE"]
+    statements.clear()
+    record(ledger, "0xscale", trade_id)
+    assert [s.split()[0] for s in statements] == ["BEGIN", "INSERT", "UPDATE", "COMMIT"]
+
+
+def test_a_new_file_gets_its_schema_in_one_transaction_and_a_reopened_one_creates_nothing(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    seen: list[str] = []
+
+    def connect(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        db.set_trace_callback(seen.append)
+        return db
+
+    real_connect = sqlite3.connect
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sqlite3, "connect", connect)
+        first = Ledger(path)
+        said = [s.strip().rstrip(";").split(" IF NOT EXISTS")[0] for s in seen]
+        script = said[said.index("BEGIN IMMEDIATE") : said.index("COMMIT") + 1]
+        assert script == ["BEGIN IMMEDIATE"] + ["CREATE TABLE"] * 5 + ["CREATE INDEX"] * 2 + ["COMMIT"]
+        trade_id = open_trade(first)
+        first.close()
+        seen.clear()
+        again = Ledger(path)
+    assert not [s for s in seen if s.lstrip().startswith(("CREATE", "BEGIN"))]
+    assert again.trade(trade_id).symbol == "BTC"
+    again.close()
+
+
+def test_a_trades_orders_and_an_orders_filled_size_read_again_follow_every_change(ledger):
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    assert [(o.order_id, o.state) for o in ledger.orders(trade_id)] == [("0xscale", OrderState.PREPARED)]
+    assert ledger.filled("0xscale") == D("0")
+    record(ledger, "0xexit", trade_id, role=Role.EXIT, side=Side.SELL)
+    ledger.set_order_state("0xscale", OrderState.LIVE, NOW, venue_status="LIVE")
+    assert [(o.order_id, o.state) for o in ledger.orders(trade_id)] == [
+        ("0xscale", OrderState.LIVE),
+        ("0xexit", OrderState.PREPARED),
+    ]
+    ledger.apply_fill(fill("0xscale", "t1", size="4"), "immediate", NOW)
+    assert ledger.filled("0xscale") == D("4")
+    ledger.apply_fill(fill("0xscale", "t2", size="6"), "immediate", NOW)
+    ledger.note_venue_matched("0xscale", D("10"))
+    assert ledger.filled("0xscale") == D("10") and ledger.orders(trade_id)[0].venue_matched == D("10")
+    ledger.apply_fill(fill("0xscale", "t1", size="4", status="FAILED"), "notification", NOW)
+    ledger.set_order_state("0xscale", OrderState.FILLED, NOW)
+    assert ledger.filled("0xscale") == D("6")
+    assert [o.order_id for o in ledger.orders(trade_id, open_only=True)] == ["0xexit"]
+    ledger.orders(trade_id).clear()  # a caller's list is its own
+    assert len(ledger.orders(trade_id)) == 2
+
+
 def test_reads_are_answered_from_memory_without_a_statement(ledger):
     trade_id = open_trade(ledger)
     record(ledger, "0xscale", trade_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -90,3 +91,23 @@ def test_fast_and_wire_mode_give_byte_identical_audit_logs_and_equal_traces():
     assert hashlib.sha256(fast.audit_log(0).encode()).digest() == hashlib.sha256(wire.audit_log(0).encode()).digest()
     # the wire run really went through HTTP: the real client signed and the transport checked it
     assert any(r.get("route") == "POST /order" for r in wire.trace if r["type"] == "request")
+
+
+def test_a_run_without_a_ledger_file_carries_the_content_the_kept_file_reopens_to():
+    crashed = {**BUSY, "faults": [*BUSY["faults"], {"kind": "bot_crash", "at": 450, "restart_after": 10}]}
+    for data in (BUSY, crashed):
+        scenario = from_dict(data)
+        snapshot = sim.run(scenario, check=False).extras["ledger_snapshot"]
+        kept = sim.run(scenario, check=False, keep_ledger=True)
+        ledger = kept.ledger()
+        try:
+            assert kept.bots_started == (2 if data is crashed else 1)
+            assert snapshot["fills"] and snapshot == {
+                "trades": ledger.trades(),
+                "orders": ledger.orders(),
+                "fills": ledger.fills(),
+                "positions": {t.trade_id: ledger.position(t.trade_id) for t in ledger.trades()},
+            }
+        finally:
+            ledger.close()
+            shutil.rmtree(os.path.dirname(kept.ledger_path))
