@@ -4,6 +4,7 @@ a minimal scenario that `clobsim run` reproduces."""
 from __future__ import annotations
 
 import gc
+import pathlib
 
 import pytest
 import yaml
@@ -12,48 +13,41 @@ from clobsim import sim
 from clobsim.sim.bots.zoo import VARIANTS
 from clobsim.sim.explore import search
 from clobsim.sim.explore.search import explore
-from clobsim.sim.explore.strategies import scenarios
+from clobsim.sim.explore.strategies import READS_AFTER_CANCEL, aimed_scenarios, scenarios
 from clobsim.sim.runner.scenario import from_dict, load
 
-# The stated budgets: each variant is found within this many examples at seed 1 (the seed of
-# `clobsim explore --bot V --budget 60 --seed 1`; runs include shrinking, and for an example with
-# aimed faults its pilot run). On an idle 2-core machine, after the catalogue grew to its current
-# kinds, `--budget 60 --seed 1` found thirteen of the fourteen variants (in 3.7 to 60.5 s);
-# unverified-cancel-trusted (a cancel lost with every read after it failing) was not found in 541
-# runs: a gap of the search, kept visible here rather than left out.
-BUDGET = 300
-# Examples per variant where the default is not enough at seed 1 (the first failing example of
-# server-error-not-placed comes after 300 since the catalogue grew; `--budget 60` finds it in ~400
-# runs, shrinking included; retry-refused-exit at 600 examples is found and shrunk in 736 runs)
-BUDGETS: dict[str, int] = {"server-error-not-placed": 500, "retry-refused-exit": 600}
-NOT_FOUND_YET = {"unverified-cancel-trusted"}
+# Each variant is found within this many examples at seed 1, the seed of `clobsim explore --bot V
+# --budget 60 --seed 1` (a run of the search is one example, its pilot run included; shrinking
+# comes on top). An example count rather than the 60 s: the same seed and count explore the same
+# scenarios on any machine, so a loaded CI machine runs the same search, only slower. Measured
+# with `--budget 60 --seed 1`, one variant at a time on a 2-core machine at a load average of 6
+# to 9 (other work beside it), every variant's first failing example came within 76 examples
+# (drop-cancelled-partial, at 31 s; every other variant within 66 examples and 11 s): 150 leaves
+# room for changes near those corners and stays inside 60 s.
+EXAMPLES = 150
 CORE_EXAMPLES = 40
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Cases exploration found in core and that are not fixed yet (docs/open-findings/README.md): a
+# search may find one of these (the same scenario, so the same file name), and nothing else.
+OPEN_FINDINGS = {path.name for path in (ROOT / "docs" / "open-findings").glob("*.yaml")}
 
 
-def test_bounded_exploration_finds_no_invariant_violation_in_core(tmp_path):
+def test_bounded_exploration_finds_nothing_in_core_but_its_open_findings(tmp_path):
     state = explore(bot="core", seed=0, examples=CORE_EXAMPLES, out=str(tmp_path), progress=None)
-    assert state.path is None, (state.failures[0].id, state.failures[0].evidence)
-    assert state.examples == CORE_EXAMPLES
+    assert state.path is None or pathlib.Path(state.path).name in OPEN_FINDINGS, state.summary()
+    if state.path is None:
+        assert state.examples == CORE_EXAMPLES
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "variant",
-    [
-        pytest.param(v, marks=pytest.mark.xfail(reason="not found at seed 1 within the budget yet", strict=False))
-        if v in NOT_FOUND_YET
-        else v
-        for v in sorted(VARIANTS)
-    ],
-)
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_exploration_finds_the_variant_and_writes_a_scenario_that_reproduces_it(variant, tmp_path):
-    budget = BUDGETS.get(variant, BUDGET)
-    state = explore(bot=variant, seed=1, examples=budget, out=str(tmp_path), progress=None)
-    assert state.path is not None, f"{variant} not found in {budget} examples"
+    state = explore(bot=variant, seed=1, examples=EXAMPLES, out=str(tmp_path), progress=None)
+    assert state.path is not None, f"{variant} not found in {EXAMPLES} examples"
     scenario = load(state.path)  # a valid scenario file
     assert scenario.name == state.path.rsplit("/", 1)[-1][: -len(".yaml")]
     again = sim.run(scenario, bot=variant)
-    assert {c.id for c in again.failures} >= {state.failures[0].id}
+    assert {c.id for c in again.failures if c.kind == "invariant"} >= {state.failures[0].id}
     assert sim.run(scenario, bot="core").passed  # the bug is the variant's, not core's
 
 
@@ -73,6 +67,19 @@ def test_every_drawn_scenario_is_a_valid_scenario_file():
     @given(scenarios())
     def check(data):
         from_dict(yaml.safe_load(yaml.safe_dump(data)))
+
+    check()
+
+
+def test_every_drawn_shape_is_a_valid_scenario_file():
+    from hypothesis import given, settings
+
+    @settings(max_examples=60, database=None, deadline=None)
+    @given(aimed_scenarios())
+    def check(drawn):
+        data, aims = drawn
+        # an aimed fault as drawn (at 0, any endpoint) is a plain fault until its request is known
+        from_dict(yaml.safe_load(yaml.safe_dump({**data, "faults": data["faults"] + [a["fault"] for a in aims]})))
 
     check()
 
@@ -219,3 +226,44 @@ def test_a_search_keeps_the_objects_it_started_with_out_of_full_collections_and_
     # every run of the search saw the heap it started with frozen (tens of thousands of objects)
     assert state.examples == 2 and len(frozen_during_runs) >= 2 and min(frozen_during_runs) > 10_000
     assert gc.get_freeze_count() == 0
+
+
+def test_a_lost_cancel_with_every_read_after_it_failing_hits_the_exits_own_cancel():
+    from clobsim.sim.explore.search import resolve_aims
+
+    # the scale-in fills at 490 s and the bot cancels its exit to resize it: that cancel is lost
+    # and the reads after it fail (at this seed the cancel leaves a hair before the millisecond
+    # its trace shows: an aim floored to that millisecond would miss it)
+    data = QUIET | {
+        "seed": 0,
+        "market": {
+            "price_model": {"kind": "scripted", "start": 0.76, "depth": 50, "points": []},
+            "taker_flow": {"rate": 0},
+        },
+        "trades": [QUIET["trades"][0] | {"size": 5.0}],
+        "events": [{"at": 490, "kind": "take", "token": "UP", "side": "SELL", "size": 605.0, "price": 0.6}],
+    }
+    anchor = {"order": "exit", "step": "cancel", "nth": 1}
+    lost = {"kind": "timeout_before_apply", "endpoint": "*", "at": 0, "count": 1}
+    reads = {"kind": "http_error", "endpoint": "*", "at": 0, "count": READS_AFTER_CANCEL, "status": 500}
+    aims = [
+        {"aim": anchor | {"target": "itself"}, "fault": lost},
+        {"aim": anchor | {"target": "GET /data/order"}, "fault": reads},
+    ]
+    data = resolve_aims(data, aims, bot="core", mode="fast")
+    assert [(f["kind"], f["endpoint"]) for f in data["faults"]] == [
+        ("timeout_before_apply", "DELETE /order"),
+        ("http_error", "GET /data/order"),
+    ]
+    result = sim.run(from_dict(data), bot="core")
+    fired = [r for r in result.trace if r["type"] == "fault"]
+    (cancel, *_) = [(sent, r) for sent, _, r in _requests(result.trace, "DELETE /order")]
+    reads_after = [r for sent, _, r in _requests(result.trace, "GET /data/order") if sent >= cancel[0]]
+    # the exit's first cancel is the one lost, and the reads right after it are the ones failing
+    assert [f["seq"] for f in fired if f["kind"] == "timeout_before_apply"] == [cancel[1]["seq"]]
+    hit = [f["seq"] for f in fired if f["kind"] == "http_error"]
+    assert hit == [r["seq"] for r in reads_after[: len(hit)]] and len(hit) == READS_AFTER_CANCEL
+    assert result.passed  # core keeps the order it could not verify as live
+    # the variant takes it for cancelled and re-posts the exit, refused for the shares it holds
+    trusting = sim.run(from_dict(data), bot="unverified-cancel-trusted")
+    assert {c.id for c in trusting.failures if c.kind == "invariant"} == {"no-repair-loop"}

@@ -337,6 +337,9 @@ def _pilot_requests(data: dict, bot: str, mode: str) -> _Requests:
     return float(pilot.scenario.window_start), pilot.scenario.window_length, requests, answers
 
 
+TRACE_RESOLUTION = 1e-6  # seconds: the trace's times are rounded to the microsecond (sim.runner.harness)
+
+
 def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str, pilots: Memo[_Requests] | None = None) -> dict:
     """The scenario with each aimed fault (sim.explore.strategies.aimed_faults) made a plain fault
     at its request's moment, read from a pilot run of the scenario without them (`pilots`: the
@@ -366,7 +369,9 @@ def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str, pilots: M
             back = answers[request["seq"]]["t"] - start if request["seq"] in answers else sent + 0.002
             fault["at"] = min(max(round((sent + back) / 2, 3), round(sent + 0.001, 3)), length)
         else:
-            fault["at"] = int(sent * 1000) / 1000  # at or just before the request: it is hit first
+            # at or just before the request, so it is hit first: the trace rounds times to the
+            # microsecond, so the request may have left a hair before its recorded moment
+            fault["at"] = int((sent - TRACE_RESOLUTION) * 1000) / 1000
             if "endpoint" in fault:
                 fault["endpoint"] = request["route"]
         faults.append(fault)

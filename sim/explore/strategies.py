@@ -11,22 +11,32 @@ Shapes are chosen so races are likely, not just possible: the price sits in the 
 (so a scale-in is placed), scripted takers hit the bot's bid (scale-in fills) and lift 0.99
 (exit fills), and faults target the trades' own orders around those moments.
 
-Two more shapes find the bugs a single fault misses:
+Three more shapes find the bugs a single fault misses:
 - compound schedules: a race fault often comes with the pushes lost around it, so that only the
   bot's own reads (polling, the cancel's final read) can see what the race did;
 - aimed faults (`aimed_faults`, used by the search): a fault placed at a request the bot makes,
   e.g. a crash while its scale-in post is in flight, or an error on the first status read after
   it. The request's moment is not known before the run, so an aim is resolved against a pilot
-  run of the same scenario (sim.explore.search.resolve_aims) into a plain fault with its `at`.
-The bot's settings are drawn too (`bot_settings`), within the ranges a correct bot must handle.
+  run of the same scenario (sim.explore.search.resolve_aims) into a plain fault with its `at`;
+- compound shapes (`compound_faults`): a few faults that only together leave the venue and the
+  bot disagreeing (a cancel lost with every read after it failing, a placement applied but
+  answered with an error, a fill that is not what it seemed or that lands as the bot cancels,
+  a failed status read with the pushes lost, a crash while a request is in flight), aimed like
+  the others, on quiet ground, with the takers that fill the order once every scale-in tier has
+  opened, so that what the shape sets off shows within the window.
+The search (`aimed_scenarios`) draws each example as a plain scenario, one with faults aimed one
+by one, or one built around a compound shape. The bot's settings are drawn too (`bot_settings`),
+within the ranges a correct bot must handle.
 """
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from clobsim.core.config import StrategyConfig
 from clobsim.sim.faults import CATALOGUE
 from clobsim.sim.faults.kind import Draws
+from clobsim.sim.runner.market import LEVELS_BEHIND
 from clobsim.sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 
 WINDOW = DEFAULT_WINDOW_LENGTH  # drawn scenarios keep the default window
@@ -51,10 +61,12 @@ ENDPOINTS = [
 _MOMENTS = [420, 480, 600, 430, 490, 870, 700, 860, 300, 610]
 _times = st.one_of(st.sampled_from(_MOMENTS), st.integers(0, 88).map(lambda t: t * 10))
 _sizes = st.integers(1, 30).map(float)
+DEPTHS = [50, 150]  # the crowd's size per price level
 
 
-def trade_setups(max_trades: int = 2) -> st.SearchStrategy[list[dict]]:
-    """One or two trades (at most one per side), opened early in the window."""
+def trade_setups(max_trades: int = 2, up_first: bool = False) -> st.SearchStrategy[list[dict]]:
+    """One or two trades (at most one per side), opened early in the window; `up_first`: the
+    first on the Up token, the one the scripted price (Up's, in the scale-in range) scales in."""
 
     def build(sides, ats, sizes, confidences):
         return [
@@ -72,7 +84,7 @@ def trade_setups(max_trades: int = 2) -> st.SearchStrategy[list[dict]]:
     return st.integers(1, max_trades).flatmap(
         lambda n: st.builds(
             build,
-            st.permutations(["UP", "DOWN"]).map(lambda p: p[:n]),
+            (st.just(["UP", "DOWN"]) if up_first else st.permutations(["UP", "DOWN"])).map(lambda p: p[:n]),
             st.lists(st.integers(6, 42).map(lambda t: t * 10), min_size=n, max_size=n),
             st.lists(st.sampled_from([5.0, 8.0, 10.5, 12.0, 20.0]), min_size=n, max_size=n),
             st.lists(st.sampled_from([0.85, 0.9, 0.75, 0.65]), min_size=n, max_size=n),
@@ -80,12 +92,14 @@ def trade_setups(max_trades: int = 2) -> st.SearchStrategy[list[dict]]:
     )
 
 
-def market_paths() -> st.SearchStrategy[dict]:
-    """A scripted Up price: a start in the scale-in range, then up to three moves."""
+def market_paths(flips: bool = True) -> st.SearchStrategy[dict]:
+    """A scripted Up price: a start in the scale-in range, then up to three moves; `flips`: one
+    may cross to the Down side (0.3), where Up scales in no more."""
+    prices = [0.62, 0.7, 0.76, 0.8, 0.85, 0.9, 0.3]
     point = st.fixed_dictionaries(
         {
             "at": _times.filter(lambda t: 0 < t < WINDOW),
-            "price": st.sampled_from([0.62, 0.7, 0.76, 0.8, 0.85, 0.9, 0.3]),
+            "price": st.sampled_from(prices if flips else prices[:-1]),
         }
     )
     return st.fixed_dictionaries(
@@ -93,7 +107,7 @@ def market_paths() -> st.SearchStrategy[dict]:
             "kind": st.just("scripted"),
             "start": st.sampled_from([0.76, 0.7, 0.8, 0.65, 0.88]),
             # the crowd's size per price level: takers below sized to reach into the bot's orders
-            "depth": st.sampled_from([50, 150]),
+            "depth": st.sampled_from(DEPTHS),
             "points": st.lists(point, max_size=3).map(lambda ps: sorted(ps, key=lambda p: p["at"])),
         }
     )
@@ -254,32 +268,56 @@ def aimed_faults(trade_ids: list[int], max_aims: int = 3) -> st.SearchStrategy[l
 FILL_FAULTS = ("size_shortfall", "trade_failed", "order_not_found_after_match")
 
 
-def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
-    token = next(t["side"] for t in trades if t["id"] == fault["trade"])
-    scale_in = fault["order"] == "scale-in"
-    take = st.fixed_dictionaries(
+# Takers through every crowd level (sim.runner.market quotes the touch and LEVELS_BEHIND more,
+# each of the drawn depth) into the bot's largest order behind them
+CROWD_MAX = (LEVELS_BEHIND + 1) * max(DEPTHS)
+SWEEP_BIDS, SWEEP_ASKS = CROWD_MAX + 405.0, CROWD_MAX + 450.0
+PIECE = 5.0  # shares of the bot's order a piece of a fill takes, past the crowd ahead of it
+# By then every scale-in tier has opened: the widest, a confidence of 0.65, at 300 s left (core.config)
+SCALE_IN_PLACED = WINDOW - min(tier.max_time_left for tier in StrategyConfig().scale_in_tiers)
+
+
+def _taker_filling(trade_id: int, order: str, trades: list[dict], early: bool = False) -> st.SearchStrategy[dict]:
+    """A scripted taker that fills a trade's scale-in (a SELL through the bids) or exit (a BUY
+    through the asks to 0.99). `early`: soon after the scale-in is placed (whatever the trade's
+    confidence) and through every crowd level, so that what the fill sets off (a resize, a
+    refused exit) has the rest of the window to show."""
+    token = next(t["side"] for t in trades if t["id"] == trade_id)
+    scale_in = order == "scale-in"
+    if early:
+        times, sizes = [SCALE_IN_PLACED + 10], [SWEEP_BIDS if scale_in else SWEEP_ASKS]
+    else:
+        times, sizes = ([490, 610, 700] if scale_in else [300, 490, 610]), [605.0 if scale_in else 650.0]
+    return st.fixed_dictionaries(
         {
-            "at": st.sampled_from([490, 610, 700] if scale_in else [300, 490, 610]),
+            "at": st.sampled_from(times),
             "kind": st.just("take"),
             "token": st.just(token),
             "side": st.just("SELL" if scale_in else "BUY"),
-            "size": st.just(605.0 if scale_in else 650.0),
+            "size": st.sampled_from(sizes),
             "price": st.just(0.6 if scale_in else 0.99),
         }
     )
+
+
+def _fill_for(fault: dict, trades: list[dict]) -> st.SearchStrategy[list[dict]]:
+    take = _taker_filling(fault["trade"], fault["order"], trades)
     return st.sampled_from([False, True, True]).flatmap(lambda on: take.map(lambda e: [e]) if on else st.just([]))
 
 
-def _scenario(draw, kinds: list[str] | None, max_faults: int) -> dict:
-    trades = draw(trade_setups())
+def _scenario(draw, kinds: list[str] | None, max_faults: int, shaped: bool = False) -> dict:
+    """A scenario; `shaped`: the quiet ground a compound shape is built on (the Up trade first,
+    the price staying on its side, no takers or faults but the shape's own: others mostly fill
+    or empty the orders before the shape can act)."""
+    trades = draw(trade_setups(up_first=shaped))
     data = {
         "name": "explored",
         "seed": draw(st.integers(0, 2**16)),
-        "market": {"price_model": draw(market_paths()), "taker_flow": {"rate": 0}},
+        "market": {"price_model": draw(market_paths(flips=not shaped)), "taker_flow": {"rate": 0}},
         "bot": draw(bot_settings()),
         "trades": trades,
-        "events": draw(market_events(tuple(t["side"] for t in trades))),
-        "faults": draw(fault_schedules([t["id"] for t in trades], kinds, max_faults)),
+        "events": [] if shaped else draw(market_events(tuple(t["side"] for t in trades))),
+        "faults": [] if shaped else draw(fault_schedules([t["id"] for t in trades], kinds, max_faults)),
     }
     if not data["bot"]:
         del data["bot"]
@@ -295,12 +333,137 @@ def scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> dict
     return _scenario(draw, kinds, max_faults)
 
 
+# Compound shapes: a few faults that only together leave the venue and the bot disagreeing in a
+# way the bot's recovery paths must notice, aimed at one request of the bot (placed by the pilot
+# run, like any aim) and with the takers that make the request happen. Drawn one fault at a time,
+# such a combination is too rare for a short search to meet.
+#
+# lost cancel: the cancel never lands (lost on the way, or refused on every attempt) and every
+# status read after it fails: the bot cannot tell whether the order still rests. Aimed at an
+# exit's cancel (a resize after a scale-in fill) or a scale-in's (the window-end cleanup).
+LOST_CANCEL = "lost-cancel"
+# applied error: a placement the venue applied but answered with an error (a 500 "order timed
+# out", a lost answer): the order rests although the bot was told it failed.
+APPLIED_ERROR = "applied-error"
+# short delivery: the order fills and fewer shares arrive than were matched: what the bot
+# believes it can sell, the venue refuses, again and again unless the bot learns what it holds.
+SHORT_DELIVERY = "short-delivery"
+# void fill: the order fills and the fill does not stand (its trade FAILS later, or the order is
+# unknown to the venue once matched).
+VOID_FILL = "void-fill"
+# fill at cancel: a fill lands as the bot cancels the order (its push late, or lost).
+FILL_AT_CANCEL = "fill-at-cancel"
+# The shapes that are one fault on the order itself, of these kinds (no aim: no pilot run)
+ORDER_SHAPES = {
+    SHORT_DELIVERY: ("size_shortfall",),
+    VOID_FILL: ("trade_failed", "order_not_found_after_match"),
+    FILL_AT_CANCEL: ("cancel_race", "late_fill"),
+}
+# blind read: the status read right after a placement fails and the pushes are lost, and then
+# the order fills: only the bot's later reads of it can see the fill.
+BLIND_READ = "blind-read"
+# crash in flight: the bot dies while a placement or a cancel is on the wire (sent, unanswered)
+# and restarts on its database: only what it wrote before sending tells it what may rest.
+CRASH_IN_FLIGHT = "crash-in-flight"
+COMPOUND = (LOST_CANCEL, APPLIED_ERROR, SHORT_DELIVERY, VOID_FILL, FILL_AT_CANCEL, BLIND_READ, CRASH_IN_FLIGHT)
+PLAIN, AIMED = "plain", "aimed"
+# an example's shape; a plain scenario first (what shrinking goes to)
+SHAPES = (PLAIN, AIMED, *COMPOUND)
+
+# Reads after a lost cancel that must all fail: every verification read the bot's settings allow
+# (bot_settings draws verify_attempts up to this many).
+READS_AFTER_CANCEL = int(max(SETTINGS["verify_attempts"]))
+# A cancel refused on every attempt: as many refusals as core retries a transient one
+CANCEL_ATTEMPTS = int(StrategyConfig().cancel_attempts)
+# The lost pushes of a shape: the whole window's, so the bot's reads are all it has
+LOST_PUSHES = {"fault": {"kind": "notification_drop"}}
+
+
+def _error(kind: str, count: int, **params: object) -> dict:
+    # endpoint "*" and at 0 stand until resolve_aims puts the aimed request's own
+    return {"kind": kind, "endpoint": "*", "at": 0, "count": count, **params}
+
+
+def _shape_faults(shape: str, anchor: dict, trade: int) -> st.SearchStrategy[list[dict]]:
+    """The aims of a shape at its anchor (an order's nth placement or cancel)."""
+    itself, read = anchor | {"target": "itself"}, anchor | {"target": "GET /data/order"}
+    if shape == LOST_CANCEL:
+        lost = st.sampled_from(
+            [
+                _error("timeout_before_apply", 1),
+                _error("http_error", CANCEL_ATTEMPTS, status=500),
+                _error("http_error", CANCEL_ATTEMPTS, status=425),
+            ]
+        )
+        reads = _error("http_error", READS_AFTER_CANCEL, status=500)
+        return lost.map(lambda fault: [{"aim": itself, "fault": fault}, {"aim": read, "fault": reads}])
+    if shape == APPLIED_ERROR:
+        applied = st.sampled_from([_error("http_error", 1, status=500, applied=True), _error("timeout_after_apply", 1)])
+        return applied.map(lambda fault: [{"aim": itself, "fault": fault}])
+    if shape == CRASH_IN_FLIGHT:
+        return _fault("bot_crash", [trade]).map(lambda fault: [{"aim": itself, "fault": fault}])
+    # BLIND_READ: the status read after the placement fails, once or on every try of it
+    failed = st.sampled_from([READS_AFTER_CANCEL, 1]).map(lambda n: _error("http_error", n, status=500))
+    return failed.map(lambda fault: [{"aim": read, "fault": fault}, LOST_PUSHES])
+
+
+def _fills(trade_id: int, order: str, trades: list[dict], depth: int) -> st.SearchStrategy[list[dict]]:
+    """The takers that fill an order: one through every crowd level, or in two pieces (the
+    first through the crowd at the bot's price into a few of its shares, the rest a minute later)."""
+    sweep = _taker_filling(trade_id, order, trades, early=True)
+    # a scale-in joins the best bid, behind the crowd there; an exit at 0.99 rests behind every ask level
+    ahead = depth if order == "scale-in" else (LEVELS_BEHIND + 1) * depth
+    return st.one_of(
+        sweep.map(lambda e: [e]),
+        sweep.map(lambda e: [e | {"size": float(ahead) + PIECE}, e | {"at": e["at"] + 60}]),
+    )
+
+
+@st.composite
+def compound_faults(draw, shape: str, data: dict) -> tuple[list[dict], list[dict], list[dict]]:
+    """One compound shape: the aims (as aimed_faults draws them), the plain faults and the takers."""
+    trades = data["trades"]
+    trade = trades[0]["id"]  # the Up trade (aimed_scenarios): the one whose scale-in the price places
+    depth = data["market"]["price_model"]["depth"]
+    order = draw(st.sampled_from(["exit", "scale-in"]))
+    step = {LOST_CANCEL: "cancel", CRASH_IN_FLIGHT: draw(st.sampled_from(["post", "cancel"]))}.get(shape, "post")
+    # the order's first placement or cancel, which every run with the order makes: a trade has
+    # one scale-in (the aims of aimed_faults reach later exits too)
+    anchor = {"order": order, "step": step, "nth": 1}
+    if shape in ORDER_SHAPES:
+        kind = draw(st.sampled_from(ORDER_SHAPES[shape]))
+        fault = draw(_fault(kind, [trade]).map(lambda f: f | {"order": order}))
+        lost = draw(st.sampled_from([[], [LOST_PUSHES["fault"]]]))
+        if shape != FILL_AT_CANCEL:  # the fill the fault acts on
+            return [], [fault, *lost], draw(_fills(trade, order, trades, depth))
+        # the fault makes its own fill at the cancel; a scale-in fill makes the bot cancel its exit
+        fills = draw(_fills(trade, "scale-in", trades, depth)) if draw(st.booleans()) else []
+        return [], [fault, *lost], fills
+    aims = draw(_shape_faults(shape, anchor, trade))
+    # the scale-in's fill: what makes the bot resize (cancel) its exit, and puts shares at stake;
+    # a blind read's order fills itself
+    filled = order if shape == BLIND_READ else "scale-in"
+    needed = order == "exit" or shape == BLIND_READ
+    fills = draw(_fills(trade, filled, trades, depth)) if draw(st.booleans()) or needed else []
+    # lost pushes with it, half the time: the bot's reads are then all it has
+    if LOST_PUSHES not in aims:
+        aims += draw(st.sampled_from([[], [LOST_PUSHES]]))
+    return aims, [], fills
+
+
 @st.composite
 def aimed_scenarios(draw, kinds: list[str] | None = None, max_faults: int = 4) -> tuple[dict, list[dict]]:
-    """A scenario and the faults to aim at its requests (two times in three; each aim costs the
-    search a pilot run)."""
-    aiming = draw(st.sampled_from([False, True, True]))
-    # with aims, fewer plain faults: each aimed one is the point of the example
-    data = _scenario(draw, kinds, max_faults // 2 if aiming else max_faults)
-    aims = draw(aimed_faults([t["id"] for t in data["trades"]])) if aiming else []
+    """A scenario and the faults to aim at its requests: a plain scenario, one with faults aimed
+    one by one, or one built around a compound shape (each aim costs the search a pilot run)."""
+    shape = draw(st.sampled_from(SHAPES))
+    if shape == PLAIN:
+        return _scenario(draw, kinds, max_faults), []
+    # with aims, fewer plain faults: the aimed ones are the point of the example
+    data = _scenario(draw, kinds, max_faults // 2, shaped=shape in COMPOUND)
+    if shape == AIMED:
+        return data, draw(aimed_faults([t["id"] for t in data["trades"]]))
+    aims, faults, fills = draw(compound_faults(shape, data))
+    data["faults"] = data["faults"] + faults
+    if fills:
+        data["events"] = sorted(data["events"] + fills, key=lambda e: e["at"])
     return data, aims
