@@ -4,6 +4,7 @@ a minimal scenario that `clobsim run` reproduces."""
 from __future__ import annotations
 
 import gc
+import os
 import pathlib
 
 import pytest
@@ -267,3 +268,40 @@ def test_a_lost_cancel_with_every_read_after_it_failing_hits_the_exits_own_cance
     # the variant takes it for cancelled and re-posts the exit, refused for the shares it holds
     trusting = sim.run(from_dict(data), bot="unverified-cancel-trusted")
     assert {c.id for c in trusting.failures if c.kind == "invariant"} == {"no-repair-loop"}
+
+
+DRAWN = """
+import hashlib, json, sys, tempfile
+from clobsim.sim.explore import search
+seen = []
+resolve = search.resolve_aims
+def recording(data, aims, **options):
+    seen.append(json.dumps([data, aims], sort_keys=True, default=str))
+    return resolve(data, aims, **options)
+search.resolve_aims = recording
+with tempfile.TemporaryDirectory() as out:
+    search.explore(bot="core", seed=0, examples=25, out=out, progress=None)
+print(len(seen), hashlib.sha256("\\n".join(seen).encode()).hexdigest())
+"""
+
+
+def test_what_a_seed_explores_does_not_depend_on_the_local_modules_the_process_imported(tmp_path):
+    # Hypothesis mixes constants parsed out of every imported module outside site-packages into
+    # its draws: a user's bot file, pytest's test modules, an editable checkout
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    (tmp_path / "constants_galore.py").write_text(
+        "A = [7, 13, 77, 131, 997, 4242, 31337, 65521, 123457, 999983]\nB = [0.123, 0.777, 3.5, 42.0]\n"
+    )
+    plain = subprocess.run([sys.executable, "-c", DRAWN], capture_output=True, text=True, cwd=tmp_path, check=True)
+    with_module = subprocess.run(
+        [sys.executable, "-c", "import constants_galore\n" + DRAWN],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    count, digest = plain.stdout.split()
+    assert int(count) >= 25 and with_module.stdout.split() == [count, digest]

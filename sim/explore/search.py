@@ -263,7 +263,11 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
             raise InvariantViolation(data, broken)
 
     try:
-        with wallclock.session(), _old_objects_left_alone():  # one freezegun start for the whole search
+        with (
+            wallclock.session(),
+            _old_objects_left_alone(),
+            _strategies_alone(),
+        ):  # one freezegun start for the whole search
             property_holds()
     except InvariantViolation as violation:
         state.found, state.failures = violation.data, violation.failures
@@ -287,6 +291,31 @@ def _old_objects_left_alone() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+@contextmanager
+def _strategies_alone() -> Iterator[None]:
+    """Hypothesis draws about one integer in twenty from constants it parses out of every "local"
+    module the process has imported (anything outside site-packages: the checkout in an editable
+    install, a user's bot file, pytest's test modules). Which modules those are depends on the
+    process, so the same seed explored different scenarios in `clobsim explore`, under pytest and
+    in a wheel install. The search draws from its strategies (and Hypothesis' fixed constants)
+    alone. Hypothesis releases without the feature have nothing to turn off."""
+    from hypothesis.internal.conjecture import providers  # noqa: PLC0415
+
+    local = getattr(providers, "_get_local_constants", None)
+    constants = getattr(providers, "Constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if local is None or constants is None or cache is None:
+        yield
+        return
+    cache.cache.clear()  # pools made with the process's local constants
+    providers._get_local_constants = constants  # type: ignore[attr-defined]  # an empty pool
+    try:
+        yield
+    finally:
+        providers._get_local_constants = local  # type: ignore[attr-defined]
+        cache.cache.clear()
 
 
 T = TypeVar("T")
