@@ -15,7 +15,7 @@ from decimal import Decimal
 from .context import BotContext
 from .errors import ExchangeError, OutcomeUnknown, Transient
 from .ledger import OrderRecord, TradeRecord
-from .model import SIZE_QUANTUM, ZERO, OrderState, PlaceOrder, Role, Side, TradeState, dec, size_q
+from .model import SIZE_QUANTUM, ZERO, OrderState, PlaceOrder, Role, Side, TradeState, size_q
 from .orders import submit
 from .reconciliation import PendingCancel, Reconciler
 from .scale import ScaleIn
@@ -116,10 +116,7 @@ class Monitor:
         only once its trade is listed (by trade id: exactly once), but the exit covers the
         shares from the moment the status shows them."""
         ctx = self.ctx
-        unnamed = ZERO
-        for order in ctx.ledger.orders(trade.trade_id, Role.SCALE_IN):
-            seen = sum((dec(f["size"]) for f in ctx.ledger.fills(order.order_id)), ZERO)
-            unnamed += max(ZERO, order.venue_matched - seen)
+        unnamed = sum((self.recon.unlisted(o) for o in ctx.ledger.orders(trade.trade_id, Role.SCALE_IN)), ZERO)
         return ctx.ledger.delivered(trade.trade_id) + unnamed
 
     def ensure_exit(self, trade: TradeRecord) -> None:
@@ -292,12 +289,6 @@ class Monitor:
             if result.cancelled:
                 self.recon.announce_terminal(order.order_id, "scale_in.cancelled", "window ending")
 
-    def _fills_missing(self, order: OrderRecord) -> bool:
-        """The venue's last size_matched exceeds every fill the ledger has of the order, void ones
-        included (a FAILED trade stays in size_matched: a ghost fill is no missing fill)."""
-        seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
-        return order.venue_matched > seen
-
     def _confirm_holding(self, trade: TradeRecord) -> None:
         """Before resolution, check what the venue will pay against what the ledger holds.
 
@@ -387,7 +378,7 @@ class Monitor:
         orders = ctx.ledger.orders(trade.trade_id)
         if any(o.state in (OrderState.UNKNOWN, OrderState.PREPARED) for o in orders):
             return  # a placement outcome still unknown: settle once reconciliation has decided
-        if any(self._fills_missing(o) for o in orders):
+        if any(self.recon.fills_missing(o) for o in orders):
             # the venue reported more matched than the trades listing has given us (the listing
             # failed, or lags): P&L booked now would be on a wrong position, so read again
             return

@@ -201,7 +201,7 @@ class Reconciler:
         order = ctx.ledger.known_order(order_id)
         if order.role is not Role.SCALE_IN or not order.is_terminal or order.terminal_logged:
             return
-        if kind not in ("scale_in.not_placed", "scale_in.failed") and self._fills_unfetched(order):
+        if kind not in ("scale_in.not_placed", "scale_in.failed") and self.fills_missing(order):
             # The line states what filled, and the venue's size_matched says more matched than
             # the trades listing has shown (it lags order status): the line waits for those
             # fills (catch_up fetches them; settlement writes it whatever came).
@@ -220,11 +220,15 @@ class Reconciler:
                 trade, kind, reason=reason, filled=ctx.ledger.filled(order_id), original=order.size, order_id=order_id
             )
 
-    def _fills_unfetched(self, order: OrderRecord) -> bool:
-        """The venue reported more matched than every fill the ledger has of the order (void
-        ones included: a FAILED trade stays in size_matched)."""
+    def unlisted(self, order: OrderRecord) -> Decimal:
+        """What the venue's last size_matched says matched beyond every fill the ledger has of the
+        order, void ones included (a FAILED trade stays in size_matched: a ghost fill is no
+        missing fill): fills whose trades the listing has not given yet."""
         seen = sum((dec(f["size"]) for f in self.ctx.ledger.fills(order.order_id)), ZERO)
-        return order.venue_matched > seen
+        return max(ZERO, order.venue_matched - seen)
+
+    def fills_missing(self, order: OrderRecord) -> bool:
+        return self.unlisted(order) > ZERO
 
     def announce_deferred(self, trade_id: int, *, whatever_came: bool = False) -> None:
         """Write the terminal lines that waited for fills, once those fills are in (or, at
@@ -234,7 +238,7 @@ class Reconciler:
             deferred = self._deferred_terminal.get(order.order_id)
             if deferred is None:
                 continue
-            if whatever_came or not self._fills_unfetched(order):
+            if whatever_came or not self.fills_missing(order):
                 self._deferred_terminal.pop(order.order_id)
                 if ledger.mark_terminal_logged(order.order_id):
                     kind, reason = deferred

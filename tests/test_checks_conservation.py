@@ -42,7 +42,7 @@ def invariant_failures(result) -> set[str]:
 class _AnnounceAtOnce(Reconciler):
     """Writes a terminal line at once, not after the fills its final read reported (core did)."""
 
-    def _fills_unfetched(self, order):
+    def fills_missing(self, order):
         return False
 
 

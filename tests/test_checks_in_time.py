@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+import yaml
+
 from clobsim import sim
 from clobsim.core.bot import Bot
 from clobsim.core.notifications import NotificationProcessor
-from clobsim.sim.checks import exit_covers_position
+from clobsim.sim.checks import exit_covers_position, facts, fill_reaches_ledger
 from clobsim.sim.checks.facts import cut_off
 from clobsim.sim.exchange.records import COLLATERAL
 from clobsim.sim.exchange.venue import Venue
-from clobsim.sim.faults.bot_crash import restarts
-from clobsim.sim.runner.scenario import load
+from clobsim.sim.faults.bot_crash import restarts, unread_answers
+from clobsim.sim.runner.scenario import from_dict, load
 from clobsim.sim.trace import TraceType, responses_with_requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,6 +65,43 @@ def test_core_counts_every_fill_within_the_bound_even_across_a_crash():
     assert check_of(result, "fill-reaches-ledger").passed
 
 
+def test_time_spent_on_unanswered_trades_listing_reads_does_not_count_against_a_fill(monkeypatch):
+    name = "fill-reaches-ledger-trades-listing-outage-false-positive"
+    result = sim.run(regression(name))
+    assert check_of(result, "fill-reaches-ledger").passed
+    # eleven reads time out (5 s each) and each is retried 5 s after: excused from the first read
+    # sent in the outage until the read that answered
+    spans = facts.merged(facts.unanswered_trades_reads(result.trace))
+    assert [
+        (round(a - result.scenario.window_start, 3), round(b - result.scenario.window_start, 3)) for a, b in spans
+    ] == [(493.963, 605.801)]
+    # without the excuse, the same run breaks the check: only the reads' own 5 s timeouts are
+    # excused then (eleven of them, cut_off: 55 s), not the bot's waits between them
+    monkeypatch.setattr(fill_reaches_ledger, "unanswered_trades_reads", lambda trace: [])
+    (evidence,) = check_of(sim.run(regression(name)), "fill-reaches-ledger").evidence
+    assert evidence.startswith("2025-11-25 00:10:05.000: fill ")
+    assert evidence.endswith(" (5 shares, matched 2025-11-25 00:08:10.000) reached the ledger only 116.0s later")
+
+
+def test_an_unanswered_trades_read_is_excused_until_the_next_read_or_ten_seconds_after_its_answer():
+    def read(seq, sent, answered, status):
+        return [
+            {"t": sent, "type": TraceType.REQUEST, "seq": seq, "route": "GET /data/trades"},
+            {"t": answered, "type": TraceType.RESPONSE, "seq": seq, "status": status},
+        ]
+
+    trace = read(1, 0.0, 5.0, None) + read(2, 8.0, 8.1, 425) + read(3, 9.0, 9.2, 200) + read(4, 30.0, 35.0, None)
+    # the last read is never tried again: a bot that stops reading gets RETRY_ALLOWANCE, no more
+    assert facts.unanswered_trades_reads(trace) == [(0.0, 8.0), (8.0, 9.0), (30.0, 45.0)]
+
+
+def test_excused_spans_that_overlap_count_once():
+    assert facts.merged([(10.0, 15.0), (0.0, 5.0), (12.0, 20.0), (20.0, 21.0)]) == [
+        (0.0, 5.0),
+        (10.0, 21.0),
+    ]
+
+
 def regression(name: str):
     return load(os.path.join(SCENARIOS, "regressions", f"{name}.yaml"))
 
@@ -79,6 +118,29 @@ def test_refused_cancels_of_a_resting_exit_excuse_the_resize_they_hold_back(monk
     )
 
 
+def test_a_bot_that_covers_its_shares_again_inside_its_declared_unknown_grace_keeps_exit_covers_position():
+    result = sim.run(regression("exit-covers-position-declared-unknown-grace-false-positive"))
+    assert result.passed, [(c.id, c.evidence) for c in result.failures]
+    # the stretch really was longer than EXIT_GRACE after the lost answer: only the excuse saves it
+    (lost,) = [e.time for e in result.events if e.kind == "exit.outcome_unknown"]
+    placed = [e.time for e in result.events if e.kind == "exit.placed"]
+    assert placed[-1] - lost > exit_covers_position.EXIT_GRACE
+
+
+def test_a_declared_unknown_grace_is_excused_only_up_to_its_cap():
+    with open(
+        os.path.join(SCENARIOS, "regressions", "exit-covers-position-declared-unknown-grace-false-positive.yaml")
+    ) as f:
+        data = yaml.safe_load(f)
+    data["bot"]["unknown_grace"] = 120.0  # core waits 120 s; the check excuses 60 of them
+    result = sim.run(from_dict(data))
+    assert [c.id for c in result.failures] == ["exit-covers-position"]
+    (evidence,) = check_of(result, "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:08:10.864 for 56s the bot held 10.00 shares with live exit orders for only 5.00"
+    )
+
+
 def test_a_crashed_bot_is_excused_only_up_to_its_restart():
     trace = [
         {"t": 10.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "killed"},
@@ -86,6 +148,68 @@ def test_a_crashed_bot_is_excused_only_up_to_its_restart():
         {"t": 40.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "killed"},
     ]
     assert restarts(trace) == [15.0]  # the second crash never restarted: no moment it came back
+
+
+def test_a_request_whose_answer_came_at_or_after_the_crash_is_unread_by_the_restarted_bot():
+    def request(seq, t):
+        return {"t": t, "type": TraceType.REQUEST, "seq": seq, "route": "POST /order"}
+
+    def response(seq, t):
+        return {"t": t, "type": TraceType.RESPONSE, "seq": seq, "status": 400}
+
+    trace = [
+        request(1, 5.0),
+        response(1, 6.0),  # read before the crash
+        request(2, 9.0),
+        {"t": 10.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "killed"},
+        response(2, 10.0),  # in hand as the bot died (a crash at `post-answered`)
+        request(3, 10.0),
+        response(3, 10.5),  # landed while the bot was down
+        request(4, 10.0),  # never answered
+        {"t": 15.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "restarted"},
+        request(5, 39.0),
+        {"t": 40.0, "type": TraceType.FAULT, "kind": "bot_crash", "phase": "killed"},
+    ]
+    assert [(r["seq"], back) for r, back in unread_answers(trace)] == [(2, 15.0), (3, 15.0), (4, 15.0)]
+
+
+def test_an_exit_placement_lost_in_a_crash_excuses_the_declared_grace_from_the_restart(monkeypatch):
+    name = "exit-covers-position-crash-during-exit-placement-false-positive"
+    assert check_of(sim.run(regression(name)), "exit-covers-position").passed
+    # without the excuse, the same run breaks the check: 56 s uncovered, counted from 65 s
+    monkeypatch.setattr(exit_covers_position, "unread_answers", lambda trace: [])
+    (evidence,) = check_of(sim.run(regression(name)), "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:01:05.000 for 56s the bot held 5.00 shares with live exit orders for only 0.00"
+    )
+
+
+def test_a_trades_listing_outage_that_hides_a_scale_in_fill_excuses_the_resize_until_it_answers(monkeypatch):
+    name = "exit-covers-position-trades-listing-outage-false-positive"
+    assert check_of(sim.run(regression(name)), "exit-covers-position").passed
+    # without the excuse, the same run breaks the check: nothing but the listing showed the fill
+    monkeypatch.setattr(exit_covers_position, "unanswered_trades_reads", lambda trace, token: [])
+    (evidence,) = check_of(sim.run(regression(name)), "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:10:10.000 for 34s the bot held 10.00 shares with live exit orders for only 5.00"
+    )
+
+
+def test_a_failed_sale_only_the_lagging_listing_shows_is_counted_from_the_listing_s_answer(monkeypatch):
+    name = "exit-covers-position-failed-sale-listing-lags-false-positive"
+    result = sim.run(regression(name))
+    assert check_of(result, "exit-covers-position").passed
+    start = result.scenario.window_start
+    told = exit_covers_position._failures_told(result)
+    assert {token: [round(t - start, 1) for t in moments] for token, moments in told.items()} == {
+        result.trade_tokens[1]: [346.1]
+    }
+    # without the excuse, the same run breaks the check
+    monkeypatch.setattr(exit_covers_position, "_failures_told", lambda result: {})
+    (evidence,) = check_of(sim.run(regression(name)), "exit-covers-position").evidence
+    assert evidence == (
+        "trade #1: from 2025-11-25 00:05:00.000 for 47s the bot held 5.00 shares with live exit orders for only 0.00"
+    )
 
 
 def test_exit_covers_position_counts_the_shares_delivered_not_those_matched():

@@ -3,16 +3,29 @@ shares the venue would let the bot sell, less its live exit size, never stay at 
 venue minimum for longer than EXIT_GRACE seconds (an exit sized from a lagging balance is not).
 
 Excuses: the venue refusing (or not answering) a request the exit needs, its placement or the
-cancel that a resize sends first; an answer that leaves a placement's outcome unknown (none, or a
-500 "order timed out") excuses the bot's `unknown_grace` after it too, since re-posting before
-the bot knows the first copy is not resting is the blind re-post; and what the fault kinds give:
+cancel that a resize sends first; an answer that leaves a placement's outcome unknown (none, or
+a 500 "order timed out") excuses the bot's `unknown_grace` after it too, since re-posting before
+the bot knows the first copy is not resting is the blind re-post; what the fault kinds give:
 `balance_lag` caps what is sellable (sim.faults.balance_lag.sellable_caps), and a `bot_crash`
-excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts). An exit's sale
-that FAILED gives its shares back, and the stretch counts from the first answer that told the bot
-so (the fill-failed notice, or the trades listing showing the trade FAILED): the order status
-still reads MATCHED, and the token balance cannot be told from a lagging one (failure mode 6).
-Likewise a `stale_read` that answered an exit's status from a frozen snapshot hid its end (a
-venue cancel, say): the stretch counts from the last stale answer.
+excuses an uncovered stretch up to the restart (sim.faults.bot_crash.restarts); a trades listing
+that does not answer the bot's reads of the token, until the bot reads it again
+(sim.checks.facts.unanswered_trades_reads): a fill that no push showed reaches the bot only
+through it. An exit's sale that FAILED gives its shares back, and the stretch counts from the
+first answer that told the bot so (the fill-failed notice, or the trades listing showing the
+trade FAILED): the order status still reads MATCHED, and the token balance cannot be told from a
+lagging one (failure mode 6). Likewise a `stale_read` that answered an exit's status from a
+frozen snapshot hid its end (a venue cancel, say): the stretch counts from the last stale answer.
+
+An excuse is a span (moment, until): one that overlaps an uncovered stretch covers it up to its
+end, and EXIT_GRACE counts from there; a stretch that closes while its excuse still runs (a bot
+that concluded its unknown placement was not placed, and covered its shares again, sooner than
+its grace) is not counted at all. An exit placement in flight when the bot crashed leaves the
+restarted bot with an unknown outcome too (sim.faults.bot_crash.unread_answers): its grace
+counts from the restart. The unknown-outcome excuse follows the grace the bot declares
+(the scenario's `bot.unknown_grace`): the time a correct bot may spend looking the order up, by
+id, in open orders and in trades, before it may place again. It is capped at UNKNOWN_GRACE_MAX,
+so that no setting declares the invariant away. A bot of your own declares nothing: it is judged
+by the scenario's `bot.unknown_grace` when set, else by core's default (30 s).
 """
 
 from __future__ import annotations
@@ -24,11 +37,11 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import ZERO, exchanges
+from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
-from clobsim.sim.faults.bot_crash import restarts
+from clobsim.sim.faults.bot_crash import restarts, unread_answers
 from clobsim.sim.faults.stale_read import KIND as STALE_READ_KIND
 from clobsim.sim.runner.harness import RunResult
 from clobsim.sim.trace import HarnessAction, TraceType
@@ -36,6 +49,10 @@ from clobsim.sim.trace import HarnessAction, TraceType
 ID = "exit-covers-position"
 STALE_READ = STALE_READ_KIND.name
 EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + resize + latency)
+# The longest unknown_grace the check excuses: the longest exploration draws, twice core's default.
+# A venue shows an order it applied within seconds, a stale read replica within tens of seconds;
+# a bot that waits longer holds its shares without an exit for no reason the venue gives.
+UNKNOWN_GRACE_MAX = 60.0
 PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
 # a refused cancel holds the resize back just as a refused placement does.
@@ -53,14 +70,15 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     scenario = result.scenario
     cfg_end = scenario.window_length - float(scenario.config.cancel_before_end)
     min_size = scenario.min_size
-    # Moments that excuse an uncovered stretch up to then (plus the grace): the venue refusing
-    # or not answering a request on the exit's placement path (the client's own tick-size and
-    # fee-rate reads included) or a cancel of a resting exit, and the bot coming back from a crash.
+    # Excuses (moment, until) for an uncovered stretch up to `until` (plus the grace): the venue
+    # refusing or not answering a request on the exit's placement path (the client's own
+    # tick-size and fee-rate reads included) or a cancel of a resting exit, and the bot coming
+    # back from a crash.
     refusals = _exit_refusals(result)
     for told in (_failures_told(result), _stale_exit_reads(result)):
         for token, moments in told.items():
-            refusals.setdefault(token, []).extend(moments)
-    restarted = restarts(result.trace)
+            refusals.setdefault(token, []).extend((moment, moment) for moment in moments)
+    restarted = [(back, back) for back in restarts(result.trace)]
     # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
     trades = ledger.trades() if ledger is not None else ()
     opened_trades = [(t.trade_id, t.token_id) for t in trades] or [
@@ -79,7 +97,10 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
         if opened is None:
             continue
         stop = scenario.window_start + cfg_end
-        gap = _longest_uncovered(result, token, opened, stop, min_size, refusals.get(token, []) + restarted)
+        # a trades listing out while the bot keeps reading it: a fill its pushes and status reads
+        # did not show (shares to cover) cannot reach it
+        excuses = refusals.get(token, []) + restarted + unanswered_trades_reads(result.trace, token)
+        gap = _longest_uncovered(result, token, opened, stop, min_size, excuses)
         if gap is not None:
             start, length, held, covered = gap
             evidence.append(
@@ -91,36 +112,34 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     return ok(ID)
 
 
-def _exit_refusals(result: RunResult) -> dict[str, list[float]]:
-    """token -> the moments the venue refused or did not answer a request on an exit's placement
-    path for it, or a cancel of one of the bot's SELLs of it."""
-    sells = {
-        e["fields"]["order_id"]: e["fields"]["asset_id"]
-        for e in result.venue.events
-        if e["kind"] == VenueEvent.ORDER_PLACED
-        and e["fields"]["owner"] == result.owner
-        and e["fields"]["side"] == "SELL"
-    }
-    refusals: dict[str, list[float]] = {}
-    unknown_grace = float(result.scenario.config.unknown_grace)
+def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
+    """token -> (moment, until) for each time the venue refused or did not answer a request on an
+    exit's placement path for it, or a cancel of one of the bot's SELLs of it: until is the
+    moment itself, or the bot's unknown_grace (at most UNKNOWN_GRACE_MAX) after it when a
+    placement's outcome is left unknown; and for each exit placement whose answer a crash kept
+    from the bot, the grace from its restart."""
+    sells = _bot_sells(result)
+    refusals: dict[str, list[tuple[float, float]]] = {}
+    unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
     for request, record in exchanges(result):
         if request is None or record.get("status") == 200:
             continue
-        body = request.get("body") or {}
         tokens: list[str] = []
         if request["route"] in CANCEL_PATH:
-            ids = body if isinstance(body, list) else [body.get("orderID")] if isinstance(body, dict) else []
-            tokens = sorted({sells[i] for i in ids if isinstance(i, str) and i in sells})
+            tokens = sorted({sells[i] for i in _cancelled_ids(request) if i in sells})
         elif request["route"] in PLACEMENT_PATH:
-            if request["route"] == "POST /order" and body.get("side") not in ("SELL", 1, "1"):
+            if request["route"] == "POST /order" and not _sells(request):
                 continue
-            tokens = [str(body.get("tokenId") or (request.get("params") or {}).get("token_id"))]
+            tokens = [_token(request)]
         status = record.get("status")
         unknown = request["route"] == "POST /order" and (status is None or status in MAY_BE_APPLIED)
+        until = record["t"] + unknown_grace if unknown else record["t"]
         for token in tokens:
-            refusals.setdefault(token, []).append(record["t"])
-            if unknown:
-                refusals[token].append(record["t"] + unknown_grace)
+            refusals.setdefault(token, []).append((record["t"], until))
+    # an exit placement in flight when the bot crashed: the restarted bot does not know its outcome
+    for request, back in unread_answers(result.trace):
+        if request["route"] == "POST /order" and _sells(request):
+            refusals.setdefault(_token(request), []).append((back, back + unknown_grace))
     return refusals
 
 
@@ -154,7 +173,7 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
                 for n in body
                 if isinstance(n, dict) and n.get("type") == NOTE_FILL_FAILED
             ]
-        elif request["route"] == "GET /data/trades" and isinstance(body, dict):
+        elif request["route"] == TRADES_READ and isinstance(body, dict):
             named = [str(t.get("id")) for t in body.get("data") or () if t.get("status") == FAILED]
         for trade_id in named:
             if trade_id in sold and trade_id not in told:
@@ -168,13 +187,7 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
 def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
     """token -> the moments a status read of one of the bot's SELLs was answered from a stale
     snapshot (the stale_read fault): until the last of them the bot could not see the order end."""
-    sells = {
-        e["fields"]["order_id"]: e["fields"]["asset_id"]
-        for e in result.venue.events
-        if e["kind"] == VenueEvent.ORDER_PLACED
-        and e["fields"]["owner"] == result.owner
-        and e["fields"]["side"] == "SELL"
-    }
+    sells = _bot_sells(result)
     moments: dict[str, list[float]] = {}
     for record in result.trace:
         if (
@@ -187,8 +200,40 @@ def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
     return moments
 
 
+def _bot_sells(result: RunResult) -> dict[str, str]:
+    """order id -> token, for every SELL order of the bot's the venue accepted."""
+    return {
+        e["fields"]["order_id"]: e["fields"]["asset_id"]
+        for e in result.venue.events
+        if e["kind"] == VenueEvent.ORDER_PLACED
+        and e["fields"]["owner"] == result.owner
+        and e["fields"]["side"] == "SELL"
+    }
+
+
+def _cancelled_ids(request: dict) -> list[str]:
+    """The order ids a cancel request names (DELETE /order: one; DELETE /orders: a list)."""
+    body = request.get("body")
+    ids = body if isinstance(body, list) else [body.get("orderID")] if isinstance(body, dict) else []
+    return [i for i in ids if isinstance(i, str)]
+
+
+def _sells(request: dict) -> bool:
+    return (request.get("body") or {}).get("side") in ("SELL", 1, "1")
+
+
+def _token(request: dict) -> str:
+    """The token a request on an exit's placement path is about (a post's order, or a read's param)."""
+    return str((request.get("body") or {}).get("tokenId") or (request.get("params") or {}).get("token_id"))
+
+
 def _longest_uncovered(
-    result: RunResult, token: str, opened: float, stop: float, min_size: Decimal, refusals: list[float]
+    result: RunResult,
+    token: str,
+    opened: float,
+    stop: float,
+    min_size: Decimal,
+    excuses: list[tuple[float, float]],
 ):
     """The longest stretch (start, seconds, held, covered) in which the shares the venue would let
     the bot sell, less its live exit size, stayed >= min_size; None if none outlasted the grace.
@@ -217,7 +262,9 @@ def _longest_uncovered(
             stretch = (t, _at(held_steps, t), covered)
         if stretch is not None and (not uncovered or t >= stop):
             since, held_then, covered_then = stretch
-            start = max([since] + [r for r in refusals if since <= r <= t])
+            # the stretch counts from the end of the last excuse that overlaps it; one still
+            # running when the stretch closes leaves nothing to count
+            start = max([since] + [min(until, t) for moment, until in excuses if moment <= t and until >= since])
             if t - start > EXIT_GRACE and (worst is None or t - start > worst[1]):
                 worst = (start, t - start, held_then, covered_then)
             stretch = None

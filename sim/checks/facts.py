@@ -4,15 +4,20 @@ response pairs, and the final ledger opened once for all checks."""
 
 from __future__ import annotations
 
+import bisect
 from decimal import Decimal
 
 from clobsim.core.ledger import Ledger
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import responses_with_requests
+from clobsim.sim.trace import TraceType, responses_with_requests
 
 ZERO = Decimal(0)
+TRADES_READ = "GET /data/trades"
+# how long after an unanswered trades read the bot may take to read again and still be excused:
+# one monitor cycle (5 s, up to 8 s in the settings exploration draws) with room to spare
+RETRY_ALLOWANCE = 10.0
 
 Exchange = tuple[dict | None, dict]  # a request record (None if the trace has none) and its response
 # The pairs of the results being judged (FinalLedger's span), by id(result): several invariants
@@ -173,3 +178,25 @@ def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
         else:
             out.append((start, end))
     return out
+
+
+def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list[tuple[float, float]]:
+    """(sent, excused until) for each read of the trades listing (of `asset`, or of every asset,
+    when given) that the venue refused or never answered: until the bot's next such read, at
+    most RETRY_ALLOWANCE after the answer. A fill is counted by its trade id, which only that
+    listing gives: while it is out, no bot can learn one its pushes and status reads did not show."""
+
+    def of_asset(request: dict) -> bool:
+        return asset is None or (request.get("params") or {}).get("asset_id") in (asset, None, "")
+
+    sent = sorted(
+        r["t"] for r in trace if r.get("type") == TraceType.REQUEST and r["route"] == TRADES_READ and of_asset(r)
+    )
+    spans = []
+    for request, record in responses_with_requests(trace):
+        if request is None or request["route"] != TRADES_READ or record.get("status") == 200 or not of_asset(request):
+            continue
+        answered = record["t"]
+        later = sent[bisect.bisect_left(sent, answered) :]
+        spans.append((request["t"], min([answered + RETRY_ALLOWANCE, *later[:1]])))
+    return spans

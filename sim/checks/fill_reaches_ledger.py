@@ -9,7 +9,12 @@ must see it, then see it voided). The bound covers the slowest path core relies 
 push is lost: the monitor's status poll, a trades listing that lags order status, and retries
 after refused reads. Time the bot was down (a bot_crash) does not count: no bot reacts while it
 is not running (sim.faults.bot_crash.downtime); nor time it was cut off from the venue, every
-request it sent going unanswered (sim.checks.facts.cut_off): no bot learns of a fill then.
+request it sent going unanswered (sim.checks.facts.cut_off): no bot learns of a fill then. Nor
+does a read of the trades listing that the venue refused or never answered, from when it was sent
+until the bot reads again, at most RETRY_ALLOWANCE after the answer
+(sim.checks.facts.unanswered_trades_reads): a fill is counted by its trade id, which that listing
+gives, so while it is out no bot can count one (an outage longer than the bound failed every
+bot). A bot that stops reading after an error gets nothing for the time it does not try.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from clobsim.core.audit import format_time
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import cut_off, merged
+from clobsim.sim.checks.facts import cut_off, merged, unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.bot_crash import downtime
 from clobsim.sim.runner.harness import RunResult
@@ -48,7 +53,7 @@ def latencies(result: RunResult, ledger: Ledger):
 
 
 def deadline(matched: float, down: list[tuple[float, float]]) -> float:
-    """When FILL_BOUND seconds of the bot's up-time have passed since `matched`."""
+    """When FILL_BOUND seconds have passed since `matched`, the excused spans (`down`) not counted."""
     due = matched + FILL_BOUND
     for start, end in down:
         if end <= matched or start >= due:
@@ -59,7 +64,7 @@ def deadline(matched: float, down: list[tuple[float, float]]) -> float:
 
 def check(result: RunResult, ledger: Ledger) -> Check:
     evidence = []
-    down = merged(downtime(result.trace) + cut_off(result))
+    down = merged(downtime(result.trace) + cut_off(result) + unanswered_trades_reads(result.trace))
     for when, trade_id, order_id, size, late in latencies(result, ledger):
         due = deadline(when, down)
         if due == float("inf") or (late is not None and when + late <= due):

@@ -50,6 +50,23 @@ def restarts(trace: list[dict]) -> list[float]:
     return [back for _, back in downtime(trace) if back != float("inf")]
 
 
+def unread_answers(trace: list[dict]) -> list[tuple[dict, float]]:
+    """(request, restarted) for each request the bot sent before a crash whose answer it never
+    read: the answer came at or after the kill (a crash at `post-answered` dies the moment the
+    answer is in hand), or never. The restarted bot cannot know the request's outcome: for a
+    placement, it is in the same state as after a lost answer (an order it may have placed)."""
+    answered = {r["seq"]: r["t"] for r in trace if r.get("type") == TraceType.RESPONSE}
+    requests = [r for r in trace if r.get("type") == TraceType.REQUEST]
+    unread = []
+    for killed, back in downtime(trace):
+        if back == float("inf"):
+            continue
+        for request in requests:
+            if request["t"] <= killed <= answered.get(request["seq"], float("inf")):
+                unread.append((request, back))
+    return unread
+
+
 class BotCrash(FaultKind):
     def begin_bot(self, host: BotHost, fault: Fault, index: int) -> None:
         if fault.get("point") is None:

@@ -640,22 +640,70 @@ def test_an_exit_fill_the_cleanup_saw_but_could_not_fetch_is_counted_on_the_next
     assert rig.calls("resolution") <= 1 and rig.trade(trade_id).state is TradeState.CLOSING  # before settlement
 
 
-def test_a_scale_in_cancelled_at_the_window_end_states_the_fills_its_final_read_reported(rig):
-    # explore --bot core --seed 11: 2.00 of the scale-in match just before its cleanup cancel, and
-    # the trades listing lags order status: the cancel's final read says size_matched 2.00 while the
-    # listing shows no trade. The terminal line waits for the fill rather than say filled=0.00.
-    trade_id, _exit_id, scale_id = with_exit_and_scale_in(rig)
-    rig.at(WINDOW - 25)
-    rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "2.00", notify=False))
-    lagging: list = []
-    rig.fake.before("trades", lambda: lagging.extend(rig.fake.trades_list[-1:]) or rig.fake.trades_list.pop())
+def test_an_exit_whose_sale_fails_behind_a_404_status_read_is_replaced_on_the_next_cycle(rig):
+    trade_id = rig.open_trade()
     rig.bot.monitor.cycle()
-    assert rig.ledger.order(scale_id).venue_matched == D("2.00")
-    assert rig.of("scale_in.cancelled") == []  # not yet: the fill behind it is not listed
-    rig.fake.trades_list.extend(lagging)  # the listing catches up
+    exit_id = rig.exit(trade_id).order_id
+    trade_key = rig.fake.fill(exit_id, "10.50", notify=False)
+    rig.fake.fail_trade(trade_key)  # the sale FAILED: the venue gives the shares back
+    rig.fake.hide(exit_id, times=100)  # and answers the matched exit's status read with a 404
+    rig.clear()
     cycle(rig)
-    assert rig.lines("scale_in.cancelled") == [
-        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=2.00/10.50 | OrderID: {scale_id}"
+    new_exit = rig.exit(trade_id)
+    assert rig.ledger.order(exit_id).state is OrderState.CANCELLED
+    assert (new_exit.order_id != exit_id, new_exit.size, new_exit.state) == (True, D("10.50"), OrderState.LIVE)
+    assert rig.ledger.position(trade_id) == D("10.50")
+    assert rig.lines() == [
+        f"⚠️  RECONCILIATION AUDIT: Void fill for order {exit_id} | trade={trade_key}, size=10.50 (trade FAILED)",
+        f"📤 [BTC] #{trade_id} EXIT AUDIT: Exit order placed: SELL 10.50 shares @ $0.99 | OrderID: {new_exit.order_id}",
     ]
-    kinds = rig.kinds()
-    assert kinds.index("scale_in.partial") < kinds.index("scale_in.cancelled")
+    cycle(rig)
+    assert len(rig.exits(trade_id)) == 2  # the old exit is over for good: no third one
+
+
+def test_a_cancelled_scale_in_is_called_done_only_once_the_fill_its_final_read_showed_is_counted(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 30)
+    rig.fake.before("cancel_order", lambda: None)  # the exit's cancel
+    rig.fake.before("cancel_order", lambda: rig.fake.fill(scale_id, "4.00", notify=False))  # beats the cancel
+    for _ in range(3):  # the trades listing fails as the cancels are verified, and once more
+        rig.fake.fail_next("trades", Transient("matching engine is restarting", status=425))
+    rig.bot.monitor.cycle()
+    assert rig.ledger.order(scale_id).state is OrderState.CANCELLED
+    assert rig.ledger.order(scale_id).venue_matched == D("4.00")
+    assert rig.of("scale_in.cancelled") == []  # the 4.00 are matched but not counted yet
+    rig.clear()
+    cycle(rig)
+    assert rig.lines() == [
+        f"⚠️  RECONCILIATION AUDIT: Reconciliation step failed: trades for {scale_id}: transient (HTTP 425):"
+        " matching engine is restarting"
+    ]
+    rig.clear()
+    cycle(rig)
+    assert rig.lines() == [
+        f"🔍 RECONCILIATION AUDIT: Tracking recent fill for order {scale_id} | size=4.00, price=$0.75,"
+        f" timestamp={int(rig.clock.now())}",
+        f"📈 [BTC] Trade #{trade_id} UP | ⏰ SCALE-IN PARTIAL FILL (Delayed): +4.00 shares @ $0.7500"
+        f" | filled=4.00/10.50 | OrderID: {scale_id}",
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=4.00/10.50 | OrderID: {scale_id}",
+    ]
+    assert rig.ledger.position(trade_id) == D("14.50")
+
+
+def test_a_cap_read_from_a_lagging_balance_is_not_booked_as_a_shortfall_when_the_window_closes_first(rig):
+    trade_id, exit_id, scale_id = with_exit_and_scale_in(rig)
+    rig.at(WINDOW - 40)
+    rig.fake.fill(scale_id, "10.50", notify=False)
+    rig.fake.tokens[TOKEN] = D("10.50")  # the balance still lags the scale-in fill
+    rig.fake.fail_next("post_order", Rejected(BALANCE_REJECTION, status=400))
+    cycle(rig)  # the resize to 21 is refused; the lagging balance looks like a 10.50 cap
+    cycle(rig)  # the window closes before the next try, the balance still lagging
+    assert rig.trade(trade_id).state is TradeState.CLOSING
+    rig.fake.tokens[TOKEN] = D("21.00")  # the shares arrive before the resolution
+    cycle(rig)
+    rig.fake.resolve(MARKET, TOKEN)
+    rig.clear()
+    cycle(rig, 15)
+    assert rig.lines("trade.settled") == [
+        f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=21.00, payout=$21.00, pnl=$+5.78"
+    ]
