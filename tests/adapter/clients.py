@@ -33,7 +33,6 @@ from py_clob_client_v2.config import get_contract_config as contract_config_v2
 from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
 from py_clob_client_v2.signer import Signer as SignerV2
 from py_order_utils.builders import OrderBuilder as UtilsOrderBuilder
-from py_order_utils.model.order import Order
 from py_order_utils.signer import Signer as UtilsSigner
 
 from clobsim.core.config import CLOB_CLIENT_V1, CLOB_CLIENT_V2
@@ -60,22 +59,9 @@ def v1_digest(order: Any, neg_risk: bool) -> str:
 
 
 def v1_venue_order_id(order: dict, neg_risk: bool = False) -> str:
-    """What a V1 venue does: rebuild the EIP-712 struct from the posted JSON and hash it."""
-    struct = Order(
-        salt=int(order["salt"]),
-        maker=order["maker"],
-        signer=order["signer"],
-        taker=order["taker"],
-        tokenId=int(order["tokenId"]),
-        makerAmount=int(order["makerAmount"]),
-        takerAmount=int(order["takerAmount"]),
-        expiration=int(order["expiration"]),
-        nonce=int(order["nonce"]),
-        feeRateBps=int(order["feeRateBps"]),
-        side=0 if order["side"] == "BUY" else 1,
-        signatureType=int(order["signatureType"]),
-    )
-    return v1_digest(struct, neg_risk)
+    """What a V1 venue does: rebuild the EIP-712 struct from the posted JSON (the simulated
+    venue's own parsing) and hash it as the client's library does."""
+    return v1_digest(orderid.order_struct(order), neg_risk)
 
 
 def v2_digest(signed: Any, neg_risk: bool) -> str:
@@ -114,8 +100,8 @@ class Client:
         return self.name
 
 
-V1_ONLY_FIELDS = frozenset({"taker", "nonce", "feeRateBps"})
-V2_ONLY_FIELDS = frozenset({"timestamp", "metadata", "builder"})
+V1_ONLY_FIELDS = frozenset(orderid.V1_ONLY_FIELDS)
+V2_ONLY_FIELDS = frozenset(orderid.V2_ONLY_FIELDS)
 
 V1 = Client(
     name="v1",
