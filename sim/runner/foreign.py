@@ -57,8 +57,6 @@ from clobsim.sim.runner.harness import (
     _Run,
     run_logger,
 )
-from clobsim.sim.runner.kernel import Runaway
-from clobsim.sim.runner.scenario import ScenarioError
 from clobsim.sim.trace import HarnessAction, TraceType
 
 # The environment every foreign bot gets: the names py-clob-client's examples read, and the
@@ -190,14 +188,7 @@ class ForeignRun(_Run):
                 CATALOGUE[fault.kind].begin_bot(self, fault, index)
             if not import_error:
                 self.start_bot()
-            try:
-                self.env.run(until=self.scenario.window_start + self.horizon)
-            except Runaway as stop:
-                raise ScenarioError(
-                    self.scenario.source,
-                    "",
-                    f"the watchdog stopped the run at t+{stop.at - self.window_start:.3f}s: {stop.cause}",
-                ) from None
+            self.run_until(self.end)
             self.kernel.close()
             if hook is not None:
                 believed = self._believed(hook)
