@@ -62,7 +62,8 @@ def probe(*args: str, cwd: str = ROOT) -> tuple[int, list[str], str]:
 def one_message(err: str) -> str:
     lines = err.strip().splitlines()
     assert "Traceback" not in err, err
-    return lines[-1]
+    assert len(lines) == 1, err
+    return lines[0]
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ import os
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 from clobsim.sim.bots import bot_name
 from clobsim.sim.bots import foreign as foreign_bot
@@ -437,8 +437,16 @@ def add_workers(command: argparse.ArgumentParser, text: str) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag gets one line (exit 2), as every other bad input does: not the
+    whole usage block above it. Subcommands' parsers are of the same class (add_subparsers)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="clobsim",
         description="Race-condition harness for a Polymarket "
         "position manager: scenarios on a simulated CLOB, on virtual time.",
