@@ -217,6 +217,12 @@ def test_an_internal_error_is_one_line_naming_the_command_and_exit_3(monkeypatch
     assert "CLOBSIM_TRACEBACK=1" in err and len(err.strip().splitlines()) == 1
 
 
+def interruptible() -> None:
+    """A shell that starts a job in the background hands it SIGINT ignored, and Python then keeps
+    it ignored: the child gets the default disposition, as a run started from a terminal has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_stops_a_run_cleanly_and_keeps_the_previous_run_folder(good_run, tmp_path):
     out = tmp_path / "run"
     shutil.copytree(good_run, out)
@@ -229,6 +235,7 @@ def test_sigint_stops_a_run_cleanly_and_keeps_the_previous_run_folder(good_run, 
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": ROOT},
+        preexec_fn=interruptible,
     )
     deadline = time.monotonic() + 60
     while not glob.glob(str(tmp_path / ".run.partial-*" / "*" / "result.json")):  # a scenario has finished
