@@ -53,6 +53,7 @@ class Bot:
         self.monitor = self.monitor_class(self.ctx, self.reconciler, self.scale)
         self.notifications = self.notifications_class(self.ctx, self.fills, self.reconciler, self.monitor)
         self.stopped = False
+        self.started = False  # start-up's reconcile pass is over
 
     @property
     def ledger(self) -> Ledger:
@@ -113,6 +114,7 @@ class Bot:
                     # never resized). LIVE until the venue's status, read just below, says more.
                     ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now())
             self._guard("startup", lambda: self.reconciler.reconcile("start-up"))
+        self.started = True
 
     def _guard(self, task: str, step: Callable[[], object]) -> None:
         try:
@@ -130,8 +132,20 @@ class Bot:
             self._guard("notifications", self.notifications.poll)
             self.ctx.clock.sleep(self.ctx.config.notification_interval)
 
+    def listing_loop(self) -> None:
+        # A task of its own: the sweep's reads must not delay the monitor's cycles or the polls.
+        # It waits for start-up's reconcile pass, which reads every listing itself.
+        while not self.stopped:
+            if self.started:
+                self._guard("listing", self.reconciler.sweep_listings)
+            self.ctx.clock.sleep(self.ctx.config.monitor_interval)
+
     def tasks(self) -> list[tuple[str, Callable[[], None]]]:
-        return [("monitor", self.monitor_loop), ("notifications", self.notification_loop)]
+        return [
+            ("monitor", self.monitor_loop),
+            ("notifications", self.notification_loop),
+            ("listing", self.listing_loop),
+        ]
 
     @property
     def idle(self) -> bool:

@@ -112,6 +112,11 @@ class StrategyConfig:
     # expiring sooner than that (Polymarket's one-minute security threshold)
     gtd_security_margin: int = 60
     resolution_poll_interval: float = 15.0
+    # A trade's trades listing is read at least this often while an order of it rests. A status
+    # read can answer a stale snapshot (a cached LIVE) for minutes while every push of the fill
+    # is lost: the listing is another endpoint, and a fill it shows is counted within this
+    # interval (plus a cycle) rather than when the reads heal. fill-reaches-ledger allows 60 s.
+    trades_check_interval: float = 30.0
 
     recent_fill_window: int = 300  # a fill this recent means "do not trust a LIVE status"
     recent_fill_cleanup: int = 600  # tracker entries older than this are dropped

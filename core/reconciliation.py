@@ -63,6 +63,7 @@ class Reconciler:
         self.fills = fills
         # scale-in -> (kind, reason) of a terminal line waiting for fills the venue reported
         self._deferred_terminal: dict[str, tuple[str, str]] = {}
+        self._listing_read_at: dict[str, float] = {}  # token -> when its trades listing was last read
 
     # ---- recent-fill tracker ---------------------------------------------------------------
 
@@ -97,8 +98,49 @@ class Reconciler:
     ) -> int:
         """Fetch the trades of the order's token and apply this order's fills."""
         if trades is None:
-            trades = self.ctx.exchange.trades(order.token_id)
+            trades = self._listing(order.token_id)
         return self.fills.apply_trades(order.order_id, trades, source=source, detection=detection)
+
+    def _listing(self, token_id: str) -> list[TradeSnapshot]:
+        trades = self.ctx.exchange.trades(token_id)
+        self._listing_read_at[token_id] = self.ctx.now()
+        return trades
+
+    def sweep_listings(self) -> None:
+        """Check the trades listing of every active trade (check_listing)."""
+        for trade in self.ctx.ledger.trades(active_only=True):
+            self.check_listing(trade.trade_id)
+
+    def resting(self, trade_id: int) -> list[OrderRecord]:
+        """The trade's orders the listing sweep follows: those resting at the venue."""
+        return [o for o in self.ctx.ledger.orders(trade_id, open_only=True) if o.state is OrderState.LIVE]
+
+    def check_listing(self, trade_id: int) -> None:
+        """Read the trades listing of a trade with resting orders when it has not been read for
+        trades_check_interval (counted from the oldest resting order's placement at first).
+
+        Status reads and pushes are the quick paths, and both can fail together for minutes: the
+        user channel drops its pushes while get_order answers a stale snapshot (a cached LIVE)
+        of an order that matched. Nothing the bot sees then changes, so nothing else would send
+        it to the listing; a fill the listing shows is counted within the interval (by trade id:
+        a fill already counted is not counted again).
+        """
+        ctx = self.ctx
+        resting = self.resting(trade_id)
+        if not resting:
+            return
+        token = resting[0].token_id
+        last = self._listing_read_at.get(token, min(o.created_at for o in resting))
+        if ctx.now() < last + ctx.config.trades_check_interval:
+            return
+        try:
+            trades = self._listing(token)
+        except ExchangeError as exc:
+            self._listing_read_at[token] = ctx.now()  # tried: the next try waits its interval too
+            ctx.audit.emit("recon.error", error=f"trades of trade #{trade_id}: {exc.describe()}")
+            return
+        for order in resting:
+            self.sync_fills(order, trades=trades)
 
     def observe(self, order: OrderRecord, snapshot: OrderSnapshot) -> None:
         """Take in a venue snapshot of one of our orders: fills first, then the state label."""
@@ -420,7 +462,7 @@ class Reconciler:
         for order in orders:
             try:
                 if order.token_id not in trades_by_token:
-                    trades_by_token[order.token_id] = ctx.exchange.trades(order.token_id)
+                    trades_by_token[order.token_id] = self._listing(order.token_id)
                     open_ids_by_token[order.token_id] = {o.order_id for o in ctx.exchange.open_orders(order.token_id)}
                 trades = trades_by_token[order.token_id]
                 before = {f["trade_key"]: f["void"] for f in ctx.ledger.fills(order.order_id)}

@@ -58,7 +58,7 @@ def test_a_cancel_line_that_ignores_the_cancelled_order_s_fill_disagrees_with_th
     (evidence,) = broken.evidence
     assert evidence.startswith("scale-in order 0x")
     assert ": the trail says 0.00 filled, the venue matched 4.00 (trades not FAILED); terminal line: " in evidence
-    assert "2025-11-25 00:14:31.880 📈 [BTC] Trade #123 UP | 🧹 SCALE-IN CANCELLED: window end" in evidence
+    assert "2025-11-25 00:14:31.825 📈 [BTC] Trade #123 UP | 🧹 SCALE-IN CANCELLED: window end" in evidence
 
 
 def test_core_s_terminal_lines_agree_with_the_venue_after_a_race_and_after_a_failed_trade():

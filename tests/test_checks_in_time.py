@@ -114,7 +114,7 @@ def test_refused_cancels_of_a_resting_exit_excuse_the_resize_they_hold_back(monk
     unexcused = sim.run(regression("core-exit-covers-position-5ab09199"))
     (evidence,) = check_of(unexcused, "exit-covers-position").evidence
     assert evidence == (
-        "trade #1: from 2025-11-25 00:08:00.000 for 32s the bot held 10.00 shares with live exit orders for only 5.00"
+        "trade #1: from 2025-11-25 00:08:00.000 for 31s the bot held 10.00 shares with live exit orders for only 5.00"
     )
 
 
@@ -137,7 +137,7 @@ def test_a_declared_unknown_grace_is_excused_only_up_to_its_cap():
     assert [c.id for c in result.failures] == ["exit-covers-position"]
     (evidence,) = check_of(result, "exit-covers-position").evidence
     assert evidence == (
-        "trade #1: from 2025-11-25 00:08:10.864 for 56s the bot held 10.00 shares with live exit orders for only 5.00"
+        "trade #1: from 2025-11-25 00:08:11.104 for 57s the bot held 10.00 shares with live exit orders for only 5.00"
     )
 
 
@@ -202,7 +202,7 @@ def test_a_failed_sale_only_the_lagging_listing_shows_is_counted_from_the_listin
     start = result.scenario.window_start
     told = exit_covers_position._failures_told(result)
     assert {token: [round(t - start, 1) for t in moments] for token, moments in told.items()} == {
-        result.trade_tokens[1]: [346.1]
+        result.trade_tokens[1]: [346.2]
     }
     # without the excuse, the same run breaks the check
     monkeypatch.setattr(exit_covers_position, "_failures_told", lambda result: {})
@@ -268,7 +268,7 @@ def test_an_exit_sale_that_failed_counts_against_the_bot_from_the_notice_that_to
     result = sim.run(regression("core-exit-covers-position-b5376212"), bot=_VoidOnlyFromTheListingBot)
     broken = check_of(result, "exit-covers-position")
     assert broken.evidence == (
-        "trade #1: from 2025-11-25 00:05:04.861 for 41s the bot held 5.00 shares with live exit orders for only 0.00",
+        "trade #1: from 2025-11-25 00:05:04.845 for 41s the bot held 5.00 shares with live exit orders for only 0.00",
     )
     assert sim.run(regression("core-exit-covers-position-b5376212")).passed
 
@@ -291,7 +291,7 @@ def test_time_the_bot_could_not_reach_the_venue_does_not_count_against_a_fill():
     result = sim.run(regression("core-fill-reaches-ledger-e235b425"))
     assert check_of(result, "fill-reaches-ledger").passed
     start = result.scenario.window_start
-    assert [(round(a - start, 3), round(b - start, 3)) for a, b in cut_off(result)] == [(420.944, 476.655)]
+    assert [(round(a - start, 3), round(b - start, 3)) for a, b in cut_off(result)] == [(420.981, 476.635)]
     (matched,) = [e["time"] for e in result.venue.events if e["kind"] == "trade_matched"]
     (counted,) = [e.time for e in result.events if e.kind == "exit.filled"]
     assert round(counted - matched, 1) == 61.2  # past the bound, but 55.7 s of it the bot could reach nothing

@@ -265,7 +265,7 @@ def test_a_failing_scenario_is_led_by_one_sentence_naming_the_invariant_its_time
     # the bot never records the fill that landed during its cancel: the venue's position (10.50
     # after the refused cancel) parts from the ledger's (0.00 after the exit sold) at that fill
     sentence = (
-        "`ledger-matches-exchange` broke at 00:10:03.403 (t+603.403s): trade #123: ledger position 0.00, "
+        "`ledger-matches-exchange` broke at 00:10:03.479 (t+603.479s): trade #123: ledger position 0.00, "
         "exchange 10.50 (entry 10.50 + bought 10.50 - sold 10.50); 8 more failed: lifecycle-complete, "
         "exit-covers-position, fill-reaches-ledger, payouts-match-ledger, expect.audit_in_order, "
         "expect.audit_absent, expect.counts, expect.outcomes."
@@ -427,7 +427,7 @@ def test_a_failing_report_shows_why_and_rendered_emoji_on_its_first_screen_in_ch
     url = (failing_run / "report.html").as_uri()
     dom = headless(browser, tmp_path / "profile-dom", "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert "<code>ledger-matches-exchange</code> broke at 00:10:03.403 (t+603.403s)" in dom.stdout
+    assert "<code>ledger-matches-exchange</code> broke at 00:10:03.479 (t+603.479s)" in dom.stdout
     first = tmp_path / "first.png"
     done = headless(browser, tmp_path / "profile-first", f"--screenshot={first}", "--window-size=1280,800", url)
     assert done.returncode == 0 and first.exists(), done.stderr[-2000:]
@@ -465,7 +465,7 @@ def test_a_failing_scenario_gets_a_timeline_zoomed_on_its_first_failing_moment(f
 
     name = "cancel-race-fill-before-cancel"
     scenario = load_scenario(str(failing_run / name))
-    assert zoom_window(scenario) == (600.403, 603.403, 606.403, "ledger-matches-exchange broke")
+    assert zoom_window(scenario) == (600.479, 603.479, 606.479, "ledger-matches-exchange broke")
     png = (failing_run / name / "timeline-zoom.png").read_bytes()
     assert png.startswith(b"\x89PNG") and png == render_zoom_png(scenario), "the same run gives the same bytes"
     text = (failing_run / "report.md").read_text(encoding="utf-8")
@@ -475,7 +475,7 @@ def test_a_failing_scenario_gets_a_timeline_zoomed_on_its_first_failing_moment(f
     labels = [t.get_text() for t in events.texts]
     # the read that saw LIVE, the cancel the venue refused, the fill that raced it, the fault
     assert "read LIVE" in labels and "cancel refused" in labels and "fill 10.50" in labels
-    assert "cancel_race" in labels and " ledger-matches-exchange broke (t+603.403s)" in labels
+    assert "cancel_race" in labels and " ledger-matches-exchange broke (t+603.479s)" in labels
     # the position line: the venue holds 10.50 after the raced fill, the ledger 0 (it never counted it)
     lines = {line.get_label(): line for line in positions.get_lines() if not line.get_label().startswith("_")}
     venue, ledger = lines["position at the venue"], lines["position in the ledger"]

@@ -297,9 +297,19 @@ class PostThenRecordBot(Bot):
 # ---- stop-following-on-error ----------------------------------------------------------------
 
 
+class StopFollowingOnErrorReconciler(Reconciler):
+    def __init__(self, ctx, fills):
+        super().__init__(ctx, fills)
+        self.given_up: set[str] = set()
+
+    def resting(self, trade_id):
+        # the breaker covers every path that polls the order, the trades-listing sweep included
+        return [o for o in super().resting(trade_id) if o.order_id not in self.given_up]
+
+
 class StopFollowingOnErrorScaleIn(ScaleIn):
     def check(self, trade, order):
-        given_up = self.__dict__.setdefault("_given_up", set())
+        given_up = self.recon.given_up
         if order.order_id in given_up:
             return  # BUG: a breaker that never closes: "the venue is flaky for this order; pushes will do"
         if order.state in (OrderState.UNKNOWN, OrderState.PREPARED):
@@ -315,6 +325,7 @@ class StopFollowingOnErrorScaleIn(ScaleIn):
 
 
 class StopFollowingOnErrorBot(Bot):
+    reconciler_class = StopFollowingOnErrorReconciler
     scale_class = StopFollowingOnErrorScaleIn
 
 

@@ -355,6 +355,7 @@ class _Run:
 
         self.tasks.append(self.kernel.spawn("monitor", monitor))
         self.tasks.append(self.kernel.spawn("notifications", bot.notification_loop))
+        self.tasks.append(self.kernel.spawn("listing", bot.listing_loop))
         self._trace(TraceType.BOT, action="started", generation=len(self.bots))
         if not self.bot_up.triggered:
             self.bot_up.succeed()

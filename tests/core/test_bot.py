@@ -37,10 +37,10 @@ class StopAfter(ManualClock):
             self.bot.stop()
 
 
-def test_the_bot_runs_a_monitor_task_and_a_notification_task(rig):
+def test_the_bot_runs_a_monitor_task_a_notification_task_and_a_listing_sweep(rig):
     tasks = rig.bot.tasks()
-    assert [name for name, _ in tasks] == ["monitor", "notifications"]
-    assert [fn.__name__ for _, fn in tasks] == ["monitor_loop", "notification_loop"]
+    assert [name for name, _ in tasks] == ["monitor", "notifications", "listing"]
+    assert [fn.__name__ for _, fn in tasks] == ["monitor_loop", "notification_loop", "listing_loop"]
     assert all(fn.__self__ is rig.bot for _, fn in tasks)
 
 
@@ -233,7 +233,7 @@ def test_run_live_starts_one_named_thread_per_task_and_they_stop():
     live = Rig(clock=TinySleepClock(1_764_028_800.0))
     threads = live.bot.run_live()
     try:
-        assert [t.name for t in threads] == ["bot-monitor", "bot-notifications"]
+        assert [t.name for t in threads] == ["bot-monitor", "bot-notifications", "bot-listing"]
         assert all(t.daemon and t.is_alive() for t in threads)
     finally:
         live.bot.stop()
@@ -360,3 +360,24 @@ def test_a_bot_restarted_in_a_closing_trade_books_the_payout_on_the_shares_deliv
         ]
     finally:
         second.ledger.close()
+
+
+def test_the_listing_sweep_waits_for_the_start_up_reconcile_pass():
+    clock = StopAfter(1_764_028_800.0, sleeps=8)
+    rig = Rig(clock=clock)
+    clock.bot = rig.bot
+    rig.open_trade()
+    rig.bot.monitor.cycle()  # the exit, placed at the window's start
+    rig.clear()
+    rig.bot.listing_loop()  # 8 iterations, 5 s apart: 35 s, past the 30 s interval, and no start-up
+    assert rig.fake.calls == []
+    rig.bot.stopped = False
+    clock.left = 1
+    rig.bot.start()
+    rig.bot.listing_loop()
+    # start-up's pass read the listing itself at 40 s: the sweep has nothing to read yet
+    assert rig.call_names() == ["trades", "open_orders", "get_order"]
+    clock.left = 6
+    rig.bot.stopped = False
+    rig.bot.listing_loop()  # 45 s ... 70 s: due again at 70 s
+    assert rig.call_names() == ["trades", "open_orders", "get_order", "trades"]
