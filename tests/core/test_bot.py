@@ -18,6 +18,7 @@ from clobsim.core.ports import CodePoint, NoProbe
 from clobsim.sim.testing.fake import ManualClock
 
 from .conftest import MARKET, TOKEN, WINDOW, Rig, lose_answer_once
+from .test_monitor import late_scale_in_fill_after_closing
 
 D = Decimal
 
@@ -375,12 +376,6 @@ def test_a_held_back_line_whose_fills_the_start_up_pass_cannot_fetch_is_written_
         second.ledger.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a shortfall learnt before a crash is read again only by the balance check before resolution"
-    " (Monitor._confirm_holding): a market that resolves before the restarted bot's first cycle is paid"
-    " on the shares matched",
-)
 def test_a_bot_restarted_in_a_closing_trade_books_the_payout_on_the_shares_delivered(tmp_path):
     path = str(tmp_path / "ledger.sqlite")
     first = Rig(ledger=path)
@@ -400,6 +395,38 @@ def test_a_bot_restarted_in_a_closing_trade_books_the_payout_on_the_shares_deliv
         second.bot.monitor.cycle()
         assert second.lines("trade.settled") == [
             f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=10.50, payout=$10.45, pnl=$+3.10"
+        ]
+    finally:
+        second.ledger.close()
+
+
+def test_undelivered_shares_learnt_before_a_crash_are_not_booked_as_paid_when_the_market_resolves_meanwhile(
+    tmp_path,
+):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Rig(ledger=path)
+    trade_id, _ = late_scale_in_fill_after_closing(first, "2.95")
+    first.clock.advance(5)
+    first.bot.monitor.cycle()  # the balance, read before resolution: 13.45 of the 13.50 matched
+    assert first.lines("trade.undelivered") == [
+        f"📈 [BTC] Trade #{trade_id} UP | ⚠️  UNDELIVERED SHARES: the venue holds 13.45 shares, the ledger 13.50"
+        " | undelivered=0.05"
+    ]
+    assert first.trade(trade_id).undelivered == D("0.05")
+    first.ledger.close()  # the crash
+    first.fake.resolve(MARKET, TOKEN)  # while the bot is down
+    first.fake.tokens[TOKEN] = D("0")  # the payout emptied the balance
+    first.fake.calls.clear()
+
+    second = Rig(ledger=path, clock=first.clock, fake=first.fake)
+    try:
+        second.clock.advance(20)
+        second.bot.start()
+        second.bot.monitor.cycle()
+        assert second.calls("balance") == 1  # read again, after the payout: it teaches nothing
+        assert second.of("trade.undelivered") == []
+        assert second.lines("trade.settled") == [
+            f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=13.50, payout=$13.45, pnl=$+3.85"
         ]
     finally:
         second.ledger.close()
