@@ -114,6 +114,10 @@ class Bot:
                     # never resized). LIVE until the venue's status, read just below, says more.
                     ctx.ledger.set_order_state(order.order_id, OrderState.LIVE, ctx.now())
             self._guard("startup", lambda: self.reconciler.reconcile("start-up"))
+            # terminal lines the crashed process held back for fills the venue reported: those
+            # whose fills the pass just counted are written now; the rest wait on as before
+            for trade in ctx.ledger.trades(active_only=True):
+                self.reconciler.announce_deferred(trade.trade_id)
         self.started = True
 
     def _guard(self, task: str, step: Callable[[], object]) -> None:

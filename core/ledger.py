@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS trades (
     window_slug TEXT NOT NULL, window_end REAL NOT NULL,
     entry_price TEXT NOT NULL, entry_size TEXT NOT NULL, confidence TEXT NOT NULL,
     state TEXT NOT NULL, scale_in_attempted INTEGER NOT NULL DEFAULT 0,
-    exit_failures INTEGER NOT NULL DEFAULT 0, winner TEXT, pnl TEXT, opened_at REAL NOT NULL
+    exit_failures INTEGER NOT NULL DEFAULT 0, winner TEXT, pnl TEXT, opened_at REAL NOT NULL,
+    undelivered TEXT NOT NULL DEFAULT '0'
 );
 CREATE TABLE IF NOT EXISTS orders (
     order_id TEXT PRIMARY KEY,
@@ -40,7 +41,8 @@ CREATE TABLE IF NOT EXISTS orders (
     state TEXT NOT NULL, venue_status TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL, updated_at REAL NOT NULL,
     terminal_logged INTEGER NOT NULL DEFAULT 0,
-    venue_matched TEXT NOT NULL DEFAULT '0'
+    venue_matched TEXT NOT NULL DEFAULT '0',
+    held_kind TEXT, held_reason TEXT
 );
 CREATE TABLE IF NOT EXISTS fills (
     trade_key TEXT NOT NULL, order_id TEXT NOT NULL REFERENCES orders(order_id),
@@ -60,6 +62,15 @@ CREATE INDEX IF NOT EXISTS fills_by_order ON fills(order_id, seq);
 
 # every table and index SCHEMA creates, by name
 SCHEMA_OBJECTS = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA))
+
+# (table, column, definition) of each column added to SCHEMA after a database could have been
+# written without it: a file a bot wrote before gains it when it is opened again, its rows kept
+ADDED_COLUMNS = (
+    ("fills", "withheld", "TEXT"),  # fees derived from what the trade states
+    ("trades", "undelivered", "TEXT NOT NULL DEFAULT '0'"),  # a shortfall learnt from the balance
+    ("orders", "held_kind", "TEXT"),  # a terminal line held back for its fills
+    ("orders", "held_reason", "TEXT"),
+)
 
 SETTLED_STATUS = "CONFIRMED"  # a trade's final good status; FAILED voids the fill
 
@@ -113,6 +124,7 @@ class TradeRecord:
     exit_failures: int
     winner: str | None
     pnl: Decimal | None
+    undelivered: Decimal  # shares the ledger counts that the venue did not deliver, as the balance told
 
     @property
     def context(self) -> TradeContext:
@@ -134,6 +146,7 @@ class OrderRecord:
     created_at: float
     terminal_logged: bool
     venue_matched: Decimal  # the largest size_matched the venue has reported for this order
+    held_line: tuple[str, str] | None  # (kind, reason) of a terminal line held back for its fills
 
     @property
     def is_terminal(self) -> bool:
@@ -172,9 +185,7 @@ class Ledger:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._create_schema()
-        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(fills)").fetchall()}
-        if "withheld" not in columns:  # a database written before fees were derived
-            self._db.execute("ALTER TABLE fills ADD COLUMN withheld TEXT")
+        self._add_columns()
         self._load()
 
     def _create_schema(self) -> None:
@@ -190,6 +201,18 @@ class Ledger:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+
+    def _add_columns(self) -> None:
+        """The columns of ADDED_COLUMNS a file written by an older bot lacks (one look for all)."""
+        present = {
+            (row[0], row[1])
+            for row in self._db.execute(
+                "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p WHERE m.type = 'table'"
+            )
+        }
+        for table, column, definition in ADDED_COLUMNS:
+            if (table, column) not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def _load(self) -> None:
         """The mirror, from the file: rows in the order reads return them."""
@@ -277,6 +300,7 @@ class Ledger:
             "winner": None,
             "pnl": None,
             "opened_at": now,
+            "undelivered": "0",
         }
         cur = self._write(
             "INSERT INTO trades (trade_id, symbol, side, market, token_id, window_slug, window_end,"
@@ -322,6 +346,7 @@ class Ledger:
             exit_failures=row["exit_failures"],
             winner=row["winner"],
             pnl=dec(row["pnl"]) if row["pnl"] is not None else None,
+            undelivered=dec(row["undelivered"]),
         )
 
     def _trade_record(self, trade_id: int) -> TradeRecord:
@@ -392,6 +417,20 @@ class Ledger:
                 trade_id, "UPDATE trades SET exit_failures=0 WHERE trade_id=?", (trade_id,), exit_failures=0
             )
 
+    def set_undelivered(self, trade_id: int, shares: Decimal) -> None:
+        """The shares the trade's token balance showed missing from what the ledger holds as
+        delivered (a shortfall no trade states); ZERO once every share is there."""
+        with self._lock:
+            row = self._trades.get(trade_id)
+            if row is None or dec(row["undelivered"]) == shares:
+                return
+            self._update_trade(
+                trade_id,
+                "UPDATE trades SET undelivered=? WHERE trade_id=?",
+                (str(shares), trade_id),
+                undelivered=str(shares),
+            )
+
     def settle(self, trade_id: int, winner: str, pnl: Decimal) -> None:
         state = TradeState.SETTLED.value
         self._update_trade(
@@ -428,6 +467,8 @@ class Ledger:
                 "updated_at": float(now),
                 "terminal_logged": 0,
                 "venue_matched": "0",
+                "held_kind": None,
+                "held_reason": None,
             }
             insert = (
                 "INSERT INTO orders (order_id, seq, trade_id, role, side, token_id, price, size,"
@@ -475,6 +516,7 @@ class Ledger:
             created_at=row["created_at"],
             terminal_logged=bool(row["terminal_logged"]),
             venue_matched=dec(row["venue_matched"]),
+            held_line=None if row["held_kind"] is None else (row["held_kind"], row["held_reason"]),
         )
 
     def _order_record(self, order_id: str) -> OrderRecord:
@@ -558,6 +600,21 @@ class Ledger:
                 "UPDATE orders SET venue_matched=? WHERE order_id=?",
                 (str(size_matched), order_id),
                 venue_matched=str(size_matched),
+            )
+
+    def hold_terminal_line(self, order_id: str, kind: str, reason: str) -> None:
+        """Keep a terminal line that waits for fills the venue reported: a bot restarted after a
+        crash writes it (Ledger.order(...).held_line, read while terminal_logged is not set)."""
+        with self._lock:
+            row = self._orders.get(order_id)
+            if row is None or (row["held_kind"], row["held_reason"]) == (kind, reason):
+                return
+            self._update_order(
+                order_id,
+                "UPDATE orders SET held_kind=?, held_reason=? WHERE order_id=?",
+                (kind, reason, order_id),
+                held_kind=kind,
+                held_reason=reason,
             )
 
     def mark_terminal_logged(self, order_id: str) -> bool:

@@ -30,8 +30,6 @@ class Monitor:
         self.recon = reconciler
         self.scale = scale
         self.resolutions: dict[str, str] = {}  # market -> winning token id (from notifications)
-        # trade -> shares the ledger counts but the venue never delivered (size shortfall)
-        self._exit_shortfall: dict[int, Decimal] = {}
         self._next_resolution_poll: dict[int, float] = {}
         self._last_exit_failure: dict[int, float] = {}  # trade -> when its last exit was refused
         # trades whose token balance, read before resolution, agreed with what the ledger holds
@@ -105,7 +103,7 @@ class Monitor:
 
     def exit_size(self, trade: TradeRecord, position: Decimal) -> Decimal:
         # The shortfall, not an absolute cap: the exit still grows with later scale-in fills.
-        shortfall = self._exit_shortfall.get(trade.trade_id, ZERO)
+        shortfall = self.ctx.ledger.trade(trade.trade_id).undelivered
         return size_q(max(ZERO, position - shortfall))
 
     def exit_position(self, trade: TradeRecord) -> Decimal:
@@ -125,7 +123,7 @@ class Monitor:
         open_exits = ctx.ledger.orders(trade.trade_id, Role.EXIT, open_only=True)
         if any(o.state is not OrderState.LIVE for o in open_exits):
             return  # an exit in an unknown or cancelling state: reconciliation decides first
-        if self._exit_shortfall.get(trade.trade_id) and position >= cfg.min_order_size:
+        if ctx.ledger.trade(trade.trade_id).undelivered and position >= cfg.min_order_size:
             self._learn_sellable(trade)  # a cap read from a lagging balance must not stick
         target = self.exit_size(trade, position)
         if open_exits:
@@ -218,9 +216,10 @@ class Monitor:
             return
         position = self.ctx.ledger.delivered(trade.trade_id)
         if ZERO < held < position:
-            self._exit_shortfall[trade.trade_id] = position - held  # exact: exit_size rounds, a payout must not
+            # exact: exit_size rounds, a payout must not
+            self.ctx.ledger.set_undelivered(trade.trade_id, position - held)
         elif held >= position:
-            self._exit_shortfall.pop(trade.trade_id, None)  # every share arrived: no cap
+            self.ctx.ledger.set_undelivered(trade.trade_id, ZERO)  # every share arrived: no cap
 
     # ---- exit filled: cancel the pending scale-in, race-safely -------------------------------
 
@@ -321,19 +320,16 @@ class Monitor:
             return
         if held == delivered:
             self._holding_confirmed.add(tid)
-            self._exit_shortfall.pop(tid, None)
+            ctx.ledger.set_undelivered(tid, ZERO)
             return
         if ctx.now() >= trade.window_end and not self._still_unresolved(trade):
             return  # the read may have come after the payout emptied the balance
         if held in ctx.ledger.delivered_history(tid)[:-1]:
             return  # what a lagging balance shows: read again next cycle
         undelivered = max(ZERO, delivered - held)
-        if self._exit_shortfall.get(tid, ZERO) == undelivered:
+        if ctx.ledger.trade(tid).undelivered == undelivered:
             return
-        if undelivered:
-            self._exit_shortfall[tid] = undelivered
-        else:
-            self._exit_shortfall.pop(tid, None)
+        ctx.ledger.set_undelivered(tid, undelivered)
         ctx.emit_for(
             trade,
             "trade.undelivered",
@@ -389,7 +385,7 @@ class Monitor:
         # (failure mode 7). A fee taken in shares the trade states (Ledger.delivered); a shortfall
         # it does not state only the balance told (a refused exit's read). Booking the matched
         # dust as paid is a payout the venue never makes.
-        held = max(ZERO, ctx.ledger.delivered(trade.trade_id) - self._exit_shortfall.get(trade.trade_id, ZERO))
+        held = max(ZERO, ctx.ledger.delivered(trade.trade_id) - ctx.ledger.trade(trade.trade_id).undelivered)
         payout = held if winner == trade.token_id else ZERO
         pnl = proceeds + payout - cost
         ctx.ledger.settle(trade.trade_id, winner, pnl)

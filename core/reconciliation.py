@@ -61,8 +61,6 @@ class Reconciler:
     def __init__(self, ctx: BotContext, fills: FillPath):
         self.ctx = ctx
         self.fills = fills
-        # scale-in -> (kind, reason) of a terminal line waiting for fills the venue reported
-        self._deferred_terminal: dict[str, tuple[str, str]] = {}
         self._listing_read_at: dict[str, float] = {}  # token -> when its trades listing was last read
 
     # ---- recent-fill tracker ---------------------------------------------------------------
@@ -246,10 +244,10 @@ class Reconciler:
         if kind not in ("scale_in.not_placed", "scale_in.failed") and self.fills_missing(order):
             # The line states what filled, and the venue's size_matched says more matched than
             # the trades listing has shown (it lags order status): the line waits for those
-            # fills (catch_up fetches them; settlement writes it whatever came).
-            self._deferred_terminal[order_id] = (kind, reason)
+            # fills (catch_up fetches them; settlement writes it whatever came). The ledger keeps
+            # it, so that a bot restarted after a crash still writes it (lifecycle-complete).
+            ctx.ledger.hold_terminal_line(order_id, kind, reason)
             return
-        self._deferred_terminal.pop(order_id, None)
         if not ctx.ledger.mark_terminal_logged(order_id):
             return
         trade = ctx.ledger.trade(order.trade_id)
@@ -277,13 +275,11 @@ class Reconciler:
         settlement, with whatever came)."""
         ledger = self.ctx.ledger
         for order in ledger.orders(trade_id, Role.SCALE_IN):
-            deferred = self._deferred_terminal.get(order.order_id)
-            if deferred is None:
+            if order.held_line is None or order.terminal_logged:
                 continue
             if whatever_came or not self.fills_missing(order):
-                self._deferred_terminal.pop(order.order_id)
                 if ledger.mark_terminal_logged(order.order_id):
-                    kind, reason = deferred
+                    kind, reason = order.held_line
                     trade = ledger.trade(trade_id)
                     filled = ledger.filled(order.order_id)
                     self.ctx.emit_for(

@@ -5,6 +5,7 @@ tiny library run and holding for core on the same run."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 from clobsim import sim
 from clobsim.core.bot import Bot
@@ -83,7 +84,7 @@ class DustMonitor(Monitor):
     """Settles as core once did: the matched dust the venue never delivered is booked as paid."""
 
     def try_settle(self, trade):
-        self._exit_shortfall.clear()
+        self.ctx.ledger.set_undelivered(trade.trade_id, Decimal(0))
         super().try_settle(trade)
 
 

@@ -199,6 +199,10 @@ class FakeExchange:
         cmd = prepared.command
         if cmd.side is Side.BUY and cmd.price * cmd.size > self.collateral:
             raise Rejected("not enough balance / allowance", status=400)
+        # as the venue refuses a sale beyond the shares held: a shortfall no trade states shows
+        # first as this refusal (failure mode 7). Lenient: a sale's fill takes no shares back here.
+        if cmd.side is Side.SELL and cmd.size > self.tokens.get(cmd.token_id, ZERO):
+            raise Rejected("not enough balance / allowance", status=400)
         order = FakeOrder(prepared.order_id, cmd.token_id, cmd.side, cmd.price, cmd.size)
         self.orders[order.order_id] = order
         self.order_seq.append(order.order_id)

@@ -18,6 +18,7 @@ from clobsim.core.ports import CodePoint, NoProbe
 from clobsim.sim.testing.fake import ManualClock
 
 from .conftest import MARKET, TOKEN, WINDOW, Rig, lose_answer_once
+from .test_monitor import late_scale_in_fill_after_closing
 
 D = Decimal
 
@@ -294,13 +295,10 @@ def test_the_live_bot_s_probe_lets_every_code_point_pass(rig):
     assert rig.scale_in().state is OrderState.LIVE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core keeps a held-back cancellation line in the crashed process's memory only"
-    " (Reconciler._deferred_terminal): the restarted bot never writes it",
-)
-def test_a_cancellation_line_held_back_for_its_fills_is_written_by_the_bot_restarted_after_a_crash(tmp_path):
-    path = str(tmp_path / "ledger.sqlite")
+def crash_holding_back_a_cancellation_line(path: str) -> tuple[Rig, int, str]:
+    """The window closes; 4.00 of the scale-in match as its cancel is sent, and the trades listing
+    fails as both cancels are verified: its SCALE-IN CANCELLED line waits for that fill. Then the
+    bot dies."""
     first = Rig(ledger=path)
     trade_id = first.open_trade()
     first.fake.set_book(TOKEN, "0.75", "0.77")
@@ -314,7 +312,22 @@ def test_a_cancellation_line_held_back_for_its_fills_is_written_by_the_bot_resta
         first.fake.fail_next("trades", Transient("matching engine is restarting", status=425))
     first.bot.monitor.cycle()
     assert first.of("scale_in.cancelled") == []  # held back: 4.00 matched, not counted yet
+    assert first.ledger.order(scale_id).held_line == ("scale_in.cancelled", "window ending")
     first.ledger.close()  # the crash
+    return first, trade_id, scale_id
+
+
+def partial_and_cancelled(trade_id: int, scale_id: str) -> list[str]:
+    return [
+        f"📈 [BTC] Trade #{trade_id} UP | ⏰ SCALE-IN PARTIAL FILL (Delayed): +4.00 shares @ $0.7500"
+        f" | filled=4.00/10.50 | OrderID: {scale_id}",
+        f"📈 [BTC] Trade #{trade_id} UP | 🧹 SCALE-IN CANCELLED: window ending | filled=4.00/10.50 | OrderID: {scale_id}",
+    ]
+
+
+def test_a_cancellation_line_held_back_for_its_fills_is_written_by_the_bot_restarted_after_a_crash(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    first, trade_id, scale_id = crash_holding_back_a_cancellation_line(path)
 
     second = Rig(ledger=path, clock=first.clock, fake=first.fake)
     try:
@@ -332,12 +345,37 @@ def test_a_cancellation_line_held_back_for_its_fills_is_written_by_the_bot_resta
         second.ledger.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a shortfall learnt before a crash is read again only by the balance check before resolution"
-    " (Monitor._confirm_holding): a market that resolves before the restarted bot's first cycle is paid"
-    " on the shares matched",
-)
+def test_a_held_back_line_whose_fills_the_start_up_pass_cannot_fetch_is_written_once_by_the_cycle_that_counts_them(
+    tmp_path,
+):
+    path = str(tmp_path / "ledger.sqlite")
+    first, trade_id, scale_id = crash_holding_back_a_cancellation_line(path)
+
+    second = Rig(ledger=path, clock=first.clock, fake=first.fake)
+    try:
+        second.clock.advance(5)
+        second.fake.fail_next("trades", Transient("matching engine is restarting", status=425))
+        second.bot.start()
+        assert [e.kind for e in second.events if e.kind.startswith("scale_in.")] == []  # the fill is not in yet
+        second.clock.advance(5)
+        second.bot.monitor.cycle()  # the closing trade's catch-up fetches it
+        assert second.lines("scale_in.partial") + second.lines("scale_in.cancelled") == partial_and_cancelled(
+            trade_id, scale_id
+        )
+        second.fake.resolve(MARKET, TOKEN)
+        for _ in range(3):
+            second.clock.advance(15)
+            second.bot.monitor.cycle()
+        assert [e.kind for e in second.events if e.kind.startswith(("scale_in.", "trade.settled"))] == [
+            "scale_in.partial",
+            "scale_in.cancelled",
+            "trade.settled",
+        ]
+        assert second.trade(trade_id).state is TradeState.SETTLED
+    finally:
+        second.ledger.close()
+
+
 def test_a_bot_restarted_in_a_closing_trade_books_the_payout_on_the_shares_delivered(tmp_path):
     path = str(tmp_path / "ledger.sqlite")
     first = Rig(ledger=path)
@@ -381,3 +419,35 @@ def test_the_listing_sweep_waits_for_the_start_up_reconcile_pass():
     rig.bot.stopped = False
     rig.bot.listing_loop()  # 45 s ... 70 s: due again at 70 s
     assert rig.call_names() == ["trades", "open_orders", "get_order", "trades"]
+
+
+def test_undelivered_shares_learnt_before_a_crash_are_not_booked_as_paid_when_the_market_resolves_meanwhile(
+    tmp_path,
+):
+    path = str(tmp_path / "ledger.sqlite")
+    first = Rig(ledger=path)
+    trade_id, _ = late_scale_in_fill_after_closing(first, "2.95")
+    first.clock.advance(5)
+    first.bot.monitor.cycle()  # the balance, read before resolution: 13.45 of the 13.50 matched
+    assert first.lines("trade.undelivered") == [
+        f"📈 [BTC] Trade #{trade_id} UP | ⚠️  UNDELIVERED SHARES: the venue holds 13.45 shares, the ledger 13.50"
+        " | undelivered=0.05"
+    ]
+    assert first.trade(trade_id).undelivered == D("0.05")
+    first.ledger.close()  # the crash
+    first.fake.resolve(MARKET, TOKEN)  # while the bot is down
+    first.fake.tokens[TOKEN] = D("0")  # the payout emptied the balance
+    first.fake.calls.clear()
+
+    second = Rig(ledger=path, clock=first.clock, fake=first.fake)
+    try:
+        second.clock.advance(20)
+        second.bot.start()
+        second.bot.monitor.cycle()
+        assert second.calls("balance") == 1  # read again, after the payout: it teaches nothing
+        assert second.of("trade.undelivered") == []
+        assert second.lines("trade.settled") == [
+            f"📈 [BTC] Trade #{trade_id} UP | 🏁 SETTLED: winner=WIN, position=13.50, payout=$13.45, pnl=$+3.85"
+        ]
+    finally:
+        second.ledger.close()

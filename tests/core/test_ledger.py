@@ -470,3 +470,48 @@ def test_a_database_written_before_fees_were_derived_gains_the_column_and_keeps_
     assert reopened.fills("0xscale")[0]["withheld"] is None
     assert reopened.delivered(trade_id) == reopened.position(trade_id) == D("20")
     reopened.close()
+
+
+def test_a_held_back_terminal_line_and_undelivered_shares_survive_a_reopen_and_a_repeat_writes_nothing(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    ledger = Ledger(path)
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    assert ledger.order("0xscale").held_line is None and ledger.trade(trade_id).undelivered == D("0")
+    ledger.hold_terminal_line("0xscale", "scale_in.cancelled", "window ending")
+    ledger.set_undelivered(trade_id, D("0.05"))
+    statements = _statements(ledger)
+    ledger.hold_terminal_line("0xscale", "scale_in.cancelled", "window ending")
+    ledger.set_undelivered(trade_id, D("0.050"))
+    assert statements == []
+    ledger.close()
+    reopened = Ledger(path)
+    assert reopened.order("0xscale").held_line == ("scale_in.cancelled", "window ending")
+    assert reopened.trade(trade_id).undelivered == D("0.05")
+    reopened.set_undelivered(trade_id, D("0"))
+    reopened.close()
+    again = Ledger(path)
+    assert again.trade(trade_id).undelivered == D("0")
+    again.close()
+
+
+def test_a_database_written_before_held_lines_and_shortfalls_were_kept_gains_the_columns_and_keeps_its_rows(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    ledger = Ledger(path)
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    ledger.close()
+    db = sqlite3.connect(path)
+    for table, column in (("orders", "held_kind"), ("orders", "held_reason"), ("trades", "undelivered")):
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.close()
+    reopened = Ledger(path)
+    assert reopened.order("0xscale").held_line is None
+    assert reopened.trade(trade_id).undelivered == D("0")
+    reopened.hold_terminal_line("0xscale", "scale_in.venue_cancelled", "status CANCELED")
+    reopened.set_undelivered(trade_id, D("0.05"))
+    again = Ledger(path)  # the file as the mirror: the same rows read back
+    assert (again.orders(), again.trades()) == (reopened.orders(), reopened.trades())
+    assert again.order("0xscale").held_line == ("scale_in.venue_cancelled", "status CANCELED")
+    again.close()
+    reopened.close()
