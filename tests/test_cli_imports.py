@@ -141,6 +141,10 @@ def test_bad_input_to_server_mode_is_refused_without_loading_the_server_or_the_s
         (("sweep", "scenarios/", "--bots", "no-such-bot"), "clobsim: error: --bots: unknown bot 'no-such-bot'"),
         (("bench", "--repeat", "0"), "clobsim: error: --repeat: must be a positive number"),
         (("replay", "/nonexistent/run"), "clobsim: error: /nonexistent/run: no such file or folder"),
+        (("sweep", "scenarios/", "--seed-range", "5:1"), "clobsim: error: --seed-range: expected A:B with 0 <= A"),
+        (("sweep", "/nonexistent.yaml"), "clobsim: error: /nonexistent.yaml: no such file"),
+        (("report", "/nonexistent/run"), "clobsim: error: /nonexistent/run: no such folder"),
+        (("report", "docs"), "clobsim: error: docs: not a clobsim run folder (no run.json)"),
     ],
 )
 def test_bad_input_to_the_other_commands_is_refused_without_loading_the_simulator(args, message):

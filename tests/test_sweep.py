@@ -10,7 +10,8 @@ import yaml
 
 from clobsim.sim.runner.scenario import from_dict, load
 from clobsim.sim.tools import cli
-from clobsim.sim.tools.sweep import chunked, parse_seeds, sweep, verdicts
+from clobsim.sim.tools.sweep import chunked, sweep, verdicts
+from clobsim.sim.tools.sweepfolder import parse_seeds
 
 LIBRARY = os.path.join(os.path.dirname(__file__), os.pardir, "scenarios")
 NAMES = ["scale-in-immediate-fill.yaml", "cancel-race-fill-before-cancel.yaml"]

@@ -42,9 +42,9 @@ from clobsim.sim.bots.foreign import ForeignBot, parse_env
 from clobsim.sim.exchange.protocol import PROTOCOLS
 from clobsim.sim.runner.inputs import clip
 from clobsim.sim.runner.scenario import MAX_SEED, ScenarioError, check_protocol
-from clobsim.sim.tools import STARTED
+from clobsim.sim.tools import STARTED, sweepfolder
 from clobsim.sim.tools.errors import UsageError
-from clobsim.sim.tools.folders import LOG_LEVELS, RUN_MARKER
+from clobsim.sim.tools.folders import LOG_LEVELS, RUN_MARKER, check_report_folder
 from clobsim.sim.tools.runfolder import DEFAULT_OUT, RunFolder
 from clobsim.sim.tools.selection import load_all, select
 
@@ -205,6 +205,7 @@ def _report_run(records: list[dict], args) -> int:
 
 def cmd_report(args) -> int:
     """Write report.md and report.html (and the timeline PNGs) into a run folder; 0 once written."""
+    check_report_folder(args.run_dir)
     from clobsim.sim.tools.report import summary, write_reports  # noqa: PLC0415 - matplotlib, only when reporting
 
     print(summary(write_reports(args.run_dir, args.alerts), args.run_dir))
@@ -288,14 +289,11 @@ def cmd_sweep(args) -> int:
         raise UsageError(
             f"--scheduler: expected a Dask scheduler address such as tcp://HOST:8786, got {args.scheduler!r}"
         )
+    seeds = sweepfolder.parse_seeds(args.seeds, args.seed_range)
+    scenarios = select(load_all(args.paths), args.k)
+    sweepfolder.check_out(args.out)
     from clobsim.sim.tools import sweep  # noqa: PLC0415 - the worker pools and exploration's hints
 
-    seeds = sweep.parse_seeds(args.seeds, args.seed_range)
-    scenarios = select(load_all(args.paths), args.k)
-    if os.path.isdir(args.out) and os.listdir(args.out) and not os.path.exists(os.path.join(args.out, sweep.SUMMARY)):
-        raise UsageError(
-            f"--out {args.out}: folder exists and is not a sweep folder (no {sweep.SUMMARY}); refusing to write into it"
-        )
     total = len(scenarios) * len(seeds) * len(bots)
     from clobsim.sim.tools import progress  # noqa: PLC0415 - rich, once the input is good
 
@@ -310,13 +308,14 @@ def cmd_sweep(args) -> int:
             progress=lambda text: print(text, file=sys.stderr),
             done=lambda records: shown.advance(len(records)),
         )
-    if os.path.isdir(os.path.join(args.out, sweep.FAILING)):
+    if os.path.isdir(os.path.join(args.out, sweepfolder.FAILING)):
         import shutil  # noqa: PLC0415
 
-        shutil.rmtree(os.path.join(args.out, sweep.FAILING))  # a previous sweep's cases
+        shutil.rmtree(os.path.join(args.out, sweepfolder.FAILING))  # a previous sweep's cases
     paths = sweep.write(summary, scenarios, args.out)
     print(sweep.report(summary, paths), end="")
-    print(f"summary: {os.path.join(args.out, sweep.SUMMARY)}; report: {os.path.join(args.out, sweep.REPORT)}")
+    written = os.path.join(args.out, sweepfolder.SUMMARY), os.path.join(args.out, sweepfolder.REPORT)
+    print(f"summary: {written[0]}; report: {written[1]}")
     return 1 if summary["failed"] else 0
 
 

@@ -158,6 +158,31 @@ def check_replayable(folder: str, record: dict[str, Any]) -> None:
         )
 
 
+def run_marker(folder: str) -> dict[str, Any]:
+    """The run.json of a folder `clobsim report` is given (the --out folder of `clobsim run`)."""
+    if not os.path.exists(folder):
+        raise UsageError(f"{folder}: no such folder")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{folder}: not a folder; `clobsim report` takes a run folder (clobsim run --out)")
+    marker = os.path.join(folder, RUN_MARKER)
+    if not os.path.exists(marker):
+        raise UsageError(
+            f"{folder}: not a clobsim run folder (no {RUN_MARKER}); "
+            "`clobsim report` takes the --out folder of `clobsim run`"
+        )
+    meta = read_json_file(marker, MARKER_SCHEMA)
+    assert isinstance(meta, dict)  # MARKER_SCHEMA: an object
+    return meta
+
+
+def check_report_folder(folder: str) -> None:
+    """What `clobsim report` can refuse before it loads the report's modules: the folder, its
+    run.json, and each scenario folder's result.json."""
+    run_marker(folder)
+    for scenario in scenario_folders(folder):
+        read_result(scenario)
+
+
 def scenario_folders(path: str) -> list[str]:
     """The scenario folders of a run folder (or the one scenario folder `path` is)."""
     if not os.path.exists(path):

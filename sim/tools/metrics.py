@@ -37,12 +37,10 @@ from clobsim.sim.runner.inputs import clip
 from clobsim.sim.runner.scenario import DEFAULT_WINDOW_LENGTH
 from clobsim.sim.tools.errors import UsageError
 from clobsim.sim.tools.folders import (
-    MARKER_SCHEMA,
-    RUN_MARKER,
-    read_json_file,
     read_jsonl,
     read_result,
     read_text_file,
+    run_marker,
     scenario_folders,
 )
 from clobsim.sim.tools.results import failed_checks, lead_check
@@ -200,17 +198,7 @@ def grep_counts(lines: list[str]) -> dict[str, int]:
 
 def load_run(folder: str) -> Run:
     """Read a run folder; bad input raises UsageError (exit 2) with one message naming the file."""
-    if not os.path.exists(folder):
-        raise UsageError(f"{folder}: no such folder")
-    if not os.path.isdir(folder):
-        raise UsageError(f"{folder}: not a folder; `clobsim report` takes a run folder (clobsim run --out)")
-    marker = os.path.join(folder, RUN_MARKER)
-    if not os.path.exists(marker):
-        raise UsageError(
-            f"{folder}: not a clobsim run folder (no {RUN_MARKER}); "
-            "`clobsim report` takes the --out folder of `clobsim run`"
-        )
-    meta = read_json_file(marker, MARKER_SCHEMA)
+    meta = run_marker(folder)
     return Run(folder, meta, [load_scenario(scenario) for scenario in scenario_folders(folder)])
 
 

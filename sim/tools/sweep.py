@@ -42,10 +42,8 @@ from clobsim.sim.runner import wallclock
 from clobsim.sim.runner.pool import chunked, map_ordered
 from clobsim.sim.runner.scenario import Scenario
 from clobsim.sim.tools.errors import UsageError
+from clobsim.sim.tools.sweepfolder import FAILING, REPORT, SUMMARY
 
-SUMMARY = "sweep.json"
-REPORT = "report.md"
-FAILING = "failing"
 CONNECT_TIMEOUT = "5s"  # a wrong address is a user's mistake: say so soon
 CHUNKS_PER_WORKER = 4  # enough chunks to balance uneven runs, few enough to amortize a task's overhead
 
@@ -263,20 +261,3 @@ def report(summary: dict, failing_paths: Sequence[str]) -> str:
             for r, path in zip(failing, failing_paths, strict=True)
         ]
     return "\n".join(lines) + "\n"
-
-
-def parse_seeds(seeds: int | None, seed_range: str | None) -> list[int]:
-    """--seeds N (1..N) or --seed-range A:B (A..B inclusive)."""
-    if seed_range is not None:
-        first, sep, last = seed_range.partition(":")
-        try:
-            a, b = int(first), int(last)
-        except ValueError:
-            raise UsageError(f"--seed-range: expected A:B (two integers), got {seed_range!r}") from None
-        if not sep or a < 0 or b < a:
-            raise UsageError(f"--seed-range: expected A:B with 0 <= A <= B, got {seed_range!r}")
-        return list(range(a, b + 1))
-    count = 10 if seeds is None else seeds
-    if count < 1:
-        raise UsageError(f"--seeds: must be a positive number, got {count}")
-    return list(range(1, count + 1))
