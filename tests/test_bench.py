@@ -102,12 +102,13 @@ def test_bench_rejects_a_repeat_below_one(capsys):
     assert capsys.readouterr().err.strip() == "clobsim: error: --repeat: must be a positive number, got 0"
 
 
-def test_the_bare_baseline_replays_the_fast_runs_window_cycle_for_cycle():
+def test_the_bare_baseline_replays_the_fast_runs_window_cycle_for_cycle_and_sweep_for_sweep():
     scenario = workload()
     script = bare_script(scenario)
     actions = [a[2][0] for a in script["actions"]]
     assert actions.count("cycle") == script["cycles"] > 150  # one per 5 s over 1050 s, less the latency
     assert actions.count("poll") == script["polls"] > 150
+    assert actions.count("sweep") == script["sweeps"] > 150  # the listing task wakes every 5 s too
     assert actions.count("open") == 2 and actions.count("resolve") == 1
     assert script["fills"] >= 2 and "book" in actions
     times = [a[0] for a in script["actions"]]

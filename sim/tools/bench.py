@@ -15,11 +15,11 @@ scales in), resolution and settlement: 1050 simulated seconds (900 s window, 30 
 resolution, 120 s of settlement). A window's wall time is that of `sim.run(scenario,
 check=False)` (and `sim.run(scenario)` with the checks), without writing files.
 
-The bare baseline drives the same bot code (core.bot.Bot: its monitor cycle and notification
-poll) with a plain loop on a ManualClock against sim.testing.fake.FakeExchange, the zero-latency
+The bare baseline drives the same bot code (core.bot.Bot: its monitor cycle, notification poll
+and listing sweep) with a plain loop on a ManualClock against sim.testing.fake.FakeExchange, the zero-latency
 in-memory stub. It is made comparable by replaying what the bot saw in a recorded fast run
-(untimed): the monitor cycles and notification polls at the very simulated times they ran (so
-the same number of each), the best bid/ask whenever it changed, the fills of the bot's orders,
+(untimed): the monitor cycles, notification polls and trades-listing sweeps at the very simulated
+times they ran (so the same number of each), the best bid/ask whenever it changed, the fills of the bot's orders,
 their trades' settlement (MINED, CONFIRMED) and the resolution. Same trades, same cadence, the
 same ledger (SQLite, WAL, synchronous=OFF, in sim.run's scratch folder) and audit log (the logger
 as sim.run configures it for a run without files); no market model, no network, no
@@ -54,6 +54,7 @@ from clobsim.core.ledger import Ledger
 from clobsim.core.model import Side
 from clobsim.core.monitor import Monitor
 from clobsim.core.notifications import NotificationProcessor
+from clobsim.core.reconciliation import Reconciler
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.runner import wallclock
 from clobsim.sim.runner.harness import run_logger, scratch_dir
@@ -120,11 +121,13 @@ def machine() -> dict:
 
 
 class _Recorder:
-    """Collects the simulated times of the bot's monitor cycles and notification polls."""
+    """Collects the simulated times of the bot's monitor cycles, notification polls and
+    trades-listing sweeps."""
 
     def __init__(self) -> None:
         self.cycles: list[float] = []
         self.polls: list[float] = []
+        self.sweeps: list[float] = []
 
 
 def _recording_bot(recorder: _Recorder) -> type[Bot]:
@@ -138,9 +141,15 @@ def _recording_bot(recorder: _Recorder) -> type[Bot]:
             recorder.polls.append(self.ctx.now())
             return super().poll()
 
+    class RecordingReconciler(Reconciler):
+        def sweep_listings(self) -> None:
+            recorder.sweeps.append(self.ctx.now())
+            super().sweep_listings()
+
     class RecordingBot(Bot):
         monitor_class = RecordingMonitor
         notifications_class = RecordingNotifications
+        reconciler_class = RecordingReconciler
 
     return RecordingBot
 
@@ -196,11 +205,13 @@ def bare_script(scenario: Scenario) -> dict:
         actions.append((scenario.window_start + spec.at, 2, ("open", spec, token)))
     actions += [(t, 3, ("cycle",)) for t in recorder.cycles]
     actions += [(t, 4, ("poll",)) for t in recorder.polls]
+    actions += [(t, 5, ("sweep",)) for t in recorder.sweeps]
     actions.sort(key=lambda a: (a[0], a[1]))
     return {
         "actions": actions,
         "cycles": len(recorder.cycles),
         "polls": len(recorder.polls),
+        "sweeps": len(recorder.sweeps),
         "fills": fills,
         "start": float(scenario.window_start),
         "window_end": float(scenario.window_start + scenario.window_length),
@@ -228,6 +239,8 @@ def run_bare(scenario: Scenario, script: dict) -> dict:
                 bot._guard("monitor", bot.monitor.cycle)
             elif kind == "poll":
                 bot._guard("notifications", bot.notifications.poll)
+            elif kind == "sweep":
+                bot._guard("listing", bot.reconciler.sweep_listings)
             elif kind == "book":
                 exchange.set_book(action[1], action[2], action[3])
             elif kind == "open":
@@ -314,6 +327,7 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
             "trace_records": len(sample.trace),
             "monitor_cycles": script["cycles"],
             "notification_polls": script["polls"],
+            "listing_sweeps": script["sweeps"],
             "bot_fills": script["fills"],
             "bare_audit_lines": bare_record["events"],
             "bare_exchange_calls": bare_record["calls"],
