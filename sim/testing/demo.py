@@ -5,8 +5,9 @@ Four trades in four 15-minute windows, each scripted to walk one path of the aud
   ETH  exit fills while the scale-in rests: safe cancellation, verification inconclusive
   SOL  placement refused by a restarting matching engine (425): SCALE-IN ... FAILED
   XRP  the book moved in flight: the maker bid matches on arrival (immediate fill)
-The bot's two tasks (monitor and notifications) are stepped alternately on a manual clock;
-the races are scripted with the fake's `before()` hook, which runs just ahead of a call.
+The bot's three tasks (monitor, notifications, the trades-listing sweep) are stepped in turn on a
+manual clock; the races are scripted with the fake's `before()` hook, which runs just ahead of a
+call.
 
 Usage: python -m sim.demo [--out DIR]   (default reports/demo)
 """
@@ -138,6 +139,7 @@ def run(out: str) -> int:
             script.pop(due)()
         bot.monitor.cycle()
         bot.notifications.poll()
+        bot.reconciler.sweep_listings()
         clock.advance(5)
     detach(logger, handlers)
     bot.ledger.close()
