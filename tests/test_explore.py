@@ -230,6 +230,22 @@ def test_a_search_keeps_the_objects_it_started_with_out_of_full_collections_and_
     assert gc.get_freeze_count() == 0
 
 
+def test_a_search_collects_the_youngest_generation_less_often_and_restores_the_thresholds(tmp_path):
+    thresholds_during_runs: list[tuple[int, ...]] = []
+
+    def recording_run(*args, **kwargs):
+        thresholds_during_runs.append(gc.get_threshold())
+        return real_run(*args, **kwargs)
+
+    real_run = harness.run
+    before = gc.get_threshold()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(harness, "run", recording_run)
+        explore(bot="core", seed=0, examples=2, out=str(tmp_path), progress=None)
+    assert thresholds_during_runs and set(thresholds_during_runs) == {(search.YOUNG_THRESHOLD, *before[1:])}
+    assert gc.get_threshold() == before
+
+
 def test_a_lost_cancel_with_every_read_after_it_failing_hits_the_exits_own_cancel():
     from clobsim.sim.explore.search import resolve_aims
 
