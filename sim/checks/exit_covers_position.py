@@ -53,6 +53,9 @@ EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + res
 # A venue shows an order it applied within seconds, a stale read replica within tens of seconds;
 # a bot that waits longer holds its shares without an exit for no reason the venue gives.
 UNKNOWN_GRACE_MAX = 60.0
+# How near a sample must come to a change of what it reads to be computed afresh: far above the
+# rounding of a float at these times, far below the one-second sampling.
+CHANGE_MARGIN = 1e-3
 PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
 # a refused cancel holds the resize back just as a refused placement does.
@@ -252,12 +255,27 @@ def _longest_uncovered(
                 value = min(value, _at(held_steps, t - lag))
         return value
 
+    # Between two changes of the step functions (a step, a step seen through a lag, a cap's
+    # edge) every sample reads the same: a sample is computed only where one may have come
+    # since the last one computed (CHANGE_MARGIN absorbs the rounding of t - lag and the like),
+    # and every other sample repeats it, so the stretches are those of computing them all.
+    changes = sorted(
+        [step for step, _ in held_steps]
+        + [step for step, _ in covered_steps]
+        + [step + lag for _, _, lag in caps for step, _ in held_steps]
+        + [start_rel + edge for lo, hi, _ in caps for edge in (lo, hi)]
+    )
+    pending = 0  # the first change not yet behind a computed sample
     worst: tuple[float, float, Decimal, Decimal] | None = None
     stretch: tuple[float, Decimal, Decimal] | None = None  # the current one: (since, held, covered) at its start
+    uncovered = False
     t = opened
     while t <= stop:
-        covered = _at(covered_steps, t)
-        uncovered = sellable(t) - covered >= min_size and t < stop
+        if t == opened or t >= stop or (pending < len(changes) and changes[pending] - CHANGE_MARGIN <= t):
+            covered = _at(covered_steps, t)
+            uncovered = sellable(t) - covered >= min_size and t < stop
+            while pending < len(changes) and changes[pending] + CHANGE_MARGIN <= t:
+                pending += 1
         if uncovered and stretch is None:
             stretch = (t, _at(held_steps, t), covered)
         if stretch is not None and (not uncovered or t >= stop):
