@@ -37,7 +37,7 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, unanswered_trades_reads
+from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, faults_of, unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
@@ -81,7 +81,7 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     for told in (_failures_told(result), _stale_exit_reads(result)):
         for token, moments in told.items():
             refusals.setdefault(token, []).extend((moment, moment) for moment in moments)
-    restarted = [(back, back) for back in restarts(result.trace)]
+    restarted = [(back, back) for back in restarts(faults_of(result))]
     # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
     trades = ledger.trades() if ledger is not None else ()
     opened_trades = [(t.trade_id, t.token_id) for t in trades] or [

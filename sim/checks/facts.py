@@ -26,6 +26,17 @@ _EXCHANGES: dict[int, list[Exchange]] = {}
 # The trades listing's reads (trades_reads) of the traces being judged, by id(trace): several
 # invariants look for the reads that went unanswered, for each token.
 _TRADES_READS: dict[int, tuple[list[dict], list[tuple[dict, dict]]]] = {}
+# The fault records of the results being judged, by id(result): the bot_crash excuses
+# (downtime, restarts) are read from them by several invariants.
+_FAULTS: dict[int, list[dict]] = {}
+
+
+def faults_of(result: RunResult) -> list[dict]:
+    """The run's FAULT records, in trace order (what the fault kinds' excuses read of a trace)."""
+    faults = _FAULTS.get(id(result))
+    if faults is None:
+        faults = [r for r in result.trace if r.get("type") == TraceType.FAULT]
+    return faults
 
 
 def exchanges(result: RunResult) -> list[Exchange]:
@@ -120,13 +131,16 @@ class FinalLedger:
         self.db = None if result.foreign else Ledger(result.ledger_path)
 
     def __enter__(self) -> Ledger | None:
-        _EXCHANGES[id(self.result)] = list(responses_with_requests(self.result.trace))
-        _TRADES_READS[id(self.result.trace)] = trades_reads(self.result.trace)
+        trace = self.result.trace
+        _EXCHANGES[id(self.result)] = list(responses_with_requests(trace))
+        _TRADES_READS[id(trace)] = trades_reads(trace)
+        _FAULTS[id(self.result)] = [r for r in trace if r.get("type") == TraceType.FAULT]
         return self.db
 
     def __exit__(self, *exc) -> None:
         _EXCHANGES.pop(id(self.result), None)
         _TRADES_READS.pop(id(self.result.trace), None)
+        _FAULTS.pop(id(self.result), None)
         if self.db is not None:
             self.db.close()
 
