@@ -246,7 +246,7 @@ def pilot_run(data: dict, aims: list[dict], *, bot: Any, mode: str) -> Pilot:
             pilot.checks = check_all(result)
         return []
 
-    harness.run(scenario, judge=judge, mode=mode, bot=bot, stop_when=enough)
+    harness.run(scenario, judge=judge, mode=mode, bot=bot, stop_when=enough).release()
     return pilot
 
 

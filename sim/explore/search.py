@@ -47,7 +47,7 @@ from clobsim.sim.checks import run
 from clobsim.sim.explore.aims import Memo, Pilot, resolve_aims
 from clobsim.sim.explore.strategies import aimed_scenarios
 from clobsim.sim.runner import wallclock
-from clobsim.sim.runner.scenario import from_dict
+from clobsim.sim.runner.scenario import Scenario, from_dict
 
 
 class BudgetSpent(BaseException):
@@ -360,15 +360,21 @@ def violations(data: dict, bot: str, mode: str, checks: list | None = None) -> l
     the finding (and the shrunk scenario) is then the variant's bug, never a fault core fails too."""
     scenario = from_dict(data)
     if checks is None:
-        checks = run(scenario, mode=mode, bot=bot).checks
+        checks = _checks(scenario, mode, bot)
     broken = [c for c in checks if c.kind == "invariant" and not c.passed]
     if (
         broken
         and bot != "core"
-        and any(c.kind == "invariant" and not c.passed for c in run(scenario, mode=mode, bot="core").checks)
+        and any(c.kind == "invariant" and not c.passed for c in _checks(scenario, mode, "core"))
     ):
         return []
     return broken
+
+
+def _checks(scenario: Scenario, mode: str, bot: str) -> list:
+    result = run(scenario, mode=mode, bot=bot)
+    result.release()  # only the verdict is kept
+    return result.checks
 
 
 def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out: str, searches: int = 1) -> str:
