@@ -125,3 +125,17 @@ def test_a_cancel_naming_an_order_not_answered_yet_keeps_a_cancel_aim_unsettled(
     pilot.read([*trace, _response(41.0, 1, {"orderID": "0xa"})], 50.0)
     request, settled = pilot.aimed(first_cancel)
     assert settled and request is not None and request.seq == 2
+
+
+def test_a_foreign_bots_run_stepped_by_a_stop_when_is_the_same_run_and_stops_where_told():
+    from clobsim.sim.runner.scenario import load
+
+    scenario = load("examples/racebot/scenarios/cancel-race-at-exit.yaml")
+    racebot = "examples/racebot/bot.py:main"
+    start = scenario.window_start
+    plain = sim.run(scenario, bot=racebot, check=False)
+    stepped = sim.run(scenario, bot=racebot, check=False, stop_when=lambda trace, now: False)
+    cut = sim.run(scenario, bot=racebot, check=False, stop_when=lambda trace, now: now >= start + 400)
+    assert stepped.trace_jsonl() == plain.trace_jsonl() and len(plain.trace) > 100
+    assert cut.extras["stopped_at"] == 400.0
+    assert [r for r in cut.trace if r["t"] < start + 400] == [r for r in plain.trace if r["t"] < start + 400]
