@@ -164,9 +164,11 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
         maker_sold = fields["side"] == "BUY" and any(m["owner"] == owner for m in fields["makers"])
         if taker_sold or maker_sold:
             sold[fields["trade_id"]] = fields["asset_id"]
+    if not sold:
+        return {}
     told: dict[str, float] = {}
     for request, record in exchanges(result):
-        if request is None or record.get("status") != 200 or not sold:
+        if request is None or record.get("status") != 200:
             continue
         body = record.get("body")
         named: list[str] = []
@@ -192,7 +194,7 @@ def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
     snapshot (the stale_read fault): until the last of them the bot could not see the order end."""
     sells = _bot_sells(result)
     moments: dict[str, list[float]] = {}
-    for record in result.trace:
+    for record in faults_of(result):
         if (
             record.get("type") == TraceType.FAULT
             and record.get("kind") == STALE_READ

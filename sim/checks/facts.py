@@ -124,11 +124,13 @@ def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
 
 
 class FinalLedger:
-    """The final ledger, opened once for all checks (None for a foreign bot: it keeps its own)."""
+    """The final ledger for all checks: core's last ledger (RunResult.final_ledger), else the
+    file opened once (a bot process's), None for a foreign bot (it keeps its own)."""
 
     def __init__(self, result: RunResult):
         self.result = result
-        self.db = None if result.foreign else Ledger(result.ledger_path)
+        self.opened = not result.foreign and result.final_ledger is None
+        self.db = None if result.foreign else Ledger(result.ledger_path) if self.opened else result.final_ledger
 
     def __enter__(self) -> Ledger | None:
         trace = self.result.trace
@@ -141,7 +143,7 @@ class FinalLedger:
         _EXCHANGES.pop(id(self.result), None)
         _TRADES_READS.pop(id(self.result.trace), None)
         _FAULTS.pop(id(self.result), None)
-        if self.db is not None:
+        if self.db is not None and self.opened:
             self.db.close()
 
 

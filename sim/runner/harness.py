@@ -99,6 +99,10 @@ class RunResult:
     process: bool = False
     checks: list = field(default_factory=list)  # sim.checks' Check records, filled by its judge
     extras: dict[str, Any] = field(default_factory=dict)
+    # core's last ledger, closed (or killed with its bot): it still answers reads from its mirror,
+    # which holds exactly what the file holds (a change reaches it only once committed); None
+    # for a bot that keeps its own books
+    final_ledger: Ledger | None = None
 
     @property
     def passed(self) -> bool:
@@ -550,6 +554,7 @@ class _Run:
             simulated_seconds=self.horizon if self.stopped_at is None else self.stopped_at - self.window_start,
             bots_started=bots_started,
             protocol=self.protocol,
+            final_ledger=self.bots[-1].ledger if self.bots else None,
             **extra,
         )
 
@@ -669,21 +674,20 @@ def run(
         if judge is not None:
             result.checks = judge(result)
         if not (out_dir or keep_ledger):
-            result.extras["ledger_snapshot"] = _final_snapshot(runner, result.ledger_path)
+            result.extras["ledger_snapshot"] = _final_snapshot(result)
         return result
     finally:
         if not (out_dir or keep_ledger):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _final_snapshot(runner: _Run, path: str) -> dict:
-    """The ledger's content, for results whose database file is not kept. core's last ledger
-    (closed, or killed with its bot) still answers reads from its mirror, which holds exactly
-    what the file holds (each change reaches it only once committed): reopening the file
-    would read the same rows again, for about as much as the rest of a run's teardown."""
-    if runner.bots:
-        return _snapshot(runner.bots[-1].ledger)
-    ledger = Ledger(path)  # a foreign bot: it keeps its own books
+def _final_snapshot(result: RunResult) -> dict:
+    """The ledger's content, for results whose database file is not kept: read from core's last
+    ledger (RunResult.final_ledger), since reopening the file would read the same rows again,
+    for about as much as the rest of a run's teardown."""
+    if result.final_ledger is not None:
+        return _snapshot(result.final_ledger)
+    ledger = Ledger(result.ledger_path)  # a foreign bot: it keeps its own books
     try:
         return _snapshot(ledger)
     finally:
