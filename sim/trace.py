@@ -43,11 +43,16 @@ class HarnessAction(StrEnum):
 def responses_with_requests(trace: Iterable[dict]) -> Iterator[tuple[dict | None, dict]]:
     """Every response record in trace order, with the request record of the same seq (None when
     the trace has no such request)."""
-    trace = list(trace)
-    requests = {r["seq"]: r for r in trace if r.get("type") == TraceType.REQUEST}
-    for record in trace:
-        if record.get("type") == TraceType.RESPONSE:
-            yield requests.get(record.get("seq")), record
+    requests: dict[Any, dict] = {}
+    responses: list[dict] = []
+    for record in trace:  # one pass: a run's trace has thousands of records, a tenth of them answers
+        kind = record.get("type")
+        if kind == TraceType.REQUEST:
+            requests[record["seq"]] = record
+        elif kind == TraceType.RESPONSE:
+            responses.append(record)
+    for record in responses:
+        yield requests.get(record.get("seq")), record
 
 
 def fires_per_fault(faults: Sequence[Mapping[str, Any]], fired: Iterable[tuple[float, str, Any]]) -> list[int]:

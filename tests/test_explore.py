@@ -14,6 +14,7 @@ from clobsim.sim.bots.zoo import VARIANTS
 from clobsim.sim.explore import search
 from clobsim.sim.explore.search import explore
 from clobsim.sim.explore.strategies import READS_AFTER_CANCEL, aimed_scenarios, scenarios
+from clobsim.sim.runner import harness
 from clobsim.sim.runner.scenario import from_dict, load
 
 # Each variant is found within this many examples at seed 1, the seed of `clobsim explore --bot V
@@ -180,10 +181,10 @@ def test_a_scenario_drawn_again_reuses_its_pilot_and_aims_the_same_as_a_fresh_pi
         runs.append(scenario.name)
         return real_run(scenario, **options)
 
-    real_run = search.run
+    real_run = harness.run
     pilots: search.Memo = search.Memo(2)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search, "run", counting_run)
+        patch.setattr(harness, "run", counting_run)
         first = search.resolve_aims(QUIET, aims, bot="core", mode="fast", pilots=pilots)
         again = search.resolve_aims(dict(QUIET), aims, bot="core", mode="fast", pilots=pilots)
         other = search.resolve_aims(QUIET | {"seed": 2}, aims, bot="core", mode="fast", pilots=pilots)
@@ -213,14 +214,30 @@ def test_a_search_keeps_the_objects_it_started_with_out_of_full_collections_and_
         frozen_during_runs.append(gc.get_freeze_count())
         return real_run(*args, **kwargs)
 
-    real_run = search.run
+    real_run = harness.run
     assert gc.get_freeze_count() == 0
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search, "run", counting_run)
+        patch.setattr(harness, "run", counting_run)
         state = explore(bot="core", seed=0, examples=2, out=str(tmp_path), progress=None)
     # every run of the search saw the heap it started with frozen (tens of thousands of objects)
     assert state.examples == 2 and len(frozen_during_runs) >= 2 and min(frozen_during_runs) > 10_000
     assert gc.get_freeze_count() == 0
+
+
+def test_a_search_collects_the_youngest_generation_less_often_and_restores_the_thresholds(tmp_path):
+    thresholds_during_runs: list[tuple[int, ...]] = []
+
+    def recording_run(*args, **kwargs):
+        thresholds_during_runs.append(gc.get_threshold())
+        return real_run(*args, **kwargs)
+
+    real_run = harness.run
+    before = gc.get_threshold()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(harness, "run", recording_run)
+        explore(bot="core", seed=0, examples=2, out=str(tmp_path), progress=None)
+    assert thresholds_during_runs and set(thresholds_during_runs) == {(search.YOUNG_THRESHOLD, *before[1:])}
+    assert gc.get_threshold() == before
 
 
 def test_a_lost_cancel_with_every_read_after_it_failing_hits_the_exits_own_cancel():

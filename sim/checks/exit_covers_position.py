@@ -37,7 +37,7 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, unanswered_trades_reads
+from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, faults_of, unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
@@ -53,6 +53,9 @@ EXIT_GRACE = 30.0  # seconds an uncovered position is tolerated (detection + res
 # A venue shows an order it applied within seconds, a stale read replica within tens of seconds;
 # a bot that waits longer holds its shares without an exit for no reason the venue gives.
 UNKNOWN_GRACE_MAX = 60.0
+# How near a sample must come to a change of what it reads to be computed afresh: far above the
+# rounding of a float at these times, far below the one-second sampling.
+CHANGE_MARGIN = 1e-3
 PLACEMENT_PATH = ("POST /order", "GET /tick-size", "GET /fee-rate", "GET /neg-risk")
 # A resize cancels the resting exit before it places the new one (never two exits at once), so
 # a refused cancel holds the resize back just as a refused placement does.
@@ -78,7 +81,7 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     for told in (_failures_told(result), _stale_exit_reads(result)):
         for token, moments in told.items():
             refusals.setdefault(token, []).extend((moment, moment) for moment in moments)
-    restarted = [(back, back) for back in restarts(result.trace)]
+    restarted = [(back, back) for back in restarts(faults_of(result))]
     # a foreign bot's trades are the scenario's (its ledger is its own); the venue's side is the same
     trades = ledger.trades() if ledger is not None else ()
     opened_trades = [(t.trade_id, t.token_id) for t in trades] or [
@@ -161,9 +164,11 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
         maker_sold = fields["side"] == "BUY" and any(m["owner"] == owner for m in fields["makers"])
         if taker_sold or maker_sold:
             sold[fields["trade_id"]] = fields["asset_id"]
+    if not sold:
+        return {}
     told: dict[str, float] = {}
     for request, record in exchanges(result):
-        if request is None or record.get("status") != 200 or not sold:
+        if request is None or record.get("status") != 200:
             continue
         body = record.get("body")
         named: list[str] = []
@@ -189,7 +194,7 @@ def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
     snapshot (the stale_read fault): until the last of them the bot could not see the order end."""
     sells = _bot_sells(result)
     moments: dict[str, list[float]] = {}
-    for record in result.trace:
+    for record in faults_of(result):
         if (
             record.get("type") == TraceType.FAULT
             and record.get("kind") == STALE_READ
@@ -252,12 +257,27 @@ def _longest_uncovered(
                 value = min(value, _at(held_steps, t - lag))
         return value
 
+    # Between two changes of the step functions (a step, a step seen through a lag, a cap's
+    # edge) every sample reads the same: a sample is computed only where one may have come
+    # since the last one computed (CHANGE_MARGIN absorbs the rounding of t - lag and the like),
+    # and every other sample repeats it, so the stretches are those of computing them all.
+    changes = sorted(
+        [step for step, _ in held_steps]
+        + [step for step, _ in covered_steps]
+        + [step + lag for _, _, lag in caps for step, _ in held_steps]
+        + [start_rel + edge for lo, hi, _ in caps for edge in (lo, hi)]
+    )
+    pending = 0  # the first change not yet behind a computed sample
     worst: tuple[float, float, Decimal, Decimal] | None = None
     stretch: tuple[float, Decimal, Decimal] | None = None  # the current one: (since, held, covered) at its start
+    uncovered = False
     t = opened
     while t <= stop:
-        covered = _at(covered_steps, t)
-        uncovered = sellable(t) - covered >= min_size and t < stop
+        if t == opened or t >= stop or (pending < len(changes) and changes[pending] - CHANGE_MARGIN <= t):
+            covered = _at(covered_steps, t)
+            uncovered = sellable(t) - covered >= min_size and t < stop
+            while pending < len(changes) and changes[pending] + CHANGE_MARGIN <= t:
+                pending += 1
         if uncovered and stretch is None:
             stretch = (t, _at(held_steps, t), covered)
         if stretch is not None and (not uncovered or t >= stop):

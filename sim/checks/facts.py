@@ -23,6 +23,20 @@ Exchange = tuple[dict | None, dict]  # a request record (None if the trace has n
 # The pairs of the results being judged (FinalLedger's span), by id(result): several invariants
 # read them, and pairing a window's thousands of trace records costs about a millisecond.
 _EXCHANGES: dict[int, list[Exchange]] = {}
+# The trades listing's reads (trades_reads) of the traces being judged, by id(trace): several
+# invariants look for the reads that went unanswered, for each token.
+_TRADES_READS: dict[int, tuple[list[dict], list[tuple[dict, dict]]]] = {}
+# The fault records of the results being judged, by id(result): the bot_crash excuses
+# (downtime, restarts) are read from them by several invariants.
+_FAULTS: dict[int, list[dict]] = {}
+
+
+def faults_of(result: RunResult) -> list[dict]:
+    """The run's FAULT records, in trace order (what the fault kinds' excuses read of a trace)."""
+    faults = _FAULTS.get(id(result))
+    if faults is None:
+        faults = [r for r in result.trace if r.get("type") == TraceType.FAULT]
+    return faults
 
 
 def exchanges(result: RunResult) -> list[Exchange]:
@@ -110,19 +124,26 @@ def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
 
 
 class FinalLedger:
-    """The final ledger, opened once for all checks (None for a foreign bot: it keeps its own)."""
+    """The final ledger for all checks: core's last ledger (RunResult.final_ledger), else the
+    file opened once (a bot process's), None for a foreign bot (it keeps its own)."""
 
     def __init__(self, result: RunResult):
         self.result = result
-        self.db = None if result.foreign else Ledger(result.ledger_path)
+        self.opened = not result.foreign and result.final_ledger is None
+        self.db = None if result.foreign else Ledger(result.ledger_path) if self.opened else result.final_ledger
 
     def __enter__(self) -> Ledger | None:
-        _EXCHANGES[id(self.result)] = list(responses_with_requests(self.result.trace))
+        trace = self.result.trace
+        _EXCHANGES[id(self.result)] = list(responses_with_requests(trace))
+        _TRADES_READS[id(trace)] = trades_reads(trace)
+        _FAULTS[id(self.result)] = [r for r in trace if r.get("type") == TraceType.FAULT]
         return self.db
 
     def __exit__(self, *exc) -> None:
         _EXCHANGES.pop(id(self.result), None)
-        if self.db is not None:
+        _TRADES_READS.pop(id(self.result.trace), None)
+        _FAULTS.pop(id(self.result), None)
+        if self.db is not None and self.opened:
             self.db.close()
 
 
@@ -156,7 +177,7 @@ def cut_off(result: RunResult) -> list[tuple[float, float]]:
     stretches: list[tuple[float, float]] = []
     since: float | None = None
     last = 0.0
-    for request, record in responses_with_requests(result.trace):
+    for request, record in exchanges(result):
         sent = record["t"] if request is None else request["t"]
         if record.get("status") is None:
             since = sent if since is None else min(since, sent)
@@ -180,6 +201,22 @@ def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
+def trades_reads(trace: list[dict]) -> tuple[list[dict], list[tuple[dict, dict]]]:
+    """The trades listing's reads in trace order, and those the venue refused or never answered
+    with their answers (in the answers' order): one pass, not a pairing of every request."""
+    reads: list[dict] = []
+    by_seq: dict[object, dict] = {}
+    failed: list[tuple[dict, dict]] = []
+    for r in trace:
+        kind = r.get("type")
+        if kind == TraceType.REQUEST and r["route"] == TRADES_READ:
+            reads.append(r)
+            by_seq[r["seq"]] = r
+        elif kind == TraceType.RESPONSE and r.get("status") != 200 and r.get("seq") in by_seq:
+            failed.append((by_seq[r["seq"]], r))
+    return reads, failed
+
+
 def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list[tuple[float, float]]:
     """(sent, excused until) for each read of the trades listing (of `asset`, or of every asset,
     when given) that the venue refused or never answered: until the bot's next such read, at
@@ -189,12 +226,11 @@ def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list
     def of_asset(request: dict) -> bool:
         return asset is None or (request.get("params") or {}).get("asset_id") in (asset, None, "")
 
-    sent = sorted(
-        r["t"] for r in trace if r.get("type") == TraceType.REQUEST and r["route"] == TRADES_READ and of_asset(r)
-    )
+    reads, failed = _TRADES_READS.get(id(trace)) or trades_reads(trace)
+    sent = sorted(r["t"] for r in reads if of_asset(r))
     spans = []
-    for request, record in responses_with_requests(trace):
-        if request is None or request["route"] != TRADES_READ or record.get("status") == 200 or not of_asset(request):
+    for request, record in failed:
+        if not of_asset(request):
             continue
         answered = record["t"]
         later = sent[bisect.bisect_left(sent, answered) :]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from clobsim.core.audit import format_time
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import cut_off, merged, unanswered_trades_reads
+from clobsim.sim.checks.facts import cut_off, faults_of, merged, unanswered_trades_reads
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.faults.bot_crash import downtime
 from clobsim.sim.runner.harness import RunResult
@@ -64,7 +64,7 @@ def deadline(matched: float, down: list[tuple[float, float]]) -> float:
 
 def check(result: RunResult, ledger: Ledger) -> Check:
     evidence = []
-    down = merged(downtime(result.trace) + cut_off(result) + unanswered_trades_reads(result.trace))
+    down = merged(downtime(faults_of(result)) + cut_off(result) + unanswered_trades_reads(result.trace))
     for when, trade_id, order_id, size, late in latencies(result, ledger):
         due = deadline(when, down)
         if due == float("inf") or (late is not None and when + late <= due):

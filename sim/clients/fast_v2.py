@@ -35,22 +35,22 @@ from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, Signe
 from clobsim.sim.clients.fast import DUMMY_SIGNATURE, ErrorReply
 from clobsim.sim.exchange.gateway import Gateway, error
 
+# The real builder makes an ExchangeOrderBuilderV2 for every order, whose constructor hashes the
+# exchange's EIP-712 domain (ABI encoding, two keccaks): the same for every order to one exchange
+# from one signer, so the process keeps one per (exchange, chain, signer address). It holds no
+# state of a run's: its salts come from py-clob-client-v2's generator, which a run pins.
+_EXCHANGE_BUILDERS: dict[tuple[str, int, str], ExchangeOrderBuilderV2] = {}
+
 
 class _UnsignedBuilder(OrderBuilder):
-    def __init__(self, signer: Any, **options: Any) -> None:
-        super().__init__(signer, **options)
-        # The real builder makes an ExchangeOrderBuilderV2 for every order, whose constructor
-        # hashes the exchange's EIP-712 domain (ABI encoding, two keccaks): the same for every
-        # order to one exchange, so the builder's life keeps one per exchange (by neg_risk).
-        self._exchange_builders: dict[bool, ExchangeOrderBuilderV2] = {}
-
     def _exchange_builder(self, neg_risk: bool) -> ExchangeOrderBuilderV2:
-        builder = self._exchange_builders.get(neg_risk)
+        chain_id = self.signer.get_chain_id()
+        config = get_contract_config(chain_id)
+        exchange = config.neg_risk_exchange_v2 if neg_risk else config.exchange_v2
+        key = (exchange, chain_id, self.signer.address())
+        builder = _EXCHANGE_BUILDERS.get(key)
         if builder is None:
-            config = get_contract_config(self.signer.get_chain_id())
-            exchange = config.neg_risk_exchange_v2 if neg_risk else config.exchange_v2
-            builder = ExchangeOrderBuilderV2(exchange, self.signer.get_chain_id(), self.signer)
-            self._exchange_builders[neg_risk] = builder
+            builder = _EXCHANGE_BUILDERS[key] = ExchangeOrderBuilderV2(exchange, chain_id, self.signer)
         return builder
 
     def build_order(self, order_args, options, version: int = 2, fee_rate_bps=None):

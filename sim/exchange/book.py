@@ -104,6 +104,7 @@ class Book:
         # bumped by every change to a queue: a reader that saw a version knows that no level has
         # moved while it still reads the same (the market skips re-quoting an untouched book)
         self.version = 0
+        self._depth: dict[str, tuple[int, tuple[tuple[Decimal, Decimal], ...]]] = {}  # side -> (version, depth)
         self.takes = 0  # takers that matched against the book (or tried to)
 
     def side(self, side: str) -> _Side:
@@ -295,10 +296,16 @@ class Book:
     def best_ask(self) -> Decimal | None:
         return self.asks.best()
 
-    def depth(self, side: str) -> list[tuple[Decimal, Decimal]]:
-        """(price, total size) per level, best first."""
+    def depth(self, side: str) -> tuple[tuple[Decimal, Decimal], ...]:
+        """(price, total size) per level, best first; summed again only once the book has changed
+        (a bot reads the book every cycle, and a quiet market leaves it as it was)."""
+        cached = self._depth.get(side)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
         book_side = self.side(side)
-        return [(price, sum((e.size for e in book_side.levels[price]), ZERO)) for price in book_side.best_first()]
+        depth = tuple((price, sum((e.size for e in book_side.levels[price]), ZERO)) for price in book_side.best_first())
+        self._depth[side] = (self.version, depth)
+        return depth
 
     def entries(self, side: str, price: Decimal) -> list[Entry]:
         queue = self.side(side).queue(price)

@@ -38,14 +38,14 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import json
 import traceback
+import weakref
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
-
-from py_clob_client.clob_types import OrderBookSummary, OrderSummary
-from py_clob_client.utilities import generate_orderbook_summary_hash
 
 from clobsim.sim.exchange import orderid
 from clobsim.sim.exchange.book import BUY, SELL, Book
@@ -625,32 +625,70 @@ def trade_json(trade: Trade, viewer: Account) -> dict:
     }
 
 
+# The JSON text the server's book hash is taken over: compact, non-ASCII kept (as
+# py_clob_client.utilities.generate_orderbook_summary_hash writes it)
+_HASH_JSON = functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Levels(NamedTuple):
+    """A book's levels as /book lists them (price and size text, best price last), and their
+    hash text; made once per version of the book (Book.version)."""
+
+    version: int
+    bids: tuple[tuple[str, str], ...]
+    asks: tuple[tuple[str, str], ...]
+    bids_json: str
+    asks_json: str
+
+
+_LEVELS: weakref.WeakKeyDictionary[Book, _Levels] = weakref.WeakKeyDictionary()
+
+
+def _levels(book: Book) -> _Levels:
+    cached = _LEVELS.get(book)
+    if cached is None or cached.version != book.version:
+        bids = tuple((fmt(p), fmt(s)) for p, s in reversed(book.depth(BUY)))
+        asks = tuple((fmt(p), fmt(s)) for p, s in reversed(book.depth(SELL)))
+        cached = _LEVELS[book] = _Levels(
+            book.version,
+            bids,
+            asks,
+            _HASH_JSON([{"price": p, "size": s} for p, s in bids]),
+            _HASH_JSON([{"price": p, "size": s} for p, s in asks]),
+        )
+    return cached
+
+
 def book_json(venue: Venue, token_id: str) -> dict:
-    """Bids ascending and asks descending (best price LAST), as the real /book lists them."""
+    """Bids ascending and asks descending (best price LAST), as the real /book lists them.
+
+    `hash` is the server's: SHA-1 of the summary's compact JSON with an empty hash, its fields in
+    the server's order (py_clob_client's generate_orderbook_summary_hash). That function writes
+    every level again at every call; here the levels' text is written once per change of the book
+    (a bot reads the book every cycle, and it has mostly not moved) and the rest around it, the
+    same text (tests/sim/test_sim_book_json.py holds the digest to the client's)."""
     book, market = _book_of(venue, token_id), _market_of(venue, token_id)
-    summary = OrderBookSummary(
-        market=market.condition_id,
-        asset_id=token_id,
-        timestamp=str(int(venue.now() * 1000)),
-        bids=[OrderSummary(price=fmt(p), size=fmt(s)) for p, s in reversed(book.depth(BUY))],
-        asks=[OrderSummary(price=fmt(p), size=fmt(s)) for p, s in reversed(book.depth(SELL))],
-        min_order_size=fmt(market.min_size),
-        neg_risk=market.neg_risk,
-        tick_size=fmt(market.tick_size),
-        last_trade_price=fmt(book.last_trade_price) if book.last_trade_price else "",
+    levels = _levels(book)
+    timestamp = str(int(venue.now() * 1000))
+    min_order_size, tick_size = fmt(market.min_size), fmt(market.tick_size)
+    last_trade_price = fmt(book.last_trade_price) if book.last_trade_price else ""
+    text = (
+        f'{{"market":{_HASH_JSON(market.condition_id)},"asset_id":{_HASH_JSON(token_id)},'
+        f'"timestamp":{_HASH_JSON(timestamp)},"hash":"","bids":{levels.bids_json},"asks":{levels.asks_json},'
+        f'"min_order_size":{_HASH_JSON(min_order_size)},"tick_size":{_HASH_JSON(tick_size)},'
+        f'"neg_risk":{_HASH_JSON(market.neg_risk)},"last_trade_price":{_HASH_JSON(last_trade_price)}}}'
     )
-    generate_orderbook_summary_hash(summary)  # the server-compatible hash, set on summary
     return {
-        "market": summary.market,
+        "market": market.condition_id,
         "asset_id": token_id,
-        "timestamp": summary.timestamp,
-        "hash": summary.hash,
-        "bids": [{"price": o.price, "size": o.size} for o in summary.bids],
-        "asks": [{"price": o.price, "size": o.size} for o in summary.asks],
-        "min_order_size": summary.min_order_size,
-        "tick_size": summary.tick_size,
-        "neg_risk": summary.neg_risk,
-        "last_trade_price": summary.last_trade_price,
+        "timestamp": timestamp,
+        "hash": hashlib.sha1(text.encode("utf-8")).hexdigest(),
+        "bids": [{"price": p, "size": s} for p, s in levels.bids],
+        "asks": [{"price": p, "size": s} for p, s in levels.asks],
+        "min_order_size": min_order_size,
+        "tick_size": tick_size,
+        "neg_risk": market.neg_risk,
+        "last_trade_price": last_trade_price,
     }
 
 

@@ -33,11 +33,9 @@ import json
 import os
 import sys
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -46,10 +44,10 @@ from hypothesis import seed as hypothesis_seed
 from clobsim.sim.bots import bot_name, bot_slug
 from clobsim.sim.bots.foreign import ForeignBot
 from clobsim.sim.checks import run
+from clobsim.sim.explore.aims import Memo, Pilot, resolve_aims
 from clobsim.sim.explore.strategies import aimed_scenarios
 from clobsim.sim.runner import wallclock
-from clobsim.sim.runner.scenario import from_dict
-from clobsim.sim.trace import TraceType
+from clobsim.sim.runner.scenario import Scenario, from_dict
 
 
 class BudgetSpent(BaseException):
@@ -227,7 +225,7 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
     # Hypothesis often draws a scenario it has drawn before (a mutation that changed nothing the
     # scenario keeps, an aim that resolves to no fault, a shrink step): a run is a function of its
     # scenario, seed and code, so a scenario's pilot requests and verdict are looked up, not rerun.
-    pilots: Memo[_Requests] = Memo(PILOTS_KEPT)
+    pilots: Memo[Pilot] = Memo(PILOTS_KEPT)
     verdicts: Memo[list] = Memo(VERDICTS_KEPT)
 
     @hypothesis_seed(seed)
@@ -252,7 +250,8 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
             _progress(state, started, progress)
         began = time.perf_counter()
         data = resolve_aims(*drawn, bot=bot, mode=mode, pilots=pilots)
-        broken = verdicts.get_or_make(data, lambda: violations(data, bot, mode))
+        checks = _own_checks(pilots, *drawn, data)
+        broken = verdicts.get_or_make(data, lambda: violations(data, bot, mode, checks))
         # the reserve is a whole example's time (pilot, the bot's run, core's run): the next
         # one is started only if one as long would still end before the deadline
         reserve = max(reserve, time.perf_counter() - began)
@@ -266,6 +265,7 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         with (
             wallclock.session(),
             _old_objects_left_alone(),
+            _young_collections_spaced(),
             _strategies_alone(),
         ):  # one freezegun start for the whole search
             property_holds()
@@ -277,6 +277,15 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
         _progress(state, started, progress)
         progress.write("\n")
     return state.examples, state.found, list(state.failures)
+
+
+def _own_checks(pilots: Memo[Pilot], drawn: dict, aims: list[dict], data: dict) -> list | None:
+    """The checks of the run of `data` when its pilot was that run: it ran to its end and
+    placed none of the aimed faults (they aimed at requests the bot never made)."""
+    if not aims or data != drawn:
+        return None
+    pilot = pilots.get(drawn)
+    return None if pilot is None else pilot.checks
 
 
 @contextmanager
@@ -291,6 +300,27 @@ def _old_objects_left_alone() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+# Allocations between two collections of the youngest generation during a search (CPython's
+# default: 700). A run allocates some 200,000 container objects, nearly all freed by reference
+# counting; at 700 the collector walks the run's live objects every few hundred allocations and
+# moves them into the older generations, whose collections then walk them again. At 20,000 an
+# example spends about half as long in the collector (~1.5 ms against ~3 ms), and what cyclic
+# garbage a run leaves (a few thousand objects) is still collected within an example or two.
+YOUNG_THRESHOLD = 20_000
+
+
+@contextmanager
+def _young_collections_spaced() -> Iterator[None]:
+    """The youngest generation collected every YOUNG_THRESHOLD allocations while a search runs
+    (the older generations' thresholds as they were), and the thresholds as they were after."""
+    before = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @contextmanager
@@ -318,136 +348,33 @@ def _strategies_alone() -> Iterator[None]:
         cache.cache.clear()
 
 
-T = TypeVar("T")
-_Requests = tuple[float, float, list[dict], dict[int, dict]]  # a pilot's window start and length, requests, answers
-# The pilots and verdicts a search remembers (the latest). A pilot's requests take about half a
-# megabyte, and nearly every repeat of one comes within four examples of it; a verdict is a few
-# kilobytes, and repeats come from further back.
+# The pilots and verdicts a search remembers (the latest). Nearly every repeat of a pilot comes
+# within four examples of it; a verdict is a few kilobytes, and repeats come from further back.
 PILOTS_KEPT = 4
 VERDICTS_KEPT = 1024
 
 
-class Memo(Generic[T]):
-    """The latest `size` values made for scenario data, by the data's JSON text (a scenario
-    drawn again is the same scenario: the same run, the same verdict)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._values: OrderedDict[str, T] = OrderedDict()
-
-    def get_or_make(self, data: dict, make: Callable[[], T]) -> T:
-        try:
-            key = json.dumps(data, sort_keys=True, allow_nan=False)
-        except (TypeError, ValueError):
-            return make()  # not plain JSON data: nothing to know it again by
-        if key in self._values:
-            self._values.move_to_end(key)
-            return self._values[key]
-        value = self._values[key] = make()
-        if len(self._values) > self.size:
-            self._values.popitem(last=False)
-        return value
-
-
-def _pilot_requests(data: dict, bot: str, mode: str) -> _Requests:
-    """What aiming reads of a pilot run: each request's time, seq, route and body, and each
-    answer's time and order id (not its body: a search keeps dozens of pilots)."""
-    pilot = run(from_dict(data), check=False, mode=mode, bot=bot)
-    requests = [
-        {key: r.get(key) for key in ("t", "seq", "route", "body")}
-        for r in pilot.trace
-        if r.get("type") == TraceType.REQUEST
-    ]
-    answers = {
-        r["seq"]: {"t": r["t"], "body": {"orderID": _order_id(r)}}
-        for r in pilot.trace
-        if r.get("type") == TraceType.RESPONSE
-    }
-    return float(pilot.scenario.window_start), pilot.scenario.window_length, requests, answers
-
-
-TRACE_RESOLUTION = 1e-6  # seconds: the trace's times are rounded to the microsecond (sim.runner.harness)
-
-
-def resolve_aims(data: dict, aims: list[dict], *, bot: str, mode: str, pilots: Memo[_Requests] | None = None) -> dict:
-    """The scenario with each aimed fault (sim.explore.strategies.aimed_faults) made a plain fault
-    at its request's moment, read from a pilot run of the scenario without them (`pilots`: the
-    ones a search has made already).
-
-    The run is a function of its scenario and seed, and a fault changes nothing before it acts:
-    the aimed request happens at the same moment in the run with the fault added. An aim whose
-    request the pilot never made is left out. The result is a plain scenario file's data."""
-    if not aims:
-        return data
-    if pilots is None:
-        start, length, requests, answers = _pilot_requests(data, bot, mode)
-    else:
-        start, length, requests, answers = pilots.get_or_make(data, lambda: _pilot_requests(data, bot, mode))
-    faults = list(data.get("faults", []))
-    for one in aims:
-        fault = dict(one["fault"])
-        if "aim" not in one:
-            faults.append(fault)
-            continue
-        request = _aimed_request(requests, answers, one["aim"])
-        if request is None or request["t"] - start >= length:
-            continue  # never made, or settlement's: faults act within the window
-        sent = request["t"] - start
-        if fault["kind"] == "bot_crash":
-            # in flight: after the request left, before its answer is back (or 1 ms after it left)
-            back = answers[request["seq"]]["t"] - start if request["seq"] in answers else sent + 0.002
-            fault["at"] = min(max(round((sent + back) / 2, 3), round(sent + 0.001, 3)), length)
-        else:
-            # at or just before the request, so it is hit first: the trace rounds times to the
-            # microsecond, so the request may have left a hair before its recorded moment
-            fault["at"] = int((sent - TRACE_RESOLUTION) * 1000) / 1000
-            if "endpoint" in fault:
-                fault["endpoint"] = request["route"]
-        faults.append(fault)
-    return {**data, "faults": faults}
-
-
-def _side(request: dict) -> str:
-    side = str((request.get("body") or {}).get("side"))
-    return "BUY" if side in ("BUY", "0") else "SELL"
-
-
-def _order_id(record: dict) -> object:
-    body = record.get("body")
-    return body.get("orderID") if isinstance(body, dict) else None
-
-
-def _aimed_request(requests: list[dict], answers: dict, aim: dict) -> dict | None:
-    """The request an aim names in a pilot run's trace, or None."""
-    side = "BUY" if aim["order"] == "scale-in" else "SELL"
-    posts = [r for r in requests if r["route"] == "POST /order" and _side(r) == side]
-    if aim["step"] == "post":
-        anchors = posts
-    else:
-        ids = {str(_order_id(answers.get(r["seq"], {}))) for r in posts} - {"None", ""}
-        anchors = [r for r in requests if r["route"] == "DELETE /order" and str(_order_id(r)) in ids]
-    if len(anchors) < aim["nth"]:
-        return None
-    anchor = anchors[aim["nth"] - 1]
-    if aim["target"] == "itself":
-        return anchor
-    back = answers.get(anchor["seq"], {}).get("t", anchor["t"])
-    return next((r for r in requests if r["route"] == aim["target"] and r["t"] >= back), None)
-
-
-def violations(data: dict, bot: str, mode: str) -> list:
-    """The invariants the bot breaks on a scenario. For a zoo variant a break counts only if
-    core keeps every invariant on the same scenario: the finding (and the shrunk scenario) is
-    then the variant's bug, never a fault core fails too."""
+def violations(data: dict, bot: str, mode: str, checks: list | None = None) -> list:
+    """The invariants the bot breaks on a scenario (`checks`: those of its run, if made already).
+    For a zoo variant a break counts only if core keeps every invariant on the same scenario:
+    the finding (and the shrunk scenario) is then the variant's bug, never a fault core fails too."""
     scenario = from_dict(data)
-    broken = [c for c in run(scenario, mode=mode, bot=bot).checks if c.kind == "invariant" and not c.passed]
+    if checks is None:
+        checks = _checks(scenario, mode, bot)
+    broken = [c for c in checks if c.kind == "invariant" and not c.passed]
     if (
         broken
         and bot != "core"
-        and any(c.kind == "invariant" and not c.passed for c in run(scenario, mode=mode, bot="core").checks)
+        and any(c.kind == "invariant" and not c.passed for c in _checks(scenario, mode, "core"))
     ):
         return []
     return broken
+
+
+def _checks(scenario: Scenario, mode: str, bot: str) -> list:
+    result = run(scenario, mode=mode, bot=bot)
+    result.release()  # only the verdict is kept
+    return result.checks
 
 
 def write_regression(violation: InvariantViolation, *, bot: str, seed: int, out: str, searches: int = 1) -> str:

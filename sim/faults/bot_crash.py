@@ -55,12 +55,13 @@ def unread_answers(trace: list[dict]) -> list[tuple[dict, float]]:
     read: the answer came at or after the kill (a crash at `post-answered` dies the moment the
     answer is in hand), or never. The restarted bot cannot know the request's outcome: for a
     placement, it is in the same state as after a lost answer (an order it may have placed)."""
+    crashes = [(killed, back) for killed, back in downtime(trace) if back != float("inf")]
+    if not crashes:
+        return []
     answered = {r["seq"]: r["t"] for r in trace if r.get("type") == TraceType.RESPONSE}
     requests = [r for r in trace if r.get("type") == TraceType.REQUEST]
     unread = []
-    for killed, back in downtime(trace):
-        if back == float("inf"):
-            continue
+    for killed, back in crashes:
         for request in requests:
             if request["t"] <= killed <= answered.get(request["seq"], float("inf")):
                 unread.append((request, back))

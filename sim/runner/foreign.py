@@ -188,7 +188,7 @@ class ForeignRun(_Run):
                 CATALOGUE[fault.kind].begin_bot(self, fault, index)
             if not import_error:
                 self.start_bot()
-            self.run_until(self.end)
+            self.run_to_end()
             self.kernel.close()
             if hook is not None:
                 believed = self._believed(hook)

@@ -65,6 +65,10 @@ BOT_CREDS = ApiCreds(
 )
 COLLATERAL = Decimal("1000")
 SETTLE_HORIZON = 120.0  # seconds simulated after resolution
+STOP_CHECK_EVERY = 10.0  # simulated seconds between a run's questions to its stop_when
+# A run that may stop early (a pilot of sim.explore's) asks whether it has seen enough with its
+# trace so far and the simulated moment it is complete up to.
+StopWhen = Callable[[list[dict], float], bool]
 MODES = ("fast", "wire")
 # the client core trades through when the scenario's `bot.clob_client` does not say
 DEFAULT_CLIENT = {V1: CLOB_CLIENT_V1, V2: CLOB_CLIENT_V2}
@@ -95,6 +99,10 @@ class RunResult:
     process: bool = False
     checks: list = field(default_factory=list)  # sim.checks' Check records, filled by its judge
     extras: dict[str, Any] = field(default_factory=dict)
+    # core's last ledger, closed (or killed with its bot): it still answers reads from its mirror,
+    # which holds exactly what the file holds (a change reaches it only once committed); None
+    # for a bot that keeps its own books
+    final_ledger: Ledger | None = None
 
     @property
     def passed(self) -> bool:
@@ -118,6 +126,15 @@ class RunResult:
 
     def ledger(self) -> Ledger:
         return Ledger(self.ledger_path)
+
+    def release(self) -> None:
+        """Drop what the run recorded (its trace, audit events and venue history), for a caller
+        done with the result that keeps only a verdict: they go at once, instead of when the
+        cyclic garbage collector next finds the run's parts (which refer to each other) and frees
+        them with it, a collection every few runs that walks and frees thousands of records."""
+        self.trace.clear()
+        self.events.clear()
+        self.venue.events.clear()
 
 
 def run_logger(*, files: bool, level: int = logging.INFO) -> logging.Logger:
@@ -240,6 +257,8 @@ class _Run:
         self.bots: list[Bot] = []
         self.bot: Bot  # the running bot process (bot_crash replaces it); set when the run begins
         self.bot_up = self.env.event()  # fires when a (re)started bot is running
+        self.stop_when: StopWhen | None = None  # set by run(): stop once the trace holds enough
+        self.stopped_at: float | None = None  # the moment a stop_when ended the run, if one did
 
     def _resolve(self, bot: Any) -> Any:
         return resolve(bot)
@@ -374,6 +393,28 @@ class _Run:
         """The simulated moment the run is over: its horizon after the window's start."""
         return self.window_start + self.horizon
 
+    def run_to_end(self) -> None:
+        """Run to the horizon; a run with a `stop_when` goes in steps of STOP_CHECK_EVERY (and one
+        ending at the window's end) and ends at the first step after which it says yes.
+
+        Stepping changes nothing that happens: each step's end is one more simpy event, urgent,
+        scheduled after every event already due at that moment, so the events run in the same
+        order; it counts toward the watchdog's bound (a hundred of them against 100,000)."""
+        if self.stop_when is None:
+            self.run_until(self.end)
+            return
+        window_end = self.window_start + self.scenario.window_length
+        now = self.env.now
+        while now < self.end:
+            step_end = min(now + STOP_CHECK_EVERY, self.end)
+            if now < window_end < step_end:
+                step_end = window_end
+            self.run_until(step_end)
+            now = step_end
+            if now < self.end and self.stop_when(self.trace, now):
+                self.stopped_at = now
+                return
+
     def run_until(self, until: float) -> None:
         """Run the simulation up to the simulated moment `until` (nothing happens if it is past).
         A run the watchdog stops (one that would never end) is the scenario's error, not clobsim's."""
@@ -484,7 +525,7 @@ class _Run:
             for index, fault in enumerate(self.scenario.faults):
                 CATALOGUE[fault.kind].begin_bot(self, fault, index)
             self.start_bot()
-            self.run_until(self.end)
+            self.run_to_end()
             self.bot.stop()
             self.kernel.close()
             for bot in self.bots:
@@ -511,9 +552,10 @@ class _Run:
             trade_tokens=self.trade_tokens,
             task_errors=task_errors,
             internal_errors=list(self.gateway.internal_errors),
-            simulated_seconds=self.horizon,
+            simulated_seconds=self.horizon if self.stopped_at is None else self.stopped_at - self.window_start,
             bots_started=bots_started,
             protocol=self.protocol,
+            final_ledger=self.bots[-1].ledger if self.bots else None,
             **extra,
         )
 
@@ -588,6 +630,7 @@ def run(
     bot_env: Any = (),
     bot_positions: str | None = None,
     bot_stubs: str | None = None,
+    stop_when: StopWhen | None = None,
 ) -> RunResult:
     """Run one scenario; returns audit events, the trace, and the final venue and ledger state.
 
@@ -608,6 +651,12 @@ def run(
     INFO by default; logging.DEBUG adds the audit trail's DEBUG lines ("Starting notification
     retrieval process", every few seconds). The audit events a run collects, and so its checks,
     do not depend on it.
+
+    `stop_when` (exploration's pilot runs, which read only the start of a run): asked every
+    STOP_CHECK_EVERY simulated seconds, and at the window's end, with the trace so far and the
+    moment it is complete up to; the run ends there once it says yes. What happened up to then
+    is what a whole run has, the rest never happens; `result.simulated_seconds` says how far
+    it went and `result.extras["stopped_at"]` that it was cut short.
     """
     seed = scenario.seed if seed is None else seed
     bot = foreign(bot, env_items(bot_env), bot_positions, bot_stubs)
@@ -619,25 +668,27 @@ def run(
                 os.remove(path)
     try:
         runner = _runner(bot)(scenario, seed, mode, bot, workdir, protocol)
+        runner.stop_when = stop_when
         result = runner.execute(out_dir, log_level)
+        if runner.stopped_at is not None:
+            result.extras["stopped_at"] = result.simulated_seconds
         if judge is not None:
             result.checks = judge(result)
         if not (out_dir or keep_ledger):
-            result.extras["ledger_snapshot"] = _final_snapshot(runner, result.ledger_path)
+            result.extras["ledger_snapshot"] = _final_snapshot(result)
         return result
     finally:
         if not (out_dir or keep_ledger):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _final_snapshot(runner: _Run, path: str) -> dict:
-    """The ledger's content, for results whose database file is not kept. core's last ledger
-    (closed, or killed with its bot) still answers reads from its mirror, which holds exactly
-    what the file holds (each change reaches it only once committed): reopening the file
-    would read the same rows again, for about as much as the rest of a run's teardown."""
-    if runner.bots:
-        return _snapshot(runner.bots[-1].ledger)
-    ledger = Ledger(path)  # a foreign bot: it keeps its own books
+def _final_snapshot(result: RunResult) -> dict:
+    """The ledger's content, for results whose database file is not kept: read from core's last
+    ledger (RunResult.final_ledger), since reopening the file would read the same rows again,
+    for about as much as the rest of a run's teardown."""
+    if result.final_ledger is not None:
+        return _snapshot(result.final_ledger)
+    ledger = Ledger(result.ledger_path)  # a foreign bot: it keeps its own books
     try:
         return _snapshot(ledger)
     finally:

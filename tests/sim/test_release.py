@@ -7,6 +7,7 @@ example. These tests hold weak references to a run's parts and collect once."""
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 
 import pytest
@@ -48,3 +49,17 @@ def test_a_run_whose_bot_crashed_and_restarted_is_collected_too(parts):
     del result
     gc.collect()
     assert [ref() for ref in parts] == [None] * len(parts)
+
+
+def test_a_released_result_keeps_its_verdict_and_frees_its_records_at_once():
+    from clobsim.sim.checks import run as judged_run
+
+    result = judged_run(workload())
+    trace, events, history, checks = result.trace, result.events, result.venue.events, list(result.checks)
+    assert trace and events and history and checks
+    record = trace[len(trace) // 2]
+    held = sys.getrefcount(record)
+    result.release()
+    # the lists the run and its result share are emptied: a record goes with its last reference
+    assert trace == [] and events == [] and history == [] and result.checks == checks
+    assert sys.getrefcount(record) == held - 1

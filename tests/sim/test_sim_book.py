@@ -51,7 +51,23 @@ def test_partial_fill_leaves_the_rest_of_the_maker_order_at_the_front(book):
     book.match(BUY, D("4"), D("0.60"))
     assert book.entries(SELL, D("0.60"))[0].ref == "bot-ask"
     assert book.entries(SELL, D("0.60"))[0].size == D("6")
-    assert book.depth(SELL) == [(D("0.60"), D("11"))]
+    assert book.depth(SELL) == ((D("0.60"), D("11")),)
+
+
+def test_the_depth_read_again_is_the_same_until_a_change_and_then_follows_it(book):
+    book.set_crowd(SELL, D("0.60"), D("5"))
+    book.rest("bot-ask", "bot", SELL, D("0.60"), D("10"))
+    first = book.depth(SELL)
+    assert book.depth(SELL) is first == ((D("0.60"), D("15")),)
+    book.match(BUY, D("4"), D("0.60"))  # the crowd's chunk, partly
+    assert book.depth(SELL) == ((D("0.60"), D("11")),)
+    book.take_from("bot-ask", D("10"))
+    book.set_crowd(SELL, D("0.61"), D("3"))
+    assert book.depth(SELL) == ((D("0.60"), D("1")), (D("0.61"), D("3")))
+    book.set_crowd(SELL, D("0.61"), D("3"))  # the size it has: no change, the same depth
+    assert book.depth(SELL) == ((D("0.60"), D("1")), (D("0.61"), D("3")))
+    book.set_crowd(SELL, D("0.60"), D("0"))
+    assert book.depth(SELL) == ((D("0.61"), D("3")),)
 
 
 def test_crowd_shrink_removes_the_newest_crowd_first_so_queue_position_holds(book):
@@ -78,7 +94,7 @@ def test_removing_a_resting_order_returns_its_remaining_size_and_empties_the_lev
     book.match(SELL, D("2"), None)
     assert book.remove("bot-bid") == D("3")
     assert book.remove("bot-bid") is None
-    assert book.depth(BUY) == []
+    assert book.depth(BUY) == ()
     assert book.best_bid() is None
 
 

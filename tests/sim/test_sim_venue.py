@@ -213,4 +213,4 @@ def test_a_crowd_level_requoted_at_its_own_size_records_nothing_and_a_changed_on
         ("crowd_depth", {"asset_id": up, "side": "SELL", "price": "0.56", "size": "20"}),
         ("crowd_depth", {"asset_id": up, "side": "SELL", "price": "0.56", "size": "25"}),
     ]
-    assert venue.book(up).depth("SELL") == [(D("0.55"), D("20")), (D("0.56"), D("25"))]
+    assert venue.book(up).depth("SELL") == ((D("0.55"), D("20")), (D("0.56"), D("25")))
