@@ -180,27 +180,31 @@ class Ledger:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
+        # synchronous before the switch to WAL: the switch syncs the file as the setting in force
+        # says (about 1 ms a new file at the default FULL, for a file that will run without syncs)
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._create_schema()
-        self._add_columns()
+        if not self._create_schema():
+            self._add_columns()  # a file an older bot wrote may lack a column added since
         self._load()
 
-    def _create_schema(self) -> None:
+    def _create_schema(self) -> bool:
         """The tables and indexes, in one transaction, unless the file has every one already (a
         restart): the script's statements would each be a transaction of their own, and even on
-        a complete file CREATE ... IF NOT EXISTS costs ten times a look at sqlite_master."""
+        a complete file CREATE ... IF NOT EXISTS costs ten times a look at sqlite_master. True
+        when the file had none of them (a new ledger)."""
         present = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
         if SCHEMA_OBJECTS <= present:
-            return
+            return False
         try:
             self._db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
         except BaseException:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+        return not present
 
     def _add_columns(self) -> None:
         """The columns of ADDED_COLUMNS a file written by an older bot lacks (one look for all)."""
