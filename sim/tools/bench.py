@@ -5,9 +5,11 @@
     wire mode        the same in wire mode (the real ClobClient over the in-process transport)
     fast / bare      fast mode's wall time over the BARE position manager's for the same window
     wire / fast      wire mode's wall time over fast mode's
-    explore          exploration examples per second (serial, core: no shrinking)
+    explore          exploration examples per second (serial, core: no shrinking), the median
+                     of `repeat` searches (seeds 0, 1, ...)
     parallel         K windows serially vs over a warm pool of N worker processes: speedup and
-                     speedup / N (the pool's start timed apart, and the speedup with it)
+                     speedup / N (the pool's start timed apart, and the speedup with it), the
+                     medians of `repeat` alternating rounds
 
 The workload (`WORKLOAD`) is a realistic window with no faults: a random-walk price re-quoted
 every 5 s, Poisson taker flow, two positions (one scales in and fills in pieces, one never
@@ -336,16 +338,28 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
     }
 
 
-def measure_explore(examples: int, seed: int = 0) -> dict:
+def measure_explore(examples: int, searches: int = 1) -> dict:
+    """Exploration's rate: `searches` searches of core, seeds 0, 1, ... (`examples` each, after an
+    untimed warm-up search of a few examples: imports, strategies built once), the median rate.
+    One search of a few dozen examples lasts about 2 s, so one alone moves with the load of the
+    moment; the seeds differ so that no search reuses another's runs."""
     from clobsim.sim.explore.search import explore  # noqa: PLC0415
 
+    rates, seconds, found = [], [], []
     with tempfile.TemporaryDirectory(prefix="clobsim-bench-explore-") as out:
-        state = explore(bot="core", seed=seed, examples=examples, out=out, progress=None)
+        explore(bot="core", seed=10_000, examples=min(examples, 5), out=out, progress=None)
+        for seed in range(max(1, searches)):
+            state = explore(bot="core", seed=seed, examples=examples, out=out, progress=None)
+            seconds.append(state.seconds)
+            rates.append(state.examples / state.seconds if state.seconds > 0 else 0.0)
+            found.append(state.path is not None)
     return {
-        "examples": state.examples,
-        "seconds": state.seconds,
-        "per_second": state.examples / state.seconds if state.seconds > 0 else 0.0,
-        "found": state.path is not None,
+        "examples": examples,
+        "searches": len(rates),
+        "seconds": statistics.median(seconds),
+        "per_second": statistics.median(rates),
+        "per_second_each": rates,
+        "found": any(found),
     }
 
 
@@ -430,38 +444,47 @@ def measure_trade_scaling(counts: tuple[int, ...] = (2, 32, 1024), steps: int = 
     return {"per_trade_seconds": per_trade, "largest_over_smallest": values[-1] / values[0]}
 
 
-def measure_parallel(runs: int, workers: int) -> dict:
+def measure_parallel(runs: int, workers: int, rounds: int = 1) -> dict:
     """`runs` windows (the workload with seeds 1..runs) serially in this process (warm: after the
     window rounds), then over a pool of `workers` worker processes (sim.runner.pool): the pool's
     start (processes started and warmed) is timed apart from the runs on the warm pool, so
     `speedup` is the steady state of a pool that serves many runs, and `speedup_with_start`
-    counts the start against this one batch."""
+    counts the start against this one batch. Serial and pooled batches alternate `rounds` times
+    on the one warm pool, and each figure is the median: a batch lasts a second or two, so a
+    single pair moves with the load of the moment (efficiencies above 1 were seen)."""
     from clobsim.sim.runner.pool import WorkerPool  # noqa: PLC0415
     from clobsim.sim.tools.parallel import run_summaries  # noqa: PLC0415
 
     base = workload()
     jobs = [(base, seed) for seed in range(1, runs + 1)]
-    started = time.perf_counter()
-    serial = run_summaries(jobs, workers=1)
-    serial_seconds = time.perf_counter() - started
+    serial_times, parallel_times = [], []
+    identical = True
     started = time.perf_counter()
     with WorkerPool(workers) as pool:
         pool.warm()
         start_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        parallel = run_summaries(jobs, pool=pool)
-        parallel_seconds = time.perf_counter() - started
+        for _ in range(max(1, rounds)):
+            started = time.perf_counter()
+            serial = run_summaries(jobs, workers=1)
+            serial_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            parallel = run_summaries(jobs, pool=pool)
+            parallel_times.append(time.perf_counter() - started)
+            identical = identical and serial == parallel
+    serial_seconds = statistics.median(serial_times)
+    parallel_seconds = statistics.median(parallel_times)
     speedup = serial_seconds / parallel_seconds if parallel_seconds > 0 else 0.0
     return {
         "runs": runs,
         "workers": workers,
+        "rounds": len(serial_times),
         "serial_seconds": serial_seconds,
         "pool_start_seconds": start_seconds,
         "parallel_seconds": parallel_seconds,
         "speedup": speedup,
         "speedup_with_start": serial_seconds / (start_seconds + parallel_seconds),
         "efficiency": speedup / workers,
-        "identical": serial == parallel,
+        "identical": identical,
     }
 
 
@@ -487,14 +510,14 @@ def bench(
     scenario = workload()
     say(f"bench: one window, bare / fast / fast with checks / wire, {repeat} rounds ...")
     windows = measure_windows(scenario, repeat)
-    say(f"bench: exploration, {explore_examples} examples ...")
-    explore = measure_explore(explore_examples)
+    say(f"bench: exploration, {repeat} searches of {explore_examples} examples ...")
+    explore = measure_explore(explore_examples, repeat)
     say(f"bench: per-trade cost of a monitor cycle at {', '.join(map(str, trade_counts))} trades ...")
     scaling = measure_trade_scaling(trade_counts)
     say(f"bench: memory over {memory_examples} exploration examples ...")
     memory = measure_memory(memory_examples, step=max(1, min(250, memory_examples // 4)))
-    say(f"bench: {parallel_runs} runs serially, then over {workers} worker processes ...")
-    parallel = measure_parallel(parallel_runs, workers)
+    say(f"bench: {parallel_runs} runs serially, then over {workers} worker processes, {repeat} rounds ...")
+    parallel = measure_parallel(parallel_runs, workers, repeat)
     simulated = windows["workload"]["simulated_seconds"]
     s = windows["seconds"]
     return {
@@ -561,7 +584,8 @@ def render(report: dict) -> str:
             f"         goal <= 1.3: {ok[goals['fast_over_bare_at_most_1.3']]}",
             f"  wire / fast        {r['wire_over_fast']:8.2f}",
             f"  explore            {r['explore_examples_per_second']:8.1f} examples/s  "
-            f"({report['explore']['examples']} in {report['explore']['seconds']:.1f} s)",
+            f"(median of {report['explore']['searches']} searches of {report['explore']['examples']}: "
+            f"{report['explore']['seconds']:.1f} s each)",
             "  per-trade cost     "
             + ", ".join(f"{n} trades {v * 1e6:.0f} us" for n, v in report["trade_scaling"]["per_trade_seconds"].items())
             + f"  ({report['trade_scaling']['largest_over_smallest']:.2f}x; goal <= 1.5: "
