@@ -367,14 +367,17 @@ class _Run:
 
     def start_bot(self) -> None:
         bot = self.bot
+        (first_name, first_loop), *others = bot.tasks()
 
-        def monitor() -> None:
+        def first() -> None:
+            # start-up's reconcile pass makes requests, so it runs inside a task: the first one,
+            # ahead of its loop (a live bot runs it before it starts its threads)
             bot.start()
-            bot.monitor_loop()
+            first_loop()
 
-        self.tasks.append(self.kernel.spawn("monitor", monitor))
-        self.tasks.append(self.kernel.spawn("notifications", bot.notification_loop))
-        self.tasks.append(self.kernel.spawn("listing", bot.listing_loop))
+        self.tasks.append(self.kernel.spawn(first_name, first))
+        for name, loop in others:
+            self.tasks.append(self.kernel.spawn(name, loop))
         self._trace(TraceType.BOT, action="started", generation=len(self.bots))
         if not self.bot_up.triggered:
             self.bot_up.succeed()
