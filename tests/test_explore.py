@@ -14,7 +14,7 @@ from clobsim.sim.bots.zoo import VARIANTS
 from clobsim.sim.explore import search
 from clobsim.sim.explore.search import explore
 from clobsim.sim.explore.strategies import READS_AFTER_CANCEL, aimed_scenarios, scenarios
-from clobsim.sim.runner import harness
+from clobsim.sim.runner import collector, harness
 from clobsim.sim.runner.scenario import from_dict, load
 
 # Each variant is found within this many examples at seed 1, the seed of `clobsim explore --bot V
@@ -236,7 +236,7 @@ def test_a_search_collects_the_youngest_generation_less_often_and_restores_the_t
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(harness, "run", recording_run)
         explore(bot="core", seed=0, examples=2, out=str(tmp_path), progress=None)
-    assert thresholds_during_runs and set(thresholds_during_runs) == {(search.YOUNG_THRESHOLD, *before[1:])}
+    assert thresholds_during_runs and set(thresholds_during_runs) == {(collector.YOUNG_THRESHOLD, *before[1:])}
     assert gc.get_threshold() == before
 
 

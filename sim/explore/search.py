@@ -27,7 +27,6 @@ only the wall time differs. A different N is a different search.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -46,7 +45,7 @@ from clobsim.sim.bots.foreign import ForeignBot
 from clobsim.sim.checks import run
 from clobsim.sim.explore.aims import Memo, Pilot, resolve_aims
 from clobsim.sim.explore.strategies import aimed_scenarios
-from clobsim.sim.runner import wallclock
+from clobsim.sim.runner import collector, wallclock
 from clobsim.sim.runner.scenario import Scenario, from_dict
 
 
@@ -264,8 +263,7 @@ def _search(job: tuple, *, progress=None, started: float | None = None) -> tuple
     try:
         with (
             wallclock.session(),
-            _old_objects_left_alone(),
-            _young_collections_spaced(),
+            collector.quiet(),
             _strategies_alone(),
         ):  # one freezegun start for the whole search
             property_holds()
@@ -286,41 +284,6 @@ def _own_checks(pilots: Memo[Pilot], drawn: dict, aims: list[dict], data: dict) 
         return None
     pilot = pilots.get(drawn)
     return None if pilot is None else pilot.checks
-
-
-@contextmanager
-def _old_objects_left_alone() -> Iterator[None]:
-    """The objects that exist when a search starts (modules, classes, caches: ~150,000 of them)
-    are kept out of the cyclic garbage collector's full passes until it ends (gc.freeze). Every
-    full pass would walk them all again, ~0.1 s each, several in a few dozen examples; and
-    Hypothesis' first test case in a process runs one (register_random). What the search itself
-    leaves behind is collected as usual, and the rest once the search is over (gc.unfreeze)."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-# Allocations between two collections of the youngest generation during a search (CPython's
-# default: 700). A run allocates some 200,000 container objects, nearly all freed by reference
-# counting; at 700 the collector walks the run's live objects every few hundred allocations and
-# moves them into the older generations, whose collections then walk them again. At 20,000 an
-# example spends about half as long in the collector (~1.5 ms against ~3 ms), and what cyclic
-# garbage a run leaves (a few thousand objects) is still collected within an example or two.
-YOUNG_THRESHOLD = 20_000
-
-
-@contextmanager
-def _young_collections_spaced() -> Iterator[None]:
-    """The youngest generation collected every YOUNG_THRESHOLD allocations while a search runs
-    (the older generations' thresholds as they were), and the thresholds as they were after."""
-    before = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 @contextmanager

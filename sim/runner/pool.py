@@ -9,8 +9,8 @@ py-clob-client. Every job carries the caller's working directory (relative scena
 run folders mean the same in the worker).
 
 A worker is warm before its first job (`_warm`): it holds a wall-clock session for its whole
-life (sim.runner.wallclock: freezegun's module scan once per process, not once per run) and has
-made one short run, which pays the one-time costs of a process (lazy imports, first SQLite
+life (sim.runner.wallclock: freezegun's module scan once per process, not once per run), keeps
+the garbage collector quiet for it (sim.runner.collector), and has made one short run, which pays the one-time costs of a process (lazy imports, first SQLite
 database, the signing key's address, caches). Jobs go out in chunks, a few per worker, so a
 window's ~0.1 s is not spent on one round trip per job. `WorkerPool` keeps the warm workers for
 many maps (bench, a caller with several batches); `map_ordered` starts one for a single map.
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from clobsim.sim.runner import wallclock
+from clobsim.sim.runner import collector, wallclock
 
 PRELOAD = [
     "clobsim.sim.runner.harness",
@@ -65,6 +65,7 @@ def _warm() -> None:
 
     wallclock.hold_for_process()
     run(from_dict(WARM_UP, "<worker warm-up>"))
+    collector.hold_for_process()  # after the warm-up: its imports and caches are furniture too
 
 
 def _call(cwd: str, fn: Callable[[Any], Any], job: Any) -> Any:

@@ -27,9 +27,10 @@ same ledger (SQLite, WAL, synchronous=OFF, in sim.run's scratch folder) and audi
 as sim.run configures it for a run without files); no market model, no network, no
 greenlets, no adapter.
 
-Windows are timed inside one wall-clock session (sim.runner.wallclock), as `clobsim run`,
-`explore`, `sweep` and the worker processes run them: freezegun's module scan is paid once, not
-per window.
+Windows are timed inside one wall-clock session (sim.runner.wallclock) with the garbage
+collector quiet (sim.runner.collector), as `clobsim run`, `explore`, `sweep` and the worker
+processes run them: freezegun's module scan is paid once, not per window, and no collection
+walks the process's modules and classes. The bare loop is timed under the same two.
 
 Wall time is measured here and nowhere else (tests check this module's structure, never its
 speed). Each window figure is the median of `repeat` rounds after a warm-up round; the four
@@ -58,7 +59,7 @@ from clobsim.core.monitor import Monitor
 from clobsim.core.notifications import NotificationProcessor
 from clobsim.core.reconciliation import Reconciler
 from clobsim.sim.exchange.events import VenueEvent
-from clobsim.sim.runner import wallclock
+from clobsim.sim.runner import collector, wallclock
 from clobsim.sim.runner.harness import run_logger, scratch_dir
 from clobsim.sim.runner.scenario import Scenario, from_dict
 from clobsim.sim.testing.fake import FakeExchange, ManualClock
@@ -313,7 +314,7 @@ def measure_windows(scenario: Scenario, repeat: int) -> dict:
     }
     walls: dict[str, list[float]] = {name: [] for name in pieces}
     # as clobsim's commands and workers run windows: many in one wall-clock session
-    with wallclock.session():
+    with wallclock.session(), collector.quiet():
         for round_ in range(max(1, repeat) + 1):
             for name, fn in pieces.items():
                 started = time.perf_counter()

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from clobsim.sim.runner import wallclock
+from clobsim.sim.runner import collector, wallclock
 from clobsim.sim.runner.pool import WorkerPool, map_ordered
 
 # ---- clobsim run ------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ def run_records(
     import clobsim.sim.tools.runs  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
 
     records = []
-    with wallclock.session():
+    with wallclock.session(), collector.quiet():
         for job in jobs:
             records.append(_execute(job))
             if done is not None:
@@ -74,5 +74,5 @@ def run_summaries(jobs: list[tuple], workers: int = 1, pool: WorkerPool | None =
         return map_ordered(_summary, jobs, workers)
     import clobsim.sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
 
-    with wallclock.session():
+    with wallclock.session(), collector.quiet():
         return [_summary(job) for job in jobs]

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import yaml
 
 from clobsim.sim.explore.search import reproduce_hint
-from clobsim.sim.runner import wallclock
+from clobsim.sim.runner import collector, wallclock
 from clobsim.sim.runner.pool import chunked, map_ordered
 from clobsim.sim.runner.scenario import Scenario
 from clobsim.sim.tools.errors import UsageError
@@ -106,7 +106,7 @@ def run_chunk(chunk: list[Case]) -> list[dict]:
     import clobsim.sim.checks  # noqa: F401, PLC0415 - imported before the session (sim.runner.wallclock)
 
     _keep_event_loops_on_real_time()
-    with _ONE_RUN, wallclock.session():
+    with _ONE_RUN, wallclock.session(), collector.quiet():
         return [run_case(case) for case in chunk]
 
 
