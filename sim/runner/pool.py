@@ -10,9 +10,10 @@ run folders mean the same in the worker).
 
 A worker is warm before its first job (`_warm`): it holds a wall-clock session for its whole
 life (sim.runner.wallclock: freezegun's module scan once per process, not once per run), keeps
-the garbage collector quiet for it (sim.runner.collector), and has made one short run, which pays the one-time costs of a process (lazy imports, first SQLite
-database, the signing key's address, caches). Jobs go out in chunks, a few per worker, so a
-window's ~0.1 s is not spent on one round trip per job. `WorkerPool` keeps the warm workers for
+the garbage collector quiet for it (sim.runner.collector), and has made one short run, which
+pays the one-time costs of a process (lazy imports, first SQLite database, the signing key's
+address, caches). Jobs go out in chunks, a few per worker, so a window's ~0.1 s is not spent on
+one round trip per job. `WorkerPool` keeps the warm workers for
 many maps (bench, a caller with several batches); `map_ordered` starts one for a single map.
 
 `workers=1` runs the jobs one after another in the calling process: the serial reference.
