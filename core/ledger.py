@@ -186,9 +186,11 @@ class Ledger:
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        if not self._create_schema():
+        if self._create_schema():
+            self._load(new=True)
+        else:
             self._add_columns()  # a file an older bot wrote may lack a column added since
-        self._load()
+            self._load(new=False)
 
     def _create_schema(self) -> bool:
         """The tables and indexes, in one transaction, unless the file has every one already (a
@@ -218,11 +220,12 @@ class Ledger:
             if (table, column) not in present:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
-    def _load(self) -> None:
-        """The mirror, from the file: rows in the order reads return them."""
+    def _load(self, *, new: bool) -> None:
+        """The mirror, from the file: rows in the order reads return them (none, without asking,
+        when the tables were created a moment ago)."""
 
         def rows(sql: str) -> list[Row]:
-            return [dict(r) for r in self._db.execute(sql).fetchall()]
+            return [] if new else [dict(r) for r in self._db.execute(sql).fetchall()]
 
         self._trades: dict[int, Row] = {r["trade_id"]: r for r in rows("SELECT * FROM trades ORDER BY trade_id")}
         self._orders: dict[str, Row] = {r["order_id"]: r for r in rows("SELECT * FROM orders ORDER BY seq")}

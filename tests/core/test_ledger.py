@@ -354,11 +354,13 @@ def test_a_new_file_gets_its_schema_in_one_transaction_and_a_reopened_one_create
         said = [s.strip().rstrip(";").split(" IF NOT EXISTS")[0] for s in seen]
         script = said[said.index("BEGIN IMMEDIATE") : said.index("COMMIT") + 1]
         assert script == ["BEGIN IMMEDIATE"] + ["CREATE TABLE"] * 5 + ["CREATE INDEX"] * 2 + ["COMMIT"]
+        assert not [s for s in said if s.startswith("SELECT *")]  # tables made a moment ago are empty
         trade_id = open_trade(first)
         first.close()
         seen.clear()
         again = Ledger(path)
     assert not [s for s in seen if s.lstrip().startswith(("CREATE", "BEGIN"))]
+    assert "SELECT * FROM trades ORDER BY trade_id" in seen
     assert again.trade(trade_id).symbol == "BTC"
     again.close()
 
