@@ -5,7 +5,8 @@ id) is what makes the fill path idempotent. A fill reported twice (notification 
 or again after a restart, hits the primary key and changes nothing.
 
 Thread safety: one connection guarded by a lock that is held only inside a method, never
-across an exchange call or a sleep (those may suspend the calling task).
+across an exchange call or a sleep (those may suspend the calling task); a read whose answer
+is kept from an earlier one needs no lock (Ledger._forget says why).
 """
 
 from __future__ import annotations
@@ -257,7 +258,13 @@ class Ledger:
         """Drop every answer derived from the mirror; called at each change of it. The monitor
         asks the same questions (the trades, a trade's open orders, an order's filled size, a
         position) many times a cycle while the mirror changes a few dozen times a run, so an
-        answer is kept until the next change, whatever rows it came from."""
+        answer is kept until the next change, whatever rows it came from.
+
+        A read that finds its answer kept takes no lock (the lock costs more than the lookup,
+        thousands of times a run): an answer, like a record, is made under the lock from the
+        mirror as it stands, and a change drops it under the lock after changing the mirror, so a
+        read that still finds it overlaps a change not yet complete and returns what it would
+        have, had it come first. A read that finds nothing makes the answer under the lock."""
         self._trade_lists.clear()
         self._order_lists.clear()
         self._filled.clear()
@@ -391,23 +398,23 @@ class Ledger:
                 self._forget()
 
     def trade(self, trade_id: int) -> TradeRecord:
-        with self._lock:
-            record = self._trade_records.get(trade_id)
-            if record is None:
+        record = self._trade_records.get(trade_id)  # without the lock: see _forget
+        if record is None:
+            with self._lock:
                 if trade_id not in self._trades:
                     raise KeyError(f"no trade #{trade_id}")
                 record = self._trade_record(trade_id)
-            return record
+        return record
 
     def trades(self, *, active_only: bool = False) -> list[TradeRecord]:
-        with self._lock:
-            answer = self._trade_lists.get(active_only)
-            if answer is None:
+        answer = self._trade_lists.get(active_only)  # without the lock: see _forget
+        if answer is None:
+            with self._lock:
                 records = (self._trade_record(trade_id) for trade_id in sorted(self._trades))
                 answer = self._trade_lists[active_only] = tuple(
                     r for r in records if not active_only or r.state is not TradeState.SETTLED
                 )
-            return list(answer)
+        return list(answer)
 
     def set_trade_state(self, trade_id: int, state: TradeState) -> None:
         with self._lock:
@@ -568,11 +575,12 @@ class Ledger:
             return count
 
     def order(self, order_id: str) -> OrderRecord | None:
-        with self._lock:
-            record = self._order_records.get(order_id)
-            if record is None and order_id in self._orders:
-                record = self._order_record(order_id)
-            return record
+        record = self._order_records.get(order_id)  # without the lock: see _forget
+        if record is None:
+            with self._lock:
+                if order_id in self._orders:
+                    record = self._order_record(order_id)
+        return record
 
     def known_order(self, order_id: str) -> OrderRecord:
         """An order the caller knows was recorded (orders are never deleted)."""
@@ -585,15 +593,15 @@ class Ledger:
         self, trade_id: int | None = None, role: Role | None = None, open_only: bool = False
     ) -> list[OrderRecord]:
         key = (trade_id, role, open_only)
-        with self._lock:
-            answer = self._order_lists.get(key)
-            if answer is None:
+        answer = self._order_lists.get(key)  # without the lock: see _forget
+        if answer is None:
+            with self._lock:
                 ids = self._orders if trade_id is None else self._orders_of.get(trade_id, ())
                 records = (self._order_record(order_id) for order_id in ids)
                 answer = self._order_lists[key] = tuple(
                     r for r in records if (role is None or r.role is role) and not (open_only and r.is_terminal)
                 )
-            return list(answer)
+        return list(answer)
 
     def set_order_state(self, order_id: str, state: OrderState, now: float, venue_status: str | None = None) -> bool:
         """Move along the transition table; an edge not in the table is refused (False).
@@ -724,22 +732,22 @@ class Ledger:
 
     def has_unsettled_fills(self, order_id: str) -> bool:
         """A counted fill whose trade is not CONFIRMED yet: it may still FAIL (a ghost fill)."""
-        with self._lock:
-            unsettled = self._unsettled.get(order_id)
-            if unsettled is None:
+        unsettled = self._unsettled.get(order_id)  # without the lock: see _forget
+        if unsettled is None:
+            with self._lock:
                 rows = self._fills_of.get(order_id, ())
                 unsettled = self._unsettled[order_id] = any(
                     not r["void"] and r["status"] != SETTLED_STATUS for r in rows
                 )
-            return unsettled
+        return unsettled
 
     def filled(self, order_id: str) -> Decimal:
-        with self._lock:
-            filled = self._filled.get(order_id)
-            if filled is None:
-                rows = self._fills_of.get(order_id, [])
+        filled = self._filled.get(order_id)  # without the lock: see _forget
+        if filled is None:
+            with self._lock:
+                rows = self._fills_of.get(order_id, ())
                 filled = self._filled[order_id] = sum((dec(r["size"]) for r in rows if not r["void"]), ZERO)
-            return filled
+        return filled
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
         with self._lock:
@@ -763,29 +771,29 @@ class Ledger:
             return counted
 
     def position(self, trade_id: int) -> Decimal:
-        with self._lock:
-            position = self._positions.get(trade_id)
-            if position is None:
+        position = self._positions.get(trade_id)  # without the lock: see _forget
+        if position is None:
+            with self._lock:
                 position = self.trade(trade_id).entry_size
                 for side, r in self._trade_fills(trade_id):
                     position += dec(r["size"]) if side == Side.BUY.value else -dec(r["size"])
                 self._positions[trade_id] = position
-            return position
+        return position
 
     def delivered(self, trade_id: int) -> Decimal:
         """The position in shares the venue delivered: the matched position less what the venue
         states it withheld (a BUY taker's fee, taken in shares). What the bot can sell, and what
         resolution pays, unless the venue delivered short without saying so (only the balance
         tells that: core.monitor)."""
-        with self._lock:
-            delivered = self._delivered.get(trade_id)
-            if delivered is None:
+        delivered = self._delivered.get(trade_id)  # without the lock: see _forget
+        if delivered is None:
+            with self._lock:
                 delivered = self.position(trade_id)
                 for side, r in self._trade_fills(trade_id):
                     if side == Side.BUY.value and r["withheld"] is not None:
                         delivered -= dec(r["withheld"])
                 self._delivered[trade_id] = delivered
-            return delivered
+        return delivered
 
     def delivered_history(self, trade_id: int) -> list[Decimal]:
         """The delivered position after each of the trade's fills in the order they were recorded,
