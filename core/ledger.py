@@ -630,8 +630,14 @@ class Ledger:
 
     def note_venue_matched(self, order_id: str, size_matched: Decimal) -> None:
         """Remember the venue's size_matched; fills still only count once seen with a trade id."""
+        size = dec(size_matched)
+        # looked at first without the lock (most reports repeat what is known): venue_matched only
+        # grows, so a size not above the record's, however old, is not above the current one
+        record = self.order(order_id)
+        if record is None or not size > record.venue_matched:
+            return
         with self._lock:
-            if order_id not in self._orders or not dec(size_matched) > self._order_record(order_id).venue_matched:
+            if not size > self._order_record(order_id).venue_matched:
                 return
             self._update_order(
                 order_id,
@@ -751,9 +757,10 @@ class Ledger:
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
         with self._lock:
-            rows = list(self._fills.values()) if order_id is None else list(self._fills_of.get(order_id, []))
-        # a copy of each row (the mirror's own rows are never handed out): exactly FillRow's columns
-        return [cast(FillRow, dict(r)) for r in rows]
+            rows = self._fills.values() if order_id is None else self._fills_of.get(order_id, ())
+            # a copy of each row (the mirror's own rows are never handed out): exactly FillRow's columns
+            copies = [r.copy() for r in rows]
+        return cast(list[FillRow], copies)
 
     def _trade_fills(self, trade_id: int) -> tuple[tuple[str, Row], ...]:
         """(order side, fill row) of the trade's fills that count, in the order they were recorded."""
@@ -842,6 +849,8 @@ class Ledger:
         return RecentFill(row["order_id"], dec(row["size"]), dec(row["price"]), row["at"])
 
     def cleanup_recent_fills(self, older_than: float) -> int:
+        if not self._recent:  # without the lock (nearly every call): a fill tracked meanwhile is not stale
+            return 0
         with self._lock:
             stale = [order_id for order_id, row in self._recent.items() if row["at"] < older_than]
             if not stale:
