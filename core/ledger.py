@@ -249,6 +249,7 @@ class Ledger:
         self._trade_lists: dict[bool, tuple[TradeRecord, ...]] = {}  # active_only -> trades
         self._order_lists: dict[tuple[int | None, Role | None, bool], tuple[OrderRecord, ...]] = {}
         self._filled: dict[str, Decimal] = {}  # order -> the size of its fills that count
+        self._voided: dict[str, Decimal] = {}  # order -> the size of its fills whose trade FAILED
         self._unsettled: dict[str, bool] = {}  # order -> has a counted fill not CONFIRMED yet
         self._counted: dict[int, tuple[tuple[str, Row], ...]] = {}  # trade -> (order side, fill) that count
         self._positions: dict[int, Decimal] = {}
@@ -268,6 +269,7 @@ class Ledger:
         self._trade_lists.clear()
         self._order_lists.clear()
         self._filled.clear()
+        self._voided.clear()
         self._unsettled.clear()
         self._counted.clear()
         self._positions.clear()
@@ -754,6 +756,15 @@ class Ledger:
                 rows = self._fills_of.get(order_id, ())
                 filled = self._filled[order_id] = sum((dec(r["size"]) for r in rows if not r["void"]), ZERO)
         return filled
+
+    def voided(self, order_id: str) -> Decimal:
+        """The size of the order's fills whose trade FAILED: recorded, never counted."""
+        voided = self._voided.get(order_id)  # without the lock: see _forget
+        if voided is None:
+            with self._lock:
+                rows = self._fills_of.get(order_id, ())
+                voided = self._voided[order_id] = sum((dec(r["size"]) for r in rows if r["void"]), ZERO)
+        return voided
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
         with self._lock:

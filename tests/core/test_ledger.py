@@ -406,8 +406,10 @@ def test_positions_unsettled_fills_and_the_active_trades_read_again_follow_every
     ledger.apply_fill(fill("0xexit", "t2", size="3", price="0.99"), "immediate", NOW)
     assert ledger.delivered_history(trade_id) == [D("10"), D("13.9"), D("10.9")]
     assert (ledger.position(trade_id), ledger.delivered(trade_id)) == (D("11"), D("10.9"))
+    assert (ledger.filled("0xexit"), ledger.voided("0xexit")) == (D("3"), D("0"))
     ledger.apply_fill(fill("0xexit", "t2", size="3", price="0.99", status="FAILED"), "notification", NOW)
     assert (ledger.position(trade_id), ledger.delivered(trade_id)) == (D("14"), D("13.9"))
+    assert (ledger.filled("0xexit"), ledger.voided("0xexit")) == (D("0"), D("3"))
     assert [t.trade_id for t in ledger.trades(active_only=True)] == [trade_id]
     ledger.settle(trade_id, "UP", D("1"))
     assert ledger.trades(active_only=True) == [] and ledger.trade(trade_id).state is TradeState.SETTLED
