@@ -5,7 +5,8 @@ id) is what makes the fill path idempotent. A fill reported twice (notification 
 or again after a restart, hits the primary key and changes nothing.
 
 Thread safety: one connection guarded by a lock that is held only inside a method, never
-across an exchange call or a sleep (those may suspend the calling task).
+across an exchange call or a sleep (those may suspend the calling task); a read whose answer
+is kept from an earlier one needs no lock (Ledger._forget says why).
 """
 
 from __future__ import annotations
@@ -186,9 +187,11 @@ class Ledger:
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        if not self._create_schema():
+        if self._create_schema():
+            self._load(new=True)
+        else:
             self._add_columns()  # a file an older bot wrote may lack a column added since
-        self._load()
+            self._load(new=False)
 
     def _create_schema(self) -> bool:
         """The tables and indexes, in one transaction, unless the file has every one already (a
@@ -218,11 +221,12 @@ class Ledger:
             if (table, column) not in present:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
-    def _load(self) -> None:
-        """The mirror, from the file: rows in the order reads return them."""
+    def _load(self, *, new: bool) -> None:
+        """The mirror, from the file: rows in the order reads return them (none, without asking,
+        when the tables were created a moment ago)."""
 
         def rows(sql: str) -> list[Row]:
-            return [dict(r) for r in self._db.execute(sql).fetchall()]
+            return [] if new else [dict(r) for r in self._db.execute(sql).fetchall()]
 
         self._trades: dict[int, Row] = {r["trade_id"]: r for r in rows("SELECT * FROM trades ORDER BY trade_id")}
         self._orders: dict[str, Row] = {r["order_id"]: r for r in rows("SELECT * FROM orders ORDER BY seq")}
@@ -241,10 +245,35 @@ class Ledger:
         self._fill_seq = max((r["seq"] for r in self._fills.values()), default=0)
         self._trade_records: dict[int, TradeRecord] = {}
         self._order_records: dict[str, OrderRecord] = {}
-        # derived from the mirror on first read, dropped when what they derive from changes:
-        # the monitor reads every trade's orders and filled sizes several times a cycle
-        self._trade_orders: dict[int, list[OrderRecord]] = {}  # trade -> its orders, in order
+        # answers derived from the mirror on first read, all dropped at its next change (_forget)
+        self._trade_lists: dict[bool, tuple[TradeRecord, ...]] = {}  # active_only -> trades
+        self._order_lists: dict[tuple[int | None, Role | None, bool], tuple[OrderRecord, ...]] = {}
         self._filled: dict[str, Decimal] = {}  # order -> the size of its fills that count
+        self._voided: dict[str, Decimal] = {}  # order -> the size of its fills whose trade FAILED
+        self._unsettled: dict[str, bool] = {}  # order -> has a counted fill not CONFIRMED yet
+        self._counted: dict[int, tuple[tuple[str, Row], ...]] = {}  # trade -> (order side, fill) that count
+        self._positions: dict[int, Decimal] = {}
+        self._delivered: dict[int, Decimal] = {}
+
+    def _forget(self) -> None:
+        """Drop every answer derived from the mirror; called at each change of it. The monitor
+        asks the same questions (the trades, a trade's open orders, an order's filled size, a
+        position) many times a cycle while the mirror changes a few dozen times a run, so an
+        answer is kept until the next change, whatever rows it came from.
+
+        A read that finds its answer kept takes no lock (the lock costs more than the lookup,
+        thousands of times a run): an answer, like a record, is made under the lock from the
+        mirror as it stands, and a change drops it under the lock after changing the mirror, so a
+        read that still finds it overlaps a change not yet complete and returns what it would
+        have, had it come first. A read that finds nothing makes the answer under the lock."""
+        self._trade_lists.clear()
+        self._order_lists.clear()
+        self._filled.clear()
+        self._voided.clear()
+        self._unsettled.clear()
+        self._counted.clear()
+        self._positions.clear()
+        self._delivered.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -330,6 +359,7 @@ class Ledger:
         row.update(trade_id=cur.lastrowid, window_end=float(window_end), opened_at=float(now))
         with self._lock:
             self._trades[cur.lastrowid] = row
+            self._forget()
         return cur.lastrowid
 
     @staticmethod
@@ -367,19 +397,26 @@ class Ledger:
             if row is not None:
                 row.update(changes)
                 self._trade_records.pop(trade_id, None)
+                self._forget()
 
     def trade(self, trade_id: int) -> TradeRecord:
-        with self._lock:
-            if trade_id not in self._trades:
-                raise KeyError(f"no trade #{trade_id}")
-            return self._trade_record(trade_id)
+        record = self._trade_records.get(trade_id)  # without the lock: see _forget
+        if record is None:
+            with self._lock:
+                if trade_id not in self._trades:
+                    raise KeyError(f"no trade #{trade_id}")
+                record = self._trade_record(trade_id)
+        return record
 
     def trades(self, *, active_only: bool = False) -> list[TradeRecord]:
-        with self._lock:
-            records = [self._trade_record(trade_id) for trade_id in sorted(self._trades)]
-        if active_only:
-            records = [r for r in records if r.state is not TradeState.SETTLED]
-        return records
+        answer = self._trade_lists.get(active_only)  # without the lock: see _forget
+        if answer is None:
+            with self._lock:
+                records = (self._trade_record(trade_id) for trade_id in sorted(self._trades))
+                answer = self._trade_lists[active_only] = tuple(
+                    r for r in records if not active_only or r.state is not TradeState.SETTLED
+                )
+        return list(answer)
 
     def set_trade_state(self, trade_id: int, state: TradeState) -> None:
         with self._lock:
@@ -500,10 +537,10 @@ class Ledger:
             self._order_seq = seq
             self._orders[order_id] = row
             self._orders_of.setdefault(trade_id, []).append(order_id)
-            self._trade_orders.pop(trade_id, None)
             if role is Role.SCALE_IN and trade_id in self._trades:
                 self._trades[trade_id]["scale_in_attempted"] = 1
                 self._trade_records.pop(trade_id, None)
+            self._forget()
 
     @staticmethod
     def _order(row: Mapping[str, Any]) -> OrderRecord:
@@ -536,12 +573,16 @@ class Ledger:
             row = self._orders[order_id]
             row.update(changes)
             self._order_records.pop(order_id, None)
-            self._trade_orders.pop(row["trade_id"], None)
+            self._forget()
             return count
 
     def order(self, order_id: str) -> OrderRecord | None:
-        with self._lock:
-            return self._order_record(order_id) if order_id in self._orders else None
+        record = self._order_records.get(order_id)  # without the lock: see _forget
+        if record is None:
+            with self._lock:
+                if order_id in self._orders:
+                    record = self._order_record(order_id)
+        return record
 
     def known_order(self, order_id: str) -> OrderRecord:
         """An order the caller knows was recorded (orders are never deleted)."""
@@ -553,20 +594,16 @@ class Ledger:
     def orders(
         self, trade_id: int | None = None, role: Role | None = None, open_only: bool = False
     ) -> list[OrderRecord]:
-        with self._lock:
-            if trade_id is None:
-                records = [self._order_record(order_id) for order_id in self._orders]
-            else:
-                cached = self._trade_orders.get(trade_id)
-                if cached is None:
-                    ids = self._orders_of.get(trade_id, [])
-                    cached = self._trade_orders[trade_id] = [self._order_record(order_id) for order_id in ids]
-                records = list(cached)
-        if role is not None:
-            records = [r for r in records if r.role is role]
-        if open_only:
-            records = [r for r in records if not r.is_terminal]
-        return records
+        key = (trade_id, role, open_only)
+        answer = self._order_lists.get(key)  # without the lock: see _forget
+        if answer is None:
+            with self._lock:
+                ids = self._orders if trade_id is None else self._orders_of.get(trade_id, ())
+                records = (self._order_record(order_id) for order_id in ids)
+                answer = self._order_lists[key] = tuple(
+                    r for r in records if (role is None or r.role is role) and not (open_only and r.is_terminal)
+                )
+        return list(answer)
 
     def set_order_state(self, order_id: str, state: OrderState, now: float, venue_status: str | None = None) -> bool:
         """Move along the transition table; an edge not in the table is refused (False).
@@ -595,9 +632,14 @@ class Ledger:
 
     def note_venue_matched(self, order_id: str, size_matched: Decimal) -> None:
         """Remember the venue's size_matched; fills still only count once seen with a trade id."""
+        size = dec(size_matched)
+        # looked at first without the lock (most reports repeat what is known): venue_matched only
+        # grows, so a size not above the record's, however old, is not above the current one
+        record = self.order(order_id)
+        if record is None or not size > record.venue_matched:
+            return
         with self._lock:
-            row = self._orders.get(order_id)
-            if row is None or not dec(size_matched) > dec(row["venue_matched"]):
+            if not size > self._order_record(order_id).venue_matched:
                 return
             self._update_order(
                 order_id,
@@ -654,13 +696,14 @@ class Ledger:
                         (withheld, fill.trade_id, fill.order_id),
                     )
                     row["withheld"] = withheld
+                    self._forget()
                 if fill.is_void and not row["void"]:
                     self._write(
                         "UPDATE fills SET void=1, status=? WHERE trade_key=? AND order_id=?",
                         (fill.status, fill.trade_id, fill.order_id),
                     )
                     row.update(void=1, status=fill.status)
-                    self._filled.pop(fill.order_id, None)
+                    self._forget()
                     return FillOutcome.VOIDED
                 if not row["void"] and row["status"] != SETTLED_STATUS and fill.status and fill.status != row["status"]:
                     # the trade moved on (MINED, RETRYING, CONFIRMED): same fill, new settlement state
@@ -669,6 +712,7 @@ class Ledger:
                         (fill.status, fill.trade_id, fill.order_id),
                     )
                     row["status"] = fill.status
+                    self._forget()
                 return FillOutcome.DUPLICATE
             seq = self._fill_seq + 1
             row = {
@@ -691,44 +735,67 @@ class Ledger:
             self._fill_seq = seq
             self._fills[key] = row
             self._fills_of.setdefault(fill.order_id, []).append(row)
-            self._filled.pop(fill.order_id, None)
+            self._forget()
             return FillOutcome.VOID_RECORDED if fill.is_void else FillOutcome.APPLIED
 
     def has_unsettled_fills(self, order_id: str) -> bool:
         """A counted fill whose trade is not CONFIRMED yet: it may still FAIL (a ghost fill)."""
-        with self._lock:
-            return any(not r["void"] and r["status"] != SETTLED_STATUS for r in self._fills_of.get(order_id, []))
+        unsettled = self._unsettled.get(order_id)  # without the lock: see _forget
+        if unsettled is None:
+            with self._lock:
+                rows = self._fills_of.get(order_id, ())
+                unsettled = self._unsettled[order_id] = any(
+                    not r["void"] and r["status"] != SETTLED_STATUS for r in rows
+                )
+        return unsettled
 
     def filled(self, order_id: str) -> Decimal:
-        with self._lock:
-            filled = self._filled.get(order_id)
-            if filled is None:
-                rows = self._fills_of.get(order_id, [])
+        filled = self._filled.get(order_id)  # without the lock: see _forget
+        if filled is None:
+            with self._lock:
+                rows = self._fills_of.get(order_id, ())
                 filled = self._filled[order_id] = sum((dec(r["size"]) for r in rows if not r["void"]), ZERO)
-            return filled
+        return filled
+
+    def voided(self, order_id: str) -> Decimal:
+        """The size of the order's fills whose trade FAILED: recorded, never counted."""
+        voided = self._voided.get(order_id)  # without the lock: see _forget
+        if voided is None:
+            with self._lock:
+                rows = self._fills_of.get(order_id, ())
+                voided = self._voided[order_id] = sum((dec(r["size"]) for r in rows if r["void"]), ZERO)
+        return voided
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
         with self._lock:
-            rows = list(self._fills.values()) if order_id is None else list(self._fills_of.get(order_id, []))
-        # a copy of each row (the mirror's own rows are never handed out): exactly FillRow's columns
-        return [cast(FillRow, dict(r)) for r in rows]
+            rows = self._fills.values() if order_id is None else self._fills_of.get(order_id, ())
+            # a copy of each row (the mirror's own rows are never handed out): exactly FillRow's columns
+            copies = [r.copy() for r in rows]
+        return cast(list[FillRow], copies)
 
-    def _trade_fills(self, trade_id: int) -> list[tuple[str, Row]]:
+    def _trade_fills(self, trade_id: int) -> tuple[tuple[str, Row], ...]:
         """(order side, fill row) of the trade's fills that count, in the order they were recorded."""
         with self._lock:
-            rows = [
-                (self._orders[order_id]["side"], r)
-                for order_id in self._orders_of.get(trade_id, [])
-                for r in self._fills_of.get(order_id, [])
-                if not r["void"]
-            ]
-        rows.sort(key=lambda pair: cast(int, pair[1]["seq"]))
-        return rows
+            counted = self._counted.get(trade_id)
+            if counted is None:
+                rows = [
+                    (self._orders[order_id]["side"], r)
+                    for order_id in self._orders_of.get(trade_id, ())
+                    for r in self._fills_of.get(order_id, ())
+                    if not r["void"]
+                ]
+                rows.sort(key=lambda pair: cast(int, pair[1]["seq"]))
+                counted = self._counted[trade_id] = tuple(rows)
+            return counted
 
     def position(self, trade_id: int) -> Decimal:
-        position = self.trade(trade_id).entry_size
-        for side, r in self._trade_fills(trade_id):
-            position += dec(r["size"]) if side == Side.BUY.value else -dec(r["size"])
+        position = self._positions.get(trade_id)  # without the lock: see _forget
+        if position is None:
+            with self._lock:
+                position = self.trade(trade_id).entry_size
+                for side, r in self._trade_fills(trade_id):
+                    position += dec(r["size"]) if side == Side.BUY.value else -dec(r["size"])
+                self._positions[trade_id] = position
         return position
 
     def delivered(self, trade_id: int) -> Decimal:
@@ -736,11 +803,15 @@ class Ledger:
         states it withheld (a BUY taker's fee, taken in shares). What the bot can sell, and what
         resolution pays, unless the venue delivered short without saying so (only the balance
         tells that: core.monitor)."""
-        position = self.position(trade_id)
-        for side, r in self._trade_fills(trade_id):
-            if side == Side.BUY.value and r["withheld"] is not None:
-                position -= dec(r["withheld"])
-        return position
+        delivered = self._delivered.get(trade_id)  # without the lock: see _forget
+        if delivered is None:
+            with self._lock:
+                delivered = self.position(trade_id)
+                for side, r in self._trade_fills(trade_id):
+                    if side == Side.BUY.value and r["withheld"] is not None:
+                        delivered -= dec(r["withheld"])
+                self._delivered[trade_id] = delivered
+        return delivered
 
     def delivered_history(self, trade_id: int) -> list[Decimal]:
         """The delivered position after each of the trade's fills in the order they were recorded,
@@ -789,6 +860,8 @@ class Ledger:
         return RecentFill(row["order_id"], dec(row["size"]), dec(row["price"]), row["at"])
 
     def cleanup_recent_fills(self, older_than: float) -> int:
+        if not self._recent:  # without the lock (nearly every call): a fill tracked meanwhile is not stale
+            return 0
         with self._lock:
             stale = [order_id for order_id, row in self._recent.items() if row["at"] < older_than]
             if not stale:

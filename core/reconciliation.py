@@ -184,11 +184,10 @@ class Reconciler:
         current = ctx.ledger.known_order(order.order_id)
         if current.is_terminal or ctx.ledger.has_unsettled_fills(order.order_id):
             return
-        fills = ctx.ledger.fills(order.order_id)
-        void = sum((dec(f["size"]) for f in fills if f["void"]), ZERO)
-        seen = sum((dec(f["size"]) for f in fills), ZERO)
+        void = ctx.ledger.voided(order.order_id)
         if void == ZERO:
             return
+        seen = ctx.ledger.filled(order.order_id) + void
         if status == "MATCHED":
             if seen < current.venue_matched:
                 return

@@ -354,11 +354,13 @@ def test_a_new_file_gets_its_schema_in_one_transaction_and_a_reopened_one_create
         said = [s.strip().rstrip(";").split(" IF NOT EXISTS")[0] for s in seen]
         script = said[said.index("BEGIN IMMEDIATE") : said.index("COMMIT") + 1]
         assert script == ["BEGIN IMMEDIATE"] + ["CREATE TABLE"] * 5 + ["CREATE INDEX"] * 2 + ["COMMIT"]
+        assert not [s for s in said if s.startswith("SELECT *")]  # tables made a moment ago are empty
         trade_id = open_trade(first)
         first.close()
         seen.clear()
         again = Ledger(path)
     assert not [s for s in seen if s.lstrip().startswith(("CREATE", "BEGIN"))]
+    assert "SELECT * FROM trades ORDER BY trade_id" in seen
     assert again.trade(trade_id).symbol == "BTC"
     again.close()
 
@@ -385,6 +387,37 @@ def test_a_trades_orders_and_an_orders_filled_size_read_again_follow_every_chang
     assert [o.order_id for o in ledger.orders(trade_id, open_only=True)] == ["0xexit"]
     ledger.orders(trade_id).clear()  # a caller's list is its own
     assert len(ledger.orders(trade_id)) == 2
+
+
+def test_positions_unsettled_fills_and_the_active_trades_read_again_follow_every_change(ledger):
+    trade_id = open_trade(ledger)
+    record(ledger, "0xscale", trade_id)
+    record(ledger, "0xexit", trade_id, role=Role.EXIT, side=Side.SELL, price="0.99")
+    assert (ledger.position(trade_id), ledger.delivered(trade_id)) == (D("10"), D("10"))
+    assert not ledger.has_unsettled_fills("0xscale")
+    ledger.apply_fill(fill("0xscale", "t1", size="4"), "notification", NOW)
+    assert (ledger.position(trade_id), ledger.delivered(trade_id)) == (D("14"), D("14"))
+    assert ledger.has_unsettled_fills("0xscale")
+    fee = FillSeen("t1", "0xscale", D("4"), D("0.75"), "MATCHED", withheld=D("0.1"))
+    ledger.apply_fill(fee, "trades", NOW)  # the same fill learns its fee
+    assert (ledger.position(trade_id), ledger.delivered(trade_id)) == (D("14"), D("13.9"))
+    ledger.apply_fill(fill("0xscale", "t1", size="4", status="CONFIRMED"), "trades", NOW)
+    assert not ledger.has_unsettled_fills("0xscale")
+    ledger.apply_fill(fill("0xexit", "t2", size="3", price="0.99"), "immediate", NOW)
+    assert ledger.delivered_history(trade_id) == [D("10"), D("13.9"), D("10.9")]
+    assert (ledger.position(trade_id), ledger.delivered(trade_id)) == (D("11"), D("10.9"))
+    assert (ledger.filled("0xexit"), ledger.voided("0xexit")) == (D("3"), D("0"))
+    ledger.apply_fill(fill("0xexit", "t2", size="3", price="0.99", status="FAILED"), "notification", NOW)
+    assert (ledger.position(trade_id), ledger.delivered(trade_id)) == (D("14"), D("13.9"))
+    assert (ledger.filled("0xexit"), ledger.voided("0xexit")) == (D("0"), D("3"))
+    assert [t.trade_id for t in ledger.trades(active_only=True)] == [trade_id]
+    ledger.settle(trade_id, "UP", D("1"))
+    assert ledger.trades(active_only=True) == [] and ledger.trade(trade_id).state is TradeState.SETTLED
+    assert [t.state for t in ledger.trades()] == [TradeState.SETTLED]
+    later = open_trade(ledger)
+    assert [t.trade_id for t in ledger.trades(active_only=True)] == [later]
+    ledger.trades().clear()  # a caller's list is its own
+    assert len(ledger.trades()) == 2
 
 
 def test_reads_are_answered_from_memory_without_a_statement(ledger):
