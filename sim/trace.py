@@ -20,6 +20,25 @@ from typing import Any
 TRACE_FORMAT = 2
 
 
+_EXACT = 2.0**52  # below it a float's error on t * 1e6 is at most a quarter
+
+
+def to_microsecond(t: float) -> float:
+    """round(t, 6), a record's "t", in a third of its time (a run stamps a thousand instants).
+
+    round() writes t out as decimal digits and reads them back. Here: t * 1e6 is off the exact
+    product by at most a quarter below 2**52, so an integer n less than a quarter away from it
+    is the exact product's nearest integer, which round() keeps; n / 1e6 is then the float
+    nearest to n millionths, as round()'s reading back gives. Near a half, and for a t <= 0
+    (round() keeps the sign of a zero), round() itself answers."""
+    scaled = t * 1e6
+    if 0.0 < scaled < _EXACT:
+        n = round(scaled)
+        if -0.25 < scaled - n < 0.25:
+            return n / 1e6
+    return round(t, 6)
+
+
 class TraceType(StrEnum):
     REQUEST = "request"  # a call reaching the venue: seq, route, params, body
     RESPONSE = "response"  # its answer (same seq): status (None: no answer), body
