@@ -23,8 +23,10 @@ def test_a_time_is_rounded_to_the_microsecond_exactly_as_round_does():
     for _ in range(20_000):  # halfway between two microseconds, and the floats beside it
         half = (EPOCH * 1e6 + rng.randrange(0, 2 * 10**9) + 0.5) / 1e6
         times += [half, math.nextafter(half, math.inf), math.nextafter(half, -math.inf)]
+    # exact halves: k / 128 seconds is a whole number of microseconds and a half
+    times += [k / 128 for k in range(1, 3_000)] + [EPOCH + k / 128 for k in range(0, 300_000, 7)]
     times += [rng.uniform(-5.0, 5.0) * 10.0 ** rng.randrange(-9, 10) for _ in range(20_000)]
-    times += [0.0, -0.0, 1e-7, -1e-7, 4.5e9, 1e20, -1e20, math.inf, -math.inf, math.nan, 1000.0000005]
+    times += [0.0, -0.0, 1e-7, -1e-7, 4.5e9, 8.99e9, 9e9, 1e20, -1e20, math.inf, -math.inf, math.nan, 1000.0000005]
     differ = [t for t in times if not same(to_microsecond(t), round(t, 6))]
     assert differ == []
 
