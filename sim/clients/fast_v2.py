@@ -115,9 +115,11 @@ class FastClobClientV2(ClobClient):
         else:
             route, path_params, auth = target
             # as wire mode parses them: the query (strings, as httpx sends them), then the path's
-            query = {
-                name: value if value.__class__ is str else _query_value(value) for name, value in (params or {}).items()
-            }
+            query = (
+                {name: value if value.__class__ is str else _query_value(value) for name, value in params.items()}
+                if params
+                else {}
+            )
             if path_params:
                 query.update(path_params)
             owner = self.creds.api_key if auth and self.creds else None
