@@ -632,7 +632,8 @@ def trade_json(trade: Trade, viewer: Account) -> dict:
 
 # The JSON text the server's book hash is taken over: compact, non-ASCII kept (as
 # py_clob_client.utilities.generate_orderbook_summary_hash writes it). One encoder for every
-# text: json.dumps with options builds a new JSONEncoder at every call, and /book writes nine.
+# text: json.dumps with options builds a new JSONEncoder at every call, and a /book answer
+# writes seven texts and more.
 _HASH_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
