@@ -79,6 +79,11 @@ class _UnsignedBuilder(OrderBuilder):
         return SignedOrderV2(**{**order.__dict__, "signature": DUMMY_SIGNATURE})
 
 
+# a request line's (route, path parameters, needs auth); () when nothing serves it (a 404)
+_Target = tuple[str, tuple[tuple[str, str], ...], bool] | tuple[()]
+_NOWHERE: _Target = ()
+
+
 def _query_value(value) -> str:
     """A query parameter as httpx encodes it."""
     if value is True or value is False:
@@ -92,6 +97,7 @@ class FastClobClientV2(ClobClient):
     def __init__(self, host: str, chain_id: int, key=None, creds=None, *, gateway: Gateway, **options):
         super().__init__(host, chain_id, key=key, creds=creds, **options)
         self._gateway = gateway
+        self._targets: dict[tuple[str, str], _Target] = {}  # (method, endpoint) -> its _Target
         if self.signer is not None:
             builder: Any = self.builder  # type: ignore[has-type]  # py-clob-client-v2 sets it, unannotated, in __init__
             self.builder = _UnsignedBuilder(self.signer, signature_type=builder.signature_type, funder=builder.funder)
@@ -101,16 +107,22 @@ class FastClobClientV2(ClobClient):
         return {}
 
     def _request(self, method: str, endpoint: str, data=None, params=None):
-        path = urlsplit(endpoint).path
-        resolved = self._gateway.resolve(method, path)
-        if resolved is None:
+        target = self._targets.get((method, endpoint))
+        if target is None:
+            target = self._target(method, endpoint)
+        if not target:
             answer = error(404, "not found")
         else:
-            route, path_params = resolved
+            route, path_params, auth = target
             # as wire mode parses them: the query (strings, as httpx sends them), then the path's
-            query = {name: _query_value(value) for name, value in (params or {}).items()}
-            query.update(path_params)
-            owner = self.creds.api_key if self._gateway.needs_auth(route) and self.creds else None
+            query = (
+                {name: value if value.__class__ is str else _query_value(value) for name, value in params.items()}
+                if params
+                else {}
+            )
+            if path_params:
+                query.update(path_params)
+            owner = self.creds.api_key if auth and self.creds else None
             body = json.loads(data) if isinstance(data, str) else data
             answer = self._gateway.request(route, owner=owner, params=query, body=body)
         if answer.status is None:
@@ -123,6 +135,19 @@ class FastClobClientV2(ClobClient):
             except ValueError:
                 return answer.body
         return answer.body
+
+    def _target(self, method: str, endpoint: str) -> _Target:
+        """A request line's _Target, resolved once: the client asks the same few endpoints (its
+        orders' status, notifications, trades) over and over."""
+        resolved = self._gateway.resolve(method, urlsplit(endpoint).path)
+        target = _NOWHERE
+        if resolved is not None:
+            route, path_params = resolved
+            target = (route, tuple(path_params.items()), self._gateway.needs_auth(route))
+        if len(self._targets) >= 4096:
+            self._targets.clear()
+        self._targets[(method, endpoint)] = target
+        return target
 
     def _get(self, endpoint, headers=None, params=None):
         return self._request("GET", endpoint, params=params)

@@ -95,6 +95,11 @@ class Call(NamedTuple):  # immutable, and built in a third of a frozen dataclass
     body: Any
 
 
+# A named tuple's constructor is a Python function around tuple.__new__; the two records every
+# request makes (its Call, its Answer) are built with tuple.__new__ itself: the same tuples.
+_new_tuple = tuple.__new__
+
+
 class Hooks:
     """The default seam: no latency, no faults."""
 
@@ -210,7 +215,7 @@ class Gateway:
 
     def new_call(self, route: str, *, owner: str | None = None, params: dict | None = None, body: Any = None) -> Call:
         """The next call, numbered and timed (a server hands it to the network itself)."""
-        call = Call(self._seq, self.venue.now(), route, owner, dict(params or {}), body)
+        call: Call = _new_tuple(Call, (self._seq, self.venue.now(), route, owner, dict(params or {}), body))
         self._seq += 1
         return call
 
@@ -223,7 +228,7 @@ class Gateway:
         if auth and self.venue.account(call.owner) is None:
             return error(401, UNAUTHORIZED)
         try:
-            return Answer(200, handler(call))
+            return _new_tuple(Answer, (200, handler(call), ()))  # type: ignore[no-any-return]
         except VenueError as exc:
             return (
                 Answer(exc.status, {"error": exc.message, **exc.fields})
@@ -626,8 +631,10 @@ def trade_json(trade: Trade, viewer: Account) -> dict:
 
 
 # The JSON text the server's book hash is taken over: compact, non-ASCII kept (as
-# py_clob_client.utilities.generate_orderbook_summary_hash writes it)
-_HASH_JSON = functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
+# py_clob_client.utilities.generate_orderbook_summary_hash writes it). One encoder for every
+# text: json.dumps with options builds a new JSONEncoder at every call, and a /book answer
+# writes seven texts and more.
+_HASH_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class _Levels(NamedTuple):
@@ -642,20 +649,38 @@ class _Levels(NamedTuple):
 
 
 _LEVELS: weakref.WeakKeyDictionary[Book, _Levels] = weakref.WeakKeyDictionary()
+# (price, size) -> (price text, size text, the level's hash text): a book changes a level or two
+# between two reads and leaves the others at prices and sizes it has had before, so each level
+# is written once, not at every version of the book (a window reads a book in a new version
+# some fifty times, forty levels each). Bounded as fmt's own memo.
+_LEVEL_TEXT: dict[tuple[Decimal, Decimal], tuple[str, str, str]] = {}
+_LEVEL_TEXT_MAX = 8192
+
+
+def _level_text(price: Decimal, size: Decimal) -> tuple[str, str, str]:
+    text = _LEVEL_TEXT.get((price, size))
+    if text is None:
+        p, s = fmt(price), fmt(size)
+        text = (p, s, _HASH_JSON({"price": p, "size": s}))
+        if len(_LEVEL_TEXT) >= _LEVEL_TEXT_MAX:
+            _LEVEL_TEXT.clear()
+        _LEVEL_TEXT[(price, size)] = text
+    return text
+
+
+def _side_levels(book: Book, side: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """A side's (price, size) texts, best price last, and their hash text: the JSON array of the
+    levels' objects, as _HASH_JSON writes a list (items joined by ",", in brackets)."""
+    texts = [_level_text(p, s) for p, s in reversed(book.depth(side))]
+    return tuple((p, s) for p, s, _ in texts), "[" + ",".join(t for _, _, t in texts) + "]"
 
 
 def _levels(book: Book) -> _Levels:
     cached = _LEVELS.get(book)
     if cached is None or cached.version != book.version:
-        bids = tuple((fmt(p), fmt(s)) for p, s in reversed(book.depth(BUY)))
-        asks = tuple((fmt(p), fmt(s)) for p, s in reversed(book.depth(SELL)))
-        cached = _LEVELS[book] = _Levels(
-            book.version,
-            bids,
-            asks,
-            _HASH_JSON([{"price": p, "size": s} for p, s in bids]),
-            _HASH_JSON([{"price": p, "size": s} for p, s in asks]),
-        )
+        bids, bids_json = _side_levels(book, BUY)
+        asks, asks_json = _side_levels(book, SELL)
+        cached = _LEVELS[book] = _Levels(book.version, bids, asks, bids_json, asks_json)
     return cached
 
 

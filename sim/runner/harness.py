@@ -52,7 +52,7 @@ from clobsim.sim.runner.kernel import Kernel, Runaway, SimClock, Task, WatchedEn
 from clobsim.sim.runner.market import MarketModel
 from clobsim.sim.runner.scenario import Scenario, ScenarioError
 from clobsim.sim.runner.wallclock import RunClock
-from clobsim.sim.trace import TRACE_FORMAT, HarnessAction, TraceType
+from clobsim.sim.trace import TRACE_FORMAT, HarnessAction, TraceType, to_microsecond
 
 HOST = "https://clob.sim"
 CHAIN_ID = 137
@@ -266,11 +266,11 @@ class _Run:
     # ---- plumbing ----------------------------------------------------------------------------
 
     def _stamp(self, now: float) -> float:
-        """A record's "t": the time rounded to the microsecond. round(t, 6) costs a microsecond
-        on an epoch time, and records come in bursts at one instant (a re-quote's levels, a
-        request and the venue events it causes): each instant is rounded once."""
+        """A record's "t": the time rounded to the microsecond. Records come in bursts at one
+        instant (a re-quote's levels, a request and the venue events it causes): each instant is
+        rounded once."""
         if now != self._stamp_at:
-            self._stamp_at, self._stamp_value = now, round(now, 6)
+            self._stamp_at, self._stamp_value = now, to_microsecond(now)
         return self._stamp_value
 
     def _trace(self, record_type: str, /, **fields) -> None:
