@@ -750,21 +750,19 @@ class Ledger:
         return unsettled
 
     def filled(self, order_id: str) -> Decimal:
-        filled = self._filled.get(order_id)  # without the lock: see _forget
-        if filled is None:
-            with self._lock:
-                rows = self._fills_of.get(order_id, ())
-                filled = self._filled[order_id] = sum((dec(r["size"]) for r in rows if not r["void"]), ZERO)
-        return filled
+        return self._fills_size(self._filled, order_id, void=False)
 
     def voided(self, order_id: str) -> Decimal:
         """The size of the order's fills whose trade FAILED: recorded, never counted."""
-        voided = self._voided.get(order_id)  # without the lock: see _forget
-        if voided is None:
+        return self._fills_size(self._voided, order_id, void=True)
+
+    def _fills_size(self, kept: dict[str, Decimal], order_id: str, *, void: bool) -> Decimal:
+        size = kept.get(order_id)  # without the lock: see _forget
+        if size is None:
             with self._lock:
                 rows = self._fills_of.get(order_id, ())
-                voided = self._voided[order_id] = sum((dec(r["size"]) for r in rows if r["void"]), ZERO)
-        return voided
+                size = kept[order_id] = sum((dec(r["size"]) for r in rows if bool(r["void"]) is void), ZERO)
+        return size
 
     def fills(self, order_id: str | None = None) -> list[FillRow]:
         with self._lock:
