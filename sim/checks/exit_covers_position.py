@@ -37,14 +37,21 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, faults_of, unanswered_trades_reads
+from clobsim.sim.checks.facts import (
+    TRADES_READ,
+    ZERO,
+    exchanges,
+    faults_of,
+    trace_facts,
+    unanswered_trades_reads,
+)
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts, unread_answers
 from clobsim.sim.faults.stale_read import KIND as STALE_READ_KIND
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, TraceType
+from clobsim.sim.trace import TraceType
 
 ID = "exit-covers-position"
 STALE_READ = STALE_READ_KIND.name
@@ -89,14 +96,7 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     ]
     for trade_id, token_id in opened_trades:
         token = result.trade_tokens.get(trade_id, token_id)
-        opened = next(
-            (
-                r["t"]
-                for r in result.trace
-                if r.get("action") == HarnessAction.OPEN_TRADE and r.get("trade") == trade_id
-            ),
-            None,
-        )
+        opened = trace_facts(result.trace).opened.get(trade_id)
         if opened is None:
             continue
         stop = scenario.window_start + cfg_end
@@ -140,7 +140,8 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
         for token in tokens:
             refusals.setdefault(token, []).append((record["t"], until))
     # an exit placement in flight when the bot crashed: the restarted bot does not know its outcome
-    for request, back in unread_answers(result.trace):
+    # (only a bot that came back has one; most runs have none, and the look pairs the whole trace)
+    for request, back in unread_answers(result.trace) if restarts(faults_of(result)) else ():
         if request["route"] == "POST /order" and _sells(request):
             refusals.setdefault(_token(request), []).append((back, back + unknown_grace))
     return refusals

@@ -5,13 +5,14 @@ response pairs, and the final ledger opened once for all checks."""
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass
 from decimal import Decimal
 
 from clobsim.core.ledger import Ledger
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import TraceType, responses_with_requests
+from clobsim.sim.trace import HarnessAction, TraceType, paired
 
 ZERO = Decimal(0)
 TRADES_READ = "GET /data/trades"
@@ -20,29 +21,74 @@ TRADES_READ = "GET /data/trades"
 RETRY_ALLOWANCE = 10.0
 
 Exchange = tuple[dict | None, dict]  # a request record (None if the trace has none) and its response
-# The pairs of the results being judged (FinalLedger's span), by id(result): several invariants
-# read them, and pairing a window's thousands of trace records costs about a millisecond.
-_EXCHANGES: dict[int, list[Exchange]] = {}
-# The trades listing's reads (trades_reads) of the traces being judged, by id(trace): several
-# invariants look for the reads that went unanswered, for each token.
-_TRADES_READS: dict[int, tuple[list[dict], list[tuple[dict, dict]]]] = {}
-# The fault records of the results being judged, by id(result): the bot_crash excuses
-# (downtime, restarts) are read from them by several invariants.
-_FAULTS: dict[int, list[dict]] = {}
+
+
+@dataclass(frozen=True)
+class TraceFacts:
+    """What several checks read of a run's trace, gathered in one pass over its thousands of
+    records (each check passing over it again cost more than the check's own work)."""
+
+    exchanges: list[Exchange]  # sim.trace.responses_with_requests
+    trades_reads: list[dict]  # the trades listing's reads, in trace order
+    failed_trades_reads: list[tuple[dict, dict]]  # those refused or never answered, with the answer
+    faults: list[dict]  # the FAULT records, in trace order
+    opened: dict[object, float]  # trade id -> when the bot was handed it (its first open_trade)
+
+
+def trace_facts(trace: list[dict]) -> TraceFacts:
+    """The TraceFacts of a trace: read once for all checks while FinalLedger is open, else now."""
+    facts = _FACTS.get(id(trace))
+    return facts if facts is not None else _gather(trace)
+
+
+def _gather(trace: list[dict]) -> TraceFacts:
+    request_type, response_type, fault_type, venue_type = (
+        TraceType.REQUEST,
+        TraceType.RESPONSE,
+        TraceType.FAULT,
+        TraceType.VENUE,
+    )
+    requests: dict[object, dict] = {}
+    responses: list[dict] = []
+    reads: list[dict] = []
+    read_of: dict[object, dict] = {}
+    failed: list[tuple[dict, dict]] = []
+    faults: list[dict] = []
+    opened: dict[object, float] = {}
+    for record in trace:
+        kind = record.get("type")
+        if kind == venue_type:  # most of a trace: the crowd's quotes
+            continue
+        if kind == response_type:
+            responses.append(record)
+            # a failed read counts once its request is on record (a response is recorded after it)
+            if record.get("status") != 200 and record.get("seq") in read_of:
+                failed.append((read_of[record["seq"]], record))
+        elif kind == request_type:
+            requests[record["seq"]] = record
+            if record["route"] == TRADES_READ:
+                reads.append(record)
+                read_of[record["seq"]] = record
+        else:
+            if kind == fault_type:
+                faults.append(record)
+            if record.get("action") == HarnessAction.OPEN_TRADE:
+                opened.setdefault(record.get("trade"), record["t"])
+    return TraceFacts(paired(requests, responses), reads, failed, faults, opened)
+
+
+# The TraceFacts of the traces being judged (FinalLedger's span), by id(trace).
+_FACTS: dict[int, TraceFacts] = {}
 
 
 def faults_of(result: RunResult) -> list[dict]:
     """The run's FAULT records, in trace order (what the fault kinds' excuses read of a trace)."""
-    faults = _FAULTS.get(id(result))
-    if faults is None:
-        faults = [r for r in result.trace if r.get("type") == TraceType.FAULT]
-    return faults
+    return trace_facts(result.trace).faults
 
 
 def exchanges(result: RunResult) -> list[Exchange]:
     """sim.trace.responses_with_requests of the run's trace, paired once while its checks run."""
-    pairs = _EXCHANGES.get(id(result))
-    return pairs if pairs is not None else list(responses_with_requests(result.trace))
+    return trace_facts(result.trace).exchanges
 
 
 def venue_fills(result: RunResult, token: str) -> dict[str, Decimal]:
@@ -134,15 +180,11 @@ class FinalLedger:
 
     def __enter__(self) -> Ledger | None:
         trace = self.result.trace
-        _EXCHANGES[id(self.result)] = list(responses_with_requests(trace))
-        _TRADES_READS[id(trace)] = trades_reads(trace)
-        _FAULTS[id(self.result)] = [r for r in trace if r.get("type") == TraceType.FAULT]
+        _FACTS[id(trace)] = _gather(trace)
         return self.db
 
     def __exit__(self, *exc) -> None:
-        _EXCHANGES.pop(id(self.result), None)
-        _TRADES_READS.pop(id(self.result.trace), None)
-        _FAULTS.pop(id(self.result), None)
+        _FACTS.pop(id(self.result.trace), None)
         if self.db is not None and self.opened:
             self.db.close()
 
@@ -203,18 +245,9 @@ def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def trades_reads(trace: list[dict]) -> tuple[list[dict], list[tuple[dict, dict]]]:
     """The trades listing's reads in trace order, and those the venue refused or never answered
-    with their answers (in the answers' order): one pass, not a pairing of every request."""
-    reads: list[dict] = []
-    by_seq: dict[object, dict] = {}
-    failed: list[tuple[dict, dict]] = []
-    for r in trace:
-        kind = r.get("type")
-        if kind == TraceType.REQUEST and r["route"] == TRADES_READ:
-            reads.append(r)
-            by_seq[r["seq"]] = r
-        elif kind == TraceType.RESPONSE and r.get("status") != 200 and r.get("seq") in by_seq:
-            failed.append((by_seq[r["seq"]], r))
-    return reads, failed
+    with their answers (in the answers' order)."""
+    facts = trace_facts(trace)
+    return facts.trades_reads, facts.failed_trades_reads
 
 
 def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list[tuple[float, float]]:
@@ -226,7 +259,7 @@ def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list
     def of_asset(request: dict) -> bool:
         return asset is None or (request.get("params") or {}).get("asset_id") in (asset, None, "")
 
-    reads, failed = _TRADES_READS.get(id(trace)) or trades_reads(trace)
+    reads, failed = trades_reads(trace)
     sent = sorted(r["t"] for r in reads if of_asset(r))
     spans = []
     for request, record in failed:
