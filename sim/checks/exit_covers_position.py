@@ -42,6 +42,7 @@ from clobsim.sim.checks.facts import (
     ZERO,
     exchanges,
     faults_of,
+    not_ok_exchanges,
     trace_facts,
     unanswered_trades_reads,
 )
@@ -124,8 +125,8 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
     sells = _bot_sells(result)
     refusals: dict[str, list[tuple[float, float]]] = {}
     unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
-    for request, record in exchanges(result):
-        if request is None or record.get("status") == 200:
+    for request, record in not_ok_exchanges(result):
+        if request is None:
             continue
         tokens: list[str] = []
         if request["route"] in CANCEL_PATH:
@@ -290,6 +291,12 @@ def _longest_uncovered(
                 worst = (start, t - start, held_then, covered_then)
             stretch = None
         t += 1.0
+        # the samples up to the next one computed repeat this one: nothing opens or closes a
+        # stretch there (it was done at this sample), so they are stepped over, by the same
+        # additions (t's rounding stays that of sampling every second)
+        next_computed = min(stop, changes[pending] - CHANGE_MARGIN) if pending < len(changes) else stop
+        while t < next_computed:
+            t += 1.0
     return worst
 
 

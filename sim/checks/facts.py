@@ -29,6 +29,9 @@ class TraceFacts:
     records (each check passing over it again cost more than the check's own work)."""
 
     exchanges: list[Exchange]  # sim.trace.responses_with_requests
+    # the indexes in `exchanges` of the answers that were not a 200 (a refusal, or none): a few
+    # in a run of hundreds, and most checks look at them alone
+    not_ok: list[int]
     trades_reads: list[dict]  # the trades listing's reads, in trace order
     failed_trades_reads: list[tuple[dict, dict]]  # those refused or never answered, with the answer
     faults: list[dict]  # the FAULT records, in trace order
@@ -50,6 +53,7 @@ def _gather(trace: list[dict]) -> TraceFacts:
     )
     requests: dict[object, dict] = {}
     responses: list[dict] = []
+    not_ok: list[int] = []
     reads: list[dict] = []
     read_of: dict[object, dict] = {}
     failed: list[tuple[dict, dict]] = []
@@ -57,24 +61,24 @@ def _gather(trace: list[dict]) -> TraceFacts:
     opened: dict[object, float] = {}
     for record in trace:
         kind = record.get("type")
-        if kind == venue_type:  # most of a trace: the crowd's quotes
-            continue
         if kind == response_type:
+            if record.get("status") != 200:
+                not_ok.append(len(responses))
+                # a failed read counts once its request is on record (a response is recorded after it)
+                if record.get("seq") in read_of:
+                    failed.append((read_of[record["seq"]], record))
             responses.append(record)
-            # a failed read counts once its request is on record (a response is recorded after it)
-            if record.get("status") != 200 and record.get("seq") in read_of:
-                failed.append((read_of[record["seq"]], record))
         elif kind == request_type:
             requests[record["seq"]] = record
             if record["route"] == TRADES_READ:
                 reads.append(record)
                 read_of[record["seq"]] = record
-        else:
+        elif kind != venue_type:
             if kind == fault_type:
                 faults.append(record)
             if record.get("action") == HarnessAction.OPEN_TRADE:
                 opened.setdefault(record.get("trade"), record["t"])
-    return TraceFacts(paired(requests, responses), reads, failed, faults, opened)
+    return TraceFacts(paired(requests, responses), not_ok, reads, failed, faults, opened)
 
 
 # The TraceFacts of the traces being judged (FinalLedger's span), by id(trace).
@@ -89,6 +93,12 @@ def faults_of(result: RunResult) -> list[dict]:
 def exchanges(result: RunResult) -> list[Exchange]:
     """sim.trace.responses_with_requests of the run's trace, paired once while its checks run."""
     return trace_facts(result.trace).exchanges
+
+
+def not_ok_exchanges(result: RunResult) -> list[Exchange]:
+    """The exchanges (in trace order) whose answer was not a 200: a refusal, or no answer."""
+    facts = trace_facts(result.trace)
+    return [facts.exchanges[i] for i in facts.not_ok]
 
 
 def venue_fills(result: RunResult, token: str) -> dict[str, Decimal]:
@@ -158,13 +168,8 @@ def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
     """Ids of the orders whose cancel (DELETE /order) the venue refused or did not answer
     between start and a few seconds after end."""
     refused = set()
-    for request, record in exchanges(result):
-        if (
-            request
-            and request["route"] == "DELETE /order"
-            and start <= record["t"] <= end + 5.0
-            and record.get("status") != 200
-        ):
+    for request, record in not_ok_exchanges(result):
+        if request and request["route"] == "DELETE /order" and start <= record["t"] <= end + 5.0:
             refused.add(str((request.get("body") or {}).get("orderID")))
     return refused
 
@@ -216,17 +221,22 @@ def cut_off(result: RunResult) -> list[tuple[float, float]]:
     after it, to the last one's end, until a request is answered. No bot learns anything from a
     venue it cannot reach, as it learns nothing while it is down (a network outage: every request
     timing out). A single timeout between answered requests is a stretch of its own length."""
+    facts = trace_facts(result.trace)
     stretches: list[tuple[float, float]] = []
     since: float | None = None
     last = 0.0
-    for request, record in exchanges(result):
-        sent = record["t"] if request is None else request["t"]
-        if record.get("status") is None:
-            since = sent if since is None else min(since, sent)
-            last = max(last, record["t"])
-        elif since is not None:
+    after = -1  # the index of the last unanswered exchange seen
+    for index in facts.not_ok:
+        request, record = facts.exchanges[index]
+        if record.get("status") is not None:
+            continue  # a refusal is an answer, as every 200 between not_ok's indexes is
+        if since is not None and index > after + 1:  # answered ones came in between
             stretches.append((since, last))
             since = None
+        after = index
+        sent = record["t"] if request is None else request["t"]
+        since = sent if since is None else min(since, sent)
+        last = max(last, record["t"])
     if since is not None:
         stretches.append((since, last))
     return stretches
