@@ -79,14 +79,16 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     """
     evidence = []
     scenario = result.scenario
-    cfg_end = scenario.window_length - float(scenario.config.cancel_before_end)
+    config = scenario.config  # made afresh at each read
+    cfg_end = scenario.window_length - float(config.cancel_before_end)
     min_size = scenario.min_size
     # Excuses (moment, until) for an uncovered stretch up to `until` (plus the grace): the venue
     # refusing or not answering a request on the exit's placement path (the client's own
     # tick-size and fee-rate reads included) or a cancel of a resting exit, and the bot coming
     # back from a crash.
-    refusals = _exit_refusals(result)
-    for told in (_failures_told(result), _stale_exit_reads(result)):
+    sells = _bot_sells(result)
+    refusals = _exit_refusals(result, sells, min(float(config.unknown_grace), UNKNOWN_GRACE_MAX))
+    for told in (_failures_told(result), _stale_exit_reads(result, sells)):
         for token, moments in told.items():
             refusals.setdefault(token, []).extend((moment, moment) for moment in moments)
     restarted = [(back, back) for back in restarts(faults_of(result))]
@@ -116,15 +118,16 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     return ok(ID)
 
 
-def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
+def _exit_refusals(
+    result: RunResult, sells: dict[str, str], unknown_grace: float
+) -> dict[str, list[tuple[float, float]]]:
     """token -> (moment, until) for each time the venue refused or did not answer a request on an
     exit's placement path for it, or a cancel of one of the bot's SELLs of it: until is the
     moment itself, or the bot's unknown_grace (at most UNKNOWN_GRACE_MAX) after it when a
     placement's outcome is left unknown; and for each exit placement whose answer a crash kept
-    from the bot, the grace from its restart."""
-    sells = _bot_sells(result)
+    from the bot, the grace from its restart. `sells`: _bot_sells; `unknown_grace`: the bot's,
+    at most UNKNOWN_GRACE_MAX."""
     refusals: dict[str, list[tuple[float, float]]] = {}
-    unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
     for request, record in not_ok_exchanges(result):
         if request is None:
             continue
@@ -191,10 +194,10 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
     return moments
 
 
-def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
+def _stale_exit_reads(result: RunResult, sells: dict[str, str]) -> dict[str, list[float]]:
     """token -> the moments a status read of one of the bot's SELLs was answered from a stale
-    snapshot (the stale_read fault): until the last of them the bot could not see the order end."""
-    sells = _bot_sells(result)
+    snapshot (the stale_read fault): until the last of them the bot could not see the order end.
+    `sells`: _bot_sells."""
     moments: dict[str, list[float]] = {}
     for record in faults_of(result):
         if (
