@@ -45,6 +45,8 @@ def trace_facts(trace: list[dict]) -> TraceFacts:
 
 
 def _gather(trace: list[dict]) -> TraceFacts:
+    """One pass over the trace for every field of TraceFacts (a run's trace is nine tenths requests
+    and their answers, mostly 200 reads of orders and notifications)."""
     request_type, response_type, fault_type, venue_type = (
         TraceType.REQUEST,
         TraceType.RESPONSE,
@@ -73,7 +75,7 @@ def _gather(trace: list[dict]) -> TraceFacts:
             if record["route"] == TRADES_READ:
                 reads.append(record)
                 read_of[record["seq"]] = record
-        elif kind != venue_type:
+        elif kind != venue_type:  # a venue event has no action
             if kind == fault_type:
                 faults.append(record)
             if record.get("action") == HarnessAction.OPEN_TRADE:
