@@ -69,8 +69,14 @@ def responses_with_requests(trace: Iterable[dict]) -> Iterator[tuple[dict | None
             requests[record["seq"]] = record
         elif kind == TraceType.RESPONSE:
             responses.append(record)
-    for record in responses:
-        yield requests.get(record.get("seq")), record
+    yield from paired(requests, responses)
+
+
+def paired(requests: Mapping[Any, dict], responses: Iterable[dict]) -> list[tuple[dict | None, dict]]:
+    """Each response record, in the given order, with the request record of the same seq
+    (`requests`: by seq, from the whole trace; None when it has none)."""
+    request_of = requests.get
+    return [(request_of(record.get("seq")), record) for record in responses]
 
 
 def fires_per_fault(faults: Sequence[Mapping[str, Any]], fired: Iterable[tuple[float, str, Any]]) -> list[int]:

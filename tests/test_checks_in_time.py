@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from types import SimpleNamespace
 
 import yaml
 
@@ -301,6 +302,32 @@ def test_a_single_timeout_between_answers_excuses_only_its_own_seconds():
     result = sim.run(scenario("timeout-after-apply-no-duplicate"))
     (stretch,) = cut_off(result)
     assert 0 < stretch[1] - stretch[0] <= 6
+
+
+def test_any_answer_ends_a_stretch_without_answers_a_refusal_too():
+    def call(seq, sent, answered, status):
+        return [
+            {"t": sent, "type": TraceType.REQUEST, "seq": seq, "route": "GET /data/order"},
+            {"t": answered, "type": TraceType.RESPONSE, "seq": seq, "status": status},
+        ]
+
+    trace = (
+        call(1, 0.0, 5.0, None)
+        + call(2, 6.0, 6.1, 500)  # a refusal is an answer
+        + call(3, 7.0, 12.0, None)
+        + call(4, 13.0, 13.1, 200)
+        + call(5, 20.0, 25.0, None)
+        + [{"t": 21.0, "type": TraceType.VENUE, "event": "order_status", "fields": {}}]
+        + call(6, 22.0, 27.0, None)  # two in a row: one stretch, from the first's sending to the last's end
+    )
+    result = SimpleNamespace(trace=trace)
+    assert cut_off(result) == [(0.0, 5.0), (7.0, 12.0), (20.0, 27.0)]
+    with facts.FinalLedger(SimpleNamespace(trace=trace, foreign=True, final_ledger=None)):
+        assert cut_off(result) == [(0.0, 5.0), (7.0, 12.0), (20.0, 27.0)]  # from the pass made once for all checks
+        assert facts.exchanges(result) == list(responses_with_requests(trace))
+        assert facts.not_ok_exchanges(result) == [
+            pair for pair in responses_with_requests(trace) if pair[1]["status"] != 200
+        ]
 
 
 def test_an_exit_that_ended_while_its_reads_were_stale_counts_from_the_last_stale_answer():

@@ -37,14 +37,22 @@ from clobsim.core.audit import format_time
 from clobsim.core.clob_adapter import MAY_BE_APPLIED
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
-from clobsim.sim.checks.facts import TRADES_READ, ZERO, exchanges, faults_of, unanswered_trades_reads
+from clobsim.sim.checks.facts import (
+    TRADES_READ,
+    ZERO,
+    exchanges,
+    faults_of,
+    not_ok_exchanges,
+    trace_facts,
+    unanswered_trades_reads,
+)
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, NOTE_FILL_FAILED, OPEN_STATUSES
 from clobsim.sim.faults.balance_lag import sellable_caps
 from clobsim.sim.faults.bot_crash import restarts, unread_answers
 from clobsim.sim.faults.stale_read import KIND as STALE_READ_KIND
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import HarnessAction, TraceType
+from clobsim.sim.trace import TraceType
 
 ID = "exit-covers-position"
 STALE_READ = STALE_READ_KIND.name
@@ -71,14 +79,16 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     """
     evidence = []
     scenario = result.scenario
-    cfg_end = scenario.window_length - float(scenario.config.cancel_before_end)
+    config = scenario.config  # made afresh at each read
+    cfg_end = scenario.window_length - float(config.cancel_before_end)
     min_size = scenario.min_size
     # Excuses (moment, until) for an uncovered stretch up to `until` (plus the grace): the venue
     # refusing or not answering a request on the exit's placement path (the client's own
     # tick-size and fee-rate reads included) or a cancel of a resting exit, and the bot coming
     # back from a crash.
-    refusals = _exit_refusals(result)
-    for told in (_failures_told(result), _stale_exit_reads(result)):
+    sells = _bot_sells(result)
+    refusals = _exit_refusals(result, sells, min(float(config.unknown_grace), UNKNOWN_GRACE_MAX))
+    for told in (_failures_told(result), _stale_exit_reads(result, sells)):
         for token, moments in told.items():
             refusals.setdefault(token, []).extend((moment, moment) for moment in moments)
     restarted = [(back, back) for back in restarts(faults_of(result))]
@@ -89,14 +99,7 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     ]
     for trade_id, token_id in opened_trades:
         token = result.trade_tokens.get(trade_id, token_id)
-        opened = next(
-            (
-                r["t"]
-                for r in result.trace
-                if r.get("action") == HarnessAction.OPEN_TRADE and r.get("trade") == trade_id
-            ),
-            None,
-        )
+        opened = trace_facts(result.trace).opened.get(trade_id)
         if opened is None:
             continue
         stop = scenario.window_start + cfg_end
@@ -115,17 +118,18 @@ def check(result: RunResult, ledger: Ledger | None) -> Check:
     return ok(ID)
 
 
-def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
+def _exit_refusals(
+    result: RunResult, sells: dict[str, str], unknown_grace: float
+) -> dict[str, list[tuple[float, float]]]:
     """token -> (moment, until) for each time the venue refused or did not answer a request on an
     exit's placement path for it, or a cancel of one of the bot's SELLs of it: until is the
     moment itself, or the bot's unknown_grace (at most UNKNOWN_GRACE_MAX) after it when a
     placement's outcome is left unknown; and for each exit placement whose answer a crash kept
-    from the bot, the grace from its restart."""
-    sells = _bot_sells(result)
+    from the bot, the grace from its restart. `sells`: _bot_sells; `unknown_grace`: the bot's,
+    at most UNKNOWN_GRACE_MAX."""
     refusals: dict[str, list[tuple[float, float]]] = {}
-    unknown_grace = min(float(result.scenario.config.unknown_grace), UNKNOWN_GRACE_MAX)
-    for request, record in exchanges(result):
-        if request is None or record.get("status") == 200:
+    for request, record in not_ok_exchanges(result):
+        if request is None:
             continue
         tokens: list[str] = []
         if request["route"] in CANCEL_PATH:
@@ -140,7 +144,8 @@ def _exit_refusals(result: RunResult) -> dict[str, list[tuple[float, float]]]:
         for token in tokens:
             refusals.setdefault(token, []).append((record["t"], until))
     # an exit placement in flight when the bot crashed: the restarted bot does not know its outcome
-    for request, back in unread_answers(result.trace):
+    # (only a bot that came back has one; most runs have none, and the look pairs the whole trace)
+    for request, back in unread_answers(result.trace) if restarts(faults_of(result)) else ():
         if request["route"] == "POST /order" and _sells(request):
             refusals.setdefault(_token(request), []).append((back, back + unknown_grace))
     return refusals
@@ -189,10 +194,10 @@ def _failures_told(result: RunResult) -> dict[str, list[float]]:
     return moments
 
 
-def _stale_exit_reads(result: RunResult) -> dict[str, list[float]]:
+def _stale_exit_reads(result: RunResult, sells: dict[str, str]) -> dict[str, list[float]]:
     """token -> the moments a status read of one of the bot's SELLs was answered from a stale
-    snapshot (the stale_read fault): until the last of them the bot could not see the order end."""
-    sells = _bot_sells(result)
+    snapshot (the stale_read fault): until the last of them the bot could not see the order end.
+    `sells`: _bot_sells."""
     moments: dict[str, list[float]] = {}
     for record in faults_of(result):
         if (
@@ -289,6 +294,12 @@ def _longest_uncovered(
                 worst = (start, t - start, held_then, covered_then)
             stretch = None
         t += 1.0
+        # the samples up to the next one computed repeat this one: nothing opens or closes a
+        # stretch there (it was done at this sample), so they are stepped over, by the same
+        # additions (t's rounding stays that of sampling every second)
+        next_computed = min(stop, changes[pending] - CHANGE_MARGIN) if pending < len(changes) else stop
+        while t < next_computed:
+            t += 1.0
     return worst
 
 

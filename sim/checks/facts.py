@@ -5,13 +5,14 @@ response pairs, and the final ledger opened once for all checks."""
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass
 from decimal import Decimal
 
 from clobsim.core.ledger import Ledger
 from clobsim.sim.exchange.events import VenueEvent
 from clobsim.sim.exchange.records import FAILED, OPEN_STATUSES
 from clobsim.sim.runner.harness import RunResult
-from clobsim.sim.trace import TraceType, responses_with_requests
+from clobsim.sim.trace import HarnessAction, TraceType, paired
 
 ZERO = Decimal(0)
 TRADES_READ = "GET /data/trades"
@@ -20,29 +21,86 @@ TRADES_READ = "GET /data/trades"
 RETRY_ALLOWANCE = 10.0
 
 Exchange = tuple[dict | None, dict]  # a request record (None if the trace has none) and its response
-# The pairs of the results being judged (FinalLedger's span), by id(result): several invariants
-# read them, and pairing a window's thousands of trace records costs about a millisecond.
-_EXCHANGES: dict[int, list[Exchange]] = {}
-# The trades listing's reads (trades_reads) of the traces being judged, by id(trace): several
-# invariants look for the reads that went unanswered, for each token.
-_TRADES_READS: dict[int, tuple[list[dict], list[tuple[dict, dict]]]] = {}
-# The fault records of the results being judged, by id(result): the bot_crash excuses
-# (downtime, restarts) are read from them by several invariants.
-_FAULTS: dict[int, list[dict]] = {}
+
+
+@dataclass(frozen=True)
+class TraceFacts:
+    """What several checks read of a run's trace, gathered in one pass over its thousands of
+    records (each check passing over it again cost more than the check's own work)."""
+
+    exchanges: list[Exchange]  # sim.trace.responses_with_requests
+    # the indexes in `exchanges` of the answers that were not a 200 (a refusal, or none): a few
+    # in a run of hundreds, and most checks look at them alone
+    not_ok: list[int]
+    trades_reads: list[dict]  # the trades listing's reads, in trace order
+    failed_trades_reads: list[tuple[dict, dict]]  # those refused or never answered, with the answer
+    faults: list[dict]  # the FAULT records, in trace order
+    opened: dict[object, float]  # trade id -> when the bot was handed it (its first open_trade)
+
+
+def trace_facts(trace: list[dict]) -> TraceFacts:
+    """The TraceFacts of a trace: read once for all checks while FinalLedger is open, else now."""
+    facts = _FACTS.get(id(trace))
+    return facts if facts is not None else _gather(trace)
+
+
+def _gather(trace: list[dict]) -> TraceFacts:
+    """One pass over the trace for every field of TraceFacts (a run's trace is nine tenths requests
+    and their answers, mostly 200 reads of orders and notifications)."""
+    request_type, response_type, fault_type, venue_type = (
+        TraceType.REQUEST,
+        TraceType.RESPONSE,
+        TraceType.FAULT,
+        TraceType.VENUE,
+    )
+    requests: dict[object, dict] = {}
+    responses: list[dict] = []
+    not_ok: list[int] = []
+    reads: list[dict] = []
+    read_of: dict[object, dict] = {}
+    failed: list[tuple[dict, dict]] = []
+    faults: list[dict] = []
+    opened: dict[object, float] = {}
+    for record in trace:
+        kind = record.get("type")
+        if kind == response_type:
+            if record.get("status") != 200:
+                not_ok.append(len(responses))
+                # a failed read counts once its request is on record (a response is recorded after it)
+                if record.get("seq") in read_of:
+                    failed.append((read_of[record["seq"]], record))
+            responses.append(record)
+        elif kind == request_type:
+            requests[record["seq"]] = record
+            if record["route"] == TRADES_READ:
+                reads.append(record)
+                read_of[record["seq"]] = record
+        elif kind != venue_type:  # a venue event has no action
+            if kind == fault_type:
+                faults.append(record)
+            if record.get("action") == HarnessAction.OPEN_TRADE:
+                opened.setdefault(record.get("trade"), record["t"])
+    return TraceFacts(paired(requests, responses), not_ok, reads, failed, faults, opened)
+
+
+# The TraceFacts of the traces being judged (FinalLedger's span), by id(trace).
+_FACTS: dict[int, TraceFacts] = {}
 
 
 def faults_of(result: RunResult) -> list[dict]:
     """The run's FAULT records, in trace order (what the fault kinds' excuses read of a trace)."""
-    faults = _FAULTS.get(id(result))
-    if faults is None:
-        faults = [r for r in result.trace if r.get("type") == TraceType.FAULT]
-    return faults
+    return trace_facts(result.trace).faults
 
 
 def exchanges(result: RunResult) -> list[Exchange]:
     """sim.trace.responses_with_requests of the run's trace, paired once while its checks run."""
-    pairs = _EXCHANGES.get(id(result))
-    return pairs if pairs is not None else list(responses_with_requests(result.trace))
+    return trace_facts(result.trace).exchanges
+
+
+def not_ok_exchanges(result: RunResult) -> list[Exchange]:
+    """The exchanges (in trace order) whose answer was not a 200: a refusal, or no answer."""
+    facts = trace_facts(result.trace)
+    return [facts.exchanges[i] for i in facts.not_ok]
 
 
 def venue_fills(result: RunResult, token: str) -> dict[str, Decimal]:
@@ -112,13 +170,8 @@ def refused_cancels(result: RunResult, start: float, end: float) -> set[str]:
     """Ids of the orders whose cancel (DELETE /order) the venue refused or did not answer
     between start and a few seconds after end."""
     refused = set()
-    for request, record in exchanges(result):
-        if (
-            request
-            and request["route"] == "DELETE /order"
-            and start <= record["t"] <= end + 5.0
-            and record.get("status") != 200
-        ):
+    for request, record in not_ok_exchanges(result):
+        if request and request["route"] == "DELETE /order" and start <= record["t"] <= end + 5.0:
             refused.add(str((request.get("body") or {}).get("orderID")))
     return refused
 
@@ -134,15 +187,11 @@ class FinalLedger:
 
     def __enter__(self) -> Ledger | None:
         trace = self.result.trace
-        _EXCHANGES[id(self.result)] = list(responses_with_requests(trace))
-        _TRADES_READS[id(trace)] = trades_reads(trace)
-        _FAULTS[id(self.result)] = [r for r in trace if r.get("type") == TraceType.FAULT]
+        _FACTS[id(trace)] = _gather(trace)
         return self.db
 
     def __exit__(self, *exc) -> None:
-        _EXCHANGES.pop(id(self.result), None)
-        _TRADES_READS.pop(id(self.result.trace), None)
-        _FAULTS.pop(id(self.result), None)
+        _FACTS.pop(id(self.result.trace), None)
         if self.db is not None and self.opened:
             self.db.close()
 
@@ -174,17 +223,22 @@ def cut_off(result: RunResult) -> list[tuple[float, float]]:
     after it, to the last one's end, until a request is answered. No bot learns anything from a
     venue it cannot reach, as it learns nothing while it is down (a network outage: every request
     timing out). A single timeout between answered requests is a stretch of its own length."""
+    facts = trace_facts(result.trace)
     stretches: list[tuple[float, float]] = []
     since: float | None = None
     last = 0.0
-    for request, record in exchanges(result):
-        sent = record["t"] if request is None else request["t"]
-        if record.get("status") is None:
-            since = sent if since is None else min(since, sent)
-            last = max(last, record["t"])
-        elif since is not None:
+    after = -1  # the index of the last unanswered exchange seen
+    for index in facts.not_ok:
+        request, record = facts.exchanges[index]
+        if record.get("status") is not None:
+            continue  # a refusal is an answer, as every 200 between not_ok's indexes is
+        if since is not None and index > after + 1:  # answered ones came in between
             stretches.append((since, last))
             since = None
+        after = index
+        sent = record["t"] if request is None else request["t"]
+        since = sent if since is None else min(since, sent)
+        last = max(last, record["t"])
     if since is not None:
         stretches.append((since, last))
     return stretches
@@ -203,18 +257,9 @@ def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def trades_reads(trace: list[dict]) -> tuple[list[dict], list[tuple[dict, dict]]]:
     """The trades listing's reads in trace order, and those the venue refused or never answered
-    with their answers (in the answers' order): one pass, not a pairing of every request."""
-    reads: list[dict] = []
-    by_seq: dict[object, dict] = {}
-    failed: list[tuple[dict, dict]] = []
-    for r in trace:
-        kind = r.get("type")
-        if kind == TraceType.REQUEST and r["route"] == TRADES_READ:
-            reads.append(r)
-            by_seq[r["seq"]] = r
-        elif kind == TraceType.RESPONSE and r.get("status") != 200 and r.get("seq") in by_seq:
-            failed.append((by_seq[r["seq"]], r))
-    return reads, failed
+    with their answers (in the answers' order)."""
+    facts = trace_facts(trace)
+    return facts.trades_reads, facts.failed_trades_reads
 
 
 def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list[tuple[float, float]]:
@@ -226,7 +271,7 @@ def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list
     def of_asset(request: dict) -> bool:
         return asset is None or (request.get("params") or {}).get("asset_id") in (asset, None, "")
 
-    reads, failed = _TRADES_READS.get(id(trace)) or trades_reads(trace)
+    reads, failed = trades_reads(trace)
     sent = sorted(r["t"] for r in reads if of_asset(r))
     spans = []
     for request, record in failed:

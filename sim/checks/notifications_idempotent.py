@@ -4,9 +4,13 @@ replay of the whole delivered set, no tolerance."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
+
+from py_clob_client.order_builder.builder import OrderBuilder
+from py_clob_client.signer import Signer
 
 from clobsim.core.bot import Bot
 from clobsim.core.clob_adapter import ClobExchange
@@ -26,7 +30,9 @@ class _RecordedNotifications(FastClobClient):
     final venue; drops do nothing."""
 
     def __init__(self, notes: list, gateway: Gateway):
-        super().__init__(HOST, chain_id=CHAIN_ID, key=BOT_KEY, creds=BOT_CREDS, gateway=gateway)
+        super().__init__(HOST, chain_id=CHAIN_ID, gateway=gateway)
+        self.signer, self.builder = _bot_signing()
+        self.set_api_creds(BOT_CREDS)
         self._notes = notes
 
     def get_notifications(self):
@@ -34,6 +40,14 @@ class _RecordedNotifications(FastClobClient):
 
     def drop_notifications(self, params=None):
         return "OK"
+
+
+@functools.cache
+def _bot_signing() -> tuple[Signer, OrderBuilder]:
+    """The bot's signer and order builder (as a client given its key makes them), once a process:
+    deriving the key's address is most of the cost of a client, and neither changes or keeps state."""
+    signer = Signer(BOT_KEY, CHAIN_ID)
+    return signer, OrderBuilder(signer)
 
 
 def check(result: RunResult, ledger: Ledger) -> Check:
@@ -57,7 +71,7 @@ def check(result: RunResult, ledger: Ledger) -> Check:
         logger.propagate = False
         if not logger.handlers:
             logger.addHandler(logging.NullHandler())
-        replica = Ledger(copy)
+        replica = Ledger(copy, synchronous="OFF")  # thrown away after the replay: no sync is owed
         try:
             Bot(clock, exchange, replica, logger=logger).notifications.poll()
             after = _ledger_state(replica)

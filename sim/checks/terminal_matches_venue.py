@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from clobsim.core.audit import SCALE_IN_TERMINAL, dated_line, render
+from clobsim.core.audit import SCALE_IN_TERMINAL, AuditEvent, dated_line, render
 from clobsim.core.ledger import Ledger
 from clobsim.sim.checks.check import Check, fail, ok
 from clobsim.sim.checks.facts import ZERO, matched_by_order
@@ -32,7 +32,8 @@ VOID = "scale_in.void"
 def check(result: RunResult, ledger: Ledger) -> Check:
     sizes = {o.order_id: o.size for o in ledger.orders()}
     venue = matched_by_order(result)
-    claims: dict[str, tuple[Decimal, str]] = {}  # order id -> (filled the trail claims, the terminal line)
+    # order id -> (filled the trail claims, the terminal line's event: rendered for evidence alone)
+    claims: dict[str, tuple[Decimal, AuditEvent]] = {}
     for event in result.events:
         order_id = event.fields.get("order_id")
         if not order_id:
@@ -44,17 +45,17 @@ def check(result: RunResult, ledger: Ledger) -> Check:
                 claimed = ZERO
             else:
                 claimed = Decimal(event.fields["filled"])
-            claims[order_id] = (claimed, dated_line(event.time, render(event)))
+            claims[order_id] = (claimed, event)
         elif event.kind == VOID and order_id in claims:
-            claimed, line = claims[order_id]
-            claims[order_id] = (claimed - Decimal(event.fields["size"]), line)
+            claimed, terminal = claims[order_id]
+            claims[order_id] = (claimed - Decimal(event.fields["size"]), terminal)
     evidence = []
-    for order_id, (claimed, line) in claims.items():
+    for order_id, (claimed, terminal) in claims.items():
         matched = venue.get(order_id, ZERO)
         if claimed.quantize(CENT) != matched.quantize(CENT):
             evidence.append(
                 f"scale-in order {order_id}: the trail says {claimed:.2f} filled, the venue matched "
-                f"{matched:.2f} (trades not FAILED); terminal line: {line}"
+                f"{matched:.2f} (trades not FAILED); terminal line: {dated_line(terminal.time, render(terminal))}"
             )
     if evidence:
         return fail(ID, "a scale-in's terminal line disagrees with the venue", evidence)
