@@ -20,7 +20,6 @@ nothing. An aim settles once nothing the run could still do moves it:
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections import OrderedDict
 from collections.abc import Callable
@@ -108,7 +107,8 @@ class Pilot:
     _read: int = 0
 
     def read(self, trace: list[dict], now: float, *, complete: bool = False) -> None:
-        for record in itertools.islice(trace, self._read, None):
+        # the records not read yet (islice would step over the ones read, at every question)
+        for record in trace[self._read :]:
             kind = record.get("type")
             if kind == TraceType.REQUEST:
                 self._request(record)

@@ -95,6 +95,72 @@ class WatchedEnvironment(simpy.Environment):
             exc.__cause__ = event._value
             raise exc
 
+    def run(self, until: float | simpy.Event | None = None) -> Any:
+        """simpy's run to a moment, with `step` inlined in its loop and the watchdog's counters
+        kept in locals: a window steps some 3,500 events, and the method call and attribute
+        reads of each were a few per cent of a run. The same events in the same order, counted
+        alike: the moment's stop event is handled as simpy's StopSimulation handles it, put
+        back with its remaining (no) callbacks ahead of the moment's events, where the next run
+        pops it. Any other `until` (an event, none) runs as simpy's."""
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        stop = simpy.Event(self)
+        stop._ok, stop._value = True, None
+        self.schedule(stop, URGENT, at - self._now)
+        queue = self._queue
+        processed, limit = self.events_processed, self.max_events
+        instant, at_instant = self._instant, self._at_instant
+        now = self._now
+        try:
+            while True:
+                processed += 1
+                if now == instant:
+                    at_instant += 1
+                    if at_instant > MAX_AT_ONE_INSTANT:
+                        raise Runaway(
+                            f"the virtual clock stopped advancing: {MAX_AT_ONE_INSTANT} events at one instant "
+                            "(a loop that never waits: an interval of 0?)",
+                            now,
+                        )
+                else:
+                    instant, at_instant = now, 0
+                if processed > limit:
+                    raise Runaway(
+                        f"the event count exploded: more than {limit} events "
+                        f"({EVENTS_PER_SECOND} per simulated second; a rate too high?)",
+                        now,
+                    )
+                if not queue:
+                    raise RuntimeError(
+                        f'No scheduled events left but "until" event was not triggered: {stop}'
+                    ) from None
+                now, _, _, event = heappop(queue)
+                self._now = now
+                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+                if event is stop:
+                    # simpy's StopSimulation: the event's other callbacks (none) go back with it
+                    event.callbacks = []
+                    self.schedule(event, EventPriority(-1))
+                    return None
+                try:
+                    for callback in callbacks:
+                        callback(event)
+                except StopSimulation:
+                    event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+                    self.schedule(event, EventPriority(-1))
+                    raise
+                if not event._ok and not hasattr(event, "_defused"):
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    raise exc
+        except StopSimulation as exc:  # another event's stop (simpy's run(until=event))
+            return exc.args[0]
+        finally:
+            self.events_processed, self._instant, self._at_instant = processed, instant, at_instant
+
 
 def max_events(horizon: float) -> int:
     return max(MIN_EVENTS, int(EVENTS_PER_SECOND * horizon))
