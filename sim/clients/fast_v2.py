@@ -18,6 +18,7 @@ the three places where it would leave the process are replaced:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -31,6 +32,7 @@ from py_clob_client_v2.order_builder.builder import ROUNDING_CONFIG, OrderBuilde
 from py_clob_client_v2.order_builder.helpers import _resolve_order_routing
 from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
 from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, SignedOrderV2
+from py_clob_client_v2.signer import Signer
 
 from clobsim.sim.clients.fast import DUMMY_SIGNATURE, ErrorReply
 from clobsim.sim.exchange.gateway import Gateway, error
@@ -91,15 +93,27 @@ def _query_value(value) -> str:
     return "" if value is None else str(value)
 
 
+@functools.cache
+def _signer(key: str, chain_id: int) -> Signer:
+    """py-clob-client-v2's signer for a key, made once a process (it keeps no state)."""
+    return Signer(key, chain_id)
+
+
 class FastClobClientV2(ClobClient):
     CLIENT_NAME = "py-clob-client-v2"  # core.config.CLOB_CLIENT_V2: the adapter treats it as one
 
     def __init__(self, host: str, chain_id: int, key=None, creds=None, *, gateway: Gateway, **options):
-        super().__init__(host, chain_id, key=key, creds=creds, **options)
+        # the signer is the process's one for this key (_signer), set below as the client sets its
+        # own: deriving a key's address is most of the cost of making a client, once a run
+        super().__init__(host, chain_id, key=None, creds=creds, **options)
         self._gateway = gateway
         self._targets: dict[tuple[str, str], _Target] = {}  # (method, endpoint) -> its _Target
-        if self.signer is not None:
+        if key:
+            self.signer = _signer(key, chain_id)
+            self.mode = self._get_client_mode()
             builder: Any = self.builder  # type: ignore[has-type]  # py-clob-client-v2 sets it, unannotated, in __init__
+            # the builder the client made had no signer: its funder is the option as given, and
+            # _UnsignedBuilder defaults a missing one to the signer's address, as the client's does
             self.builder = _UnsignedBuilder(self.signer, signature_type=builder.signature_type, funder=builder.funder)
 
     def _l2_headers(self, method, endpoint, body=None, serialized_body=None) -> dict:

@@ -14,8 +14,11 @@ from py_clob_client.clob_types import (
     PartialCreateOrderOptions,
 )
 from py_clob_client.exceptions import PolyApiException
+from py_clob_client_v2.client import ClobClient as ClobClientV2
+from py_clob_client_v2.clob_types import ApiCreds as ApiCredsV2
 
 from clobsim.sim.clients.fast import FastClobClient
+from clobsim.sim.clients.fast_v2 import FastClobClientV2
 from clobsim.sim.clients.wire import SimTransport, installed
 from clobsim.sim.exchange import orderid
 from clobsim.sim.exchange.gateway import NO_ANSWER, Gateway, Hooks
@@ -227,3 +230,20 @@ def test_the_look_alike_has_the_real_clients_signatures():
         real = inspect.signature(getattr(ClobClient, name)).parameters.values()
         fake = inspect.signature(getattr(FastClobClient, name)).parameters.values()
         assert [(p.name, p.default) for p in fake] == [(p.name, p.default) for p in real], name
+
+
+def test_fast_v2_clients_of_one_key_share_one_signer_yet_stand_as_the_real_client_does(gateway, kit):
+    creds = ApiCredsV2(api_key=kit.BOT.api_key, api_secret=kit.BOT.api_secret, api_passphrase=kit.BOT.api_passphrase)
+    first, second = (
+        FastClobClientV2(kit.HOST, kit.CHAIN_ID, key=kit.BOT_KEY, creds=creds, gateway=gateway) for _ in range(2)
+    )
+    real = ClobClientV2(kit.HOST, kit.CHAIN_ID, key=kit.BOT_KEY, creds=creds)
+    assert first.signer is second.signer
+    assert (first.mode, first.get_address(), first.builder.funder, first.builder.signature_type) == (
+        real.mode,
+        real.get_address(),
+        real.builder.funder,
+        real.builder.signature_type,
+    )
+    keyless = FastClobClientV2(kit.HOST, kit.CHAIN_ID, creds=creds, gateway=gateway)
+    assert keyless.signer is None and keyless.mode == ClobClientV2(kit.HOST, kit.CHAIN_ID, creds=creds).mode
