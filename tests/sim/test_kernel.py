@@ -147,52 +147,6 @@ def test_closing_the_kernel_unwinds_suspended_tasks_so_they_can_be_collected():
     assert held() is None
 
 
-def _steps_of_a_busy_minute(env, trace):
-    """Processes whose events tie at the moments a run is stepped to (10, 20, 30 s): a timeout
-    due at a step's end, an urgent one scheduled at it, a failing event defused by its waiter."""
-
-    def ticker(name, period, count):
-        for _ in range(count):
-            yield env.timeout(period)
-            trace.append((name, env.now))
-
-    def fails_at_twenty():
-        yield env.timeout(20)
-        failing = env.event()
-        failing.fail(ValueError("refused"))
-        try:
-            yield failing
-        except ValueError as error:
-            trace.append(("defused " + str(error), env.now))
-
-    env.process(ticker("every 5", 5, 8))
-    env.process(ticker("every 10", 10, 3))
-    env.process(ticker("every 3", 3, 11))
-    env.process(fails_at_twenty())
-
-
-def test_the_watched_run_steps_the_events_simpy_would_in_its_order_and_count():
-    inlined, simpys = WatchedEnvironment(1000.0, 10_000), WatchedEnvironment(1000.0, 10_000)
-    inlined_trace, simpys_trace = [], []
-    _steps_of_a_busy_minute(inlined, inlined_trace)
-    _steps_of_a_busy_minute(simpys, simpys_trace)
-    for moment in (1010.0, 1020.0, 1030.0, 1045.0):
-        inlined.run(until=moment)
-        simpy.Environment.run(simpys, until=moment)  # simpy's own loop over the watched step
-        assert (inlined.now, inlined.events_processed) == (simpys.now, simpys.events_processed)
-        assert inlined_trace == simpys_trace
-    assert inlined_trace[:6] == [
-        ("every 3", 1003.0),
-        ("every 5", 1005.0),
-        ("every 3", 1006.0),
-        ("every 3", 1009.0),
-        ("every 10", 1010.0),  # scheduled at 1000, before every 5's second timeout (at 1005)
-        ("every 5", 1010.0),
-    ]
-    assert ("defused refused", 1020.0) in inlined_trace
-    assert len(inlined_trace) == 8 + 3 + 11 + 1
-
-
 def test_the_watched_run_stops_a_loop_that_never_waits_and_an_exploding_event_count():
     env = WatchedEnvironment(1000.0, 10_000_000)
 
