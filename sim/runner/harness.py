@@ -191,10 +191,7 @@ class _Run:
         # core's Probe port: the listeners (bot_crash's `point`) hear every code point the bot reaches
         self.code_point_listeners: list[Callable[[str], None]] = []
         self.trace: list[dict] = []
-        # A record's "t" is its time rounded to the microsecond. Records come in bursts at one
-        # instant (a re-quote's levels, a request and the venue events it causes): each instant
-        # is rounded once, and the last one kept here (nan: none yet).
-        self._stamp_at, self._stamp_value = float("nan"), 0.0
+        self._stamp_at, self._stamp_value = float("nan"), 0.0  # _stamp's last instant (nan: none)
         self.events: list[AuditEvent] = []
         # the clock the venue reads thousands of times a run: Environment.now's getter, bound
         # (read statically: mypy types a property read on the class as its getter's signature)
@@ -268,22 +265,24 @@ class _Run:
 
     # ---- plumbing ----------------------------------------------------------------------------
 
-    def _trace(self, record_type: str, /, **fields) -> None:
-        now = self.env._now  # Environment.now's value, without its getter's call
-        if now != self._stamp_at:  # a new instant (see _stamp_at)
+    def _stamp(self, now: float) -> float:
+        """A record's "t": the time rounded to the microsecond. Records come in bursts at one
+        instant (a re-quote's levels, a request and the venue events it causes): each instant is
+        rounded once."""
+        if now != self._stamp_at:
             self._stamp_at, self._stamp_value = now, to_microsecond(now)
-        self.trace.append({"t": self._stamp_value, "type": record_type, **fields})
+        return self._stamp_value
+
+    def _trace(self, record_type: str, /, **fields) -> None:
+        self.trace.append({"t": self._stamp(self.env.now), "type": record_type, **fields})
 
     record = _trace  # sim.faults.kind.BotHost's name for it
 
     def _trace_venue(self, event: dict) -> None:
         """_trace(TraceType.VENUE, event=<kind>, fields=<fields>), for every venue event (thousands a run)."""
-        now = event["time"]
-        if now != self._stamp_at:
-            self._stamp_at, self._stamp_value = now, to_microsecond(now)
         self.trace.append(
             {
-                "t": self._stamp_value,
+                "t": self._stamp(event["time"]),
                 "type": TraceType.VENUE,
                 "event": event["kind"],
                 "fields": event["fields"],
