@@ -34,6 +34,14 @@ YOUNG_THRESHOLD = 20_000
 _depth = 0
 
 
+def _start() -> tuple[int, ...]:
+    """Freeze the heap and space the young collections; the thresholds as they were."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *before[1:])
+    return before
+
+
 @contextmanager
 def quiet() -> Iterator[None]:
     """The collector as the module's docstring says, for the duration of the block."""
@@ -45,9 +53,7 @@ def quiet() -> Iterator[None]:
         finally:
             _depth -= 1
         return
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *before[1:])
+    before = _start()
     _depth = 1
     try:
         yield
@@ -60,6 +66,6 @@ def quiet() -> Iterator[None]:
 def hold_for_process() -> None:
     """quiet() for the rest of this process's life (a worker process of our own)."""
     global _depth
-    gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    if not _depth:
+        _start()
     _depth += 1
