@@ -255,13 +255,6 @@ def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def trades_reads(trace: list[dict]) -> tuple[list[dict], list[tuple[dict, dict]]]:
-    """The trades listing's reads in trace order, and those the venue refused or never answered
-    with their answers (in the answers' order)."""
-    facts = trace_facts(trace)
-    return facts.trades_reads, facts.failed_trades_reads
-
-
 def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list[tuple[float, float]]:
     """(sent, excused until) for each read of the trades listing (of `asset`, or of every asset,
     when given) that the venue refused or never answered: until the bot's next such read, at
@@ -271,10 +264,10 @@ def unanswered_trades_reads(trace: list[dict], asset: str | None = None) -> list
     def of_asset(request: dict) -> bool:
         return asset is None or (request.get("params") or {}).get("asset_id") in (asset, None, "")
 
-    reads, failed = trades_reads(trace)
-    sent = sorted(r["t"] for r in reads if of_asset(r))
+    facts = trace_facts(trace)
+    sent = sorted(r["t"] for r in facts.trades_reads if of_asset(r))
     spans = []
-    for request, record in failed:
+    for request, record in facts.failed_trades_reads:
         if not of_asset(request):
             continue
         answered = record["t"]
